@@ -1,0 +1,45 @@
+/*
+ * cmd_common.c: what every subcommand does first: read the configuration,
+ * then let the command line override it.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "util.h"
+
+int
+cmd_setup(const struct common_opts *opts, struct conf *conf)
+{
+	conf_init(conf);
+	if (opts->config != NULL) {
+		if (conf_load(conf, opts->config, 1) < 0)
+			return -1;
+	} else if (conf_load(conf, TLSLOGD_DEFAULT_CONF, 0) < 0) {
+		return -1;
+	}
+	if (opts->db != NULL) {
+		free(conf->database);
+		conf->database = xstrdup(opts->db);
+	}
+	if (opts->patterns != NULL) {
+		free(conf->patterns);
+		conf->patterns = xstrdup(opts->patterns);
+	}
+	if (opts->timezone != NULL) {
+		free(conf->timezone);
+		conf->timezone = xstrdup(opts->timezone);
+	}
+	if (conf->timezone != NULL) {
+		/* The zone in which logs without one were written; the C library reads TZ. */
+		if (setenv("TZ", conf->timezone, 1) < 0) {
+			log_warn("cannot set the time zone");
+			return -1;
+		}
+	}
+	tzset();
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * cmd_scan.c: `tlslogd scan`: read whole log files (or standard input) into
+ * the database, each from where the previous scan of it stopped, and print
+ * what was found.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "ingest.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
+
+static const char scan_usage[] =
+    "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--mta NAME]\n"
+    "                    [--server NAME] [--timezone TZ] [--max-line BYTES] FILE...\n"
+    "\n"
+    "Read mail log files (\"-\": standard input) and store every TLS and AUTH\n"
+    "failure in the database. A file scanned before is read from where the last\n"
+    "scan stopped; a different file at the same path is read from its start.\n"
+    "\n"
+    "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
+    "      --db PATH        database (default: from the configuration)\n"
+    "      --patterns DIR   rules folder (default: from the configuration)\n"
+    "      --mta NAME       treat every line as written by NAME (postfix, exim, sendmail)\n"
+    "                       instead of routing each line by its program tag\n"
+    "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
+    "      --timezone TZ    zone of log times written without one (default: TZ)\n"
+    "      --max-line BYTES longer lines are cut (default 65536)\n"
+    "  -q, --quiet          print nothing but errors\n"
+    "  -h, --help           this help\n";
+
+static double
+elapsed(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void
+print_summary(const struct ingest_stats *s, const char *db, double secs)
+{
+	printf("scanned %llu file%s, %llu lines (%.1f MB) in %.2f s",
+	    (unsigned long long)s->files, s->files == 1 ? "" : "s",
+	    (unsigned long long)s->lines, (double)s->bytes / 1e6, secs);
+	if (secs > 0.001)
+		printf(" (%.0f lines/s)", (double)s->lines / secs);
+	printf("\n%llu new event%s stored in %s", (unsigned long long)s->events,
+	    s->events == 1 ? "" : "s", db);
+	if (s->duplicates)
+		printf(" (%llu already stored)", (unsigned long long)s->duplicates);
+	printf("\n");
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (s->kind_events[k])
+			printf("  %-28s %llu\n", event_kind_name((enum event_kind)k),
+			    (unsigned long long)s->kind_events[k]);
+	if (s->no_header)
+		printf("%llu line%s without a syslog or Exim header skipped\n",
+		    (unsigned long long)s->no_header, s->no_header == 1 ? "" : "s");
+	if (s->cut_lines)
+		printf("%llu line%s longer than the limit cut\n",
+		    (unsigned long long)s->cut_lines, s->cut_lines == 1 ? "" : "s");
+}
+
+int
+cmd_scan(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "patterns", required_argument, NULL, 'P' },
+		{ "mta", required_argument, NULL, 'M' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "timezone", required_argument, NULL, 'T' },
+		{ "max-line", required_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common_opts common = { 0 };
+	struct ingest_options iopt;
+	const char *mta = NULL;
+	int quiet = 0, ch;
+
+	ingest_options_default(&iopt);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': common.config = optarg; break;
+		case 'D': common.db = optarg; break;
+		case 'P': common.patterns = optarg; break;
+		case 'M': mta = optarg; break;
+		case 'S': iopt.server = optarg; break;
+		case 'T': common.timezone = optarg; break;
+		case 'L': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 256 || v > 64UL * 1024 * 1024) {
+				log_warnx("--max-line: expected a number of bytes from 256 to 67108864");
+				return EXIT_USAGE;
+			}
+			iopt.max_line = v;
+			break;
+		}
+		case 'q': quiet = 1; break;
+		case 'h': fputs(scan_usage, stdout); return EXIT_OK;
+		default: fputs(scan_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		log_warnx("scan: no file given (use \"-\" for standard input)");
+		fputs(scan_usage, stderr);
+		return EXIT_USAGE;
+	}
+
+	struct conf conf;
+	if (cmd_setup(&common, &conf) < 0) {
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	struct rules *rules = rules_load(conf.patterns);
+	if (rules == NULL) {
+		log_warnx("rules in %s not loaded: nothing scanned", conf.patterns);
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	if (mta != NULL && (iopt.forced_set = rules_find_set(rules, mta)) < 0) {
+		log_warnx("--mta %s: no rules for this MTA in %s", mta, conf.patterns);
+		rules_free(rules);
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	struct store *store = store_open(conf.database, STORE_READ_WRITE);
+	if (store == NULL) {
+		rules_free(rules);
+		conf_free(&conf);
+		return EXIT_TROUBLE;
+	}
+
+	struct ingest ing;
+	struct timespec start;
+	int status = EXIT_OK;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ingest_init(&ing, rules, store, &iopt);
+	for (int i = optind; i < argc; i++) {
+		if (ingest_path(&ing, argv[i]) < 0)
+			status = EXIT_TROUBLE;
+		if (ing.store_failed) {
+			log_warnx("stopped: the database failed; events committed before are kept");
+			break;
+		}
+	}
+	if (!quiet)
+		print_summary(&ing.stats, conf.database, elapsed(&start));
+	ingest_free(&ing);
+	store_close(store);
+	rules_free(rules);
+	conf_free(&conf);
+	return status;
+}

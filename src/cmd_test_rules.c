@@ -1,0 +1,309 @@
+/*
+ * cmd_test_rules.c: `tlslogd test-rules`: try the rules on log lines without
+ * a database, the way an administrator checks a new or changed rule, and
+ * `--check`: verify every example of every rule (the test suite runs it).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "framer.h"
+#include "linematch.h"
+#include "log.h"
+#include "output.h"
+#include "rules.h"
+#include "util.h"
+
+static const char test_rules_usage[] =
+    "usage: tlslogd test-rules [--check] [--missed] [--mta NAME] [--patterns DIR]\n"
+    "                          [-c FILE] [--timezone TZ] [FILE|-]\n"
+    "\n"
+    "Read log lines (default: standard input) and print, for each line a rule\n"
+    "matched, the rule and every field; then counts. No database is used; lines\n"
+    "are not joined into multi-line events.\n"
+    "\n"
+    "      --check          verify the examples of every rule instead, and exit\n"
+    "                       non-zero if one fails\n"
+    "      --missed         also print lines that mention TLS, SSL, STARTTLS,\n"
+    "                       certificate, cipher, AUTH or SASL but matched no rule\n"
+    "      --mta NAME       treat every line as written by NAME\n"
+    "      --patterns DIR   rules folder (default: from the configuration)\n"
+    "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
+    "      --timezone TZ    zone of log times written without one\n"
+    "  -h, --help           this help\n";
+
+struct tester {
+	struct linematch lm;
+	int missed;
+	unsigned long lines, matched, no_header, suspicious;
+	struct buf out;
+};
+
+static void
+print_event(struct buf *out, const struct event *ev, const struct rule *r)
+{
+	char iso[32];
+
+	time_t t = (time_t)ev->time;
+	struct tm tm;
+	if (gmtime_r(&t, &tm) == NULL || strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(iso, sizeof(iso), "%lld", (long long)ev->time);
+	buf_printf(out, "  rule %s (%s:%d)\n", r->id, r->file, r->lineno);
+	buf_printf(out, "    %-12s %s\n", "time", iso);
+	buf_printf(out, "    %-12s %s\n", "mta", ev->mta);
+	buf_printf(out, "    %-12s %s\n", "kind", event_kind_name(ev->kind));
+	buf_printf(out, "    %-12s %s\n", "direction", event_direction_name(ev->direction));
+	if (ev->pid >= 0)
+		buf_printf(out, "    %-12s %ld\n", "pid", ev->pid);
+	if (ev->peer_port >= 0)
+		buf_printf(out, "    %-12s %ld\n", "peer_port", ev->peer_port);
+	for (int f = 0; f < EF_COUNT; f++) {
+		if (f == EF_RAW || ev->field[f] == NULL)
+			continue;
+		buf_printf(out, "    %-12s ", event_field_name((enum event_field)f));
+		output_escape_text(out, ev->field[f], ev->field_len[f]);
+		buf_putc(out, '\n');
+	}
+}
+
+static const char *const suspicious_words[] = {
+	"TLS", "SSL", "STARTTLS", "certificate", "cipher", "AUTH", "SASL", "auth", NULL
+};
+
+static int
+mentions_tls_or_auth(const char *line, size_t len)
+{
+	for (int i = 0; suspicious_words[i]; i++)
+		if (util_memmem(line, len, suspicious_words[i], strlen(suspicious_words[i])))
+			return 1;
+	return 0;
+}
+
+static void
+test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+{
+	struct tester *t = ctx;
+	struct event *ev;
+	const struct rule *r;
+
+	(void)offset;
+	(void)cut;
+	t->lines++;
+	switch (linematch_line(&t->lm, line, len, &ev, &r)) {
+	case LM_EVENT:
+		t->matched++;
+		buf_printf(&t->out, "line %lu: ", t->lines);
+		output_escape_text(&t->out, line, len);
+		buf_putc(&t->out, '\n');
+		print_event(&t->out, ev, r);
+		event_free(ev);
+		break;
+	case LM_NO_HEADER:
+		t->no_header++;
+		/* FALLTHROUGH */
+	case LM_NO_MATCH:
+		if (mentions_tls_or_auth(line, len)) {
+			t->suspicious++;
+			if (t->missed) {
+				buf_printf(&t->out, "missed line %lu: ", t->lines);
+				output_escape_text(&t->out, line, len);
+				buf_putc(&t->out, '\n');
+			}
+		}
+		break;
+	}
+	if (t->out.len > 65536) {
+		fwrite(t->out.data, 1, t->out.len, stdout);
+		buf_reset(&t->out);
+	}
+}
+
+/* The value of an expect field in ev, as text; NULL when the event has none. */
+static const char *
+event_value(const struct event *ev, const char *field, char *tmp, size_t size)
+{
+	if (strcmp(field, "kind") == 0)
+		return event_kind_name(ev->kind);
+	if (strcmp(field, "direction") == 0)
+		return event_direction_name(ev->direction);
+	if (strcmp(field, "mta") == 0)
+		return ev->mta;
+	if (strcmp(field, "pid") == 0 || strcmp(field, "peer_port") == 0) {
+		long v = field[1] == 'i' ? ev->pid : ev->peer_port;
+		if (v < 0)
+			return NULL;
+		snprintf(tmp, size, "%ld", v);
+		return tmp;
+	}
+	int f = event_field_from_name(field, strlen(field));
+	return f >= 0 ? ev->field[f] : NULL;
+}
+
+static int
+check_examples(struct rules *rules)
+{
+	struct linematch lm;
+	unsigned long checked = 0, failures = 0;
+
+	linematch_init(&lm, rules, -1, (int64_t)time(NULL));
+	for (size_t i = 0; i < rules_count(rules); i++) {
+		const struct rule *r = rules_get(rules, i);
+
+		for (size_t j = 0; j < r->nexamples; j++) {
+			const struct rule_example *ex = &r->examples[j];
+			struct event *ev = NULL;
+			const struct rule *got = NULL;
+			size_t len = strlen(ex->line);
+			enum linematch_result res;
+
+			checked++;
+			lm.only_rule = r;
+			res = linematch_line(&lm, ex->line, len, &ev, &got);
+			if (!ex->must_match) {
+				if (res == LM_EVENT) {
+					log_warnx("%s:%d: rule %s matches this nomatch line", r->file,
+					    ex->lineno, r->id);
+					failures++;
+				}
+				event_free(ev);
+				continue;
+			}
+			if (res != LM_EVENT) {
+				log_warnx("%s:%d: rule %s does not match its example%s", r->file,
+				    ex->lineno, r->id, res == LM_NO_HEADER ?
+				    " (no syslog or Exim header recognized)" : "");
+				failures++;
+				continue;
+			}
+			for (size_t k = 0; k < ex->nexpects; k++) {
+				const struct rule_expect *e = &ex->expects[k];
+				char tmp[32];
+				const char *v = event_value(ev, e->field, tmp, sizeof(tmp));
+
+				if ((v == NULL) != (e->value == NULL) ||
+				    (v != NULL && strcmp(v, e->value) != 0)) {
+					log_warnx("%s:%d: rule %s: %s is \"%s\", expected \"%s\"", r->file,
+					    ex->lineno, r->id, e->field, v ? v : "-",
+					    e->value ? e->value : "-");
+					failures++;
+				}
+			}
+			event_free(ev);
+			/* The whole set must pick this rule, not an earlier one. */
+			lm.only_rule = NULL;
+			ev = NULL;
+			if (linematch_line(&lm, ex->line, len, &ev, &got) == LM_EVENT && got != r) {
+				log_warnx("%s:%d: rule %s: example is taken by earlier rule %s (%s:%d)",
+				    r->file, ex->lineno, r->id, got->id, got->file, got->lineno);
+				failures++;
+			}
+			event_free(ev);
+		}
+	}
+	printf("%zu rules, %lu examples checked, %lu failure%s\n", rules_count(rules), checked,
+	    failures, failures == 1 ? "" : "s");
+	return failures ? EXIT_TROUBLE : EXIT_OK;
+}
+
+int
+cmd_test_rules(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'C' },
+		{ "missed", no_argument, NULL, 'm' },
+		{ "mta", required_argument, NULL, 'M' },
+		{ "patterns", required_argument, NULL, 'P' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "timezone", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common_opts common = { 0 };
+	const char *mta = NULL;
+	int check = 0, missed = 0, ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'C': check = 1; break;
+		case 'm': missed = 1; break;
+		case 'M': mta = optarg; break;
+		case 'P': common.patterns = optarg; break;
+		case 'c': common.config = optarg; break;
+		case 'T': common.timezone = optarg; break;
+		case 'h': fputs(test_rules_usage, stdout); return EXIT_OK;
+		default: fputs(test_rules_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1 || (check && argc - optind > 0)) {
+		log_warnx("test-rules: at most one input file, and none with --check");
+		fputs(test_rules_usage, stderr);
+		return EXIT_USAGE;
+	}
+	struct conf conf;
+	if (cmd_setup(&common, &conf) < 0) {
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	struct rules *rules = rules_load(conf.patterns);
+	if (rules == NULL) {
+		log_warnx("rules in %s not loaded", conf.patterns);
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	int status;
+	if (check) {
+		status = check_examples(rules);
+		goto done;
+	}
+	int forced = -1;
+	if (mta != NULL && (forced = rules_find_set(rules, mta)) < 0) {
+		log_warnx("--mta %s: no rules for this MTA in %s", mta, conf.patterns);
+		status = EXIT_USAGE;
+		goto done;
+	}
+	const char *path = optind < argc ? argv[optind] : "-";
+	FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (fp == NULL) {
+		log_warn("cannot open %s", path);
+		status = EXIT_TROUBLE;
+		goto done;
+	}
+	struct tester t;
+	memset(&t, 0, sizeof(t));
+	linematch_init(&t.lm, rules, forced, (int64_t)time(NULL));
+	t.missed = missed;
+	buf_init(&t.out);
+	struct framer fr;
+	framer_init(&fr, 64 * 1024, 0);
+	status = EXIT_OK;
+	for (;;) {
+		size_t room;
+		char *space = framer_space(&fr, &room);
+		size_t n = fread(space, 1, room, fp);
+		if (n == 0)
+			break;
+		framer_commit(&fr, n, test_line, &t);
+	}
+	if (ferror(fp)) {
+		log_warn("%s: read error", path);
+		status = EXIT_TROUBLE;
+	}
+	framer_finish(&fr, test_line, &t);
+	framer_free(&fr);
+	if (fp != stdin)
+		fclose(fp);
+	buf_printf(&t.out, "%lu lines, %lu matched a rule, %lu mention TLS/AUTH but matched none, "
+	    "%lu without a header\n", t.lines, t.matched, t.suspicious, t.no_header);
+	fwrite(t.out.data, 1, t.out.len, stdout);
+	buf_free(&t.out);
+done:
+	rules_free(rules);
+	conf_free(&conf);
+	return status;
+}

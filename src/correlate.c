@@ -1,0 +1,244 @@
+/*
+ * correlate.c: join the lines of one failure into one event (see correlate.h).
+ *
+ * The open entries live in a small array searched linearly: only matched
+ * lines (a few percent of a log) come here, and at any moment only a handful
+ * of processes are in the middle of a failure. The array is bounded so that a
+ * flood of half-finished sessions cannot grow memory without limit; when it is
+ * full, the entry idle longest is finished early.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlate.h"
+#include "util.h"
+
+#define SEEN_MAX 8
+
+struct entry {
+	struct event *ev;
+	const struct rule *seen[SEEN_MAX];	/* part rules already joined */
+	size_t nseen;
+	int64_t first_offset;
+	int64_t last_time;
+};
+
+struct correlator {
+	struct entry *entries;
+	size_t n;
+	size_t max_open;
+	int64_t linger;
+	int64_t last_expire;
+	correlate_emit_fn emit;
+	void *ctx;
+};
+
+struct correlator *
+correlate_new(correlate_emit_fn emit, void *ctx, int64_t linger, size_t max_open)
+{
+	struct correlator *c = xcalloc(1, sizeof(*c));
+
+	c->emit = emit;
+	c->ctx = ctx;
+	c->linger = linger;
+	c->max_open = max_open ? max_open : 1;
+	c->entries = xcalloc(c->max_open, sizeof(*c->entries));
+	c->last_expire = INT64_MIN;
+	return c;
+}
+
+void
+correlate_free(struct correlator *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		event_free(c->entries[i].ev);
+	free(c->entries);
+	free(c);
+}
+
+static int
+same_field(const struct event *a, const struct event *b, enum event_field f)
+{
+	if (a->field[f] == NULL || b->field[f] == NULL)
+		return a->field[f] == b->field[f];
+	return a->field_len[f] == b->field_len[f] &&
+	    memcmp(a->field[f], b->field[f], a->field_len[f]) == 0;
+}
+
+static int
+same_process(const struct event *a, const struct event *b)
+{
+	return a->mta == b->mta && a->pid == b->pid && same_field(a, b, EF_SERVER) &&
+	    same_field(a, b, EF_PROGRAM);
+}
+
+static int
+has_peer(const struct event *ev)
+{
+	return ev->field[EF_PEER_IP] != NULL || ev->field[EF_PEER_HOST] != NULL;
+}
+
+/* Both name a peer, and not the same one. */
+static int
+other_peer(const struct event *a, const struct event *b)
+{
+	if (!has_peer(a) || !has_peer(b))
+		return 0;
+	if (a->field[EF_PEER_IP] != NULL && b->field[EF_PEER_IP] != NULL)
+		return !same_field(a, b, EF_PEER_IP);
+	if (a->field[EF_PEER_HOST] != NULL && b->field[EF_PEER_HOST] != NULL)
+		return !same_field(a, b, EF_PEER_HOST);
+	return 0;
+}
+
+static void
+finish(struct correlator *c, size_t i)
+{
+	struct event *ev = c->entries[i].ev;
+
+	c->entries[i] = c->entries[--c->n];
+	memset(&c->entries[c->n], 0, sizeof(c->entries[c->n]));
+	c->emit(c->ctx, ev);
+}
+
+static void
+merge(struct entry *e, struct event *ev)
+{
+	struct event *into = e->ev;
+
+	if (event_kind_specificity(ev->kind) > event_kind_specificity(into->kind)) {
+		into->kind = ev->kind;
+		if (ev->field[EF_REASON] != NULL) {
+			free(into->field[EF_REASON]);
+			into->field[EF_REASON] = ev->field[EF_REASON];
+			into->field_len[EF_REASON] = ev->field_len[EF_REASON];
+			ev->field[EF_REASON] = NULL;
+		}
+	}
+	for (int f = 0; f < EF_COUNT; f++) {
+		if (f == EF_RAW || into->field[f] != NULL || ev->field[f] == NULL)
+			continue;
+		into->field[f] = ev->field[f];
+		into->field_len[f] = ev->field_len[f];
+		ev->field[f] = NULL;
+	}
+	if (into->peer_port < 0)
+		into->peer_port = ev->peer_port;
+	if (ev->field[EF_RAW] != NULL)
+		event_append_raw(into, ev->field[EF_RAW], ev->field_len[EF_RAW]);
+	if (ev->offset > into->offset)
+		into->offset = ev->offset;
+	if (ev->file_id != 0)
+		into->file_id = ev->file_id;
+	if (ev->time > e->last_time)
+		e->last_time = ev->time;
+	event_free(ev);
+}
+
+static int
+seen(const struct entry *e, const struct rule *r)
+{
+	for (size_t i = 0; i < e->nseen; i++)
+		if (e->seen[i] == r)
+			return 1;
+	return 0;
+}
+
+static void
+open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
+{
+	if (c->n == c->max_open) {
+		size_t oldest = 0;
+		for (size_t i = 1; i < c->n; i++)
+			if (c->entries[i].last_time < c->entries[oldest].last_time)
+				oldest = i;
+		finish(c, oldest);
+	}
+	struct entry *e = &c->entries[c->n++];
+	memset(e, 0, sizeof(*e));
+	e->ev = ev;
+	e->first_offset = ev->offset;
+	e->last_time = ev->time;
+	if (rule->role == ROLE_PART)
+		e->seen[e->nseen++] = rule;
+}
+
+void
+correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
+{
+	if (rule->role == ROLE_ALONE) {
+		c->emit(c->ctx, ev);
+		return;
+	}
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		if (same_process(c->entries[i].ev, ev))
+			break;
+	if (i < c->n) {
+		struct entry *e = &c->entries[i];
+		int conflict = ev->time > e->last_time + c->linger;
+
+		if (rule->role == ROLE_PART && (seen(e, rule) || other_peer(e->ev, ev)))
+			conflict = 1;
+		if (rule->role == ROLE_END && other_peer(e->ev, ev))
+			conflict = 1;
+		if (!conflict) {
+			if (rule->role == ROLE_PART && e->nseen < SEEN_MAX)
+				e->seen[e->nseen++] = rule;
+			merge(e, ev);
+			if (rule->role == ROLE_END)
+				finish(c, i);
+			return;
+		}
+		finish(c, i);
+	}
+	if (rule->role == ROLE_END) {
+		/* A session end with no failure before it is not an event. */
+		event_free(ev);
+		return;
+	}
+	open_entry(c, ev, rule);
+}
+
+void
+correlate_expire(struct correlator *c, int64_t now)
+{
+	if (now == c->last_expire || c->n == 0)
+		return;
+	c->last_expire = now;
+	for (size_t i = 0; i < c->n;) {
+		if (c->entries[i].last_time + c->linger < now)
+			finish(c, i);
+		else
+			i++;
+	}
+}
+
+void
+correlate_flush(struct correlator *c)
+{
+	while (c->n > 0)
+		finish(c, c->n - 1);
+}
+
+size_t
+correlate_open(const struct correlator *c)
+{
+	return c->n;
+}
+
+int64_t
+correlate_min_offset(const struct correlator *c)
+{
+	int64_t min = -1;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->entries[i].first_offset >= 0 &&
+		    (min < 0 || c->entries[i].first_offset < min))
+			min = c->entries[i].first_offset;
+	return min;
+}

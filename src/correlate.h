@@ -1,0 +1,50 @@
+/*
+ * correlate.h: join the lines an MTA writes about one failure into one event.
+ *
+ * A failed TLS handshake is often several lines from one process: Postfix's
+ * smtpd writes "SSL_accept error from host[ip]: -1", then "warning: TLS
+ * library problem: ...:no shared cipher:..." (no peer), then "lost connection
+ * after STARTTLS from host[ip]" and "disconnect from host[ip] ...". Each
+ * matched line arrives here with its rule's role (rules.h); lines with role
+ * part, detail or end are joined per process, i.e. per (mta, server, program,
+ * pid), because one smtpd / sendmail / exim process handles one connection at
+ * a time. The joined event keeps the time of its first line, the peer from
+ * whichever line names it, and the most specific kind with its reason.
+ *
+ * An open entry is finished (emitted) when
+ *   - a line with role end arrives for its process (the session is over);
+ *   - a part line arrives that cannot belong to it: a rule already seen in the
+ *     entry (a second failure) or a different peer;
+ *   - no line joined it for `linger` seconds of log time (correlate_expire);
+ *   - the input ends (correlate_flush), or too many entries are open.
+ * Lines of other processes interleaved between them change nothing.
+ */
+#ifndef TLSLOGD_CORRELATE_H
+#define TLSLOGD_CORRELATE_H
+
+#include <stdint.h>
+
+#include "event.h"
+#include "rules.h"
+
+/* Receives each finished event; takes ownership of it. */
+typedef void (*correlate_emit_fn)(void *ctx, struct event *ev);
+
+struct correlator;
+
+/* linger: seconds of log time an entry waits for more lines; max_open: bound on open entries. */
+struct correlator *correlate_new(correlate_emit_fn emit, void *ctx, int64_t linger, size_t max_open);
+void correlate_free(struct correlator *c);
+
+/* Add a matched line's event (ownership passes to the correlator). */
+void correlate_add(struct correlator *c, struct event *ev, const struct rule *rule);
+/* Finish entries that have been idle for longer than linger at log time `now`. */
+void correlate_expire(struct correlator *c, int64_t now);
+/* Finish every open entry. */
+void correlate_flush(struct correlator *c);
+/* Number of open entries. */
+size_t correlate_open(const struct correlator *c);
+/* Lowest input offset of a line held in an open entry, or -1 if none is open. */
+int64_t correlate_min_offset(const struct correlator *c);
+
+#endif

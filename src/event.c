@@ -1,0 +1,194 @@
+/*
+ * event.c: the event record and the vocabulary of taxonomy.md. The kind and
+ * field names here are the names stored in the database and printed by every
+ * output format, so they are part of the interface: never rename one.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "util.h"
+
+static const char *const kind_names[KIND_COUNT] = {
+	[KIND_TLS_NO_SHARED_CIPHER] = "tls_no_shared_cipher",
+	[KIND_TLS_PROTOCOL_MISMATCH] = "tls_protocol_mismatch",
+	[KIND_TLS_NON_TLS_PEER] = "tls_non_tls_peer",
+	[KIND_TLS_LOST_CONNECTION] = "tls_lost_connection",
+	[KIND_TLS_TIMEOUT] = "tls_timeout",
+	[KIND_TLS_CERT_UNTRUSTED] = "tls_cert_untrusted",
+	[KIND_TLS_CERT_EXPIRED] = "tls_cert_expired",
+	[KIND_TLS_CERT_HOST_MISMATCH] = "tls_cert_host_mismatch",
+	[KIND_TLS_CERT_MISSING] = "tls_cert_missing",
+	[KIND_TLS_CERT_REJECTED_BY_PEER] = "tls_cert_rejected_by_peer",
+	[KIND_TLS_WEAK_CRYPTO] = "tls_weak_crypto",
+	[KIND_TLS_NOT_OFFERED] = "tls_not_offered",
+	[KIND_TLS_STARTTLS_REFUSED] = "tls_starttls_refused",
+	[KIND_TLS_REQUIRED] = "tls_required",
+	[KIND_TLS_DOWNGRADED] = "tls_downgraded",
+	[KIND_TLS_LOCAL_ERROR] = "tls_local_error",
+	[KIND_TLS_POLICY_FAILURE] = "tls_policy_failure",
+	[KIND_TLS_HANDSHAKE_FAILED] = "tls_handshake_failed",
+	[KIND_AUTH_FAILED] = "auth_failed",
+	[KIND_AUTH_TEMP_FAILURE] = "auth_temp_failure",
+	[KIND_AUTH_ABORTED] = "auth_aborted",
+	[KIND_AUTH_WITHOUT_TLS] = "auth_without_tls",
+	[KIND_AUTH_MECH_UNSUPPORTED] = "auth_mech_unsupported",
+};
+
+static const char *const field_names[EF_COUNT] = {
+	[EF_SERVER] = "server",
+	[EF_PROGRAM] = "program",
+	[EF_PEER_HOST] = "peer_host",
+	[EF_PEER_IP] = "peer_ip",
+	[EF_HELO] = "helo",
+	[EF_USER] = "user",
+	[EF_MECH] = "mech",
+	[EF_REASON] = "reason",
+	[EF_TLS_VERSION] = "tls_version",
+	[EF_CIPHER] = "cipher",
+	[EF_QUEUE_ID] = "queue_id",
+	[EF_RAW] = "raw",
+};
+
+struct event *
+event_new(void)
+{
+	struct event *ev = xcalloc(1, sizeof(*ev));
+
+	ev->pid = -1;
+	ev->peer_port = -1;
+	ev->offset = -1;
+	return ev;
+}
+
+void
+event_free(struct event *ev)
+{
+	if (ev == NULL)
+		return;
+	for (int i = 0; i < EF_COUNT; i++)
+		free(ev->field[i]);
+	free(ev);
+}
+
+void
+event_set(struct event *ev, enum event_field f, const char *value, size_t len)
+{
+	size_t max = f == EF_RAW ? EVENT_RAW_MAX : EVENT_FIELD_MAX;
+
+	free(ev->field[f]);
+	if (value == NULL) {
+		ev->field[f] = NULL;
+		ev->field_len[f] = 0;
+		return;
+	}
+	if (len > max)
+		len = max;
+	ev->field[f] = xstrndup(value, len);
+	ev->field_len[f] = len;
+}
+
+void
+event_append_raw(struct event *ev, const char *line, size_t len)
+{
+	size_t old = ev->field_len[EF_RAW];
+
+	if (ev->field[EF_RAW] == NULL) {
+		event_set(ev, EF_RAW, line, len);
+		return;
+	}
+	if (old + 1 >= EVENT_RAW_MAX)
+		return;
+	if (len > EVENT_RAW_MAX - old - 1)
+		len = EVENT_RAW_MAX - old - 1;
+	ev->field[EF_RAW] = xrealloc(ev->field[EF_RAW], old + 1 + len + 1);
+	ev->field[EF_RAW][old] = '\n';
+	memcpy(ev->field[EF_RAW] + old + 1, line, len);
+	ev->field[EF_RAW][old + 1 + len] = '\0';
+	ev->field_len[EF_RAW] = old + 1 + len;
+}
+
+const char *
+event_kind_name(enum event_kind kind)
+{
+	if ((int)kind < 0 || kind >= KIND_COUNT)
+		return "unknown";
+	return kind_names[kind];
+}
+
+int
+event_kind_from_name(const char *name, size_t len)
+{
+	for (int i = 0; i < KIND_COUNT; i++)
+		if (strlen(kind_names[i]) == len && memcmp(kind_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+int
+event_kind_specificity(enum event_kind kind)
+{
+	switch (kind) {
+	case KIND_TLS_HANDSHAKE_FAILED:
+		return 0;
+	case KIND_TLS_LOST_CONNECTION:
+	case KIND_TLS_TIMEOUT:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+const char *
+event_direction_name(enum event_direction dir)
+{
+	return dir == DIR_OUT ? "out" : "in";
+}
+
+int
+event_direction_from_name(const char *name)
+{
+	if (strcmp(name, "in") == 0)
+		return DIR_IN;
+	if (strcmp(name, "out") == 0)
+		return DIR_OUT;
+	return -1;
+}
+
+const char *
+event_field_name(enum event_field f)
+{
+	if ((int)f < 0 || f >= EF_COUNT)
+		return "?";
+	return field_names[f];
+}
+
+int
+event_field_from_name(const char *name, size_t len)
+{
+	for (int i = 0; i < EF_COUNT; i++)
+		if (strlen(field_names[i]) == len && memcmp(field_names[i], name, len) == 0)
+			return i;
+	return -1;
+}
+
+void
+event_canonicalize_ip(struct event *ev)
+{
+	const char *ip = ev->field[EF_PEER_IP];
+	unsigned char addr[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (ip == NULL || ev->field_len[EF_PEER_IP] >= INET6_ADDRSTRLEN)
+		return;
+	if (inet_pton(AF_INET, ip, addr) == 1) {
+		if (inet_ntop(AF_INET, addr, text, sizeof(text)) != NULL)
+			event_set(ev, EF_PEER_IP, text, strlen(text));
+	} else if (inet_pton(AF_INET6, ip, addr) == 1) {
+		if (inet_ntop(AF_INET6, addr, text, sizeof(text)) != NULL)
+			event_set(ev, EF_PEER_IP, text, strlen(text));
+	}
+}

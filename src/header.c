@@ -1,0 +1,495 @@
+/*
+ * header.c: parse syslog and Exim mainlog line headers (see header.h).
+ *
+ * This runs on every line, so it is written as a hand-rolled scanner over
+ * (pointer, length) with no allocation and no regular expressions; lines may
+ * hold any byte, NUL included, and may end anywhere. Local time is converted
+ * with mktime(3) once per local hour and cached: mktime is far too slow to call
+ * per line, and within one hour the UTC offset does not change in any zone
+ * that moves its clocks on the hour.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "header.h"
+
+#define TAG_MAX 128
+#define HOST_MAX 255
+#define ONE_DAY 86400
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Read exactly n digits at p (bounded by end); -1 if not all digits. */
+static int
+digits(const char *p, const char *end, int n)
+{
+	int v = 0;
+
+	if (end - p < n)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(p[i]))
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+int64_t
+header_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	/* Howard Hinnant's days_from_civil. */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int
+valid_time(int mo, int d, int h, int mi, int s)
+{
+	return mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 &&
+	    mi >= 0 && mi <= 59 && s >= 0 && s <= 60;
+}
+
+void
+header_clock_init(struct header_clock *clk, int64_t reference)
+{
+	time_t t = (time_t)reference;
+	struct tm tm;
+
+	clk->reference = reference;
+	clk->reference_year = localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
+	clk->cache_key = -1;
+	clk->cache_utc = 0;
+}
+
+/* Local wall-clock time to UTC seconds, through the per-hour cache. */
+static int64_t
+local_to_utc(struct header_clock *clk, int y, int mo, int d, int h, int mi, int s)
+{
+	int64_t key = ((int64_t)y * 100 + mo) * 10000 + d * 100 + h;
+
+	if (key != clk->cache_key) {
+		struct tm tm = { 0 };
+
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+		if (t == (time_t)-1) {
+			/* No such local time: fall back to treating it as UTC. */
+			t = (time_t)(header_days_from_civil(y, (unsigned)mo, (unsigned)d) * ONE_DAY + h * 3600);
+		}
+		clk->cache_key = key;
+		clk->cache_utc = (int64_t)t;
+	}
+	return clk->cache_utc + mi * 60 + s;
+}
+
+/* Skip one run of spaces; returns NULL if there was none. */
+static const char *
+skip_spaces(const char *p, const char *end)
+{
+	if (p >= end || *p != ' ')
+		return NULL;
+	while (p < end && *p == ' ')
+		p++;
+	return p;
+}
+
+/*
+ * After the time: "HOST TAG[PID]: MSG" or "HOST TAG: MSG". A line whose
+ * host is followed by something that is not a tag keeps the rest as the
+ * message with no program.
+ */
+static int
+parse_host_tag(const char *p, const char *end, struct line_header *out)
+{
+	const char *host = p;
+
+	while (p < end && *p != ' ' && p - host <= HOST_MAX)
+		p++;
+	if (p == host || p >= end || *p != ' ')
+		return -1;
+	out->host = host;
+	out->host_len = (size_t)(p - host);
+	p++;
+
+	const char *tag = p;
+	while (p < end && *p != ' ' && *p != '[' && *p != ':' && p - tag < TAG_MAX)
+		p++;
+	if (p > tag && p < end && *p == '[') {
+		const char *tag_end = p;
+		long pid = 0;
+		int nd = 0;
+
+		p++;
+		while (p < end && is_digit(*p) && nd < 10) {
+			pid = pid * 10 + (*p - '0');
+			p++;
+			nd++;
+		}
+		if (nd > 0 && end - p >= 2 && p[0] == ']' && p[1] == ':') {
+			out->program = tag;
+			out->program_len = (size_t)(tag_end - tag);
+			out->pid = pid;
+			p += 2;
+			if (p < end && *p == ' ')
+				p++;
+			out->msg = p;
+			out->msg_len = (size_t)(end - p);
+			return 0;
+		}
+	} else if (p > tag && p < end && *p == ':' && (p + 1 == end || p[1] == ' ')) {
+		out->program = tag;
+		out->program_len = (size_t)(p - tag);
+		p++;
+		if (p < end && *p == ' ')
+			p++;
+		out->msg = p;
+		out->msg_len = (size_t)(end - p);
+		return 0;
+	}
+	/* No tag: the rest is the message. */
+	out->msg = tag;
+	out->msg_len = (size_t)(end - tag);
+	return 0;
+}
+
+static const char *const month_names = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+static int
+parse_rfc3164(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
+{
+	int mo = 0;
+
+	if (end - p < 16)
+		return -1;
+	for (int i = 0; i < 12; i++)
+		if (memcmp(p, month_names + 3 * i, 3) == 0) {
+			mo = i + 1;
+			break;
+		}
+	if (mo == 0 || p[3] != ' ')
+		return -1;
+	p += 4;
+	int d;
+	if (*p == ' ')
+		d = digits(p + 1, end, 1);
+	else
+		d = digits(p, end, 2);
+	if (d < 0 && is_digit(*p))
+		d = digits(p, end, 1), p--;	/* "Nov 2 ..." (single digit, no pad) */
+	if (d < 0)
+		return -1;
+	p += 2;
+	if (p >= end || *p != ' ')
+		return -1;
+	p++;
+	int h = digits(p, end, 2);
+	int mi = (end - p >= 8 && p[2] == ':') ? digits(p + 3, end, 2) : -1;
+	int s = (end - p >= 8 && p[5] == ':') ? digits(p + 6, end, 2) : -1;
+	if (h < 0 || mi < 0 || s < 0 || !valid_time(mo, d, h, mi, s))
+		return -1;
+	p += 8;
+	/* Some writers add fractional seconds: "Nov 22 06:40:07.123". */
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	if ((p = skip_spaces(p, end)) == NULL)
+		return -1;
+
+	int y = clk->reference_year;
+	int64_t t = local_to_utc(clk, y, mo, d, h, mi, s);
+	if (t > clk->reference + ONE_DAY)
+		t = local_to_utc(clk, y - 1, mo, d, h, mi, s);
+	out->format = HEADER_RFC3164;
+	out->time = t;
+	return parse_host_tag(p, end, out);
+}
+
+/*
+ * "YYYY-MM-DD", then 'T' or ' ', then "HH:MM:SS", optional fraction; stores
+ * the broken-down time and returns the position after it, or NULL.
+ */
+static const char *
+parse_iso_datetime(const char *p, const char *end, char sep, int tm[6])
+{
+	if (end - p < 19)
+		return NULL;
+	tm[0] = digits(p, end, 4);
+	tm[1] = p[4] == '-' ? digits(p + 5, end, 2) : -1;
+	tm[2] = p[7] == '-' ? digits(p + 8, end, 2) : -1;
+	if (p[10] != sep)
+		return NULL;
+	tm[3] = digits(p + 11, end, 2);
+	tm[4] = p[13] == ':' ? digits(p + 14, end, 2) : -1;
+	tm[5] = p[16] == ':' ? digits(p + 17, end, 2) : -1;
+	for (int i = 0; i < 6; i++)
+		if (tm[i] < 0)
+			return NULL;
+	if (tm[0] < 1970 || !valid_time(tm[1], tm[2], tm[3], tm[4], tm[5]))
+		return NULL;
+	p += 19;
+	if (p < end && (*p == '.' || *p == ',')) {
+		p++;
+		while (p < end && is_digit(*p))
+			p++;
+	}
+	return p;
+}
+
+/* Zone "Z", "+HH:MM", "+HHMM" or "+HH"; stores seconds east of UTC. */
+static const char *
+parse_zone(const char *p, const char *end, int *offset)
+{
+	if (p < end && *p == 'Z') {
+		*offset = 0;
+		return p + 1;
+	}
+	if (p >= end || (*p != '+' && *p != '-'))
+		return NULL;
+	int sign = *p == '-' ? -1 : 1;
+	int hh = digits(p + 1, end, 2), mm = 0;
+	const char *q = p + 3;
+
+	if (hh < 0 || hh > 23)
+		return NULL;
+	if (q < end && *q == ':') {
+		mm = digits(q + 1, end, 2);
+		q += 3;
+	} else if (q < end && is_digit(*q)) {
+		mm = digits(q, end, 2);
+		q += 2;
+	}
+	if (mm < 0 || mm > 59)
+		return NULL;
+	*offset = sign * (hh * 3600 + mm * 60);
+	return q;
+}
+
+static int64_t
+utc_from_fields(const int tm[6], int offset)
+{
+	return header_days_from_civil(tm[0], (unsigned)tm[1], (unsigned)tm[2]) * ONE_DAY +
+	    tm[3] * 3600 + tm[4] * 60 + tm[5] - offset;
+}
+
+static int
+parse_iso(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
+{
+	int tm[6], offset;
+	const char *q = parse_iso_datetime(p, end, 'T', tm);
+
+	if (q == NULL)
+		return -1;
+	const char *z = parse_zone(q, end, &offset);
+	if (z != NULL)
+		out->time = utc_from_fields(tm, offset);
+	else {
+		z = q;
+		out->time = local_to_utc(clk, tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]);
+	}
+	if ((z = skip_spaces(z, end)) == NULL)
+		return -1;
+	out->format = HEADER_ISO;
+	return parse_host_tag(z, end, out);
+}
+
+/* One space-delimited RFC 5424 header field; "-" is the nil value. */
+static const char *
+field_5424(const char *p, const char *end, const char **start, size_t *len)
+{
+	const char *s = p;
+
+	while (p < end && *p != ' ')
+		p++;
+	if (p == s || p >= end)
+		return NULL;
+	*start = s;
+	*len = (size_t)(p - s);
+	if (*len == 1 && *s == '-')
+		*start = NULL, *len = 0;
+	return p + 1;
+}
+
+static int
+parse_rfc5424(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
+{
+	int tm[6], offset;
+	const char *q, *f;
+	size_t flen;
+
+	if (end - p >= 2 && p[0] == '-' && p[1] == ' ')
+		return -1;	/* nil timestamp: nothing to date the event with */
+	q = parse_iso_datetime(p, end, 'T', tm);
+	if (q == NULL)
+		return -1;
+	const char *z = parse_zone(q, end, &offset);
+	if (z == NULL)
+		return -1;
+	out->time = utc_from_fields(tm, offset);
+	(void)clk;
+	if (z >= end || *z != ' ')
+		return -1;
+	p = z + 1;
+	if ((p = field_5424(p, end, &out->host, &out->host_len)) == NULL)
+		return -1;
+	if ((p = field_5424(p, end, &out->program, &out->program_len)) == NULL)
+		return -1;
+	if ((p = field_5424(p, end, &f, &flen)) == NULL)
+		return -1;
+	out->pid = -1;
+	if (f != NULL && flen <= 10) {
+		long pid = 0;
+		size_t i;
+
+		for (i = 0; i < flen && is_digit(f[i]); i++)
+			pid = pid * 10 + (f[i] - '0');
+		if (i == flen)
+			out->pid = pid;
+	}
+	if ((p = field_5424(p, end, &f, &flen)) == NULL)	/* MSGID */
+		return -1;
+	/* STRUCTURED-DATA: "-" or one or more [..] elements with \] escapes. */
+	if (p < end && *p == '-') {
+		p++;
+	} else {
+		while (p < end && *p == '[') {
+			p++;
+			while (p < end && *p != ']') {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				p++;
+			}
+			if (p >= end)
+				return -1;
+			p++;
+		}
+	}
+	if (p < end && *p == ' ')
+		p++;
+	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	out->format = HEADER_RFC5424;
+	out->msg = p;
+	out->msg_len = (size_t)(end - p);
+	return 0;
+}
+
+static int
+parse_exim(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
+{
+	int tm[6], offset;
+	const char *q = parse_iso_datetime(p, end, ' ', tm);
+
+	if (q == NULL || q >= end || *q != ' ')
+		return -1;
+	q++;
+	const char *z = NULL;
+	if (q < end && (*q == '+' || *q == '-') && end - q >= 6 && is_digit(q[1]))
+		z = parse_zone(q, end, &offset);
+	if (z != NULL && (z == end || *z == ' ')) {
+		out->time = utc_from_fields(tm, offset);
+		q = z < end ? z + 1 : z;
+	} else {
+		out->time = local_to_utc(clk, tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]);
+	}
+	out->format = HEADER_EXIM;
+	out->host = NULL;
+	out->host_len = 0;
+	out->program = NULL;
+	out->program_len = 0;
+	out->pid = -1;
+	if (q < end && *q == '[') {
+		const char *r = q + 1;
+		long pid = 0;
+		int nd = 0;
+
+		while (r < end && is_digit(*r) && nd < 10) {
+			pid = pid * 10 + (*r - '0');
+			r++;
+			nd++;
+		}
+		if (nd > 0 && r < end && *r == ']') {
+			out->pid = pid;
+			q = r + 1;
+			if (q < end && *q == ' ')
+				q++;
+		}
+	}
+	out->msg = q;
+	out->msg_len = (size_t)(end - q);
+	return 0;
+}
+
+int
+header_parse(struct header_clock *clk, const char *line, size_t len, struct line_header *out)
+{
+	const char *p = line, *end = line + len;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	if (len > 0 && line[len - 1] == '\r')
+		end--;
+	/* An optional "<PRI>" as written by some relays. */
+	if (p < end && *p == '<') {
+		const char *q = p + 1;
+		int nd = 0;
+
+		while (q < end && is_digit(*q) && nd < 3)
+			q++, nd++;
+		if (nd > 0 && q < end && *q == '>') {
+			p = q + 1;
+			if (end - p >= 2 && p[0] == '1' && p[1] == ' ')
+				return parse_rfc5424(clk, p + 2, end, out);
+		}
+	}
+	if (p >= end)
+		return -1;
+	if (is_digit(*p)) {
+		if (end - p > 10 && p[10] == 'T')
+			return parse_iso(clk, p, end, out);
+		if (end - p > 10 && p[10] == ' ')
+			return parse_exim(clk, p, end, out);
+		return -1;
+	}
+	return parse_rfc3164(clk, p, end, out);
+}
+
+size_t
+header_embedded_stamp_len(const char *msg, size_t len)
+{
+	const char *p = msg, *end = msg + len;
+	int tm[6];
+	const char *q = parse_iso_datetime(p, end, ' ', tm);
+
+	if (q == NULL || q >= end || *q != ' ')
+		return 0;
+	q++;
+	if (q < end && *q == '[') {
+		const char *r = q + 1;
+
+		while (r < end && is_digit(*r))
+			r++;
+		if (r > q + 1 && r < end && *r == ']') {
+			q = r + 1;
+			if (q < end && *q == ' ')
+				q++;
+		}
+	}
+	return (size_t)(q - msg);
+}

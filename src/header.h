@@ -1,0 +1,66 @@
+/*
+ * header.h: split a log line into its header (time, host, program, pid) and
+ * the message. Knows the three layouts mail logs come in:
+ *
+ *   RFC 3164 syslog   "Nov 22 06:40:07 mx1 postfix/smtpd[123]: message"
+ *   ISO 8601 syslog   "2026-11-22T06:40:07.123456+01:00 mx1 postfix/smtpd[123]: message"
+ *                     (rsyslog's RFC 3339 file format, journalctl -o short-iso, and
+ *                     RFC 5424 "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
+ *   Exim's mainlog    "2026-11-22 06:40:07[.123][ +0100][ [123]] message"
+ *
+ * Times are returned in UTC. Times without a zone are local time of the
+ * process's zone (TZ); RFC 3164 times have no year either, so the year is
+ * inferred from a reference time (the file's modification time, or now): the
+ * year of the reference, or the one before when that would put the line more
+ * than a day after the reference. Never allocates; the result points into the
+ * line.
+ */
+#ifndef TLSLOGD_HEADER_H
+#define TLSLOGD_HEADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+enum header_format {
+	HEADER_RFC3164,
+	HEADER_ISO,
+	HEADER_RFC5424,
+	HEADER_EXIM
+};
+
+struct line_header {
+	enum header_format format;
+	int64_t time;			/* UTC seconds */
+	const char *host;		/* NULL for Exim's mainlog */
+	size_t host_len;
+	const char *program;		/* syslog tag without [pid]; NULL if none */
+	size_t program_len;
+	long pid;			/* -1 when not logged */
+	const char *msg;
+	size_t msg_len;
+};
+
+/* Local-time conversion state: the reference for year inference and a cache. */
+struct header_clock {
+	int64_t reference;		/* UTC seconds: file mtime or now */
+	int reference_year;		/* local year of reference */
+	int64_t cache_key;		/* y/m/d/h of the cached local hour, -1 none */
+	int64_t cache_utc;		/* UTC of that local hour's start */
+};
+
+void header_clock_init(struct header_clock *clk, int64_t reference);
+
+/* Parse a line; 0 on success, -1 when the line has no recognizable header. */
+int header_parse(struct header_clock *clk, const char *line, size_t len, struct line_header *out);
+
+/*
+ * Exim writing through syslog repeats its own "YYYY-MM-DD HH:MM:SS[ [pid]] "
+ * at the start of the message: return how many bytes of msg that takes (0: none).
+ */
+size_t header_embedded_stamp_len(const char *msg, size_t len);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+int64_t header_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+#endif

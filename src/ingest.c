@@ -1,0 +1,246 @@
+/*
+ * ingest.c: bytes to stored events (see ingest.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "framer.h"
+#include "ingest.h"
+#include "log.h"
+#include "util.h"
+
+#define HEAD_MAX 1024
+#define DEFAULT_MAX_LINE (64 * 1024)
+#define DEFAULT_BATCH 5000
+#define DEFAULT_LINGER 10
+#define MAX_OPEN_FAILURES 4096
+
+void
+ingest_options_default(struct ingest_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->forced_set = -1;
+	opt->max_line = DEFAULT_MAX_LINE;
+	opt->batch_events = DEFAULT_BATCH;
+	opt->linger = DEFAULT_LINGER;
+}
+
+static void
+emit(void *ctx, struct event *ev)
+{
+	struct ingest *ing = ctx;
+	int rc;
+
+	if (ing->store_failed) {
+		event_free(ev);
+		return;
+	}
+	rc = store_add_event(ing->store, ev);
+	if (rc < 0)
+		ing->store_failed = 1;
+	else if (rc == 0)
+		ing->stats.duplicates++;
+	else {
+		ing->stats.events++;
+		ing->stats.kind_events[ev->kind]++;
+	}
+	ing->pending++;
+	event_free(ev);
+}
+
+void
+ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
+    const struct ingest_options *opt)
+{
+	memset(ing, 0, sizeof(*ing));
+	ing->rules = rules;
+	ing->store = store;
+	ing->opt = *opt;
+	linematch_init(&ing->lm, rules, opt->forced_set, (int64_t)time(NULL));
+	ing->lm.server = opt->server;
+	ing->corr = correlate_new(emit, ing, opt->linger, MAX_OPEN_FAILURES);
+}
+
+void
+ingest_free(struct ingest *ing)
+{
+	correlate_free(ing->corr);
+	ing->corr = NULL;
+}
+
+static void
+on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+{
+	struct ingest *ing = ctx;
+	struct event *ev;
+	const struct rule *rule;
+
+	ing->stats.lines++;
+	if (cut)
+		ing->stats.cut_lines++;
+	switch (linematch_line(&ing->lm, line, len, &ev, &rule)) {
+	case LM_NO_HEADER:
+		ing->stats.no_header++;
+		return;
+	case LM_NO_MATCH:
+		return;
+	case LM_EVENT:
+		break;
+	}
+	ing->stats.matched++;
+	ev->file_id = ing->file_id;
+	ev->offset = ing->file_id ? offset : -1;
+	correlate_expire(ing->corr, ev->time);
+	correlate_add(ing->corr, ev, rule);
+}
+
+/* Commit the batch with the position: never past a line the correlator holds. */
+static int
+checkpoint(struct ingest *ing, int64_t read_offset)
+{
+	if (ing->store_failed)
+		return -1;
+	if (ing->file_id != 0) {
+		int64_t pos = read_offset;
+		int64_t held = correlate_min_offset(ing->corr);
+
+		if (held >= 0 && held < pos)
+			pos = held;
+		if (store_file_set_offset(ing->store, ing->file_id, pos) < 0) {
+			ing->store_failed = 1;
+			return -1;
+		}
+	}
+	if (store_commit(ing->store) < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->pending = 0;
+	return 0;
+}
+
+/* Read fd from offset to its end through the framer. -1 on a read error (logged). */
+static int
+read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int stream,
+    int64_t *end_offset)
+{
+	struct framer fr;
+	int rc = 0;
+
+	framer_init(&fr, ing->opt.max_line, offset);
+	for (;;) {
+		size_t room;
+		char *space = framer_space(&fr, &room);
+		ssize_t n = read(fd, space, room);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("%s: read error at byte %lld", name, (long long)framer_offset(&fr));
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		ing->stats.bytes += (uint64_t)n;
+		framer_commit(&fr, (size_t)n, on_line, ing);
+		if (ing->store_failed) {
+			rc = -1;
+			break;
+		}
+		if (ing->pending >= ing->opt.batch_events) {
+			if (checkpoint(ing, framer_offset(&fr)) < 0 || store_begin(ing->store) < 0) {
+				ing->store_failed = 1;
+				rc = -1;
+				break;
+			}
+		}
+	}
+	if (stream && rc == 0)
+		framer_finish(&fr, on_line, ing);
+	*end_offset = framer_offset(&fr);
+	framer_free(&fr);
+	return rc;
+}
+
+int
+ingest_path(struct ingest *ing, const char *path)
+{
+	int is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "(standard input)" : path;
+	struct stat sb;
+	int fd, rc;
+	int64_t offset = 0, end = 0;
+
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("cannot open %s", path);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		log_warn("%s", name);
+		goto fail_fd;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		log_warnx("%s: is a directory, not a log file", name);
+		goto fail_fd;
+	}
+	int stream = !S_ISREG(sb.st_mode);
+	if (store_begin(ing->store) < 0) {
+		ing->store_failed = 1;
+		goto fail_fd;
+	}
+	ing->file_id = 0;
+	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
+	if (!stream) {
+		char head[HEAD_MAX];
+		ssize_t n = pread(fd, head, sizeof(head), 0);
+
+		if (n < 0) {
+			log_warn("%s: cannot read", name);
+			store_rollback(ing->store);
+			goto fail_fd;
+		}
+		char *nl = memchr(head, '\n', (size_t)n);
+		size_t head_len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
+		if (store_file_resume(ing->store, path, sb.st_dev, sb.st_ino, head, head_len,
+		    (int64_t)sb.st_size, &ing->file_id, &offset) < 0) {
+			ing->store_failed = 1;
+			store_rollback(ing->store);
+			goto fail_fd;
+		}
+		if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+			log_warn("%s: cannot seek to byte %lld", name, (long long)offset);
+			store_rollback(ing->store);
+			goto fail_fd;
+		}
+	}
+	ing->stats.files++;
+	rc = read_all(ing, fd, name, offset, stream, &end);
+	if (ing->store_failed) {
+		store_rollback(ing->store);
+		goto fail_fd;
+	}
+	/* What was read is complete: finish every open failure and commit. */
+	correlate_flush(ing->corr);
+	if (checkpoint(ing, end) < 0)
+		goto fail_fd;
+	if (!is_stdin)
+		close(fd);
+	ing->file_id = 0;
+	return rc;
+fail_fd:
+	/* Open failures belong to this file; nothing of them was committed. */
+	correlate_flush(ing->corr);
+	if (!is_stdin)
+		close(fd);
+	ing->file_id = 0;
+	return -1;
+}

@@ -1,0 +1,139 @@
+/*
+ * linematch.c: one log line to at most one event (see linematch.h).
+ *
+ * Nothing is allocated for a line that matches no rule: the header is parsed
+ * in place and the rules run on the message in the line buffer. Only a match
+ * (a few percent of a mail log) builds an event.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "linematch.h"
+#include "util.h"
+
+void
+linematch_init(struct linematch *lm, struct rules *rules, int forced_set, int64_t reference)
+{
+	memset(lm, 0, sizeof(*lm));
+	lm->rules = rules;
+	lm->forced_set = forced_set;
+	header_clock_init(&lm->clock, reference);
+}
+
+static long
+parse_port(const char *s, size_t len)
+{
+	long v = 0;
+
+	if (len == 0 || len > 5)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 65535 ? v : -1;
+}
+
+static void
+fill_fields(struct event *ev, const struct rule_match *m)
+{
+	const struct rule *r = m->rule;
+
+	for (int g = 1; g < m->ngroups; g++) {
+		int f = r->group_field[g];
+		if (f < 0 || m->start[g] == SIZE_MAX)
+			continue;
+		const char *v = m->msg + m->start[g];
+		size_t vlen = m->end[g] - m->start[g];
+		if (f == EF_COUNT) {
+			if (ev->peer_port < 0)
+				ev->peer_port = parse_port(v, vlen);
+		} else if (ev->field[f] == NULL && vlen > 0) {
+			event_set(ev, (enum event_field)f, v, vlen);
+		}
+	}
+}
+
+enum linematch_result
+linematch_line(struct linematch *lm, const char *line, size_t len, struct event **out,
+    const struct rule **rule)
+{
+	struct line_header h;
+	struct rule_match m;
+	int set;
+
+	if (header_parse(&lm->clock, line, len, &h) < 0)
+		return LM_NO_HEADER;
+	set = lm->forced_set >= 0 ? lm->forced_set : rules_route(lm->rules, h.program, h.program_len);
+	if (set < 0)
+		return LM_NO_MATCH;
+
+	const char *msg = h.msg;
+	size_t msg_len = h.msg_len;
+	long pid = h.pid;
+	if (h.program != NULL && rules_set_headerless(lm->rules, set)) {
+		/* Exim through syslog repeats its own time stamp (and maybe pid). */
+		size_t skip = header_embedded_stamp_len(msg, msg_len);
+		msg += skip;
+		msg_len -= skip;
+	}
+
+	const char *daemon = h.program;
+	size_t daemon_len = h.program_len;
+	if (daemon != NULL) {
+		const char *slash = NULL;
+		for (size_t i = 0; i < daemon_len; i++)
+			if (daemon[i] == '/')
+				slash = daemon + i;
+		if (slash != NULL) {
+			daemon_len -= (size_t)(slash + 1 - daemon);
+			daemon = slash + 1;
+		}
+	}
+
+	const struct rule *r;
+	if (lm->only_rule != NULL)
+		r = lm->only_rule->set == set && rules_match_one(lm->rules, lm->only_rule, daemon,
+		    daemon_len, msg, msg_len, &m) ? lm->only_rule : NULL;
+	else
+		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
+	if (r == NULL)
+		return LM_NO_MATCH;
+
+	struct event *ev = event_new();
+	ev->time = h.time;
+	ev->mta = rules_set_mta(lm->rules, set);
+	ev->kind = r->kind;
+	ev->direction = r->direction;
+	ev->pid = pid;
+	if (h.host != NULL)
+		event_set(ev, EF_SERVER, h.host, h.host_len);
+	else if (lm->server != NULL)
+		event_set(ev, EF_SERVER, lm->server, strlen(lm->server));
+	if (h.program != NULL)
+		event_set(ev, EF_PROGRAM, h.program, h.program_len);
+	fill_fields(ev, &m);
+	if (r->classify && ev->field[EF_REASON] != NULL) {
+		enum event_kind kind;
+		const char *norm;
+		size_t norm_len;
+
+		if (rules_classify(lm->rules, ev->field[EF_REASON], ev->field_len[EF_REASON], &kind,
+		    &norm, &norm_len)) {
+			ev->kind = kind;
+			event_set(ev, EF_REASON, norm, norm_len);
+		}
+	}
+	event_canonicalize_ip(ev);
+	size_t raw_len = len;
+	if (raw_len > 0 && line[raw_len - 1] == '\r')
+		raw_len--;
+	event_set(ev, EF_RAW, line, raw_len);
+	*out = ev;
+	if (rule)
+		*rule = r;
+	return LM_EVENT;
+}

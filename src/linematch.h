@@ -1,0 +1,42 @@
+/*
+ * linematch.h: one log line to at most one event. Parses the header, routes
+ * the line to its MTA's set (or the set forced with --mta), runs the rules,
+ * and builds the event: time, server, program, pid, the rule's kind and
+ * direction, captured fields, the reason looked up in the reason table, and
+ * the raw line. No correlation and no storage: both the ingest pipeline and
+ * `test-rules` use this.
+ */
+#ifndef TLSLOGD_LINEMATCH_H
+#define TLSLOGD_LINEMATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "header.h"
+#include "rules.h"
+
+struct linematch {
+	struct rules *rules;
+	struct header_clock clock;
+	int forced_set;		/* -1: route by program tag */
+	const char *server;	/* for headers without a host (Exim's mainlog); may be NULL */
+	const struct rule *only_rule;	/* try this rule alone (checking examples); NULL: all */
+};
+
+enum linematch_result {
+	LM_NO_HEADER = -1,	/* no recognizable header: the line is skipped */
+	LM_NO_MATCH = 0,
+	LM_EVENT = 1
+};
+
+void linematch_init(struct linematch *lm, struct rules *rules, int forced_set, int64_t reference);
+
+/*
+ * Match one line (without its newline). On LM_EVENT, *out is a new event the
+ * caller owns and *rule the rule that matched.
+ */
+enum linematch_result linematch_line(struct linematch *lm, const char *line, size_t len,
+    struct event **out, const struct rule **rule);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * output.h: escaping for every place log text is printed. Anything from a log
+ * may have been chosen by a remote party (HELO names, reverse names, user
+ * names), so it never reaches a terminal, a JSON document or a CSV file
+ * unescaped:
+ *   - terminal text: control characters, DEL, backslash and bytes that are not
+ *     valid UTF-8 become \xNN (backslash becomes \\), so no escape sequence
+ *     reaches the terminal;
+ *   - JSON strings: RFC 8259 escapes; bytes that are not valid UTF-8 become
+ *     U+FFFD, so the document is always valid UTF-8;
+ *   - CSV fields: RFC 4180 quoting around terminal-escaped text (one record per
+ *     line, always).
+ */
+#ifndef TLSLOGD_OUTPUT_H
+#define TLSLOGD_OUTPUT_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+enum output_format {
+	OUTPUT_TABLE,
+	OUTPUT_JSON,
+	OUTPUT_CSV
+};
+
+/* Parse "table", "json" or "csv"; -1 if unknown. */
+int output_format_from_name(const char *name);
+
+void output_escape_text(struct buf *out, const char *s, size_t len);
+void output_escape_json(struct buf *out, const char *s, size_t len);
+void output_escape_csv(struct buf *out, const char *s, size_t len);
+
+/*
+ * Append s (already escaped, UTF-8) to out, padded or cut to exactly width
+ * columns; a cut is marked with "~". Counts one column per code point.
+ */
+void output_pad(struct buf *out, const char *s, size_t len, size_t width);
+
+/* Columns of the terminal on stdout (COLUMNS, then the tty), or 0 when not a terminal. */
+size_t output_terminal_width(void);
+
+#endif

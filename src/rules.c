@@ -1,0 +1,838 @@
+/*
+ * rules.c: load, compile and match the pattern sets (see rules.h and
+ * tlslogd.rules(5)).
+ *
+ * Loading is strict and exhaustive: an administrator who edits a rules file
+ * sees every mistake at once, each as "file:line: message", and a folder with
+ * any mistake loads nothing. Matching is the hot path: routing a program tag
+ * to its set goes through a small cache (a log has a handful of distinct
+ * tags), a rule's literal is searched with memmem before PCRE2 runs, and one
+ * match-data block is reused for every match. PCRE2 runs in byte mode (no
+ * UTF): log lines may be invalid UTF-8. A match limit and a bounded JIT stack
+ * keep any single line from taking more than a few milliseconds.
+ */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fnmatch.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rules.h"
+#include "util.h"
+
+#define ROUTE_CACHE 16
+#define TAG_MAX 128
+#define MATCH_LIMIT 200000
+#define DEPTH_LIMIT 5000
+#define JIT_STACK_MIN (32 * 1024)
+#define JIT_STACK_MAX (512 * 1024)
+
+struct rule_set {
+	char *mta;
+	char **programs;	/* globs on the whole tag */
+	size_t nprograms;
+	int headerless;
+	size_t *rule_idx;	/* this set's rules, in file order */
+	size_t nrules;
+};
+
+struct reason_entry {
+	enum event_kind kind;
+	char *text;
+	size_t len;
+};
+
+struct route_entry {
+	char tag[TAG_MAX];
+	size_t len;
+	int set;
+};
+
+struct rules {
+	char **files;		/* paths, for diagnostics */
+	size_t nfiles;
+	struct rule *rules;
+	size_t nrules;
+	struct rule_set *sets;
+	size_t nsets;
+	struct reason_entry *reasons;
+	size_t nreasons;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	struct route_entry route[ROUTE_CACHE];
+	size_t route_next;
+};
+
+/* Parser state for one file. */
+struct parse {
+	struct rules *rules;
+	const char *file;
+	int lineno;
+	int errors;
+	int set;		/* this file's set, -1 before "mta" */
+	int is_reason_file;
+	struct rule *rule;	/* rule being read, NULL before the first */
+	int seen_kind, seen_direction, seen_pattern;
+};
+
+static void
+perr(struct parse *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+perr(struct parse *ps, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", ps->file, ps->lineno, msg);
+	ps->errors++;
+}
+
+static char **
+split_words(const char *s, size_t *n)
+{
+	char **words = NULL;
+	size_t count = 0;
+
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		const char *w = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+		words = xreallocarray(words, count + 1, sizeof(*words));
+		words[count++] = xstrndup(w, (size_t)(s - w));
+	}
+	*n = count;
+	return words;
+}
+
+static void
+free_words(char **words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+}
+
+static int
+valid_id(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Map the pattern's named groups to event fields; reports unknown names. */
+static int
+map_groups(struct parse *ps, struct rule *r)
+{
+	uint32_t count = 0, namecount = 0, entry_size = 0;
+	PCRE2_SPTR table;
+
+	pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &count);
+	if (count + 1 > RULE_MAX_GROUPS) {
+		perr(ps, "rule %s: pattern has %u capture groups, at most %d are allowed", r->id,
+		    count, RULE_MAX_GROUPS - 1);
+		return -1;
+	}
+	r->ngroups = (int)count + 1;
+	r->group_field = xcalloc((size_t)r->ngroups, sizeof(int));
+	for (int i = 0; i < r->ngroups; i++)
+		r->group_field[i] = -1;
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &namecount);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &entry_size);
+	pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < namecount; i++) {
+		const unsigned char *e = table + (size_t)i * entry_size;
+		int group = (e[0] << 8) | e[1];
+		const char *name = (const char *)e + 2;
+		int f;
+
+		if (name[0] == '_')
+			continue;	/* helper group, documented as ignored */
+		if (strcmp(name, "peer_port") == 0)
+			f = EF_COUNT;
+		else {
+			f = event_field_from_name(name, strlen(name));
+			if (f < EF_FIRST_CAPTURE || f > EF_LAST_CAPTURE) {
+				perr(ps, "rule %s: unknown field name \"%s\" in pattern (fields: peer_host "
+				    "peer_ip peer_port helo user mech reason tls_version cipher queue_id)",
+				    r->id, name);
+				return -1;
+			}
+		}
+		if (group < r->ngroups)
+			r->group_field[group] = f;
+	}
+	return 0;
+}
+
+static void
+compile_pattern(struct parse *ps, struct rule *r)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	PCRE2_UCHAR msg[256];
+
+	r->code = pcre2_compile((PCRE2_SPTR)r->pattern, PCRE2_ZERO_TERMINATED, PCRE2_DUPNAMES,
+	    &errcode, &erroff, NULL);
+	if (r->code == NULL) {
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		perr(ps, "rule %s: bad pattern at offset %zu: %s", r->id, (size_t)erroff, (char *)msg);
+		return;
+	}
+	/* Without JIT (e.g. an unsupported CPU) the interpreter is used: slower, same result. */
+	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	map_groups(ps, r);
+}
+
+/* Validate and finish the rule being read, if any. */
+static void
+end_rule(struct parse *ps)
+{
+	struct rule *r = ps->rule;
+
+	if (r == NULL)
+		return;
+	int saved = ps->lineno;
+	ps->lineno = r->lineno;
+	if (!ps->seen_kind)
+		perr(ps, "rule %s: no kind", r->id);
+	if (!ps->seen_direction)
+		perr(ps, "rule %s: no direction", r->id);
+	if (!ps->seen_pattern)
+		perr(ps, "rule %s: no pattern", r->id);
+	if (r->nexamples == 0 && ps->seen_pattern)
+		perr(ps, "rule %s: no example (every rule carries at least one)", r->id);
+	ps->lineno = saved;
+	ps->rule = NULL;
+}
+
+static struct rule_example *
+last_example(struct parse *ps)
+{
+	struct rule *r = ps->rule;
+
+	if (r == NULL || r->nexamples == 0 || !r->examples[r->nexamples - 1].must_match)
+		return NULL;
+	return &r->examples[r->nexamples - 1];
+}
+
+static void
+add_example(struct parse *ps, const char *value, int must_match)
+{
+	struct rule *r = ps->rule;
+
+	r->examples = xreallocarray(r->examples, r->nexamples + 1, sizeof(*r->examples));
+	struct rule_example *ex = &r->examples[r->nexamples++];
+	memset(ex, 0, sizeof(*ex));
+	ex->line = xstrdup(value);
+	ex->lineno = ps->lineno;
+	ex->must_match = must_match;
+}
+
+static int
+find_rule(const struct rules *rules, const char *id)
+{
+	for (size_t i = 0; i < rules->nrules; i++)
+		if (strcmp(rules->rules[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+start_rule(struct parse *ps, const char *value)
+{
+	struct rules *rules = ps->rules;
+
+	end_rule(ps);
+	if (ps->set < 0) {
+		perr(ps, "\"rule\" before \"mta\": a rules file starts with \"mta NAME\"");
+		return;
+	}
+	if (!valid_id(value)) {
+		perr(ps, "bad rule id \"%s\" (letters, digits, '_', '.', '-')", value);
+		return;
+	}
+	if (find_rule(rules, value) >= 0) {
+		perr(ps, "duplicate rule id \"%s\"", value);
+		return;
+	}
+	rules->rules = xreallocarray(rules->rules, rules->nrules + 1, sizeof(*rules->rules));
+	struct rule *r = &rules->rules[rules->nrules++];
+	memset(r, 0, sizeof(*r));
+	r->id = xstrdup(value);
+	r->file = ps->file;
+	r->lineno = ps->lineno;
+	r->set = ps->set;
+	r->role = ROLE_ALONE;
+	ps->rule = r;
+	ps->seen_kind = ps->seen_direction = ps->seen_pattern = 0;
+}
+
+static void
+file_directive(struct parse *ps, const char *kw, const char *value)
+{
+	struct rules *rules = ps->rules;
+
+	if (strcmp(kw, "reason") == 0) {
+		if (ps->set >= 0) {
+			perr(ps, "\"reason\" belongs in the reason table file, not in an MTA set");
+			return;
+		}
+		ps->is_reason_file = 1;
+		const char *sp = value;
+		while (*sp && *sp != ' ' && *sp != '\t')
+			sp++;
+		int kind = event_kind_from_name(value, (size_t)(sp - value));
+		while (*sp == ' ' || *sp == '\t')
+			sp++;
+		if (kind < 0) {
+			perr(ps, "unknown kind \"%.*s\"", (int)(sp - value), value);
+			return;
+		}
+		if (*sp == '\0') {
+			perr(ps, "reason without text: \"reason KIND TEXT\"");
+			return;
+		}
+		rules->reasons = xreallocarray(rules->reasons, rules->nreasons + 1, sizeof(*rules->reasons));
+		struct reason_entry *e = &rules->reasons[rules->nreasons++];
+		e->kind = (enum event_kind)kind;
+		e->text = xstrdup(sp);
+		e->len = strlen(sp);
+		return;
+	}
+	if (strcmp(kw, "mta") == 0) {
+		if (ps->is_reason_file) {
+			perr(ps, "\"mta\" in the reason table file");
+			return;
+		}
+		if (ps->set >= 0) {
+			perr(ps, "second \"mta\" in one file");
+			return;
+		}
+		if (!valid_id(value)) {
+			perr(ps, "bad mta name \"%s\"", value);
+			return;
+		}
+		for (size_t i = 0; i < rules->nsets; i++)
+			if (strcmp(rules->sets[i].mta, value) == 0) {
+				perr(ps, "mta \"%s\" already defined by another file", value);
+				return;
+			}
+		rules->sets = xreallocarray(rules->sets, rules->nsets + 1, sizeof(*rules->sets));
+		struct rule_set *s = &rules->sets[rules->nsets];
+		memset(s, 0, sizeof(*s));
+		s->mta = xstrdup(value);
+		ps->set = (int)rules->nsets++;
+		return;
+	}
+	if (ps->set < 0) {
+		perr(ps, "\"%s\" before \"mta\": a rules file starts with \"mta NAME\"", kw);
+		return;
+	}
+	struct rule_set *s = &rules->sets[ps->set];
+	if (strcmp(kw, "programs") == 0) {
+		free_words(s->programs, s->nprograms);
+		s->programs = split_words(value, &s->nprograms);
+		if (s->nprograms == 0)
+			perr(ps, "\"programs\" needs at least one glob");
+	} else if (strcmp(kw, "headerless") == 0) {
+		if (strcmp(value, "yes") == 0)
+			s->headerless = 1;
+		else if (strcmp(value, "no") == 0)
+			s->headerless = 0;
+		else
+			perr(ps, "headerless: expected yes or no, not \"%s\"", value);
+	} else {
+		perr(ps, "unknown keyword \"%s\"", kw);
+	}
+}
+
+static void
+rule_directive(struct parse *ps, const char *kw, const char *value)
+{
+	struct rule *r = ps->rule;
+
+	if (strcmp(kw, "programs") == 0) {
+		free_words(r->programs, r->nprograms);
+		r->programs = split_words(value, &r->nprograms);
+		if (r->nprograms == 0)
+			perr(ps, "\"programs\" needs at least one glob");
+	} else if (strcmp(kw, "kind") == 0) {
+		int k = event_kind_from_name(value, strlen(value));
+		if (k < 0)
+			perr(ps, "unknown kind \"%s\" (see tlslogd.rules(5))", value);
+		else
+			r->kind = (enum event_kind)k;
+		ps->seen_kind = 1;
+	} else if (strcmp(kw, "classify") == 0) {
+		if (strcmp(value, "reason") == 0)
+			r->classify = 1;
+		else
+			perr(ps, "classify: only \"classify reason\" is known, not \"%s\"", value);
+	} else if (strcmp(kw, "direction") == 0) {
+		int d = event_direction_from_name(value);
+		if (d < 0)
+			perr(ps, "direction: expected in or out, not \"%s\"", value);
+		else
+			r->direction = (enum event_direction)d;
+		ps->seen_direction = 1;
+	} else if (strcmp(kw, "role") == 0) {
+		if (strcmp(value, "alone") == 0)
+			r->role = ROLE_ALONE;
+		else if (strcmp(value, "part") == 0)
+			r->role = ROLE_PART;
+		else if (strcmp(value, "detail") == 0)
+			r->role = ROLE_DETAIL;
+		else if (strcmp(value, "end") == 0)
+			r->role = ROLE_END;
+		else
+			perr(ps, "role: expected alone, part, detail or end, not \"%s\"", value);
+	} else if (strcmp(kw, "literal") == 0) {
+		free(r->literal);
+		r->literal = xstrdup(value);
+		r->literal_len = strlen(value);
+		if (r->literal_len == 0)
+			perr(ps, "empty literal");
+	} else if (strcmp(kw, "pattern") == 0) {
+		if (ps->seen_pattern) {
+			perr(ps, "rule %s: second pattern (one pattern per rule)", r->id);
+			return;
+		}
+		ps->seen_pattern = 1;
+		r->pattern = xstrdup(value);
+		compile_pattern(ps, r);
+	} else if (strcmp(kw, "example") == 0) {
+		add_example(ps, value, 1);
+	} else if (strcmp(kw, "nomatch") == 0) {
+		add_example(ps, value, 0);
+	} else if (strcmp(kw, "expect") == 0) {
+		struct rule_example *ex = last_example(ps);
+		if (ex == NULL) {
+			perr(ps, "\"expect\" must follow an \"example\"");
+			return;
+		}
+		const char *sp = value;
+		while (*sp && *sp != ' ' && *sp != '\t')
+			sp++;
+		size_t nlen = (size_t)(sp - value);
+		while (*sp == ' ' || *sp == '\t')
+			sp++;
+		static const char *const extra[] = { "kind", "direction", "mta", "program", "pid",
+			"server", "peer_port", NULL };
+		int known = event_field_from_name(value, nlen) >= 0;
+		for (int i = 0; !known && extra[i]; i++)
+			known = strlen(extra[i]) == nlen && memcmp(extra[i], value, nlen) == 0;
+		if (!known || nlen == 0) {
+			perr(ps, "expect: unknown field \"%.*s\"", (int)nlen, value);
+			return;
+		}
+		ex->expects = xreallocarray(ex->expects, ex->nexpects + 1, sizeof(*ex->expects));
+		struct rule_expect *e = &ex->expects[ex->nexpects++];
+		e->field = xstrndup(value, nlen);
+		e->value = strcmp(sp, "-") == 0 ? NULL : xstrdup(sp);
+	} else {
+		perr(ps, "unknown keyword \"%s\" in rule %s", kw, r->id);
+	}
+}
+
+static void
+parse_line(struct parse *ps, char *line)
+{
+	char *p = line, *kw, *value;
+	size_t n;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return;
+	kw = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p) {
+		*p++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	value = p;
+	/* Trailing blanks matter only in a literal. */
+	if (strcmp(kw, "literal") != 0) {
+		n = strlen(value);
+		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+			value[--n] = '\0';
+	}
+	if (*value == '\0' && strcmp(kw, "literal") != 0) {
+		perr(ps, "\"%s\" without a value", kw);
+		return;
+	}
+	if (strcmp(kw, "rule") == 0)
+		start_rule(ps, value);
+	else if (ps->rule != NULL)
+		rule_directive(ps, kw, value);
+	else if (ps->set >= 0 || strcmp(kw, "mta") == 0 || strcmp(kw, "reason") == 0)
+		file_directive(ps, kw, value);
+	else if (strcmp(kw, "programs") == 0 || strcmp(kw, "headerless") == 0)
+		perr(ps, "\"%s\" before \"mta\": a rules file starts with \"mta NAME\"", kw);
+	else
+		perr(ps, "unknown keyword \"%s\"", kw);
+}
+
+static int
+parse_file(struct rules *rules, const char *path)
+{
+	struct parse ps = { .rules = rules, .file = path, .set = -1 };
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (fp == NULL) {
+		log_warn("%s", path);
+		return 1;
+	}
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		ps.lineno++;
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			perr(&ps, "NUL byte in line");
+			continue;
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		parse_line(&ps, line);
+	}
+	if (ferror(fp)) {
+		log_warn("%s", path);
+		ps.errors++;
+	}
+	end_rule(&ps);
+	if (ps.set < 0 && !ps.is_reason_file && ps.errors == 0) {
+		ps.lineno = 1;
+		perr(&ps, "neither an MTA set (\"mta NAME\") nor a reason table (\"reason ...\")");
+	}
+	free(line);
+	fclose(fp);
+	return ps.errors;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+rules_finish(struct rules *rules)
+{
+	for (size_t i = 0; i < rules->nrules; i++) {
+		struct rule_set *s = &rules->sets[rules->rules[i].set];
+		s->rule_idx = xreallocarray(s->rule_idx, s->nrules + 1, sizeof(*s->rule_idx));
+		s->rule_idx[s->nrules++] = i;
+	}
+	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
+	rules->mctx = pcre2_match_context_create(NULL);
+	rules->jit_stack = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
+	if (rules->md == NULL || rules->mctx == NULL) {
+		log_warnx("cannot allocate PCRE2 match data");
+		return -1;
+	}
+	pcre2_set_match_limit(rules->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(rules->mctx, DEPTH_LIMIT);
+	if (rules->jit_stack)
+		pcre2_jit_stack_assign(rules->mctx, NULL, rules->jit_stack);
+	return 0;
+}
+
+struct rules *
+rules_load(const char *dir)
+{
+	struct rules *rules = xcalloc(1, sizeof(*rules));
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int errors = 0;
+
+	if (d == NULL) {
+		log_warn("cannot read rules folder %s", dir);
+		free(rules);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len <= 6 || de->d_name[0] == '.' || strcmp(de->d_name + len - 6, ".rules") != 0)
+			continue;
+		rules->files = xreallocarray(rules->files, rules->nfiles + 1, sizeof(*rules->files));
+		rules->files[rules->nfiles++] = xasprintf("%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	if (rules->nfiles == 0) {
+		log_warnx("%s: no *.rules files", dir);
+		rules_free(rules);
+		return NULL;
+	}
+	qsort(rules->files, rules->nfiles, sizeof(*rules->files), cmp_names);
+	for (size_t i = 0; i < rules->nfiles; i++)
+		errors += parse_file(rules, rules->files[i]);
+	if (errors == 0 && rules->nsets == 0) {
+		log_warnx("%s: no MTA set (no file with \"mta NAME\")", dir);
+		errors++;
+	}
+	if (errors > 0 || rules_finish(rules) < 0) {
+		rules_free(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+void
+rules_free(struct rules *rules)
+{
+	if (rules == NULL)
+		return;
+	for (size_t i = 0; i < rules->nrules; i++) {
+		struct rule *r = &rules->rules[i];
+		free(r->id);
+		free_words(r->programs, r->nprograms);
+		free(r->literal);
+		free(r->pattern);
+		pcre2_code_free(r->code);
+		free(r->group_field);
+		for (size_t j = 0; j < r->nexamples; j++) {
+			struct rule_example *ex = &r->examples[j];
+			free(ex->line);
+			for (size_t k = 0; k < ex->nexpects; k++) {
+				free(ex->expects[k].field);
+				free(ex->expects[k].value);
+			}
+			free(ex->expects);
+		}
+		free(r->examples);
+	}
+	free(rules->rules);
+	for (size_t i = 0; i < rules->nsets; i++) {
+		free(rules->sets[i].mta);
+		free_words(rules->sets[i].programs, rules->sets[i].nprograms);
+		free(rules->sets[i].rule_idx);
+	}
+	free(rules->sets);
+	for (size_t i = 0; i < rules->nreasons; i++)
+		free(rules->reasons[i].text);
+	free(rules->reasons);
+	for (size_t i = 0; i < rules->nfiles; i++)
+		free(rules->files[i]);
+	free(rules->files);
+	pcre2_match_data_free(rules->md);
+	pcre2_match_context_free(rules->mctx);
+	pcre2_jit_stack_free(rules->jit_stack);
+	free(rules);
+}
+
+size_t
+rules_count(const struct rules *rules)
+{
+	return rules->nrules;
+}
+
+const struct rule *
+rules_get(const struct rules *rules, size_t i)
+{
+	return i < rules->nrules ? &rules->rules[i] : NULL;
+}
+
+size_t
+rules_set_count(const struct rules *rules)
+{
+	return rules->nsets;
+}
+
+const char *
+rules_set_mta(const struct rules *rules, int set)
+{
+	return set >= 0 && (size_t)set < rules->nsets ? rules->sets[set].mta : NULL;
+}
+
+int
+rules_set_headerless(const struct rules *rules, int set)
+{
+	return set >= 0 && (size_t)set < rules->nsets && rules->sets[set].headerless;
+}
+
+int
+rules_find_set(const struct rules *rules, const char *mta)
+{
+	for (size_t i = 0; i < rules->nsets; i++)
+		if (strcmp(rules->sets[i].mta, mta) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+route_uncached(const struct rules *rules, const char *tag)
+{
+	for (size_t i = 0; i < rules->nsets; i++)
+		for (size_t j = 0; j < rules->sets[i].nprograms; j++)
+			if (fnmatch(rules->sets[i].programs[j], tag, 0) == 0)
+				return (int)i;
+	return -1;
+}
+
+int
+rules_route(struct rules *rules, const char *program, size_t len)
+{
+	char tag[TAG_MAX];
+
+	if (program == NULL) {
+		for (size_t i = 0; i < rules->nsets; i++)
+			if (rules->sets[i].headerless)
+				return (int)i;
+		return -1;
+	}
+	if (len >= TAG_MAX)
+		return -1;
+	for (size_t i = 0; i < ROUTE_CACHE; i++) {
+		struct route_entry *e = &rules->route[i];
+		if (e->len == len && len > 0 && memcmp(e->tag, program, len) == 0)
+			return e->set;
+	}
+	memcpy(tag, program, len);
+	tag[len] = '\0';
+	int set = route_uncached(rules, tag);
+	struct route_entry *e = &rules->route[rules->route_next++ % ROUTE_CACHE];
+	memcpy(e->tag, tag, len + 1);
+	e->len = len;
+	e->set = set;
+	return set;
+}
+
+static int
+program_applies(const struct rule *r, const char *daemon, size_t len)
+{
+	char name[TAG_MAX];
+
+	if (r->nprograms == 0)
+		return 1;
+	if (daemon == NULL || len >= TAG_MAX)
+		return 0;
+	memcpy(name, daemon, len);
+	name[len] = '\0';
+	for (size_t i = 0; i < r->nprograms; i++)
+		if (fnmatch(r->programs[i], name, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Run one rule's literal check and pattern; fills m on a match. */
+static int
+try_rule(struct rules *rules, const struct rule *r, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, struct rule_match *m)
+{
+	if (r->literal_len && util_memmem(msg, len, r->literal, r->literal_len) == NULL)
+		return 0;
+	if (!program_applies(r, daemon, daemon_len))
+		return 0;
+	int rc = pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rules->md, rules->mctx);
+	if (rc < 0) {
+		if (rc != PCRE2_ERROR_NOMATCH)
+			log_debug("rule %s: match error %d (limit reached?)", r->id, rc);
+		return 0;
+	}
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rules->md);
+	m->rule = r;
+	m->msg = msg;
+	m->ngroups = r->ngroups;
+	for (int g = 0; g < r->ngroups; g++) {
+		if (g < rc && ov[2 * g] != PCRE2_UNSET) {
+			m->start[g] = ov[2 * g];
+			m->end[g] = ov[2 * g + 1];
+		} else {
+			m->start[g] = SIZE_MAX;
+			m->end[g] = SIZE_MAX;
+		}
+	}
+	return 1;
+}
+
+const struct rule *
+rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, struct rule_match *m)
+{
+	const struct rule_set *s;
+
+	if (set < 0 || (size_t)set >= rules->nsets)
+		return NULL;
+	s = &rules->sets[set];
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct rule *r = &rules->rules[s->rule_idx[i]];
+
+		if (try_rule(rules, r, daemon, daemon_len, msg, len, m))
+			return r;
+	}
+	return NULL;
+}
+
+int
+rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
+    size_t daemon_len, const char *msg, size_t len, struct rule_match *m)
+{
+	return try_rule(rules, r, daemon, daemon_len, msg, len, m);
+}
+
+static int
+ci_contains(const char *hay, size_t hay_len, const char *needle, size_t needle_len)
+{
+	if (needle_len == 0 || needle_len > hay_len)
+		return needle_len == 0;
+	for (size_t i = 0; i + needle_len <= hay_len; i++) {
+		size_t j = 0;
+		while (j < needle_len) {
+			unsigned char a = (unsigned char)hay[i + j], b = (unsigned char)needle[j];
+			if (a >= 'A' && a <= 'Z')
+				a = (unsigned char)(a - 'A' + 'a');
+			if (b >= 'A' && b <= 'Z')
+				b = (unsigned char)(b - 'A' + 'a');
+			if (a != b)
+				break;
+			j++;
+		}
+		if (j == needle_len)
+			return 1;
+	}
+	return 0;
+}
+
+int
+rules_classify(const struct rules *rules, const char *reason, size_t len,
+    enum event_kind *kind, const char **norm, size_t *norm_len)
+{
+	if (reason == NULL)
+		return 0;
+	for (size_t i = 0; i < rules->nreasons; i++) {
+		const struct reason_entry *e = &rules->reasons[i];
+		if (ci_contains(reason, len, e->text, e->len)) {
+			*kind = e->kind;
+			*norm = e->text;
+			*norm_len = e->len;
+			return 1;
+		}
+	}
+	return 0;
+}

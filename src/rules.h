@@ -1,0 +1,108 @@
+/*
+ * rules.h: the pattern sets of patterns/NAME.rules files (format: tlslogd.rules(5)).
+ *
+ * A rules folder is loaded once: every set's patterns are compiled with PCRE2
+ * (JIT where available) and every mistake is reported as "file:line: message"
+ * before anything runs. Matching then routes a line to a set by its program
+ * tag, skips rules whose literal is absent (most lines stop there), and runs
+ * the remaining patterns, first match wins. The reason table maps a failure's
+ * reason text to a kind for every MTA alike.
+ */
+#ifndef TLSLOGD_RULES_H
+#define TLSLOGD_RULES_H
+
+#include <stddef.h>
+
+#include "event.h"
+
+enum rule_role {
+	ROLE_ALONE,	/* the line alone is one failure */
+	ROLE_PART,	/* one line of a multi-line failure, names the peer */
+	ROLE_DETAIL,	/* one line of a multi-line failure, names no peer */
+	ROLE_END	/* closes the process's session; never an event alone */
+};
+
+struct rule_expect {
+	char *field;		/* field name, or kind/direction/mta/program/pid/server */
+	char *value;		/* NULL: expected to be NULL ("-") */
+};
+
+struct rule_example {
+	char *line;
+	int lineno;
+	int must_match;		/* example: 1, nomatch: 0 */
+	struct rule_expect *expects;
+	size_t nexpects;
+};
+
+struct rule {
+	char *id;
+	const char *file;	/* owned by struct rules */
+	int lineno;
+	int set;
+	char **programs;	/* globs on the last component of the tag; NULL: all */
+	size_t nprograms;
+	enum event_kind kind;
+	int classify;		/* look the reason up in the reason table */
+	enum event_direction direction;
+	enum rule_role role;
+	char *literal;
+	size_t literal_len;
+	char *pattern;
+	void *code;		/* pcre2_code */
+	int *group_field;	/* capture group number -> event field, -1 none, EF_COUNT: peer_port */
+	int ngroups;
+	struct rule_example *examples;
+	size_t nexamples;
+};
+
+/* Where a rule's fields are in the matched message. */
+#define RULE_MAX_GROUPS 32
+struct rule_match {
+	const struct rule *rule;
+	const char *msg;
+	size_t start[RULE_MAX_GROUPS];	/* per capture group; SIZE_MAX: unset */
+	size_t end[RULE_MAX_GROUPS];
+	int ngroups;
+};
+
+struct rules;
+
+/*
+ * Load every *.rules file of dir (in name order). Each error is logged as
+ * "file:line: message"; parsing goes on to find them all, then NULL is
+ * returned if there was any.
+ */
+struct rules *rules_load(const char *dir);
+void rules_free(struct rules *rules);
+
+size_t rules_count(const struct rules *rules);
+const struct rule *rules_get(const struct rules *rules, size_t i);
+size_t rules_set_count(const struct rules *rules);
+const char *rules_set_mta(const struct rules *rules, int set);
+int rules_set_headerless(const struct rules *rules, int set);
+
+/* The set for an MTA name (--mta), or -1. */
+int rules_find_set(const struct rules *rules, const char *mta);
+/* The set for a program tag (NULL: a line without one), or -1. */
+int rules_route(struct rules *rules, const char *program, size_t len);
+
+/*
+ * Try the set's rules on msg; daemon is the last component of the program
+ * tag (may be NULL). Returns the first rule that matched, or NULL.
+ */
+const struct rule *rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, struct rule_match *m);
+
+/* Try one rule alone (for checking its examples); 1 on a match, else 0. */
+int rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
+    size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
+
+/*
+ * Look reason text up in the reason table. On a hit returns 1 and sets the
+ * kind and the normalized text (owned by rules); 0 when no entry matches.
+ */
+int rules_classify(const struct rules *rules, const char *reason, size_t len,
+    enum event_kind *kind, const char **norm, size_t *norm_len);
+
+#endif

@@ -1,0 +1,18 @@
+/*
+ * schema.h: the database schema, compiled in from sql/NNN-*.sql by
+ * sql/embed.sh at build time. Migration `version` brings a database to
+ * PRAGMA user_version = version; they are applied in order.
+ */
+#ifndef TLSLOGD_SCHEMA_H
+#define TLSLOGD_SCHEMA_H
+
+struct schema_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+
+extern const struct schema_migration schema_migrations[];
+extern const int schema_migration_count;
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * store.c: the SQLite database (see store.h for the promises).
+ *
+ * Statements on the write path are prepared once at open. Text from the log
+ * is always bound as a parameter, never pasted into SQL. Values may contain
+ * any byte, NUL included, so they are bound with their lengths.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "schema.h"
+#include "store.h"
+#include "util.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	enum store_mode mode;
+	int in_txn;
+	sqlite3_stmt *insert_event;
+	sqlite3_stmt *find_file;
+	sqlite3_stmt *insert_file;
+	sqlite3_stmt *update_file;
+	sqlite3_stmt *set_offset;
+};
+
+static void
+store_error(struct store *st, const char *what)
+{
+	int sys = sqlite3_system_errno(st->db);
+
+	if (sys != 0 && sqlite3_errcode(st->db) == SQLITE_CANTOPEN)
+		log_warnx("%s: %s: %s (%s)", st->path, what, sqlite3_errmsg(st->db), strerror(sys));
+	else
+		log_warnx("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int
+exec(struct store *st, const char *sql, const char *what)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", st->path, what, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+user_version(struct store *st, int *version)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK) {
+		store_error(st, "cannot read the schema version");
+		return -1;
+	}
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		store_error(st, "cannot read the schema version");
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	*version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int
+latest_version(void)
+{
+	return schema_migrations[schema_migration_count - 1].version;
+}
+
+static int
+migrate(struct store *st)
+{
+	int version;
+
+	if (exec(st, "BEGIN IMMEDIATE", "cannot start the schema update") < 0)
+		return -1;
+	if (user_version(st, &version) < 0)
+		goto fail;
+	if (version > latest_version()) {
+		log_warnx("%s: database schema version %d is newer than this tlslogd knows (%d): "
+		    "upgrade tlslogd", st->path, version, latest_version());
+		goto fail;
+	}
+	for (int i = 0; i < schema_migration_count; i++) {
+		const struct schema_migration *m = &schema_migrations[i];
+		char pragma[64];
+
+		if (m->version <= version)
+			continue;
+		if (exec(st, m->sql, m->name) < 0)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+		if (exec(st, pragma, "cannot set the schema version") < 0)
+			goto fail;
+	}
+	if (exec(st, "COMMIT", "cannot commit the schema update") < 0)
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int
+prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
+{
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK) {
+		store_error(st, "cannot prepare a statement");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare_writer(struct store *st)
+{
+	if (prepare(st, &st->insert_event,
+	    "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, kind, "
+	    "peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, queue_id, "
+	    "file_id, offset, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20)") < 0)
+		return -1;
+	if (prepare(st, &st->find_file,
+	    "SELECT id, fingerprint, fingerprint_len, offset FROM files "
+	    "WHERE device = ?1 AND inode = ?2 ORDER BY id DESC") < 0)
+		return -1;
+	if (prepare(st, &st->insert_file,
+	    "INSERT INTO files (path, device, inode, fingerprint, fingerprint_len, offset, "
+	    "first_seen, updated) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)") < 0)
+		return -1;
+	if (prepare(st, &st->update_file,
+	    "UPDATE files SET path = ?2, fingerprint = ?3, fingerprint_len = ?4, updated = ?5 "
+	    "WHERE id = ?1") < 0)
+		return -1;
+	if (prepare(st, &st->set_offset,
+	    "UPDATE files SET offset = ?2, updated = ?3 WHERE id = ?1") < 0)
+		return -1;
+	return 0;
+}
+
+static int
+open_read_only(struct store *st)
+{
+	struct stat sb;
+	int version;
+
+	if (stat(st->path, &sb) < 0) {
+		log_warn("cannot open database %s", st->path);
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		log_warnx("cannot open database %s: is a directory", st->path);
+		return -1;
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		store_error(st, "cannot open database");
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (user_version(st, &version) < 0)
+		return -1;
+	if (version == 0) {
+		log_warnx("%s: not a tlslogd database (no tlslogd schema)", st->path);
+		return -1;
+	}
+	if (version > latest_version()) {
+		log_warnx("%s: database schema version %d is newer than this tlslogd knows (%d): "
+		    "upgrade tlslogd", st->path, version, latest_version());
+		return -1;
+	}
+	if (version < latest_version()) {
+		log_warnx("%s: database schema version %d is older than this tlslogd's (%d): "
+		    "run \"tlslogd scan\" once to upgrade it", st->path, version, latest_version());
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_read_write(struct store *st)
+{
+	struct stat sb;
+
+	if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		log_warnx("cannot open database %s: is a directory", st->path);
+		return -1;
+	}
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL) != SQLITE_OK) {
+		store_error(st, "cannot open database");
+		return -1;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	/* The first statement that reads the file tells a non-SQLite file apart. */
+	if (exec(st, "PRAGMA journal_mode = WAL", "cannot use the database") < 0)
+		return -1;
+	if (exec(st, "PRAGMA synchronous = NORMAL", "cannot use the database") < 0)
+		return -1;
+	if (migrate(st) < 0)
+		return -1;
+	return prepare_writer(st);
+}
+
+struct store *
+store_open(const char *path, enum store_mode mode)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	st->path = xstrdup(path);
+	st->mode = mode;
+	rc = mode == STORE_READ_ONLY ? open_read_only(st) : open_read_write(st);
+	if (rc < 0) {
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->in_txn)
+		store_rollback(st);
+	sqlite3_finalize(st->insert_event);
+	sqlite3_finalize(st->find_file);
+	sqlite3_finalize(st->insert_file);
+	sqlite3_finalize(st->update_file);
+	sqlite3_finalize(st->set_offset);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		store_error(st, "cannot close database");
+	free(st->path);
+	free(st);
+}
+
+const char *
+store_path(const struct store *st)
+{
+	return st->path;
+}
+
+struct sqlite3 *
+store_db(struct store *st)
+{
+	return st->db;
+}
+
+int
+store_begin(struct store *st)
+{
+	if (exec(st, "BEGIN IMMEDIATE", "cannot start a transaction") < 0)
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *st)
+{
+	if (exec(st, "COMMIT", "cannot commit") < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_txn = 0;
+}
+
+static void
+bind_field(sqlite3_stmt *stmt, int idx, const struct event *ev, enum event_field f)
+{
+	if (ev->field[f] == NULL)
+		sqlite3_bind_null(stmt, idx);
+	else
+		sqlite3_bind_text(stmt, idx, ev->field[f], (int)ev->field_len[f], SQLITE_STATIC);
+}
+
+static void
+bind_opt_int(sqlite3_stmt *stmt, int idx, int64_t v, int64_t none)
+{
+	if (v == none)
+		sqlite3_bind_null(stmt, idx);
+	else
+		sqlite3_bind_int64(stmt, idx, v);
+}
+
+int
+store_add_event(struct store *st, const struct event *ev)
+{
+	sqlite3_stmt *s = st->insert_event;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, ev->time);
+	bind_field(s, 2, ev, EF_SERVER);
+	sqlite3_bind_text(s, 3, ev->mta, -1, SQLITE_STATIC);
+	bind_field(s, 4, ev, EF_PROGRAM);
+	bind_opt_int(s, 5, ev->pid, -1);
+	sqlite3_bind_text(s, 6, event_direction_name(ev->direction), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, event_kind_name(ev->kind), -1, SQLITE_STATIC);
+	bind_field(s, 8, ev, EF_PEER_HOST);
+	bind_field(s, 9, ev, EF_PEER_IP);
+	bind_opt_int(s, 10, ev->peer_port, -1);
+	bind_field(s, 11, ev, EF_HELO);
+	bind_field(s, 12, ev, EF_USER);
+	bind_field(s, 13, ev, EF_MECH);
+	bind_field(s, 14, ev, EF_REASON);
+	bind_field(s, 15, ev, EF_TLS_VERSION);
+	bind_field(s, 16, ev, EF_CIPHER);
+	bind_field(s, 17, ev, EF_QUEUE_ID);
+	bind_opt_int(s, 18, ev->file_id, 0);
+	bind_opt_int(s, 19, ev->offset, -1);
+	bind_field(s, 20, ev, EF_RAW);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot store an event");
+		return -1;
+	}
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
+    const char *head, size_t head_len, int64_t size, int64_t *file_id, int64_t *offset)
+{
+	sqlite3_stmt *s = st->find_file;
+	int64_t now = (int64_t)time(NULL);
+	int64_t fp = (int64_t)util_fnv1a(head, head_len);
+	int rc;
+
+	*file_id = 0;
+	*offset = 0;
+	sqlite3_bind_int64(s, 1, (int64_t)dev);
+	sqlite3_bind_int64(s, 2, (int64_t)ino);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		int64_t row_fp = sqlite3_column_int64(s, 1);
+		int64_t row_len = sqlite3_column_int64(s, 2);
+		int64_t row_off = sqlite3_column_int64(s, 3);
+
+		if (row_len < 0 || (uint64_t)row_len > head_len)
+			continue;
+		if ((int64_t)util_fnv1a(head, (size_t)row_len) != row_fp)
+			continue;
+		if (row_off > size)
+			break;	/* truncated in place: a new file as far as we know */
+		*file_id = id;
+		*offset = row_off;
+		break;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	if (*file_id != 0) {
+		s = st->update_file;
+		sqlite3_bind_int64(s, 1, *file_id);
+		sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, fp);
+		sqlite3_bind_int64(s, 4, (int64_t)head_len);
+		sqlite3_bind_int64(s, 5, now);
+	} else {
+		s = st->insert_file;
+		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)dev);
+		sqlite3_bind_int64(s, 3, (int64_t)ino);
+		sqlite3_bind_int64(s, 4, fp);
+		sqlite3_bind_int64(s, 5, (int64_t)head_len);
+		sqlite3_bind_int64(s, 6, now);
+	}
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot record the file");
+		return -1;
+	}
+	if (*file_id == 0)
+		*file_id = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int
+store_file_set_offset(struct store *st, int64_t file_id, int64_t offset)
+{
+	sqlite3_stmt *s = st->set_offset;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_int64(s, 2, offset);
+	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot record the file position");
+		return -1;
+	}
+	return 0;
+}

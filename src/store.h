@@ -1,0 +1,57 @@
+/*
+ * store.h: the SQLite database (schema in sql/, see schema.h).
+ *
+ * Writers open it read-write: it is created if missing, migrated to the
+ * schema this binary knows, put in WAL mode (readers never block the writer
+ * and never see half a batch) with a busy timeout. Events are inserted in
+ * batched transactions; a file's read position is updated in the same
+ * transaction as the events read before it, so a crash loses nothing that
+ * was committed and re-reading never stores an event twice (events are
+ * unique per file and offset). Readers open it read-only.
+ *
+ * Every failure is logged with the database path and SQLite's message and
+ * returned as -1 / NULL.
+ */
+#ifndef TLSLOGD_STORE_H
+#define TLSLOGD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+enum store_mode {
+	STORE_READ_WRITE,
+	STORE_READ_ONLY
+};
+
+struct store;
+struct sqlite3;
+
+struct store *store_open(const char *path, enum store_mode mode);
+void store_close(struct store *st);
+const char *store_path(const struct store *st);
+/* The connection, for readers that run their own queries. */
+struct sqlite3 *store_db(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* 1: stored, 0: already there (same file and offset), -1: error. */
+int store_add_event(struct store *st, const struct event *ev);
+
+/*
+ * Identify a regular file by device, inode and its first line (head, at most
+ * head_len bytes: the first line with its newline, or all there is) and
+ * return where to resume reading it. A file seen before resumes at its
+ * committed offset; a new file, or one now shorter than that offset
+ * (truncated in place), gets a new record and starts at 0.
+ */
+int store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
+    const char *head, size_t head_len, int64_t size, int64_t *file_id, int64_t *offset);
+/* Record the committed read position of a file (inside a transaction). */
+int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset);
+
+#endif

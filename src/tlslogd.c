@@ -1,0 +1,69 @@
+/*
+ * tlslogd.c: the entry point. Picks the subcommand and runs it; owns nothing
+ * else. Commands return their exit status (cmd.h).
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+
+static const char main_usage[] =
+    "usage: tlslogd COMMAND [OPTIONS]\n"
+    "       tlslogd --help | --version\n"
+    "\n"
+    "Find TLS and SMTP AUTH failures in the logs of Postfix, Exim and Sendmail,\n"
+    "store each as one event in SQLite, and answer questions about them.\n"
+    "\n"
+    "Commands:\n"
+    "  scan FILE...        read log files (or - for standard input) into the database\n"
+    "  query --peer PEER   print the failures of one peer, newest first\n"
+    "  test-rules [FILE]   show what the rules make of log lines (no database);\n"
+    "                      --check verifies every rule's examples\n"
+    "\n"
+    "\"tlslogd COMMAND --help\" describes a command's options.\n"
+    "Exit status: 0 success, 1 an input or the database failed, 2 bad usage,\n"
+    "configuration or rules.\n"
+    "Configuration: " TLSLOGD_DEFAULT_CONF "\n"
+    "Database:      " TLSLOGD_DEFAULT_DB "\n"
+    "Rules:         " TLSLOGD_DEFAULT_PATTERNS "\n";
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "scan", cmd_scan },
+	{ "query", cmd_query },
+	{ "test-rules", cmd_test_rules },
+};
+
+int
+main(int argc, char **argv)
+{
+	/* Output escaping is byte-based; keep the C library's behaviour predictable. */
+	setlocale(LC_ALL, "C");
+	log_init("tlslogd");
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(main_usage, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("tlslogd %s\n", PACKAGE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	log_warnx("unknown command \"%s\"; \"tlslogd --help\" lists them", argv[1]);
+	return EXIT_USAGE;
+}
