@@ -1,0 +1,148 @@
+/*
+ * correlate_test.c: joining the lines of one failure. Uses hand-built events
+ * and rules, so it tests the joining logic alone, independent of the
+ * shipped patterns.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "correlate.h"
+#include "tap.h"
+
+#define MAX_OUT 32
+
+static struct event *out[MAX_OUT];
+static int nout;
+
+static void
+collect(void *ctx, struct event *ev)
+{
+	(void)ctx;
+	if (nout < MAX_OUT)
+		out[nout++] = ev;
+	else
+		event_free(ev);
+}
+
+static void
+reset(void)
+{
+	for (int i = 0; i < nout; i++)
+		event_free(out[i]);
+	nout = 0;
+}
+
+static struct rule r_accept = { .id = "accept", .role = ROLE_PART, .kind = KIND_TLS_HANDSHAKE_FAILED };
+static struct rule r_lib = { .id = "lib", .role = ROLE_DETAIL, .kind = KIND_TLS_HANDSHAKE_FAILED };
+static struct rule r_lost = { .id = "lost", .role = ROLE_PART, .kind = KIND_TLS_LOST_CONNECTION };
+static struct rule r_end = { .id = "end", .role = ROLE_END, .kind = KIND_TLS_HANDSHAKE_FAILED };
+static struct rule r_alone = { .id = "auth", .role = ROLE_ALONE, .kind = KIND_AUTH_FAILED };
+
+static int64_t offset;
+
+static struct event *
+ev(long pid, int64_t t, enum event_kind kind, const char *ip, const char *reason, const char *raw)
+{
+	struct event *e = event_new();
+
+	e->mta = "postfix";
+	e->time = t;
+	e->pid = pid;
+	e->kind = kind;
+	event_set(e, EF_SERVER, "mx1", 3);
+	event_set(e, EF_PROGRAM, "postfix/smtpd", 13);
+	if (ip)
+		event_set(e, EF_PEER_IP, ip, strlen(ip));
+	if (reason)
+		event_set(e, EF_REASON, reason, strlen(reason));
+	event_set(e, EF_RAW, raw, strlen(raw));
+	e->file_id = 1;
+	e->offset = offset;
+	offset += 100;
+	return e;
+}
+
+int
+main(void)
+{
+	struct correlator *c = correlate_new(collect, NULL, 10, 4);
+
+	/* The Postfix sequence, with another process's lines interleaved. */
+	offset = 0;
+	correlate_add(c, ev(100, 1000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.10", NULL, "accept"), &r_accept);
+	correlate_add(c, ev(200, 1000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.20", NULL, "other accept"), &r_accept);
+	correlate_add(c, ev(100, 1000, KIND_TLS_NO_SHARED_CIPHER, NULL, "no shared cipher", "lib"), &r_lib);
+	correlate_add(c, ev(100, 1000, KIND_TLS_LOST_CONNECTION, "192.0.2.10", NULL, "lost"), &r_lost);
+	is_int(nout, 0, "nothing emitted before the session ends");
+	is_int(correlate_open(c), 2, "two processes open");
+	is_int(correlate_min_offset(c), 0, "oldest held line is the first");
+	correlate_add(c, ev(100, 1001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.10", NULL, "disconnect"), &r_end);
+	is_int(nout, 1, "disconnect finishes the failure: one event");
+	if (nout == 1) {
+		is_str(event_kind_name(out[0]->kind), "tls_no_shared_cipher", "most specific kind wins");
+		is_str(out[0]->field[EF_REASON], "no shared cipher", "reason of the specific line");
+		is_str(out[0]->field[EF_PEER_IP], "192.0.2.10", "peer from the part line");
+		is_int(out[0]->time, 1000, "time of the first line");
+		is_int(out[0]->offset, 400, "offset of the completing line");
+		is_str(out[0]->field[EF_RAW], "accept\nlib\nlost\ndisconnect", "raw holds every line");
+	}
+	is_int(correlate_min_offset(c), 100, "the other process still holds its line");
+	reset();
+
+	/* Two failures in a row from the same process and peer, without disconnect lines. */
+	correlate_add(c, ev(300, 2000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.30", NULL, "a1"), &r_accept);
+	correlate_add(c, ev(300, 2000, KIND_TLS_LOST_CONNECTION, "192.0.2.30", NULL, "l1"), &r_lost);
+	correlate_add(c, ev(300, 2001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.30", NULL, "a2"), &r_accept);
+	is_int(nout, 1, "a second accept error starts a second failure");
+	correlate_add(c, ev(300, 2001, KIND_TLS_LOST_CONNECTION, "192.0.2.30", NULL, "l2"), &r_lost);
+	correlate_add(c, ev(300, 2001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.30", NULL, "d2"), &r_end);
+	is_int(nout, 2, "two failures, two events");
+	reset();
+
+	/* A different peer on the same process is another failure. */
+	correlate_add(c, ev(400, 3000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.40", NULL, "x"), &r_accept);
+	correlate_add(c, ev(400, 3000, KIND_TLS_LOST_CONNECTION, "192.0.2.41", NULL, "y"), &r_lost);
+	is_int(nout, 1, "another peer finishes the open failure");
+	reset();
+	correlate_flush(c);
+	is_int(nout, 2, "flush emits everything still open (the other process too)");
+	is_int(correlate_open(c), 0, "nothing open after flush");
+	is_int(correlate_min_offset(c), -1, "no held offset after flush");
+	reset();
+
+	/* An end line alone is not an event. */
+	correlate_add(c, ev(500, 4000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.50", NULL, "d"), &r_end);
+	is_int(nout, 0, "a disconnect without failure is no event");
+	/* An alone line is emitted at once and does not disturb open entries. */
+	correlate_add(c, ev(600, 4000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.60", NULL, "a"), &r_accept);
+	correlate_add(c, ev(600, 4000, KIND_AUTH_FAILED, "192.0.2.60", NULL, "auth"), &r_alone);
+	is_int(nout, 1, "alone line emitted at once");
+	is_int(correlate_open(c), 1, "the open failure stays open");
+	reset();
+
+	/* A detail with no partner is still an event (e.g. a local TLS problem). */
+	correlate_add(c, ev(700, 4001, KIND_TLS_LOCAL_ERROR, NULL, "cannot load certificate", "lib"), &r_lib);
+	correlate_expire(c, 4001 + 11);
+	is_int(nout, 2, "idle entries expire after linger (the detail and the open accept)");
+	reset();
+
+	/* Lines more than linger apart are separate failures. */
+	correlate_add(c, ev(800, 5000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.80", NULL, "a"), &r_accept);
+	correlate_add(c, ev(800, 5100, KIND_TLS_LOST_CONNECTION, "192.0.2.80", NULL, "l"), &r_lost);
+	is_int(nout, 1, "a late line does not join an old failure");
+	correlate_flush(c);
+	reset();
+
+	/* Bounded: more open processes than max_open finish the oldest early. */
+	for (int pid = 1; pid <= 6; pid++)
+		correlate_add(c, ev(pid, 6000 + pid, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.90", NULL, "a"), &r_accept);
+	is_int(correlate_open(c), 4, "open entries bounded by max_open");
+	is_int(nout, 2, "the oldest were finished early, not lost");
+	correlate_flush(c);
+	is_int(nout, 6, "every failure emitted once");
+	reset();
+
+	correlate_free(c);
+	return done_testing();
+}
