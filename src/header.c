@@ -184,17 +184,17 @@ parse_rfc3164(struct header_clock *clk, const char *p, const char *end, struct l
 	if (mo == 0 || p[3] != ' ')
 		return -1;
 	p += 4;
+	/* The day: "22", " 3" (syslog pads with a space) or "3" (some writers do not). */
 	int d;
-	if (*p == ' ')
-		d = digits(p + 1, end, 1);
+	if (p[0] == ' ' && is_digit(p[1]))
+		d = p[1] - '0', p += 2;
+	else if (is_digit(p[0]) && is_digit(p[1]))
+		d = (p[0] - '0') * 10 + (p[1] - '0'), p += 2;
+	else if (is_digit(p[0]) && p[1] == ' ')
+		d = p[0] - '0', p += 1;
 	else
-		d = digits(p, end, 2);
-	if (d < 0 && is_digit(*p))
-		d = digits(p, end, 1), p--;	/* "Nov 2 ..." (single digit, no pad) */
-	if (d < 0)
 		return -1;
-	p += 2;
-	if (p >= end || *p != ' ')
+	if (end - p < 10 || *p != ' ')
 		return -1;
 	p++;
 	int h = digits(p, end, 2);

@@ -210,8 +210,12 @@ ingest_path(struct ingest *ing, const char *path)
 		}
 		char *nl = memchr(head, '\n', (size_t)n);
 		size_t head_len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
-		if (store_file_resume(ing->store, path, sb.st_dev, sb.st_ino, head, head_len,
-		    (int64_t)sb.st_size, &ing->file_id, &offset) < 0) {
+		/* Record the absolute name: the database outlives the working folder. */
+		char *abs = realpath(path, NULL);
+		int rc_resume = store_file_resume(ing->store, abs ? abs : path, sb.st_dev, sb.st_ino,
+		    head, head_len, (int64_t)sb.st_size, &ing->file_id, &offset);
+		free(abs);
+		if (rc_resume < 0) {
 			ing->store_failed = 1;
 			store_rollback(ing->store);
 			goto fail_fd;

@@ -1,0 +1,103 @@
+#!/bin/sh
+# quickstart.sh: from a fresh Debian 12 / Ubuntu checkout to a working tlslogd.
+#
+#   ./quickstart.sh [LOGFILE...]   install what the build needs (apt-get, through
+#                                  sudo when not root), build, scan the sample logs
+#                                  in contrib/samples (or the files given) into
+#                                  ./tlslogd.db and show what was found
+#   ./quickstart.sh check          the same set-up, then the whole test suite, plain
+#                                  and with ASan/UBSan, and `make distcheck`; ends
+#                                  with "N passed, N failed"
+set -eu
+
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+
+mode=demo
+if [ "${1:-}" = check ]; then
+	mode=check
+	shift
+fi
+
+# Debian package names of everything the build and the tests use.
+deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
+libev-dev sqlite3 python3"
+
+install_deps() {
+	missing=
+	for pkg in $deps; do
+		if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+			missing="$missing $pkg"
+		fi
+	done
+	[ -z "$missing" ] && return 0
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "quickstart: missing packages:$missing (no apt-get here: install them by hand)" >&2
+		exit 1
+	fi
+	sudo=
+	[ "$(id -u)" -ne 0 ] && sudo=sudo
+	echo "quickstart: installing$missing"
+	$sudo apt-get update -qq
+	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+# build DIR [CONFIGURE-ARGS...]: an out-of-tree build in DIR.
+build() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	(cd "$dir" && "$top/configure" -q "$@" && make -s -j"$jobs")
+}
+
+# count_results DIR...: add up the automake test logs (.trs) of each build.
+count_results() {
+	find "$@" -name '*.trs' -exec cat {} + 2>/dev/null | awk '
+		/^:test-result: (PASS|XFAIL)/ { pass++ }
+		/^:test-result: (FAIL|XPASS|ERROR)/ { fail++ }
+		/^:test-result: SKIP/ { skip++ }
+		END { printf "%d passed, %d failed, %d skipped\n", pass, fail, skip }'
+}
+
+install_deps
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+if [ "$mode" = demo ]; then
+	build _build
+	if [ $# -eq 0 ]; then
+		set -- contrib/samples/*.log
+	fi
+	echo
+	echo "\$ tlslogd scan --db tlslogd.db $*"
+	./_build/tlslogd scan -c /dev/null --patterns patterns --db tlslogd.db "$@"
+	peer=$(sqlite3 tlslogd.db "SELECT coalesce(peer_ip, peer_host) FROM events
+		WHERE coalesce(peer_ip, peer_host) IS NOT NULL
+		GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+	if [ -n "$peer" ]; then
+		echo
+		echo "\$ tlslogd query --db tlslogd.db --peer $peer"
+		./_build/tlslogd query -c /dev/null --db tlslogd.db --peer "$peer"
+	fi
+	echo
+	echo "The events are in ./tlslogd.db; try: ./_build/tlslogd query --db tlslogd.db --peer HOST|IP"
+	exit 0
+fi
+
+status=0
+rm -rf _build/tests _build-asan/tests
+build _build
+(cd _build && make -s -j"$jobs" check) || status=1
+build _build-asan --enable-sanitizers
+(cd _build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	make -s -j"$jobs" check) || status=1
+(cd _build && make -s distcheck >distcheck.log 2>&1) || { status=1; tail -n 40 _build/distcheck.log; }
+for f in $(find _build _build-asan -name test-suite.log -path '*/_build*/test-suite.log' 2>/dev/null); do
+	if grep -q '^# FAIL: *[1-9]' "$f" || grep -q '^# ERROR: *[1-9]' "$f"; then
+		cat "$f"
+	fi
+done
+[ "$status" -eq 0 ] && echo "distcheck: the tarball builds and passes its tests"
+count_results _build _build-asan
+exit "$status"

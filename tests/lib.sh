@@ -1,0 +1,103 @@
+# lib.sh: the shell tests' harness, in the spirit of git's test-lib: each test
+# runs in its own scratch folder and prints TAP.
+#
+#   . "$TLSLOGD_SRCDIR/tests/lib.sh"
+#   test_expect_success 'what it checks' '
+#       tlslogd scan --db t.db some.log &&
+#       test_cmp expected actual
+#   '
+#   test_done
+#
+# Environment (set by make check): TLSLOGD (the binary), TLSLOGD_PATTERNS (the
+# shipped rules), TLSLOGD_SRCDIR (the source tree). Run one by hand with
+#   TLSLOGD=_build/tlslogd TLSLOGD_PATTERNS=patterns TLSLOGD_SRCDIR=. sh tests/x.sh
+
+: "${TLSLOGD:?TLSLOGD must name the tlslogd binary}"
+: "${TLSLOGD_PATTERNS:?TLSLOGD_PATTERNS must name the rules folder}"
+: "${TLSLOGD_SRCDIR:?TLSLOGD_SRCDIR must name the source tree}"
+
+TZ=UTC
+LC_ALL=C
+export TZ LC_ALL
+unset COLUMNS
+
+test_count=0
+test_failed=0
+test_scratch=$(mktemp -d "${TMPDIR:-/tmp}/tlslogd-test.XXXXXX") || exit 99
+trap 'chmod -R u+rwx "$test_scratch" 2>/dev/null; rm -rf "$test_scratch"' EXIT
+cd "$test_scratch" || exit 99
+
+# tlslogd with the shipped rules and no system configuration.
+tlslogd() {
+	"$TLSLOGD" "$@"
+}
+
+samples="$TLSLOGD_SRCDIR/contrib/samples"
+corpus="$TLSLOGD_SRCDIR/tests/corpus"
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"out.$test_count" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $1"
+		sed 's/^/#   /' "out.$test_count"
+	fi
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
+# test_cmp EXPECTED ACTUAL: equal files, or a diff on failure.
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# test_must_fail CMD...: CMD exits non-zero without crashing (no signal).
+test_must_fail() {
+	"$@"
+	status=$?
+	if [ "$status" -eq 0 ]; then
+		echo "expected failure, got success: $*"
+		return 1
+	fi
+	if [ "$status" -gt 128 ]; then
+		echo "killed by signal $((status - 128)): $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_exit_code N CMD...: CMD exits exactly N.
+test_exit_code() {
+	want=$1
+	shift
+	"$@"
+	status=$?
+	if [ "$status" -ne "$want" ]; then
+		echo "exit $status, expected $want: $*"
+		return 1
+	fi
+	return 0
+}
+
+# sql DB QUERY: one query through the sqlite3 shell, or Python's sqlite3 if absent.
+sql() {
+	if command -v sqlite3 >/dev/null 2>&1; then
+		sqlite3 -batch -noheader "$1" "$2"
+	else
+		python3 -c 'import sqlite3,sys
+for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if v is None else str(v) for v in r))' "$1" "$2"
+	fi
+}
+
+test_done() {
+	echo "1..$test_count"
+	if [ "$test_failed" -gt 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
