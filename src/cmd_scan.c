@@ -51,7 +51,7 @@ print_summary(const struct ingest_stats *s, const char *db, double secs)
 	printf("scanned %llu file%s, %llu lines (%.1f MB) in %.2f s",
 	    (unsigned long long)s->files, s->files == 1 ? "" : "s",
 	    (unsigned long long)s->lines, (double)s->bytes / 1e6, secs);
-	if (secs > 0.001)
+	if (secs >= 0.05)
 		printf(" (%.0f lines/s)", (double)s->lines / secs);
 	printf("\n%llu new event%s stored in %s", (unsigned long long)s->events,
 	    s->events == 1 ? "" : "s", db);

@@ -194,6 +194,29 @@ open_read_only(struct store *st)
 	return 0;
 }
 
+/*
+ * Create the database's folder when it is missing (one level, 0750: the
+ * database is for the tlslogd user and its group), as after a fresh install.
+ */
+static int
+make_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	struct stat sb;
+	int rc = 0;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &sb) < 0 && errno == ENOENT && mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			log_warn("cannot create the database folder %s", dir);
+			rc = -1;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
 static int
 open_read_write(struct store *st)
 {
@@ -203,6 +226,8 @@ open_read_write(struct store *st)
 		log_warnx("cannot open database %s: is a directory", st->path);
 		return -1;
 	}
+	if (make_parent(st->path) < 0)
+		return -1;
 	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    NULL) != SQLITE_OK) {
 		store_error(st, "cannot open database");
