@@ -63,6 +63,7 @@ main(void)
 	framer_free(&f);
 
 	/* Byte-at-a-time writes. */
+	buf_free(&s.text);
 	memset(&s, 0, sizeof(s));
 	framer_init(&f, 64, 100);
 	const char *bytes = "a\nbb\n\nccc\n";
@@ -73,6 +74,7 @@ main(void)
 	framer_free(&f);
 
 	/* NUL bytes are data. */
+	buf_free(&s.text);
 	memset(&s, 0, sizeof(s));
 	framer_init(&f, 64, 0);
 	feed(&f, "a\0b\nc\n", 6, &s);
@@ -81,6 +83,7 @@ main(void)
 	framer_free(&f);
 
 	/* A line longer than the limit is cut once and the rest skipped. */
+	buf_free(&s.text);
 	memset(&s, 0, sizeof(s));
 	framer_init(&f, 16, 0);
 	char big[5000];
@@ -97,6 +100,7 @@ main(void)
 	framer_free(&f);
 
 	/* A long line that ends within the same read. */
+	buf_free(&s.text);
 	memset(&s, 0, sizeof(s));
 	framer_init(&f, 8, 0);
 	feed(&f, "0123456789abc\nok\n", 17, &s);
