@@ -72,7 +72,7 @@ column_text(sqlite3_stmt *s, int i, const char **text, size_t *len)
 static void
 print_json_row(struct buf *out, sqlite3_stmt *s, int first)
 {
-	buf_puts(out, first ? "  {" : ",\n  {");
+	buf_puts(out, first ? "\n  {" : ",\n  {");
 	for (size_t i = 0; i < NCOLUMNS; i++) {
 		buf_printf(out, "%s\"%s\": ", i ? ", " : "", columns[i]);
 		if (sqlite3_column_type(s, (int)i) == SQLITE_NULL) {
@@ -332,9 +332,9 @@ cmd_query(int argc, char **argv)
 	size_t width = output_terminal_width();
 	unsigned long rows = 0;
 	int rc;
-	if (format == OUTPUT_JSON)
-		buf_puts(&out, "[\n");
-	else if (format == OUTPUT_CSV) {
+	if (format == OUTPUT_JSON) {
+		buf_putc(&out, '[');
+	} else if (format == OUTPUT_CSV) {
 		for (size_t i = 0; i < NCOLUMNS; i++)
 			buf_printf(&out, "%s%s", i ? "," : "", columns[i]);
 		buf_putc(&out, '\n');

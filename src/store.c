@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "schema.h"
@@ -34,11 +35,45 @@ struct store {
 	sqlite3_stmt *set_offset;
 };
 
+/*
+ * SQLite's errno after a failed open is often that of a later probe (ENOENT),
+ * not the cause; when the file is missing, ask the folder ourselves.
+ */
+static int
+open_cause(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int cause = 0;
+
+	if (access(path, F_OK) < 0) {
+		if (slash == NULL)
+			strcpy(dir, ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		struct stat sb;
+		if (stat(dir, &sb) < 0)
+			cause = errno;
+		else if (!S_ISDIR(sb.st_mode))
+			cause = ENOTDIR;
+		else if (access(dir, W_OK | X_OK) < 0)
+			cause = errno;
+	} else if (access(path, R_OK) < 0) {
+		cause = errno;
+	}
+	free(dir);
+	return cause;
+}
+
 static void
 store_error(struct store *st, const char *what)
 {
 	int sys = sqlite3_system_errno(st->db);
 
+	if (sqlite3_errcode(st->db) == SQLITE_CANTOPEN && open_cause(st->path) != 0)
+		sys = open_cause(st->path);
 	if (sys != 0 && sqlite3_errcode(st->db) == SQLITE_CANTOPEN)
 		log_warnx("%s: %s: %s (%s)", st->path, what, sqlite3_errmsg(st->db), strerror(sys));
 	else
@@ -156,6 +191,42 @@ prepare_writer(struct store *st)
 	return 0;
 }
 
+/*
+ * A reader of a WAL database needs its -shm file; in a folder the reader
+ * cannot write (a database owned by the daemon, read through group access)
+ * SQLite cannot create it while no writer is running. Then, and only when no
+ * -wal file holds unmerged changes, the main file is complete and is read as
+ * immutable.
+ */
+static int
+read_version_readonly(struct store *st, int *version)
+{
+	char *wal;
+	int rc;
+
+	if (user_version(st, version) == 0)
+		return 0;
+	rc = sqlite3_errcode(st->db) & 0xff;
+	if (rc != SQLITE_READONLY && rc != SQLITE_CANTOPEN)
+		return -1;
+	wal = xasprintf("%s-wal", st->path);
+	rc = access(wal, F_OK);
+	free(wal);
+	if (rc == 0)
+		return -1;
+	sqlite3_close(st->db);
+	st->db = NULL;
+	char *uri = sqlite3_mprintf("file:%q?immutable=1", st->path);
+	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+		sqlite3_free(uri);
+		store_error(st, "cannot open database");
+		return -1;
+	}
+	sqlite3_free(uri);
+	log_debug("%s: read as immutable (no -shm could be created)", st->path);
+	return user_version(st, version);
+}
+
 static int
 open_read_only(struct store *st)
 {
@@ -175,7 +246,7 @@ open_read_only(struct store *st)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	if (user_version(st, &version) < 0)
+	if (read_version_readonly(st, &version) < 0)
 		return -1;
 	if (version == 0) {
 		log_warnx("%s: not a tlslogd database (no tlslogd schema)", st->path);
