@@ -48,6 +48,7 @@ struct rule {
 	enum rule_role role;
 	char *literal;
 	size_t literal_len;
+	int literal_bit;	/* index in its set's literal scan, -1: searched with memmem */
 	char *pattern;
 	void *code;		/* pcre2_code */
 	int *group_field;	/* capture group number -> event field, -1 none, EF_COUNT: peer_port */

@@ -1,0 +1,135 @@
+/*
+ * rules_test.c: loading and matching outside the shipped sets: the one-pass
+ * literal scan (literals at the start and end of a message, literals sharing
+ * their first bytes, one-byte literals, rules without one, more than 64
+ * literals in a set), routing by program tag, first match wins, the reason
+ * table, and the match limit on a pathological line.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "rules.h"
+#include "tap.h"
+#include "util.h"
+
+static char dir[] = "/tmp/tlslogd-rules-XXXXXX";
+
+static void
+write_rules(const char *name, const char *text)
+{
+	char path[300];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL || fputs(text, fp) == EOF || fclose(fp) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static const char *
+match(struct rules *rules, const char *program, const char *msg)
+{
+	struct rule_match m;
+	int set = rules_route(rules, program, strlen(program));
+	const char *slash = strrchr(program, '/');
+	const char *daemon = slash ? slash + 1 : program;
+	const struct rule *r = rules_match(rules, set, daemon, strlen(daemon), msg, strlen(msg), &m);
+
+	return r ? r->id : NULL;
+}
+
+#define RULE(id, literal, pattern) \
+	"rule " id "\n kind auth_failed\n direction in\n" literal " pattern " pattern "\n" \
+	" example Nov 22 06:40:07 mx1 t/d[1]: x\n"
+
+int
+main(void)
+{
+	log_init("rules_test");
+	if (mkdtemp(dir) == NULL)
+		return 2;
+
+	struct buf text;
+	buf_init(&text);
+	buf_puts(&text, "mta t\nprograms t/* t-*/*\n");
+	buf_puts(&text, RULE("at-start", " literal SSL_accept\n", "^SSL_accept (?<peer_ip>\\S+)$"));
+	buf_puts(&text, RULE("at-end", " literal tail\n", "end of line tail$"));
+	buf_puts(&text, RULE("long-prefix", " literal TLS error on connection (\n", "^TLS error on connection \\("));
+	buf_puts(&text, RULE("short-prefix", " literal TLS error on connection\n", "^TLS error on connection "));
+	buf_puts(&text, RULE("one-byte", " literal %\n", "^100% done$"));
+	buf_puts(&text, RULE("no-literal", "", "^plain (?<reason>.+)$"));
+	buf_puts(&text, RULE("classify", " literal fail: \n classify reason\n", "^fail: (?<reason>.+)$"));
+	buf_puts(&text, RULE("nested", " literal nest\n", "^nest(a+)+$"));
+	/* 70 more literals: past the 64 of the scan, memmem takes over. */
+	for (int i = 0; i < 70; i++) {
+		char id[32], lit[64], pat[64];
+		snprintf(id, sizeof(id), "many-%02d", i);
+		snprintf(lit, sizeof(lit), " literal word%02dx\n", i);
+		snprintf(pat, sizeof(pat), "^word%02dx$", i);
+		buf_printf(&text, RULE("%s", "%s", "%s"), id, lit, pat);
+	}
+	write_rules("t.rules", text.data);
+	buf_free(&text);
+	write_rules("reasons.rules", "reason auth_temp_failure backend down\nreason tls_timeout time\n");
+
+	struct rules *rules = rules_load(dir);
+	ok(rules != NULL, "rules load");
+	if (rules == NULL)
+		return done_testing();
+	is_int(rules_set_count(rules), 1, "one set");
+
+	is_str(match(rules, "t/d", "SSL_accept 192.0.2.1"), "at-start", "literal at the start");
+	is_str(match(rules, "t/d", "end of line tail"), "at-end", "literal at the very end");
+	is_str(match(rules, "t/d", "end of line tai"), NULL, "literal cut at the end: no match");
+	is_str(match(rules, "t/d", "TLS error on connection (x"), "long-prefix", "longer of two literals with a shared prefix");
+	is_str(match(rules, "t/d", "TLS error on connection x"), "short-prefix", "shorter of the two");
+	is_str(match(rules, "t/d", "100% done"), "one-byte", "one-byte literal (memmem)");
+	is_str(match(rules, "t/d", "plain text"), "no-literal", "rule without a literal still runs");
+	is_str(match(rules, "t/d", "word00x"), "many-00", "first of many literals");
+	is_str(match(rules, "t/d", "word63x"), "many-63", "last literal in the scan");
+	is_str(match(rules, "t/d", "word64x"), "many-64", "literal past the scan (memmem)");
+	is_str(match(rules, "t/d", "word69x"), "many-69", "last literal");
+	is_str(match(rules, "t-2/sub/d", "word05x"), "many-05", "route by glob t-*/*");
+	ok(rules_route(rules, "other/d", 7) < 0, "unknown program routes nowhere");
+	ok(rules_route(rules, NULL, 0) < 0, "no headerless set");
+
+	enum event_kind kind;
+	const char *norm;
+	size_t norm_len;
+	ok(rules_classify(rules, "the BACKEND DOWN now", 20, &kind, &norm, &norm_len) == 1,
+	    "reason found case-insensitively");
+	is_str(event_kind_name(kind), "auth_temp_failure", "first entry wins");
+	is_str(norm, "backend down", "normalized text");
+	ok(rules_classify(rules, "nothing", 7, &kind, &norm, &norm_len) == 0, "unknown reason");
+
+	/* A pathological line stops at the match limit, fast. */
+	size_t n = 200000;
+	char *line = xmalloc(n + 8);
+	memcpy(line, "nest", 4);
+	memset(line + 4, 'a', n);
+	line[n + 4] = 'b';
+	line[n + 5] = '\0';
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	const char *got = match(rules, "t/d", line);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ok(got == NULL || strcmp(got, "nested") != 0, "catastrophic backtracking gives no match");
+	ok(ms < 500, "and stops quickly (%.1f ms)", ms);
+	free(line);
+
+	rules_free(rules);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 2;
+	return done_testing();
+}
