@@ -30,6 +30,11 @@ cmd_setup(const struct common_opts *opts, struct conf *conf)
 		conf->patterns = xstrdup(opts->patterns);
 	}
 	if (opts->timezone != NULL) {
+		if (!conf_valid_timezone(opts->timezone)) {
+			log_warnx("--timezone: unknown time zone \"%s\" (a name from the tz database, "
+			    "e.g. Europe/Berlin, or a POSIX TZ string)", opts->timezone);
+			return -1;
+		}
 		free(conf->timezone);
 		conf->timezone = xstrdup(opts->timezone);
 	}

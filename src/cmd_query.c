@@ -266,14 +266,6 @@ cmd_query(int argc, char **argv)
 		fputs(query_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (since != NULL && timeparse_point(since, now, &t_since) < 0) {
-		log_warnx("--since: \"%s\" is neither a duration (24h, 7d) nor an ISO date", since);
-		return EXIT_USAGE;
-	}
-	if (until != NULL && timeparse_point(until, now, &t_until) < 0) {
-		log_warnx("--until: \"%s\" is neither a duration (24h, 7d) nor an ISO date", until);
-		return EXIT_USAGE;
-	}
 	if (kind != NULL && event_kind_from_name(kind, strlen(kind)) < 0) {
 		log_warnx("--kind: unknown kind \"%s\" (see tlslogd.rules(5))", kind);
 		return EXIT_USAGE;
@@ -281,6 +273,18 @@ cmd_query(int argc, char **argv)
 
 	struct conf conf;
 	if (cmd_setup(&common, &conf) < 0) {
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	/* After the configuration: its time zone applies to dates without one. */
+	const char *bad = NULL;
+	if (since != NULL && timeparse_point(since, now, &t_since) < 0)
+		bad = "since";
+	else if (until != NULL && timeparse_point(until, now, &t_until) < 0)
+		bad = "until";
+	if (bad != NULL) {
+		log_warnx("--%s: \"%s\" is neither a duration (24h, 7d) nor an ISO date", bad,
+		    bad[0] == 's' ? since : until);
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}

@@ -31,7 +31,8 @@ static const char scan_usage[] =
     "      --mta NAME       treat every line as written by NAME (postfix, exim, sendmail)\n"
     "                       instead of routing each line by its program tag\n"
     "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
-    "      --timezone TZ    zone of log times written without one (default: TZ)\n"
+    "      --timezone TZ    zone of log times written without one (default: the\n"
+    "                       configuration's timezone, else the TZ variable)\n"
     "      --max-line BYTES longer lines are cut (default 65536)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n";
@@ -48,9 +49,9 @@ elapsed(const struct timespec *start)
 static void
 print_summary(const struct ingest_stats *s, const char *db, double secs)
 {
-	printf("scanned %llu file%s, %llu lines (%.1f MB) in %.2f s",
+	printf("scanned %llu file%s, %llu line%s (%.1f MB) in %.2f s",
 	    (unsigned long long)s->files, s->files == 1 ? "" : "s",
-	    (unsigned long long)s->lines, (double)s->bytes / 1e6, secs);
+	    (unsigned long long)s->lines, s->lines == 1 ? "" : "s", (double)s->bytes / 1e6, secs);
 	if (secs >= 0.05)
 		printf(" (%.0f lines/s)", (double)s->lines / secs);
 	printf("\n%llu new event%s stored in %s", (unsigned long long)s->events,

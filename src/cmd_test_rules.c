@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cmd.h"
@@ -276,7 +277,12 @@ cmd_test_rules(int argc, char **argv)
 	}
 	struct tester t;
 	memset(&t, 0, sizeof(t));
-	linematch_init(&t.lm, rules, forced, (int64_t)time(NULL));
+	/* As scan does: the file's time is the reference for years left out of dates. */
+	struct stat sb;
+	int64_t reference = (int64_t)time(NULL);
+	if (fp != stdin && fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
+		reference = (int64_t)sb.st_mtime;
+	linematch_init(&t.lm, rules, forced, reference);
 	t.missed = missed;
 	buf_init(&t.out);
 	struct framer fr;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -30,6 +31,33 @@ conf_free(struct conf *conf)
 	free(conf->patterns);
 	free(conf->timezone);
 	memset(conf, 0, sizeof(*conf));
+}
+
+int
+conf_valid_timezone(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	int named = 1;
+	char *path;
+	int rc;
+
+	if (*tz == ':')
+		tz++;
+	if (*tz == '\0' || strstr(tz, "..") != NULL)
+		return 0;
+	/* A POSIX rule ("CET-1CEST,M3.5.0,M10.5.0/3") has digits or a comma; a name does not. */
+	for (const char *p = tz; *p; p++) {
+		if (*p == ' ' || *p == '\t')
+			return 0;
+		if ((*p >= '0' && *p <= '9') || *p == ',')
+			named = 0;
+	}
+	if (!named)
+		return 1;
+	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	rc = access(path, R_OK) == 0;
+	free(path);
+	return rc || strcmp(tz, "UTC") == 0;
 }
 
 static void
@@ -63,6 +91,13 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 			errors++;
 			continue;
 		}
+		/* "#" after a blank starts a comment, to the end of the line. */
+		for (ssize_t i = 1; i < n; i++)
+			if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+				line[i] = '\0';
+				n = i;
+				break;
+			}
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
 		    line[n - 1] == '\t'))
 			line[--n] = '\0';
@@ -86,7 +121,14 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 		} else if (strcmp(kw, "patterns") == 0) {
 			set_string(&conf->patterns, value);
 		} else if (strcmp(kw, "timezone") == 0) {
-			set_string(&conf->timezone, value);
+			if (conf_valid_timezone(value))
+				set_string(&conf->timezone, value);
+			else {
+				log_warnx("%s:%d: unknown time zone \"%s\" (a name from the tz "
+				    "database, e.g. Europe/Berlin, or a POSIX TZ string)", path, lineno,
+				    value);
+				errors++;
+			}
 		} else {
 			log_warnx("%s:%d: unknown keyword \"%s\"", path, lineno, kw);
 			errors++;

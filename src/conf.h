@@ -22,5 +22,7 @@ void conf_free(struct conf *conf);
  * (the user named it); otherwise the defaults stay. 0 or -1 (logged).
  */
 int conf_load(struct conf *conf, const char *path, int must_exist);
+/* Is tz a zone the C library will understand (a tz database name, or a POSIX rule)? */
+int conf_valid_timezone(const char *tz);
 
 #endif

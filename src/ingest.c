@@ -192,7 +192,8 @@ ingest_path(struct ingest *ing, const char *path)
 		log_warnx("%s: is a directory, not a log file", name);
 		goto fail_fd;
 	}
-	int stream = !S_ISREG(sb.st_mode);
+	/* Standard input is a stream even when redirected from a file: it has no name to track. */
+	int stream = is_stdin || !S_ISREG(sb.st_mode);
 	if (store_begin(ing->store) < 0) {
 		ing->store_failed = 1;
 		goto fail_fd;

@@ -133,17 +133,21 @@ output_escape_csv(struct buf *out, const char *s, size_t len)
 	output_escape_text(&tmp, s, len);
 	int quote = tmp.len > 0 && (strpbrk(tmp.data, ",\"") != NULL || tmp.data[0] == ' ' ||
 	    tmp.data[tmp.len - 1] == ' ');
-	/* Spreadsheets run cells starting with = + - @ as formulas. */
-	if (tmp.len > 0 && strchr("=+-@", tmp.data[0]) != NULL)
-		quote = 1;
-	if (quote)
+	/*
+	 * Spreadsheets run a cell starting with = + - @ as a formula, quoted or
+	 * not: such a cell gets a leading apostrophe (OWASP's CSV injection advice).
+	 */
+	int guard = tmp.len > 0 && strchr("=+-@", tmp.data[0]) != NULL;
+	if (quote || guard)
 		buf_putc(out, '"');
+	if (guard)
+		buf_putc(out, '\'');
 	for (size_t i = 0; i < tmp.len; i++) {
 		if (tmp.data[i] == '"')
 			buf_putc(out, '"');
 		buf_putc(out, tmp.data[i]);
 	}
-	if (quote)
+	if (quote || guard)
 		buf_putc(out, '"');
 	buf_free(&tmp);
 }

@@ -9,7 +9,8 @@
  *   - JSON strings: RFC 8259 escapes; bytes that are not valid UTF-8 become
  *     U+FFFD, so the document is always valid UTF-8;
  *   - CSV fields: RFC 4180 quoting around terminal-escaped text (one record per
- *     line, always).
+ *     line, always); a field a spreadsheet would run as a formula (= + - @)
+ *     starts with an apostrophe.
  */
 #ifndef TLSLOGD_OUTPUT_H
 #define TLSLOGD_OUTPUT_H

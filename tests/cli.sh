@@ -470,4 +470,23 @@ test_expect_success 'query does not change the database' '
 	test "$(sql t.db "SELECT count(*) FROM events")" = 7
 '
 
+test_expect_success 'a comment after a setting is not part of its value' '
+	printf "database %s # where events go\ntimezone Europe/Berlin   # our servers\n" "$test_scratch/c.db" >c.conf &&
+	printf "Nov 20 10:00:00 mx1 postfix/smtpd[100]: warning: unknown[192.0.2.77]: SASL LOGIN authentication failed: authentication failure, sasl_username=tz\n" >tz.log &&
+	touch -d 2026-11-21T12:00:00Z tz.log &&
+	test_exit_code 0 tlslogd scan -c c.conf --patterns "$test_scratch/rules" tz.log &&
+	test "$(sql c.db "SELECT datetime(time, '"'unixepoch'"') FROM events")" = "2026-11-20 09:00:00"
+'
+
+test_expect_success 'an unknown time zone is refused, in the configuration and on the command line' '
+	printf "\n\ntimezone Mars/Olympus\n" >tz.conf &&
+	test_exit_code 2 tlslogd scan -c tz.conf --patterns "$test_scratch/rules" --db tz.db tz.log 2>err &&
+	grep "tz.conf:3: unknown time zone \"Mars/Olympus\"" err &&
+	test_exit_code 2 tlslogd scan -c empty.conf --timezone Europe/Nowhere --patterns "$test_scratch/rules" --db tz.db tz.log 2>err &&
+	grep "unknown time zone \"Europe/Nowhere\"" err &&
+	test ! -e tz.db &&
+	test_exit_code 0 tlslogd scan -c empty.conf --timezone "CET-1CEST,M3.5.0,M10.5.0/3" --patterns "$test_scratch/rules" --db tz.db tz.log >/dev/null &&
+	test "$(sql tz.db "SELECT datetime(time, '"'unixepoch'"') FROM events")" = "2026-11-20 09:00:00"
+'
+
 test_done

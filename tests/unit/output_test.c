@@ -77,7 +77,8 @@ main(void)
 	is_str(csv("a,b"), "\"a,b\"", "csv comma quoted");
 	is_str(csv("say \"hi\""), "\"say \"\"hi\"\"\"", "csv quotes doubled");
 	is_str(csv("a\nb"), "a\\x0ab", "csv newline escaped: one record per line");
-	is_str(csv("=cmd|' /C calc'!A0"), "\"=cmd|' /C calc'!A0\"", "csv formula quoted");
+	is_str(csv("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"", "csv formula defused with an apostrophe");
+	is_str(csv("-1"), "\"'-1\"", "csv leading minus defused");
 
 	is_str(pad("abc", 5), "abc  ", "pad short");
 	is_str(pad("abcdef", 4), "abc~", "cut long with marker");
