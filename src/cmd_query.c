@@ -178,12 +178,18 @@ print_table_row(struct buf *out, sqlite3_stmt *s, size_t width)
 	output_pad(out, cell.data, cell.len, W_PEER);
 	buf_putc(out, ' ');
 	buf_reset(&cell);
+	/* The reason, and for AUTH failures the user name tried. */
 	if (sqlite3_column_type(s, C_REASON) != SQLITE_NULL) {
 		column_text(s, C_REASON, &txt, &len);
 		output_escape_text(&cell, txt, len);
-	} else {
-		buf_putc(&cell, '-');
 	}
+	if (sqlite3_column_type(s, C_USER) != SQLITE_NULL) {
+		column_text(s, C_USER, &txt, &len);
+		buf_puts(&cell, cell.len ? "; user=" : "user=");
+		output_escape_text(&cell, txt, len);
+	}
+	if (cell.len == 0)
+		buf_putc(&cell, '-');
 	size_t used = W_TIME + W_DIR + W_KIND + W_PEER + 4;
 	if (width > used + 8)
 		output_pad(out, cell.data, cell.len, width - used);
