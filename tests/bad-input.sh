@@ -185,7 +185,7 @@ test_expect_success 'the table shows hostile fields escaped, never a raw ESC' '
 	cat hostile.table &&
 	test "$(grep -c "$(printf "\033")" hostile.table)" = 0 &&
 	test "$(tr -d "\n" <hostile.table | tr -d "\040-\176" | wc -c)" = 0 &&
-	grep "authentication \\\\x1b\[31mfailure\\\\x1b\[0m$" hostile.table
+	grep "authentication \\\\x1b\[31mfailure\\\\x1b\[0m; user=\\\\x1b\[31mbob" hostile.table
 '
 
 test_expect_success 'a hostile peer name in "No events for" is escaped too' '

@@ -249,7 +249,7 @@ test_expect_success 'query by IPv4 address: its events, newest first' '
 		"2026-11-19 08:00:00" >expect &&
 	test_cmp expect times &&
 	sed -n 2p table | grep "^2026-11-20 10:00:00 in  tls_required  *\[192.0.2.1\]  *530 5.7.0 Must issue a STARTTLS command first$" &&
-	sed -n 3p table | grep "^2026-11-20 09:00:00 in  auth_failed  *Mail.Example.NET\[192.0.2.1\]  *authentication failure$"
+	sed -n 3p table | grep "^2026-11-20 09:00:00 in  auth_failed  *Mail.Example.NET\[192.0.2.1\]  *authentication failure; user=bob$"
 '
 
 test_expect_success 'query by IPv6 address written non-canonically' '
