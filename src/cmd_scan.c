@@ -63,6 +63,9 @@ print_summary(const struct ingest_stats *s, const char *db, double secs)
 		if (s->kind_events[k])
 			printf("  %-28s %llu\n", event_kind_name((enum event_kind)k),
 			    (unsigned long long)s->kind_events[k]);
+	if (s->held)
+		printf("%llu failure%s at the end of a file still being written left for the next scan\n",
+		    (unsigned long long)s->held, s->held == 1 ? "" : "s");
 	if (s->no_header)
 		printf("%llu line%s without a syslog or Exim header skipped\n",
 		    (unsigned long long)s->no_header, s->no_header == 1 ? "" : "s");

@@ -30,7 +30,6 @@ struct correlator {
 	size_t n;
 	size_t max_open;
 	int64_t linger;
-	int64_t last_expire;
 	correlate_emit_fn emit;
 	void *ctx;
 };
@@ -45,7 +44,6 @@ correlate_new(correlate_emit_fn emit, void *ctx, int64_t linger, size_t max_open
 	c->linger = linger;
 	c->max_open = max_open ? max_open : 1;
 	c->entries = xcalloc(c->max_open, sizeof(*c->entries));
-	c->last_expire = INT64_MIN;
 	return c;
 }
 
@@ -184,6 +182,13 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 
 		if (rule->role == ROLE_PART && (seen(e, rule) || other_peer(e->ev, ev)))
 			conflict = 1;
+		/*
+		 * Without a pid (Exim's default main log) there is no process to
+		 * follow: each part line starts a failure, and only the detail and
+		 * end lines right after it can join it.
+		 */
+		if (rule->role == ROLE_PART && ev->pid < 0)
+			conflict = 1;
 		if (rule->role == ROLE_END && other_peer(e->ev, ev))
 			conflict = 1;
 		if (!conflict) {
@@ -207,9 +212,6 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 void
 correlate_expire(struct correlator *c, int64_t now)
 {
-	if (now == c->last_expire || c->n == 0)
-		return;
-	c->last_expire = now;
 	for (size_t i = 0; i < c->n;) {
 		if (c->entries[i].last_time + c->linger < now)
 			finish(c, i);
@@ -223,6 +225,15 @@ correlate_flush(struct correlator *c)
 {
 	while (c->n > 0)
 		finish(c, c->n - 1);
+}
+
+void
+correlate_discard(struct correlator *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		event_free(c->entries[i].ev);
+	memset(c->entries, 0, c->n * sizeof(*c->entries));
+	c->n = 0;
 }
 
 size_t

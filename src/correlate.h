@@ -8,7 +8,9 @@
  * matched line arrives here with its rule's role (rules.h); lines with role
  * part, detail or end are joined per process, i.e. per (mta, server, program,
  * pid), because one smtpd / sendmail / exim process handles one connection at
- * a time. The joined event keeps the time of its first line, the peer from
+ * a time (a log without pids, such as Exim's default main log, has no
+ * process to follow: there each part line starts a new failure). The joined
+ * event keeps the time of its first line, the peer from
  * whichever line names it, and the most specific kind with its reason.
  *
  * An open entry is finished (emitted) when
@@ -42,6 +44,11 @@ void correlate_add(struct correlator *c, struct event *ev, const struct rule *ru
 void correlate_expire(struct correlator *c, int64_t now);
 /* Finish every open entry. */
 void correlate_flush(struct correlator *c);
+/*
+ * Drop every open entry without emitting it: its lines will be read again
+ * (the caller kept its position at correlate_min_offset()).
+ */
+void correlate_discard(struct correlator *c);
 /* Number of open entries. */
 size_t correlate_open(const struct correlator *c);
 /* Lowest input offset of a line held in an open entry, or -1 if none is open. */

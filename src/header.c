@@ -70,6 +70,8 @@ header_clock_init(struct header_clock *clk, int64_t reference)
 	clk->reference_year = localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
 	clk->cache_key = -1;
 	clk->cache_utc = 0;
+	clk->year_md = -1;
+	clk->year_of_md = 0;
 }
 
 /* Local wall-clock time to UTC seconds, through the per-hour cache. */
@@ -135,7 +137,7 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 		int nd = 0;
 
 		p++;
-		while (p < end && is_digit(*p) && nd < 10) {
+		while (p < end && is_digit(*p) && nd < 9) {
 			pid = pid * 10 + (*p - '0');
 			p++;
 			nd++;
@@ -212,10 +214,18 @@ parse_rfc3164(struct header_clock *clk, const char *p, const char *end, struct l
 	if ((p = skip_spaces(p, end)) == NULL)
 		return -1;
 
-	int y = clk->reference_year;
-	int64_t t = local_to_utc(clk, y, mo, d, h, mi, s);
-	if (t > clk->reference + ONE_DAY)
-		t = local_to_utc(clk, y - 1, mo, d, h, mi, s);
+	/*
+	 * The year: decided once per calendar day (at its first second), so that
+	 * lines of the year before do not convert every time twice.
+	 */
+	if (mo * 100 + d != clk->year_md) {
+		int y = clk->reference_year;
+		if (local_to_utc(clk, y, mo, d, 0, 0, 0) > clk->reference + ONE_DAY)
+			y--;
+		clk->year_md = mo * 100 + d;
+		clk->year_of_md = y;
+	}
+	int64_t t = local_to_utc(clk, clk->year_of_md, mo, d, h, mi, s);
 	out->format = HEADER_RFC3164;
 	out->time = t;
 	return parse_host_tag(p, end, out);
@@ -353,7 +363,7 @@ parse_rfc5424(struct header_clock *clk, const char *p, const char *end, struct l
 	if ((p = field_5424(p, end, &f, &flen)) == NULL)
 		return -1;
 	out->pid = -1;
-	if (f != NULL && flen <= 10) {
+	if (f != NULL && flen <= 9) {
 		long pid = 0;
 		size_t i;
 
@@ -419,7 +429,7 @@ parse_exim(struct header_clock *clk, const char *p, const char *end, struct line
 		long pid = 0;
 		int nd = 0;
 
-		while (r < end && is_digit(*r) && nd < 10) {
+		while (r < end && is_digit(*r) && nd < 9) {
 			pid = pid * 10 + (*r - '0');
 			r++;
 			nd++;

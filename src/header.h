@@ -45,6 +45,8 @@ struct line_header {
 struct header_clock {
 	int64_t reference;		/* UTC seconds: file mtime or now */
 	int reference_year;		/* local year of reference */
+	int year_md;			/* month*100+day of the last RFC 3164 line, -1 none */
+	int year_of_md;			/* the year inferred for it */
 	int64_t cache_key;		/* y/m/d/h of the cached local hour, -1 none */
 	int64_t cache_utc;		/* UTC of that local hour's start */
 };

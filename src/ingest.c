@@ -46,10 +46,10 @@ emit(void *ctx, struct event *ev)
 	if (rc < 0)
 		ing->store_failed = 1;
 	else if (rc == 0)
-		ing->stats.duplicates++;
+		ing->batch_duplicates++;
 	else {
-		ing->stats.events++;
-		ing->stats.kind_events[ev->kind]++;
+		ing->batch_events++;
+		ing->batch_kind[ev->kind]++;
 	}
 	ing->pending++;
 	event_free(ev);
@@ -97,8 +97,20 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	ing->stats.matched++;
 	ev->file_id = ing->file_id;
 	ev->offset = ing->file_id ? offset : -1;
-	correlate_expire(ing->corr, ev->time);
+	if (ev->time > ing->last_event_time) {
+		ing->last_event_time = ev->time;
+		correlate_expire(ing->corr, ev->time);
+	}
 	correlate_add(ing->corr, ev, rule);
+}
+
+static void
+drop_batch(struct ingest *ing)
+{
+	ing->pending = 0;
+	ing->batch_events = 0;
+	ing->batch_duplicates = 0;
+	memset(ing->batch_kind, 0, sizeof(ing->batch_kind));
 }
 
 /* Commit the batch with the position: never past a line the correlator holds. */
@@ -120,10 +132,39 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 	}
 	if (store_commit(ing->store) < 0) {
 		ing->store_failed = 1;
+		ing->in_txn = 0;
 		return -1;
 	}
-	ing->pending = 0;
+	ing->in_txn = 0;
+	/* Only now are the batch's events stored. */
+	ing->stats.events += ing->batch_events;
+	ing->stats.duplicates += ing->batch_duplicates;
+	for (int k = 0; k < KIND_COUNT; k++)
+		ing->stats.kind_events[k] += ing->batch_kind[k];
+	drop_batch(ing);
 	return 0;
+}
+
+static int
+begin(struct ingest *ing)
+{
+	if (ing->in_txn)
+		return 0;
+	if (store_begin(ing->store) < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->in_txn = 1;
+	return 0;
+}
+
+static void
+rollback(struct ingest *ing)
+{
+	if (ing->in_txn)
+		store_rollback(ing->store);
+	ing->in_txn = 0;
+	drop_batch(ing);
 }
 
 /* Read fd from offset to its end through the framer. -1 on a read error (logged). */
@@ -138,6 +179,11 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 	for (;;) {
 		size_t room;
 		char *space = framer_space(&fr, &room);
+		/* A stream may make us wait: never with a transaction open. */
+		if (stream && ing->in_txn && checkpoint(ing, framer_offset(&fr)) < 0) {
+			rc = -1;
+			break;
+		}
 		ssize_t n = read(fd, space, room);
 
 		if (n < 0) {
@@ -150,20 +196,21 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 		if (n == 0)
 			break;
 		ing->stats.bytes += (uint64_t)n;
+		if (begin(ing) < 0) {
+			rc = -1;
+			break;
+		}
 		framer_commit(&fr, (size_t)n, on_line, ing);
 		if (ing->store_failed) {
 			rc = -1;
 			break;
 		}
-		if (ing->pending >= ing->opt.batch_events) {
-			if (checkpoint(ing, framer_offset(&fr)) < 0 || store_begin(ing->store) < 0) {
-				ing->store_failed = 1;
-				rc = -1;
-				break;
-			}
+		if (ing->pending >= ing->opt.batch_events && checkpoint(ing, framer_offset(&fr)) < 0) {
+			rc = -1;
+			break;
 		}
 	}
-	if (stream && rc == 0)
+	if (stream && rc == 0 && begin(ing) == 0)
 		framer_finish(&fr, on_line, ing);
 	*end_offset = framer_offset(&fr);
 	framer_free(&fr);
@@ -194,11 +241,10 @@ ingest_path(struct ingest *ing, const char *path)
 	}
 	/* Standard input is a stream even when redirected from a file: it has no name to track. */
 	int stream = is_stdin || !S_ISREG(sb.st_mode);
-	if (store_begin(ing->store) < 0) {
-		ing->store_failed = 1;
+	if (begin(ing) < 0)
 		goto fail_fd;
-	}
 	ing->file_id = 0;
+	ing->last_event_time = INT64_MIN;
 	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
 	if (!stream) {
 		char head[HEAD_MAX];
@@ -206,7 +252,7 @@ ingest_path(struct ingest *ing, const char *path)
 
 		if (n < 0) {
 			log_warn("%s: cannot read", name);
-			store_rollback(ing->store);
+			rollback(ing);
 			goto fail_fd;
 		}
 		char *nl = memchr(head, '\n', (size_t)n);
@@ -218,32 +264,43 @@ ingest_path(struct ingest *ing, const char *path)
 		free(abs);
 		if (rc_resume < 0) {
 			ing->store_failed = 1;
-			store_rollback(ing->store);
+			rollback(ing);
 			goto fail_fd;
 		}
 		if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
 			log_warn("%s: cannot seek to byte %lld", name, (long long)offset);
-			store_rollback(ing->store);
+			rollback(ing);
 			goto fail_fd;
 		}
 	}
 	ing->stats.files++;
 	rc = read_all(ing, fd, name, offset, stream, &end);
-	if (ing->store_failed) {
-		store_rollback(ing->store);
+	if (ing->store_failed || begin(ing) < 0) {
+		rollback(ing);
 		goto fail_fd;
 	}
-	/* What was read is complete: finish every open failure and commit. */
-	correlate_flush(ing->corr);
+	/*
+	 * A file still being written may be in the middle of a failure: those
+	 * lines wait for the next scan (the position stays before them). Other
+	 * open failures are complete.
+	 */
+	int live = !stream && fstat(fd, &sb) == 0 &&
+	    (int64_t)time(NULL) - (int64_t)sb.st_mtime <= ing->opt.linger;
+	if (live)
+		correlate_expire(ing->corr, ing->last_event_time);
+	else
+		correlate_flush(ing->corr);
 	if (checkpoint(ing, end) < 0)
 		goto fail_fd;
+	ing->stats.held += correlate_open(ing->corr);
+	correlate_discard(ing->corr);
 	if (!is_stdin)
 		close(fd);
 	ing->file_id = 0;
 	return rc;
 fail_fd:
-	/* Open failures belong to this file; nothing of them was committed. */
-	correlate_flush(ing->corr);
+	/* Nothing of this file's open failures was committed: drop them. */
+	correlate_discard(ing->corr);
 	if (!is_stdin)
 		close(fd);
 	ing->file_id = 0;

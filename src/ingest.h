@@ -7,6 +7,10 @@
  * far the file was read. That position never passes a line still held by the
  * correlator, so a crash re-reads those lines instead of losing them, and the
  * events table's uniqueness per (file, offset) drops what was already stored.
+ * At the end of a file still being written (modified within the correlator's
+ * linger), a failure whose lines may still be coming is not stored: it is read
+ * again, whole, by the next scan. A stream (standard input, a pipe) is
+ * committed after every read, so no transaction waits on a slow writer.
  */
 #ifndef TLSLOGD_INGEST_H
 #define TLSLOGD_INGEST_H
@@ -28,6 +32,7 @@ struct ingest_stats {
 	uint64_t matched;	/* lines a rule matched */
 	uint64_t events;	/* events stored */
 	uint64_t duplicates;	/* events already in the database */
+	uint64_t held;		/* failures at the end of a live file, left for the next scan */
 	uint64_t kind_events[KIND_COUNT];
 };
 
@@ -47,7 +52,12 @@ struct ingest {
 	struct ingest_options opt;
 	struct ingest_stats stats;
 	int64_t file_id;	/* record of the file being read, 0 for a stream */
+	int in_txn;		/* a transaction is open */
 	size_t pending;		/* events since the last commit */
+	uint64_t batch_events;	/* of the open transaction: counted once committed */
+	uint64_t batch_duplicates;
+	uint64_t batch_kind[KIND_COUNT];
+	int64_t last_event_time;	/* log time of the latest matched line */
 	int store_failed;
 };
 

@@ -125,6 +125,11 @@ migrate(struct store *st)
 {
 	int version;
 
+	/* Up to date (the usual case): no write lock needed. */
+	if (user_version(st, &version) < 0)
+		return -1;
+	if (version == latest_version())
+		return 0;
 	if (exec(st, "BEGIN IMMEDIATE", "cannot start the schema update") < 0)
 		return -1;
 	if (user_version(st, &version) < 0)

@@ -60,6 +60,7 @@ for log in $(find "$corpus" -name '*.log' | sort); do
 	test_expect_success "corpus $name" '
 		rm -f c.db c.db-wal c.db-shm &&
 		cp "'"$log"'" c.log &&
+		touch -d 2026-12-31T12:00:00Z c.log &&
 		tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db c.db c.log &&
 		events_tsv c.db >got &&
 		compare "'"$expected"'" got

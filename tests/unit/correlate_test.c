@@ -134,6 +134,22 @@ main(void)
 	correlate_flush(c);
 	reset();
 
+	/* Without a pid every part line is its own failure; a detail joins the latest. */
+	correlate_add(c, ev(-1, 7000, KIND_TLS_NO_SHARED_CIPHER, "192.0.2.10", "no shared cipher", "e1"), &r_accept);
+	correlate_add(c, ev(-1, 7002, KIND_TLS_LOST_CONNECTION, "192.0.2.10", NULL, "e2"), &r_lost);
+	correlate_add(c, ev(-1, 7004, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.10", NULL, "e3"), &r_accept);
+	correlate_add(c, ev(-1, 7004, KIND_TLS_CERT_REJECTED_BY_PEER, NULL, NULL, "legacy"), &r_lib);
+	correlate_flush(c);
+	is_int(nout, 3, "three connections without pids: three events");
+	if (nout == 3) {
+		int joined = 0;
+		for (int i = 0; i < nout; i++)
+			joined += strcmp(out[i]->field[EF_RAW], "e3\nlegacy") == 0 &&
+			    out[i]->kind == KIND_TLS_CERT_REJECTED_BY_PEER;
+		is_int(joined, 1, "the detail joined the connection it followed");
+	}
+	reset();
+
 	/* Bounded: more open processes than max_open finish the oldest early. */
 	for (int pid = 1; pid <= 6; pid++)
 		correlate_add(c, ev(pid, 6000 + pid, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.90", NULL, "a"), &r_accept);

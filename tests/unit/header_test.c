@@ -157,6 +157,11 @@ main(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(header_parse(&clk, bad[i], strlen(bad[i]), &h) < 0, "malformed header %zu rejected", i);
 
+	/* A pid too long for any system is not a pid (and never overflows). */
+	ok(parse("Nov 22 06:40:07 mx1 x[9999999999]: m") == 0, "ten-digit pid line parses");
+	ok(h.program == NULL && h.pid == -1, "ten-digit pid is not a tag");
+	ok(parse("Nov 22 06:40:07 mx1 x[999999999]: m") == 0 && h.pid == 999999999, "nine digits are");
+
 	/* NUL bytes and a missing newline never read past the given length. */
 	const char nul[] = "Nov 22 06:40:07 mx1 postfix/smtpd[1]: a\0b";
 	ok(header_parse(&clk, nul, sizeof(nul) - 1, &h) == 0, "NUL inside the message");
