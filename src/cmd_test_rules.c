@@ -41,7 +41,7 @@ static const char test_rules_usage[] =
 struct tester {
 	struct linematch lm;
 	int missed;
-	unsigned long lines, matched, no_header, suspicious;
+	unsigned long lines, matched, ignored, no_header, suspicious;
 	struct buf out;
 };
 
@@ -103,6 +103,9 @@ test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 		buf_putc(&t->out, '\n');
 		print_event(&t->out, ev, r);
 		event_free(ev);
+		break;
+	case LM_IGNORED:
+		t->ignored++;
 		break;
 	case LM_NO_HEADER:
 		t->no_header++;
@@ -166,9 +169,25 @@ check_examples(struct rules *rules)
 			lm.only_rule = r;
 			res = linematch_line(&lm, ex->line, len, &ev, &got);
 			if (!ex->must_match) {
-				if (res == LM_EVENT) {
+				if (res == LM_EVENT || res == LM_IGNORED) {
 					log_warnx("%s:%d: rule %s matches this nomatch line", r->file,
 					    ex->lineno, r->id);
+					failures++;
+				}
+				event_free(ev);
+				continue;
+			}
+			if (r->role == ROLE_IGNORE) {
+				/* A known non-failure: no failure rule may take it. */
+				lm.only_rule = NULL;
+				lm.want_ignored = 1;
+				res = linematch_line(&lm, ex->line, len, &ev, &got);
+				lm.want_ignored = 0;
+				if (res != LM_IGNORED || got != r) {
+					log_warnx("%s:%d: rule %s: example is %s", r->file, ex->lineno,
+					    r->id, res == LM_EVENT ? "taken as a failure by another rule" :
+					    res == LM_IGNORED ? "taken by another ignore rule" :
+					    "not matched");
 					failures++;
 				}
 				event_free(ev);
@@ -283,6 +302,7 @@ cmd_test_rules(int argc, char **argv)
 	if (fp != stdin && fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
 		reference = (int64_t)sb.st_mtime;
 	linematch_init(&t.lm, rules, forced, reference);
+	t.lm.want_ignored = 1;
 	t.missed = missed;
 	buf_init(&t.out);
 	struct framer fr;
@@ -304,8 +324,9 @@ cmd_test_rules(int argc, char **argv)
 	framer_free(&fr);
 	if (fp != stdin)
 		fclose(fp);
-	buf_printf(&t.out, "%lu lines, %lu matched a rule, %lu mention TLS/AUTH but matched none, "
-	    "%lu without a header\n", t.lines, t.matched, t.suspicious, t.no_header);
+	buf_printf(&t.out, "%lu lines, %lu matched a rule, %lu known as no failure, %lu mention "
+	    "TLS/AUTH but matched none, %lu without a header\n", t.lines, t.matched, t.ignored,
+	    t.suspicious, t.no_header);
 	fwrite(t.out.data, 1, t.out.len, stdout);
 	buf_free(&t.out);
 done:

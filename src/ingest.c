@@ -90,6 +90,7 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 		ing->stats.no_header++;
 		return;
 	case LM_NO_MATCH:
+	case LM_IGNORED:
 		return;
 	case LM_EVENT:
 		break;

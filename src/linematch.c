@@ -100,8 +100,15 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 		    daemon_len, msg, msg_len, &m) ? lm->only_rule : NULL;
 	else
 		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
+	if (r == NULL && lm->want_ignored)
+		r = rules_match_ignore(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
 	if (r == NULL)
 		return LM_NO_MATCH;
+	if (r->role == ROLE_IGNORE) {
+		if (rule)
+			*rule = r;
+		return LM_IGNORED;
+	}
 
 	struct event *ev = event_new();
 	ev->time = h.time;

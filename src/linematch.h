@@ -22,12 +22,14 @@ struct linematch {
 	int forced_set;		/* -1: route by program tag */
 	const char *server;	/* for headers without a host (Exim's mainlog); may be NULL */
 	const struct rule *only_rule;	/* try this rule alone (checking examples); NULL: all */
+	int want_ignored;	/* also try the ignore rules when no failure rule matched */
 };
 
 enum linematch_result {
 	LM_NO_HEADER = -1,	/* no recognizable header: the line is skipped */
 	LM_NO_MATCH = 0,
-	LM_EVENT = 1
+	LM_EVENT = 1,
+	LM_IGNORED = 2		/* a rule with role ignore: a known non-failure (*rule is set) */
 };
 
 void linematch_init(struct linematch *lm, struct rules *rules, int forced_set, int64_t reference);

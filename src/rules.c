@@ -61,8 +61,10 @@ struct rule_set {
 	char **programs;	/* globs on the whole tag */
 	size_t nprograms;
 	int headerless;
-	size_t *rule_idx;	/* this set's rules, in file order */
+	size_t *rule_idx;	/* this set's failure rules, in file order */
 	size_t nrules;
+	size_t *ignore_idx;	/* its rules with role ignore */
+	size_t nignore;
 };
 
 struct reason_entry {
@@ -236,9 +238,10 @@ end_rule(struct parse *ps)
 		return;
 	int saved = ps->lineno;
 	ps->lineno = r->lineno;
-	if (!ps->seen_kind)
+	/* A rule that recognizes non-failures needs no kind or direction. */
+	if (!ps->seen_kind && r->role != ROLE_IGNORE)
 		perr(ps, "rule %s: no kind", r->id);
-	if (!ps->seen_direction)
+	if (!ps->seen_direction && r->role != ROLE_IGNORE)
 		perr(ps, "rule %s: no direction", r->id);
 	if (!ps->seen_pattern)
 		perr(ps, "rule %s: no pattern", r->id);
@@ -427,8 +430,10 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 			r->role = ROLE_DETAIL;
 		else if (strcmp(value, "end") == 0)
 			r->role = ROLE_END;
+		else if (strcmp(value, "ignore") == 0)
+			r->role = ROLE_IGNORE;
 		else
-			perr(ps, "role: expected alone, part, detail or end, not \"%s\"", value);
+			perr(ps, "role: expected alone, part, detail, end or ignore, not \"%s\"", value);
 	} else if (strcmp(kw, "literal") == 0) {
 		free(r->literal);
 		r->literal = xstrdup(value);
@@ -609,15 +614,23 @@ static int
 rules_finish(struct rules *rules)
 {
 	for (size_t i = 0; i < rules->nrules; i++) {
-		struct rule_set *s = &rules->sets[rules->rules[i].set];
+		struct rule *r = &rules->rules[i];
+		struct rule_set *s = &rules->sets[r->set];
+		if (r->role == ROLE_IGNORE) {
+			/* Not on the hot path: their literals stay out of the scan. */
+			r->literal_bit = -1;
+			s->ignore_idx = xreallocarray(s->ignore_idx, s->nignore + 1, sizeof(*s->ignore_idx));
+			s->ignore_idx[s->nignore++] = i;
+			continue;
+		}
 		s->rule_idx = xreallocarray(s->rule_idx, s->nrules + 1, sizeof(*s->rule_idx));
 		s->rule_idx[s->nrules++] = i;
-		scan_add(&s->scan, &rules->rules[i]);
+		scan_add(&s->scan, r);
 	}
 	for (size_t i = 0; i < rules->nsets; i++)
 		rules->sets[i].scan.complete = 1;
 	for (size_t i = 0; i < rules->nrules; i++)
-		if (rules->rules[i].literal_bit < 0)
+		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE)
 			rules->sets[rules->rules[i].set].scan.complete = 0;
 	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
 	rules->mctx = pcre2_match_context_create(NULL);
@@ -702,6 +715,7 @@ rules_free(struct rules *rules)
 		free(rules->sets[i].mta);
 		free_words(rules->sets[i].programs, rules->sets[i].nprograms);
 		free(rules->sets[i].rule_idx);
+		free(rules->sets[i].ignore_idx);
 	}
 	free(rules->sets);
 	for (size_t i = 0; i < rules->nreasons; i++)
@@ -861,6 +875,21 @@ rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
 		const struct rule *r = &rules->rules[s->rule_idx[i]];
 
 		if (try_rule(rules, r, found, daemon, daemon_len, msg, len, m))
+			return r;
+	}
+	return NULL;
+}
+
+const struct rule *
+rules_match_ignore(struct rules *rules, int set, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, struct rule_match *m)
+{
+	if (set < 0 || (size_t)set >= rules->nsets)
+		return NULL;
+	const struct rule_set *s = &rules->sets[set];
+	for (size_t i = 0; i < s->nignore; i++) {
+		const struct rule *r = &rules->rules[s->ignore_idx[i]];
+		if (try_rule(rules, r, 0, daemon, daemon_len, msg, len, m))
 			return r;
 	}
 	return NULL;

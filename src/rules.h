@@ -19,7 +19,9 @@ enum rule_role {
 	ROLE_ALONE,	/* the line alone is one failure */
 	ROLE_PART,	/* one line of a multi-line failure, names the peer */
 	ROLE_DETAIL,	/* one line of a multi-line failure, names no peer */
-	ROLE_END	/* closes the process's session; never an event alone */
+	ROLE_END,	/* closes the process's session; never an event alone */
+	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
+			   never an event; only `test-rules --missed` looks for these */
 };
 
 struct rule_expect {
@@ -94,6 +96,10 @@ int rules_route(struct rules *rules, const char *program, size_t len);
  */
 const struct rule *rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, struct rule_match *m);
+
+/* Try the set's ignore rules (known non-failures); the first that matches, or NULL. */
+const struct rule *rules_match_ignore(struct rules *rules, int set, const char *daemon,
+    size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
 
 /* Try one rule alone (for checking its examples); 1 on a match, else 0. */
 int rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
