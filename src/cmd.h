@@ -7,6 +7,7 @@
 #define TLSLOGD_CMD_H
 
 #include "conf.h"
+#include "rules.h"
 
 /* Exit codes, documented in tlslogd(8). */
 enum {
@@ -20,6 +21,7 @@ struct common_opts {
 	const char *config;
 	const char *db;
 	const char *patterns;
+	const char *local_rules;
 	const char *timezone;
 };
 
@@ -28,6 +30,8 @@ struct common_opts {
  * the command-line overrides and the time zone. 0 or -1 (logged).
  */
 int cmd_setup(const struct common_opts *opts, struct conf *conf);
+/* Load the shipped and local rules the configuration names; NULL (logged) on error. */
+struct rules *cmd_load_rules(const struct conf *conf);
 
 int cmd_scan(int argc, char **argv);
 int cmd_query(int argc, char **argv);

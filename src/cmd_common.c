@@ -29,6 +29,11 @@ cmd_setup(const struct common_opts *opts, struct conf *conf)
 		free(conf->patterns);
 		conf->patterns = xstrdup(opts->patterns);
 	}
+	if (opts->local_rules != NULL) {
+		free(conf->local_rules);
+		conf->local_rules = xstrdup(opts->local_rules);
+		conf->local_rules_is_default = 0;
+	}
 	if (opts->timezone != NULL) {
 		if (!conf_valid_timezone(opts->timezone)) {
 			log_warnx("--timezone: unknown time zone \"%s\" (a name from the tz database, "
@@ -47,4 +52,17 @@ cmd_setup(const struct common_opts *opts, struct conf *conf)
 	}
 	tzset();
 	return 0;
+}
+
+struct rules *
+cmd_load_rules(const struct conf *conf)
+{
+	/* An empty local_rules turns the local folder off. */
+	const char *local = conf->local_rules && *conf->local_rules ? conf->local_rules : NULL;
+	struct rules *rules = rules_load(conf->patterns, local, conf->local_rules_is_default);
+
+	if (rules == NULL)
+		log_warnx("rules in %s%s%s not loaded", conf->patterns, local ? " and " : "",
+		    local ? local : "");
+	return rules;
 }

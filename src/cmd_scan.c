@@ -18,8 +18,9 @@
 #include "store.h"
 
 static const char scan_usage[] =
-    "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--mta NAME]\n"
-    "                    [--server NAME] [--timezone TZ] [--max-line BYTES] FILE...\n"
+    "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
+    "                    [--mta NAME] [--server NAME] [--timezone TZ] [--max-line BYTES]\n"
+    "                    FILE...\n"
     "\n"
     "Read mail log files (\"-\": standard input) and store every TLS and AUTH\n"
     "failure in the database. A file scanned before is read from where the last\n"
@@ -28,6 +29,8 @@ static const char scan_usage[] =
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "      --patterns DIR   rules folder (default: from the configuration)\n"
+    "      --local-rules DIR  local rules that add to or replace the shipped ones\n"
+    "                       (default " TLSLOGD_DEFAULT_LOCAL_RULES ", if it exists)\n"
     "      --mta NAME       treat every line as written by NAME (postfix, exim, sendmail)\n"
     "                       instead of routing each line by its program tag\n"
     "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
@@ -81,6 +84,7 @@ cmd_scan(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "patterns", required_argument, NULL, 'P' },
+		{ "local-rules", required_argument, NULL, 'R' },
 		{ "mta", required_argument, NULL, 'M' },
 		{ "server", required_argument, NULL, 'S' },
 		{ "timezone", required_argument, NULL, 'T' },
@@ -101,6 +105,7 @@ cmd_scan(int argc, char **argv)
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'P': common.patterns = optarg; break;
+		case 'R': common.local_rules = optarg; break;
 		case 'M': mta = optarg; break;
 		case 'S': iopt.server = optarg; break;
 		case 'T': common.timezone = optarg; break;
@@ -130,9 +135,8 @@ cmd_scan(int argc, char **argv)
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}
-	struct rules *rules = rules_load(conf.patterns);
+	struct rules *rules = cmd_load_rules(&conf);
 	if (rules == NULL) {
-		log_warnx("rules in %s not loaded: nothing scanned", conf.patterns);
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}

@@ -19,6 +19,8 @@ conf_init(struct conf *conf)
 	memset(conf, 0, sizeof(*conf));
 	conf->database = xstrdup(TLSLOGD_DEFAULT_DB);
 	conf->patterns = xstrdup(TLSLOGD_DEFAULT_PATTERNS);
+	conf->local_rules = xstrdup(TLSLOGD_DEFAULT_LOCAL_RULES);
+	conf->local_rules_is_default = 1;
 }
 
 void
@@ -29,6 +31,7 @@ conf_free(struct conf *conf)
 	free(conf->path);
 	free(conf->database);
 	free(conf->patterns);
+	free(conf->local_rules);
 	free(conf->timezone);
 	memset(conf, 0, sizeof(*conf));
 }
@@ -120,6 +123,9 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 			set_string(&conf->database, value);
 		} else if (strcmp(kw, "patterns") == 0) {
 			set_string(&conf->patterns, value);
+		} else if (strcmp(kw, "local_rules") == 0) {
+			set_string(&conf->local_rules, value);
+			conf->local_rules_is_default = 0;
 		} else if (strcmp(kw, "timezone") == 0) {
 			if (conf_valid_timezone(value))
 				set_string(&conf->timezone, value);

@@ -88,6 +88,7 @@ struct rules {
 	size_t nsets;
 	struct reason_entry *reasons;
 	size_t nreasons;
+	size_t nlocal_reasons;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
@@ -102,6 +103,7 @@ struct parse {
 	int lineno;
 	int errors;
 	int set;		/* this file's set, -1 before "mta" */
+	int local;		/* a file of the local rules folder */
 	int is_reason_file;
 	struct rule *rule;	/* rule being read, NULL before the first */
 	int seen_kind, seen_direction, seen_pattern;
@@ -238,6 +240,16 @@ end_rule(struct parse *ps)
 		return;
 	int saved = ps->lineno;
 	ps->lineno = r->lineno;
+	if (r->disabled) {
+		/* "disabled yes": only removes the rule of that id. */
+		if (!r->local)
+			perr(ps, "rule %s: \"disabled\" is for local rules files", r->id);
+		else if (ps->seen_pattern || ps->seen_kind)
+			perr(ps, "rule %s: a disabled rule has nothing but \"disabled yes\"", r->id);
+		ps->lineno = saved;
+		ps->rule = NULL;
+		return;
+	}
 	/* A rule that recognizes non-failures needs no kind or direction. */
 	if (!ps->seen_kind && r->role != ROLE_IGNORE)
 		perr(ps, "rule %s: no kind", r->id);
@@ -274,10 +286,11 @@ add_example(struct parse *ps, const char *value, int must_match)
 	ex->must_match = must_match;
 }
 
+/* The latest rule with this id (a local one after the shipped one it replaces), or -1. */
 static int
 find_rule(const struct rules *rules, const char *id)
 {
-	for (size_t i = 0; i < rules->nrules; i++)
+	for (size_t i = rules->nrules; i-- > 0;)
 		if (strcmp(rules->rules[i].id, id) == 0)
 			return (int)i;
 	return -1;
@@ -287,6 +300,7 @@ static void
 start_rule(struct parse *ps, const char *value)
 {
 	struct rules *rules = ps->rules;
+	int order = (int)rules->nrules;
 
 	end_rule(ps);
 	if (ps->set < 0) {
@@ -297,13 +311,27 @@ start_rule(struct parse *ps, const char *value)
 		perr(ps, "bad rule id \"%s\" (letters, digits, '_', '.', '-')", value);
 		return;
 	}
-	if (find_rule(rules, value) >= 0) {
-		perr(ps, "duplicate rule id \"%s\"", value);
-		return;
+	int old = find_rule(rules, value);
+	if (old >= 0) {
+		struct rule *o = &rules->rules[old];
+		if (!ps->local || o->local) {
+			perr(ps, "duplicate rule id \"%s\" (first at %s:%d)", value, o->file, o->lineno);
+			return;
+		}
+		if (o->set != ps->set) {
+			perr(ps, "rule %s replaces a rule of mta %s, but this file is for mta %s", value,
+			    rules->sets[o->set].mta, rules->sets[ps->set].mta);
+			return;
+		}
+		/* A local rule takes the shipped one's place. */
+		o->disabled = 1;
+		order = o->order;
 	}
 	rules->rules = xreallocarray(rules->rules, rules->nrules + 1, sizeof(*rules->rules));
 	struct rule *r = &rules->rules[rules->nrules++];
 	memset(r, 0, sizeof(*r));
+	r->order = order;
+	r->local = ps->local;
 	r->id = xstrdup(value);
 	r->file = ps->file;
 	r->lineno = ps->lineno;
@@ -339,7 +367,12 @@ file_directive(struct parse *ps, const char *kw, const char *value)
 			return;
 		}
 		rules->reasons = xreallocarray(rules->reasons, rules->nreasons + 1, sizeof(*rules->reasons));
-		struct reason_entry *e = &rules->reasons[rules->nreasons++];
+		/* Local entries go before the shipped ones, in their own order. */
+		size_t at = ps->local ? rules->nlocal_reasons++ : rules->nreasons;
+		memmove(&rules->reasons[at + 1], &rules->reasons[at],
+		    (rules->nreasons - at) * sizeof(*rules->reasons));
+		rules->nreasons++;
+		struct reason_entry *e = &rules->reasons[at];
 		e->kind = (enum event_kind)kind;
 		e->text = xstrdup(sp);
 		e->len = strlen(sp);
@@ -360,6 +393,10 @@ file_directive(struct parse *ps, const char *kw, const char *value)
 		}
 		for (size_t i = 0; i < rules->nsets; i++)
 			if (strcmp(rules->sets[i].mta, value) == 0) {
+				if (ps->local) {
+					ps->set = (int)i;	/* a local file extends the set */
+					return;
+				}
 				perr(ps, "mta \"%s\" already defined by another file", value);
 				return;
 			}
@@ -376,10 +413,20 @@ file_directive(struct parse *ps, const char *kw, const char *value)
 	}
 	struct rule_set *s = &rules->sets[ps->set];
 	if (strcmp(kw, "programs") == 0) {
-		free_words(s->programs, s->nprograms);
-		s->programs = split_words(value, &s->nprograms);
-		if (s->nprograms == 0)
+		size_t n;
+		char **words = split_words(value, &n);
+		if (n == 0)
 			perr(ps, "\"programs\" needs at least one glob");
+		if (!ps->local) {
+			free_words(s->programs, s->nprograms);
+			s->programs = NULL;
+			s->nprograms = 0;
+		}
+		/* In a local file, the globs are added to the set's. */
+		s->programs = xreallocarray(s->programs, s->nprograms + n, sizeof(*s->programs));
+		memcpy(s->programs + s->nprograms, words, n * sizeof(*words));
+		s->nprograms += n;
+		free(words);
 	} else if (strcmp(kw, "headerless") == 0) {
 		if (strcmp(value, "yes") == 0)
 			s->headerless = 1;
@@ -448,6 +495,11 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 		ps->seen_pattern = 1;
 		r->pattern = xstrdup(value);
 		compile_pattern(ps, r);
+	} else if (strcmp(kw, "disabled") == 0) {
+		if (strcmp(value, "yes") == 0)
+			r->disabled = 1;
+		else if (strcmp(value, "no") != 0)
+			perr(ps, "disabled: expected yes or no, not \"%s\"", value);
 	} else if (strcmp(kw, "example") == 0) {
 		add_example(ps, value, 1);
 	} else if (strcmp(kw, "nomatch") == 0) {
@@ -524,9 +576,9 @@ parse_line(struct parse *ps, char *line)
 }
 
 static int
-parse_file(struct rules *rules, const char *path)
+parse_file(struct rules *rules, const char *path, int local)
 {
-	struct parse ps = { .rules = rules, .file = path, .set = -1 };
+	struct parse ps = { .rules = rules, .file = path, .set = -1, .local = local };
 	FILE *fp = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -613,9 +665,22 @@ scan_line(const struct literal_scan *scan, const char *msg, size_t len)
 static int
 rules_finish(struct rules *rules)
 {
+	/* Rules by their place: a local replacement stands where the shipped rule stood. */
+	size_t *byorder = xcalloc(rules->nrules, sizeof(*byorder));
 	for (size_t i = 0; i < rules->nrules; i++) {
+		size_t j = i;
+		while (j > 0 && rules->rules[byorder[j - 1]].order > rules->rules[i].order) {
+			byorder[j] = byorder[j - 1];
+			j--;
+		}
+		byorder[j] = i;
+	}
+	for (size_t k = 0; k < rules->nrules; k++) {
+		size_t i = byorder[k];
 		struct rule *r = &rules->rules[i];
 		struct rule_set *s = &rules->sets[r->set];
+		if (r->disabled)
+			continue;
 		if (r->role == ROLE_IGNORE) {
 			/* Not on the hot path: their literals stay out of the scan. */
 			r->literal_bit = -1;
@@ -627,10 +692,12 @@ rules_finish(struct rules *rules)
 		s->rule_idx[s->nrules++] = i;
 		scan_add(&s->scan, r);
 	}
+	free(byorder);
 	for (size_t i = 0; i < rules->nsets; i++)
 		rules->sets[i].scan.complete = 1;
 	for (size_t i = 0; i < rules->nrules; i++)
-		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE)
+		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
+		    !rules->rules[i].disabled)
 			rules->sets[rules->rules[i].set].scan.complete = 0;
 	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
 	rules->mctx = pcre2_match_context_create(NULL);
@@ -646,19 +713,16 @@ rules_finish(struct rules *rules)
 	return 0;
 }
 
-struct rules *
-rules_load(const char *dir)
+/* Add the *.rules files of dir, in name order, to rules->files; -1 if dir cannot be read. */
+static int
+list_files(struct rules *rules, const char *dir, size_t *count)
 {
-	struct rules *rules = xcalloc(1, sizeof(*rules));
 	DIR *d = opendir(dir);
 	struct dirent *de;
-	int errors = 0;
+	size_t first = rules->nfiles;
 
-	if (d == NULL) {
-		log_warn("cannot read rules folder %s", dir);
-		free(rules);
-		return NULL;
-	}
+	if (d == NULL)
+		return -1;
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 		if (len <= 6 || de->d_name[0] == '.' || strcmp(de->d_name + len - 6, ".rules") != 0)
@@ -667,14 +731,36 @@ rules_load(const char *dir)
 		rules->files[rules->nfiles++] = xasprintf("%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	if (rules->nfiles == 0) {
+	qsort(rules->files + first, rules->nfiles - first, sizeof(*rules->files), cmp_names);
+	*count = rules->nfiles - first;
+	return 0;
+}
+
+struct rules *
+rules_load(const char *dir, const char *local_dir, int local_may_be_missing)
+{
+	struct rules *rules = xcalloc(1, sizeof(*rules));
+	size_t nshipped = 0, nlocal = 0;
+	int errors = 0;
+
+	if (list_files(rules, dir, &nshipped) < 0) {
+		log_warn("cannot read rules folder %s", dir);
+		rules_free(rules);
+		return NULL;
+	}
+	if (nshipped == 0) {
 		log_warnx("%s: no *.rules files", dir);
 		rules_free(rules);
 		return NULL;
 	}
-	qsort(rules->files, rules->nfiles, sizeof(*rules->files), cmp_names);
+	if (local_dir != NULL && list_files(rules, local_dir, &nlocal) < 0 &&
+	    !(errno == ENOENT && local_may_be_missing)) {
+		log_warn("cannot read local rules folder %s", local_dir);
+		rules_free(rules);
+		return NULL;
+	}
 	for (size_t i = 0; i < rules->nfiles; i++)
-		errors += parse_file(rules, rules->files[i]);
+		errors += parse_file(rules, rules->files[i], i >= nshipped);
 	if (errors == 0 && rules->nsets == 0) {
 		log_warnx("%s: no MTA set (no file with \"mta NAME\")", dir);
 		errors++;

@@ -57,6 +57,9 @@ struct rule {
 	int ngroups;
 	struct rule_example *examples;
 	size_t nexamples;
+	int order;		/* place in its set: a local rule takes the place of the one it replaces */
+	int local;		/* from the local rules folder */
+	int disabled;		/* "disabled yes", or replaced by a local rule of the same id */
 };
 
 /* Where a rule's fields are in the matched message. */
@@ -72,11 +75,15 @@ struct rule_match {
 struct rules;
 
 /*
- * Load every *.rules file of dir (in name order). Each error is logged as
- * "file:line: message"; parsing goes on to find them all, then NULL is
- * returned if there was any.
+ * Load every *.rules file of dir (in name order), then those of local_dir
+ * (may be NULL; a local_dir that does not exist is fine when
+ * local_may_be_missing). A local file extends the set of its "mta" (or makes
+ * a new one); a local rule with the id of a shipped rule replaces it in its
+ * place, or with "disabled yes" removes it; local reason entries come before
+ * the shipped ones. Each error is logged as "file:line: message"; parsing
+ * goes on to find them all, then NULL is returned if there was any.
  */
-struct rules *rules_load(const char *dir);
+struct rules *rules_load(const char *dir, const char *local_dir, int local_may_be_missing);
 void rules_free(struct rules *rules);
 
 size_t rules_count(const struct rules *rules);

@@ -29,7 +29,8 @@ static const char main_usage[] =
     "configuration or rules.\n"
     "Configuration: " TLSLOGD_DEFAULT_CONF "\n"
     "Database:      " TLSLOGD_DEFAULT_DB "\n"
-    "Rules:         " TLSLOGD_DEFAULT_PATTERNS "\n";
+    "Rules:         " TLSLOGD_DEFAULT_PATTERNS "\n"
+    "Local rules:   " TLSLOGD_DEFAULT_LOCAL_RULES "\n";
 
 struct command {
 	const char *name;
