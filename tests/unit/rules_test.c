@@ -80,7 +80,7 @@ main(void)
 	buf_free(&text);
 	write_rules("reasons.rules", "reason auth_temp_failure backend down\nreason tls_timeout time\n");
 
-	struct rules *rules = rules_load(dir);
+	struct rules *rules = rules_load(dir, NULL, 0);
 	ok(rules != NULL, "rules load");
 	if (rules == NULL)
 		return done_testing();

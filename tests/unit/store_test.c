@@ -119,7 +119,7 @@ main(void)
 	char rf[300];
 	snprintf(rf, sizeof(rf), "%s/postfix.rules", path_rules);
 	write_file(rf, "w", rules_text);
-	struct rules *rules = rules_load(path_rules);
+	struct rules *rules = rules_load(path_rules, NULL, 0);
 	ok(rules != NULL, "test rules load");
 	if (rules == NULL)
 		return done_testing();
