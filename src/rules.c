@@ -731,8 +731,9 @@ list_files(struct rules *rules, const char *dir, size_t *count)
 		rules->files[rules->nfiles++] = xasprintf("%s/%s", dir, de->d_name);
 	}
 	closedir(d);
-	qsort(rules->files + first, rules->nfiles - first, sizeof(*rules->files), cmp_names);
 	*count = rules->nfiles - first;
+	if (*count > 0) /* files is still NULL when no file was found */
+		qsort(rules->files + first, *count, sizeof(*rules->files), cmp_names);
 	return 0;
 }
 
