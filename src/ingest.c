@@ -283,10 +283,13 @@ ingest_path(struct ingest *ing, const char *path)
 	/*
 	 * A file still being written may be in the middle of a failure: those
 	 * lines wait for the next scan (the position stays before them). Other
-	 * open failures are complete.
+	 * open failures are complete. A modification time in the future (a
+	 * clock step, a copied file) says nothing about the file being written.
 	 */
-	int live = !stream && fstat(fd, &sb) == 0 &&
-	    (int64_t)time(NULL) - (int64_t)sb.st_mtime <= ing->opt.linger;
+	int64_t age = -1;
+	if (!stream && fstat(fd, &sb) == 0)
+		age = (int64_t)time(NULL) - (int64_t)sb.st_mtime;
+	int live = !stream && age >= 0 && age <= ing->opt.linger;
 	if (live)
 		correlate_expire(ing->corr, ing->last_event_time);
 	else

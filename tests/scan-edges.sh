@@ -34,6 +34,14 @@ test_expect_success 'the same cut failure in a file no longer written is stored 
 	test "$(sql old.db "SELECT kind FROM events")" = tls_no_shared_cipher
 '
 
+test_expect_success 'a file dated in the future is not taken for one being written' '
+	printf "%s\n%s\n" "$l1" "$l2" >future.log &&
+	touch -d 2099-01-01T00:00:00Z future.log &&
+	scan --db future.db future.log >out &&
+	grep "^1 new event stored" out &&
+	test "$(sql future.db "SELECT kind FROM events")" = tls_no_shared_cipher
+'
+
 test_expect_success 'standard input from a slow writer is committed as it comes' '
 	mkfifo pipe || exit 1
 	( printf "%s\n%s\n%s\n%s\n" "$l1" "$l2" "$l3" "$l4"; exec sleep 30 ) >pipe &
