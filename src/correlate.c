@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define SEEN_MAX 8
+#define RECENT_MAX 64	/* delivery status lines remembered to drop per-recipient repeats */
 
 struct entry {
 	struct event *ev;
@@ -23,9 +24,18 @@ struct entry {
 	size_t nseen;
 	int64_t first_offset;
 	int64_t last_time;
+	int real;	/* a part, detail or end line joined: not only hints */
+};
+
+/* An alone line of a delivery, already emitted: (process, rule, queue id, peer) hashed. */
+struct recent {
+	uint64_t hash;
+	int64_t time;
 };
 
 struct correlator {
+	struct recent recent[RECENT_MAX];
+	size_t recent_next;
 	struct entry *entries;
 	size_t n;
 	size_t max_open;
@@ -93,14 +103,27 @@ other_peer(const struct event *a, const struct event *b)
 	return 0;
 }
 
+/* Both carry a queue id (Exim's message id, Postfix's queue id), and not the same one. */
+static int
+other_queue_id(const struct event *a, const struct event *b)
+{
+	return a->field[EF_QUEUE_ID] != NULL && b->field[EF_QUEUE_ID] != NULL &&
+	    !same_field(a, b, EF_QUEUE_ID);
+}
+
+/* Emit entry i, or drop it when only hint lines made it. */
 static void
 finish(struct correlator *c, size_t i)
 {
 	struct event *ev = c->entries[i].ev;
+	int real = c->entries[i].real;
 
 	c->entries[i] = c->entries[--c->n];
 	memset(&c->entries[c->n], 0, sizeof(c->entries[c->n]));
-	c->emit(c->ctx, ev);
+	if (real)
+		c->emit(c->ctx, ev);
+	else
+		event_free(ev);
 }
 
 static void
@@ -161,15 +184,71 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 	e->ev = ev;
 	e->first_offset = ev->offset;
 	e->last_time = ev->time;
-	if (rule->role == ROLE_PART)
+	e->real = rule->role != ROLE_HINT;
+	if (rule->role == ROLE_PART || rule->role == ROLE_HINT)
 		e->seen[e->nseen++] = rule;
+}
+
+static uint64_t
+hash_more(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
+	return h * UINT64_C(0x100000001b3);
+}
+
+/*
+ * An MTA writes a delivery's status once per recipient: a second outbound line
+ * of the same rule, process, queue id and peer within linger is the same
+ * failure. (Inbound, Sendmail puts its queue id on every line of a session,
+ * and each refused AUTH of that session is a failure of its own.)
+ */
+static int
+repeated_delivery(struct correlator *c, const struct event *ev, const struct rule *rule)
+{
+	static const enum event_field key[] = { EF_SERVER, EF_PROGRAM, EF_QUEUE_ID, EF_PEER_IP,
+		EF_PEER_HOST };
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	if (ev->direction != DIR_OUT || ev->field[EF_QUEUE_ID] == NULL)
+		return 0;
+	h = hash_more(h, &rule, sizeof(rule));
+	h = hash_more(h, ev->mta, strlen(ev->mta));
+	h = hash_more(h, &ev->pid, sizeof(ev->pid));
+	for (size_t k = 0; k < sizeof(key) / sizeof(key[0]); k++)
+		h = ev->field[key[k]] ? hash_more(h, ev->field[key[k]], ev->field_len[key[k]]) :
+		    hash_more(h, "", 0);
+	for (size_t i = 0; i < RECENT_MAX; i++)
+		if (c->recent[i].hash == h && c->recent[i].time <= ev->time &&
+		    ev->time <= c->recent[i].time + c->linger)
+			return 1;
+	c->recent[c->recent_next].hash = h;
+	c->recent[c->recent_next].time = ev->time;
+	c->recent_next = (c->recent_next + 1) % RECENT_MAX;
+	return 0;
+}
+
+/* Same non-empty queue id and no other peer: lines about one delivery. */
+static int
+same_delivery(const struct event *a, const struct event *b)
+{
+	return a->field[EF_QUEUE_ID] != NULL && same_field(a, b, EF_QUEUE_ID) &&
+	    !other_peer(a, b);
 }
 
 void
 correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 {
 	if (rule->role == ROLE_ALONE) {
-		c->emit(c->ctx, ev);
+		if (repeated_delivery(c, ev, rule))
+			event_free(ev);
+		else
+			c->emit(c->ctx, ev);
 		return;
 	}
 	size_t i;
@@ -178,30 +257,41 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 			break;
 	if (i < c->n) {
 		struct entry *e = &c->entries[i];
+		int starts = rule->role == ROLE_PART || rule->role == ROLE_HINT;
 		int conflict = ev->time > e->last_time + c->linger;
 
-		if (rule->role == ROLE_PART && (seen(e, rule) || other_peer(e->ev, ev)))
+		if (starts && other_peer(e->ev, ev))
+			conflict = 1;
+		/* A rule seen again is a second failure, unless it repeats a delivery's status per recipient. */
+		if (starts && seen(e, rule) && !same_delivery(e->ev, ev))
 			conflict = 1;
 		/*
 		 * Without a pid (Exim's default main log) there is no process to
-		 * follow: each part line starts a failure, and only the detail and
-		 * end lines right after it can join it.
+		 * follow: each hint line, and each part line that is not about the
+		 * same delivery (message id), starts a failure; detail and end lines
+		 * join the line right before them.
 		 */
-		if (rule->role == ROLE_PART && ev->pid < 0)
+		if (ev->pid < 0 && (rule->role == ROLE_HINT ||
+		    (rule->role == ROLE_PART && e->real && !same_delivery(e->ev, ev))))
 			conflict = 1;
-		if (rule->role == ROLE_END && other_peer(e->ev, ev))
+		if (ev->pid < 0 && other_queue_id(e->ev, ev))
+			conflict = 1;
+		int ends = rule->role == ROLE_END || rule->role == ROLE_CLOSE;
+		if (ends && (other_peer(e->ev, ev) || other_queue_id(e->ev, ev)))
 			conflict = 1;
 		if (!conflict) {
-			if (rule->role == ROLE_PART && e->nseen < SEEN_MAX)
+			if (starts && e->nseen < SEEN_MAX)
 				e->seen[e->nseen++] = rule;
+			if (rule->role != ROLE_HINT && rule->role != ROLE_CLOSE)
+				e->real = 1;
 			merge(e, ev);
-			if (rule->role == ROLE_END)
+			if (ends)
 				finish(c, i);
 			return;
 		}
 		finish(c, i);
 	}
-	if (rule->role == ROLE_END) {
+	if (rule->role == ROLE_END || rule->role == ROLE_CLOSE) {
 		/* A session end with no failure before it is not an event. */
 		event_free(ev);
 		return;

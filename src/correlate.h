@@ -13,6 +13,13 @@
  * event keeps the time of its first line, the peer from
  * whichever line names it, and the most specific kind with its reason.
  *
+ * A hint line (rules.h) opens or joins an entry like a part line, but an
+ * entry made of hints only is dropped instead of emitted; a close line
+ * finishes an entry like an end line without making it a failure. Alone
+ * lines are emitted at once, except an outbound line that repeats a
+ * delivery's status for another recipient (same rule, process, queue id and
+ * peer within linger).
+ *
  * An open entry is finished (emitted) when
  *   - a line with role end arrives for its process (the session is over);
  *   - a part line arrives that cannot belong to it: a rule already seen in the

@@ -137,6 +137,8 @@ event_kind_specificity(enum event_kind kind)
 	case KIND_TLS_LOST_CONNECTION:
 	case KIND_TLS_TIMEOUT:
 		return 1;
+	case KIND_TLS_DOWNGRADED:
+		return 3;	/* the failure's outcome: the mail went out in clear */
 	default:
 		return 2;
 	}

@@ -20,6 +20,10 @@ enum rule_role {
 	ROLE_PART,	/* one line of a multi-line failure, names the peer */
 	ROLE_DETAIL,	/* one line of a multi-line failure, names no peer */
 	ROLE_END,	/* closes the process's session; never an event alone */
+	ROLE_CLOSE,	/* ends the process's session without saying it failed: closes
+			   what is open, drops what only hint lines made */
+	ROLE_HINT,	/* part of a failure only if a part, detail or end line joins it
+			   (a line also written around successful sessions) */
 	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
 			   never an event; only `test-rules --missed` looks for these */
 };

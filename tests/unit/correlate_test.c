@@ -38,6 +38,10 @@ static struct rule r_lib = { .id = "lib", .role = ROLE_DETAIL, .kind = KIND_TLS_
 static struct rule r_lost = { .id = "lost", .role = ROLE_PART, .kind = KIND_TLS_LOST_CONNECTION };
 static struct rule r_end = { .id = "end", .role = ROLE_END, .kind = KIND_TLS_HANDSHAKE_FAILED };
 static struct rule r_alone = { .id = "auth", .role = ROLE_ALONE, .kind = KIND_AUTH_FAILED };
+static struct rule r_hint = { .id = "hint", .role = ROLE_HINT, .kind = KIND_TLS_LOST_CONNECTION };
+static struct rule r_close = { .id = "close", .role = ROLE_CLOSE, .kind = KIND_TLS_HANDSHAKE_FAILED };
+static struct rule r_sent = { .id = "sent", .role = ROLE_END, .kind = KIND_TLS_DOWNGRADED };
+static struct rule r_status = { .id = "status", .role = ROLE_ALONE, .kind = KIND_TLS_NOT_OFFERED };
 
 static int64_t offset;
 
@@ -147,6 +151,96 @@ main(void)
 			joined += strcmp(out[i]->field[EF_RAW], "e3\nlegacy") == 0 &&
 			    out[i]->kind == KIND_TLS_CERT_REJECTED_BY_PEER;
 		is_int(joined, 1, "the detail joined the connection it followed");
+	}
+	reset();
+
+	/* A hint alone, or closed by a session end that says nothing failed, is no event. */
+	correlate_add(c, ev(900, 8000, KIND_TLS_LOST_CONNECTION, "192.0.2.91", NULL, "lost"), &r_hint);
+	is_int(correlate_open(c), 1, "a hint is held");
+	correlate_add(c, ev(900, 8000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.91", NULL, "disc ok"), &r_close);
+	is_int(nout, 0, "a hint closed by a clean session end is no event");
+	is_int(correlate_open(c), 0, "and nothing stays open");
+	correlate_add(c, ev(901, 8000, KIND_TLS_LOST_CONNECTION, "192.0.2.92", NULL, "lost"), &r_hint);
+	correlate_expire(c, 8000 + 11);
+	correlate_flush(c);
+	is_int(nout, 0, "a hint nobody joined expires without an event");
+	/* ... but a failure line joining it makes one event of both. */
+	correlate_add(c, ev(902, 8100, KIND_TLS_LOST_CONNECTION, "192.0.2.93", NULL, "lost"), &r_hint);
+	correlate_add(c, ev(902, 8100, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.93", NULL, "disc 0/1"), &r_end);
+	is_int(nout, 1, "a hint joined by a failed session end is one event");
+	if (nout == 1)
+		is_str(event_kind_name(out[0]->kind), "tls_lost_connection", "with the hint's kind");
+	reset();
+	/* A close line still closes a real failure, which stays an event. */
+	correlate_add(c, ev(903, 8200, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.94", NULL, "accept"), &r_accept);
+	correlate_add(c, ev(903, 8200, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.94", NULL, "disc"), &r_close);
+	is_int(nout, 1, "a close line finishes a real failure as an event");
+	reset();
+
+	/* A failed handshake then a delivery in clear text to the same server: downgraded. */
+	correlate_add(c, ev(910, 8300, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.95", NULL, "connect err"), &r_accept);
+	correlate_add(c, ev(910, 8300, KIND_TLS_NO_SHARED_CIPHER, NULL, "sslv3 alert handshake failure", "lib"), &r_lib);
+	correlate_add(c, ev(910, 8301, KIND_TLS_DOWNGRADED, "192.0.2.95", NULL, "sent"), &r_sent);
+	is_int(nout, 1, "the delivery in clear ends the failure");
+	if (nout == 1) {
+		is_str(event_kind_name(out[0]->kind), "tls_downgraded", "downgraded outranks the cause");
+		is_str(out[0]->field[EF_REASON], "sslv3 alert handshake failure", "and keeps its reason");
+	}
+	reset();
+	/* A delivery to another server does not join. */
+	correlate_add(c, ev(911, 8400, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.96", NULL, "connect err"), &r_accept);
+	correlate_add(c, ev(911, 8401, KIND_TLS_DOWNGRADED, "192.0.2.97", NULL, "sent"), &r_sent);
+	correlate_flush(c);
+	is_int(nout, 1, "a delivery to another server: the failure alone");
+	if (nout == 1)
+		is_str(event_kind_name(out[0]->kind), "tls_handshake_failed", "not downgraded");
+	reset();
+
+	/* A delivery status written once per recipient is one failure. */
+	{
+		struct event *a = ev(920, 8500, KIND_TLS_NOT_OFFERED, "192.0.2.98", NULL, "rcpt1");
+		struct event *b = ev(920, 8500, KIND_TLS_NOT_OFFERED, "192.0.2.98", NULL, "rcpt2");
+		struct event *d = ev(920, 8600, KIND_TLS_NOT_OFFERED, "192.0.2.98", NULL, "retry");
+		struct event *in1 = ev(921, 8500, KIND_AUTH_FAILED, "192.0.2.99", NULL, "auth1");
+		struct event *in2 = ev(921, 8500, KIND_AUTH_FAILED, "192.0.2.99", NULL, "auth2");
+		a->direction = b->direction = d->direction = DIR_OUT;
+		event_set(a, EF_QUEUE_ID, "4bXk2Q", 6);
+		event_set(b, EF_QUEUE_ID, "4bXk2Q", 6);
+		event_set(d, EF_QUEUE_ID, "4bXk2Q", 6);
+		event_set(in1, EF_QUEUE_ID, "5AMKx1", 6);
+		event_set(in2, EF_QUEUE_ID, "5AMKx1", 6);
+		correlate_add(c, a, &r_status);
+		correlate_add(c, b, &r_status);
+		is_int(nout, 1, "the second recipient's status line is the same failure");
+		correlate_add(c, d, &r_status);
+		is_int(nout, 2, "the next delivery attempt, later, is another");
+		correlate_add(c, in1, &r_alone);
+		correlate_add(c, in2, &r_alone);
+		is_int(nout, 4, "inbound lines of one session (Sendmail's queue id) stay one each");
+	}
+	reset();
+
+	/* Without a pid: lines of one delivery (message id) join; a hint gives its cause. */
+	{
+		struct event *h = ev(-1, 9000, KIND_TLS_CERT_MISSING, "192.0.2.100", "Certificate is required", "recv");
+		struct event *p = ev(-1, 9000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.100", "error on first read", "defer1");
+		struct event *p2 = ev(-1, 9000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.100", "error on first read", "defer2");
+		struct event *o = ev(-1, 9001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.100", "error on first read", "other");
+		event_set(h, EF_QUEUE_ID, "1xV3nj-0003XC-15", 16);
+		event_set(p, EF_QUEUE_ID, "1xV3nj-0003XC-15", 16);
+		event_set(p2, EF_QUEUE_ID, "1xV3nj-0003XC-15", 16);
+		event_set(o, EF_QUEUE_ID, "1xV3nk-0003XD-16", 16);
+		correlate_add(c, h, &r_hint);
+		correlate_add(c, p, &r_accept);
+		correlate_add(c, p2, &r_accept);
+		correlate_add(c, o, &r_accept);
+		correlate_flush(c);
+		is_int(nout, 2, "one delivery (hint and two recipients) and another message");
+		if (nout == 2) {
+			int i = strncmp(out[0]->field[EF_RAW], "recv", 4) == 0 ? 0 : 1;
+			is_str(out[i]->field[EF_RAW], "recv\ndefer1\ndefer2", "the hint and both defer lines");
+			is_str(event_kind_name(out[i]->kind), "tls_cert_missing", "the hint's cause wins");
+		}
 	}
 	reset();
 
