@@ -111,6 +111,58 @@ skip_spaces(const char *p, const char *end)
 }
 
 /*
+ * Dovecot's own log file (log_path, info_log_path) has no host and no pid:
+ * "imap-login: Info: MSG", "imap(alice)<4242><Session>: Error: MSG",
+ * "auth: Warning: MSG". Recognized by the process name followed by one of
+ * Dovecot's log levels, so that Exim's own "Warning: ..." lines and syslog
+ * hosts are not taken for it. Sets the program (the process name) and the
+ * message (from the level on).
+ */
+static int
+parse_dovecot_own(const char *p, const char *end, struct line_header *out)
+{
+	static const char *const levels[] = { "Info: ", "Warning: ", "Error: ", "Fatal: ",
+		"Panic: ", "Debug: " };
+	const char *name = p;
+
+	while (p < end && ((*p >= 'a' && *p <= 'z') || is_digit(*p) || *p == '-') &&
+	    p - name < TAG_MAX)
+		p++;
+	if (p == name || !(*name >= 'a' && *name <= 'z'))
+		return -1;
+	const char *name_end = p;
+	if (p < end && *p == '(') {		/* imap(user): the user may hold anything but ")" */
+		while (p < end && *p != ')')
+			p++;
+		if (p++ >= end)
+			return -1;
+	}
+	while (p < end && *p == '<') {		/* <pid><session> */
+		while (p < end && *p != '>')
+			p++;
+		if (p++ >= end)
+			return -1;
+	}
+	if (end - p < 2 || p[0] != ':' || p[1] != ' ')
+		return -1;
+	p += 2;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		size_t n = strlen(levels[i]);
+		if ((size_t)(end - p) >= n && memcmp(p, levels[i], n) == 0) {
+			out->host = NULL;
+			out->host_len = 0;
+			out->program = name;
+			out->program_len = (size_t)(name_end - name);
+			out->pid = -1;
+			out->msg = p;
+			out->msg_len = (size_t)(end - p);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
  * After the time: "HOST TAG[PID]: MSG" or "HOST TAG: MSG". A line whose
  * host is followed by something that is not a tag keeps the rest as the
  * message with no program.
@@ -119,6 +171,9 @@ static int
 parse_host_tag(const char *p, const char *end, struct line_header *out)
 {
 	const char *host = p;
+
+	if (parse_dovecot_own(p, end, out) == 0)
+		return 0;
 
 	while (p < end && *p != ' ' && p - host <= HOST_MAX)
 		p++;
@@ -417,6 +472,10 @@ parse_exim(struct header_clock *clk, const char *p, const char *end, struct line
 		q = z < end ? z + 1 : z;
 	} else {
 		out->time = local_to_utc(clk, tm[0], tm[1], tm[2], tm[3], tm[4], tm[5]);
+	}
+	if (parse_dovecot_own(q, end, out) == 0) {
+		out->format = HEADER_ISO;	/* log_timestamp = "%Y-%m-%d %H:%M:%S " */
+		return 0;
 	}
 	out->format = HEADER_EXIM;
 	out->host = NULL;

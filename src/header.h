@@ -7,6 +7,8 @@
  *                     (rsyslog's RFC 3339 file format, journalctl -o short-iso, and
  *                     RFC 5424 "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG")
  *   Exim's mainlog    "2026-11-22 06:40:07[.123][ +0100][ [123]] message"
+ *   Dovecot's file    "Nov 22 06:40:07 imap-login: Info: message" (no host, no pid;
+ *                     also after "2026-11-22 06:40:07 ", a common log_timestamp)
  *
  * Times are returned in UTC. Times without a zone are local time of the
  * process's zone (TZ); RFC 3164 times have no year either, so the year is

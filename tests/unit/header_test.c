@@ -61,6 +61,24 @@ main(void)
 	is_int(h.pid, -1, "tag without pid: pid -1");
 	ok(field_is(h.msg, h.msg_len, "imap-login: Disconnected"), "tag without pid: message");
 
+	/* Dovecot's own log file: no host, no pid. */
+	ok(parse("Nov 22 06:40:07 imap-login: Info: Disconnected: x") == 0, "dovecot file line");
+	ok(h.host == NULL, "dovecot file line: no host");
+	ok(field_is(h.program, h.program_len, "imap-login"), "dovecot file line: program");
+	ok(h.pid == -1, "dovecot file line: no pid");
+	ok(field_is(h.msg, h.msg_len, "Info: Disconnected: x"), "dovecot file line: message from the level");
+	ok(parse("Nov 22 06:40:07 imap(al i<ce>)<4242><S3ss>: Error: y") == 0 &&
+	    field_is(h.program, h.program_len, "imap") && field_is(h.msg, h.msg_len, "Error: y"),
+	    "dovecot file line with user, pid and session");
+	ok(parse("2026-11-22 06:40:07 pop3-login: Warning: z") == 0 && h.format == HEADER_ISO &&
+	    field_is(h.program, h.program_len, "pop3-login") && h.host == NULL,
+	    "dovecot file line with an ISO log_timestamp is not Exim's");
+	ok(parse("2026-11-22 06:40:07 Warning: No server certificate defined") == 0 &&
+	    h.format == HEADER_EXIM && h.program == NULL, "Exim's own Warning: line stays Exim's");
+	ok(parse("Nov 22 06:40:07 mx1 imap-login: Info: w") == 0 &&
+	    field_is(h.host, h.host_len, "mx1") && field_is(h.program, h.program_len, "imap-login"),
+	    "a syslog line with a host is not taken for Dovecot's file");
+
 	ok(parse("Nov 22 06:40:07 mx1 some text without a tag") == 0, "no tag");
 	ok(h.program == NULL, "no tag: no program");
 	ok(field_is(h.msg, h.msg_len, "some text without a tag"), "no tag: rest is the message");
