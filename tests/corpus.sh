@@ -5,7 +5,10 @@
 #   kind  direction  peer_ip  user  reason
 # with a header line, "-" for a missing value and "?" for "any value". Lines
 # that must not produce an event (successful TLS, near misses, hostile HELO and
-# user names) are simply in the log without a line in .expected.
+# user names) are simply in the log without a line in .expected. A line whose
+# kind starts with "!" is a real failure that tlslogd is known not to see (the
+# reason is written in the corpus README): it must stay unseen, so that fixing
+# it shows up here as a "false" event until the line loses its "!".
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
 # compare EXPECTED ACTUAL: the events, with "?" as a wildcard; prints the counts
@@ -20,6 +23,10 @@ compare() {
 	        lines = lines[1:]
 	    return [l.split("\t") for l in lines]
 	want, got = rows(sys.argv[1], True), rows(sys.argv[2], False)
+	gaps = [w for w in want if w[0].startswith("!")]
+	want = [w for w in want if not w[0].startswith("!")]
+	for w in gaps:
+	    print("  known gap (not seen, see the README): " + "\t".join(w))
 	def same(w, g):
 	    return len(w) == len(g) and all(a == "?" or a == b for a, b in zip(w, g))
 	# Align the two lists: an expected row matches a found row in order.
