@@ -36,5 +36,6 @@ struct rules *cmd_load_rules(const struct conf *conf);
 int cmd_scan(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_test_rules(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

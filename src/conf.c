@@ -21,6 +21,54 @@ conf_init(struct conf *conf)
 	conf->patterns = xstrdup(TLSLOGD_DEFAULT_PATTERNS);
 	conf->local_rules = xstrdup(TLSLOGD_DEFAULT_LOCAL_RULES);
 	conf->local_rules_is_default = 1;
+	conf->batch_events = CONF_DEFAULT_BATCH_EVENTS;
+	conf->batch_interval_ms = CONF_DEFAULT_BATCH_INTERVAL_MS;
+	conf->max_line = CONF_DEFAULT_MAX_LINE;
+	conf->retention_days = CONF_DEFAULT_RETENTION_DAYS;
+}
+
+static void
+free_list(char **list)
+{
+	if (list == NULL)
+		return;
+	for (char **p = list; *p; p++)
+		free(*p);
+	free(list);
+}
+
+static void
+free_sources(struct conf *conf)
+{
+	for (size_t i = 0; i < conf->nsources; i++) {
+		free(conf->sources[i].path);
+		free(conf->sources[i].mta);
+		free_list(conf->sources[i].identifiers);
+		free_list(conf->sources[i].units);
+	}
+	free(conf->sources);
+	conf->sources = NULL;
+	conf->nsources = 0;
+}
+
+static struct conf_source *
+new_source(struct conf *conf, enum source_type type, int lineno)
+{
+	conf->sources = xreallocarray(conf->sources, conf->nsources + 1, sizeof(*conf->sources));
+	struct conf_source *src = &conf->sources[conf->nsources++];
+	memset(src, 0, sizeof(*src));
+	src->type = type;
+	src->lineno = lineno;
+	return src;
+}
+
+void
+conf_add_file_source(struct conf *conf, const char *path, const char *mta)
+{
+	struct conf_source *src = new_source(conf, SOURCE_FILE, 0);
+
+	src->path = xstrdup(path);
+	src->mta = mta ? xstrdup(mta) : NULL;
 }
 
 void
@@ -33,6 +81,10 @@ conf_free(struct conf *conf)
 	free(conf->patterns);
 	free(conf->local_rules);
 	free(conf->timezone);
+	free(conf->user);
+	free(conf->group);
+	free(conf->server);
+	free_sources(conf);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -68,6 +120,139 @@ set_string(char **slot, const char *value)
 {
 	free(*slot);
 	*slot = xstrdup(value);
+}
+
+/* Split "a,b,c" into a NULL-terminated list; NULL if an element is empty. */
+static char **
+split_list(const char *value)
+{
+	size_t n = 1;
+	for (const char *p = value; *p; p++)
+		n += *p == ',';
+	char **list = xcalloc(n + 1, sizeof(*list));
+	const char *start = value;
+	for (size_t i = 0; i < n; i++) {
+		const char *end = strchr(start, ',');
+		size_t len = end ? (size_t)(end - start) : strlen(start);
+		if (len == 0) {
+			free_list(list);
+			return NULL;
+		}
+		list[i] = xstrndup(start, len);
+		start = end ? end + 1 : start + len;
+	}
+	return list;
+}
+
+/* Next blank-separated word of *p (modified in place), or NULL. */
+static char *
+next_word(char **p)
+{
+	char *w = *p;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	if (*w == '\0')
+		return NULL;
+	char *e = w;
+	while (*e && *e != ' ' && *e != '\t')
+		e++;
+	if (*e)
+		*e++ = '\0';
+	*p = e;
+	return w;
+}
+
+/* "source PATH [mta NAME]" or "source journal [identifiers A,B] [units U,V]". */
+static int
+parse_source(struct conf *conf, char *value, const char *path, int lineno)
+{
+	char *p = value;
+	char *what = next_word(&p);
+	struct conf_source *src;
+
+	if (strcmp(what, "journal") == 0) {
+		src = new_source(conf, SOURCE_JOURNAL, lineno);
+		for (char *w; (w = next_word(&p)) != NULL;) {
+			char *arg = next_word(&p);
+			char ***slot = strcmp(w, "identifiers") == 0 ? &src->identifiers :
+			    strcmp(w, "units") == 0 ? &src->units : NULL;
+			if (slot == NULL) {
+				log_warnx("%s:%d: source journal: unknown option \"%s\" (identifiers "
+				    "or units)", path, lineno, w);
+				return -1;
+			}
+			if (arg == NULL || *slot != NULL || (*slot = split_list(arg)) == NULL) {
+				log_warnx("%s:%d: source journal: %s needs one comma-separated list "
+				    "without empty names", path, lineno, w);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	if (what[0] != '/') {
+		log_warnx("%s:%d: source: \"%s\" is neither an absolute file name nor \"journal\"",
+		    path, lineno, what);
+		return -1;
+	}
+	src = new_source(conf, SOURCE_FILE, lineno);
+	src->path = xstrdup(what);
+	for (char *w; (w = next_word(&p)) != NULL;) {
+		char *arg = next_word(&p);
+		if (strcmp(w, "mta") != 0 || arg == NULL || src->mta != NULL) {
+			log_warnx("%s:%d: source %s: expected \"mta NAME\" after the file name, not "
+			    "\"%s\"", path, lineno, src->path, w);
+			return -1;
+		}
+		src->mta = xstrdup(arg);
+	}
+	return 0;
+}
+
+/* A whole number in [min, max] with an optional unit suffix; -1 if not. */
+static int
+parse_number(const char *value, int64_t min, int64_t max, const char *units, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+
+	if (end == value || errno != 0 || v < 0)
+		return -1;
+	int64_t mult = 1;
+	if (*end != '\0') {
+		if (units == NULL)
+			return -1;
+		if (strcmp(units, "size") == 0) {
+			if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
+				mult = 1024;
+			else if (strcmp(end, "M") == 0)
+				mult = 1024 * 1024;
+			else if (strcmp(end, "G") == 0)
+				mult = INT64_C(1024) * 1024 * 1024;
+			else
+				return -1;
+		} else if (strcmp(units, "ms") == 0) {
+			if (strcmp(end, "ms") == 0)
+				mult = 1;
+			else if (strcmp(end, "s") == 0)
+				mult = 1000;
+			else
+				return -1;
+		} else if (strcmp(units, "days") == 0) {
+			if (strcmp(end, "d") != 0)
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	if (v > max / mult)
+		return -1;
+	v *= mult;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 int
@@ -135,6 +320,69 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 				    value);
 				errors++;
 			}
+		} else if (strcmp(kw, "source") == 0) {
+			if (parse_source(conf, value, path, lineno) < 0)
+				errors++;
+		} else if (strcmp(kw, "batch_events") == 0) {
+			int64_t v;
+			if (parse_number(value, 1, 1000000, NULL, &v) < 0) {
+				log_warnx("%s:%d: batch_events: expected a number from 1 to 1000000, not "
+				    "\"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->batch_events = (long)v;
+		} else if (strcmp(kw, "batch_interval") == 0) {
+			int64_t v;
+			if (parse_number(value, 1, 60000, "ms", &v) < 0) {
+				log_warnx("%s:%d: batch_interval: expected milliseconds from 1 to 60000 "
+				    "(\"200\", \"200ms\" or \"1s\"), not \"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->batch_interval_ms = (long)v;
+		} else if (strcmp(kw, "max_line") == 0) {
+			int64_t v;
+			if (parse_number(value, 1024, 16 * 1024 * 1024, "size", &v) < 0) {
+				log_warnx("%s:%d: max_line: expected a size from 1k to 16M (\"65536\", "
+				    "\"64k\"), not \"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->max_line = (size_t)v;
+		} else if (strcmp(kw, "start") == 0) {
+			if (strcmp(value, "end") == 0)
+				conf->from_start = 0;
+			else if (strcmp(value, "beginning") == 0)
+				conf->from_start = 1;
+			else {
+				log_warnx("%s:%d: start: expected \"end\" or \"beginning\", not \"%s\"",
+				    path, lineno, value);
+				errors++;
+			}
+		} else if (strcmp(kw, "user") == 0) {
+			set_string(&conf->user, value);
+		} else if (strcmp(kw, "group") == 0) {
+			set_string(&conf->group, value);
+		} else if (strcmp(kw, "server") == 0) {
+			set_string(&conf->server, value);
+		} else if (strcmp(kw, "retention") == 0) {
+			int64_t v;
+			if (strcmp(value, "forever") == 0)
+				conf->retention_days = 0;
+			else if (parse_number(value, 1, 100000, "days", &v) < 0) {
+				log_warnx("%s:%d: retention: expected days (\"400\" or \"400d\") or "
+				    "\"forever\", not \"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->retention_days = v;
+		} else if (strcmp(kw, "max_database_size") == 0) {
+			int64_t v;
+			if (strcmp(value, "none") == 0)
+				conf->retention_bytes = 0;
+			else if (parse_number(value, 1024 * 1024, INT64_C(1) << 50, "size", &v) < 0) {
+				log_warnx("%s:%d: max_database_size: expected a size of at least 1M "
+				    "(\"500M\", \"2G\") or \"none\", not \"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->retention_bytes = v;
 		} else {
 			log_warnx("%s:%d: unknown keyword \"%s\"", path, lineno, kw);
 			errors++;

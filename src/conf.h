@@ -2,10 +2,28 @@
  * conf.h: tlslogd.conf(5). One setting per line, "keyword value"; "#"
  * starts a comment. Every mistake is reported as "file:line: message" and
  * parsing goes on to find them all. Commands read it for the database path
- * and the patterns folder; the daemon's settings join them later.
+ * and the patterns folder; `tlslogd run` for its sources and its limits.
  */
 #ifndef TLSLOGD_CONF_H
 #define TLSLOGD_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum source_type {
+	SOURCE_FILE,
+	SOURCE_JOURNAL
+};
+
+/* One "source" line: a log file, or the systemd journal. */
+struct conf_source {
+	enum source_type type;
+	char *path;		/* SOURCE_FILE: the file to follow */
+	char *mta;		/* NULL: route each line by its program tag */
+	char **identifiers;	/* SOURCE_JOURNAL: SYSLOG_IDENTIFIERs (NULL-terminated) or NULL */
+	char **units;		/* SOURCE_JOURNAL: systemd units (NULL-terminated) or NULL */
+	int lineno;		/* where it was configured (0: command line) */
+};
 
 struct conf {
 	char *path;		/* the file read, or NULL when none was */
@@ -14,7 +32,28 @@ struct conf {
 	char *local_rules;		/* local rules folder, added to and overriding patterns */
 	int local_rules_is_default;	/* not named by the user: may be missing */
 	char *timezone;
+	/* The daemon. */
+	struct conf_source *sources;
+	size_t nsources;
+	long batch_events;	/* commit after this many events ... */
+	long batch_interval_ms;	/* ... or this long after the first uncommitted line */
+	size_t max_line;	/* longer lines are cut */
+	int from_start;		/* a file never seen is read from its start, not its end */
+	char *user;		/* started as root: run as this user ... */
+	char *group;		/* ... and group (default: the user's) */
+	char *server;		/* host name for lines that carry none */
+	int64_t retention_days;		/* events older than this are purged; 0: never */
+	int64_t retention_bytes;	/* database size cap; 0: none */
 };
+
+/* Defaults of the daemon's settings, documented in tlslogd.conf(5). */
+#define CONF_DEFAULT_BATCH_EVENTS 1000
+#define CONF_DEFAULT_BATCH_INTERVAL_MS 200
+#define CONF_DEFAULT_MAX_LINE (64 * 1024)
+#define CONF_DEFAULT_RETENTION_DAYS 400
+
+/* Add a source given on the command line (--follow FILE). */
+void conf_add_file_source(struct conf *conf, const char *path, const char *mta);
 
 /* Fill conf with the compiled-in defaults. */
 void conf_init(struct conf *conf);

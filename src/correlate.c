@@ -24,6 +24,7 @@ struct entry {
 	size_t nseen;
 	int64_t first_offset;
 	int64_t last_time;
+	int64_t seen_ms;	/* caller's clock when a line last joined (the daemon's idle check) */
 	int real;	/* a part, detail or end line joined: not only hints */
 };
 
@@ -40,6 +41,7 @@ struct correlator {
 	size_t n;
 	size_t max_open;
 	int64_t linger;
+	int64_t now_ms;
 	correlate_emit_fn emit;
 	void *ctx;
 };
@@ -184,6 +186,7 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 	e->ev = ev;
 	e->first_offset = ev->offset;
 	e->last_time = ev->time;
+	e->seen_ms = c->now_ms;
 	e->real = rule->role != ROLE_HINT;
 	if (rule->role == ROLE_PART || rule->role == ROLE_HINT)
 		e->seen[e->nseen++] = rule;
@@ -284,6 +287,7 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 				e->seen[e->nseen++] = rule;
 			if (rule->role != ROLE_HINT && rule->role != ROLE_CLOSE)
 				e->real = 1;
+			e->seen_ms = c->now_ms;
 			merge(e, ev);
 			if (ends)
 				finish(c, i);
@@ -304,6 +308,23 @@ correlate_expire(struct correlator *c, int64_t now)
 {
 	for (size_t i = 0; i < c->n;) {
 		if (c->entries[i].last_time + c->linger < now)
+			finish(c, i);
+		else
+			i++;
+	}
+}
+
+void
+correlate_set_clock(struct correlator *c, int64_t now_ms)
+{
+	c->now_ms = now_ms;
+}
+
+void
+correlate_expire_idle(struct correlator *c, int64_t idle_ms)
+{
+	for (size_t i = 0; i < c->n;) {
+		if (c->entries[i].seen_ms + idle_ms <= c->now_ms)
 			finish(c, i);
 		else
 			i++;

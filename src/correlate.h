@@ -49,6 +49,13 @@ void correlate_free(struct correlator *c);
 void correlate_add(struct correlator *c, struct event *ev, const struct rule *rule);
 /* Finish entries that have been idle for longer than linger at log time `now`. */
 void correlate_expire(struct correlator *c, int64_t now);
+/*
+ * The daemon's wall clock: entries remember when a line last joined them
+ * (correlate_set_clock before adding), and correlate_expire_idle finishes
+ * those no line joined for idle_ms, whatever the time in the log says.
+ */
+void correlate_set_clock(struct correlator *c, int64_t now_ms);
+void correlate_expire_idle(struct correlator *c, int64_t idle_ms);
 /* Finish every open entry. */
 void correlate_flush(struct correlator *c);
 /*

@@ -63,6 +63,7 @@ ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
 	ing->rules = rules;
 	ing->store = store;
 	ing->opt = *opt;
+	ing->fd = -1;
 	linematch_init(&ing->lm, rules, opt->forced_set, (int64_t)time(NULL));
 	ing->lm.server = opt->server;
 	ing->corr = correlate_new(emit, ing, opt->linger, MAX_OPEN_FAILURES);
@@ -133,39 +134,75 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 	}
 	if (store_commit(ing->store) < 0) {
 		ing->store_failed = 1;
-		ing->in_txn = 0;
 		return -1;
 	}
-	ing->in_txn = 0;
-	/* Only now are the batch's events stored. */
-	ing->stats.events += ing->batch_events;
-	ing->stats.duplicates += ing->batch_duplicates;
-	for (int k = 0; k < KIND_COUNT; k++)
-		ing->stats.kind_events[k] += ing->batch_kind[k];
-	drop_batch(ing);
+	ingest_batch_end(ing, 1);
 	return 0;
 }
 
+void
+ingest_batch_end(struct ingest *ing, int committed)
+{
+	if (committed) {
+		/* Only now are the batch's events stored. */
+		ing->stats.events += ing->batch_events;
+		ing->stats.duplicates += ing->batch_duplicates;
+		for (int k = 0; k < KIND_COUNT; k++)
+			ing->stats.kind_events[k] += ing->batch_kind[k];
+	}
+	drop_batch(ing);
+}
+
+/* Several ingests (the daemon's files) share the store's one transaction. */
 static int
 begin(struct ingest *ing)
 {
-	if (ing->in_txn)
+	if (store_in_txn(ing->store))
 		return 0;
 	if (store_begin(ing->store) < 0) {
 		ing->store_failed = 1;
 		return -1;
 	}
-	ing->in_txn = 1;
 	return 0;
 }
 
 static void
 rollback(struct ingest *ing)
 {
-	if (ing->in_txn)
+	if (store_in_txn(ing->store))
 		store_rollback(ing->store);
-	ing->in_txn = 0;
 	drop_batch(ing);
+}
+
+/*
+ * Find fd's file in the store by identity (device, inode, first line) and
+ * set ing->file_id; *offset is where its committed reading ended (0 for a
+ * file never seen). Inside a transaction.
+ */
+static int
+identify(struct ingest *ing, int fd, const char *path, const struct stat *sb, int64_t *offset)
+{
+	char head[HEAD_MAX];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+
+	if (n < 0) {
+		log_warn("%s: cannot read", path);
+		return -1;
+	}
+	char *nl = memchr(head, '\n', (size_t)n);
+	size_t head_len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
+	ing->head_complete = nl != NULL || (size_t)n == sizeof(head);
+	ing->head_len = head_len;
+	/* Record the absolute name: the database outlives the working folder. */
+	char *abs = realpath(path, NULL);
+	int rc = store_file_resume(ing->store, abs ? abs : path, sb->st_dev, sb->st_ino, head,
+	    head_len, (int64_t)sb->st_size, &ing->file_id, offset);
+	free(abs);
+	if (rc < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Read fd from offset to its end through the framer. -1 on a read error (logged). */
@@ -181,7 +218,7 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 		size_t room;
 		char *space = framer_space(&fr, &room);
 		/* A stream may make us wait: never with a transaction open. */
-		if (stream && ing->in_txn && checkpoint(ing, framer_offset(&fr)) < 0) {
+		if (stream && store_in_txn(ing->store) && checkpoint(ing, framer_offset(&fr)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -248,23 +285,7 @@ ingest_path(struct ingest *ing, const char *path)
 	ing->last_event_time = INT64_MIN;
 	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
 	if (!stream) {
-		char head[HEAD_MAX];
-		ssize_t n = pread(fd, head, sizeof(head), 0);
-
-		if (n < 0) {
-			log_warn("%s: cannot read", name);
-			rollback(ing);
-			goto fail_fd;
-		}
-		char *nl = memchr(head, '\n', (size_t)n);
-		size_t head_len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
-		/* Record the absolute name: the database outlives the working folder. */
-		char *abs = realpath(path, NULL);
-		int rc_resume = store_file_resume(ing->store, abs ? abs : path, sb.st_dev, sb.st_ino,
-		    head, head_len, (int64_t)sb.st_size, &ing->file_id, &offset);
-		free(abs);
-		if (rc_resume < 0) {
-			ing->store_failed = 1;
+		if (identify(ing, fd, path, &sb, &offset) < 0) {
 			rollback(ing);
 			goto fail_fd;
 		}
@@ -309,4 +330,128 @@ fail_fd:
 		close(fd);
 	ing->file_id = 0;
 	return -1;
+}
+
+/*
+ * The follower's side. Each followed file has its own ingest (matcher clock,
+ * correlator, counters); they share the store and its transaction, which the
+ * daemon commits after recording every file's position.
+ */
+
+/* Start of the line after the last complete line before size: where "from the end" starts. */
+static int64_t
+last_line_end(int fd, int64_t size)
+{
+	char buf[4096];
+	int64_t pos = size;
+
+	while (pos > 0) {
+		size_t want = pos < (int64_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)(pos - (int64_t)want));
+		if (n <= 0)
+			return size;	/* cannot look back: start at the end */
+		for (ssize_t i = n - 1; i >= 0; i--)
+			if (buf[i] == '\n')
+				return pos - (int64_t)want + i + 1;
+		pos -= (int64_t)n;
+		if (size - pos > 1024 * 1024)
+			return size;	/* no newline in the last MiB: not a text log anyway */
+	}
+	return 0;
+}
+
+int
+ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (begin(ing) < 0)
+		return -1;
+	if (identify(ing, fd, path, &sb, offset) < 0)
+		return -1;
+	ing->fd = fd;
+	ing->last_event_time = INT64_MIN;
+	/* The file is being written now: its RFC 3164 lines are of this year. */
+	header_clock_init(&ing->lm.clock, (int64_t)time(NULL));
+	if (*offset == 0 && at_end) {
+		*offset = last_line_end(fd, (int64_t)sb.st_size);
+		if (*offset > 0)
+			log_info("%s: new file, reading from its end (byte %lld)", path,
+			    (long long)*offset);
+	}
+	ing->stats.files++;
+	return 0;
+}
+
+int
+ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms)
+{
+	if (ing->store_failed || begin(ing) < 0)
+		return -1;
+	ing->stats.bytes += (uint64_t)n;
+	correlate_set_clock(ing->corr, now_ms);
+	framer_commit(fr, n, on_line, ing);
+	return ing->store_failed ? -1 : 0;
+}
+
+void
+ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms)
+{
+	correlate_set_clock(ing->corr, now_ms);
+	if (correlate_open(ing->corr) == 0 || begin(ing) < 0)
+		return;
+	correlate_expire_idle(ing->corr, idle_ms);
+}
+
+int
+ingest_record_position(struct ingest *ing, int64_t read_offset)
+{
+	if (ing->store_failed || ing->file_id == 0 || begin(ing) < 0)
+		return -1;
+	int64_t pos = read_offset;
+	int64_t held = correlate_min_offset(ing->corr);
+	if (held >= 0 && held < pos)
+		pos = held;
+	if (!ing->head_complete && ing->fd >= 0 && read_offset > (int64_t)ing->head_len) {
+		/* The file was recorded while its first line was incomplete: record it now. */
+		char head[HEAD_MAX];
+		ssize_t n = pread(ing->fd, head, sizeof(head), 0);
+		if (n > 0) {
+			char *nl = memchr(head, '\n', (size_t)n);
+			size_t len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
+			if (store_file_set_head(ing->store, ing->file_id, head, len) < 0) {
+				ing->store_failed = 1;
+				return -1;
+			}
+			ing->head_len = len;
+			ing->head_complete = nl != NULL || (size_t)n == sizeof(head);
+		}
+	}
+	if (store_file_set_offset(ing->store, ing->file_id, pos) < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+ingest_detach(struct ingest *ing, struct framer *fr, int finished)
+{
+	int rc = 0;
+
+	if (finished && !ing->store_failed && begin(ing) == 0) {
+		/* Rotated away and drained: its last partial line and open failures are final. */
+		framer_finish(fr, on_line, ing);
+		correlate_flush(ing->corr);
+		rc = ingest_record_position(ing, framer_offset(fr));
+	} else {
+		/* Not committed: the lines of open failures are read again next time. */
+		correlate_discard(ing->corr);
+	}
+	ing->fd = -1;
+	return ing->store_failed ? -1 : rc;
 }

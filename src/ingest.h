@@ -52,7 +52,9 @@ struct ingest {
 	struct ingest_options opt;
 	struct ingest_stats stats;
 	int64_t file_id;	/* record of the file being read, 0 for a stream */
-	int in_txn;		/* a transaction is open */
+	int fd;			/* the followed file (ingest_attach), -1 */
+	int head_complete;	/* its recorded first line is whole */
+	size_t head_len;
 	size_t pending;		/* events since the last commit */
 	uint64_t batch_events;	/* of the open transaction: counted once committed */
 	uint64_t batch_duplicates;
@@ -74,5 +76,32 @@ void ingest_free(struct ingest *ing);
  * failed (ing->store_failed is set: stop).
  */
 int ingest_path(struct ingest *ing, const char *path);
+
+/*
+ * The follower (`tlslogd run`): one ingest per open file, all sharing the
+ * store's transaction, which the caller commits after recording every file's
+ * position (ingest_record_position), then reports with ingest_batch_end.
+ *
+ * attach: identify fd's file in the store; *offset is where to read from:
+ * where the last commit left it, or for a file not yet read (offset 0) its
+ * end when at_end is set (after its last complete line).
+ * feed: n bytes were read into framer_space(fr); frame and match them.
+ * settle: finish failures no line joined for idle_ms of the caller's clock.
+ * record_position: inside the transaction, the file's position: after its
+ * last complete line, never past a line an open failure holds.
+ * detach: finished: the file was rotated away and drained, so its partial last
+ * line and open failures are final (recorded, the caller commits); otherwise
+ * its open failures are dropped, to be read again from the recorded position.
+ * All return -1 when the database failed (ing->store_failed) or, for attach,
+ * the file could not be read (logged).
+ */
+int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset);
+struct framer;
+int ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms);
+void ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms);
+int ingest_record_position(struct ingest *ing, int64_t read_offset);
+int ingest_detach(struct ingest *ing, struct framer *fr, int finished);
+/* The shared transaction ended: committed (count its events) or rolled back. */
+void ingest_batch_end(struct ingest *ing, int committed);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * log.c: write the program's own diagnostics to stderr, one line each,
- * prefixed with the program name. errno is preserved across every call so
- * that callers can log and still return the original error.
+ * prefixed with the program name, or (the daemon without -d) to syslog with
+ * facility daemon and the tag "tlslogd", which no rules set routes, so that
+ * tlslogd never reads its own lines as input. errno is preserved across
+ * every call so that callers can log and still return the original error.
  */
 #include "config.h"
 
@@ -9,11 +11,23 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "log.h"
 
 static const char *log_progname = "tlslogd";
 static int log_verbose;
+static int log_syslog;
+
+void
+log_to_syslog(int on)
+{
+	if (on && !log_syslog)
+		openlog("tlslogd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_syslog)
+		closelog();
+	log_syslog = on;
+}
 
 void
 log_init(const char *progname)
@@ -28,8 +42,17 @@ log_set_verbose(int verbose)
 }
 
 static void
-log_vwrite(const char *fmt, va_list ap, const char *suffix)
+log_vwrite(int priority, const char *fmt, va_list ap, const char *suffix)
 {
+	if (log_syslog) {
+		char msg[1024];
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		if (suffix)
+			syslog(priority, "%s: %s", msg, suffix);
+		else
+			syslog(priority, "%s", msg);
+		return;
+	}
 	fprintf(stderr, "%s: ", log_progname);
 	vfprintf(stderr, fmt, ap);
 	if (suffix)
@@ -44,7 +67,7 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, strerror(saved));
+	log_vwrite(LOG_WARNING, fmt, ap, strerror(saved));
 	va_end(ap);
 	errno = saved;
 }
@@ -56,7 +79,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite(LOG_WARNING, fmt, ap, NULL);
 	va_end(ap);
 	errno = saved;
 }
@@ -68,7 +91,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite(LOG_INFO, fmt, ap, NULL);
 	va_end(ap);
 	errno = saved;
 }
@@ -82,7 +105,7 @@ log_debug(const char *fmt, ...)
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	log_vwrite(fmt, ap, NULL);
+	log_vwrite(LOG_DEBUG, fmt, ap, NULL);
 	va_end(ap);
 	errno = saved;
 }

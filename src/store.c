@@ -33,6 +33,8 @@ struct store {
 	sqlite3_stmt *insert_file;
 	sqlite3_stmt *update_file;
 	sqlite3_stmt *set_offset;
+	sqlite3_stmt *set_head;
+	sqlite3_stmt *set_source;
 };
 
 /*
@@ -193,6 +195,15 @@ prepare_writer(struct store *st)
 	if (prepare(st, &st->set_offset,
 	    "UPDATE files SET offset = ?2, updated = ?3 WHERE id = ?1") < 0)
 		return -1;
+	if (prepare(st, &st->set_head,
+	    "UPDATE files SET fingerprint = ?2, fingerprint_len = ?3 WHERE id = ?1") < 0)
+		return -1;
+	if (prepare(st, &st->set_source,
+	    "INSERT INTO sources (name, file_id, cursor, first_seen, updated) "
+	    "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO UPDATE SET "
+	    "file_id = coalesce(excluded.file_id, file_id), "
+	    "cursor = coalesce(excluded.cursor, cursor), updated = excluded.updated") < 0)
+		return -1;
 	return 0;
 }
 
@@ -348,6 +359,8 @@ store_close(struct store *st)
 	sqlite3_finalize(st->insert_file);
 	sqlite3_finalize(st->update_file);
 	sqlite3_finalize(st->set_offset);
+	sqlite3_finalize(st->set_head);
+	sqlite3_finalize(st->set_source);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		store_error(st, "cannot close database");
 	free(st->path);
@@ -373,6 +386,12 @@ store_begin(struct store *st)
 		return -1;
 	st->in_txn = 1;
 	return 0;
+}
+
+int
+store_in_txn(const struct store *st)
+{
+	return st->in_txn;
 }
 
 int
@@ -527,4 +546,104 @@ store_file_set_offset(struct store *st, int64_t file_id, int64_t offset)
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len)
+{
+	sqlite3_stmt *s = st->set_head;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_int64(s, 2, (int64_t)util_fnv1a(head, head_len));
+	sqlite3_bind_int64(s, 3, (int64_t)head_len);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot record the file's first line");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_source_get(struct store *st, const char *name, int64_t *file_id, char **cursor)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, found = 0;
+
+	*file_id = 0;
+	*cursor = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT file_id, cursor FROM sources WHERE name = ?1", -1, &s,
+	    NULL) != SQLITE_OK) {
+		store_error(st, "cannot read the sources");
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		*file_id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+			*cursor = xstrdup((const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot read the sources");
+		return -1;
+	}
+	return found;
+}
+
+int
+store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor)
+{
+	sqlite3_stmt *s = st->set_source;
+	int rc;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (file_id > 0)
+		sqlite3_bind_int64(s, 2, file_id);
+	else
+		sqlite3_bind_null(s, 2);
+	if (cursor != NULL)
+		sqlite3_bind_text(s, 3, cursor, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot record the source's position");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino, int64_t *offset)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT device, inode, offset FROM files WHERE id = ?1", -1,
+	    &s, NULL) != SQLITE_OK) {
+		store_error(st, "cannot read the files");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, file_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		found = 1;
+		*dev = sqlite3_column_int64(s, 0);
+		*ino = sqlite3_column_int64(s, 1);
+		*offset = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot read the files");
+		return -1;
+	}
+	return found;
 }

@@ -36,6 +36,8 @@ const char *store_path(const struct store *st);
 struct sqlite3 *store_db(struct store *st);
 
 int store_begin(struct store *st);
+/* A transaction is open (several readers of files share one). */
+int store_in_txn(const struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
@@ -53,5 +55,19 @@ int store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
     const char *head, size_t head_len, int64_t size, int64_t *file_id, int64_t *offset);
 /* Record the committed read position of a file (inside a transaction). */
 int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset);
+/*
+ * The daemon's sources (sql/002-sources.sql), by configured name. get: 1 and
+ * the file last followed under that name (0: none) and the journal cursor
+ * (allocated, or NULL); 0 when the source was never seen; -1 on error. set:
+ * inside a transaction; cursor may be NULL.
+ */
+int store_source_get(struct store *st, const char *name, int64_t *file_id, char **cursor);
+int store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor);
+/* The identity and committed offset of a file record; 1, 0 (no such record) or -1. */
+int store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino,
+    int64_t *offset);
+
+/* A file's first line, now longer than when it was recorded (a file created empty). */
+int store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len);
 
 #endif

@@ -15,10 +15,11 @@ static const char main_usage[] =
     "usage: tlslogd COMMAND [OPTIONS]\n"
     "       tlslogd --help | --version\n"
     "\n"
-    "Find TLS and SMTP AUTH failures in the logs of Postfix, Exim and Sendmail,\n"
-    "store each as one event in SQLite, and answer questions about them.\n"
+    "Find TLS and SMTP AUTH failures in the logs of Postfix, Exim, Sendmail and\n"
+    "Dovecot, store each as one event in SQLite, and answer questions about them.\n"
     "\n"
     "Commands:\n"
+    "  run                 the daemon: follow the configured logs as they are written\n"
     "  scan FILE...        read log files (or - for standard input) into the database\n"
     "  query --peer PEER   print the failures of one peer, newest first\n"
     "  test-rules [FILE]   show what the rules make of log lines (no database);\n"
@@ -41,6 +42,7 @@ static const struct command commands[] = {
 	{ "scan", cmd_scan },
 	{ "query", cmd_query },
 	{ "test-rules", cmd_test_rules },
+	{ "run", cmd_run },
 };
 
 int

@@ -1,0 +1,584 @@
+/*
+ * cmd_run.c: `tlslogd run`, the daemon: follow the configured logs with
+ * libev and store every failure as it is written.
+ *
+ * One thread, one libev loop. Files are watched with ev_stat (inotify where
+ * libev has it) and looked at again every second by a timer, as a safety net
+ * for changes inotify does not report; regular files are never watched with
+ * ev_io (they are always "readable"). What was read is committed when
+ * batch_events events are waiting or batch_interval after the first
+ * uncommitted read, whichever comes first, so a failure is queryable well
+ * within a second while a burst is still written in large transactions.
+ *
+ * When the database fails (full disk, read-only, corrupt), every file is
+ * closed without losing anything: the positions stay at the last commit, and
+ * a retry timer opens them again from there once the database takes writes.
+ *
+ * Signals: SIGTERM/SIGINT commit and exit 0; SIGHUP reads the configuration
+ * and the rules again (a broken new one is refused and the old one keeps
+ * running) and reopens every file; SIGUSR1 logs the counters.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "follow.h"
+#include "log.h"
+#include "notify.h"
+#include "privdrop.h"
+#include "rules.h"
+#include "store.h"
+#include "util.h"
+
+#define READ_BUDGET (4u << 20)	/* bytes per file per turn: other files and signals get their turn */
+#define TICK_SECONDS 1.0
+#define RETRY_SECONDS 5.0
+#define SETTLE_MS 2000		/* a failure no line joined for this long is complete */
+
+static const char run_usage[] =
+    "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
+    "                   [--timezone TZ] [--server NAME] [--from-start]\n"
+    "                   [--follow FILE [--mta NAME]]...\n"
+    "\n"
+    "Follow the mail logs named by the configuration's \"source\" lines (or by\n"
+    "--follow) and store every TLS and AUTH failure as it is written. Rotated,\n"
+    "truncated, deleted and recreated files are followed; a restart resumes where\n"
+    "the last commit ended.\n"
+    "\n"
+    "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
+    "  -d, --foreground     stay in the foreground and log to stderr (otherwise: syslog,\n"
+    "                       and into the background unless started by systemd)\n"
+    "  -n, --check          check the configuration and the rules, then exit\n"
+    "      --db PATH        database (default: from the configuration)\n"
+    "      --patterns DIR   rules folder (default: from the configuration)\n"
+    "      --local-rules DIR  local rules that add to or replace the shipped ones\n"
+    "      --timezone TZ    zone of log times written without one\n"
+    "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
+    "      --follow FILE    follow FILE (repeatable; with it the configuration's\n"
+    "                       sources are not used)\n"
+    "      --mta NAME       the MTA of the --follow FILE before it, instead of routing\n"
+    "                       each line by its program tag\n"
+    "      --from-start     read files never seen before from their start, not their end\n"
+    "  -h, --help           this help\n";
+
+struct daemon {
+	struct ev_loop *loop;
+	struct common_opts common;
+	struct conf_source *cli_sources;	/* --follow */
+	size_t ncli;
+	const char *cli_server;
+	int cli_from_start;
+	struct conf conf;
+	struct rules *rules;
+	struct store *store;
+	struct follower *fol;
+	ev_stat *watch;		/* one per file source */
+	size_t nwatch;
+	ev_timer tick;
+	ev_timer commit;
+	ev_timer retry;
+	ev_idle more;
+	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
+	int failed;		/* the database failed: waiting for the retry timer */
+	int status;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Configuration, then the command line; the sources from --follow replace the configured ones. */
+static int
+load_conf(struct daemon *d, struct conf *conf)
+{
+	if (cmd_setup(&d->common, conf) < 0)
+		return -1;
+	if (d->ncli > 0) {
+		for (size_t i = 0; i < conf->nsources; i++) {
+			free(conf->sources[i].path);
+			free(conf->sources[i].mta);
+		}
+		conf->nsources = 0;
+		for (size_t i = 0; i < d->ncli; i++)
+			conf_add_file_source(conf, d->cli_sources[i].path, d->cli_sources[i].mta);
+	}
+	if (d->cli_server != NULL) {
+		free(conf->server);
+		conf->server = xstrdup(d->cli_server);
+	}
+	if (d->cli_from_start)
+		conf->from_start = 1;
+	if (conf->nsources == 0) {
+		log_warnx("nothing to follow: add \"source FILE\" lines to %s or give --follow FILE",
+		    conf->path ? conf->path : TLSLOGD_DEFAULT_CONF);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every source's MTA must have rules; journal sources need journal support. */
+static int
+check_sources(const struct conf *conf, const struct rules *rules)
+{
+	int errors = 0;
+
+	for (size_t i = 0; i < conf->nsources; i++) {
+		const struct conf_source *s = &conf->sources[i];
+		const char *where = conf->path && s->lineno ? conf->path : "--follow";
+
+		if (s->type == SOURCE_JOURNAL) {
+			log_warnx("%s:%d: source journal: this build of tlslogd cannot read the "
+			    "systemd journal", where, s->lineno);
+			errors++;
+		} else if (s->mta != NULL && rules_find_set(rules, s->mta) < 0) {
+			log_warnx("%s:%d: source %s: no rules for the MTA \"%s\" in %s", where,
+			    s->lineno, s->path, s->mta, conf->patterns);
+			errors++;
+		}
+	}
+	return errors ? -1 : 0;
+}
+
+static void
+fill_options(const struct daemon *d, struct ingest_options *opt)
+{
+	ingest_options_default(opt);
+	opt->server = d->conf.server;
+	opt->max_line = d->conf.max_line;
+	opt->batch_events = (size_t)d->conf.batch_events;
+}
+
+static void stop_watchers(struct daemon *d);
+static void start_watchers(struct daemon *d);
+
+static void
+database_failed(struct daemon *d)
+{
+	log_warnx("the database %s failed: ingestion stopped, positions kept at the last commit; "
+	    "trying again every %.0f s", d->conf.database, RETRY_SECONDS);
+	follow_stop(d->fol);
+	d->failed = 1;
+	ev_timer_stop(d->loop, &d->commit);
+	ev_idle_stop(d->loop, &d->more);
+	ev_timer_again(d->loop, &d->retry);
+}
+
+static void
+commit_now(struct daemon *d)
+{
+	ev_timer_stop(d->loop, &d->commit);
+	if (d->failed)
+		return;
+	if (follow_commit(d->fol) < 0)
+		database_failed(d);
+}
+
+/* Read what the files have; commit when the batch is full, or arm the batch timer. */
+static void
+poll_files(struct daemon *d)
+{
+	if (d->failed)
+		return;
+	int rc = follow_poll(d->fol, now_ms(), READ_BUDGET);
+	if (rc < 0) {
+		database_failed(d);
+		return;
+	}
+	if (rc > 0)
+		ev_idle_start(d->loop, &d->more);
+	else
+		ev_idle_stop(d->loop, &d->more);
+	if (follow_pending(d->fol) >= (size_t)d->conf.batch_events)
+		commit_now(d);
+	else if (follow_dirty(d->fol) && !ev_is_active(&d->commit)) {
+		ev_timer_set(&d->commit, (double)d->conf.batch_interval_ms / 1000.0, 0.0);
+		ev_timer_start(d->loop, &d->commit);
+	}
+}
+
+static void
+on_stat(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	poll_files(w->data);
+}
+
+static void
+on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	poll_files(w->data);
+}
+
+static void
+on_more(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	poll_files(w->data);
+}
+
+static void
+on_commit(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	commit_now(w->data);
+}
+
+static void
+on_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)revents;
+	if (follow_start(d->fol, now_ms()) < 0 || follow_commit(d->fol) < 0) {
+		follow_stop(d->fol);
+		return;		/* still failing: the timer repeats */
+	}
+	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
+	d->failed = 0;
+	ev_timer_stop(loop, &d->retry);
+	poll_files(d);
+}
+
+static void
+log_counters(struct daemon *d)
+{
+	struct follow_totals t;
+
+	follow_totals(d->fol, &t);
+	log_info("%llu lines read (%.1f MB), %llu matched a rule, %llu events stored, %llu lines "
+	    "without a header, %llu lines cut", (unsigned long long)t.lines, (double)t.bytes / 1e6,
+	    (unsigned long long)t.matched, (unsigned long long)t.events,
+	    (unsigned long long)t.no_header, (unsigned long long)t.cut_lines);
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (t.kind_events[k])
+			log_info("  %s: %llu", event_kind_name((enum event_kind)k),
+			    (unsigned long long)t.kind_events[k]);
+	follow_log_sources(d->fol);
+	if (d->failed)
+		log_info("the database is failing: waiting to retry");
+}
+
+/* SIGHUP: a new configuration and new rules, or, if either is broken, the old ones. */
+static void
+reload(struct daemon *d)
+{
+	struct conf conf;
+	struct rules *rules;
+
+	notify_systemd("RELOADING=1");
+	if (load_conf(d, &conf) < 0 || (rules = cmd_load_rules(&conf)) == NULL) {
+		log_warnx("reload refused: the running configuration and rules stay in use");
+		conf_free(&conf);
+		notify_systemd("READY=1");
+		return;
+	}
+	if (check_sources(&conf, rules) < 0) {
+		log_warnx("reload refused: the running configuration and rules stay in use");
+		rules_free(rules);
+		conf_free(&conf);
+		notify_systemd("READY=1");
+		return;
+	}
+	struct store *store = d->store;
+	if (strcmp(conf.database, d->conf.database) != 0) {
+		store = store_open(conf.database, STORE_READ_WRITE);
+		if (store == NULL) {
+			log_warnx("reload refused: the new database cannot be opened");
+			rules_free(rules);
+			conf_free(&conf);
+			notify_systemd("READY=1");
+			return;
+		}
+	}
+	commit_now(d);
+	stop_watchers(d);
+	follow_free(d->fol);
+	if (store != d->store)
+		store_close(d->store);
+	rules_free(d->rules);
+	conf_free(&d->conf);
+	d->conf = conf;
+	d->rules = rules;
+	d->store = store;
+
+	struct ingest_options opt;
+	fill_options(d, &opt);
+	d->fol = follow_new(d->rules, d->store, &opt, d->conf.sources, d->conf.nsources,
+	    d->conf.from_start, SETTLE_MS);
+	d->failed = 0;
+	if (follow_start(d->fol, now_ms()) < 0 || follow_commit(d->fol) < 0)
+		database_failed(d);
+	start_watchers(d);
+	log_info("configuration and rules reloaded: %zu rules, %zu sources", rules_count(d->rules),
+	    follow_count(d->fol));
+	notify_systemd("READY=1");
+	poll_files(d);
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)revents;
+	switch (w->signum) {
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGUSR1:
+		log_counters(d);
+		break;
+	default:
+		log_info("signal %d: committing and stopping", w->signum);
+		notify_systemd("STOPPING=1");
+		poll_files(d);
+		commit_now(d);
+		if (d->failed)
+			d->status = EXIT_TROUBLE;
+		ev_break(loop, EVBREAK_ALL);
+		break;
+	}
+}
+
+static void
+start_watchers(struct daemon *d)
+{
+	d->nwatch = follow_count(d->fol);
+	d->watch = xcalloc(d->nwatch ? d->nwatch : 1, sizeof(*d->watch));
+	for (size_t i = 0; i < d->nwatch; i++) {
+		ev_stat_init(&d->watch[i], on_stat, follow_name(d->fol, i), TICK_SECONDS);
+		d->watch[i].data = d;
+		ev_stat_start(d->loop, &d->watch[i]);
+	}
+}
+
+static void
+stop_watchers(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nwatch; i++)
+		ev_stat_stop(d->loop, &d->watch[i]);
+	free(d->watch);
+	d->watch = NULL;
+	d->nwatch = 0;
+}
+
+/* The database's folder, for the privilege drop to prepare. */
+static char *
+db_folder(const char *db)
+{
+	char *dir = xstrdup(db);
+	char *slash = strrchr(dir, '/');
+
+	if (slash == NULL) {
+		free(dir);
+		return NULL;
+	}
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return dir;
+}
+
+static int
+parse_args(struct daemon *d, int argc, char **argv, int *foreground, int *check)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "patterns", required_argument, NULL, 'P' },
+		{ "local-rules", required_argument, NULL, 'R' },
+		{ "timezone", required_argument, NULL, 'T' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "follow", required_argument, NULL, 'F' },
+		{ "mta", required_argument, NULL, 'M' },
+		{ "from-start", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:dnh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': d->common.config = optarg; break;
+		case 'd': *foreground = 1; break;
+		case 'n': *check = 1; break;
+		case 'D': d->common.db = optarg; break;
+		case 'P': d->common.patterns = optarg; break;
+		case 'R': d->common.local_rules = optarg; break;
+		case 'T': d->common.timezone = optarg; break;
+		case 'S': d->cli_server = optarg; break;
+		case 'B': d->cli_from_start = 1; break;
+		case 'F':
+			if (optarg[0] != '/') {
+				char *cwd = getcwd(NULL, 0);
+				if (cwd == NULL) {
+					log_warn("--follow %s: cannot name it absolutely", optarg);
+					return -1;
+				}
+				char *abs = xasprintf("%s/%s", cwd, optarg);
+				free(cwd);
+				d->cli_sources = xreallocarray(d->cli_sources, d->ncli + 1,
+				    sizeof(*d->cli_sources));
+				memset(&d->cli_sources[d->ncli], 0, sizeof(d->cli_sources[0]));
+				d->cli_sources[d->ncli++].path = abs;
+			} else {
+				d->cli_sources = xreallocarray(d->cli_sources, d->ncli + 1,
+				    sizeof(*d->cli_sources));
+				memset(&d->cli_sources[d->ncli], 0, sizeof(d->cli_sources[0]));
+				d->cli_sources[d->ncli++].path = xstrdup(optarg);
+			}
+			break;
+		case 'M':
+			if (d->ncli == 0 || d->cli_sources[d->ncli - 1].mta != NULL) {
+				log_warnx("--mta %s: give it after the --follow FILE it is for", optarg);
+				return -1;
+			}
+			d->cli_sources[d->ncli - 1].mta = xstrdup(optarg);
+			break;
+		case 'h': fputs(run_usage, stdout); return 1;
+		default: fputs(run_usage, stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("run: unexpected argument \"%s\" (files to follow are given with --follow)",
+		    argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+free_daemon(struct daemon *d)
+{
+	for (size_t i = 0; i < d->ncli; i++) {
+		free(d->cli_sources[i].path);
+		free(d->cli_sources[i].mta);
+	}
+	free(d->cli_sources);
+	follow_free(d->fol);
+	store_close(d->store);
+	rules_free(d->rules);
+	conf_free(&d->conf);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct daemon d;
+	int foreground = 0, check = 0;
+
+	memset(&d, 0, sizeof(d));
+	int rc = parse_args(&d, argc, argv, &foreground, &check);
+	if (rc != 0) {
+		free_daemon(&d);
+		return rc > 0 ? EXIT_OK : EXIT_USAGE;
+	}
+	if (load_conf(&d, &d.conf) < 0 || (d.rules = cmd_load_rules(&d.conf)) == NULL ||
+	    check_sources(&d.conf, d.rules) < 0) {
+		free_daemon(&d);
+		return EXIT_USAGE;
+	}
+	if (check) {
+		printf("%s: configuration OK: %zu source%s, %zu rules for %zu MTAs, database %s\n",
+		    d.conf.path ? d.conf.path : "(no configuration file)", d.conf.nsources,
+		    d.conf.nsources == 1 ? "" : "s", rules_count(d.rules), rules_set_count(d.rules),
+		    d.conf.database);
+		free_daemon(&d);
+		return EXIT_OK;
+	}
+	if (geteuid() == 0) {
+		if (d.conf.user != NULL) {
+			char *dir = db_folder(d.conf.database);
+			int drop = privdrop(d.conf.user, d.conf.group, dir);
+			free(dir);
+			if (drop < 0) {
+				free_daemon(&d);
+				return EXIT_TROUBLE;
+			}
+		} else {
+			log_warnx("running as root: set \"user\" in the configuration to run as an "
+			    "unprivileged user");
+		}
+	}
+	if ((d.store = store_open(d.conf.database, STORE_READ_WRITE)) == NULL) {
+		free_daemon(&d);
+		return EXIT_TROUBLE;
+	}
+	if (!foreground) {
+		log_to_syslog(1);
+		/* systemd (Type=notify) keeps the process it started; anything else gets a daemon. */
+		if (!notify_expected() && daemon(0, 0) < 0) {
+			log_warn("cannot go into the background");
+			free_daemon(&d);
+			return EXIT_TROUBLE;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	d.loop = ev_default_loop(EVFLAG_AUTO);
+	if (d.loop == NULL) {
+		log_warnx("cannot start the event loop (libev)");
+		free_daemon(&d);
+		return EXIT_TROUBLE;
+	}
+	struct ingest_options opt;
+	fill_options(&d, &opt);
+	d.fol = follow_new(d.rules, d.store, &opt, d.conf.sources, d.conf.nsources,
+	    d.conf.from_start, SETTLE_MS);
+
+	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);
+	ev_timer_init(&d.commit, on_commit, 0.2, 0.0);
+	ev_timer_init(&d.retry, on_retry, RETRY_SECONDS, RETRY_SECONDS);
+	ev_idle_init(&d.more, on_more);
+	d.tick.data = d.commit.data = d.retry.data = d.more.data = &d;
+	ev_signal_init(&d.sig_term, on_signal, SIGTERM);
+	ev_signal_init(&d.sig_int, on_signal, SIGINT);
+	ev_signal_init(&d.sig_hup, on_signal, SIGHUP);
+	ev_signal_init(&d.sig_usr1, on_signal, SIGUSR1);
+	d.sig_term.data = d.sig_int.data = d.sig_hup.data = d.sig_usr1.data = &d;
+	ev_signal_start(d.loop, &d.sig_term);
+	ev_signal_start(d.loop, &d.sig_int);
+	ev_signal_start(d.loop, &d.sig_hup);
+	ev_signal_start(d.loop, &d.sig_usr1);
+	ev_timer_start(d.loop, &d.tick);
+
+	if (follow_start(d.fol, now_ms()) < 0 || follow_commit(d.fol) < 0)
+		database_failed(&d);
+	start_watchers(&d);
+	log_info("following %zu source%s into %s", follow_count(d.fol),
+	    follow_count(d.fol) == 1 ? "" : "s", d.conf.database);
+	notify_systemd("READY=1");
+	poll_files(&d);
+
+	d.status = EXIT_OK;
+	ev_run(d.loop, 0);
+
+	stop_watchers(&d);
+	ev_loop_destroy(d.loop);
+	rc = d.status;
+	free_daemon(&d);
+	return rc;
+}

@@ -1,0 +1,542 @@
+/*
+ * follow.c: the files `tlslogd run` follows, across rotation (see follow.h).
+ *
+ * Nothing here waits: files are opened non-blocking, read until read()
+ * says there is nothing more, and looked at again when the daemon's libev
+ * watchers or its timer say so. Every decision about a file is made by
+ * comparing what its name leads to now (stat) with what is open (fstat):
+ * that covers every way logrotate and newsyslog rotate.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "follow.h"
+#include "framer.h"
+#include "log.h"
+#include "util.h"
+
+/* After a rotation the old file is drained until it has been quiet this long. */
+#define ROTATE_GRACE_MS 5000
+/* At most one "line cut" warning per file per minute; the others are counted. */
+#define CUT_WARN_INTERVAL_MS 60000
+
+struct tail {
+	char *name;		/* the name it was opened by */
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	struct framer fr;
+	struct ingest ing;
+	int64_t last_growth_ms;
+	int dirty;		/* read or attached since the last commit */
+	uint64_t cuts_reported;
+	int64_t cut_warned_ms;
+};
+
+struct fsource {
+	const char *name;	/* the configuration's */
+	int forced_set;		/* -1: route by program tag */
+	struct tail *cur;
+	struct tail *old;	/* rotated away, still drained */
+	int started;		/* follow_start has looked at it */
+	int waiting_logged;	/* "waiting for the file" said once */
+	int open_error_logged;
+};
+
+struct follower {
+	struct rules *rules;
+	struct store *store;
+	struct ingest_options opt;
+	struct fsource *src;
+	size_t n;
+	int from_start;
+	int64_t settle_ms;
+	int store_failed;
+	struct follow_totals closed;	/* of the files already closed */
+};
+
+static void
+add_totals(struct follow_totals *t, const struct ingest_stats *s)
+{
+	t->lines += s->lines;
+	t->bytes += s->bytes;
+	t->matched += s->matched;
+	t->events += s->events;
+	t->cut_lines += s->cut_lines;
+	t->no_header += s->no_header;
+	for (int k = 0; k < KIND_COUNT; k++)
+		t->kind_events[k] += s->kind_events[k];
+}
+
+/*
+ * Open name and find where to read it from. NULL when it cannot be opened
+ * (errno ENOENT: not there yet) or the database failed (f->store_failed).
+ */
+static struct tail *
+tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, int64_t now_ms)
+{
+	struct stat sb;
+	int fd = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		if (!s->open_error_logged)
+			log_warnx("%s: not a regular file: cannot follow it", name);
+		s->open_error_logged = 1;
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct tail *t = xcalloc(1, sizeof(*t));
+	struct ingest_options opt = f->opt;
+	int64_t offset = 0;
+
+	opt.forced_set = s->forced_set;
+	ingest_init(&t->ing, f->rules, f->store, &opt);
+	if (ingest_attach(&t->ing, fd, name, at_end, &offset) < 0) {
+		if (t->ing.store_failed)
+			f->store_failed = 1;
+		ingest_free(&t->ing);
+		free(t);
+		close(fd);
+		errno = EIO;
+		return NULL;
+	}
+	if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
+		log_warn("%s: cannot seek to byte %lld", name, (long long)offset);
+		ingest_detach(&t->ing, NULL, 0);
+		ingest_free(&t->ing);
+		free(t);
+		close(fd);
+		return NULL;
+	}
+	t->name = xstrdup(name);
+	t->fd = fd;
+	t->dev = sb.st_dev;
+	t->ino = sb.st_ino;
+	framer_init(&t->fr, f->opt.max_line, offset);
+	t->last_growth_ms = now_ms;
+	t->dirty = 1;
+	s->open_error_logged = 0;
+	s->waiting_logged = 0;
+	return t;
+}
+
+/* Close t; finished: rotated away and drained (see ingest_detach). */
+static void
+tail_close(struct follower *f, struct tail *t, int finished)
+{
+	if (t == NULL)
+		return;
+	if (ingest_detach(&t->ing, &t->fr, finished) < 0)
+		f->store_failed = 1;
+	add_totals(&f->closed, &t->ing.stats);
+	ingest_free(&t->ing);
+	framer_free(&t->fr);
+	close(t->fd);
+	free(t->name);
+	free(t);
+}
+
+static void
+warn_cut_lines(struct follower *f, struct tail *t, int64_t now_ms)
+{
+	uint64_t cuts = t->ing.stats.cut_lines;
+
+	if (cuts == t->cuts_reported || now_ms - t->cut_warned_ms < CUT_WARN_INTERVAL_MS)
+		return;
+	log_warnx("%s: %llu line%s longer than %zu bytes cut (max_line); the rest of the file is "
+	    "read normally", t->name, (unsigned long long)(cuts - t->cuts_reported),
+	    cuts - t->cuts_reported == 1 ? "" : "s", f->opt.max_line);
+	t->cuts_reported = cuts;
+	t->cut_warned_ms = now_ms;
+}
+
+/* Read what t has, at most budget bytes: 1 more left, 0 at its end, -1 database failed. */
+static int
+tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
+{
+	size_t done = 0;
+
+	while (done < budget) {
+		size_t room;
+		char *space = framer_space(&t->fr, &room);
+		if (room > budget - done)
+			room = budget - done;
+		ssize_t n = read(t->fd, space, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			log_warn("%s: read error at byte %lld", t->name,
+			    (long long)framer_offset(&t->fr));
+			return 0;	/* tried again at the next poll */
+		}
+		if (n == 0)
+			return 0;
+		if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
+			f->store_failed = 1;
+			return -1;
+		}
+		t->dirty = 1;
+		t->last_growth_ms = now_ms;
+		done += (size_t)n;
+		warn_cut_lines(f, t, now_ms);
+	}
+	return 1;
+}
+
+struct follower *
+follow_new(struct rules *rules, struct store *store, const struct ingest_options *opt,
+    const struct conf_source *sources, size_t nsources, int from_start, int64_t settle_ms)
+{
+	struct follower *f = xcalloc(1, sizeof(*f));
+
+	f->rules = rules;
+	f->store = store;
+	f->opt = *opt;
+	f->from_start = from_start;
+	f->settle_ms = settle_ms;
+	f->src = xcalloc(nsources ? nsources : 1, sizeof(*f->src));
+	for (size_t i = 0; i < nsources; i++) {
+		if (sources[i].type != SOURCE_FILE)
+			continue;
+		struct fsource *s = &f->src[f->n++];
+		s->name = sources[i].path;
+		s->forced_set = sources[i].mta ? rules_find_set(rules, sources[i].mta) : -1;
+	}
+	return f;
+}
+
+void
+follow_free(struct follower *f)
+{
+	if (f == NULL)
+		return;
+	follow_stop(f);
+	free(f->src);
+	free(f);
+}
+
+/* Is name a compressed rotation (not readable as text)? */
+static int
+compressed(const char *name)
+{
+	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z" };
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i]);
+		if (len > e && strcmp(name + len - e, ext[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The file last read under s's name is not what the name leads to now: it
+ * was rotated while tlslogd was not running. Find it under the names
+ * logrotate (NAME.1, NAME-20261122) and newsyslog (NAME.0) give it, and read
+ * the rest of it.
+ */
+static void
+finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t dev, int64_t ino,
+    int64_t now_ms)
+{
+	static const char *const suffixes[] = { ".*", "-*" };
+	int found = 0;
+
+	for (size_t p = 0; p < sizeof(suffixes) / sizeof(suffixes[0]) && !found; p++) {
+		char *pat = xasprintf("%s%s", s->name, suffixes[p]);
+		glob_t g;
+
+		memset(&g, 0, sizeof(g));
+		if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc && !found; i++) {
+				struct stat sb;
+				const char *cand = g.gl_pathv[i];
+
+				if (compressed(cand) || stat(cand, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+				    (int64_t)sb.st_dev != dev || (int64_t)sb.st_ino != ino)
+					continue;
+				found = 1;
+				struct tail *t = tail_open(f, s, cand, 0, now_ms);
+				if (t == NULL)
+					break;
+				if (t->ing.file_id != file_id) {
+					/* Same inode, other first line: a file that only reuses it. */
+					tail_close(f, t, 0);
+					found = 0;
+					continue;
+				}
+				int64_t from = framer_offset(&t->fr);
+				while (tail_read(f, t, now_ms, 16u << 20) > 0)
+					;
+				log_info("%s: rotated to %s while tlslogd was not running: read its "
+				    "last %lld bytes", s->name, cand,
+				    (long long)(framer_offset(&t->fr) - from));
+				tail_close(f, t, 1);
+			}
+		}
+		globfree(&g);
+		free(pat);
+	}
+	if (!found)
+		log_info("%s: the file last read under this name (device %lld, inode %lld) is "
+		    "gone or compressed: what it got after the last commit is not read (use "
+		    "tlslogd scan on it)", s->name, (long long)dev, (long long)ino);
+}
+
+static void
+say_waiting(struct fsource *s)
+{
+	if (s->waiting_logged)
+		return;
+	if (errno == ENOENT)
+		log_info("%s: not there yet; waiting for it", s->name);
+	else if (errno != EIO && errno != EINVAL)
+		log_warn("%s: cannot open; trying again", s->name);
+	s->waiting_logged = 1;
+}
+
+int
+follow_start(struct follower *f, int64_t now_ms)
+{
+	f->store_failed = 0;
+	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+		struct fsource *s = &f->src[i];
+		int64_t prev_id = 0;
+		char *cursor = NULL;
+		int seen = store_source_get(f->store, s->name, &prev_id, &cursor);
+
+		free(cursor);
+		if (seen < 0) {
+			f->store_failed = 1;
+			break;
+		}
+		if (s->cur != NULL)
+			continue;
+		if (seen && prev_id > 0) {
+			int64_t dev, ino, off;
+			struct stat sb;
+			int known = store_file_get(f->store, prev_id, &dev, &ino, &off);
+
+			if (known < 0) {
+				f->store_failed = 1;
+				break;
+			}
+			if (known && (stat(s->name, &sb) < 0 || (int64_t)sb.st_dev != dev ||
+			    (int64_t)sb.st_ino != ino))
+				finish_rotated(f, s, prev_id, dev, ino, now_ms);
+		}
+		/* A source never seen starts at the end of its file, unless told otherwise. */
+		s->cur = tail_open(f, s, s->name, !seen && !f->from_start, now_ms);
+		if (s->cur == NULL && !f->store_failed)
+			say_waiting(s);
+		s->started = 1;
+	}
+	return f->store_failed ? -1 : 0;
+}
+
+static void
+poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget, int *more)
+{
+	struct stat sb;
+
+	if (s->cur == NULL) {
+		/* Missing at start or after a rename: a file that appears is new, read from its start. */
+		s->cur = tail_open(f, s, s->name, 0, now_ms);
+		if (s->cur == NULL) {
+			if (!f->store_failed)
+				say_waiting(s);
+			return;
+		}
+		log_info("%s: appeared; reading it from its start", s->name);
+	}
+	struct tail *t = s->cur;
+	int rc = tail_read(f, t, now_ms, budget);
+	if (rc < 0)
+		return;
+	if (rc > 0)
+		*more = 1;
+	if (rc == 0 && fstat(t->fd, &sb) == 0 && (int64_t)sb.st_size < framer_offset(&t->fr)) {
+		/* copytruncate: what was read is final; the file starts again. */
+		log_info("%s: truncated to %lld bytes (read up to %lld): reading it again from its "
+		    "start", t->name, (long long)sb.st_size, (long long)framer_offset(&t->fr));
+		tail_close(f, t, 1);
+		s->cur = tail_open(f, s, s->name, 0, now_ms);
+		if (s->cur == NULL) {
+			if (!f->store_failed)
+				say_waiting(s);
+			return;
+		}
+		if (tail_read(f, s->cur, now_ms, budget) > 0)
+			*more = 1;
+	} else if (rc == 0 && stat(s->name, &sb) == 0 &&
+	    (sb.st_dev != t->dev || sb.st_ino != t->ino)) {
+		/* Rotated: the name leads to a new file. Drain the old one a while longer. */
+		if (s->old != NULL)
+			tail_close(f, s->old, 1);
+		s->old = t;
+		s->old->last_growth_ms = now_ms;
+		s->cur = tail_open(f, s, s->name, 0, now_ms);
+		log_info("%s: rotated; reading the new file from its start", s->name);
+		if (s->cur == NULL) {
+			if (!f->store_failed)
+				say_waiting(s);
+		} else if (tail_read(f, s->cur, now_ms, budget) > 0) {
+			*more = 1;
+		}
+	}
+	if (s->old != NULL) {
+		rc = tail_read(f, s->old, now_ms, budget);
+		if (rc > 0)
+			*more = 1;
+		else if (rc == 0 && now_ms - s->old->last_growth_ms >= ROTATE_GRACE_MS) {
+			tail_close(f, s->old, 1);
+			s->old = NULL;
+		}
+	}
+	if (s->cur != NULL)
+		ingest_settle(&s->cur->ing, now_ms, f->settle_ms);
+	if (s->old != NULL)
+		ingest_settle(&s->old->ing, now_ms, f->settle_ms);
+}
+
+int
+follow_poll(struct follower *f, int64_t now_ms, size_t budget)
+{
+	int more = 0;
+
+	for (size_t i = 0; i < f->n && !f->store_failed; i++)
+		poll_source(f, &f->src[i], now_ms, budget, &more);
+	return f->store_failed ? -1 : more;
+}
+
+size_t
+follow_pending(const struct follower *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->src[i].cur)
+			n += f->src[i].cur->ing.pending;
+		if (f->src[i].old)
+			n += f->src[i].old->ing.pending;
+	}
+	return n;
+}
+
+int
+follow_dirty(const struct follower *f)
+{
+	return store_in_txn(f->store);
+}
+
+static void
+batch_end(struct follower *f, int committed)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct tail *ts[2] = { f->src[i].cur, f->src[i].old };
+		for (int k = 0; k < 2; k++)
+			if (ts[k] != NULL) {
+				ingest_batch_end(&ts[k]->ing, committed);
+				if (committed)
+					ts[k]->dirty = 0;
+			}
+	}
+}
+
+int
+follow_commit(struct follower *f)
+{
+	if (!store_in_txn(f->store))
+		return f->store_failed ? -1 : 0;
+	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+		struct fsource *s = &f->src[i];
+		struct tail *ts[2] = { s->cur, s->old };
+
+		for (int k = 0; k < 2; k++)
+			if (ts[k] != NULL && ingest_record_position(&ts[k]->ing,
+			    framer_offset(&ts[k]->fr)) < 0)
+				f->store_failed = 1;
+		if (!f->store_failed && (s->cur != NULL || s->started) &&
+		    store_source_set(f->store, s->name, s->cur ? s->cur->ing.file_id : 0, NULL) < 0)
+			f->store_failed = 1;
+	}
+	if (f->store_failed || store_commit(f->store) < 0) {
+		store_rollback(f->store);
+		batch_end(f, 0);
+		f->store_failed = 1;
+		return -1;
+	}
+	batch_end(f, 1);
+	return 0;
+}
+
+void
+follow_stop(struct follower *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		tail_close(f, f->src[i].cur, 0);
+		tail_close(f, f->src[i].old, 0);
+		f->src[i].cur = f->src[i].old = NULL;
+		f->src[i].waiting_logged = 0;
+	}
+	if (store_in_txn(f->store))
+		store_rollback(f->store);
+}
+
+void
+follow_totals(const struct follower *f, struct follow_totals *t)
+{
+	*t = f->closed;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->src[i].cur)
+			add_totals(t, &f->src[i].cur->ing.stats);
+		if (f->src[i].old)
+			add_totals(t, &f->src[i].old->ing.stats);
+	}
+}
+
+void
+follow_log_sources(const struct follower *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fsource *s = &f->src[i];
+		struct stat sb;
+
+		if (s->cur == NULL) {
+			log_info("source %s: waiting for the file", s->name);
+			continue;
+		}
+		int64_t pos = framer_offset(&s->cur->fr);
+		int64_t behind = fstat(s->cur->fd, &sb) == 0 ? (int64_t)sb.st_size - pos : -1;
+		log_info("source %s: byte %lld read, %lld behind the end, %llu lines, %llu events%s",
+		    s->name, (long long)pos, (long long)behind,
+		    (unsigned long long)s->cur->ing.stats.lines,
+		    (unsigned long long)s->cur->ing.stats.events,
+		    s->old ? " (draining the rotated file)" : "");
+	}
+}
+
+size_t
+follow_count(const struct follower *f)
+{
+	return f->n;
+}
+
+const char *
+follow_name(const struct follower *f, size_t i)
+{
+	return i < f->n ? f->src[i].name : NULL;
+}
