@@ -35,6 +35,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privdrop.h"
+#include "retention.h"
 #include "rules.h"
 #include "store.h"
 #include "util.h"
@@ -43,6 +44,8 @@
 #define TICK_SECONDS 1.0
 #define RETRY_SECONDS 5.0
 #define SETTLE_MS 2000		/* a failure no line joined for this long is complete */
+#define PURGE_SECONDS 60.0	/* retention: look for old events this often ... */
+#define PURGE_NEXT_SECONDS 0.05	/* ... and while there are more, take the next batch after this */
 
 static const char run_usage[] =
     "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
@@ -86,6 +89,7 @@ struct daemon {
 	ev_timer tick;
 	ev_timer commit;
 	ev_timer retry;
+	ev_timer purge;
 	ev_idle more;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	int failed;		/* the database failed: waiting for the retry timer */
@@ -160,6 +164,7 @@ fill_options(const struct daemon *d, struct ingest_options *opt)
 	opt->server = d->conf.server;
 	opt->max_line = d->conf.max_line;
 	opt->batch_events = (size_t)d->conf.batch_events;
+	opt->count_unknown = 1;		/* for stats and SIGUSR1 */
 }
 
 static void stop_watchers(struct daemon *d);
@@ -258,6 +263,26 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	poll_files(d);
 }
 
+/* Retention: one small batch per call, the loop runs in between. */
+static void
+on_purge(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct daemon *d = w->data;
+
+	(void)revents;
+	if (d->failed || (d->conf.retention_days == 0 && d->conf.retention_bytes == 0))
+		return;
+	commit_now(d);
+	if (d->failed)
+		return;
+	int n = retention_step(d->store, (int64_t)time(NULL), d->conf.retention_days,
+	    d->conf.retention_bytes);
+	if (n > 0)
+		log_debug("retention: %d old events deleted", n);
+	w->repeat = n > 0 ? PURGE_NEXT_SECONDS : PURGE_SECONDS;
+	ev_timer_again(loop, w);
+}
+
 static void
 log_counters(struct daemon *d)
 {
@@ -265,8 +290,9 @@ log_counters(struct daemon *d)
 
 	follow_totals(d->fol, &t);
 	log_info("%llu lines read (%.1f MB), %llu matched a rule, %llu events stored, %llu lines "
-	    "without a header, %llu lines cut", (unsigned long long)t.lines, (double)t.bytes / 1e6,
-	    (unsigned long long)t.matched, (unsigned long long)t.events,
+	    "about TLS or AUTH no rule knows, %llu lines without a header, %llu lines cut",
+	    (unsigned long long)t.lines, (double)t.bytes / 1e6, (unsigned long long)t.matched,
+	    (unsigned long long)t.events, (unsigned long long)t.unknown,
 	    (unsigned long long)t.no_header, (unsigned long long)t.cut_lines);
 	for (int k = 0; k < KIND_COUNT; k++)
 		if (t.kind_events[k])
@@ -552,8 +578,9 @@ cmd_run(int argc, char **argv)
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);
 	ev_timer_init(&d.commit, on_commit, 0.2, 0.0);
 	ev_timer_init(&d.retry, on_retry, RETRY_SECONDS, RETRY_SECONDS);
+	ev_timer_init(&d.purge, on_purge, 0.0, 10.0);
 	ev_idle_init(&d.more, on_more);
-	d.tick.data = d.commit.data = d.retry.data = d.more.data = &d;
+	d.tick.data = d.commit.data = d.retry.data = d.more.data = d.purge.data = &d;
 	ev_signal_init(&d.sig_term, on_signal, SIGTERM);
 	ev_signal_init(&d.sig_int, on_signal, SIGINT);
 	ev_signal_init(&d.sig_hup, on_signal, SIGHUP);
@@ -564,6 +591,7 @@ cmd_run(int argc, char **argv)
 	ev_signal_start(d.loop, &d.sig_hup);
 	ev_signal_start(d.loop, &d.sig_usr1);
 	ev_timer_start(d.loop, &d.tick);
+	ev_timer_again(d.loop, &d.purge);
 
 	if (follow_start(d.fol, now_ms()) < 0 || follow_commit(d.fol) < 0)
 		database_failed(&d);

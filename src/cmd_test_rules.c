@@ -73,19 +73,6 @@ print_event(struct buf *out, const struct event *ev, const struct rule *r)
 	}
 }
 
-static const char *const suspicious_words[] = {
-	"TLS", "SSL", "STARTTLS", "certificate", "cipher", "AUTH", "SASL", "auth", NULL
-};
-
-static int
-mentions_tls_or_auth(const char *line, size_t len)
-{
-	for (int i = 0; suspicious_words[i]; i++)
-		if (util_memmem(line, len, suspicious_words[i], strlen(suspicious_words[i])))
-			return 1;
-	return 0;
-}
-
 static void
 test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 {
@@ -108,11 +95,12 @@ test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	case LM_IGNORED:
 		t->ignored++;
 		break;
+	case LM_UNKNOWN:	/* not asked for (count_unknown is off) */
 	case LM_NO_HEADER:
 		t->no_header++;
 		/* FALLTHROUGH */
 	case LM_NO_MATCH:
-		if (mentions_tls_or_auth(line, len)) {
+		if (linematch_mentions_tls_or_auth(line, len)) {
 			t->suspicious++;
 			if (t->missed) {
 				buf_printf(&t->out, "missed line %lu: ", t->lines);

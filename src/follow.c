@@ -48,6 +48,9 @@ struct fsource {
 	int started;		/* follow_start has looked at it */
 	int waiting_logged;	/* "waiting for the file" said once */
 	int open_error_logged;
+	struct follow_totals closed;	/* of its files already closed */
+	struct follow_totals recorded;	/* counters already added to its database row */
+	struct follow_totals pending_record;	/* ... once the commit under way succeeds */
 };
 
 struct follower {
@@ -59,7 +62,6 @@ struct follower {
 	int from_start;
 	int64_t settle_ms;
 	int store_failed;
-	struct follow_totals closed;	/* of the files already closed */
 };
 
 static void
@@ -71,8 +73,19 @@ add_totals(struct follow_totals *t, const struct ingest_stats *s)
 	t->events += s->events;
 	t->cut_lines += s->cut_lines;
 	t->no_header += s->no_header;
+	t->unknown += s->unknown;
 	for (int k = 0; k < KIND_COUNT; k++)
 		t->kind_events[k] += s->kind_events[k];
+}
+
+static void
+source_totals(const struct fsource *s, struct follow_totals *t)
+{
+	*t = s->closed;
+	if (s->cur)
+		add_totals(t, &s->cur->ing.stats);
+	if (s->old)
+		add_totals(t, &s->old->ing.stats);
 }
 
 /*
@@ -132,13 +145,13 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 
 /* Close t; finished: rotated away and drained (see ingest_detach). */
 static void
-tail_close(struct follower *f, struct tail *t, int finished)
+tail_close(struct follower *f, struct fsource *s, struct tail *t, int finished)
 {
 	if (t == NULL)
 		return;
 	if (ingest_detach(&t->ing, &t->fr, finished) < 0)
 		f->store_failed = 1;
-	add_totals(&f->closed, &t->ing.stats);
+	add_totals(&s->closed, &t->ing.stats);
 	ingest_free(&t->ing);
 	framer_free(&t->fr);
 	close(t->fd);
@@ -274,7 +287,7 @@ finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t d
 					break;
 				if (t->ing.file_id != file_id) {
 					/* Same inode, other first line: a file that only reuses it. */
-					tail_close(f, t, 0);
+					tail_close(f, s, t, 0);
 					found = 0;
 					continue;
 				}
@@ -284,7 +297,7 @@ finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t d
 				log_info("%s: rotated to %s while tlslogd was not running: read its "
 				    "last %lld bytes", s->name, cand,
 				    (long long)(framer_offset(&t->fr) - from));
-				tail_close(f, t, 1);
+				tail_close(f, s, t, 1);
 			}
 		}
 		globfree(&g);
@@ -372,7 +385,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		/* copytruncate: what was read is final; the file starts again. */
 		log_info("%s: truncated to %lld bytes (read up to %lld): reading it again from its "
 		    "start", t->name, (long long)sb.st_size, (long long)framer_offset(&t->fr));
-		tail_close(f, t, 1);
+		tail_close(f, s, t, 1);
 		s->cur = tail_open(f, s, s->name, 0, now_ms);
 		if (s->cur == NULL) {
 			if (!f->store_failed)
@@ -385,7 +398,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	    (sb.st_dev != t->dev || sb.st_ino != t->ino)) {
 		/* Rotated: the name leads to a new file. Drain the old one a while longer. */
 		if (s->old != NULL)
-			tail_close(f, s->old, 1);
+			tail_close(f, s, s->old, 1);
 		s->old = t;
 		s->old->last_growth_ms = now_ms;
 		s->cur = tail_open(f, s, s->name, 0, now_ms);
@@ -402,7 +415,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		if (rc > 0)
 			*more = 1;
 		else if (rc == 0 && now_ms - s->old->last_growth_ms >= ROTATE_GRACE_MS) {
-			tail_close(f, s->old, 1);
+			tail_close(f, s, s->old, 1);
 			s->old = NULL;
 		}
 	}
@@ -469,9 +482,15 @@ follow_commit(struct follower *f)
 			if (ts[k] != NULL && ingest_record_position(&ts[k]->ing,
 			    framer_offset(&ts[k]->fr)) < 0)
 				f->store_failed = 1;
+		struct follow_totals now;
+		source_totals(s, &now);
 		if (!f->store_failed && (s->cur != NULL || s->started) &&
-		    store_source_set(f->store, s->name, s->cur ? s->cur->ing.file_id : 0, NULL) < 0)
+		    store_source_set(f->store, s->name, s->cur ? s->cur->ing.file_id : 0, NULL,
+		    (int64_t)(now.lines - s->recorded.lines),
+		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
+		    (int64_t)(now.unknown - s->recorded.unknown)) < 0)
 			f->store_failed = 1;
+		s->pending_record = now;
 	}
 	if (f->store_failed || store_commit(f->store) < 0) {
 		store_rollback(f->store);
@@ -480,6 +499,8 @@ follow_commit(struct follower *f)
 		return -1;
 	}
 	batch_end(f, 1);
+	for (size_t i = 0; i < f->n; i++)
+		f->src[i].recorded = f->src[i].pending_record;
 	return 0;
 }
 
@@ -487,8 +508,8 @@ void
 follow_stop(struct follower *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		tail_close(f, f->src[i].cur, 0);
-		tail_close(f, f->src[i].old, 0);
+		tail_close(f, &f->src[i], f->src[i].cur, 0);
+		tail_close(f, &f->src[i], f->src[i].old, 0);
 		f->src[i].cur = f->src[i].old = NULL;
 		f->src[i].waiting_logged = 0;
 	}
@@ -499,12 +520,19 @@ follow_stop(struct follower *f)
 void
 follow_totals(const struct follower *f, struct follow_totals *t)
 {
-	*t = f->closed;
+	memset(t, 0, sizeof(*t));
 	for (size_t i = 0; i < f->n; i++) {
-		if (f->src[i].cur)
-			add_totals(t, &f->src[i].cur->ing.stats);
-		if (f->src[i].old)
-			add_totals(t, &f->src[i].old->ing.stats);
+		struct follow_totals st;
+		source_totals(&f->src[i], &st);
+		t->lines += st.lines;
+		t->bytes += st.bytes;
+		t->matched += st.matched;
+		t->events += st.events;
+		t->cut_lines += st.cut_lines;
+		t->no_header += st.no_header;
+		t->unknown += st.unknown;
+		for (int k = 0; k < KIND_COUNT; k++)
+			t->kind_events[k] += st.kind_events[k];
 	}
 }
 
@@ -521,10 +549,12 @@ follow_log_sources(const struct follower *f)
 		}
 		int64_t pos = framer_offset(&s->cur->fr);
 		int64_t behind = fstat(s->cur->fd, &sb) == 0 ? (int64_t)sb.st_size - pos : -1;
-		log_info("source %s: byte %lld read, %lld behind the end, %llu lines, %llu events%s",
-		    s->name, (long long)pos, (long long)behind,
-		    (unsigned long long)s->cur->ing.stats.lines,
-		    (unsigned long long)s->cur->ing.stats.events,
+			struct follow_totals t;
+		source_totals(s, &t);
+		log_info("source %s: byte %lld read, %lld behind the end; %llu lines, %llu events, "
+		    "%llu lines about TLS or AUTH no rule knows, %llu cut%s", s->name, (long long)pos,
+		    (long long)behind, (unsigned long long)t.lines, (unsigned long long)t.events,
+		    (unsigned long long)t.unknown, (unsigned long long)t.cut_lines,
 		    s->old ? " (draining the rotated file)" : "");
 	}
 }

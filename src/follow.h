@@ -38,7 +38,7 @@
 struct follower;
 
 struct follow_totals {
-	uint64_t lines, bytes, matched, events, cut_lines, no_header;
+	uint64_t lines, bytes, matched, events, cut_lines, no_header, unknown;
 	uint64_t kind_events[KIND_COUNT];
 };
 

@@ -66,6 +66,7 @@ ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
 	ing->fd = -1;
 	linematch_init(&ing->lm, rules, opt->forced_set, (int64_t)time(NULL));
 	ing->lm.server = opt->server;
+	ing->lm.count_unknown = opt->count_unknown;
 	ing->corr = correlate_new(emit, ing, opt->linger, MAX_OPEN_FAILURES);
 }
 
@@ -89,6 +90,9 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	switch (linematch_line(&ing->lm, line, len, &ev, &rule)) {
 	case LM_NO_HEADER:
 		ing->stats.no_header++;
+		return;
+	case LM_UNKNOWN:
+		ing->stats.unknown++;
 		return;
 	case LM_NO_MATCH:
 	case LM_IGNORED:

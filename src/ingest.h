@@ -30,6 +30,7 @@ struct ingest_stats {
 	uint64_t no_header;	/* lines without a recognizable header */
 	uint64_t cut_lines;	/* lines longer than the limit */
 	uint64_t matched;	/* lines a rule matched */
+	uint64_t unknown;	/* lines about TLS or AUTH no rule knows (opt.count_unknown) */
 	uint64_t events;	/* events stored */
 	uint64_t duplicates;	/* events already in the database */
 	uint64_t held;		/* failures at the end of a live file, left for the next scan */
@@ -42,6 +43,7 @@ struct ingest_options {
 	size_t max_line;	/* longer lines are cut */
 	size_t batch_events;	/* commit after this many events */
 	int64_t linger;		/* seconds a multi-line failure waits for its next line */
+	int count_unknown;	/* count lines about TLS or AUTH that no rule knows */
 };
 
 struct ingest {

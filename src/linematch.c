@@ -57,6 +57,19 @@ fill_fields(struct event *ev, const struct rule_match *m)
 	}
 }
 
+int
+linematch_mentions_tls_or_auth(const char *msg, size_t len)
+{
+	/* As the MTAs write them ("STARTTLS" contains "TLS"). */
+	static const char *const words[] = { "TLS", "SSL", "certificate", "cipher", "AUTH", "SASL",
+		"auth" };
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (util_memmem(msg, len, words[i], strlen(words[i])) != NULL)
+			return 1;
+	return 0;
+}
+
 enum linematch_result
 linematch_line(struct linematch *lm, const char *line, size_t len, struct event **out,
     const struct rule **rule)
@@ -102,6 +115,10 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
 	if (r == NULL && lm->want_ignored)
 		r = rules_match_ignore(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
+	if (r == NULL && lm->count_unknown && lm->only_rule == NULL &&
+	    linematch_mentions_tls_or_auth(msg, msg_len))
+		return rules_match_ignore(lm->rules, set, daemon, daemon_len, msg, msg_len, &m) ?
+		    LM_NO_MATCH : LM_UNKNOWN;
 	if (r == NULL)
 		return LM_NO_MATCH;
 	if (r->role == ROLE_IGNORE) {

@@ -23,13 +23,19 @@ struct linematch {
 	const char *server;	/* for headers without a host (Exim's mainlog); may be NULL */
 	const struct rule *only_rule;	/* try this rule alone (checking examples); NULL: all */
 	int want_ignored;	/* also try the ignore rules when no failure rule matched */
+	int count_unknown;	/* tell lines that mention TLS or AUTH and no rule knows (LM_UNKNOWN) */
 };
+
+/* Does the text mention TLS or SMTP AUTH (the words test-rules --missed looks for)? */
+int linematch_mentions_tls_or_auth(const char *text, size_t len);
 
 enum linematch_result {
 	LM_NO_HEADER = -1,	/* no recognizable header: the line is skipped */
 	LM_NO_MATCH = 0,
 	LM_EVENT = 1,
-	LM_IGNORED = 2		/* a rule with role ignore: a known non-failure (*rule is set) */
+	LM_IGNORED = 2,		/* a rule with role ignore: a known non-failure (*rule is set) */
+	LM_UNKNOWN = 3		/* count_unknown: an MTA's line about TLS or AUTH that no rule,
+				   not even an ignore rule, knows */
 };
 
 void linematch_init(struct linematch *lm, struct rules *rules, int forced_set, int64_t reference);

@@ -199,10 +199,13 @@ prepare_writer(struct store *st)
 	    "UPDATE files SET fingerprint = ?2, fingerprint_len = ?3 WHERE id = ?1") < 0)
 		return -1;
 	if (prepare(st, &st->set_source,
-	    "INSERT INTO sources (name, file_id, cursor, first_seen, updated) "
-	    "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (name) DO UPDATE SET "
-	    "file_id = coalesce(excluded.file_id, file_id), "
-	    "cursor = coalesce(excluded.cursor, cursor), updated = excluded.updated") < 0)
+	    "INSERT INTO sources (name, file_id, cursor, lines, lines_cut, lines_unknown, "
+	    "first_seen, updated) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?4, ?4) "
+	    "ON CONFLICT (name) DO UPDATE SET file_id = coalesce(excluded.file_id, file_id), "
+	    "cursor = coalesce(excluded.cursor, cursor), lines = lines + excluded.lines, "
+	    "lines_cut = lines_cut + excluded.lines_cut, "
+	    "lines_unknown = lines_unknown + excluded.lines_unknown, "
+	    "updated = excluded.updated") < 0)
 		return -1;
 	return 0;
 }
@@ -321,7 +324,13 @@ open_read_write(struct store *st)
 		return -1;
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	/* The first statement that reads the file tells a non-SQLite file apart. */
+	/*
+	 * The first statement that reads the file tells a non-SQLite file apart.
+	 * A new database gives deleted pages back (retention), a page at a time:
+	 * set before anything is written; on an existing one it changes nothing.
+	 */
+	if (exec(st, "PRAGMA auto_vacuum = INCREMENTAL", "cannot use the database") < 0)
+		return -1;
 	if (exec(st, "PRAGMA journal_mode = WAL", "cannot use the database") < 0)
 		return -1;
 	if (exec(st, "PRAGMA synchronous = NORMAL", "cannot use the database") < 0)
@@ -596,7 +605,8 @@ store_source_get(struct store *st, const char *name, int64_t *file_id, char **cu
 }
 
 int
-store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor)
+store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor,
+    int64_t lines, int64_t cut, int64_t unknown)
 {
 	sqlite3_stmt *s = st->set_source;
 	int rc;
@@ -611,6 +621,9 @@ store_source_set(struct store *st, const char *name, int64_t file_id, const char
 	else
 		sqlite3_bind_null(s, 3);
 	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
+	sqlite3_bind_int64(s, 5, lines);
+	sqlite3_bind_int64(s, 6, cut);
+	sqlite3_bind_int64(s, 7, unknown);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);

@@ -59,10 +59,12 @@ int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset);
  * The daemon's sources (sql/002-sources.sql), by configured name. get: 1 and
  * the file last followed under that name (0: none) and the journal cursor
  * (allocated, or NULL); 0 when the source was never seen; -1 on error. set:
- * inside a transaction; cursor may be NULL.
+ * inside a transaction; cursor may be NULL; lines, cut and unknown are added
+ * to the source's counters.
  */
 int store_source_get(struct store *st, const char *name, int64_t *file_id, char **cursor);
-int store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor);
+int store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor,
+    int64_t lines, int64_t cut, int64_t unknown);
 /* The identity and committed offset of a file record; 1, 0 (no such record) or -1. */
 int store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino,
     int64_t *offset);

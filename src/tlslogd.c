@@ -24,6 +24,8 @@ static const char main_usage[] =
     "  query --peer PEER   print the failures of one peer, newest first\n"
     "  test-rules [FILE]   show what the rules make of log lines (no database);\n"
     "                      --check verifies every rule's examples\n"
+    "  stats               the database's size, events per kind, sources and positions\n"
+    "  purge               delete events older than the retention period now\n"
     "\n"
     "\"tlslogd COMMAND --help\" describes a command's options.\n"
     "Exit status: 0 success, 1 an input or the database failed, 2 bad usage,\n"
@@ -43,6 +45,8 @@ static const struct command commands[] = {
 	{ "query", cmd_query },
 	{ "test-rules", cmd_test_rules },
 	{ "run", cmd_run },
+	{ "stats", cmd_stats },
+	{ "purge", cmd_purge },
 };
 
 int

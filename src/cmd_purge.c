@@ -1,0 +1,129 @@
+/*
+ * cmd_purge.c: `tlslogd purge`: apply the retention now (what `tlslogd run`
+ * does on its own every minute), for databases filled by `tlslogd scan`
+ * from cron, or after lowering the retention.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "retention.h"
+#include "store.h"
+
+static const char purge_usage[] =
+    "usage: tlslogd purge [-q] [-c FILE] [--db PATH] [--days N] [--max-size SIZE]\n"
+    "\n"
+    "Delete the events older than the retention period (configuration:\n"
+    "retention, default 400 days) and, while the database holds more than its\n"
+    "size cap (max_database_size), the oldest, a small batch at a time.\n"
+    "\n"
+    "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
+    "      --db PATH        database (default: from the configuration)\n"
+    "      --days N         keep N days instead (0: no age limit)\n"
+    "      --max-size SIZE  keep at most SIZE bytes of events (k, M, G; 0: no cap)\n"
+    "  -q, --quiet          print nothing but errors\n"
+    "  -h, --help           this help\n";
+
+static int
+parse_size(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int64_t mult = 1;
+
+	if (end == s || v < 0)
+		return -1;
+	if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
+		mult = 1024;
+	else if (strcmp(end, "M") == 0)
+		mult = 1024 * 1024;
+	else if (strcmp(end, "G") == 0)
+		mult = INT64_C(1024) * 1024 * 1024;
+	else if (*end != '\0')
+		return -1;
+	if (v > INT64_MAX / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+int
+cmd_purge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "days", required_argument, NULL, 'N' },
+		{ "max-size", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common_opts common;
+	int ch, quiet = 0;
+	int64_t days = -1, max_bytes = -1;
+
+	memset(&common, 0, sizeof(common));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': common.config = optarg; break;
+		case 'D': common.db = optarg; break;
+		case 'N': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < 0 || v > 100000) {
+				log_warnx("--days: expected a number of days from 0 to 100000");
+				return EXIT_USAGE;
+			}
+			days = v;
+			break;
+		}
+		case 'S':
+			if (parse_size(optarg, &max_bytes) < 0) {
+				log_warnx("--max-size: expected a size such as 500M or 2G (0: no cap)");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'q': quiet = 1; break;
+		case 'h': fputs(purge_usage, stdout); return EXIT_OK;
+		default: fputs(purge_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("purge: unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	struct conf conf;
+	if (cmd_setup(&common, &conf) < 0) {
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	if (days < 0)
+		days = conf.retention_days;
+	if (max_bytes < 0)
+		max_bytes = conf.retention_bytes;
+	struct store *store = store_open(conf.database, STORE_READ_WRITE);
+	if (store == NULL) {
+		conf_free(&conf);
+		return EXIT_TROUBLE;
+	}
+	int64_t total = 0, now = (int64_t)time(NULL);
+	int n, status = EXIT_OK;
+	while ((n = retention_step(store, now, days, max_bytes)) > 0)
+		total += n;
+	if (n < 0)
+		status = EXIT_TROUBLE;
+	if (!quiet)
+		printf("%lld event%s deleted from %s\n", (long long)total, total == 1 ? "" : "s",
+		    conf.database);
+	store_close(store);
+	conf_free(&conf);
+	return status;
+}

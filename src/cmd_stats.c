@@ -1,0 +1,274 @@
+/*
+ * cmd_stats.c: `tlslogd stats`: what the database holds and how far the
+ * daemon's sources are read: its size, the events per kind with the first
+ * and last, and per source the file it follows, the bytes still unread and
+ * the counters `tlslogd run` keeps (lines read, cut, about TLS or AUTH but
+ * known to no rule). Read-only, like query.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "output.h"
+#include "store.h"
+#include "timeparse.h"
+#include "util.h"
+
+static const char stats_usage[] =
+    "usage: tlslogd stats [--format table|json] [-c FILE] [--db PATH]\n"
+    "\n"
+    "Print the database's size, its events per kind, and for each source of\n"
+    "tlslogd run the file it reads, how many bytes of it are still unread, and\n"
+    "its counters: lines read, lines cut for their length, and lines about TLS\n"
+    "or AUTH that no rule knows (see tlslogd test-rules --missed).\n"
+    "\n"
+    "  -f, --format FMT     table (default) or json\n"
+    "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
+    "      --db PATH        database (default: from the configuration)\n"
+    "  -h, --help           this help\n";
+
+static int64_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return path != NULL && stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
+}
+
+static void
+put_time(struct buf *out, int64_t t, int json)
+{
+	char iso[40];
+
+	timeparse_format_iso(t, iso, sizeof(iso));
+	buf_printf(out, json ? "\"%s\"" : "%s", iso);
+}
+
+static void
+put_string(struct buf *out, const char *s, int json)
+{
+	if (s == NULL) {
+		buf_puts(out, json ? "null" : "-");
+		return;
+	}
+	if (json) {
+		output_escape_json(out, s, strlen(s));	/* quotes included */
+	} else {
+		output_escape_text(out, s, strlen(s));
+	}
+}
+
+static int
+report(sqlite3 *db, const char *path, int json, struct buf *out)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t total = 0, first = 0, last = 0;
+	int rc;
+
+	/* Database */
+	int64_t bytes = file_size(path), wal = -1;
+	char *walpath = xasprintf("%s-wal", path);
+	wal = file_size(walpath);
+	free(walpath);
+	if (sqlite3_prepare_v2(db, "SELECT count(*), min(time), max(time) FROM events", -1, &s,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		total = sqlite3_column_int64(s, 0);
+		first = sqlite3_column_int64(s, 1);
+		last = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (json) {
+		buf_puts(out, "{\n  \"database\": {\"path\": ");
+		put_string(out, path, 1);
+		buf_printf(out, ", \"bytes\": %lld, \"wal_bytes\": %lld},\n",
+		    (long long)bytes, (long long)(wal < 0 ? 0 : wal));
+		buf_printf(out, "  \"events\": {\"total\": %lld, \"first\": ", (long long)total);
+		if (total) put_time(out, first, 1); else buf_puts(out, "null");
+		buf_puts(out, ", \"last\": ");
+		if (total) put_time(out, last, 1); else buf_puts(out, "null");
+		buf_puts(out, ", \"by_kind\": {");
+	} else {
+		buf_puts(out, "database  ");
+		put_string(out, path, 0);
+		buf_printf(out, "  %.1f MB", (double)bytes / 1e6);
+		if (wal > 0)
+			buf_printf(out, " (+ %.1f MB write-ahead log)", (double)wal / 1e6);
+		buf_printf(out, "\nevents    %lld", (long long)total);
+		if (total) {
+			buf_puts(out, ", from ");
+			put_time(out, first, 0);
+			buf_puts(out, " to ");
+			put_time(out, last, 0);
+		}
+		buf_putc(out, '\n');
+	}
+
+	/* Events per kind */
+	if (sqlite3_prepare_v2(db, "SELECT kind, count(*), max(time) FROM events GROUP BY kind "
+	    "ORDER BY count(*) DESC, kind", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	int n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		if (json) {
+			buf_puts(out, n ? ", " : "");
+			put_string(out, kind, 1);
+			buf_printf(out, ": %lld", (long long)sqlite3_column_int64(s, 1));
+		} else {
+			buf_puts(out, "  ");
+			char cell[64];
+			snprintf(cell, sizeof(cell), "%s", kind ? kind : "-");
+			output_pad(out, cell, strlen(cell), 28);
+			buf_printf(out, " %10lld   last ", (long long)sqlite3_column_int64(s, 1));
+			put_time(out, sqlite3_column_int64(s, 2), 0);
+			buf_putc(out, '\n');
+		}
+		n++;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	buf_puts(out, json ? "}},\n  \"sources\": [" : "");
+
+	/* Sources of the daemon */
+	n = 0;
+	rc = SQLITE_DONE;
+	/* A database of schema 1 (never written by this tlslogd) has no sources table. */
+	if (sqlite3_prepare_v2(db, "SELECT s.name, f.path, f.offset, s.cursor, s.lines, "
+	    "s.lines_cut, s.lines_unknown, s.updated FROM sources s LEFT JOIN files f "
+	    "ON f.id = s.file_id ORDER BY s.name", -1, &s, NULL) != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
+			goto fail;
+		s = NULL;
+	}
+	while (s != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(s, 0);
+		const char *fpath = (const char *)sqlite3_column_text(s, 1);
+		int64_t offset = sqlite3_column_int64(s, 2);
+		const char *cursor = (const char *)sqlite3_column_text(s, 3);
+		int64_t size = file_size(name);
+		/* Behind: only when the name still leads to the file it read. */
+		int64_t behind = fpath != NULL && size >= 0 ? size - offset : -1;
+
+		if (json) {
+			buf_puts(out, n ? ",\n    {\"name\": " : "\n    {\"name\": ");
+			put_string(out, name, 1);
+			buf_puts(out, ", \"file\": ");
+			put_string(out, fpath, 1);
+			buf_printf(out, ", \"offset\": %lld, \"behind\": ", (long long)offset);
+			if (behind >= 0) buf_printf(out, "%lld", (long long)behind); else buf_puts(out, "null");
+			buf_puts(out, ", \"cursor\": ");
+			put_string(out, cursor, 1);
+			buf_printf(out, ", \"lines\": %lld, \"lines_cut\": %lld, \"lines_unknown\": %lld, "
+			    "\"updated\": ", (long long)sqlite3_column_int64(s, 4),
+			    (long long)sqlite3_column_int64(s, 5), (long long)sqlite3_column_int64(s, 6));
+			put_time(out, sqlite3_column_int64(s, 7), 1);
+			buf_putc(out, '}');
+		} else {
+			if (n == 0)
+				buf_puts(out, "sources of tlslogd run\n");
+			buf_puts(out, "  ");
+			put_string(out, name, 0);
+			buf_printf(out, "\n    byte %lld read", (long long)offset);
+			if (behind >= 0)
+				buf_printf(out, ", %lld behind the end", (long long)behind);
+			if (cursor != NULL) {
+				buf_puts(out, ", journal cursor ");
+				put_string(out, cursor, 0);
+			}
+			buf_printf(out, "; %lld lines read, %lld cut, %lld about TLS or AUTH no rule "
+			    "knows; updated ", (long long)sqlite3_column_int64(s, 4),
+			    (long long)sqlite3_column_int64(s, 5), (long long)sqlite3_column_int64(s, 6));
+			put_time(out, sqlite3_column_int64(s, 7), 0);
+			buf_putc(out, '\n');
+		}
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (json)
+		buf_puts(out, n ? "\n  ]\n}\n" : "]\n}\n");
+	else if (n == 0)
+		buf_puts(out, "no sources: tlslogd run has not written to this database\n");
+	return 0;
+fail:
+	sqlite3_finalize(s);
+	return -1;
+}
+
+int
+cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "db", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct common_opts common;
+	int ch, json = 0;
+
+	memset(&common, 0, sizeof(common));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:c:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (strcmp(optarg, "json") == 0)
+				json = 1;
+			else if (strcmp(optarg, "table") != 0) {
+				log_warnx("--format: expected table or json, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'c': common.config = optarg; break;
+		case 'D': common.db = optarg; break;
+		case 'h': fputs(stats_usage, stdout); return EXIT_OK;
+		default: fputs(stats_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_warnx("stats: unexpected argument \"%s\"", argv[optind]);
+		return EXIT_USAGE;
+	}
+	struct conf conf;
+	if (cmd_setup(&common, &conf) < 0) {
+		conf_free(&conf);
+		return EXIT_USAGE;
+	}
+	struct store *store = store_open(conf.database, STORE_READ_ONLY);
+	if (store == NULL) {
+		conf_free(&conf);
+		return EXIT_TROUBLE;
+	}
+	struct buf out;
+	buf_init(&out);
+	int status = EXIT_OK;
+	if (report(store_db(store), conf.database, json, &out) < 0) {
+		log_warnx("%s: cannot read the statistics: %s", conf.database,
+		    sqlite3_errmsg(store_db(store)));
+		status = EXIT_TROUBLE;
+	} else {
+		fwrite(out.data, 1, out.len, stdout);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			log_warn("cannot write the output");
+			status = EXIT_TROUBLE;
+		}
+	}
+	buf_free(&out);
+	store_close(store);
+	conf_free(&conf);
+	return status;
+}
