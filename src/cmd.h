@@ -39,5 +39,6 @@ int cmd_test_rules(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_flagged(int argc, char **argv);
 
 #endif

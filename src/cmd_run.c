@@ -28,16 +28,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cmd.h"
+#include "flag.h"
 #include "follow.h"
 #include "log.h"
 #include "notify.h"
+#include "output.h"
 #include "privdrop.h"
 #include "retention.h"
 #include "rules.h"
 #include "store.h"
+#include "timeparse.h"
 #include "util.h"
 
 #define READ_BUDGET (4u << 20)	/* bytes per file per turn: other files and signals get their turn */
@@ -46,6 +51,18 @@
 #define SETTLE_MS 2000		/* a failure no line joined for this long is complete */
 #define PURGE_SECONDS 60.0	/* retention: look for old events this often ... */
 #define PURGE_NEXT_SECONDS 0.05	/* ... and while there are more, take the next batch after this */
+#define ACTIONS_RUNNING 4	/* flag/clear commands at the same time ... */
+#define ACTIONS_QUEUED 256	/* ... and waiting; beyond that they are dropped (logged) */
+
+struct daemon;
+
+struct running_action {
+	struct daemon *d;
+	pid_t pid;		/* 0: slot free */
+	ev_child child;
+	ev_timer timeout;
+	char *name;
+};
 
 static const char run_usage[] =
     "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
@@ -84,6 +101,10 @@ struct daemon {
 	struct rules *rules;
 	struct store *store;
 	struct follower *fol;
+	struct flagger *flags;
+	struct running_action running[ACTIONS_RUNNING];
+	char **queued[ACTIONS_QUEUED];	/* argv of actions waiting for a slot */
+	size_t nqueued;
 	ev_stat *watch;		/* one per file source */
 	size_t nwatch;
 	ev_timer tick;
@@ -170,12 +191,131 @@ fill_options(const struct daemon *d, struct ingest_options *opt)
 static void stop_watchers(struct daemon *d);
 static void start_watchers(struct daemon *d);
 
+/* ---- flag and clear actions ---- */
+
+static void start_actions(struct daemon *d);
+
+static void
+action_done(struct running_action *r, const char *how)
+{
+	struct daemon *d = r->d;
+
+	ev_child_stop(d->loop, &r->child);
+	ev_timer_stop(d->loop, &r->timeout);
+	if (how != NULL)
+		log_warnx("action %s (pid %ld): %s", r->name, (long)r->pid, how);
+	free(r->name);
+	r->name = NULL;
+	r->pid = 0;
+	start_actions(d);
+}
+
+static void
+on_action_exit(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct running_action *r = w->data;
+	char how[64];
+
+	(void)loop;
+	(void)revents;
+	if (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus) == 0) {
+		action_done(r, NULL);
+		return;
+	}
+	if (WIFEXITED(w->rstatus))
+		snprintf(how, sizeof(how), "failed with exit status %d%s", WEXITSTATUS(w->rstatus),
+		    WEXITSTATUS(w->rstatus) == 127 ? " (cannot be run?)" : "");
+	else
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(w->rstatus));
+	action_done(r, how);
+}
+
+static void
+on_action_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct running_action *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_warnx("action %s (pid %ld): still running after %lld s: killed", r->name,
+	    (long)r->pid, (long long)r->d->conf.action_timeout);
+	kill(-r->pid, SIGKILL);
+	/* Its exit is reported by the child watcher. */
+}
+
+static void
+start_actions(struct daemon *d)
+{
+	for (size_t i = 0; i < ACTIONS_RUNNING && d->nqueued > 0; i++) {
+		struct running_action *r = &d->running[i];
+		if (r->pid != 0)
+			continue;
+		char **argv = d->queued[0];
+		memmove(d->queued, d->queued + 1, (d->nqueued - 1) * sizeof(d->queued[0]));
+		d->nqueued--;
+		pid_t pid = action_spawn(argv);
+		if (pid > 0) {
+			r->d = d;
+			r->pid = pid;
+			r->name = xstrdup(argv[0]);
+			ev_child_init(&r->child, on_action_exit, pid, 0);
+			r->child.data = r;
+			ev_child_start(d->loop, &r->child);
+			ev_timer_init(&r->timeout, on_action_timeout, (double)d->conf.action_timeout, 0.0);
+			r->timeout.data = r;
+			ev_timer_start(d->loop, &r->timeout);
+		}
+		action_free_argv(argv);
+	}
+}
+
+/* One line per flag and clear; values from the log escaped. */
+static void
+on_notice(void *ctx, const struct flag_notice *n)
+{
+	struct daemon *d = ctx;
+	struct buf peer, host;
+	char first[32], last[32];
+
+	buf_init(&peer);
+	buf_init(&host);
+	output_escape_text(&peer, n->peer, strlen(n->peer));
+	buf_putc(&peer, '\0');
+	if (n->host != NULL)
+		output_escape_text(&host, n->host, strlen(n->host));
+	buf_putc(&host, '\0');
+	timeparse_format_iso(n->first_event, first, sizeof(first));
+	timeparse_format_iso(n->raised ? n->last_event : n->cleared, last, sizeof(last));
+	if (n->raised)
+		log_info("flagged %s%s%s%s (%s): %s, mostly %s, from %s to %s", peer.data,
+		    n->host ? " (" : "", host.data, n->host ? ")" : "", n->threshold, n->why,
+		    n->main_kind ? n->main_kind : "-", first, last);
+	else
+		log_info("cleared %s (%s): %lld events from %s, quiet since %s", peer.data,
+		    n->threshold, (long long)n->count, first, last);
+	buf_free(&peer);
+	buf_free(&host);
+
+	char **template = n->raised ? d->conf.action_flag : d->conf.action_clear;
+	if (template == NULL || template[0] == NULL)
+		return;
+	if (d->nqueued == ACTIONS_QUEUED) {
+		log_warnx("%zu actions waiting already: not running %s for %s", d->nqueued,
+		    template[0], n->peer);
+		return;
+	}
+	d->queued[d->nqueued++] = action_argv(template, n);
+	start_actions(d);
+}
+
 static void
 database_failed(struct daemon *d)
 {
 	log_warnx("the database %s failed: ingestion stopped, positions kept at the last commit; "
 	    "trying again every %.0f s", d->conf.database, RETRY_SECONDS);
 	follow_stop(d->fol);
+	/* What the rolled-back transaction flagged is forgotten; it is seen again when re-read. */
+	flag_reset(d->flags);
 	d->failed = 1;
 	ev_timer_stop(d->loop, &d->commit);
 	ev_idle_stop(d->loop, &d->more);
@@ -190,6 +330,8 @@ commit_now(struct daemon *d)
 		return;
 	if (follow_commit(d->fol) < 0)
 		database_failed(d);
+	else
+		flag_take_notices(d->flags, on_notice, d);
 }
 
 /* Read what the files have; commit when the batch is full, or arm the batch timer. */
@@ -257,6 +399,7 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 		follow_stop(d->fol);
 		return;		/* still failing: the timer repeats */
 	}
+	flag_take_notices(d->flags, on_notice, d);
 	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
 	d->failed = 0;
 	ev_timer_stop(loop, &d->retry);
@@ -270,10 +413,20 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = w->data;
 
 	(void)revents;
-	if (d->failed || (d->conf.retention_days == 0 && d->conf.retention_bytes == 0))
+	if (d->failed)
 		return;
 	commit_now(d);
 	if (d->failed)
+		return;
+	/* Flags quiet for flag_quiet are cleared, in a transaction of their own. */
+	if (store_begin(d->store) < 0 || flag_expire(d->flags, (int64_t)time(NULL)) < 0 ||
+	    store_commit(d->store) < 0) {
+		store_rollback(d->store);
+		database_failed(d);
+		return;
+	}
+	flag_take_notices(d->flags, on_notice, d);
+	if (d->conf.retention_days == 0 && d->conf.retention_bytes == 0)
 		return;
 	int n = retention_step(d->store, (int64_t)time(NULL), d->conf.retention_days,
 	    d->conf.retention_bytes);
@@ -338,6 +491,8 @@ reload(struct daemon *d)
 	commit_now(d);
 	stop_watchers(d);
 	follow_free(d->fol);
+	flag_free(d->flags);
+	d->flags = NULL;
 	if (store != d->store)
 		store_close(d->store);
 	rules_free(d->rules);
@@ -345,10 +500,11 @@ reload(struct daemon *d)
 	d->conf = conf;
 	d->rules = rules;
 	d->store = store;
+	d->flags = flag_new(d->store, &d->conf);	/* NULL (logged): no flagging until fixed */
 
 	struct ingest_options opt;
 	fill_options(d, &opt);
-	d->fol = follow_new(d->rules, d->store, &opt, d->conf.sources, d->conf.nsources,
+	d->fol = follow_new(d->rules, d->store, d->flags, &opt, d->conf.sources, d->conf.nsources,
 	    d->conf.from_start, SETTLE_MS);
 	d->failed = 0;
 	if (follow_start(d->fol, now_ms()) < 0 || follow_commit(d->fol) < 0)
@@ -505,6 +661,11 @@ free_daemon(struct daemon *d)
 	}
 	free(d->cli_sources);
 	follow_free(d->fol);
+	flag_free(d->flags);
+	for (size_t i = 0; i < d->nqueued; i++)
+		action_free_argv(d->queued[i]);
+	for (size_t i = 0; i < ACTIONS_RUNNING; i++)
+		free(d->running[i].name);
 	store_close(d->store);
 	rules_free(d->rules);
 	conf_free(&d->conf);
@@ -570,9 +731,13 @@ cmd_run(int argc, char **argv)
 		free_daemon(&d);
 		return EXIT_TROUBLE;
 	}
+	if ((d.flags = flag_new(d.store, &d.conf)) == NULL) {
+		free_daemon(&d);
+		return EXIT_TROUBLE;
+	}
 	struct ingest_options opt;
 	fill_options(&d, &opt);
-	d.fol = follow_new(d.rules, d.store, &opt, d.conf.sources, d.conf.nsources,
+	d.fol = follow_new(d.rules, d.store, d.flags, &opt, d.conf.sources, d.conf.nsources,
 	    d.conf.from_start, SETTLE_MS);
 
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "flag.h"
 #include "ingest.h"
 #include "log.h"
 #include "rules.h"
@@ -49,8 +50,24 @@ elapsed(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+struct flag_counts {
+	unsigned raised, cleared;
+};
+
 static void
-print_summary(const struct ingest_stats *s, const char *db, double secs)
+count_notice(void *ctx, const struct flag_notice *n)
+{
+	struct flag_counts *c = ctx;
+
+	if (n->raised)
+		c->raised++;
+	else
+		c->cleared++;
+}
+
+static void
+print_summary(const struct ingest_stats *s, const char *db, double secs,
+    const struct flag_counts *flags)
 {
 	printf("scanned %llu file%s, %llu line%s (%.1f MB) in %.2f s",
 	    (unsigned long long)s->files, s->files == 1 ? "" : "s",
@@ -75,6 +92,9 @@ print_summary(const struct ingest_stats *s, const char *db, double secs)
 	if (s->cut_lines)
 		printf("%llu line%s longer than the limit cut\n",
 		    (unsigned long long)s->cut_lines, s->cut_lines == 1 ? "" : "s");
+	if (flags->raised || flags->cleared)
+		printf("%u flag%s raised, %u cleared (tlslogd flagged lists the peers)\n",
+		    flags->raised, flags->raised == 1 ? "" : "s", flags->cleared);
 }
 
 int
@@ -153,12 +173,22 @@ cmd_scan(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 
+	struct flagger *flags = flag_new(store, &conf);
+	if (flags == NULL) {
+		store_close(store);
+		rules_free(rules);
+		conf_free(&conf);
+		return EXIT_TROUBLE;
+	}
+
 	struct ingest ing;
 	struct timespec start;
+	struct flag_counts counts = { 0, 0 };
 	int status = EXIT_OK;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	ingest_init(&ing, rules, store, &iopt);
+	ing.flags = flags;
 	for (int i = optind; i < argc; i++) {
 		if (ingest_path(&ing, argv[i]) < 0)
 			status = EXIT_TROUBLE;
@@ -167,9 +197,19 @@ cmd_scan(int argc, char **argv)
 			break;
 		}
 	}
+	if (!ing.store_failed) {
+		/* Flags whose quiet period has passed by now are cleared, as the daemon would. */
+		if (store_begin(store) < 0 || flag_expire(flags, (int64_t)time(NULL)) < 0 ||
+		    store_commit(store) < 0) {
+			store_rollback(store);
+			status = EXIT_TROUBLE;
+		}
+		flag_take_notices(flags, count_notice, &counts);
+	}
 	if (!quiet)
-		print_summary(&ing.stats, conf.database, elapsed(&start));
+		print_summary(&ing.stats, conf.database, elapsed(&start), &counts);
 	ingest_free(&ing);
+	flag_free(flags);
 	store_close(store);
 	rules_free(rules);
 	conf_free(&conf);

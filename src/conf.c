@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "event.h"
 #include "log.h"
+#include "timeparse.h"
 #include "util.h"
 
 void
@@ -25,6 +28,9 @@ conf_init(struct conf *conf)
 	conf->batch_interval_ms = CONF_DEFAULT_BATCH_INTERVAL_MS;
 	conf->max_line = CONF_DEFAULT_MAX_LINE;
 	conf->retention_days = CONF_DEFAULT_RETENTION_DAYS;
+	conf->flag_quiet = CONF_DEFAULT_FLAG_QUIET;
+	conf->action_timeout = CONF_DEFAULT_ACTION_TIMEOUT;
+	conf_default_thresholds(conf);
 }
 
 static void
@@ -35,6 +41,60 @@ free_list(char **list)
 	for (char **p = list; *p; p++)
 		free(*p);
 	free(list);
+}
+
+/* Split "a,b,c" into a NULL-terminated list; NULL if an element is empty. */
+static char **
+split_list(const char *value)
+{
+	size_t n = 1;
+	for (const char *p = value; *p; p++)
+		n += *p == ',';
+	char **list = xcalloc(n + 1, sizeof(*list));
+	const char *start = value;
+	for (size_t i = 0; i < n; i++) {
+		const char *end = strchr(start, ',');
+		size_t len = end ? (size_t)(end - start) : strlen(start);
+		if (len == 0) {
+			free_list(list);
+			return NULL;
+		}
+		list[i] = xstrndup(start, len);
+		start = end ? end + 1 : start + len;
+	}
+	return list;
+}
+
+static void
+free_thresholds(struct conf *conf)
+{
+	for (size_t i = 0; i < conf->nthresholds; i++) {
+		free(conf->thresholds[i].name);
+		free_list(conf->thresholds[i].kinds);
+	}
+	free(conf->thresholds);
+	conf->thresholds = NULL;
+	conf->nthresholds = 0;
+}
+
+static void
+add_threshold(struct conf *conf, const char *name, char **kinds, int64_t count, int64_t window)
+{
+	conf->thresholds = xreallocarray(conf->thresholds, conf->nthresholds + 1,
+	    sizeof(*conf->thresholds));
+	struct conf_threshold *t = &conf->thresholds[conf->nthresholds++];
+	t->name = xstrdup(name);
+	t->kinds = kinds;
+	t->count = count;
+	t->window = window;
+}
+
+void
+conf_default_thresholds(struct conf *conf)
+{
+	free_thresholds(conf);
+	add_threshold(conf, "guessing", split_list("auth_failed"), 5, 600);
+	add_threshold(conf, "tls", split_list("tls_*"), 3, 3600);
 }
 
 static void
@@ -85,6 +145,10 @@ conf_free(struct conf *conf)
 	free(conf->group);
 	free(conf->server);
 	free_sources(conf);
+	free_thresholds(conf);
+	free_list(conf->allow);
+	free_list(conf->action_flag);
+	free_list(conf->action_clear);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -120,28 +184,6 @@ set_string(char **slot, const char *value)
 {
 	free(*slot);
 	*slot = xstrdup(value);
-}
-
-/* Split "a,b,c" into a NULL-terminated list; NULL if an element is empty. */
-static char **
-split_list(const char *value)
-{
-	size_t n = 1;
-	for (const char *p = value; *p; p++)
-		n += *p == ',';
-	char **list = xcalloc(n + 1, sizeof(*list));
-	const char *start = value;
-	for (size_t i = 0; i < n; i++) {
-		const char *end = strchr(start, ',');
-		size_t len = end ? (size_t)(end - start) : strlen(start);
-		if (len == 0) {
-			free_list(list);
-			return NULL;
-		}
-		list[i] = xstrndup(start, len);
-		start = end ? end + 1 : start + len;
-	}
-	return list;
 }
 
 /* Next blank-separated word of *p (modified in place), or NULL. */
@@ -255,6 +297,109 @@ parse_number(const char *value, int64_t min, int64_t max, const char *units, int
 	return 0;
 }
 
+/* Words of value (already free of comments) as a NULL-terminated list. */
+static char **
+split_words(char *value)
+{
+	char **list = xcalloc(1, sizeof(*list));
+	size_t n = 0;
+
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		list = xreallocarray(list, n + 2, sizeof(*list));
+		list[n++] = xstrdup(w);
+		list[n] = NULL;
+	}
+	return list;
+}
+
+/* An IP address, a network in CIDR notation, or a domain name. */
+static int
+valid_allow(const char *w)
+{
+	unsigned char addr[16];
+	char ip[64];
+	const char *slash = strchr(w, '/');
+	size_t len = slash ? (size_t)(slash - w) : strlen(w);
+
+	if (len < sizeof(ip)) {
+		memcpy(ip, w, len);
+		ip[len] = '\0';
+		int v4 = inet_pton(AF_INET, ip, addr) == 1;
+		int v6 = !v4 && inet_pton(AF_INET6, ip, addr) == 1;
+		if (v4 || v6) {
+			if (slash == NULL)
+				return 1;
+			char *end;
+			long bits = strtol(slash + 1, &end, 10);
+			return end != slash + 1 && *end == '\0' && bits >= 0 && bits <= (v4 ? 32 : 128);
+		}
+	}
+	if (slash != NULL)
+		return 0;
+	/* A domain: letters, digits, '-', '.', an optional leading '.', and a letter in it. */
+	const char *p = *w == '.' ? w + 1 : w;
+	int letters = 0;
+	if (*p == '\0' || strchr(p, '.') == NULL)
+		return 0;
+	for (; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+			letters++;
+		else if (!((*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			return 0;
+	}
+	return letters > 0;
+}
+
+/* "flag NAME KINDS COUNT WINDOW", or "flag none". */
+static int
+parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
+{
+	char *p = value;
+	char *name = next_word(&p), *kinds = next_word(&p), *count = next_word(&p);
+	char *window = next_word(&p), *extra = next_word(&p);
+
+	if (strcmp(name, "none") == 0 && kinds == NULL)
+		return 0;	/* no thresholds: nothing is flagged */
+	if (window == NULL || extra != NULL) {
+		log_warnx("%s:%d: flag: expected \"flag NAME KINDS COUNT WINDOW\" (for example "
+		    "\"flag guessing auth_failed 5 10m\") or \"flag none\"", path, lineno);
+		return -1;
+	}
+	for (size_t i = 0; i < conf->nthresholds; i++)
+		if (strcmp(conf->thresholds[i].name, name) == 0) {
+			log_warnx("%s:%d: flag: the name \"%s\" is used twice", path, lineno, name);
+			return -1;
+		}
+	char **list = split_list(kinds);
+	if (list == NULL) {
+		log_warnx("%s:%d: flag %s: KINDS is a comma-separated list without empty names",
+		    path, lineno, name);
+		return -1;
+	}
+	for (char **k = list; *k; k++) {
+		size_t len = strlen(*k);
+		int wild = len > 0 && (*k)[len - 1] == '*';
+		int known = wild;
+		if (!wild)
+			known = event_kind_from_name(*k, len) >= 0;
+		if (!known) {
+			log_warnx("%s:%d: flag %s: unknown kind \"%s\" (see tlslogd.rules(5); "
+			    "\"tls_*\" and \"auth_*\" select by prefix)", path, lineno, name, *k);
+			free_list(list);
+			return -1;
+		}
+	}
+	int64_t n, w = timeparse_duration(window);
+	if (parse_number(count, 1, 10000, NULL, &n) < 0 || w <= 0) {
+		log_warnx("%s:%d: flag %s: COUNT is a number from 1 to 10000 and WINDOW a duration "
+		    "such as 10m or 1h, not \"%s %s\"", path, lineno, name, count, window);
+		free_list(list);
+		return -1;
+	}
+	add_threshold(conf, name, list, n, w);
+	return 0;
+}
+
 int
 conf_load(struct conf *conf, const char *path, int must_exist)
 {
@@ -262,7 +407,7 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int lineno = 0, errors = 0;
+	int lineno = 0, errors = 0, thresholds_seen = 0;
 
 	if (fp == NULL) {
 		if (errno == ENOENT && !must_exist)
@@ -383,6 +528,55 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 				errors++;
 			} else
 				conf->retention_bytes = v;
+		} else if (strcmp(kw, "flag") == 0) {
+			if (!thresholds_seen) {
+				free_thresholds(conf);	/* the file's replace the defaults */
+				thresholds_seen = 1;
+				conf->thresholds_given = 1;
+			}
+			if (parse_threshold(conf, value, path, lineno) < 0)
+				errors++;
+		} else if (strcmp(kw, "flag_quiet") == 0) {
+			int64_t v = timeparse_duration(value);
+			if (v <= 0) {
+				log_warnx("%s:%d: flag_quiet: expected a duration such as 24h or 7d, not "
+				    "\"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->flag_quiet = v;
+		} else if (strcmp(kw, "allow") == 0) {
+			char *rest = value;
+			for (char *w; (w = next_word(&rest)) != NULL;) {
+				if (!valid_allow(w)) {
+					log_warnx("%s:%d: allow: \"%s\" is not an IP address, a network "
+					    "(192.0.2.0/24, 2001:db8::/32) or a domain (example.net)", path,
+					    lineno, w);
+					errors++;
+					continue;
+				}
+				conf->allow = xreallocarray(conf->allow, conf->nallow + 2,
+				    sizeof(*conf->allow));
+				conf->allow[conf->nallow++] = xstrdup(w);
+				conf->allow[conf->nallow] = NULL;
+			}
+		} else if (strcmp(kw, "action_flag") == 0 || strcmp(kw, "action_clear") == 0) {
+			char ***slot = kw[7] == 'f' ? &conf->action_flag : &conf->action_clear;
+			if (value[0] != '/') {
+				log_warnx("%s:%d: %s: the command must be an absolute file name (it is run "
+				    "without a shell), not \"%s\"", path, lineno, kw, value);
+				errors++;
+			} else {
+				free_list(*slot);
+				*slot = split_words(value);
+			}
+		} else if (strcmp(kw, "action_timeout") == 0) {
+			int64_t v = timeparse_duration(value);
+			if (v <= 0 || v > 3600) {
+				log_warnx("%s:%d: action_timeout: expected a duration from 1s to 1h, not "
+				    "\"%s\"", path, lineno, value);
+				errors++;
+			} else
+				conf->action_timeout = v;
 		} else {
 			log_warnx("%s:%d: unknown keyword \"%s\"", path, lineno, kw);
 			errors++;

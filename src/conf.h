@@ -25,6 +25,14 @@ struct conf_source {
 	int lineno;		/* where it was configured (0: command line) */
 };
 
+/* One "flag NAME KINDS COUNT WINDOW" line: COUNT events of KINDS within WINDOW flag a peer. */
+struct conf_threshold {
+	char *name;
+	char **kinds;		/* NULL-terminated; "tls_*" ends in a wildcard, "*" is every kind */
+	int64_t count;
+	int64_t window;		/* seconds */
+};
+
 struct conf {
 	char *path;		/* the file read, or NULL when none was */
 	char *database;
@@ -44,6 +52,16 @@ struct conf {
 	char *server;		/* host name for lines that carry none */
 	int64_t retention_days;		/* events older than this are purged; 0: never */
 	int64_t retention_bytes;	/* database size cap; 0: none */
+	/* Flagging repeat offenders. */
+	struct conf_threshold *thresholds;
+	size_t nthresholds;
+	int thresholds_given;	/* a flag line was read: the defaults are replaced */
+	int64_t flag_quiet;	/* seconds without events after which a flag clears */
+	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
+	size_t nallow;
+	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
+	char **action_clear;
+	int64_t action_timeout;	/* seconds */
 };
 
 /* Defaults of the daemon's settings, documented in tlslogd.conf(5). */
@@ -51,7 +69,14 @@ struct conf {
 #define CONF_DEFAULT_BATCH_INTERVAL_MS 200
 #define CONF_DEFAULT_MAX_LINE (64 * 1024)
 #define CONF_DEFAULT_RETENTION_DAYS 400
+#define CONF_DEFAULT_FLAG_QUIET (24 * 3600)
+#define CONF_DEFAULT_ACTION_TIMEOUT 30
 
+/*
+ * The thresholds when the file has no "flag" line (the sample configuration's):
+ * password guessing (auth_failed 5 in 10m) and broken TLS (tls_* 3 in 1h).
+ */
+void conf_default_thresholds(struct conf *conf);
 /* Add a source given on the command line (--follow FILE). */
 void conf_add_file_source(struct conf *conf, const char *path, const char *mta);
 

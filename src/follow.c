@@ -56,6 +56,7 @@ struct fsource {
 struct follower {
 	struct rules *rules;
 	struct store *store;
+	struct flagger *flags;
 	struct ingest_options opt;
 	struct fsource *src;
 	size_t n;
@@ -114,6 +115,7 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 
 	opt.forced_set = s->forced_set;
 	ingest_init(&t->ing, f->rules, f->store, &opt);
+	t->ing.flags = f->flags;
 	if (ingest_attach(&t->ing, fd, name, at_end, &offset) < 0) {
 		if (t->ing.store_failed)
 			f->store_failed = 1;
@@ -209,13 +211,15 @@ tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 }
 
 struct follower *
-follow_new(struct rules *rules, struct store *store, const struct ingest_options *opt,
-    const struct conf_source *sources, size_t nsources, int from_start, int64_t settle_ms)
+follow_new(struct rules *rules, struct store *store, struct flagger *flags,
+    const struct ingest_options *opt, const struct conf_source *sources, size_t nsources,
+    int from_start, int64_t settle_ms)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
 
 	f->rules = rules;
 	f->store = store;
+	f->flags = flags;
 	f->opt = *opt;
 	f->from_start = from_start;
 	f->settle_ms = settle_ms;

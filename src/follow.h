@@ -43,7 +43,8 @@ struct follow_totals {
 };
 
 /* sources: the SOURCE_FILE entries of the configuration (others are ignored). */
-struct follower *follow_new(struct rules *rules, struct store *store,
+/* flags: shown every new event (NULL: no flagging). */
+struct follower *follow_new(struct rules *rules, struct store *store, struct flagger *flags,
     const struct ingest_options *opt, const struct conf_source *sources, size_t nsources,
     int from_start, int64_t settle_ms);
 void follow_free(struct follower *f);

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flag.h"
 #include "framer.h"
 #include "ingest.h"
 #include "log.h"
@@ -50,6 +51,8 @@ emit(void *ctx, struct event *ev)
 	else {
 		ing->batch_events++;
 		ing->batch_kind[ev->kind]++;
+		if (ing->flags != NULL && flag_observe(ing->flags, ev) < 0)
+			ing->store_failed = 1;
 	}
 	ing->pending++;
 	event_free(ev);

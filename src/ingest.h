@@ -46,8 +46,11 @@ struct ingest_options {
 	int count_unknown;	/* count lines about TLS or AUTH that no rule knows */
 };
 
+struct flagger;
+
 struct ingest {
 	struct rules *rules;
+	struct flagger *flags;	/* NULL: no flagging; else every new event is shown to it */
 	struct store *store;
 	struct linematch lm;
 	struct correlator *corr;

@@ -24,6 +24,7 @@ static const char main_usage[] =
     "  query --peer PEER   print the failures of one peer, newest first\n"
     "  test-rules [FILE]   show what the rules make of log lines (no database);\n"
     "                      --check verifies every rule's examples\n"
+    "  flagged [--all]     the peers that fail again and again, worst first\n"
     "  stats               the database's size, events per kind, sources and positions\n"
     "  purge               delete events older than the retention period now\n"
     "\n"
@@ -47,6 +48,7 @@ static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "stats", cmd_stats },
 	{ "purge", cmd_purge },
+	{ "flagged", cmd_flagged },
 };
 
 int

@@ -1,0 +1,761 @@
+/*
+ * flag.c: flag the peers that fail again and again (see flag.h).
+ *
+ * Two small hash tables: the windows (per peer and threshold, the times of
+ * its last COUNT events, oldest overwritten first) and the active flags (per
+ * peer and threshold name, as in the database). A window forgotten to save
+ * memory is read again from the database when its peer comes back, so
+ * forgetting changes nothing but the cost of that one event.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flag.h"
+#include "log.h"
+#include "util.h"
+
+#define BUCKETS 4096
+#define MAX_SLOTS (1u << 20)	/* event times kept in all windows together */
+#define DOMAIN_MAX 253
+
+struct window {
+	struct window *next;
+	char *peer;
+	int is_domain;
+	size_t th;		/* index of the threshold */
+	int64_t *times;		/* ring of up to count times */
+	unsigned char *kinds;
+	size_t n, head, cap;
+	int64_t newest;
+};
+
+struct active {
+	struct active *next;
+	int64_t id;
+	char *peer;
+	int is_domain;
+	char *threshold;
+	char *why;
+	char *main_kind;
+	char *host;
+	int64_t first_event, last_event, count;
+};
+
+struct net {
+	int family;
+	unsigned char addr[16];
+	int bits;
+};
+
+struct pending {
+	struct flag_notice n;
+	char *strings[6];	/* owned copies behind the pointers of n */
+};
+
+struct flagger {
+	struct store *store;
+	const struct conf *conf;
+	uint32_t *masks;	/* per threshold: the kinds it counts */
+	char **kind_lists;	/* per threshold: ",kind,kind," for SQL's instr() */
+	struct window *windows[BUCKETS];
+	size_t slots;
+	int64_t max_window;
+	int64_t latest;		/* newest event time seen */
+	struct active *actives[BUCKETS];
+	struct net *nets;
+	size_t nnets;
+	char **domains;		/* allowed domains, without a leading '.' */
+	size_t ndomains;
+	struct pending *pending;
+	size_t npending;
+	sqlite3_stmt *seed_ip, *seed_domain, *insert, *update, *clear;
+};
+
+static uint32_t
+hash(const char *s, size_t extra)
+{
+	uint64_t h = util_fnv1a(s, strlen(s)) ^ (extra * UINT64_C(0x9e3779b97f4a7c15));
+	return (uint32_t)(h % BUCKETS);
+}
+
+/* ---- names ---- */
+
+static int
+is_ip(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+const char *
+flag_domain_of(const char *host, char *out, size_t size)
+{
+	size_t len = host ? strlen(host) : 0;
+
+	if (len == 0 || len > DOMAIN_MAX || strcmp(host, "unknown") == 0 || is_ip(host) ||
+	    host[0] == '[')
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = host[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.'))
+			return NULL;
+	}
+	if (host[len - 1] == '.')
+		len--;
+	/*
+	 * The last two labels, or three under a country code's generic second
+	 * level ("example.co.uk", "example.com.au"): the registered domain, without
+	 * a public suffix list (which this heuristic approximates; "web.de" stays
+	 * "web.de").
+	 */
+	static const char *const second[] = { "co", "com", "net", "org", "gov", "edu", "ac",
+		"ne", "or", "go", "gob", "mil", "nic", "ltd", "plc", "sch", NULL };
+	const char *labels[4] = { NULL, NULL, NULL, NULL };
+	int n = 0;
+	for (size_t i = len; i > 0 && n < 3; i--)
+		if (host[i - 1] == '.')
+			labels[n++] = host + i;
+	if (n < 1)
+		return NULL;	/* a single label is no domain */
+	int keep = 2;
+	if ((size_t)(host + len - labels[0]) == 2) {
+		const char *sld = n >= 2 ? labels[1] : host;
+		size_t sld_len = (size_t)(labels[0] - 1 - sld);
+		for (int i = 0; second[i]; i++)
+			if (strlen(second[i]) == sld_len && strncasecmp(sld, second[i], sld_len) == 0)
+				keep = 3;
+	}
+	if (keep > n + 1)
+		return NULL;	/* "co.uk" itself */
+	const char *start = keep == n + 1 ? host : labels[keep - 1];
+	size_t dlen = (size_t)(host + len - start);
+	if (dlen + 2 > size)
+		return NULL;
+	out[0] = '.';
+	for (size_t i = 0; i < dlen; i++) {
+		char c = start[i];
+		out[i + 1] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[dlen + 1] = '\0';
+	return out;
+}
+
+/* ---- the allow-list ---- */
+
+static void
+load_allow(struct flagger *f)
+{
+	for (size_t i = 0; i < f->conf->nallow; i++) {
+		const char *w = f->conf->allow[i];
+		const char *slash = strchr(w, '/');
+		char ip[64];
+		size_t len = slash ? (size_t)(slash - w) : strlen(w);
+		struct net net;
+
+		memset(&net, 0, sizeof(net));
+		if (len < sizeof(ip)) {
+			memcpy(ip, w, len);
+			ip[len] = '\0';
+			if (inet_pton(AF_INET, ip, net.addr) == 1)
+				net.family = AF_INET;
+			else if (inet_pton(AF_INET6, ip, net.addr) == 1)
+				net.family = AF_INET6;
+		}
+		if (net.family != 0) {
+			net.bits = slash ? atoi(slash + 1) : (net.family == AF_INET ? 32 : 128);
+			f->nets = xreallocarray(f->nets, f->nnets + 1, sizeof(*f->nets));
+			f->nets[f->nnets++] = net;
+		} else {
+			f->domains = xreallocarray(f->domains, f->ndomains + 1, sizeof(*f->domains));
+			f->domains[f->ndomains++] = xstrdup(w[0] == '.' ? w + 1 : w);
+		}
+	}
+}
+
+static int
+in_net(const struct net *net, int family, const unsigned char *addr)
+{
+	if (net->family != family)
+		return 0;
+	int full = net->bits / 8, rest = net->bits % 8;
+	if (memcmp(net->addr, addr, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	unsigned char mask = (unsigned char)(0xff << (8 - rest));
+	return (net->addr[full] & mask) == (addr[full] & mask);
+}
+
+/* host equals domain or ends in "." domain, ignoring case. */
+static int
+in_domain(const char *host, size_t host_len, const char *domain)
+{
+	size_t d = strlen(domain);
+
+	if (host_len < d || strncasecmp(host + host_len - d, domain, d) != 0)
+		return 0;
+	return host_len == d || host[host_len - d - 1] == '.';
+}
+
+static int
+allowed(const struct flagger *f, const struct event *ev)
+{
+	const char *ip = ev->field[EF_PEER_IP];
+	const char *host = ev->field[EF_PEER_HOST];
+
+	if (ip != NULL && f->nnets > 0) {
+		unsigned char addr[16];
+		int family = inet_pton(AF_INET, ip, addr) == 1 ? AF_INET :
+		    inet_pton(AF_INET6, ip, addr) == 1 ? AF_INET6 : 0;
+		for (size_t i = 0; family && i < f->nnets; i++)
+			if (in_net(&f->nets[i], family, addr))
+				return 1;
+	}
+	for (size_t i = 0; host != NULL && i < f->ndomains; i++)
+		if (in_domain(host, ev->field_len[EF_PEER_HOST], f->domains[i]))
+			return 1;
+	return 0;
+}
+
+/* ---- notices ---- */
+
+static void
+queue_notice(struct flagger *f, int raised, const struct active *a, int64_t cleared)
+{
+	f->pending = xreallocarray(f->pending, f->npending + 1, sizeof(*f->pending));
+	struct pending *p = &f->pending[f->npending++];
+	memset(p, 0, sizeof(*p));
+	p->strings[0] = xstrdup(a->peer);
+	p->strings[1] = xstrdup(a->threshold);
+	p->strings[2] = xstrdup(a->why);
+	p->strings[3] = a->main_kind ? xstrdup(a->main_kind) : NULL;
+	p->strings[4] = a->host ? xstrdup(a->host) : NULL;
+	p->n.raised = raised;
+	p->n.peer = p->strings[0];
+	p->n.peer_kind = a->is_domain ? "domain" : "ip";
+	p->n.threshold = p->strings[1];
+	p->n.why = p->strings[2];
+	p->n.main_kind = p->strings[3];
+	p->n.host = p->strings[4];
+	p->n.count = a->count;
+	p->n.first_event = a->first_event;
+	p->n.last_event = a->last_event;
+	p->n.cleared = cleared;
+}
+
+static void
+drop_notices(struct flagger *f)
+{
+	for (size_t i = 0; i < f->npending; i++)
+		for (int k = 0; k < 6; k++)
+			free(f->pending[i].strings[k]);
+	free(f->pending);
+	f->pending = NULL;
+	f->npending = 0;
+}
+
+void
+flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < f->npending; i++)
+		fn(ctx, &f->pending[i].n);
+	drop_notices(f);
+}
+
+/* ---- active flags ---- */
+
+static void
+free_active(struct active *a)
+{
+	free(a->peer);
+	free(a->threshold);
+	free(a->why);
+	free(a->main_kind);
+	free(a->host);
+	free(a);
+}
+
+static struct active **
+find_active(struct flagger *f, const char *peer, const char *threshold)
+{
+	struct active **p = &f->actives[hash(peer, strlen(threshold))];
+
+	for (; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->peer, peer) == 0 && strcmp((*p)->threshold, threshold) == 0)
+			return p;
+	return p;
+}
+
+static void
+forget_all(struct flagger *f)
+{
+	for (size_t b = 0; b < BUCKETS; b++) {
+		while (f->actives[b] != NULL) {
+			struct active *a = f->actives[b];
+			f->actives[b] = a->next;
+			free_active(a);
+		}
+		while (f->windows[b] != NULL) {
+			struct window *w = f->windows[b];
+			f->windows[b] = w->next;
+			free(w->peer);
+			free(w->times);
+			free(w->kinds);
+			free(w);
+		}
+	}
+	f->slots = 0;
+	drop_notices(f);
+}
+
+static const char *
+column_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+static int
+load_actives(struct flagger *f)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db = store_db(f->store);
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT id, peer, peer_kind, threshold, why, main_kind, host, "
+	    "first_event, last_event, count FROM flags WHERE cleared IS NULL", -1, &s, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct active *a = xcalloc(1, sizeof(*a));
+		a->id = sqlite3_column_int64(s, 0);
+		a->peer = xstrdup(column_text(s, 1));
+		a->is_domain = strcmp(column_text(s, 2), "domain") == 0;
+		a->threshold = xstrdup(column_text(s, 3));
+		a->why = xstrdup(column_text(s, 4));
+		a->main_kind = column_text(s, 5) ? xstrdup(column_text(s, 5)) : NULL;
+		a->host = column_text(s, 6) ? xstrdup(column_text(s, 6)) : NULL;
+		a->first_event = sqlite3_column_int64(s, 7);
+		a->last_event = sqlite3_column_int64(s, 8);
+		a->count = sqlite3_column_int64(s, 9);
+		struct active **slot = find_active(f, a->peer, a->threshold);
+		if (*slot != NULL) {	/* the unique index makes this impossible */
+			free_active(a);
+			continue;
+		}
+		*slot = a;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+db_error(struct flagger *f, const char *what)
+{
+	log_warnx("%s: %s: %s", store_path(f->store), what, sqlite3_errmsg(store_db(f->store)));
+	return -1;
+}
+
+static int
+clear_active(struct flagger *f, struct active **slot, int64_t when)
+{
+	struct active *a = *slot;
+	sqlite3_stmt *s = f->clear;
+
+	sqlite3_bind_int64(s, 1, a->id);
+	sqlite3_bind_int64(s, 2, when);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_error(f, "cannot clear a flag");
+	queue_notice(f, 0, a, when);
+	*slot = a->next;
+	free_active(a);
+	return 0;
+}
+
+/* ---- windows ---- */
+
+static void
+evict_windows(struct flagger *f)
+{
+	/* First the windows no event can still complete, then, if need be, all. */
+	for (int pass = 0; pass < 2 && f->slots > MAX_SLOTS / 2; pass++)
+		for (size_t b = 0; b < BUCKETS; b++)
+			for (struct window **p = &f->windows[b]; *p != NULL;) {
+				struct window *w = *p;
+				if (pass == 1 || w->newest < f->latest - f->max_window) {
+					*p = w->next;
+					f->slots -= w->cap;
+					free(w->peer);
+					free(w->times);
+					free(w->kinds);
+					free(w);
+				} else {
+					p = &w->next;
+				}
+			}
+}
+
+static void
+push(struct window *w, int64_t t, unsigned char kind)
+{
+	if (w->n < w->cap) {
+		w->times[w->n] = t;
+		w->kinds[w->n] = kind;
+		w->n++;
+	} else {
+		w->times[w->head] = t;
+		w->kinds[w->head] = kind;
+		w->head = (w->head + 1) % w->cap;
+	}
+	if (t > w->newest)
+		w->newest = t;
+}
+
+/* A new window for (peer, threshold), filled from the database: its last COUNT events up to t. */
+static struct window *
+seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[th];
+	struct window *w = xcalloc(1, sizeof(*w));
+	sqlite3_stmt *s = is_domain ? f->seed_domain : f->seed_ip;
+	int rc;
+
+	w->peer = xstrdup(peer);
+	w->is_domain = is_domain;
+	w->th = th;
+	w->cap = (size_t)c->count;
+	w->times = xcalloc(w->cap, sizeof(*w->times));
+	w->kinds = xcalloc(w->cap, 1);
+	w->newest = INT64_MIN;
+	f->slots += w->cap;
+
+	sqlite3_bind_text(s, 1, is_domain ? peer + 1 : peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, t - c->window);
+	sqlite3_bind_int64(s, 3, t);
+	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, c->count);
+	/* Newest first: fill from the back so that the ring ends up oldest first. */
+	size_t n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < w->cap) {
+		w->times[w->cap - 1 - n] = sqlite3_column_int64(s, 0);
+		const char *k = column_text(s, 1);
+		int kind = k ? event_kind_from_name(k, strlen(k)) : -1;
+		w->kinds[w->cap - 1 - n] = (unsigned char)(kind < 0 ? 0 : kind);
+		n++;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(w->peer);
+		free(w->times);
+		free(w->kinds);
+		f->slots -= w->cap;
+		free(w);
+		db_error(f, "cannot read a peer's recent events");
+		return NULL;
+	}
+	/* Move the n found to the front, oldest first. */
+	memmove(w->times, w->times + (w->cap - n), n * sizeof(*w->times));
+	memmove(w->kinds, w->kinds + (w->cap - n), n);
+	w->n = n;
+	w->head = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w->times[i] > w->newest)
+			w->newest = w->times[i];
+	return w;
+}
+
+static struct window *
+get_window(struct flagger *f, const char *peer, int is_domain, size_t th, const struct event *ev,
+    int *seeded)
+{
+	uint32_t b = hash(peer, th);
+
+	*seeded = 0;
+	for (struct window *w = f->windows[b]; w != NULL; w = w->next)
+		if (w->th == th && w->is_domain == is_domain && strcmp(w->peer, peer) == 0)
+			return w;
+	if (f->slots + (size_t)f->conf->thresholds[th].count > MAX_SLOTS)
+		evict_windows(f);
+	struct window *w = seed_window(f, peer, is_domain, th, ev->time);
+	if (w == NULL)
+		return NULL;
+	w->next = f->windows[b];
+	f->windows[b] = w;
+	*seeded = 1;
+	return w;
+}
+
+static void
+format_window(char *out, size_t size, int64_t seconds)
+{
+	if (seconds % 86400 == 0)
+		snprintf(out, size, "%lldd", (long long)(seconds / 86400));
+	else if (seconds % 3600 == 0)
+		snprintf(out, size, "%lldh", (long long)(seconds / 3600));
+	else if (seconds % 60 == 0)
+		snprintf(out, size, "%lldm", (long long)(seconds / 60));
+	else
+		snprintf(out, size, "%llds", (long long)seconds);
+}
+
+/* The kind of most events of the window. */
+static const char *
+main_kind(const struct window *w)
+{
+	unsigned counts[KIND_COUNT];
+	int best = 0;
+
+	memset(counts, 0, sizeof(counts));
+	for (size_t i = 0; i < w->n; i++)
+		if (w->kinds[i] < KIND_COUNT)
+			counts[w->kinds[i]]++;
+	for (int k = 1; k < KIND_COUNT; k++)
+		if (counts[k] > counts[best])
+			best = k;
+	return event_kind_name((enum event_kind)best);
+}
+
+static int
+raise_flag(struct flagger *f, struct active **slot, const struct window *w, size_t th,
+    const struct event *ev)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[th];
+	struct active *a = xcalloc(1, sizeof(*a));
+	char win[32];
+	int64_t first = INT64_MAX;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (w->times[i] < first)
+			first = w->times[i];
+	format_window(win, sizeof(win), c->window);
+	a->peer = xstrdup(w->peer);
+	a->is_domain = w->is_domain;
+	a->threshold = xstrdup(c->name);
+	a->why = xasprintf("%lld events of %s in %s", (long long)c->count,
+	    c->kinds[1] == NULL ? c->kinds[0] : "its kinds", win);
+	a->main_kind = xstrdup(main_kind(w));
+	if (ev->field[EF_PEER_HOST] != NULL && strcmp(ev->field[EF_PEER_HOST], "unknown") != 0)
+		a->host = xstrndup(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST]);
+	a->first_event = first;
+	a->last_event = ev->time;
+	a->count = (int64_t)w->n;
+
+	sqlite3_stmt *s = f->insert;
+	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->is_domain ? "domain" : "ip", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, a->first_event);
+	sqlite3_bind_int64(s, 5, a->last_event);
+	sqlite3_bind_int64(s, 6, a->count);
+	sqlite3_bind_int64(s, 7, ev->time);
+	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
+	if (a->host)
+		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 10);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		free_active(a);
+		return db_error(f, "cannot record a flag");
+	}
+	a->id = sqlite3_last_insert_rowid(store_db(f->store));
+	a->next = *slot;
+	*slot = a;
+	queue_notice(f, 1, a, 0);
+	return 0;
+}
+
+static int
+observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, const struct event *ev)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[th];
+	struct active **slot = find_active(f, peer, c->name);
+
+	/* A flag whose quiet period passed before this event was cleared then. */
+	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet &&
+	    clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+		return -1;
+	int seeded;
+	struct window *w = get_window(f, peer, is_domain, th, ev, &seeded);
+	if (w == NULL)
+		return -1;
+	if (!seeded)
+		push(w, ev->time, (unsigned char)ev->kind);
+	slot = find_active(f, peer, c->name);
+	if (*slot != NULL) {
+		struct active *a = *slot;
+		if (ev->time > a->last_event)
+			a->last_event = ev->time;
+		a->count++;
+		sqlite3_stmt *s = f->update;
+		sqlite3_bind_int64(s, 1, a->id);
+		sqlite3_bind_int64(s, 2, a->last_event);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a flag");
+	}
+	if (w->n < w->cap)
+		return 0;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->times[i] < lo)
+			lo = w->times[i];
+		if (w->times[i] > hi)
+			hi = w->times[i];
+	}
+	if (hi - lo > c->window)
+		return 0;
+	return raise_flag(f, slot, w, th, ev);
+}
+
+int
+flag_observe(struct flagger *f, const struct event *ev)
+{
+	if (f == NULL || f->conf->nthresholds == 0 || allowed(f, ev))
+		return 0;
+	const char *ip = ev->field[EF_PEER_IP];
+	char domain[DOMAIN_MAX + 2];
+	const char *dom = flag_domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
+
+	if (ev->time > f->latest)
+		f->latest = ev->time;
+	for (size_t th = 0; th < f->conf->nthresholds; th++) {
+		if (!(f->masks[th] & (UINT32_C(1) << ev->kind)))
+			continue;
+		if (ip != NULL && observe_peer(f, ip, 0, th, ev) < 0)
+			return -1;
+		if (dom != NULL && observe_peer(f, dom, 1, th, ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+flag_expire(struct flagger *f, int64_t now)
+{
+	if (f == NULL)
+		return 0;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct active **p = &f->actives[b]; *p != NULL;) {
+			if ((*p)->last_event + f->conf->flag_quiet <= now) {
+				if (clear_active(f, p, (*p)->last_event + f->conf->flag_quiet) < 0)
+					return -1;
+			} else {
+				p = &(*p)->next;
+			}
+		}
+	return 0;
+}
+
+int
+flag_reset(struct flagger *f)
+{
+	if (f == NULL)
+		return 0;
+	forget_all(f);
+	return load_actives(f);
+}
+
+static int
+prepare(struct flagger *f, sqlite3_stmt **s, const char *sql)
+{
+	if (sqlite3_prepare_v3(store_db(f->store), sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) !=
+	    SQLITE_OK)
+		return db_error(f, "cannot prepare the flag statements");
+	return 0;
+}
+
+struct flagger *
+flag_new(struct store *st, const struct conf *conf)
+{
+	struct flagger *f = xcalloc(1, sizeof(*f));
+
+	f->store = st;
+	f->conf = conf;
+	f->latest = INT64_MIN;
+	f->masks = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->masks));
+	f->kind_lists = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->kind_lists));
+	for (size_t th = 0; th < conf->nthresholds; th++) {
+		struct buf list;
+		buf_init(&list);
+		buf_putc(&list, ',');
+		for (int k = 0; k < KIND_COUNT; k++) {
+			const char *name = event_kind_name((enum event_kind)k);
+			for (char **pat = conf->thresholds[th].kinds; *pat; pat++) {
+				size_t len = strlen(*pat);
+				int match = (*pat)[len - 1] == '*' ? strncmp(name, *pat, len - 1) == 0 :
+				    strcmp(name, *pat) == 0;
+				if (match) {
+					f->masks[th] |= UINT32_C(1) << k;
+					buf_printf(&list, "%s,", name);
+					break;
+				}
+			}
+		}
+		buf_putc(&list, '\0');
+		f->kind_lists[th] = list.data;
+		if (conf->thresholds[th].window > f->max_window)
+			f->max_window = conf->thresholds[th].window;
+	}
+	load_allow(f);
+	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
+	    "time > ?2 AND time <= ?3 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time DESC LIMIT ?5") < 0 ||
+	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE time > ?2 AND "
+	    "time <= ?3 AND instr(?4, ',' || kind || ',') > 0 AND (peer_host = ?1 OR "
+	    "peer_host LIKE '%.' || ?1) ORDER BY time DESC LIMIT ?5") < 0 ||
+	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
+	    "last_event, count, flagged, why, main_kind, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10)") < 0 ||
+	    prepare(f, &f->update, "UPDATE flags SET last_event = ?2, count = count + 1 "
+	    "WHERE id = ?1") < 0 ||
+	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2 WHERE id = ?1") < 0 ||
+	    load_actives(f) < 0) {
+		flag_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void
+flag_free(struct flagger *f)
+{
+	if (f == NULL)
+		return;
+	forget_all(f);
+	sqlite3_finalize(f->seed_ip);
+	sqlite3_finalize(f->seed_domain);
+	sqlite3_finalize(f->insert);
+	sqlite3_finalize(f->update);
+	sqlite3_finalize(f->clear);
+	for (size_t th = 0; th < f->conf->nthresholds; th++)
+		free(f->kind_lists[th]);
+	free(f->kind_lists);
+	free(f->masks);
+	free(f->nets);
+	for (size_t i = 0; i < f->ndomains; i++)
+		free(f->domains[i]);
+	free(f->domains);
+	free(f);
+}

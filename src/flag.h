@@ -1,0 +1,66 @@
+/*
+ * flag.h: flag the peers that fail again and again.
+ *
+ * A threshold of tlslogd.conf ("flag guessing auth_failed 5 10m") flags a
+ * peer when COUNT of its events of KINDS fall within WINDOW. A peer is an IP
+ * address, and also the domain of its reverse name where the log names one
+ * (".example.net": many hosts of one provider). A flag is a row of the flags
+ * table (sql/004-flags.sql), written in the same transaction as the event
+ * that raised it; while it is active, later events of its kinds raise its
+ * count; it clears flag_quiet after its last event.
+ *
+ * Every stored event is looked at once (flag_observe), by `tlslogd scan` and
+ * by `tlslogd run` alike, so both give the same flags. The cost per event is
+ * flat however large the database: each (peer, threshold) keeps the times of
+ * its last COUNT events in memory, and only the first event of a peer seen
+ * by this process reads the database (its last COUNT events, by index).
+ * Memory is bounded: peers quiet for longer than every window are forgotten
+ * first.
+ *
+ * Changes are announced (flag_take_notices) only after the transaction that
+ * wrote them was committed; after a rollback, flag_reset forgets what was
+ * not committed.
+ */
+#ifndef TLSLOGD_FLAG_H
+#define TLSLOGD_FLAG_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "event.h"
+#include "store.h"
+
+struct flagger;
+
+struct flag_notice {
+	int raised;		/* 1: flagged, 0: cleared */
+	const char *peer;	/* an IP address or ".domain" */
+	const char *peer_kind;	/* "ip" or "domain" */
+	const char *threshold;	/* the flag line's NAME */
+	const char *why;	/* "5 events of auth_failed in 10m" */
+	const char *main_kind;
+	const char *host;	/* a reverse name of the peer, or NULL */
+	int64_t count;
+	int64_t first_event, last_event;
+	int64_t cleared;	/* cleared: when */
+};
+
+typedef void (*flag_notice_fn)(void *ctx, const struct flag_notice *n);
+
+/* NULL (logged) if the active flags cannot be read. conf must outlive the flagger. */
+struct flagger *flag_new(struct store *st, const struct conf *conf);
+void flag_free(struct flagger *f);
+
+/* A new event was stored (inside the transaction). -1 when the database failed. */
+int flag_observe(struct flagger *f, const struct event *ev);
+/* Clear the flags quiet since before now - flag_quiet (inside a transaction). -1 on failure. */
+int flag_expire(struct flagger *f, int64_t now);
+/* After a commit: hand on the changes it made, in order, and forget them. */
+void flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx);
+/* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */
+int flag_reset(struct flagger *f);
+
+/* The domain flagged for a reverse name ("mail3.example.co.uk" -> ".example.co.uk"), or NULL. */
+const char *flag_domain_of(const char *host, char *out, size_t size);
+
+#endif
