@@ -16,6 +16,40 @@
 #include "timeparse.h"
 #include "util.h"
 
+/* Next blank-separated word of *p (modified in place), or NULL. */
+static char *
+next_word(char **p)
+{
+	char *w = *p;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	if (*w == '\0')
+		return NULL;
+	char *e = w;
+	while (*e && *e != ' ' && *e != '\t')
+		e++;
+	if (*e)
+		*e++ = '\0';
+	*p = e;
+	return w;
+}
+
+/* Words of value (already free of comments) as a NULL-terminated list. */
+static char **
+split_words(char *value)
+{
+	char **list = xcalloc(1, sizeof(*list));
+	size_t n = 0;
+
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		list = xreallocarray(list, n + 2, sizeof(*list));
+		list[n++] = xstrdup(w);
+		list[n] = NULL;
+	}
+	return list;
+}
+
 void
 conf_init(struct conf *conf)
 {
@@ -31,6 +65,8 @@ conf_init(struct conf *conf)
 	conf->flag_quiet = CONF_DEFAULT_FLAG_QUIET;
 	conf->action_timeout = CONF_DEFAULT_ACTION_TIMEOUT;
 	conf_default_thresholds(conf);
+	char sendmail[] = CONF_DEFAULT_SENDMAIL;
+	conf->sendmail = split_words(sendmail);
 }
 
 static void
@@ -149,6 +185,9 @@ conf_free(struct conf *conf)
 	free_list(conf->allow);
 	free_list(conf->action_flag);
 	free_list(conf->action_clear);
+	free_list(conf->sendmail);
+	free(conf->mail_from);
+	free_list(conf->mail_to);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -184,25 +223,6 @@ set_string(char **slot, const char *value)
 {
 	free(*slot);
 	*slot = xstrdup(value);
-}
-
-/* Next blank-separated word of *p (modified in place), or NULL. */
-static char *
-next_word(char **p)
-{
-	char *w = *p;
-
-	while (*w == ' ' || *w == '\t')
-		w++;
-	if (*w == '\0')
-		return NULL;
-	char *e = w;
-	while (*e && *e != ' ' && *e != '\t')
-		e++;
-	if (*e)
-		*e++ = '\0';
-	*p = e;
-	return w;
 }
 
 /* "source PATH [mta NAME]" or "source journal [identifiers A,B] [units U,V]". */
@@ -297,20 +317,23 @@ parse_number(const char *value, int64_t min, int64_t max, const char *units, int
 	return 0;
 }
 
-/* Words of value (already free of comments) as a NULL-terminated list. */
-static char **
-split_words(char *value)
+/*
+ * A plain mail address, local@domain: no blanks, no control characters, none
+ * of the characters that would end a header or an address list.
+ */
+int
+conf_valid_address(const char *a)
 {
-	char **list = xcalloc(1, sizeof(*list));
-	size_t n = 0;
+	const char *at = strrchr(a, '@');
 
-	for (char *w; (w = next_word(&value)) != NULL;) {
-		list = xreallocarray(list, n + 2, sizeof(*list));
-		list[n++] = xstrdup(w);
-		list[n] = NULL;
-	}
-	return list;
+	if (at == NULL || at == a || at[1] == '\0' || strlen(a) > 254)
+		return 0;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("<>(),;:\\\"[]", *p) != NULL)
+			return 0;
+	return 1;
 }
+#define valid_address conf_valid_address
 
 /* An IP address, a network in CIDR notation, or a domain name. */
 static int
@@ -568,6 +591,39 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 			} else {
 				free_list(*slot);
 				*slot = split_words(value);
+			}
+		} else if (strcmp(kw, "sendmail") == 0) {
+			if (value[0] != '/') {
+				log_warnx("%s:%d: sendmail: the program must be an absolute file name (it "
+				    "is run without a shell), not \"%s\"", path, lineno, value);
+				errors++;
+			} else {
+				free_list(conf->sendmail);
+				conf->sendmail = split_words(value);
+			}
+		} else if (strcmp(kw, "mail_from") == 0) {
+			if (!valid_address(value)) {
+				log_warnx("%s:%d: mail_from: \"%s\" is not a mail address such as "
+				    "tlslogd@mx1.example.com", path, lineno, value);
+				errors++;
+			} else
+				set_string(&conf->mail_from, value);
+		} else if (strcmp(kw, "mail_to") == 0) {
+			char *rest = value;
+			for (char *w; (w = next_word(&rest)) != NULL;) {
+				if (!valid_address(w)) {
+					log_warnx("%s:%d: mail_to: \"%s\" is not a mail address", path,
+					    lineno, w);
+					errors++;
+					continue;
+				}
+				size_t count = 0;
+				while (conf->mail_to && conf->mail_to[count])
+					count++;
+				conf->mail_to = xreallocarray(conf->mail_to, count + 2,
+				    sizeof(*conf->mail_to));
+				conf->mail_to[count] = xstrdup(w);
+				conf->mail_to[count + 1] = NULL;
 			}
 		} else if (strcmp(kw, "action_timeout") == 0) {
 			int64_t v = timeparse_duration(value);

@@ -62,7 +62,13 @@ struct conf {
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
 	char **action_clear;
 	int64_t action_timeout;	/* seconds */
+	/* The summary email. */
+	char **sendmail;	/* argv of the sendmail-compatible program (default below) */
+	char *mail_from;	/* From: of the summary (NULL: tlslogd@ the host's name) */
+	char **mail_to;		/* default recipients of `tlslogd summary --mail` (NULL: none) */
 };
+
+#define CONF_DEFAULT_SENDMAIL "/usr/sbin/sendmail -t -oi"
 
 /* Defaults of the daemon's settings, documented in tlslogd.conf(5). */
 #define CONF_DEFAULT_BATCH_EVENTS 1000
@@ -77,6 +83,8 @@ struct conf {
  * password guessing (auth_failed 5 in 10m) and broken TLS (tls_* 3 in 1h).
  */
 void conf_default_thresholds(struct conf *conf);
+/* A plain mail address (local@domain) that is safe in a header: 1 or 0. */
+int conf_valid_address(const char *address);
 /* Add a source given on the command line (--follow FILE). */
 void conf_add_file_source(struct conf *conf, const char *path, const char *mta);
 
