@@ -135,9 +135,9 @@ test_expect_success 'scan and the daemon flag the same peers' '
 	lines 50,auth,192.0.2.20 49,auth,192.0.2.20 48,auth,192.0.2.20 47,auth,192.0.2.20 46,auth,192.0.2.20 \
 		45,tls,203.0.113.9,a.flaky.example.org 44,tls,203.0.113.9,a.flaky.example.org \
 		43,tls,203.0.113.9,a.flaky.example.org 30,auth,192.0.2.21 >same.log &&
-	tlslogd scan -q -c /dev/null $rules --db same-scan.db same.log &&
-	"$TLSLOGD" run -d -c /dev/null $rules --db same-run.db --from-start --follow "$PWD/same.log" 2>run.err &
-	pid=$!
+	tlslogd scan -q -c /dev/null $rules --db same-scan.db same.log || exit 1
+	daemon_start run.err -c /dev/null $rules --db same-run.db --from-start --follow "$PWD/same.log"
+	pid=$daemon_pid
 	n=0; while [ $n -lt 100 ] && [ "$(sql same-run.db "SELECT count(*) FROM events" 2>/dev/null)" != 6 ]; do sleep 0.1; n=$((n + 1)); done
 	kill $pid; wait $pid
 	cat run.err &&
@@ -164,9 +164,9 @@ test_expect_success 'the action gets hostile values verbatim, each as one argume
 sys.stdout.write(sys.stdin.read().replace(\"HOST[\", os.environ[\"HOSTILE\"] + \"[\"))" >h.log &&
 	cat h.log &&
 	printf "action_flag %s --ip=%%ip%% %%host%% %%why%% %%count%% %%event%%\naction_clear %s %%event%% %%ip%%\n" \
-		"$PWD/record.sh" "$PWD/record.sh" >act.conf &&
-	"$TLSLOGD" run -d -c act.conf $rules --db act.db --from-start --follow "$PWD/h.log" 2>act.err &
-	pid=$!
+		"$PWD/record.sh" "$PWD/record.sh" >act.conf || exit 1
+	daemon_start act.err -c act.conf $rules --db act.db --from-start --follow "$PWD/h.log"
+	pid=$daemon_pid
 	n=0; while [ $n -lt 100 ] && [ ! -s action.out ]; do sleep 0.1; n=$((n + 1)); done
 	sleep 0.3
 	kill $pid; wait $pid
@@ -179,9 +179,9 @@ sys.stdout.write(sys.stdin.read().replace(\"HOST[\", os.environ[\"HOSTILE\"] + \
 test_expect_success 'a hanging action is killed after action_timeout, and logged' '
 	printf "#!/bin/sh\nexec sleep 30\n" >hang.sh && chmod +x hang.sh &&
 	printf "action_flag %s %%ip%%\naction_timeout 1s\n" "$PWD/hang.sh" >hang.conf &&
-	lines 5,auth,192.0.2.31 4,auth,192.0.2.31 3,auth,192.0.2.31 2,auth,192.0.2.31 1,auth,192.0.2.31 >hang.log &&
-	"$TLSLOGD" run -d -c hang.conf $rules --db hang.db --from-start --follow "$PWD/hang.log" 2>hang.err &
-	pid=$!
+	lines 5,auth,192.0.2.31 4,auth,192.0.2.31 3,auth,192.0.2.31 2,auth,192.0.2.31 1,auth,192.0.2.31 >hang.log || exit 1
+	daemon_start hang.err -c hang.conf $rules --db hang.db --from-start --follow "$PWD/hang.log"
+	pid=$daemon_pid
 	n=0; while [ $n -lt 60 ] && ! grep -q "killed by signal 9" hang.err; do sleep 0.1; n=$((n + 1)); done
 	kill $pid; wait $pid
 	cat hang.err &&

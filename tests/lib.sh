@@ -24,7 +24,9 @@ unset COLUMNS
 test_count=0
 test_failed=0
 test_scratch=$(mktemp -d "${TMPDIR:-/tmp}/tlslogd-test.XXXXXX") || exit 99
-trap 'chmod -R u+rwx "$test_scratch" 2>/dev/null; rm -rf "$test_scratch"' EXIT
+# Daemons started with daemon_start are killed when the script ends, whatever happened.
+trap 'if [ -f "$test_scratch/.daemons" ]; then kill $(cat "$test_scratch/.daemons") 2>/dev/null; fi
+chmod -R u+rwx "$test_scratch" 2>/dev/null; rm -rf "$test_scratch"' EXIT
 cd "$test_scratch" || exit 99
 
 # tlslogd with the shipped rules and no system configuration.
@@ -82,6 +84,22 @@ test_exit_code() {
 		return 1
 	fi
 	return 0
+}
+
+# daemon_start ERRFILE ARGS...: "tlslogd run -d ARGS" in the background, its
+# messages in ERRFILE; sets daemon_pid (the daemon's own pid, not a subshell's).
+daemon_start() {
+	errfile=$1
+	shift
+	"$TLSLOGD" run -d "$@" 2>"$errfile" &
+	daemon_pid=$!
+	echo "$daemon_pid" >>"$test_scratch/.daemons"
+}
+
+# daemon_stop: SIGTERM, wait, and return the daemon's exit status.
+daemon_stop() {
+	kill "$daemon_pid" 2>/dev/null
+	wait "$daemon_pid"
 }
 
 # sql DB QUERY: one query through the sqlite3 shell, or Python's sqlite3 if absent.

@@ -19,9 +19,9 @@ line='Nov 21 08:32:00 mx1 postfix/smtpd[23510]: warning: unknown[192.0.2.44]: SA
 
 test_expect_success 'the daemon drops root to its user, for good, and still works' '
 	: >mail.log && chmod 644 mail.log &&
-	printf "user %s\ndatabase %s/state/t.db\nsource %s/mail.log\nstart beginning\n" "$user" "$PWD" "$PWD" >drop.conf &&
-	"$TLSLOGD" run -d -c drop.conf --patterns "$TLSLOGD_PATTERNS" 2>drop.err &
-	pid=$!
+	printf "user %s\ndatabase %s/state/t.db\nsource %s/mail.log\nstart beginning\n" "$user" "$PWD" "$PWD" >drop.conf || exit 1
+	daemon_start drop.err -c drop.conf --patterns "$TLSLOGD_PATTERNS"
+	pid=$daemon_pid
 	n=0; while [ $n -lt 50 ] && [ ! -e state/t.db ]; do sleep 0.1; n=$((n + 1)); done
 	printf "%s\n" "$line" >>mail.log
 	n=0; while [ $n -lt 50 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done

@@ -88,8 +88,8 @@ test_expect_success 'stats of a missing database fails clearly' '
 
 test_expect_success 'the daemon keeps per-source counters: lines, cut lines, lines no rule knows' '
 	: >mail.log
-	"$TLSLOGD" run -d $run_opts --db run.db --follow "$PWD/mail.log" 2>run.err &
-	pid=$! &&
+	daemon_start run.err $run_opts --db run.db --follow "$PWD/mail.log"
+	pid=$daemon_pid
 	sleep 0.5 &&
 	{
 		echo "Nov 21 08:32:00 mx1 postfix/smtpd[23510]: warning: unknown[192.0.2.44]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
