@@ -488,8 +488,13 @@ follow_commit(struct follower *f)
 				f->store_failed = 1;
 		struct follow_totals now;
 		source_totals(s, &now);
-		if (!f->store_failed && (s->cur != NULL || s->started) &&
-		    store_source_set(f->store, s->name, s->cur ? s->cur->ing.file_id : 0, NULL,
+		/*
+		 * The oldest file not finished under the name: while a rotated file is
+		 * still drained, a restart must find it (as NAME.1) and read its rest.
+		 */
+		const struct tail *oldest = s->old ? s->old : s->cur;
+		if (!f->store_failed && (oldest != NULL || s->started) &&
+		    store_source_set(f->store, s->name, oldest ? oldest->ing.file_id : 0, NULL,
 		    (int64_t)(now.lines - s->recorded.lines),
 		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
 		    (int64_t)(now.unknown - s->recorded.unknown)) < 0)
