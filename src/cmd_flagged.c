@@ -221,11 +221,8 @@ cmd_flagged(int argc, char **argv)
 		buf_reset(&out);
 		buf_puts(&out, all ? "no peer was ever flagged\n" : "no peer is flagged now\n");
 	}
-	fwrite(out.data, 1, out.len, stdout);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		log_warn("cannot write the output");
+	if (output_write_stdout(&out) < 0)
 		status = EXIT_TROUBLE;
-	}
 done:
 	sqlite3_finalize(s);
 	buf_free(&out);

@@ -30,29 +30,6 @@ static const char purge_usage[] =
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n";
 
-static int
-parse_size(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	int64_t mult = 1;
-
-	if (end == s || v < 0)
-		return -1;
-	if (strcmp(end, "k") == 0 || strcmp(end, "K") == 0)
-		mult = 1024;
-	else if (strcmp(end, "M") == 0)
-		mult = 1024 * 1024;
-	else if (strcmp(end, "G") == 0)
-		mult = INT64_C(1024) * 1024 * 1024;
-	else if (*end != '\0')
-		return -1;
-	if (v > INT64_MAX / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
 int
 cmd_purge(int argc, char **argv)
 {
@@ -86,7 +63,7 @@ cmd_purge(int argc, char **argv)
 			break;
 		}
 		case 'S':
-			if (parse_size(optarg, &max_bytes) < 0) {
+			if (conf_parse_size(optarg, &max_bytes) < 0) {
 				log_warnx("--max-size: expected a size such as 500M or 2G (0: no cap)");
 				return EXIT_USAGE;
 			}

@@ -261,11 +261,8 @@ cmd_stats(int argc, char **argv)
 		    sqlite3_errmsg(store_db(store)));
 		status = EXIT_TROUBLE;
 	} else {
-		fwrite(out.data, 1, out.len, stdout);
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			log_warn("cannot write the output");
+		if (output_write_stdout(&out) < 0)
 			status = EXIT_TROUBLE;
-		}
 	}
 	buf_free(&out);
 	store_close(store);

@@ -317,6 +317,12 @@ parse_number(const char *value, int64_t min, int64_t max, const char *units, int
 	return 0;
 }
 
+int
+conf_parse_size(const char *s, int64_t *bytes)
+{
+	return parse_number(s, 0, INT64_MAX, "size", bytes);
+}
+
 /*
  * A plain mail address, local@domain: no blanks, no control characters, none
  * of the characters that would end a header or an address list.

@@ -83,6 +83,8 @@ struct conf {
  * password guessing (auth_failed 5 in 10m) and broken TLS (tls_* 3 in 1h).
  */
 void conf_default_thresholds(struct conf *conf);
+/* "65536", "64k", "500M", "2G" (k, M, G: powers of 1024) into bytes; -1 if not a size. */
+int conf_parse_size(const char *s, int64_t *bytes);
 /* A plain mail address (local@domain) that is safe in a header: 1 or 0. */
 int conf_valid_address(const char *address);
 /* Add a source given on the command line (--follow FILE). */

@@ -3,11 +3,13 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "output.h"
 
 int
@@ -192,5 +194,16 @@ output_terminal_width(void)
 	}
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		return ws.ws_col;
+	return 0;
+}
+
+int
+output_write_stdout(const struct buf *out)
+{
+	if ((out->len > 0 && fwrite(out->data, 1, out->len, stdout) != out->len) ||
+	    fflush(stdout) != 0 || ferror(stdout)) {
+		log_warn("cannot write the output");
+		return -1;
+	}
 	return 0;
 }

@@ -38,6 +38,9 @@ void output_escape_csv(struct buf *out, const char *s, size_t len);
  */
 void output_pad(struct buf *out, const char *s, size_t len, size_t width);
 
+/* Write out to standard output and flush it; -1 (logged) if that failed (a full disk, a closed pipe). */
+int output_write_stdout(const struct buf *out);
+
 /* Columns of the terminal on stdout (COLUMNS, then the tty), or 0 when not a terminal. */
 size_t output_terminal_width(void);
 
