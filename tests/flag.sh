@@ -8,11 +8,14 @@
 rules="--patterns $TLSLOGD_PATTERNS"
 
 # lines SPEC...: one Postfix line per SPEC "MINUTES_AGO,KIND,IP[,HOST]" (KIND auth or tls),
-# ISO headers in UTC relative to now; pids differ so that no two lines join.
+# ISO headers in UTC relative to one "now" taken when this file starts (two
+# calls a second apart must not shift the spacing the tests count on); pids
+# differ so that no two lines join.
+flag_now=$(date +%s)
 lines() {
-	python3 - "$@" <<-\PY
+	python3 - "$flag_now" "$@" <<-\PY
 	import sys, time
-	now = int(time.time())
+	now = int(sys.argv.pop(1))
 	for i, spec in enumerate(sys.argv[1:]):
 	    parts = spec.split(",")
 	    ago, kind, ip = float(parts[0]), parts[1], parts[2]
