@@ -395,7 +395,8 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = w->data;
 
 	(void)revents;
-	if (follow_start(d->fol, now_ms()) < 0 || follow_commit(d->fol) < 0) {
+	if (follow_start(d->fol, now_ms(), "the database was failing") < 0 ||
+	    follow_commit(d->fol) < 0) {
 		follow_stop(d->fol);
 		return;		/* still failing: the timer repeats */
 	}
@@ -507,11 +508,12 @@ reload(struct daemon *d)
 	d->fol = follow_new(d->rules, d->store, d->flags, &opt, d->conf.sources, d->conf.nsources,
 	    d->conf.from_start, SETTLE_MS);
 	d->failed = 0;
-	if (follow_start(d->fol, now_ms()) < 0 || follow_commit(d->fol) < 0)
+	if (follow_start(d->fol, now_ms(), "the configuration was reloaded") < 0 ||
+	    follow_commit(d->fol) < 0)
 		database_failed(d);
 	start_watchers(d);
-	log_info("configuration and rules reloaded: %zu rules, %zu sources", rules_count(d->rules),
-	    follow_count(d->fol));
+	log_info("configuration and rules reloaded: %zu rules, %zu source%s", rules_count(d->rules),
+	    follow_count(d->fol), follow_count(d->fol) == 1 ? "" : "s");
 	notify_systemd("READY=1");
 	poll_files(d);
 }
@@ -758,7 +760,8 @@ cmd_run(int argc, char **argv)
 	ev_timer_start(d.loop, &d.tick);
 	ev_timer_again(d.loop, &d.purge);
 
-	if (follow_start(d.fol, now_ms()) < 0 || follow_commit(d.fol) < 0)
+	if (follow_start(d.fol, now_ms(), "tlslogd was not running") < 0 ||
+	    follow_commit(d.fol) < 0)
 		database_failed(&d);
 	start_watchers(&d);
 	log_info("following %zu source%s into %s", follow_count(d.fol),

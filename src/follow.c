@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "follow.h"
@@ -259,6 +260,20 @@ compressed(const char *name)
 	return 0;
 }
 
+/* Was t written to in the last ROTATE_GRACE_MS (by the wall clock: mtime)? */
+static int
+recently_written(const struct tail *t)
+{
+	struct stat sb;
+	struct timespec now;
+
+	if (fstat(t->fd, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	int64_t age_ms = ((int64_t)now.tv_sec - (int64_t)sb.st_mtim.tv_sec) * 1000 +
+	    ((int64_t)now.tv_nsec - (int64_t)sb.st_mtim.tv_nsec) / 1000000;
+	return age_ms < ROTATE_GRACE_MS;
+}
+
 /*
  * The file last read under s's name is not what the name leads to now: it
  * was rotated while tlslogd was not running. Find it under the names
@@ -267,7 +282,7 @@ compressed(const char *name)
  */
 static void
 finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t dev, int64_t ino,
-    int64_t now_ms)
+    int64_t now_ms, const char *gap)
 {
 	static const char *const suffixes[] = { ".*", "-*" };
 	int found = 0;
@@ -298,10 +313,16 @@ finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t d
 				int64_t from = framer_offset(&t->fr);
 				while (tail_read(f, t, now_ms, 16u << 20) > 0)
 					;
-				log_info("%s: rotated to %s while tlslogd was not running: read its "
-				    "last %lld bytes", s->name, cand,
-				    (long long)(framer_offset(&t->fr) - from));
-				tail_close(f, s, t, 1);
+				log_info("%s: rotated to %s while %s: read its last %lld bytes",
+				    s->name, cand, gap, (long long)(framer_offset(&t->fr) - from));
+				if (f->store_failed) {
+					tail_close(f, s, t, 0);
+				} else if (s->old == NULL && recently_written(t)) {
+					/* The MTA may still write to it (before its reload): keep draining. */
+					s->old = t;
+				} else {
+					tail_close(f, s, t, 1);
+				}
 			}
 		}
 		globfree(&g);
@@ -326,7 +347,7 @@ say_waiting(struct fsource *s)
 }
 
 int
-follow_start(struct follower *f, int64_t now_ms)
+follow_start(struct follower *f, int64_t now_ms, const char *gap)
 {
 	f->store_failed = 0;
 	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
@@ -353,7 +374,7 @@ follow_start(struct follower *f, int64_t now_ms)
 			}
 			if (known && (stat(s->name, &sb) < 0 || (int64_t)sb.st_dev != dev ||
 			    (int64_t)sb.st_ino != ino))
-				finish_rotated(f, s, prev_id, dev, ino, now_ms);
+				finish_rotated(f, s, prev_id, dev, ino, now_ms, gap);
 		}
 		/* A source never seen starts at the end of its file, unless told otherwise. */
 		s->cur = tail_open(f, s, s->name, !seen && !f->from_start, now_ms);
@@ -401,8 +422,16 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	} else if (rc == 0 && stat(s->name, &sb) == 0 &&
 	    (sb.st_dev != t->dev || sb.st_ino != t->ino)) {
 		/* Rotated: the name leads to a new file. Drain the old one a while longer. */
-		if (s->old != NULL)
+		if (s->old != NULL) {
+			/* Rotated twice within the grace: the oldest is read to its end first. */
+			int left;
+			while ((left = tail_read(f, s->old, now_ms, 16u << 20)) > 0)
+				;
+			if (left < 0)
+				return;
 			tail_close(f, s, s->old, 1);
+			s->old = NULL;
+		}
 		s->old = t;
 		s->old->last_growth_ms = now_ms;
 		s->cur = tail_open(f, s, s->name, 0, now_ms);

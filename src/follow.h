@@ -21,7 +21,9 @@
  *   - the name is missing: keep what is open, wait for the file.
  * On start (follow_start) a source whose last file was rotated while tlslogd
  * was down finishes that file first, found under the names logrotate and
- * newsyslog give it (NAME.1, NAME.0, NAME-DATE); a source never seen starts at
+ * newsyslog give it (NAME.1, NAME.0, NAME-DATE), and keeps draining it for the
+ * grace when it was written to in the last ROTATE_GRACE_MS (a reload right
+ * after a rotation); a source never seen starts at
  * the end of its file unless from_start.
  */
 #ifndef TLSLOGD_FOLLOW_H
@@ -49,8 +51,12 @@ struct follower *follow_new(struct rules *rules, struct store *store, struct fla
     int from_start, int64_t settle_ms);
 void follow_free(struct follower *f);
 
-/* Open every source (see above). -1 when the database failed. */
-int follow_start(struct follower *f, int64_t now_ms);
+/*
+ * Open every source (see above). gap says what happened while nothing was
+ * read ("tlslogd was not running", "the configuration was reloaded"), for
+ * the log line about a rotated file found. -1 when the database failed.
+ */
+int follow_start(struct follower *f, int64_t now_ms, const char *gap);
 /*
  * Look at every source: rotation, truncation, new bytes (at most budget bytes
  * per file), failures no line joined for settle_ms. Returns 1 when a file has
