@@ -39,9 +39,13 @@
 
 /*
  * The literal scan: the distinct literals of a set (up to 64) are found in one
- * pass over the message. A bitmap of the byte pairs that start a literal
- * tells, at each position, whether any literal can start there; only then are
- * the literals compared. A normal log line costs one table lookup per byte,
+ * pass over the message, Wu-Manber style. Let m be the length of the set's
+ * shortest literal: every literal's first m bytes are its window. A window
+ * slides over the message; its last two bytes index a table that says how far
+ * it may move without passing over the end of any literal's window (m - 1
+ * for a pair that ends no window prefix of any literal). Only at a pair that
+ * ends some literal's window (shift 0) are the literals ending there
+ * compared. A normal log line costs one table lookup per m - 1 bytes,
  * however many rules the set has, instead of one memmem per rule.
  */
 #define SCAN_MAX 64
@@ -50,9 +54,11 @@ struct literal_scan {
 	const char *text[SCAN_MAX];
 	size_t len[SCAN_MAX];
 	size_t n;
+	size_t window;			/* m: the length of the shortest literal */
 	int complete;			/* every rule of the set has a literal in the scan */
-	uint64_t by_first[256];		/* the literals starting with each byte */
-	uint8_t starts[65536 / 8];	/* bit (b0 << 8 | b1): some literal starts with b0 b1 */
+	uint8_t *shift;			/* [65536] by the window's last two bytes (b0 << 8 | b1) */
+	uint64_t by_last[256];		/* the literals whose window ends with this byte */
+	uint64_t by_before_last[256];	/* ... whose window's byte before the last is this one */
 };
 
 struct rule_set {
@@ -637,12 +643,37 @@ scan_add(struct literal_scan *scan, struct rule *r)
 		}
 	if (scan->n == SCAN_MAX)
 		return;
-	unsigned pair = (unsigned char)r->literal[0] << 8 | (unsigned char)r->literal[1];
-	scan->starts[pair >> 3] |= (uint8_t)(1u << (pair & 7));
-	scan->by_first[(unsigned char)r->literal[0]] |= (uint64_t)1 << scan->n;
 	scan->text[scan->n] = r->literal;
 	scan->len[scan->n] = r->literal_len;
 	r->literal_bit = (int)scan->n++;
+}
+
+/* Once every literal is in: the window, the shift table and the window ends. */
+static void
+scan_build(struct literal_scan *scan)
+{
+	if (scan->n == 0)
+		return;
+	size_t m = SIZE_MAX;
+	for (size_t k = 0; k < scan->n; k++)
+		if (scan->len[k] < m)
+			m = scan->len[k];
+	/* Shifts are bytes: a longer window would not move further than 255 anyway. */
+	if (m > 256)
+		m = 256;
+	scan->window = m;
+	scan->shift = xmalloc(65536);
+	memset(scan->shift, (int)(m - 1), 65536);
+	for (size_t k = 0; k < scan->n; k++) {
+		const unsigned char *t = (const unsigned char *)scan->text[k];
+		for (size_t q = 1; q < m; q++) {
+			unsigned pair = (unsigned)t[q - 1] << 8 | t[q];
+			if (scan->shift[pair] > m - 1 - q)
+				scan->shift[pair] = (uint8_t)(m - 1 - q);
+		}
+		scan->by_last[t[m - 1]] |= (uint64_t)1 << k;
+		scan->by_before_last[t[m - 2]] |= (uint64_t)1 << k;
+	}
 }
 
 /* Which of the set's literals occur in msg: bit i for literal i. */
@@ -650,19 +681,27 @@ static uint64_t
 scan_line(const struct literal_scan *scan, const char *msg, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)msg;
+	const uint8_t *shift = scan->shift;
+	size_t m = scan->window;
 	uint64_t found = 0;
 
-	if (scan->n == 0 || len < 2)
+	if (scan->n == 0 || len < m)
 		return 0;
-	for (size_t i = 0; i + 1 < len; i++) {
-		unsigned pair = (unsigned)p[i] << 8 | p[i + 1];
-		if (!(scan->starts[pair >> 3] & (1u << (pair & 7))))
+	for (size_t j = m - 1; j < len;) {
+		unsigned s = shift[(unsigned)p[j - 1] << 8 | p[j]];
+		if (s != 0) {
+			j += s;
 			continue;
-		for (uint64_t cand = scan->by_first[p[i]] & ~found; cand != 0; cand &= cand - 1) {
+		}
+		/* The window p[j + 1 - m .. j] ends like the windows of these literals. */
+		size_t at = j + 1 - m;
+		for (uint64_t cand = scan->by_last[p[j]] & scan->by_before_last[p[j - 1]] & ~found;
+		    cand != 0; cand &= cand - 1) {
 			int k = __builtin_ctzll(cand);
-			if (scan->len[k] <= len - i && memcmp(scan->text[k], p + i, scan->len[k]) == 0)
+			if (scan->len[k] <= len - at && memcmp(scan->text[k], p + at, scan->len[k]) == 0)
 				found |= (uint64_t)1 << k;
 		}
+		j++;
 	}
 	return found;
 }
@@ -698,8 +737,10 @@ rules_finish(struct rules *rules)
 		scan_add(&s->scan, r);
 	}
 	free(byorder);
-	for (size_t i = 0; i < rules->nsets; i++)
+	for (size_t i = 0; i < rules->nsets; i++) {
+		scan_build(&rules->sets[i].scan);
 		rules->sets[i].scan.complete = 1;
+	}
 	for (size_t i = 0; i < rules->nrules; i++)
 		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
 		    !rules->rules[i].disabled)
@@ -808,6 +849,7 @@ rules_free(struct rules *rules)
 		free_words(rules->sets[i].programs, rules->sets[i].nprograms);
 		free(rules->sets[i].rule_idx);
 		free(rules->sets[i].ignore_idx);
+		free(rules->sets[i].scan.shift);
 	}
 	free(rules->sets);
 	for (size_t i = 0; i < rules->nreasons; i++)
