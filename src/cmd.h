@@ -40,5 +40,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_flagged(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -1,8 +1,25 @@
 /*
- * cmd_query.c: `tlslogd query --peer HOST|IP`: the events of one peer,
- * newest first, as a table for a terminal, JSON or CSV. The database is
- * opened read-only; every value from the log is escaped for the output it
- * goes to (output.h).
+ * cmd_query.c: `tlslogd query --peer PEER`: the events of one peer, newest
+ * first, as a table for a terminal, JSON or CSV, and under the table a short
+ * diagnosis: each cause seen (kind, direction, MTA) with its count, first and
+ * last time, its most frequent reason, and what to do about it (advice.h).
+ * The database is opened read-only; every value from the log is escaped for
+ * the output it goes to (output.h).
+ *
+ * PEER selects by index, never by reading every event:
+ *   - an address: peer_ip = canonical text (events_peer_ip);
+ *   - a network (192.0.2.0/24, 2001:db8::/32): addresses are stored as text,
+ *     so the network becomes ranges of that text: an IPv4 prefix is rounded
+ *     up to whole octets ("192.0.2." .. "192.0.2/"; at most 256 ranges); an
+ *     IPv6 one becomes the ranges of its first group ("2001:"), and the exact
+ *     test is a function registered on the connection;
+ *   - ".domain": the reverse name is the domain or ends with ".domain"; the
+ *     registered domain of it (flag_domain_of, stored as peer_domain by
+ *     schema 5) is the index key, so ".mx.example.net" reads the events of
+ *     .example.net only; a public suffix (".net") has no such key and reads
+ *     the peer_domain index;
+ *   - anything else: a reverse name or HELO name (events_peer_host,
+ *     events_helo), case-insensitive.
  */
 #include "config.h"
 
@@ -14,8 +31,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice.h"
 #include "cmd.h"
 #include "event.h"
+#include "flag.h"
 #include "log.h"
 #include "output.h"
 #include "store.h"
@@ -23,19 +42,27 @@
 #include "util.h"
 
 static const char query_usage[] =
-    "usage: tlslogd query --peer HOST|IP [--since WHEN] [--until WHEN] [--kind KIND]\n"
-    "                     [--format table|json|csv] [-c FILE] [--db PATH]\n"
+    "usage: tlslogd query --peer HOST|IP|CIDR|.DOMAIN [--since WHEN] [--until WHEN]\n"
+    "                     [--kind KIND] [--direction in|out] [--server NAME] [--limit N]\n"
+    "                     [--format table|json|csv] [--diagnosis] [-c FILE] [--db PATH]\n"
     "\n"
-    "Print the failures of one peer, newest first. HOST matches the peer's\n"
-    "reverse name or its HELO name (case-insensitive); IP matches its address\n"
-    "(IPv4 or IPv6). WHEN is a duration back from now (90s, 30m, 24h, 7d, 2w) or\n"
-    "an ISO 8601 date or time (2026-11-22, 2026-11-22T06:40:07Z).\n"
+    "Print the failures of one peer, newest first, and under the table the causes\n"
+    "seen and what to do about each. HOST matches the peer's reverse name or its\n"
+    "HELO name (case-insensitive); IP matches its address (IPv4 or IPv6); CIDR a\n"
+    "network (192.0.2.0/24, 2001:db8::/32); .DOMAIN the reverse names in that\n"
+    "domain (.example.net: example.net and mx.example.net). WHEN is a duration back\n"
+    "from now (90s, 30m, 24h, 7d, 2w) or an ISO 8601 date or time (2026-11-22,\n"
+    "2026-11-22T06:40:07Z).\n"
     "\n"
-    "  -p, --peer HOST|IP   the peer\n"
+    "  -p, --peer PEER      the peer: HOST, IP, CIDR or .DOMAIN\n"
     "      --since WHEN     only events at or after WHEN\n"
     "      --until WHEN     only events at or before WHEN\n"
     "      --kind KIND      only events of this kind (see tlslogd.rules(5))\n"
-    "  -f, --format FMT     table (default), json or csv\n"
+    "      --direction DIR  only incoming (in) or outgoing (out) events\n"
+    "      --server NAME    only events logged by this server (case-insensitive)\n"
+    "  -n, --limit N        print at most the N newest events (the diagnosis counts all)\n"
+    "  -f, --format FMT     table (default, with the diagnosis), json or csv\n"
+    "      --diagnosis      with json: an object {\"events\": [...], \"diagnosis\": [...]}\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
@@ -224,6 +251,512 @@ flush_out(struct buf *out)
 	return 0;
 }
 
+/* ---- which events: the peer ---- */
+
+enum peer_type { PEER_NAME, PEER_IP, PEER_NET, PEER_DOMAIN };
+
+struct peer_sel {
+	enum peer_type type;
+	char text[INET6_ADDRSTRLEN + 260];	/* canonical address, or domain without the dot */
+	char key[260];				/* PEER_DOMAIN: its registered domain, "" if none */
+	int family;				/* PEER_NET */
+	unsigned char addr[16];
+	int prefix;
+};
+
+/* A network "ADDR/LEN" with the host bits cleared; 0, or -1 when s is not one. */
+static int
+parse_net(const char *s, struct peer_sel *p)
+{
+	const char *slash = strchr(s, '/');
+	char host[INET6_ADDRSTRLEN];
+	char *end;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(host) || slash[1] < '0' || slash[1] > '9')
+		return -1;
+	memcpy(host, s, (size_t)(slash - s));
+	host[slash - s] = '\0';
+	long len = strtol(slash + 1, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (inet_pton(AF_INET, host, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, p->addr) == 1)
+		p->family = AF_INET6;
+	else
+		return -1;
+	int bits = p->family == AF_INET ? 32 : 128;
+	if (len < 0 || len > bits)
+		return -1;
+	p->prefix = (int)len;
+	for (int b = p->prefix; b < bits; b++)
+		p->addr[b / 8] &= (unsigned char)~(0x80 >> (b % 8));
+	inet_ntop(p->family, p->addr, p->text, sizeof(p->text));
+	return 0;
+}
+
+/* 0, or -1 (logged) when PEER is a malformed network or domain. */
+static int
+parse_peer(const char *peer, struct peer_sel *p)
+{
+	unsigned char addr[16];
+
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, peer, addr) == 1) {
+		p->type = PEER_IP;
+		inet_ntop(AF_INET, addr, p->text, sizeof(p->text));
+	} else if (inet_pton(AF_INET6, peer, addr) == 1) {
+		p->type = PEER_IP;
+		inet_ntop(AF_INET6, addr, p->text, sizeof(p->text));
+	} else if (strchr(peer, '/') != NULL) {
+		p->type = PEER_NET;
+		if (parse_net(peer, p) < 0) {
+			log_warnx("--peer: \"%s\" is not a network (192.0.2.0/24, 2001:db8::/32)", peer);
+			return -1;
+		}
+	} else if (peer[0] == '.') {
+		size_t len = strlen(peer + 1);
+		int ok = len > 0 && len < 254 && peer[1] != '.' && peer[len] != '.' &&
+		    strstr(peer, "..") == NULL;
+		for (size_t i = 1; ok && peer[i]; i++) {
+			char c = peer[i];
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.';
+		}
+		if (!ok) {
+			log_warnx("--peer: \"%s\" is not a domain (.example.net)", peer);
+			return -1;
+		}
+		p->type = PEER_DOMAIN;
+		for (size_t i = 0; i <= len; i++) {
+			char c = peer[i + 1];
+			p->text[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		}
+		if (flag_domain_of(p->text, p->key, sizeof(p->key)) == NULL)
+			p->key[0] = '\0';
+	} else {
+		p->type = PEER_NAME;
+		util_strlcpy(p->text, peer, sizeof(p->text));
+	}
+	return 0;
+}
+
+/* One range of address text: [lo, lo with its last character + 1), or lo alone if exact. */
+static void
+add_text_range(struct buf *sql, const char *lo, int exact, int *n)
+{
+	char *q;
+
+	buf_puts(sql, (*n)++ ? " OR " : "");
+	if (exact) {
+		q = sqlite3_mprintf("e.peer_ip = %Q", lo);
+	} else {
+		char hi[INET6_ADDRSTRLEN + 2];
+		util_strlcpy(hi, lo, sizeof(hi));
+		hi[strlen(hi) - 1]++;
+		q = sqlite3_mprintf("(e.peer_ip >= %Q AND e.peer_ip < %Q)", lo, hi);
+	}
+	buf_puts(sql, q);
+	sqlite3_free(q);
+}
+
+/* The ranges of the first group of an IPv6 address g: "2001:" ("0:" and "::" for 0). */
+static void
+add_v6_group(struct buf *sql, unsigned g, int *n)
+{
+	char lo[16];
+
+	if (g == 0) {
+		add_text_range(sql, "0:", 0, n);
+		add_text_range(sql, "::", 0, n);
+	} else {
+		snprintf(lo, sizeof(lo), "%x:", g);
+		add_text_range(sql, lo, 0, n);
+	}
+}
+
+/*
+ * The WHERE terms that select a network by the events_peer_ip index (see the
+ * top of this file). IPv4 text ranges are exact; IPv6 ones are narrowed by
+ * tlslogd_in_net(), registered by register_net().
+ */
+static void
+net_terms(struct buf *sql, const struct peer_sel *p)
+{
+	int n = 0;
+
+	buf_puts(sql, "(");
+	if (p->family == AF_INET) {
+		int whole = p->prefix <= 8 ? 8 : (p->prefix + 7) / 8 * 8;
+		unsigned base = ((unsigned)p->addr[0] << 24) | ((unsigned)p->addr[1] << 16) |
+		    ((unsigned)p->addr[2] << 8) | p->addr[3];
+		unsigned count = 1u << (whole - p->prefix);
+		for (unsigned i = 0; i < count; i++) {
+			unsigned a = base + (whole == 32 ? i : i << (32 - whole));
+			char lo[INET_ADDRSTRLEN + 1];
+			if (whole == 32)
+				snprintf(lo, sizeof(lo), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+				    (a >> 8) & 255, a & 255);
+			else if (whole == 24)
+				snprintf(lo, sizeof(lo), "%u.%u.%u.", a >> 24, (a >> 16) & 255,
+				    (a >> 8) & 255);
+			else if (whole == 16)
+				snprintf(lo, sizeof(lo), "%u.%u.", a >> 24, (a >> 16) & 255);
+			else
+				snprintf(lo, sizeof(lo), "%u.", a >> 24);
+			add_text_range(sql, lo, whole == 32, &n);
+		}
+		buf_puts(sql, ")");
+		return;
+	}
+	if (p->prefix == 128) {
+		add_text_range(sql, p->text, 1, &n);
+		buf_puts(sql, ")");
+		return;
+	}
+	unsigned g0 = ((unsigned)p->addr[0] << 8) | p->addr[1];
+	if (p->prefix >= 16) {
+		add_v6_group(sql, g0, &n);
+	} else if (p->prefix >= 8) {
+		for (unsigned i = 0; i < (1u << (16 - p->prefix)); i++)
+			add_v6_group(sql, g0 + i, &n);
+	} else {
+		buf_puts(sql, "e.peer_ip IS NOT NULL");	/* a /7 or wider: the whole index */
+	}
+	buf_puts(sql, ") AND tlslogd_in_net(e.peer_ip)");
+}
+
+/* tlslogd_in_net(ip): 1 when ip is an IPv6 address in the network of the query. */
+static void
+sql_in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct peer_sel *p = sqlite3_user_data(ctx);
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+	unsigned char a[16];
+	int in = 0;
+
+	(void)argc;
+	if (text != NULL && inet_pton(AF_INET6, text, a) == 1) {
+		in = 1;
+		for (int b = 0; b < p->prefix && in; b += 8) {
+			int bits = p->prefix - b < 8 ? p->prefix - b : 8;
+			unsigned char mask = (unsigned char)(0xff << (8 - bits));
+			in = (a[b / 8] & mask) == (p->addr[b / 8] & mask);
+		}
+	}
+	sqlite3_result_int(ctx, in);
+}
+
+/* The WHERE clause (after "WHERE ") for the peer and the filters; parameters ?1..?7. */
+static void
+where_clause(struct buf *sql, const struct peer_sel *p, int since, int until, int kind,
+    int server, int direction)
+{
+	switch (p->type) {
+	case PEER_IP:
+		buf_puts(sql, "e.peer_ip = ?1");
+		break;
+	case PEER_NAME:
+		buf_puts(sql, "(e.peer_host = ?1 OR e.helo = ?1)");
+		break;
+	case PEER_NET:
+		net_terms(sql, p);
+		break;
+	case PEER_DOMAIN:
+		/* LIKE is case-insensitive for ASCII; the domain holds no % or _ (parse_peer). */
+		if (p->key[0] != '\0')
+			buf_puts(sql, "e.peer_domain = ?7");
+		else
+			buf_puts(sql, "e.peer_domain LIKE '%.' || ?1");
+		buf_puts(sql, " AND (e.peer_host = ?1 OR e.peer_host LIKE '%.' || ?1)");
+		break;
+	}
+	if (since)
+		buf_puts(sql, " AND e.time >= ?2");
+	if (until)
+		buf_puts(sql, " AND e.time <= ?3");
+	if (kind)
+		buf_puts(sql, " AND e.kind = ?4");
+	if (server)
+		buf_puts(sql, " AND e.server = ?5");
+	if (direction)
+		buf_puts(sql, " AND e.direction = ?6");
+}
+
+/* ---- the diagnosis ---- */
+
+/* One cause: a kind, seen in one direction by one MTA. */
+struct cause {
+	char *kind, *direction, *mta, *reason;	/* reason: the most frequent one, or NULL */
+	int64_t count, first, last;
+	int64_t reasons;			/* distinct reasons seen */
+};
+
+static char *
+column_dup(sqlite3_stmt *s, int i)
+{
+	if (sqlite3_column_type(s, i) == SQLITE_NULL)
+		return NULL;
+	return xstrndup((const char *)sqlite3_column_text(s, i), (size_t)sqlite3_column_bytes(s, i));
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static int
+cause_cmp(const void *a, const void *b)
+{
+	const struct cause *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->last > y->last ? -1 : x->last < y->last;
+}
+
+/*
+ * The causes among the selected events, most frequent first; -1 (logged) on
+ * a database error. Grouped by reason in SQL, then folded per cause here (a
+ * peer has a handful of causes, so no table is needed).
+ */
+static int
+load_causes(sqlite3 *db, const char *dbpath, const char *where, struct cause **out, size_t *n,
+    int (*bind)(sqlite3_stmt *, void *), void *ctx)
+{
+	struct buf sql;
+	sqlite3_stmt *s = NULL;
+	struct cause *c = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	buf_init(&sql);
+	buf_printf(&sql, "SELECT e.kind, e.direction, e.mta, e.reason, count(*) AS n, min(e.time), "
+	    "max(e.time) FROM events e WHERE %s GROUP BY e.kind, e.direction, e.mta, e.reason "
+	    "ORDER BY e.kind, e.direction, e.mta, e.reason IS NULL, n DESC", where);
+	if (sqlite3_prepare_v2(db, sql.data, -1, &s, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot query: %s", dbpath, sqlite3_errmsg(db));
+		buf_free(&sql);
+		return -1;
+	}
+	buf_free(&sql);
+	bind(s, ctx);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		const char *dir = (const char *)sqlite3_column_text(s, 1);
+		const char *mta = (const char *)sqlite3_column_text(s, 2);
+		struct cause *last = len ? &c[len - 1] : NULL;
+		if (last == NULL || !same(last->kind, kind) || !same(last->direction, dir) ||
+		    !same(last->mta, mta)) {
+			if (len == cap) {
+				cap = cap ? cap * 2 : 8;
+				c = xreallocarray(c, cap, sizeof(*c));
+			}
+			last = &c[len++];
+			memset(last, 0, sizeof(*last));
+			last->kind = column_dup(s, 0);
+			last->direction = column_dup(s, 1);
+			last->mta = column_dup(s, 2);
+			last->reason = column_dup(s, 3);
+			last->first = sqlite3_column_int64(s, 5);
+			last->last = sqlite3_column_int64(s, 6);
+		}
+		last->count += sqlite3_column_int64(s, 4);
+		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+			last->reasons++;
+		if (sqlite3_column_int64(s, 5) < last->first)
+			last->first = sqlite3_column_int64(s, 5);
+		if (sqlite3_column_int64(s, 6) > last->last)
+			last->last = sqlite3_column_int64(s, 6);
+	}
+	if (rc != SQLITE_DONE)
+		log_warnx("%s: cannot query: %s", dbpath, sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	if (len > 1)
+		qsort(c, len, sizeof(*c), cause_cmp);
+	*out = c;
+	*n = len;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+free_causes(struct cause *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].kind);
+		free(c[i].direction);
+		free(c[i].mta);
+		free(c[i].reason);
+	}
+	free(c);
+}
+
+static const char *
+cause_advice(const struct cause *c)
+{
+	int kind = c->kind ? event_kind_from_name(c->kind, strlen(c->kind)) : -1;
+	int dir = c->direction ? event_direction_from_name(c->direction) : -1;
+
+	if (kind < 0 || dir < 0)
+		return NULL;
+	return advice_text((enum event_kind)kind, c->mta, (enum event_direction)dir);
+}
+
+static void
+put_utc(struct buf *out, int64_t when)
+{
+	char text[32];
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(text, sizeof(text), "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(text, sizeof(text), "%lld", (long long)when);
+	buf_puts(out, text);
+}
+
+/* Our own text, wrapped at width with indent spaces before every line. */
+static void
+put_wrapped(struct buf *out, const char *text, size_t indent, size_t width)
+{
+	size_t col = 0;
+
+	while (*text) {
+		while (*text == ' ')
+			text++;
+		size_t n = strcspn(text, " ");
+		if (n == 0)
+			break;
+		if (col == 0) {
+			buf_printf(out, "%*s", (int)indent, "");
+			col = indent;
+		} else if (col + 1 + n > width) {
+			buf_printf(out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else {
+			buf_putc(out, ' ');
+			col++;
+		}
+		buf_append(out, text, n);
+		col += n;
+		text += n;
+	}
+	if (col)
+		buf_putc(out, '\n');
+}
+
+/* The table's diagnosis shows the most frequent causes only: it is read, not parsed. */
+#define DIAGNOSIS_CAUSES 5
+
+static void
+print_diagnosis_table(struct buf *out, const char *peer, const struct cause *c, size_t n,
+    int64_t total, unsigned long shown, size_t width)
+{
+	if (width == 0 || width > 100)
+		width = 78;
+	buf_putc(out, '\n');
+	if ((int64_t)shown < total)
+		buf_printf(out, "(%lu of %lld events shown; --limit)\n\n", shown, (long long)total);
+	buf_puts(out, "Diagnosis for ");
+	output_escape_text(out, peer, strlen(peer));
+	buf_printf(out, ": %lld event%s, %zu cause%s\n", (long long)total, total == 1 ? "" : "s", n,
+	    n == 1 ? "" : "s");
+	for (size_t i = 0; i < n && i < DIAGNOSIS_CAUSES; i++) {
+		buf_puts(out, "\n  ");
+		output_escape_text(out, c[i].kind ? c[i].kind : "-", c[i].kind ? strlen(c[i].kind) : 1);
+		buf_printf(out, " (%s, ", c[i].direction ? c[i].direction : "-");
+		output_escape_text(out, c[i].mta ? c[i].mta : "-", c[i].mta ? strlen(c[i].mta) : 1);
+		buf_printf(out, "): %lld event%s, ", (long long)c[i].count, c[i].count == 1 ? "" : "s");
+		put_utc(out, c[i].first);
+		if (c[i].last != c[i].first) {
+			buf_puts(out, " to ");
+			put_utc(out, c[i].last);
+		}
+		buf_puts(out, " UTC\n");
+		if (c[i].reason != NULL) {
+			buf_puts(out, "    reason: ");
+			output_escape_text(out, c[i].reason, strlen(c[i].reason));
+			if (c[i].reasons > 1)
+				buf_printf(out, " (and %lld other%s)", (long long)(c[i].reasons - 1),
+				    c[i].reasons == 2 ? "" : "s");
+			buf_putc(out, '\n');
+		}
+		const char *advice = cause_advice(&c[i]);
+		if (advice != NULL)
+			put_wrapped(out, advice, 4, width);
+	}
+	if (n > DIAGNOSIS_CAUSES) {
+		int64_t rest = 0;
+		for (size_t i = DIAGNOSIS_CAUSES; i < n; i++)
+			rest += c[i].count;
+		buf_printf(out, "\n  and %zu more cause%s (%lld event%s): see --format json --diagnosis, "
+		    "or narrow with --kind or --direction\n", n - DIAGNOSIS_CAUSES,
+		    n - DIAGNOSIS_CAUSES == 1 ? "" : "s", (long long)rest, rest == 1 ? "" : "s");
+	}
+}
+
+static void
+json_string_or_null(struct buf *out, const char *s)
+{
+	if (s == NULL)
+		buf_puts(out, "null");
+	else
+		output_escape_json(out, s, strlen(s));
+}
+
+static void
+print_diagnosis_json(struct buf *out, const struct cause *c, size_t n)
+{
+	buf_puts(out, "\"diagnosis\": [");
+	for (size_t i = 0; i < n; i++) {
+		char first[32], last[32];
+		timeparse_format_iso(c[i].first, first, sizeof(first));
+		timeparse_format_iso(c[i].last, last, sizeof(last));
+		buf_puts(out, i ? ",\n  {\"kind\": " : "\n  {\"kind\": ");
+		json_string_or_null(out, c[i].kind);
+		buf_puts(out, ", \"direction\": ");
+		json_string_or_null(out, c[i].direction);
+		buf_puts(out, ", \"mta\": ");
+		json_string_or_null(out, c[i].mta);
+		buf_printf(out, ", \"count\": %lld, \"first\": \"%s\", \"last\": \"%s\", \"reason\": ",
+		    (long long)c[i].count, first, last);
+		json_string_or_null(out, c[i].reason);
+		buf_printf(out, ", \"reasons\": %lld, \"advice\": ", (long long)c[i].reasons);
+		json_string_or_null(out, cause_advice(&c[i]));
+		buf_putc(out, '}');
+	}
+	buf_puts(out, n ? "\n]" : "]");
+}
+
+/* The values of the query's parameters, bound to each statement built from where_clause. */
+struct params {
+	const struct peer_sel *peer;
+	const char *kind, *server, *direction;
+	int since, until;
+	int64_t t_since, t_until;
+};
+
+static int
+bind_params(sqlite3_stmt *s, void *ctx)
+{
+	const struct params *p = ctx;
+
+	sqlite3_bind_text(s, 1, p->peer->text, -1, SQLITE_STATIC);
+	if (p->since)
+		sqlite3_bind_int64(s, 2, p->t_since);
+	if (p->until)
+		sqlite3_bind_int64(s, 3, p->t_until);
+	if (p->kind)
+		sqlite3_bind_text(s, 4, p->kind, -1, SQLITE_STATIC);
+	if (p->server)
+		sqlite3_bind_text(s, 5, p->server, -1, SQLITE_STATIC);
+	if (p->direction)
+		sqlite3_bind_text(s, 6, p->direction, -1, SQLITE_STATIC);
+	if (p->peer->type == PEER_DOMAIN && p->peer->key[0] != '\0')
+		sqlite3_bind_text(s, 7, p->peer->key, -1, SQLITE_STATIC);
+	return 0;
+}
+
 int
 cmd_query(int argc, char **argv)
 {
@@ -232,30 +765,48 @@ cmd_query(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "kind", required_argument, NULL, 'k' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "limit", required_argument, NULL, 'n' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "diagnosis", no_argument, NULL, 'G' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common = { 0 };
-	const char *peer = NULL, *since = NULL, *until = NULL, *kind = NULL;
-	int format = OUTPUT_TABLE, ch;
+	const char *peer = NULL, *since = NULL, *until = NULL, *kind = NULL, *direction = NULL;
+	const char *server = NULL;
+	int format = OUTPUT_TABLE, ch, json_diagnosis = 0;
+	long long limit = -1;
 	int64_t now = (int64_t)time(NULL), t_since = 0, t_until = 0;
+	char *end;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "p:f:c:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:n:f:c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'p': peer = optarg; break;
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
 		case 'k': kind = optarg; break;
+		case 'd': direction = optarg; break;
+		case 'S': server = optarg; break;
+		case 'n':
+			limit = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || limit < 1) {
+				log_warnx("--limit: expected a number of events (1 or more), not \"%s\"",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'f':
 			if ((format = output_format_from_name(optarg)) < 0) {
 				log_warnx("--format: expected table, json or csv, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
 			break;
+		case 'G': json_diagnosis = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(query_usage, stdout); return EXIT_OK;
@@ -268,7 +819,7 @@ cmd_query(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (peer == NULL || *peer == '\0') {
-		log_warnx("query: --peer HOST|IP is required");
+		log_warnx("query: --peer HOST|IP|CIDR|.DOMAIN is required");
 		fputs(query_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -276,6 +827,17 @@ cmd_query(int argc, char **argv)
 		log_warnx("--kind: unknown kind \"%s\" (see tlslogd.rules(5))", kind);
 		return EXIT_USAGE;
 	}
+	if (direction != NULL && event_direction_from_name(direction) < 0) {
+		log_warnx("--direction: expected in or out, not \"%s\"", direction);
+		return EXIT_USAGE;
+	}
+	if (server != NULL && *server == '\0') {
+		log_warnx("--server: expected a server name");
+		return EXIT_USAGE;
+	}
+	struct peer_sel sel;
+	if (parse_peer(peer, &sel) < 0)
+		return EXIT_USAGE;
 
 	struct conf conf;
 	if (cmd_setup(&common, &conf) < 0) {
@@ -299,43 +861,39 @@ cmd_query(int argc, char **argv)
 		conf_free(&conf);
 		return EXIT_TROUBLE;
 	}
-
-	/* An address is compared in its canonical form, as stored. */
-	unsigned char addr[16];
-	char ip[INET6_ADDRSTRLEN];
-	int is_ip = 0;
-	if (inet_pton(AF_INET, peer, addr) == 1)
-		is_ip = inet_ntop(AF_INET, addr, ip, sizeof(ip)) != NULL;
-	else if (inet_pton(AF_INET6, peer, addr) == 1)
-		is_ip = inet_ntop(AF_INET6, addr, ip, sizeof(ip)) != NULL;
-
-	struct buf sql;
-	buf_init(&sql);
-	buf_puts(&sql, select_sql);
-	buf_puts(&sql, is_ip ? "e.peer_ip = ?1" : "(e.peer_host = ?1 OR e.helo = ?1)");
-	if (since)
-		buf_puts(&sql, " AND e.time >= ?2");
-	if (until)
-		buf_puts(&sql, " AND e.time <= ?3");
-	if (kind)
-		buf_puts(&sql, " AND e.kind = ?4");
-	buf_puts(&sql, " ORDER BY e.time DESC, e.id DESC");
-
 	sqlite3 *db = store_db(store);
+	if (sel.type == PEER_NET && sqlite3_create_function(db, "tlslogd_in_net", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, &sel, sql_in_net, NULL, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot query: %s", conf.database, sqlite3_errmsg(db));
+		store_close(store);
+		conf_free(&conf);
+		return EXIT_TROUBLE;
+	}
+
+	struct params params = { &sel, kind, server, direction, since != NULL, until != NULL,
+		t_since, t_until };
+	struct buf where, sql;
+	buf_init(&where);
+	buf_init(&sql);
+	where_clause(&where, &sel, since != NULL, until != NULL, kind != NULL, server != NULL,
+	    direction != NULL);
+	buf_puts(&sql, select_sql);
+	buf_append(&sql, where.data, where.len);
+	buf_puts(&sql, " ORDER BY e.time DESC, e.id DESC");
+	if (limit > 0)
+		buf_printf(&sql, " LIMIT %lld", limit);
+
 	sqlite3_stmt *s = NULL;
+	struct cause *causes = NULL;
+	size_t ncauses = 0;
 	int status = EXIT_OK;
+	int want_causes = format == OUTPUT_TABLE || (format == OUTPUT_JSON && json_diagnosis);
 	if (sqlite3_prepare_v2(db, sql.data, -1, &s, NULL) != SQLITE_OK) {
 		log_warnx("%s: cannot query: %s", conf.database, sqlite3_errmsg(db));
 		status = EXIT_TROUBLE;
 		goto done;
 	}
-	sqlite3_bind_text(s, 1, is_ip ? ip : peer, -1, SQLITE_TRANSIENT);
-	if (since)
-		sqlite3_bind_int64(s, 2, t_since);
-	if (until)
-		sqlite3_bind_int64(s, 3, t_until);
-	if (kind)
-		sqlite3_bind_text(s, 4, kind, -1, SQLITE_STATIC);
+	bind_params(s, &params);
 
 	struct buf out;
 	buf_init(&out);
@@ -343,7 +901,7 @@ cmd_query(int argc, char **argv)
 	unsigned long rows = 0;
 	int rc;
 	if (format == OUTPUT_JSON) {
-		buf_putc(&out, '[');
+		buf_puts(&out, json_diagnosis ? "{\"events\": [" : "[");
 	} else if (format == OUTPUT_CSV) {
 		for (size_t i = 0; i < NCOLUMNS; i++)
 			buf_printf(&out, "%s%s", i ? "," : "", columns[i]);
@@ -366,15 +924,31 @@ cmd_query(int argc, char **argv)
 		log_warnx("%s: cannot query: %s", conf.database, sqlite3_errmsg(db));
 		status = EXIT_TROUBLE;
 	}
-	if (format == OUTPUT_JSON)
-		buf_puts(&out, rows ? "\n]\n" : "]\n");
+	if (status == EXIT_OK && rows > 0 && want_causes &&
+	    load_causes(db, conf.database, where.data, &causes, &ncauses, bind_params, &params) < 0)
+		status = EXIT_TROUBLE;
+	if (format == OUTPUT_JSON) {
+		buf_puts(&out, rows ? "\n]" : "]");
+		if (json_diagnosis) {
+			buf_puts(&out, ",\n");
+			print_diagnosis_json(&out, causes, ncauses);
+			buf_putc(&out, '}');
+		}
+		buf_putc(&out, '\n');
+	}
+	if (format == OUTPUT_TABLE && rows > 0 && status == EXIT_OK) {
+		int64_t total = 0;
+		for (size_t i = 0; i < ncauses; i++)
+			total += causes[i].count;
+		print_diagnosis_table(&out, peer, causes, ncauses, total, rows, width);
+	}
 	if (rows == 0 && status == EXIT_OK) {
 		struct buf shown;
 		buf_init(&shown);
 		output_escape_text(&shown, peer, strlen(peer));
 		if (format == OUTPUT_TABLE)
-			buf_printf(&out, "No events for %s%s.\n", shown.data, since || until || kind ?
-			    " with these filters" : "");
+			buf_printf(&out, "No events for %s%s.\n", shown.data,
+			    since || until || kind || direction || server ? " with these filters" : "");
 		else
 			log_warnx("no events for %s", shown.data);
 		buf_free(&shown);
@@ -385,8 +959,10 @@ cmd_query(int argc, char **argv)
 	}
 	buf_free(&out);
 done:
+	free_causes(causes, ncauses);
 	sqlite3_finalize(s);
 	buf_free(&sql);
+	buf_free(&where);
 	store_close(store);
 	conf_free(&conf);
 	return status;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flag.h"
 #include "log.h"
 #include "schema.h"
 #include "store.h"
@@ -161,6 +162,35 @@ fail:
 	return -1;
 }
 
+/*
+ * The domain of a peer's reverse name (flag_domain_of: the one flagging uses),
+ * or NULL: stored with every event as peer_domain. A host with a NUL byte in
+ * it has no domain.
+ */
+static const char *
+peer_domain(const char *host, size_t len, char *out, size_t size)
+{
+	if (host == NULL || strlen(host) != len)
+		return NULL;
+	return flag_domain_of(host, out, size);
+}
+
+/* tlslogd_domain(host): peer_domain in SQL, for migration 5 to fill in old events. */
+static void
+sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char out[300];
+	const char *host = (const char *)sqlite3_value_text(argv[0]);
+	const char *dom;
+
+	(void)argc;
+	dom = host ? peer_domain(host, (size_t)sqlite3_value_bytes(argv[0]), out, sizeof(out)) : NULL;
+	if (dom == NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, dom, -1, SQLITE_TRANSIENT);
+}
+
 static int
 prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 {
@@ -177,8 +207,8 @@ prepare_writer(struct store *st)
 	if (prepare(st, &st->insert_event,
 	    "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, kind, "
 	    "peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, queue_id, "
-	    "file_id, offset, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17, ?18, ?19, ?20)") < 0)
+	    "file_id, offset, raw, peer_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)") < 0)
 		return -1;
 	if (prepare(st, &st->find_file,
 	    "SELECT id, fingerprint, fingerprint_len, offset FROM files "
@@ -335,6 +365,11 @@ open_read_write(struct store *st)
 		return -1;
 	if (exec(st, "PRAGMA synchronous = NORMAL", "cannot use the database") < 0)
 		return -1;
+	if (sqlite3_create_function(st->db, "tlslogd_domain", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_domain, NULL, NULL) != SQLITE_OK) {
+		store_error(st, "cannot register a function");
+		return -1;
+	}
 	if (migrate(st) < 0)
 		return -1;
 	return prepare_writer(st);
@@ -466,6 +501,11 @@ store_add_event(struct store *st, const struct event *ev)
 	bind_opt_int(s, 18, ev->file_id, 0);
 	bind_opt_int(s, 19, ev->offset, -1);
 	bind_field(s, 20, ev, EF_RAW);
+	char domain[300];
+	const char *dom = peer_domain(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST], domain,
+	    sizeof(domain));
+	if (dom != NULL)
+		sqlite3_bind_text(s, 21, dom, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);

@@ -21,10 +21,13 @@ static const char main_usage[] =
     "Commands:\n"
     "  run                 the daemon: follow the configured logs as they are written\n"
     "  scan FILE...        read log files (or - for standard input) into the database\n"
-    "  query --peer PEER   print the failures of one peer, newest first\n"
+    "  query --peer PEER   print the failures of one peer (an address, a network,\n"
+    "                      a host or a .domain), newest first, and what to do\n"
     "  test-rules [FILE]   show what the rules make of log lines (no database);\n"
     "                      --check verifies every rule's examples\n"
     "  flagged [--all]     the peers that fail again and again, worst first\n"
+    "  top [--by WHAT]     failures since 24h by peer, kind, server or domain,\n"
+    "                      worst first\n"
     "  stats               the database's size, events per kind, sources and positions\n"
     "  purge               delete events older than the retention period now\n"
     "\n"
@@ -49,6 +52,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats },
 	{ "purge", cmd_purge },
 	{ "flagged", cmd_flagged },
+	{ "top", cmd_top },
 };
 
 int

@@ -112,7 +112,7 @@ test_expect_success 'NUL bytes: the clean lines are found, no crash, JSON stays 
 	python3 -m json.tool <nul.json >/dev/null &&
 	valid_json <nul.json &&
 	test_exit_code 0 query --db nul.db --peer 192.0.2.1 >nul.table &&
-	test "$(grep -c "auth_failed" nul.table)" = "$(events nul.db)" &&
+	test "$(sed "/^\$/,\$d" nul.table | grep -c "auth_failed")" = "$(events nul.db)" &&
 	test "$(tr -cd "\000" <nul.table | wc -c)" = 0
 '
 

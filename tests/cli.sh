@@ -72,7 +72,7 @@ d = json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))
 
 # Lines of standard input with the first one (a header) removed.
 body_lines() {
-	sed 1d | wc -l | tr -d " "
+	sed -e 1d -e "/^\$/,\$d" | wc -l | tr -d " "
 }
 
 # --- help, version, usage errors ---------------------------------------------
@@ -175,9 +175,9 @@ test_expect_success 'query without --peer: exit 2' '
 	test_exit_code 2 query --db x.db >out 2>err &&
 	cat err &&
 	test ! -s out &&
-	grep "query: --peer HOST|IP is required" err &&
+	grep "query: --peer HOST|IP|CIDR|.DOMAIN is required" err &&
 	test_exit_code 2 query --db x.db --peer "" 2>err &&
-	grep "query: --peer HOST|IP is required" err &&
+	grep "query: --peer HOST|IP|CIDR|.DOMAIN is required" err &&
 	test ! -e x.db
 '
 
@@ -244,7 +244,7 @@ test_expect_success 'query by IPv4 address: its events, newest first' '
 	cat table &&
 	head -n 1 table | grep "^TIME (UTC) *DIR KIND *PEER *REASON$" &&
 	test "$(body_lines <table)" = 4 &&
-	sed 1d table | cut -c1-19 >times &&
+	sed -e 1d -e "/^\$/,\$d" table | cut -c1-19 >times &&
 	printf "%s\n" "2026-11-20 10:00:00" "2026-11-20 09:00:00" "2026-11-20 07:00:00" \
 		"2026-11-19 08:00:00" >expect &&
 	test_cmp expect times &&
