@@ -347,6 +347,30 @@ correlate_discard(struct correlator *c)
 	c->n = 0;
 }
 
+static int
+same_text(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a_len == b_len && memcmp(a, b, a_len) == 0;
+}
+
+int
+correlate_has_process(const struct correlator *c, const char *mta, const char *server,
+    size_t server_len, const char *program, size_t program_len, long pid)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct event *ev = c->entries[i].ev;
+
+		/* same_process(), on the fields of an event not built. */
+		if (ev->mta == mta && ev->pid == pid &&
+		    same_text(ev->field[EF_SERVER], ev->field_len[EF_SERVER], server, server_len) &&
+		    same_text(ev->field[EF_PROGRAM], ev->field_len[EF_PROGRAM], program, program_len))
+			return 1;
+	}
+	return 0;
+}
+
 size_t
 correlate_open(const struct correlator *c)
 {

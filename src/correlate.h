@@ -63,6 +63,13 @@ void correlate_flush(struct correlator *c);
  * (the caller kept its position at correlate_min_offset()).
  */
 void correlate_discard(struct correlator *c);
+/*
+ * Is an entry open for the process (mta, server, program, pid), as
+ * correlate_add would find it for an event with those fields? server and
+ * program may be NULL (not logged).
+ */
+int correlate_has_process(const struct correlator *c, const char *mta, const char *server,
+    size_t server_len, const char *program, size_t program_len, long pid);
 /* Number of open entries. */
 size_t correlate_open(const struct correlator *c);
 /* Lowest input offset of a line held in an open entry, or -1 if none is open. */

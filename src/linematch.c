@@ -70,6 +70,40 @@ linematch_mentions_tls_or_auth(const char *msg, size_t len)
 	return 0;
 }
 
+/* The line being matched, for asking lm->ends about its process. */
+struct ends_query {
+	struct linematch *lm;
+	const struct line_header *h;
+	int set;
+};
+
+static size_t
+field_len(size_t len)
+{
+	return len > EVENT_FIELD_MAX ? EVENT_FIELD_MAX : len;	/* as event_set keeps it */
+}
+
+static int
+ask_ends(void *ctx)
+{
+	const struct ends_query *q = ctx;
+	struct linematch_process p;
+
+	p.mta = rules_set_mta(q->lm->rules, q->set);
+	if (q->h->host != NULL) {
+		p.server = q->h->host;
+		p.server_len = field_len(q->h->host_len);
+	} else {
+		p.server = q->lm->server;
+		p.server_len = p.server ? field_len(strlen(p.server)) : 0;
+	}
+	p.program = q->h->program;
+	p.program_len = p.program ? field_len(q->h->program_len) : 0;
+	p.pid = q->h->pid;
+	p.time = q->h->time;
+	return q->lm->ends(q->lm->ends_ctx, &p);
+}
+
 enum linematch_result
 linematch_line(struct linematch *lm, const char *line, size_t len, struct event **out,
     const struct rule **rule)
@@ -111,7 +145,11 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	if (lm->only_rule != NULL)
 		r = lm->only_rule->set == set && rules_match_one(lm->rules, lm->only_rule, daemon,
 		    daemon_len, msg, msg_len, &m) ? lm->only_rule : NULL;
-	else
+	else if (lm->ends != NULL) {
+		struct ends_query q = { lm, &h, set };
+		r = rules_match_ends(lm->rules, set, daemon, daemon_len, msg, msg_len, ask_ends, &q,
+		    &m);
+	} else
 		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
 	if (r == NULL && lm->want_ignored)
 		r = rules_match_ignore(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);

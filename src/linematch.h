@@ -16,6 +16,31 @@
 #include "header.h"
 #include "rules.h"
 
+/*
+ * The process a line is about and its time, as the event would carry them:
+ * the correlator joins the lines of one failure by (mta, server, program,
+ * pid). server and program may be NULL (not logged).
+ */
+struct linematch_process {
+	const char *mta;
+	const char *server;
+	size_t server_len;
+	const char *program;
+	size_t program_len;
+	long pid;
+	int64_t time;
+};
+
+/*
+ * Optional (NULL: every match is an event): does a line that only a rule with
+ * role end or close matches matter to the consumer? Return 0 only when the
+ * consumer would drop its event and change nothing at all (its correlator has
+ * no failure open for the process, and its log clock would not move); then
+ * no event is built for it, and its rule does not even run when no later
+ * rule may match the line (LM_NO_MATCH).
+ */
+typedef int (*linematch_ends_fn)(void *ctx, const struct linematch_process *p);
+
 struct linematch {
 	struct rules *rules;
 	struct header_clock clock;
@@ -24,6 +49,8 @@ struct linematch {
 	const struct rule *only_rule;	/* try this rule alone (checking examples); NULL: all */
 	int want_ignored;	/* also try the ignore rules when no failure rule matched */
 	int count_unknown;	/* tell lines that mention TLS or AUTH and no rule knows (LM_UNKNOWN) */
+	linematch_ends_fn ends;	/* see above; NULL: none */
+	void *ends_ctx;
 };
 
 /* Does the text mention TLS or SMTP AUTH (the words test-rules --missed looks for)? */

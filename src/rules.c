@@ -69,6 +69,8 @@ struct rule_set {
 	int headerless;
 	size_t *rule_idx;	/* this set's failure rules, in file order */
 	size_t nrules;
+	uint64_t *later_bits;	/* per rule_idx entry: the scan bits of the rules after it */
+	unsigned char *later_unscanned;	/* ... 1: some rule after it has no bit in the scan */
 	size_t *ignore_idx;	/* its rules with role ignore */
 	size_t nignore;
 };
@@ -738,8 +740,24 @@ rules_finish(struct rules *rules)
 	}
 	free(byorder);
 	for (size_t i = 0; i < rules->nsets; i++) {
-		scan_build(&rules->sets[i].scan);
-		rules->sets[i].scan.complete = 1;
+		struct rule_set *s = &rules->sets[i];
+		uint64_t bits = 0;
+		unsigned char unscanned = 0;
+
+		scan_build(&s->scan);
+		s->scan.complete = 1;
+		/* What the rules after each one may match: rules_match_ends skips end rules on it. */
+		s->later_bits = xcalloc(s->nrules ? s->nrules : 1, sizeof(*s->later_bits));
+		s->later_unscanned = xcalloc(s->nrules ? s->nrules : 1, 1);
+		for (size_t k = s->nrules; k-- > 0;) {
+			const struct rule *r = &rules->rules[s->rule_idx[k]];
+			s->later_bits[k] = bits;
+			s->later_unscanned[k] = unscanned;
+			if (r->literal_bit >= 0)
+				bits |= (uint64_t)1 << r->literal_bit;
+			else
+				unscanned = 1;
+		}
 	}
 	for (size_t i = 0; i < rules->nrules; i++)
 		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
@@ -850,6 +868,8 @@ rules_free(struct rules *rules)
 		free(rules->sets[i].rule_idx);
 		free(rules->sets[i].ignore_idx);
 		free(rules->sets[i].scan.shift);
+		free(rules->sets[i].later_bits);
+		free(rules->sets[i].later_unscanned);
 	}
 	free(rules->sets);
 	for (size_t i = 0; i < rules->nreasons; i++)
@@ -958,17 +978,22 @@ program_applies(const struct rule *r, const char *daemon, size_t len)
 	return 0;
 }
 
+/* Is the rule's literal in msg (found: the set's scan of msg)? */
+static int
+literal_in(const struct rule *r, uint64_t found, const char *msg, size_t len)
+{
+	if (r->literal_bit >= 0)
+		return (found & ((uint64_t)1 << r->literal_bit)) != 0;
+	return r->literal_len == 0 || util_memmem(msg, len, r->literal, r->literal_len) != NULL;
+}
+
 /* Run one rule's literal check (found: the set's scan of msg) and pattern; fills m on a match. */
 static int
 try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m)
 {
-	if (r->literal_bit >= 0) {
-		if (!(found & ((uint64_t)1 << r->literal_bit)))
-			return 0;
-	} else if (r->literal_len && util_memmem(msg, len, r->literal, r->literal_len) == NULL) {
+	if (!literal_in(r, found, msg, len))
 		return 0;
-	}
 	if (!program_applies(r, daemon, daemon_len))
 		return 0;
 	int rc = pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rules->md, rules->mctx);
@@ -997,7 +1022,15 @@ const struct rule *
 rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, struct rule_match *m)
 {
+	return rules_match_ends(rules, set, daemon, daemon_len, msg, len, NULL, NULL, m);
+}
+
+const struct rule *
+rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, rules_ends_fn ends, void *ctx, struct rule_match *m)
+{
 	const struct rule_set *s;
+	int ends_matter = -1;	/* not asked yet */
 
 	if (set < 0 || (size_t)set >= rules->nsets)
 		return NULL;
@@ -1008,6 +1041,18 @@ rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
 	for (size_t i = 0; i < s->nrules; i++) {
 		const struct rule *r = &rules->rules[s->rule_idx[i]];
 
+		/*
+		 * A session end that matters to no one: skipped, unless a later
+		 * rule may match (then this one, if it matches, must win).
+		 */
+		if (ends != NULL && (r->role == ROLE_END || r->role == ROLE_CLOSE) &&
+		    (found & s->later_bits[i]) == 0 && !s->later_unscanned[i] &&
+		    literal_in(r, found, msg, len)) {
+			if (ends_matter < 0)
+				ends_matter = ends(ctx) != 0;
+			if (!ends_matter)
+				return NULL;
+		}
 		if (try_rule(rules, r, found, daemon, daemon_len, msg, len, m))
 			return r;
 	}

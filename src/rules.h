@@ -108,6 +108,25 @@ int rules_route(struct rules *rules, const char *program, size_t len);
 const struct rule *rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, struct rule_match *m);
 
+/*
+ * Whether the rules with role end or close need to run on a line: asked at
+ * most once per line, and only when such a rule's literal is in it. A
+ * consumer whose correlator drops those lines (their process has no failure
+ * open) says 0, and the rules are skipped.
+ */
+typedef int (*rules_ends_fn)(void *ctx);
+
+/*
+ * rules_match, except that an end or close rule is skipped when ends(ctx)
+ * says 0, unless a later rule of the set may match the line too (the first
+ * match must still win). So a line whose first match is an end or close rule
+ * may give NULL; every other line gives what rules_match gives. ends may be
+ * NULL: rules_match.
+ */
+const struct rule *rules_match_ends(struct rules *rules, int set, const char *daemon,
+    size_t daemon_len, const char *msg, size_t len, rules_ends_fn ends, void *ctx,
+    struct rule_match *m);
+
 /* Try the set's ignore rules (known non-failures); the first that matches, or NULL. */
 const struct rule *rules_match_ignore(struct rules *rules, int set, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
