@@ -20,8 +20,13 @@ if [ "${1:-}" = check ]; then
 fi
 
 # Debian package names of everything the build and the tests use.
+# libsystemd-dev: the journal source (optional for the build); systemd-journal-remote
+# writes the journal files its tests read.
 deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
-libev-dev sqlite3 python3"
+libev-dev libsystemd-dev sqlite3 python3"
+if [ "$mode" = check ]; then
+	deps="$deps systemd-journal-remote"
+fi
 
 install_deps() {
 	missing=

@@ -105,8 +105,9 @@ struct daemon {
 	struct running_action running[ACTIONS_RUNNING];
 	char **queued[ACTIONS_QUEUED];	/* argv of actions waiting for a slot */
 	size_t nqueued;
-	ev_stat *watch;		/* one per file source */
-	size_t nwatch;
+	ev_stat *watch;		/* one per source: its file */
+	ev_io *jwatch;		/* one per source: its journal */
+	size_t nwatch;		/* sources watched; 0 while the database fails */
 	ev_timer tick;
 	ev_timer commit;
 	ev_timer retry;
@@ -166,9 +167,17 @@ check_sources(const struct conf *conf, const struct rules *rules)
 		const char *where = conf->path && s->lineno ? conf->path : "--follow";
 
 		if (s->type == SOURCE_JOURNAL) {
+#ifndef HAVE_SYSTEMD
 			log_warnx("%s:%d: source journal: this build of tlslogd cannot read the "
-			    "systemd journal", where, s->lineno);
+			    "systemd journal (built without libsystemd: configure --with-systemd "
+			    "after installing libsystemd-dev)", where, s->lineno);
 			errors++;
+#endif
+			if (s->mta != NULL && rules_find_set(rules, s->mta) < 0) {
+				log_warnx("%s:%d: source journal: no rules for the MTA \"%s\" in %s",
+				    where, s->lineno, s->mta, conf->patterns);
+				errors++;
+			}
 		} else if (s->mta != NULL && rules_find_set(rules, s->mta) < 0) {
 			log_warnx("%s:%d: source %s: no rules for the MTA \"%s\" in %s", where,
 			    s->lineno, s->path, s->mta, conf->patterns);
@@ -313,6 +322,7 @@ database_failed(struct daemon *d)
 {
 	log_warnx("the database %s failed: ingestion stopped, positions kept at the last commit; "
 	    "trying again every %.0f s", d->conf.database, RETRY_SECONDS);
+	stop_watchers(d);	/* a journal's descriptor closes with it */
 	follow_stop(d->fol);
 	/* What the rolled-back transaction flagged is forgotten; it is seen again when re-read. */
 	flag_reset(d->flags);
@@ -366,6 +376,14 @@ on_stat(struct ev_loop *loop, ev_stat *w, int revents)
 }
 
 static void
+on_journal(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	poll_files(w->data);
+}
+
+static void
 on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	(void)loop;
@@ -404,6 +422,7 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
 	d->failed = 0;
 	ev_timer_stop(loop, &d->retry);
+	start_watchers(d);
 	poll_files(d);
 }
 
@@ -511,7 +530,8 @@ reload(struct daemon *d)
 	if (follow_start(d->fol, now_ms(), "the configuration was reloaded") < 0 ||
 	    follow_commit(d->fol) < 0)
 		database_failed(d);
-	start_watchers(d);
+	else
+		start_watchers(d);
 	log_info("configuration and rules reloaded: %zu rules, %zu source%s", rules_count(d->rules),
 	    follow_count(d->fol), follow_count(d->fol) == 1 ? "" : "s");
 	notify_systemd("READY=1");
@@ -543,25 +563,42 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 }
 
+/* Files by ev_stat (inotify); journals by the descriptor sd-journal gives. */
 static void
 start_watchers(struct daemon *d)
 {
+	stop_watchers(d);
 	d->nwatch = follow_count(d->fol);
 	d->watch = xcalloc(d->nwatch ? d->nwatch : 1, sizeof(*d->watch));
+	d->jwatch = xcalloc(d->nwatch ? d->nwatch : 1, sizeof(*d->jwatch));
 	for (size_t i = 0; i < d->nwatch; i++) {
-		ev_stat_init(&d->watch[i], on_stat, follow_name(d->fol, i), TICK_SECONDS);
-		d->watch[i].data = d;
-		ev_stat_start(d->loop, &d->watch[i]);
+		const char *path = follow_path(d->fol, i);
+		int fd = follow_journal_fd(d->fol, i);
+
+		if (path != NULL) {
+			ev_stat_init(&d->watch[i], on_stat, path, TICK_SECONDS);
+			d->watch[i].data = d;
+			ev_stat_start(d->loop, &d->watch[i]);
+		}
+		if (fd >= 0) {
+			ev_io_init(&d->jwatch[i], on_journal, fd, EV_READ);
+			d->jwatch[i].data = d;
+			ev_io_start(d->loop, &d->jwatch[i]);
+		}
 	}
 }
 
 static void
 stop_watchers(struct daemon *d)
 {
-	for (size_t i = 0; i < d->nwatch; i++)
+	for (size_t i = 0; i < d->nwatch; i++) {
 		ev_stat_stop(d->loop, &d->watch[i]);
+		ev_io_stop(d->loop, &d->jwatch[i]);
+	}
 	free(d->watch);
+	free(d->jwatch);
 	d->watch = NULL;
+	d->jwatch = NULL;
 	d->nwatch = 0;
 }
 
@@ -763,7 +800,8 @@ cmd_run(int argc, char **argv)
 	if (follow_start(d.fol, now_ms(), "tlslogd was not running") < 0 ||
 	    follow_commit(d.fol) < 0)
 		database_failed(&d);
-	start_watchers(&d);
+	else
+		start_watchers(&d);
 	log_info("following %zu source%s into %s", follow_count(d.fol),
 	    follow_count(d.fol) == 1 ? "" : "s", d.conf.database);
 	notify_systemd("READY=1");

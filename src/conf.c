@@ -141,6 +141,7 @@ free_sources(struct conf *conf)
 		free(conf->sources[i].mta);
 		free_list(conf->sources[i].identifiers);
 		free_list(conf->sources[i].units);
+		free(conf->sources[i].directory);
 	}
 	free(conf->sources);
 	conf->sources = NULL;
@@ -225,7 +226,10 @@ set_string(char **slot, const char *value)
 	*slot = xstrdup(value);
 }
 
-/* "source PATH [mta NAME]" or "source journal [identifiers A,B] [units U,V]". */
+/*
+ * "source PATH [mta NAME]" or
+ * "source journal [identifiers A,B] [units U,V] [directory DIR]".
+ */
 static int
 parse_source(struct conf *conf, char *value, const char *path, int lineno)
 {
@@ -237,11 +241,20 @@ parse_source(struct conf *conf, char *value, const char *path, int lineno)
 		src = new_source(conf, SOURCE_JOURNAL, lineno);
 		for (char *w; (w = next_word(&p)) != NULL;) {
 			char *arg = next_word(&p);
+			if (strcmp(w, "directory") == 0) {
+				if (arg == NULL || arg[0] != '/' || src->directory != NULL) {
+					log_warnx("%s:%d: source journal: directory needs one absolute "
+					    "folder name", path, lineno);
+					return -1;
+				}
+				src->directory = xstrdup(arg);
+				continue;
+			}
 			char ***slot = strcmp(w, "identifiers") == 0 ? &src->identifiers :
 			    strcmp(w, "units") == 0 ? &src->units : NULL;
 			if (slot == NULL) {
-				log_warnx("%s:%d: source journal: unknown option \"%s\" (identifiers "
-				    "or units)", path, lineno, w);
+				log_warnx("%s:%d: source journal: unknown option \"%s\" (identifiers, "
+				    "units or directory)", path, lineno, w);
 				return -1;
 			}
 			if (arg == NULL || *slot != NULL || (*slot = split_list(arg)) == NULL) {

@@ -22,6 +22,7 @@ struct conf_source {
 	char *mta;		/* NULL: route each line by its program tag */
 	char **identifiers;	/* SOURCE_JOURNAL: SYSLOG_IDENTIFIERs (NULL-terminated) or NULL */
 	char **units;		/* SOURCE_JOURNAL: systemd units (NULL-terminated) or NULL */
+	char *directory;	/* SOURCE_JOURNAL: a journal folder instead of the system's */
 	int lineno;		/* where it was configured (0: command line) */
 };
 

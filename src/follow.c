@@ -20,6 +20,7 @@
 
 #include "follow.h"
 #include "framer.h"
+#include "journal.h"
 #include "log.h"
 #include "util.h"
 
@@ -42,7 +43,10 @@ struct tail {
 };
 
 struct fsource {
-	const char *name;	/* the configuration's */
+	const char *name;	/* the configuration's file name, or the journal's (journal_source_name) */
+	const struct conf_source *conf;
+	int is_journal;
+	struct journal_tail *journal;	/* is_journal: open, or NULL (waiting to open it) */
 	int forced_set;		/* -1: route by program tag */
 	struct tail *cur;
 	struct tail *old;	/* rotated away, still drained */
@@ -88,6 +92,10 @@ source_totals(const struct fsource *s, struct follow_totals *t)
 		add_totals(t, &s->cur->ing.stats);
 	if (s->old)
 		add_totals(t, &s->old->ing.stats);
+#ifdef HAVE_SYSTEMD
+	if (s->journal)
+		add_totals(t, journal_stats(s->journal));
+#endif
 }
 
 /*
@@ -226,10 +234,20 @@ follow_new(struct rules *rules, struct store *store, struct flagger *flags,
 	f->settle_ms = settle_ms;
 	f->src = xcalloc(nsources ? nsources : 1, sizeof(*f->src));
 	for (size_t i = 0; i < nsources; i++) {
-		if (sources[i].type != SOURCE_FILE)
-			continue;
-		struct fsource *s = &f->src[f->n++];
-		s->name = sources[i].path;
+		struct fsource *s;
+		if (sources[i].type == SOURCE_JOURNAL) {
+#ifdef HAVE_SYSTEMD
+			s = &f->src[f->n++];
+			s->is_journal = 1;
+			s->name = journal_source_name(&sources[i]);
+#else
+			continue;	/* refused when the configuration is checked */
+#endif
+		} else {
+			s = &f->src[f->n++];
+			s->name = sources[i].path;
+		}
+		s->conf = &sources[i];
 		s->forced_set = sources[i].mta ? rules_find_set(rules, sources[i].mta) : -1;
 	}
 	return f;
@@ -241,9 +259,62 @@ follow_free(struct follower *f)
 	if (f == NULL)
 		return;
 	follow_stop(f);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->src[i].is_journal)
+			free((char *)f->src[i].name);
 	free(f->src);
 	free(f);
 }
+
+#ifdef HAVE_SYSTEMD
+/* Open a journal source where its stored cursor says. -1: the database failed. */
+static int
+journal_start(struct follower *f, struct fsource *s, int64_t now_ms)
+{
+	int64_t file_id = 0;
+	char *cursor = NULL;
+	int seen = store_source_get(f->store, s->name, &file_id, &cursor);
+
+	if (seen < 0) {
+		f->store_failed = 1;
+		return -1;
+	}
+	struct ingest_options opt = f->opt;
+	opt.forced_set = s->forced_set;
+	int failed = 0;
+	s->journal = journal_open(s->conf, s->name, cursor, !seen && !f->from_start, f->rules,
+	    f->store, f->flags, &opt, now_ms, &failed);
+	free(cursor);
+	if (failed) {
+		f->store_failed = 1;
+		return -1;
+	}
+	if (s->journal == NULL)
+		s->open_error_logged = 1;	/* journal_open said why; tried again each tick */
+	else if (s->open_error_logged)
+		log_info("%s: the journal can be read now", s->name);
+	if (s->journal != NULL)
+		s->open_error_logged = 0;
+	return 0;
+}
+
+static void
+poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget, int *more)
+{
+	if (s->journal == NULL && journal_start(f, s, now_ms) < 0)
+		return;
+	if (s->journal == NULL)
+		return;
+	int rc = journal_read(s->journal, now_ms, budget);
+	if (rc < 0) {
+		f->store_failed = 1;
+		return;
+	}
+	if (rc > 0)
+		*more = 1;
+	journal_settle(s->journal, now_ms, f->settle_ms);
+}
+#endif
 
 /* Is name a compressed rotation (not readable as text)? */
 static int
@@ -352,6 +423,14 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 	f->store_failed = 0;
 	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
 		struct fsource *s = &f->src[i];
+		if (s->is_journal) {
+#ifdef HAVE_SYSTEMD
+			if (s->journal == NULL && journal_start(f, s, now_ms) < 0)
+				break;
+#endif
+			s->started = 1;
+			continue;
+		}
 		int64_t prev_id = 0;
 		char *cursor = NULL;
 		int seen = store_source_get(f->store, s->name, &prev_id, &cursor);
@@ -463,8 +542,15 @@ follow_poll(struct follower *f, int64_t now_ms, size_t budget)
 {
 	int more = 0;
 
-	for (size_t i = 0; i < f->n && !f->store_failed; i++)
+	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+#ifdef HAVE_SYSTEMD
+		if (f->src[i].is_journal) {
+			poll_journal(f, &f->src[i], now_ms, budget, &more);
+			continue;
+		}
+#endif
 		poll_source(f, &f->src[i], now_ms, budget, &more);
+	}
 	return f->store_failed ? -1 : more;
 }
 
@@ -478,6 +564,10 @@ follow_pending(const struct follower *f)
 			n += f->src[i].cur->ing.pending;
 		if (f->src[i].old)
 			n += f->src[i].old->ing.pending;
+#ifdef HAVE_SYSTEMD
+		if (f->src[i].journal)
+			n += journal_ingest(f->src[i].journal)->pending;
+#endif
 	}
 	return n;
 }
@@ -499,6 +589,10 @@ batch_end(struct follower *f, int committed)
 				if (committed)
 					ts[k]->dirty = 0;
 			}
+#ifdef HAVE_SYSTEMD
+		if (f->src[i].journal)
+			ingest_batch_end(journal_ingest(f->src[i].journal), committed);
+#endif
 	}
 }
 
@@ -510,11 +604,20 @@ follow_commit(struct follower *f)
 	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
 		struct fsource *s = &f->src[i];
 		struct tail *ts[2] = { s->cur, s->old };
+		const char *cursor = NULL;
+		int64_t file_id = 0;
 
 		for (int k = 0; k < 2; k++)
 			if (ts[k] != NULL && ingest_record_position(&ts[k]->ing,
-			    framer_offset(&ts[k]->fr)) < 0)
+			    framer_offset(&ts[k]->fr), NULL) < 0)
 				f->store_failed = 1;
+#ifdef HAVE_SYSTEMD
+		if (s->journal != NULL) {
+			if (journal_record(s->journal, &cursor) < 0)
+				f->store_failed = 1;
+			file_id = journal_ingest(s->journal)->file_id;
+		}
+#endif
 		struct follow_totals now;
 		source_totals(s, &now);
 		/*
@@ -522,8 +625,10 @@ follow_commit(struct follower *f)
 		 * still drained, a restart must find it (as NAME.1) and read its rest.
 		 */
 		const struct tail *oldest = s->old ? s->old : s->cur;
-		if (!f->store_failed && (oldest != NULL || s->started) &&
-		    store_source_set(f->store, s->name, oldest ? oldest->ing.file_id : 0, NULL,
+		if (oldest != NULL)
+			file_id = oldest->ing.file_id;
+		if (!f->store_failed && (oldest != NULL || s->journal != NULL || s->started) &&
+		    store_source_set(f->store, s->name, file_id, cursor,
 		    (int64_t)(now.lines - s->recorded.lines),
 		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
 		    (int64_t)(now.unknown - s->recorded.unknown)) < 0)
@@ -549,6 +654,13 @@ follow_stop(struct follower *f)
 		tail_close(f, &f->src[i], f->src[i].cur, 0);
 		tail_close(f, &f->src[i], f->src[i].old, 0);
 		f->src[i].cur = f->src[i].old = NULL;
+#ifdef HAVE_SYSTEMD
+		if (f->src[i].journal != NULL) {
+			add_totals(&f->src[i].closed, journal_stats(f->src[i].journal));
+			journal_close(f->src[i].journal);
+			f->src[i].journal = NULL;
+		}
+#endif
 		f->src[i].waiting_logged = 0;
 	}
 	if (store_in_txn(f->store))
@@ -581,6 +693,25 @@ follow_log_sources(const struct follower *f)
 		const struct fsource *s = &f->src[i];
 		struct stat sb;
 
+		if (s->is_journal) {
+			struct follow_totals t;
+			source_totals(s, &t);
+#ifdef HAVE_SYSTEMD
+			uint64_t usec = s->journal ? journal_last_usec(s->journal) : 0;
+#else
+			uint64_t usec = 0;
+#endif
+			if (s->journal == NULL)
+				log_info("source %s: waiting for the journal", s->name);
+			else
+				log_info("source %s: the last entry read was written %.0f s ago; %llu "
+				    "lines, %llu events, %llu lines about TLS or AUTH no rule knows, "
+				    "%llu cut",
+				    s->name, usec ? (double)time(NULL) - (double)usec / 1e6 : -1.0,
+				    (unsigned long long)t.lines, (unsigned long long)t.events,
+				    (unsigned long long)t.unknown, (unsigned long long)t.cut_lines);
+			continue;
+		}
 		if (s->cur == NULL) {
 			log_info("source %s: waiting for the file", s->name);
 			continue;
@@ -607,4 +738,23 @@ const char *
 follow_name(const struct follower *f, size_t i)
 {
 	return i < f->n ? f->src[i].name : NULL;
+}
+
+const char *
+follow_path(const struct follower *f, size_t i)
+{
+	return i < f->n && !f->src[i].is_journal ? f->src[i].name : NULL;
+}
+
+int
+follow_journal_fd(const struct follower *f, size_t i)
+{
+#ifdef HAVE_SYSTEMD
+	if (i < f->n && f->src[i].journal != NULL)
+		return journal_fd(f->src[i].journal);
+#else
+	(void)f;
+	(void)i;
+#endif
+	return -1;
 }

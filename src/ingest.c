@@ -415,7 +415,29 @@ ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms)
 }
 
 int
-ingest_record_position(struct ingest *ing, int64_t read_offset)
+ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
+{
+	size_t len = strlen(name);
+
+	if (begin(ing) < 0)
+		return -1;
+	/* No device, no inode: the name is the identity, and nothing is ever shorter. */
+	if (store_file_resume(ing->store, name, 0, 0, name, len, INT64_MAX, &ing->file_id,
+	    offset) < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->fd = -1;
+	ing->head_complete = 1;
+	ing->head_len = len;
+	ing->last_event_time = INT64_MIN;
+	header_clock_init(&ing->lm.clock, (int64_t)time(NULL));
+	ing->stats.files++;
+	return 0;
+}
+
+int
+ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded)
 {
 	if (ing->store_failed || ing->file_id == 0 || begin(ing) < 0)
 		return -1;
@@ -442,6 +464,8 @@ ingest_record_position(struct ingest *ing, int64_t read_offset)
 		ing->store_failed = 1;
 		return -1;
 	}
+	if (recorded != NULL)
+		*recorded = pos;
 	return 0;
 }
 
@@ -454,7 +478,7 @@ ingest_detach(struct ingest *ing, struct framer *fr, int finished)
 		/* Rotated away and drained: its last partial line and open failures are final. */
 		framer_finish(fr, on_line, ing);
 		correlate_flush(ing->corr);
-		rc = ingest_record_position(ing, framer_offset(fr));
+		rc = ingest_record_position(ing, framer_offset(fr), NULL);
 	} else {
 		/* Not committed: the lines of open failures are read again next time. */
 		correlate_discard(ing->corr);

@@ -101,10 +101,17 @@ int ingest_path(struct ingest *ing, const char *path);
  * the file could not be read (logged).
  */
 int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset);
+/*
+ * attach_named: the same for an input that is no file (the systemd journal):
+ * its record is found by name alone; offsets are the caller's own count of
+ * the bytes it fed, which must come out the same when it reads again.
+ * record_position: *recorded (may be NULL) is the offset recorded.
+ */
+int ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset);
 struct framer;
 int ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms);
 void ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms);
-int ingest_record_position(struct ingest *ing, int64_t read_offset);
+int ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded);
 int ingest_detach(struct ingest *ing, struct framer *fr, int finished);
 /* The shared transaction ended: committed (count its events) or rolled back. */
 void ingest_batch_end(struct ingest *ing, int committed);
