@@ -25,6 +25,37 @@ is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/*
+ * Byte classes of the scanners' inner loops, one table lookup per byte:
+ * [a-z0-9-] of a Dovecot process name, and the bytes that end a syslog tag.
+ */
+#define CL_DOVECOT_NAME 1
+#define CL_TAG_END 2
+
+static const unsigned char byte_class[256] = {
+	['a'] = CL_DOVECOT_NAME, ['b'] = CL_DOVECOT_NAME, ['c'] = CL_DOVECOT_NAME,
+	['d'] = CL_DOVECOT_NAME, ['e'] = CL_DOVECOT_NAME, ['f'] = CL_DOVECOT_NAME,
+	['g'] = CL_DOVECOT_NAME, ['h'] = CL_DOVECOT_NAME, ['i'] = CL_DOVECOT_NAME,
+	['j'] = CL_DOVECOT_NAME, ['k'] = CL_DOVECOT_NAME, ['l'] = CL_DOVECOT_NAME,
+	['m'] = CL_DOVECOT_NAME, ['n'] = CL_DOVECOT_NAME, ['o'] = CL_DOVECOT_NAME,
+	['p'] = CL_DOVECOT_NAME, ['q'] = CL_DOVECOT_NAME, ['r'] = CL_DOVECOT_NAME,
+	['s'] = CL_DOVECOT_NAME, ['t'] = CL_DOVECOT_NAME, ['u'] = CL_DOVECOT_NAME,
+	['v'] = CL_DOVECOT_NAME, ['w'] = CL_DOVECOT_NAME, ['x'] = CL_DOVECOT_NAME,
+	['y'] = CL_DOVECOT_NAME, ['z'] = CL_DOVECOT_NAME,
+	['0'] = CL_DOVECOT_NAME, ['1'] = CL_DOVECOT_NAME, ['2'] = CL_DOVECOT_NAME,
+	['3'] = CL_DOVECOT_NAME, ['4'] = CL_DOVECOT_NAME, ['5'] = CL_DOVECOT_NAME,
+	['6'] = CL_DOVECOT_NAME, ['7'] = CL_DOVECOT_NAME, ['8'] = CL_DOVECOT_NAME,
+	['9'] = CL_DOVECOT_NAME, ['-'] = CL_DOVECOT_NAME,
+	[' '] = CL_TAG_END, ['['] = CL_TAG_END, [':'] = CL_TAG_END,
+};
+
+/* p + n, or end if that is nearer. */
+static const char *
+bound(const char *p, const char *end, size_t n)
+{
+	return (size_t)(end - p) > n ? p + n : end;
+}
+
 /* Read exactly n digits at p (bounded by end); -1 if not all digits. */
 static int
 digits(const char *p, const char *end, int n)
@@ -125,8 +156,8 @@ parse_dovecot_own(const char *p, const char *end, struct line_header *out)
 		"Panic: ", "Debug: " };
 	const char *name = p;
 
-	while (p < end && ((*p >= 'a' && *p <= 'z') || is_digit(*p) || *p == '-') &&
-	    p - name < TAG_MAX)
+	const char *lim = bound(name, end, TAG_MAX);
+	while (p < lim && (byte_class[(unsigned char)*p] & CL_DOVECOT_NAME))
 		p++;
 	if (p == name || !(*name >= 'a' && *name <= 'z'))
 		return -1;
@@ -184,7 +215,8 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 	p++;
 
 	const char *tag = p;
-	while (p < end && *p != ' ' && *p != '[' && *p != ':' && p - tag < TAG_MAX)
+	const char *tag_lim = bound(tag, end, TAG_MAX);
+	while (p < tag_lim && !(byte_class[(unsigned char)*p] & CL_TAG_END))
 		p++;
 	if (p > tag && p < end && *p == '[') {
 		const char *tag_end = p;
@@ -224,20 +256,54 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 	return 0;
 }
 
-static const char *const month_names = "JanFebMarAprMayJunJulAugSepOctNovDec";
+/* The month of an English abbreviation ("Jan" = 1), 0 if it is none. */
+static int
+month_of(const char *p)
+{
+	switch (p[0]) {
+	case 'J':
+		if (p[1] == 'a' && p[2] == 'n')
+			return 1;
+		if (p[1] == 'u' && p[2] == 'n')
+			return 6;
+		if (p[1] == 'u' && p[2] == 'l')
+			return 7;
+		return 0;
+	case 'F':
+		return p[1] == 'e' && p[2] == 'b' ? 2 : 0;
+	case 'M':
+		if (p[1] == 'a' && p[2] == 'r')
+			return 3;
+		if (p[1] == 'a' && p[2] == 'y')
+			return 5;
+		return 0;
+	case 'A':
+		if (p[1] == 'p' && p[2] == 'r')
+			return 4;
+		if (p[1] == 'u' && p[2] == 'g')
+			return 8;
+		return 0;
+	case 'S':
+		return p[1] == 'e' && p[2] == 'p' ? 9 : 0;
+	case 'O':
+		return p[1] == 'c' && p[2] == 't' ? 10 : 0;
+	case 'N':
+		return p[1] == 'o' && p[2] == 'v' ? 11 : 0;
+	case 'D':
+		return p[1] == 'e' && p[2] == 'c' ? 12 : 0;
+	default:
+		return 0;
+	}
+}
 
 static int
 parse_rfc3164(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
 {
-	int mo = 0;
+	int mo;
 
 	if (end - p < 16)
 		return -1;
-	for (int i = 0; i < 12; i++)
-		if (memcmp(p, month_names + 3 * i, 3) == 0) {
-			mo = i + 1;
-			break;
-		}
+	mo = month_of(p);
 	if (mo == 0 || p[3] != ' ')
 		return -1;
 	p += 4;

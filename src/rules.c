@@ -46,9 +46,19 @@
  * for a pair that ends no window prefix of any literal). Only at a pair that
  * ends some literal's window (shift 0) are the literals ending there
  * compared. A normal log line costs one table lookup per m - 1 bytes,
- * however many rules the set has, instead of one memmem per rule.
+ * however many rules the set has, instead of one memmem per rule. The table
+ * is indexed by the low 7 bits of both bytes (16 KiB, so that it stays in
+ * the L1 cache): pairs that differ only in the high bit share a slot, which
+ * holds the smallest shift of them, so nothing is ever skipped.
  */
 #define SCAN_MAX 64
+#define SCAN_SLOTS (128 * 128)
+
+static unsigned
+scan_slot(unsigned char b0, unsigned char b1)
+{
+	return (unsigned)(b0 & 0x7f) << 7 | (b1 & 0x7f);
+}
 
 struct literal_scan {
 	const char *text[SCAN_MAX];
@@ -56,7 +66,7 @@ struct literal_scan {
 	size_t n;
 	size_t window;			/* m: the length of the shortest literal */
 	int complete;			/* every rule of the set has a literal in the scan */
-	uint8_t *shift;			/* [65536] by the window's last two bytes (b0 << 8 | b1) */
+	uint8_t *shift;			/* [SCAN_SLOTS] by the window's last two bytes: scan_slot() */
 	uint64_t by_last[256];		/* the literals whose window ends with this byte */
 	uint64_t by_before_last[256];	/* ... whose window's byte before the last is this one */
 };
@@ -664,21 +674,59 @@ scan_build(struct literal_scan *scan)
 	if (m > 256)
 		m = 256;
 	scan->window = m;
-	scan->shift = xmalloc(65536);
-	memset(scan->shift, (int)(m - 1), 65536);
+	scan->shift = xmalloc(SCAN_SLOTS);
+	memset(scan->shift, (int)(m - 1), SCAN_SLOTS);
 	for (size_t k = 0; k < scan->n; k++) {
 		const unsigned char *t = (const unsigned char *)scan->text[k];
 		for (size_t q = 1; q < m; q++) {
-			unsigned pair = (unsigned)t[q - 1] << 8 | t[q];
-			if (scan->shift[pair] > m - 1 - q)
-				scan->shift[pair] = (uint8_t)(m - 1 - q);
+			unsigned slot = scan_slot(t[q - 1], t[q]);
+			if (scan->shift[slot] > m - 1 - q)
+				scan->shift[slot] = (uint8_t)(m - 1 - q);
 		}
 		scan->by_last[t[m - 1]] |= (uint64_t)1 << k;
 		scan->by_before_last[t[m - 2]] |= (uint64_t)1 << k;
 	}
 }
 
-/* Which of the set's literals occur in msg: bit i for literal i. */
+/* The literals whose window ends at p[j] and that start at p[j + 1 - m]. */
+static inline uint64_t
+scan_verify(const struct literal_scan *scan, const unsigned char *p, size_t len, size_t j,
+    uint64_t found)
+{
+	size_t at = j + 1 - scan->window;
+
+	for (uint64_t cand = scan->by_last[p[j]] & scan->by_before_last[p[j - 1]] & ~found;
+	    cand != 0; cand &= cand - 1) {
+		int k = __builtin_ctzll(cand);
+		if (scan->len[k] <= len - at && scan->text[k][0] == (char)p[at] &&
+		    memcmp(scan->text[k], p + at, scan->len[k]) == 0)
+			found |= (uint64_t)1 << k;
+	}
+	return found;
+}
+
+/* Slide the window so that it ends at each of j .. stop - 1 it must see. */
+static inline uint64_t
+scan_range(const struct literal_scan *scan, const unsigned char *p, size_t len, size_t j,
+    size_t stop, uint64_t found)
+{
+	while (j < stop) {
+		unsigned s = scan->shift[scan_slot(p[j - 1], p[j])];
+		if (s == 0) {
+			found = scan_verify(scan, p, len, j, found);
+			s = 1;
+		}
+		j += s;
+	}
+	return found;
+}
+
+/*
+ * Which of the set's literals occur in msg: bit i for literal i. Each step of
+ * a window waits for the table lookup of the one before, so two windows slide
+ * at once, over the first and the second half of the window ends: two
+ * independent chains that the processor overlaps.
+ */
 static uint64_t
 scan_line(const struct literal_scan *scan, const char *msg, size_t len)
 {
@@ -689,23 +737,23 @@ scan_line(const struct literal_scan *scan, const char *msg, size_t len)
 
 	if (scan->n == 0 || len < m)
 		return 0;
-	for (size_t j = m - 1; j < len;) {
-		unsigned s = shift[(unsigned)p[j - 1] << 8 | p[j]];
-		if (s != 0) {
-			j += s;
-			continue;
+	size_t j1 = m - 1, mid = (m - 1 + len) / 2, j2 = mid;
+	while (j1 < mid && j2 < len) {
+		unsigned s1 = shift[scan_slot(p[j1 - 1], p[j1])];
+		unsigned s2 = shift[scan_slot(p[j2 - 1], p[j2])];
+		if (s1 == 0) {
+			found = scan_verify(scan, p, len, j1, found);
+			s1 = 1;
 		}
-		/* The window p[j + 1 - m .. j] ends like the windows of these literals. */
-		size_t at = j + 1 - m;
-		for (uint64_t cand = scan->by_last[p[j]] & scan->by_before_last[p[j - 1]] & ~found;
-		    cand != 0; cand &= cand - 1) {
-			int k = __builtin_ctzll(cand);
-			if (scan->len[k] <= len - at && memcmp(scan->text[k], p + at, scan->len[k]) == 0)
-				found |= (uint64_t)1 << k;
+		if (s2 == 0) {
+			found = scan_verify(scan, p, len, j2, found);
+			s2 = 1;
 		}
-		j++;
+		j1 += s1;
+		j2 += s2;
 	}
-	return found;
+	found = scan_range(scan, p, len, j1, mid, found);
+	return scan_range(scan, p, len, j2, len, found);
 }
 
 static int
@@ -1053,6 +1101,8 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 			if (!ends_matter)
 				return NULL;
 		}
+		if (r->literal_bit >= 0 && !(found & ((uint64_t)1 << r->literal_bit)))
+			continue;	/* (try_rule would say so, at the cost of a call) */
 		if (try_rule(rules, r, found, daemon, daemon_len, msg, len, m))
 			return r;
 	}
