@@ -26,6 +26,11 @@ deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlit
 libev-dev libsystemd-dev sqlite3 python3"
 if [ "$mode" = check ]; then
 	deps="$deps systemd-journal-remote"
+	# The summary's delivery test runs a private Exim. Installing Exim replaces
+	# an installed MTA, so it is only installed where there is none.
+	if [ ! -e /usr/sbin/sendmail ] && [ ! -e /usr/lib/sendmail ]; then
+		deps="$deps exim4-daemon-light"
+	fi
 fi
 
 install_deps() {

@@ -28,6 +28,8 @@ static const char main_usage[] =
     "  flagged [--all]     the peers that fail again and again, worst first\n"
     "  top [--by WHAT]     failures since 24h by peer, kind, server or domain,\n"
     "                      worst first\n"
+    "  summary [--mail]    the daily report: failures against the day before, flags,\n"
+    "                      top peers and what to do; --mail sends it by sendmail\n"
     "  stats               the database's size, events per kind, sources and positions\n"
     "  purge               delete events older than the retention period now\n"
     "\n"
@@ -53,6 +55,7 @@ static const struct command commands[] = {
 	{ "purge", cmd_purge },
 	{ "flagged", cmd_flagged },
 	{ "top", cmd_top },
+	{ "summary", cmd_summary },
 };
 
 int

@@ -1,0 +1,443 @@
+#!/bin/sh
+# summary.sh: `tlslogd summary`: the report as text and HTML on a fixture
+# database of two servers (Postfix lines of mx1, an Exim mainlog of mx2) with
+# peers whose names, HELOs and users are hostile; the mail it builds, handed to
+# a fake sendmail and parsed with Python's email package (headers, exactly two
+# parts, nothing from a log in a header or as a part, the hostile text escaped);
+# --skip-empty and "all quiet"; a failing sendmail; and a delivery through a
+# real MTA's sendmail interface (a private Exim instance) when one is installed.
+. "$TLSLOGD_SRCDIR/tests/lib.sh"
+
+rules="--patterns $TLSLOGD_PATTERNS"
+
+# The fixture, in lines relative to now (UTC), written as bytes: some values
+# hold a CR, an invalid UTF-8 byte or a right-to-left override. Minutes ago:
+# the period is the last 24h (1440 minutes), the one before 1440..2880.
+python3 - <<-\PY || exit 99
+	import time
+	now = int(time.time())
+	def iso(ago):
+	    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - int(ago * 60)))
+	def exim(ago):
+	    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - int(ago * 60)))
+	pid = [1000]
+	def nextpid():
+	    pid[0] += 1
+	    return pid[0]
+	pf, ex = [], []
+	def auth(ago, ip, host="unknown", user=None):
+	    line = "%s mx1 postfix/smtpd[%d]: warning: %s[%s]: SASL LOGIN authentication failed: authentication failure" % (iso(ago), nextpid(), host, ip)
+	    line = line.encode()
+	    if user is not None:
+	        line += b", sasl_username=" + user
+	    pf.append(line)
+	def tls(ago, ip, host):
+	    p = nextpid()
+	    pf.append(("%s mx1 postfix/smtpd[%d]: SSL_accept error from %s[%s]: -1" % (iso(ago), p, host, ip)).encode())
+	    pf.append(("%s mx1 postfix/smtpd[%d]: warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:ssl/statem/statem_srvr.c:2283:" % (iso(ago), p)).encode())
+	    pf.append(("%s mx1 postfix/smtpd[%d]: disconnect from %s[%s] ehlo=1 starttls=0/1 commands=1/2" % (iso(ago), p, host, ip)).encode())
+	def exim_auth(ago, ip, helo, user):
+	    ex.append(b"%s [%d] login authenticator failed for (%s) [%s]: 535 Incorrect authentication data (set_id=%s)" % (exim(ago).encode(), nextpid(), helo, ip.encode(), user))
+	def exim_tls(ago, ip, helo):
+	    ex.append(b"%s [%d] TLS error on connection from (%s) [%s] (gnutls_handshake): No supported cipher suites have been found." % (exim(ago).encode(), nextpid(), helo, ip.encode()))
+
+	# mx1: a password guesser (flagged), a peer with broken TLS (flagged, with its domain).
+	for i in range(6):
+	    auth(30 + i, "192.0.2.7", user=b"admin")
+	for i in range(3):
+	    tls(120 + 5 * i, "203.0.113.9", "mail.example.net")
+	# mx1: hostile reverse names (no blanks in a Postfix host name) and users.
+	for i in range(5):
+	    auth(200 + i, "192.0.2.61", host="<script>alert(1)</script>")
+	for i in range(4):
+	    auth(300 + i, "192.0.2.62", host="=?utf-8?b?QmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?=")
+	for i in range(4):
+	    auth(400 + i, "192.0.2.63", user=b"x\rBcc: victim@example.com")
+	# A user that ends in CR, then a line of its own: the log file holds CR LF.
+	pf.append(pf[-1][:pf[-1].index(b"sasl_username=")] + b"sasl_username=a\r")
+	pf.append(b"Bcc: victim@example.com")
+	for i in range(3):
+	    auth(500 + i, "192.0.2.64", user=b"--=_tlslogd_0123456789abcdef0123456789abcdef\r--boundary")
+	# mx1: a guesser of the day before yesterday, flagged then and cleared in the period.
+	for i in range(5):
+	    auth(2400 + i, "192.0.2.40")
+
+	# mx2 (an Exim mainlog): hostile HELOs and users (CR, a right-to-left override,
+	# a byte that is not UTF-8), a very long HELO, TLS that fails.
+	for i in range(3):
+	    exim_auth(60 + i, "192.0.2.77", b"evil\rBcc: victim@example.com <img src=x onerror=alert`1`>",
+	        b"=?utf-8?q?=0D=0ABcc:_victim@example.com?=")
+	for i in range(3):
+	    exim_tls(90 + i, "192.0.2.78", b"A" * 3000)
+	for i in range(2):
+	    exim_tls(100 + i, "192.0.2.79", b"\xe2\x80\xaeevil\xff.")
+	# mx2 the day before: for the comparison with the previous period.
+	for i in range(2):
+	    exim_auth(1800 + i, "198.51.100.3", b"old.example", b"bob")
+
+	pf.sort(key=lambda l: l[:25])
+	ex.sort()
+	open("mx1.log", "wb").write(b"\n".join(pf) + b"\n")
+	open("mx2.log", "wb").write(b"\n".join(ex) + b"\n")
+	PY
+
+# The fake sendmail: saves its arguments and its input, numbered; exits $FAKE_STATUS.
+cat >fake-sendmail <<-EOF
+	#!/bin/sh
+	n=\$(ls "$PWD"/sent.*.eml 2>/dev/null | wc -l)
+	printf '%s\n' "\$@" >"$PWD/sent.\$n.argv"
+	cat >"$PWD/sent.\$n.eml"
+	exit \${FAKE_STATUS:-0}
+	EOF
+chmod +x fake-sendmail
+
+printf 'mail_from tlslogd@mx1.example.com\nmail_to postmaster@example.com ops@example.org\nsendmail %s -t -oi\n' \
+	"$PWD/fake-sendmail" >mail.conf
+
+# check_mail FILE [ADDRESS...]: the message parses as promised (see below).
+cat >check_mail.py <<-\PY
+	import email, email.policy, re, sys, html.parser
+	raw = open(sys.argv[1], "rb").read()
+	want_to = sys.argv[2:]
+	# Every line short and ASCII; LF line ends (sendmail adds the CR).
+	for n, line in enumerate(raw.split(b"\n")):
+	    assert len(line) <= 78, "line %d: %d bytes" % (n, len(line))
+	    assert all(32 <= b < 127 or b == 9 for b in line), "line %d not ASCII: %r" % (n, line)
+	msg = email.message_from_bytes(raw, policy=email.policy.default)
+	assert not msg.defects, msg.defects
+	names = sorted(k.lower() for k in msg.keys())
+	assert names == sorted(["date", "from", "to", "subject", "message-id", "mime-version",
+	    "auto-submitted", "content-type"]), names
+	assert msg["Date"].datetime is not None
+	assert re.fullmatch(r"<[0-9]{14}\.[0-9]+\.[0-9a-f]{16}@[A-Za-z0-9.-]+>", msg["Message-ID"]), msg["Message-ID"]
+	assert msg["From"].addresses[0].addr_spec == "tlslogd@mx1.example.com", msg["From"]
+	assert [a.addr_spec for a in msg["To"].addresses] == want_to, msg["To"]
+	assert msg["MIME-Version"] == "1.0"
+	assert msg.get_content_type() == "multipart/alternative"
+	parts = list(msg.iter_parts())
+	assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"], parts
+	assert len(list(msg.walk())) == 3, [p.get_content_type() for p in msg.walk()]
+	for p in parts:
+	    assert p.get_content_charset() == "utf-8"
+	    assert p["Content-Transfer-Encoding"] == "quoted-printable"
+	    assert not p.defects, p.defects
+	    assert sorted(k.lower() for k in p.keys()) == ["content-transfer-encoding", "content-type"], p.keys()
+	subject = msg["Subject"]
+	assert re.fullmatch(r"tlslogd: (all quiet|no TLS or AUTH failures|[0-9]+ TLS (and|or) AUTH failures?) "
+	    r"on ([A-Za-z0-9.-]+|[0-9]+ servers) (in the last 24h|from [0-9: -]+ to [0-9: -]+ UTC)"
+	    r"(, [0-9]+ peers? newly flagged)?(, [0-9]+ flags? cleared)?", subject), subject
+	text = parts[0].get_content()
+	page = parts[1].get_content()
+	open(sys.argv[1] + ".txt", "w").write(text)
+	open(sys.argv[1] + ".html", "w").write(page)
+	# The HTML holds only our own elements: no element or attribute came from a log.
+	allowed = {"html", "head", "meta", "title", "body", "table", "tr", "td", "th", "h1", "h2",
+	    "p", "b", "span", "ul", "ol", "li", "div", "br", "code"}
+	class Tags(html.parser.HTMLParser):
+	    def handle_starttag(self, tag, attrs):
+	        assert tag in allowed, tag
+	        for name, value in attrs:
+	            assert name in {"lang", "charset", "name", "content", "style", "role", "cellpadding",
+	                "cellspacing", "border", "width", "height", "bgcolor", "align", "valign",
+	                "colspan"}, name
+	t = Tags()
+	t.feed(page)
+	t.close()
+	print(subject)
+	PY
+
+# check_html FILE: only our elements and attributes (the part of check_mail.py about HTML).
+check_html() {
+	python3 - "$1" <<-\PY
+	import sys, html.parser
+	allowed = {"html", "head", "meta", "title", "body", "table", "tr", "td", "th", "h1", "h2",
+	    "p", "b", "span", "ul", "ol", "li", "div", "br", "code"}
+	class Tags(html.parser.HTMLParser):
+	    def handle_starttag(self, tag, attrs):
+	        assert tag in allowed, tag
+	        assert all(not n.startswith("on") and n != "src" for n, v in attrs), attrs
+	Tags().feed(open(sys.argv[1], encoding="utf-8").read())
+	PY
+}
+
+# no_raw_control FILE: no control character but LF (no CR, no escape) and valid UTF-8.
+no_raw_control() {
+	python3 -c 'import sys
+data = open(sys.argv[1], "rb").read()
+data.decode("utf-8")
+bad = [b for b in set(data) if (b < 32 and b != 10) or b == 127]
+assert not bad, bad' "$1"
+}
+
+test_expect_success 'the fixture: two servers, flags raised and cleared' '
+	tlslogd scan -q -c /dev/null $rules --db s.db mx1.log &&
+	tlslogd scan -q -c /dev/null $rules --db s.db --mta exim --server mx2 mx2.log &&
+	sql s.db "SELECT server, count(*) FROM events GROUP BY server ORDER BY server" >servers &&
+	printf "mx1|31\nmx2|10\n" >expect &&
+	test_cmp expect servers &&
+	sql s.db "SELECT peer, threshold, cleared IS NULL FROM flags ORDER BY peer, threshold" >flags &&
+	cat flags &&
+	grep "^192.0.2.7|guessing|1$" flags &&
+	grep "^192.0.2.61|guessing|1$" flags &&
+	grep "^192.0.2.40|guessing|0$" flags &&
+	grep "^203.0.113.9|tls|1$" flags
+'
+
+test_expect_success 'text: totals against the day before, kinds, servers, flags, peers, chart' '
+	tlslogd summary -c /dev/null --db s.db >out.txt &&
+	cat out.txt &&
+	grep "^34 TLS and AUTH failures, up 386% from 7 in the 24h before\.$" out.txt &&
+	grep "^6 peers newly flagged, 1 cleared; 6 peers are flagged now\.$" out.txt &&
+	grep "^  auth_failed  *26  *7  up 271%$" out.txt &&
+	grep "^  tls_no_shared_cipher  *8  *0  new$" out.txt &&
+	grep "^FAILURES BY SERVER" out.txt &&
+	grep "^  mx1  *26  *5  up 420%$" out.txt &&
+	grep "^  mx2  *8  *2  up 300%$" out.txt &&
+	grep "^NEWLY FLAGGED" out.txt &&
+	grep "^  192.0.2.7 (guessing): 5 events of auth_failed in 10m" out.txt &&
+	grep "^CLEARED" out.txt &&
+	grep "^  192.0.2.40 (guessing)" out.txt &&
+	grep "^TOP FAILING PEERS ON mx1$" out.txt &&
+	grep "^TOP FAILING PEERS ON mx2$" out.txt &&
+	grep "^ 1\. 192.0.2.7, flagged now (guessing)$" out.txt &&
+	grep -A4 "^ 1\. 192.0.2.7," out.txt >peer1 &&
+	printf "%s\n" "    all auth_failed (in, postfix)" "    reason \"authentication failure\"" \
+		"    1 user name, e.g. \"admin\"" >expect &&
+	tail -n 3 peer1 >actual && test_cmp expect actual &&
+	grep -A3 "^ 2\. 192.0.2.78," out.txt | grep "^    reason \"No supported cipher suites have been found\"$" &&
+	test "$(grep -c "^    What to do: " out.txt)" -ge 3 &&
+	grep "^FAILURES PER HOUR (UTC)$" out.txt &&
+	test "$(sed -n "/^FAILURES PER HOUR/,/^\$/p" out.txt | grep -c "#")" -ge 4
+'
+
+test_expect_success 'text: hostile values are escaped, cut, and shown as data' '
+	no_raw_control out.txt &&
+	grep -F "<script>alert(1)</script>" out.txt &&
+	grep -F "2 user names, e.g. \"x\\x0dBcc: victim@example.com\"" out.txt &&
+	grep -F "\\u202eevil\\xff." out.txt &&
+	grep -F "HELO \"evil\\x0dBcc: victim@example.com <img src=x onerror=alert\`1\`>\"" out.txt &&
+	grep -F "AAAAAAAAAA~" out.txt &&
+	! grep "A\{121\}" out.txt &&
+	awk "length > 140 { exit 1 }" out.txt
+'
+
+test_expect_success 'html: a page of our own elements, with the hostile text escaped' '
+	tlslogd summary -c /dev/null --db s.db --format html >out.html &&
+	no_raw_control out.html &&
+	check_html out.html &&
+	grep -F "&lt;script&gt;alert(1)&lt;/script&gt;" out.html &&
+	! grep -F "<script" out.html &&
+	! grep -F "<img" out.html &&
+	grep -F "&lt;img src=x onerror=alert\`1\`&gt;" out.html &&
+	grep -F "=?utf-8?b?QmNjOiB2aWN0aW1AZXhhbXBsZS5jb20=?=" out.html &&
+	grep -F "Failures per hour (UTC)" out.html &&
+	test "$(grep -c "bgcolor=\"#c0392b\"" out.html)" -ge 4 &&
+	grep -F "What to do:" out.html
+'
+
+test_expect_success 'mail: a well-formed two-part message to mail_to, nothing from a log in a header' '
+	rm -f sent.* &&
+	tlslogd summary -c mail.conf --db s.db --mail 2>err &&
+	cat err && test ! -s err &&
+	test -f sent.0.eml && test ! -f sent.1.eml &&
+	printf "%s\n" -t -oi >expect && test_cmp expect sent.0.argv &&
+	python3 check_mail.py sent.0.eml postmaster@example.com ops@example.org >subject &&
+	cat subject &&
+	grep "^tlslogd: 34 TLS and AUTH failures on 2 servers in the last 24h, 6 peers newly flagged, 1 flag cleared$" subject &&
+	! grep -i "^bcc:" sent.0.eml &&
+	! grep -i "^content-type: text/html; charset=utf-8$" sent.0.eml.txt &&
+	grep -F "&lt;script&gt;alert(1)&lt;/script&gt;" sent.0.eml.html &&
+	! grep -F "<script" sent.0.eml.html &&
+	grep -F "x\\x0dBcc: victim@example.com" sent.0.eml.txt &&
+	grep -F "x\\x0dBcc: victim@example.com" sent.0.eml.html &&
+	grep -F -- "--=_tlslogd_0123456789abcdef0123456789abcdef\\x0d--boundary" sent.0.eml.html &&
+	grep -F "34 TLS and AUTH failures" sent.0.eml.txt
+'
+
+test_expect_success 'mail: addresses on the command line, --sendmail, a new Message-ID each time, argv as configured' '
+	rm -f sent.* &&
+	tlslogd summary -c mail.conf --db s.db --mail a@example.com --sendmail "$PWD/fake-sendmail" b@example.net &&
+	tlslogd summary -c mail.conf --db s.db --mail a@example.com &&
+	python3 check_mail.py sent.0.eml a@example.com b@example.net &&
+	python3 check_mail.py sent.1.eml a@example.com &&
+	test "$(grep -h "^Message-ID:" sent.0.eml sent.1.eml | sort -u | wc -l)" = 2 &&
+	test "$(grep -h "boundary=" sent.0.eml sent.1.eml | sort -u | wc -l)" = 2 &&
+	rm -f sent.* &&
+	printf "sendmail %s -t -oi -f bounces@example.com\nmail_to ops@example.org\n" "$PWD/fake-sendmail" >args.conf &&
+	tlslogd summary -c args.conf --db s.db --mail &&
+	printf "%s\n" -t -oi -f bounces@example.com >expect &&
+	test_cmp expect sent.0.argv
+'
+
+test_expect_success 'mail: no recipient, a bad address, a relative --sendmail: usage errors' '
+	rm -f sent.* &&
+	printf "sendmail %s\n" "$PWD/fake-sendmail" >norcpt.conf &&
+	test_exit_code 2 tlslogd summary -c norcpt.conf --db s.db --mail 2>err &&
+	grep "no recipient" err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --mail "a@b.example
+Bcc: victim@example.com" 2>err &&
+	grep "is not a mail address" err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --mail -- -oQ/tmp@example.com 2>err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --mail --sendmail fake-sendmail 2>err &&
+	grep "absolute file name" err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --mail --format html 2>err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db a@example.com 2>err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --format xml 2>err &&
+	test_exit_code 2 tlslogd summary -c mail.conf --db s.db --since 1h --until 2h 2>err &&
+	grep "period is empty" err &&
+	test ! -f sent.0.eml
+'
+
+test_expect_success 'a failing sendmail: exit 1 and a message' '
+	rm -f sent.* &&
+	FAKE_STATUS=75 test_exit_code 1 tlslogd summary -c mail.conf --db s.db --mail 2>err &&
+	cat err &&
+	grep "fake-sendmail exited with status 75; the mail was not sent" err &&
+	test_exit_code 1 tlslogd summary -c mail.conf --db s.db --mail --sendmail "$PWD/no-such-sendmail" 2>err &&
+	cat err &&
+	grep "cannot run .*no-such-sendmail: No such file or directory" err &&
+	printf "#!/bin/sh\nkill -9 \$\$\n" >killed-sendmail && chmod +x killed-sendmail &&
+	test_exit_code 1 tlslogd summary -c mail.conf --db s.db --mail --sendmail "$PWD/killed-sendmail" 2>err &&
+	grep "killed by signal 9" err
+'
+
+test_expect_success 'an empty period: "all quiet", or nothing with --skip-empty' '
+	rm -f sent.* &&
+	old="--since 2020-01-01 --until 2020-01-02" &&
+	tlslogd summary -c mail.conf --db s.db $old --skip-empty >out &&
+	test ! -s out &&
+	tlslogd summary -c mail.conf --db s.db $old --mail --skip-empty &&
+	test ! -f sent.0.eml &&
+	tlslogd summary -c mail.conf --db s.db $old >out &&
+	cat out &&
+	grep "^All quiet: no TLS or AUTH failures, and no peer flagged or cleared\.$" out &&
+	tlslogd summary -c mail.conf --db s.db $old --mail &&
+	python3 -c "import email, email.policy
+m = email.message_from_bytes(open(\"sent.0.eml\", \"rb\").read(), policy=email.policy.default)
+import re
+assert re.fullmatch(\"tlslogd: all quiet on [A-Za-z0-9.-]+ from 2020-01-01 00:00 to 2020-01-02 00:00 UTC\", m[\"Subject\"]), m[\"Subject\"]
+assert [p.get_content_type() for p in m.iter_parts()] == [\"text/plain\", \"text/html\"]
+assert \"All quiet\" in m.get_body((\"plain\",)).get_content()" &&
+	: >empty.log && tlslogd scan -q -c /dev/null $rules --db empty.db empty.log &&
+	rm -f sent.* &&
+	tlslogd summary -c mail.conf --db empty.db --mail --skip-empty &&
+	test ! -f sent.0.eml &&
+	tlslogd summary -c mail.conf --db empty.db --mail &&
+	python3 check_mail.py sent.0.eml postmaster@example.com ops@example.org >subject &&
+	grep "^tlslogd: all quiet on [A-Za-z0-9.-]* in the last 24h$" subject
+'
+
+test_expect_success 'one server: its top 10, events without a peer, long flag lists cut' '
+	python3 - <<-\PY &&
+	import time
+	now = int(time.time())
+	out = []
+	for p in range(16):
+	    for i in range(5):
+	        t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 3600 - p * 600 - i * 10))
+	        out.append("%s mx1 postfix/smtpd[%d]: warning: unknown[192.0.2.%d]: SASL LOGIN authentication failed: authentication failure" % (t, 2000 + p * 10 + i, 100 + p))
+	for i in range(6):
+	    t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 600 - i * 60))
+	    out.append("%s mx1 postfix/smtpd[%d]: warning: TLS library problem: error:80000002:system library::No such file or directory:crypto/bio/bss_file.c:67:calling fopen(/etc/postfix/tls/mx1.pem, r):" % (t, 3000 + i))
+	out.sort()
+	open("one.log", "w").write("\n".join(out) + "\n")
+	PY
+	tlslogd scan -q -c /dev/null $rules --db one.db one.log &&
+	test "$(sql one.db "SELECT count(*) FROM flags")" = 16 &&
+	tlslogd summary -c /dev/null --db one.db >one.txt &&
+	cat one.txt &&
+	! grep "^FAILURES BY SERVER" one.txt &&
+	grep "^TOP FAILING PEERS$" one.txt &&
+	grep "^ 1\. (no peer named in the log)$" one.txt &&
+	grep "^    all tls_local_error (in, postfix)" one.txt &&
+	grep "^10\. 192\.0\.2\." one.txt &&
+	! grep "^11\. " one.txt &&
+	test "$(grep -c "^  192\.0\.2\.[0-9]* (guessing)" one.txt)" = 15 &&
+	grep "^  and 1 more (tlslogd flagged --all)$" one.txt &&
+	tlslogd summary -c /dev/null --db one.db --format html >one.html &&
+	check_html one.html &&
+	grep "and 1 more" one.html
+'
+
+test_expect_success 'a longer period gets longer bars; a period in the past is named by its dates' '
+	tlslogd summary -c /dev/null --db s.db --since 7d >week.txt &&
+	grep "^FAILURES PER 4 HOURS (UTC)$" week.txt &&
+	grep "in the 7d before\.$" week.txt &&
+	tlslogd summary -c /dev/null --db s.db --since 2d --until 1d >past.txt &&
+	head -1 past.txt | grep "^tlslogd summary on .* from [0-9-]* [0-9:]* to [0-9-]* [0-9:]* UTC$"
+'
+
+test_expect_success 'the database is only read' '
+	cp s.db ro.db && chmod 0444 ro.db &&
+	sum1=$(cksum <ro.db) &&
+	tlslogd summary -c /dev/null --db ro.db >/dev/null &&
+	test "$(cksum <ro.db)" = "$sum1" &&
+	test_exit_code 1 tlslogd summary -c /dev/null --db no-such.db 2>err &&
+	grep "no-such.db" err
+'
+
+# A real MTA's sendmail interface: a private Exim (exim4 -C, as tests/capture
+# does) whose only route is a mailbox file here. Postfix and Sendmail cannot
+# run a private instance without root and their own queue, so only Exim is used.
+exim=$(command -v exim4 || command -v exim)
+if [ -z "$exim" ] || ! "$exim" -bV >/dev/null 2>&1; then
+	test_skip 'delivery through a real MTA (private Exim instance)' \
+		"no Exim installed (exim4 or exim): the real-MTA test needs one; Postfix is not used because a private Postfix needs root and a queue of its own"
+else
+	test_expect_success 'delivery through a real MTA (private Exim instance)' '
+		if [ "$(id -u)" = 0 ]; then
+			# Exim never delivers as root: the mailbox belongs to its own user.
+			user=$(stat -c %U /var/spool/exim4 2>/dev/null || echo nobody)
+			id "$user" >/dev/null 2>&1 || user=nobody
+			group=$(id -gn "$user")
+		else
+			user=$(id -un) group=$(id -gn)
+		fi
+		mkdir -p exim/spool exim/log exim/mail &&
+		chmod 0711 "$test_scratch" &&
+		if [ "$(id -u)" = 0 ]; then chown -R "$user:$group" exim; fi &&
+		cat >exim/exim.conf <<-EOF &&
+		primary_hostname = tlslogd.test
+		qualify_domain = tlslogd.test
+		exim_user = $user
+		exim_group = $group
+		keep_environment =
+		spool_directory = $PWD/exim/spool
+		log_file_path = $PWD/exim/log/%slog
+		pid_file_path = $PWD/exim/exim.pid
+		begin routers
+		mailbox:
+		  driver = accept
+		  domains = tlslogd.test
+		  transport = mailbox
+		begin transports
+		mailbox:
+		  driver = appendfile
+		  file = $PWD/exim/mail/admin
+		  user = $user
+		  group = $group
+		  mode = 0644
+		EOF
+		printf "sendmail %s -C %s -odi -t -oi\nmail_from tlslogd@mx1.example.com\nmail_to admin@tlslogd.test\n" \
+			"$exim" "$PWD/exim/exim.conf" >exim.conf &&
+		timeout 60 "$TLSLOGD" summary -c exim.conf --db s.db --mail 2>err
+		status=$?
+		cat err; cat exim/log/mainlog 2>/dev/null; cat exim/log/paniclog 2>/dev/null
+		test "$status" = 0 &&
+		test -s exim/mail/admin &&
+		python3 - exim/mail/admin <<-\PY
+		import mailbox, email.policy, sys
+		msgs = list(mailbox.mbox(sys.argv[1], factory=None))
+		assert len(msgs) == 1, len(msgs)
+		import email
+		m = email.message_from_bytes(msgs[0].as_bytes(), policy=email.policy.default)
+		assert [p.get_content_type() for p in m.iter_parts()] == ["text/plain", "text/html"]
+		assert m["To"].addresses[0].addr_spec == "admin@tlslogd.test"
+		assert "Bcc" not in m and "victim" not in str(m["Subject"])
+		assert "&lt;script&gt;" in m.get_body(("html",)).get_content()
+		print(m["Subject"])
+		PY
+	'
+fi
+
+test_done
