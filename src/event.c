@@ -187,8 +187,20 @@ event_canonicalize_ip(struct event *ev)
 	if (ip == NULL || ev->field_len[EF_PEER_IP] >= INET6_ADDRSTRLEN)
 		return;
 	if (inet_pton(AF_INET, ip, addr) == 1) {
-		if (inet_ntop(AF_INET, addr, text, sizeof(text)) != NULL)
-			event_set(ev, EF_PEER_IP, text, strlen(text));
+		/* inet_ntop's "%u.%u.%u.%u" without printf; most addresses are already so. */
+		size_t n = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (i > 0)
+				text[n++] = '.';
+			if (v >= 100)
+				text[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				text[n++] = (char)('0' + v / 10 % 10);
+			text[n++] = (char)('0' + v % 10);
+		}
+		if (n != ev->field_len[EF_PEER_IP] || memcmp(text, ip, n) != 0)
+			event_set(ev, EF_PEER_IP, text, n);
 	} else if (inet_pton(AF_INET6, ip, addr) == 1) {
 		if (inet_ntop(AF_INET6, addr, text, sizeof(text)) != NULL)
 			event_set(ev, EF_PEER_IP, text, strlen(text));

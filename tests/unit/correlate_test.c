@@ -253,6 +253,38 @@ main(void)
 	is_int(nout, 6, "every failure emitted once");
 	reset();
 
+	/* correlate_has_process: the process key of joining, for lines not made into events. */
+	correlate_add(c, ev(77, 7000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.77", NULL, "a"), &r_accept);
+	ok(correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 77),
+	    "has_process: the open process is found");
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 78),
+	    "has_process: another pid is not");
+	ok(!correlate_has_process(c, "postfix", "mx2", 3, "postfix/smtpd", 13, 77),
+	    "has_process: another server is not");
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtp", 12, 77),
+	    "has_process: another program is not");
+	ok(!correlate_has_process(c, "postfix", NULL, 0, "postfix/smtpd", 13, 77),
+	    "has_process: no server is not the server mx1");
+	correlate_add(c, ev(77, 7001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.77", NULL, "end"), &r_end);
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 77),
+	    "has_process: not after its end line");
+	reset();
+
+	/* Peer addresses in canonical text: IPv4 as written, or rewritten when it was not. */
+	struct event *e4 = ev(1, 1, KIND_AUTH_FAILED, "198.51.100.7", NULL, "x");
+	event_canonicalize_ip(e4);
+	is_str(e4->field[EF_PEER_IP], "198.51.100.7", "canonical IPv4 is kept");
+	event_set(e4, EF_PEER_IP, "0.0.0.255", 9);
+	event_canonicalize_ip(e4);
+	is_str(e4->field[EF_PEER_IP], "0.0.0.255", "IPv4 with one- and three-digit parts");
+	event_set(e4, EF_PEER_IP, "2001:DB8:0:0::1", 15);
+	event_canonicalize_ip(e4);
+	is_str(e4->field[EF_PEER_IP], "2001:db8::1", "IPv6 is rewritten by inet_ntop");
+	event_set(e4, EF_PEER_IP, "not-an-ip", 9);
+	event_canonicalize_ip(e4);
+	is_str(e4->field[EF_PEER_IP], "not-an-ip", "text that is no address is kept");
+	event_free(e4);
+
 	correlate_free(c);
 	return done_testing();
 }

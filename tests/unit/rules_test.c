@@ -46,6 +46,28 @@ match(struct rules *rules, const char *program, const char *msg)
 	return r ? r->id : NULL;
 }
 
+static int ends_asked;
+
+static int
+ends_answer(void *ctx)
+{
+	ends_asked++;
+	return *(const int *)ctx;
+}
+
+/* rules_match_ends on a line of program e/d, the consumer answering `matters`. */
+static const char *
+ends_match(struct rules *rules, const char *msg, int matters)
+{
+	struct rule_match m;
+	int set = rules_route(rules, "e/d", 3);
+	const struct rule *r;
+
+	ends_asked = 0;
+	r = rules_match_ends(rules, set, "d", 1, msg, strlen(msg), ends_answer, &matters, &m);
+	return r ? r->id : NULL;
+}
+
 #define RULE(id, literal, pattern) \
 	"rule " id "\n kind auth_failed\n direction in\n" literal " pattern " pattern "\n" \
 	" example Nov 22 06:40:07 mx1 t/d[1]: x\n"
@@ -127,6 +149,34 @@ main(void)
 	free(line);
 
 	rules_free(rules);
+
+	/* rules_match_ends: end and close rules skipped when they cannot matter. */
+	char sub[300];
+	snprintf(sub, sizeof(sub), "%s/ends", dir);
+	if (mkdir(sub, 0700) != 0)
+		return 2;
+	buf_init(&text);
+	buf_puts(&text, "mta e\nprograms e/*\n");
+	buf_puts(&text, RULE("end-first", " role end\n literal disconnect from\n", "^disconnect from (?<peer_ip>\\S+)"));
+	buf_puts(&text, RULE("alone-later", " literal magic\n", "magic"));
+	buf_puts(&text, RULE("close-last", " role close\n literal bye now\n", "^bye now$"));
+	write_rules("ends/e.rules", text.data);
+	buf_free(&text);
+	rules = rules_load(sub, NULL, 0);
+	ok(rules != NULL, "rules with end and close roles load");
+	if (rules != NULL) {
+		is_str(ends_match(rules, "disconnect from x", 0), NULL, "an end line that cannot matter: skipped");
+		is_int(ends_asked, 1, "the consumer was asked once");
+		is_str(ends_match(rules, "disconnect from x", 1), "end-first", "an end line that matters: matched");
+		is_str(ends_match(rules, "disconnect from magic", 0), "end-first",
+		    "a later rule may match too: the end rule still runs and wins");
+		is_str(ends_match(rules, "bye now", 0), NULL, "a close line that cannot matter: skipped");
+		is_str(ends_match(rules, "magic word", 0), "alone-later", "other rules are not affected");
+		is_int(ends_asked, 0, "and the consumer is not asked without an end literal");
+		is_str(ends_match(rules, "hello", 0), NULL, "no literal, no rule");
+		rules_free(rules);
+	}
+
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
