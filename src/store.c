@@ -247,6 +247,35 @@ prepare_writer(struct store *st)
  * -wal file holds unmerged changes, the main file is complete and is read as
  * immutable.
  */
+/*
+ * "file:PATH?immutable=1" with PATH percent-encoded: a '?', '#' or '%' in a
+ * file name would otherwise end the path or start an escape (RFC 3986), and
+ * a leading "//" would be read as an authority.
+ */
+static char *
+immutable_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "file:");
+	while (path[0] == '/' && path[1] == '/')
+		path++;
+	for (const unsigned char *p = (const unsigned char *)path; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/-._~", *p) != NULL) {
+			buf_putc(&b, (char)*p);
+		} else {
+			buf_putc(&b, '%');
+			buf_putc(&b, hex[*p >> 4]);
+			buf_putc(&b, hex[*p & 15]);
+		}
+	}
+	buf_puts(&b, "?immutable=1");
+	return b.data;
+}
+
 static int
 read_version_readonly(struct store *st, int *version)
 {
@@ -265,13 +294,13 @@ read_version_readonly(struct store *st, int *version)
 		return -1;
 	sqlite3_close(st->db);
 	st->db = NULL;
-	char *uri = sqlite3_mprintf("file:%q?immutable=1", st->path);
+	char *uri = immutable_uri(st->path);
 	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
-		sqlite3_free(uri);
+		free(uri);
 		store_error(st, "cannot open database");
 		return -1;
 	}
-	sqlite3_free(uri);
+	free(uri);
 	log_debug("%s: read as immutable (no -shm could be created)", st->path);
 	return user_version(st, version);
 }
