@@ -279,7 +279,20 @@ start_actions(struct daemon *d)
 	}
 }
 
-/* One line per flag and clear; values from the log escaped. */
+#define NOTICE_VALUE_MAX 255
+
+/* Cut an escaped value to NOTICE_VALUE_MAX bytes (escapes are ASCII), "..." marking the cut. */
+static void
+cut_notice_value(struct buf *b)
+{
+	if (b->len > NOTICE_VALUE_MAX) {
+		b->len = NOTICE_VALUE_MAX - 3;
+		buf_puts(b, "...");
+	}
+	buf_putc(b, '\0');
+}
+
+/* One line per flag and clear; values from the log escaped and cut. */
 static void
 on_notice(void *ctx, const struct flag_notice *n)
 {
@@ -290,10 +303,11 @@ on_notice(void *ctx, const struct flag_notice *n)
 	buf_init(&peer);
 	buf_init(&host);
 	output_escape_text(&peer, n->peer, strlen(n->peer));
-	buf_putc(&peer, '\0');
 	if (n->host != NULL)
 		output_escape_text(&host, n->host, strlen(n->host));
-	buf_putc(&host, '\0');
+	/* A DNS name has at most 253 bytes: anything longer is cut, visibly. */
+	cut_notice_value(&peer);
+	cut_notice_value(&host);
 	timeparse_format_iso(n->first_event, first, sizeof(first));
 	timeparse_format_iso(n->raised ? n->last_event : n->cleared, last, sizeof(last));
 	if (n->raised)
@@ -303,19 +317,19 @@ on_notice(void *ctx, const struct flag_notice *n)
 	else
 		log_info("cleared %s (%s): %lld events from %s, quiet since %s", peer.data,
 		    n->threshold, (long long)n->count, first, last);
-	buf_free(&peer);
-	buf_free(&host);
 
 	char **template = n->raised ? d->conf.action_flag : d->conf.action_clear;
-	if (template == NULL || template[0] == NULL)
-		return;
-	if (d->nqueued == ACTIONS_QUEUED) {
-		log_warnx("%zu actions waiting already: not running %s for %s", d->nqueued,
-		    template[0], n->peer);
-		return;
+	if (template != NULL && template[0] != NULL) {
+		if (d->nqueued == ACTIONS_QUEUED) {
+			log_warnx("%zu actions waiting already: not running %s for %s", d->nqueued,
+			    template[0], peer.data);
+		} else {
+			d->queued[d->nqueued++] = action_argv(template, n);
+			start_actions(d);
+		}
 	}
-	d->queued[d->nqueued++] = action_argv(template, n);
-	start_actions(d);
+	buf_free(&peer);
+	buf_free(&host);
 }
 
 static void
