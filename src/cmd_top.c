@@ -3,8 +3,10 @@
  * most failures since a point in time, worst first.
  *
  * One GROUP BY in SQLite over the events since --since, read through the
- * events_time index, so the cost follows the events of the period, not the
- * size of the database. A peer is its address, or where none was logged its
+ * events_time index (INDEXED BY: with ANALYZE statistics SQLite would rather
+ * skip-scan events_kind or events_peer_domain and then read the table in
+ * random order, 2 to 4 times slower on 10 million events), so the cost
+ * follows the events of the period, not the size of the database. A peer is its address, or where none was logged its
  * reverse name, or its HELO name; a domain is the registered domain of the
  * reverse name (peer_domain, the one flagging uses: ".example.net").
  */
@@ -53,17 +55,17 @@ static const char *const by_names[] = { "peer", "kind", "server", "domain" };
  */
 static const char *const top_sql[] = {
 	[BY_PEER] = "SELECT coalesce(peer_ip, peer_host, helo) AS k, count(*) AS n, max(peer_host), "
-	    "min(time), max(time) FROM events WHERE time >= ?1 "
+	    "min(time), max(time) FROM events INDEXED BY events_time WHERE time >= ?1 "
 	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
 	[BY_KIND] = "SELECT kind AS k, count(*) AS n, "
 	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
 	[BY_SERVER] = "SELECT server AS k, count(*) AS n, "
 	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
 	[BY_DOMAIN] = "SELECT peer_domain AS k, count(*) AS n, "
 	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events WHERE time >= ?1 AND peer_domain IS NOT NULL "
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 AND peer_domain IS NOT NULL "
 	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
 };
 
