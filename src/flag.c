@@ -446,7 +446,8 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64
 	w->newest = INT64_MIN;
 	f->slots += w->cap;
 
-	sqlite3_bind_text(s, 1, is_domain ? peer + 1 : peer, -1, SQLITE_STATIC);
+	/* A domain is looked up by the peer_domain column (schema 5), stored as flag_domain_of gives it. */
+	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
 	sqlite3_bind_int64(s, 3, t);
 	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
@@ -722,9 +723,9 @@ flag_new(struct store *st, const struct conf *conf)
 	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
 	    "time > ?2 AND time <= ?3 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
-	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE time > ?2 AND "
-	    "time <= ?3 AND instr(?4, ',' || kind || ',') > 0 AND (peer_host = ?1 OR "
-	    "peer_host LIKE '%.' || ?1) ORDER BY time DESC LIMIT ?5") < 0 ||
+	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
+	    "time > ?2 AND time <= ?3 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time DESC LIMIT ?5") < 0 ||
 	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
 	    "last_event, count, flagged, why, main_kind, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "?8, ?9, ?10)") < 0 ||
