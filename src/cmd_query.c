@@ -262,7 +262,12 @@ struct peer_sel {
 	int family;				/* PEER_NET */
 	unsigned char addr[16];
 	int prefix;
+	char (*values)[INET6_ADDRSTRLEN + 2];	/* PEER_NET: the text bound to ?8, ?9, ... */
+	size_t nvalues;
 };
+
+/* The first parameter number of a network's values (?1..?7 are the fixed ones). */
+#define NET_FIRST_PARAM 8
 
 /* A network "ADDR/LEN" with the host bits cleared; 0, or -1 when s is not one. */
 static int
@@ -341,37 +346,48 @@ parse_peer(const char *peer, struct peer_sel *p)
 	return 0;
 }
 
+/* Append the placeholder of a new bound value, text. */
+static void
+add_value(struct buf *sql, struct peer_sel *p, const char *text)
+{
+	p->values = xreallocarray(p->values, p->nvalues + 1, sizeof(*p->values));
+	util_strlcpy(p->values[p->nvalues], text, sizeof(p->values[p->nvalues]));
+	buf_printf(sql, "?%zu", NET_FIRST_PARAM + p->nvalues);
+	p->nvalues++;
+}
+
 /* One range of address text: [lo, lo with its last character + 1), or lo alone if exact. */
 static void
-add_text_range(struct buf *sql, const char *lo, int exact, int *n)
+add_text_range(struct buf *sql, struct peer_sel *p, const char *lo, int exact, int *n)
 {
-	char *q;
-
 	buf_puts(sql, (*n)++ ? " OR " : "");
 	if (exact) {
-		q = sqlite3_mprintf("e.peer_ip = %Q", lo);
+		buf_puts(sql, "e.peer_ip = ");
+		add_value(sql, p, lo);
 	} else {
 		char hi[INET6_ADDRSTRLEN + 2];
 		util_strlcpy(hi, lo, sizeof(hi));
 		hi[strlen(hi) - 1]++;
-		q = sqlite3_mprintf("(e.peer_ip >= %Q AND e.peer_ip < %Q)", lo, hi);
+		buf_puts(sql, "(e.peer_ip >= ");
+		add_value(sql, p, lo);
+		buf_puts(sql, " AND e.peer_ip < ");
+		add_value(sql, p, hi);
+		buf_puts(sql, ")");
 	}
-	buf_puts(sql, q);
-	sqlite3_free(q);
 }
 
 /* The ranges of the first group of an IPv6 address g: "2001:" ("0:" and "::" for 0). */
 static void
-add_v6_group(struct buf *sql, unsigned g, int *n)
+add_v6_group(struct buf *sql, struct peer_sel *p, unsigned g, int *n)
 {
 	char lo[16];
 
 	if (g == 0) {
-		add_text_range(sql, "0:", 0, n);
-		add_text_range(sql, "::", 0, n);
+		add_text_range(sql, p, "0:", 0, n);
+		add_text_range(sql, p, "::", 0, n);
 	} else {
 		snprintf(lo, sizeof(lo), "%x:", g);
-		add_text_range(sql, lo, 0, n);
+		add_text_range(sql, p, lo, 0, n);
 	}
 }
 
@@ -381,7 +397,7 @@ add_v6_group(struct buf *sql, unsigned g, int *n)
  * tlslogd_in_net(), registered by register_net().
  */
 static void
-net_terms(struct buf *sql, const struct peer_sel *p)
+net_terms(struct buf *sql, struct peer_sel *p)
 {
 	int n = 0;
 
@@ -404,22 +420,22 @@ net_terms(struct buf *sql, const struct peer_sel *p)
 				snprintf(lo, sizeof(lo), "%u.%u.", a >> 24, (a >> 16) & 255);
 			else
 				snprintf(lo, sizeof(lo), "%u.", a >> 24);
-			add_text_range(sql, lo, whole == 32, &n);
+			add_text_range(sql, p, lo, whole == 32, &n);
 		}
 		buf_puts(sql, ")");
 		return;
 	}
 	if (p->prefix == 128) {
-		add_text_range(sql, p->text, 1, &n);
+		add_text_range(sql, p, p->text, 1, &n);
 		buf_puts(sql, ")");
 		return;
 	}
 	unsigned g0 = ((unsigned)p->addr[0] << 8) | p->addr[1];
 	if (p->prefix >= 16) {
-		add_v6_group(sql, g0, &n);
+		add_v6_group(sql, p, g0, &n);
 	} else if (p->prefix >= 8) {
 		for (unsigned i = 0; i < (1u << (16 - p->prefix)); i++)
-			add_v6_group(sql, g0 + i, &n);
+			add_v6_group(sql, p, g0 + i, &n);
 	} else {
 		buf_puts(sql, "e.peer_ip IS NOT NULL");	/* a /7 or wider: the whole index */
 	}
@@ -449,7 +465,7 @@ sql_in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* The WHERE clause (after "WHERE ") for the peer and the filters; parameters ?1..?7. */
 static void
-where_clause(struct buf *sql, const struct peer_sel *p, int since, int until, int kind,
+where_clause(struct buf *sql, struct peer_sel *p, int since, int until, int kind,
     int server, int direction)
 {
 	switch (p->type) {
@@ -532,9 +548,11 @@ load_causes(sqlite3 *db, const char *dbpath, const char *where, struct cause **o
 	int rc;
 
 	buf_init(&sql);
-	buf_printf(&sql, "SELECT e.kind, e.direction, e.mta, e.reason, count(*) AS n, min(e.time), "
-	    "max(e.time) FROM events e WHERE %s GROUP BY e.kind, e.direction, e.mta, e.reason "
-	    "ORDER BY e.kind, e.direction, e.mta, e.reason IS NULL, n DESC", where);
+	buf_puts(&sql, "SELECT e.kind, e.direction, e.mta, e.reason, count(*) AS n, min(e.time), "
+	    "max(e.time) FROM events e WHERE ");
+	buf_puts(&sql, where);	/* our own text: every value in it is a parameter */
+	buf_puts(&sql, " GROUP BY e.kind, e.direction, e.mta, e.reason "
+	    "ORDER BY e.kind, e.direction, e.mta, e.reason IS NULL, n DESC");
 	if (sqlite3_prepare_v2(db, sql.data, -1, &s, NULL) != SQLITE_OK) {
 		log_warnx("%s: cannot query: %s", dbpath, sqlite3_errmsg(db));
 		buf_free(&sql);
@@ -754,6 +772,9 @@ bind_params(sqlite3_stmt *s, void *ctx)
 		sqlite3_bind_text(s, 6, p->direction, -1, SQLITE_STATIC);
 	if (p->peer->type == PEER_DOMAIN && p->peer->key[0] != '\0')
 		sqlite3_bind_text(s, 7, p->peer->key, -1, SQLITE_STATIC);
+	for (size_t i = 0; i < p->peer->nvalues; i++)
+		sqlite3_bind_text(s, (int)(NET_FIRST_PARAM + i), p->peer->values[i], -1,
+		    SQLITE_STATIC);
 	return 0;
 }
 
@@ -836,6 +857,7 @@ cmd_query(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct peer_sel sel;
+	memset(&sel, 0, sizeof(sel));
 	if (parse_peer(peer, &sel) < 0)
 		return EXIT_USAGE;
 
@@ -963,6 +985,7 @@ done:
 	sqlite3_finalize(s);
 	buf_free(&sql);
 	buf_free(&where);
+	free(sel.values);
 	store_close(store);
 	conf_free(&conf);
 	return status;
