@@ -6,7 +6,8 @@
 #                                  in contrib/samples (or the files given) into
 #                                  ./tlslogd.db and show what was found
 #   ./quickstart.sh check          the same set-up, then the whole test suite, plain
-#                                  and with ASan/UBSan, and `make distcheck`; ends
+#                                  and with ASan/UBSan, 20 s of each fuzz target,
+#                                  and `make distcheck`; ends
 #                                  with "N passed, N failed"
 set -eu
 
@@ -26,6 +27,8 @@ deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlit
 libev-dev libsystemd-dev sqlite3 python3"
 if [ "$mode" = check ]; then
 	deps="$deps systemd-journal-remote"
+	# clang and its runtime build the libFuzzer targets of tests/fuzz.
+	deps="$deps clang libclang-rt-dev"
 	# The summary's delivery test runs a private Exim. Installing Exim replaces
 	# an installed MTA, so it is only installed where there is none.
 	if [ ! -e /usr/sbin/sendmail ] && [ ! -e /usr/lib/sendmail ]; then
@@ -102,6 +105,13 @@ build _build
 build _build-asan --enable-sanitizers
 (cd _build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	make -s -j"$jobs" check) || status=1
+# The fuzz targets (tests/fuzz), 20 s each, where clang can build them; each
+# counts as one test (tests/fuzz/build/TARGET.trs).
+if sh tests/fuzz/run.sh --check-cc clang >/dev/null 2>&1; then
+	(cd _build && make -s fuzz && make -s fuzz-run FUZZ_SECONDS=20) || status=1
+else
+	echo "quickstart: clang cannot build libFuzzer targets: the fuzz targets are skipped"
+fi
 (cd _build && make -s distcheck >distcheck.log 2>&1) || { status=1; tail -n 40 _build/distcheck.log; }
 for f in $(find _build _build-asan -name test-suite.log -path '*/_build*/test-suite.log' 2>/dev/null); do
 	if grep -q '^# FAIL: *[1-9]' "$f" || grep -q '^# ERROR: *[1-9]' "$f"; then
