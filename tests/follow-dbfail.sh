@@ -1,6 +1,7 @@
 #!/bin/sh
 # follow-dbfail.sh: tlslogd run when the database stops taking writes: the
-# disk is full (a small tmpfs, when we may mount one), or the files may not
+# disk is full (a small tmpfs, when we may mount one), the database is made
+# read-only (chattr +i), or the files may not
 # grow (RLIMIT_FSIZE, for any user). Ingestion stops with "the database ...
 # failed", is retried every 5 s, and resumes when writes work again without
 # losing or repeating a line.
@@ -63,6 +64,43 @@ if [ -n "$can_mount" ]; then
 else
 	test_skip 'a full disk stops ingestion; freeing space resumes it without loss or repeat' \
 		'needs root and mount -t tmpfs'
+fi
+
+# The database made read-only under the running daemon: chattr +i (root, and
+# a file system with the immutable attribute: ext4, xfs, btrfs) fails every
+# write to the open files with EPERM, as a file system remounted read-only would.
+can_chattr=
+if [ "$(id -u)" = 0 ] && command -v chattr >/dev/null 2>&1 && : >chattr-probe &&
+	chattr +i chattr-probe 2>/dev/null; then
+	chattr -i chattr-probe && can_chattr=yes
+fi
+rm -f chattr-probe
+
+if [ -n "$can_chattr" ]; then
+	follow_test 'the database made read-only, then writable again: no loss, no repeat' '
+		: >mail.log &&
+		mkdir db || exit 1
+		follow_on_exit="chattr -i \"$PWD/db\" \"$PWD\"/db/* 2>/dev/null"
+		run_follow db/t.db "$PWD/mail.log" --from-start &&
+		fails 1 5 >>mail.log &&
+		wait_events db/t.db 5 &&
+		chattr +i db db/* &&
+		fails 6 500 >>mail.log &&
+		wait_log "the database .*t.db failed: ingestion stopped, positions kept at the last commit" &&
+		sleep 1 &&
+		daemon_alive &&
+		test "$(count db/t.db)" = 5 &&
+		chattr -i db db/* &&
+		wait_log "the database .*t.db takes writes again: ingestion resumed" 15 &&
+		wait_events db/t.db 500 20 &&
+		fails 501 510 >>mail.log &&
+		wait_events db/t.db 510 &&
+		test_exit_code 0 daemon_term &&
+		check_events db/t.db
+	'
+else
+	test_skip 'the database made read-only, then writable again: no loss, no repeat' \
+		'needs root, chattr and a file system with the immutable attribute'
 fi
 
 if command -v prlimit >/dev/null 2>&1; then
