@@ -5,7 +5,9 @@
  * parser's per-file state: the year inference and the local-hour cache) is
  * parsed from a heap copy that ends where the line ends. On success every
  * pointer of the result must lie inside the line, the message must end where
- * the line ends (less a CR), and the embedded Exim stamp must fit inside the message.
+ * the line ends (less a CR), the embedded Exim stamp must fit inside the
+ * message, and a time without a year must lie within about a year before the
+ * reference.
  */
 #include "config.h"
 
@@ -41,6 +43,7 @@ check_inside(const char *what, const char *p, size_t n, const char *line, size_t
 static void
 parse_one(struct header_clock *clk, const char *line, size_t len)
 {
+	const int64_t day = 86400;
 	struct line_header h;
 
 	if (header_parse(clk, line, len, &h) != 0)
@@ -54,6 +57,11 @@ parse_one(struct header_clock *clk, const char *line, size_t len)
 	FUZZ_CHECK(h.msg + h.msg_len == line + len - cr, "the message does not end with the line");
 	FUZZ_CHECK(h.pid >= -1, "pid %ld", h.pid);
 	FUZZ_CHECK(header_embedded_stamp_len(h.msg, h.msg_len) <= h.msg_len, "stamp longer than msg");
+	/* A time without a year is put in the reference's year or the one before. */
+	if (h.format == HEADER_RFC3164)
+		FUZZ_CHECK(h.time >= clk->reference - 368 * day && h.time <= clk->reference + 2 * day + 3600,
+		    "%lld is too far from the reference %lld", (long long)h.time,
+		    (long long)clk->reference);
 }
 
 int
