@@ -177,6 +177,27 @@ event_field_from_name(const char *name, size_t len)
 	return -1;
 }
 
+/* A link-local IPv6 address with its zone ("fe80::1%eth0"): kept, canonical before the "%". */
+static int
+scoped_v6(struct event *ev, const char *ip)
+{
+	const char *pct = strchr(ip, '%');
+	unsigned char addr[16];
+	char text[INET6_ADDRSTRLEN + 64];
+	char head[INET6_ADDRSTRLEN];
+
+	if (pct == NULL || (size_t)(pct - ip) >= sizeof(head) || strlen(pct) > 32)
+		return 0;
+	memcpy(head, ip, (size_t)(pct - ip));
+	head[pct - ip] = '\0';
+	if (inet_pton(AF_INET6, head, addr) != 1 || inet_ntop(AF_INET6, addr, text, INET6_ADDRSTRLEN) == NULL)
+		return 0;
+	size_t n = strlen(text);
+	memcpy(text + n, pct, strlen(pct) + 1);
+	event_set(ev, EF_PEER_IP, text, strlen(text));
+	return 1;
+}
+
 void
 event_canonicalize_ip(struct event *ev)
 {
@@ -184,8 +205,12 @@ event_canonicalize_ip(struct event *ev)
 	unsigned char addr[16];
 	char text[INET6_ADDRSTRLEN];
 
-	if (ip == NULL || ev->field_len[EF_PEER_IP] >= INET6_ADDRSTRLEN)
+	if (ip == NULL)
 		return;
+	if (ev->field_len[EF_PEER_IP] >= INET6_ADDRSTRLEN + 32 || strlen(ip) != ev->field_len[EF_PEER_IP]) {
+		event_set(ev, EF_PEER_IP, NULL, 0);	/* too long, or a NUL inside: no address */
+		return;
+	}
 	if (inet_pton(AF_INET, ip, addr) == 1) {
 		/* inet_ntop's "%u.%u.%u.%u" without printf; most addresses are already so. */
 		size_t n = 0;
@@ -204,5 +229,12 @@ event_canonicalize_ip(struct event *ev)
 	} else if (inet_pton(AF_INET6, ip, addr) == 1) {
 		if (inet_ntop(AF_INET6, addr, text, sizeof(text)) != NULL)
 			event_set(ev, EF_PEER_IP, text, strlen(text));
+	} else if (!scoped_v6(ev, ip)) {
+		/*
+		 * No address: Postfix's "unknown[unknown]" (the client left before
+		 * its address was known) or text made up to look like one. Kept, it
+		 * would be flagged and handed to actions as an address.
+		 */
+		event_set(ev, EF_PEER_IP, NULL, 0);
 	}
 }

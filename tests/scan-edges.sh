@@ -42,6 +42,16 @@ test_expect_success 'a file dated in the future is not taken for one being writt
 	test "$(sql future.db "SELECT kind FROM events")" = tls_no_shared_cipher
 '
 
+test_expect_success 'a peer address Postfix could not know (unknown[unknown]) is no address and never flagged' '
+	for i in 1 2 3 4 5 6; do
+		printf "Nov 21 08:3%d:08 mx1 postfix/smtpd[%d]: warning: unknown[unknown]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n" "$i" "$((400 + i))"
+	done >unknown.log &&
+	touch -d "2 hours ago" unknown.log &&
+	scan --db unknown.db unknown.log &&
+	test "$(sql unknown.db "SELECT count(*) FROM events WHERE peer_ip IS NULL")" = 6 &&
+	test "$(sql unknown.db "SELECT count(*) FROM flags")" = 0
+'
+
 test_expect_success 'standard input from a slow writer is committed as it comes' '
 	mkfifo pipe || exit 1
 	( printf "%s\n%s\n%s\n%s\n" "$l1" "$l2" "$l3" "$l4"; exec sleep 30 ) >pipe &

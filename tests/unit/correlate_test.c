@@ -280,9 +280,15 @@ main(void)
 	event_set(e4, EF_PEER_IP, "2001:DB8:0:0::1", 15);
 	event_canonicalize_ip(e4);
 	is_str(e4->field[EF_PEER_IP], "2001:db8::1", "IPv6 is rewritten by inet_ntop");
-	event_set(e4, EF_PEER_IP, "not-an-ip", 9);
+	event_set(e4, EF_PEER_IP, "FE80::1%eth0", 12);
 	event_canonicalize_ip(e4);
-	is_str(e4->field[EF_PEER_IP], "not-an-ip", "text that is no address is kept");
+	is_str(e4->field[EF_PEER_IP], "fe80::1%eth0", "a scoped IPv6 address keeps its zone");
+	event_set(e4, EF_PEER_IP, "unknown", 7);
+	event_canonicalize_ip(e4);
+	ok(e4->field[EF_PEER_IP] == NULL, "Postfix's unknown[unknown] is no address: dropped");
+	event_set(e4, EF_PEER_IP, "31m\x1b]0;x.example[192.0.2.66", 27);
+	event_canonicalize_ip(e4);
+	ok(e4->field[EF_PEER_IP] == NULL, "text made up to look like an address is dropped");
 	event_free(e4);
 
 	correlate_free(c);
