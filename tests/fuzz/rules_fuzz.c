@@ -10,6 +10,8 @@
  *   - rules_match_ends with a consumer that wants every end line gives what
  *     rules_match gives; with one that wants none, the same or (only when
  *     rules_match found an end or close rule) no rule;
+ *   - the one-pass literal scan and first-match-wins agree with a plain
+ *     loop over the set's rules (rules_oracle.h);
  *   - the reason table accepts any text.
  */
 #include "config.h"
@@ -23,6 +25,10 @@
 #include "header.h"
 #include "linematch.h"
 #include "rules.h"
+
+/* The literal scan and the sets are private to rules.c: include it to check them. */
+#include "../../src/rules.c"
+#include "rules_oracle.h"
 
 #define REFERENCE 1795329607	/* mid-November 2026 */
 
@@ -121,6 +127,7 @@ try_sets(const char *line, size_t len)
 		    r ? r->id : "-");
 		if (rules_match_ignore(rules, (int)set, daemon, daemon_len, h.msg, h.msg_len, &m))
 			check_match(&m, h.msg, h.msg_len);
+		oracle_check(rules, (int)set, daemon, daemon_len, h.msg, h.msg_len);
 	}
 	enum event_kind kind;
 	const char *norm;

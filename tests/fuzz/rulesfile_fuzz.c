@@ -6,8 +6,10 @@
  * as a local rules file over a small shipped set, where its rules may extend
  * the set, replace the shipped rule by id or disable it. A set that loads is
  * used as `tlslogd test-rules` uses it: every rule's examples are matched
- * with that rule alone, and each example line goes through linematch. Every
- * set is freed (leaks are reports).
+ * with that rule alone, and each example line goes through linematch; and
+ * the literal scan built from the file's literals, and first-match-wins, are
+ * checked against a plain loop on each example (rules_oracle.h). Every set is
+ * freed (leaks are reports).
  */
 #include "config.h"
 
@@ -20,6 +22,10 @@
 #include "fuzz.h"
 #include "linematch.h"
 #include "rules.h"
+
+/* The literal scan and the sets are private to rules.c: include it to check them. */
+#include "../../src/rules.c"
+#include "rules_oracle.h"
 
 #define REFERENCE 1795329607	/* mid-November 2026 */
 
@@ -97,6 +103,11 @@ use(struct rules *rules)
 			if (linematch_line(&lm, line, strlen(line), &ev, &hit) == LM_EVENT)
 				event_free(ev);
 			(void)rules_match_one(rules, r, NULL, 0, line, strlen(line), &m);
+			/* The example's message (or the line) on every set. */
+			const char *msg = strstr(line, ": ");
+			msg = msg ? msg + 2 : line;
+			for (size_t s = 0; s < rules_set_count(rules); s++)
+				oracle_check(rules, (int)s, NULL, 0, msg, strlen(msg));
 		}
 	}
 	for (size_t s = 0; s < rules_set_count(rules); s++) {

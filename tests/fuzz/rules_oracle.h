@@ -1,0 +1,50 @@
+/*
+ * rules_oracle.h: checks of the rules engine against a plain reimplementation,
+ * for the fuzz targets that include src/rules.c itself (its literal scan and
+ * its sets are private to it).
+ *
+ *   - the one-pass literal scan of a set finds a literal exactly when memmem
+ *     finds it;
+ *   - rules_match gives the first rule of the set, in order, whose literal
+ *     memmem finds, whose programs apply and whose pattern matches: the scan's
+ *     shortcuts change nothing.
+ */
+#ifndef TLSLOGD_RULES_ORACLE_H
+#define TLSLOGD_RULES_ORACLE_H
+
+static void
+oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, const char *msg,
+    size_t len)
+{
+	const struct rule_set *s;
+	struct rule_match m;
+
+	if (set < 0 || (size_t)set >= rs->nsets)
+		return;
+	s = &rs->sets[set];
+	uint64_t found = scan_line(&s->scan, msg, len);
+	for (size_t k = 0; k < s->scan.n; k++) {
+		int in = util_memmem(msg, len, s->scan.text[k], s->scan.len[k]) != NULL;
+		int bit = (found >> k & 1) != 0;
+		FUZZ_CHECK(in == bit, "set %s: literal %zu \"%.*s\": memmem %d, scan %d", s->mta, k,
+		    (int)s->scan.len[k], s->scan.text[k], in, bit);
+	}
+
+	const struct rule *want = NULL;
+	for (size_t i = 0; i < s->nrules && want == NULL; i++) {
+		const struct rule *r = &rs->rules[s->rule_idx[i]];
+		if (r->disabled)
+			continue;
+		if (r->literal_len > 0 && util_memmem(msg, len, r->literal, r->literal_len) == NULL)
+			continue;
+		if (!program_applies(r, daemon, daemon_len))
+			continue;
+		if (pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rs->md, rs->mctx) >= 0)
+			want = r;
+	}
+	const struct rule *got = rules_match(rs, set, daemon, daemon_len, msg, len, &m);
+	FUZZ_CHECK(got == want, "set %s: rules_match %s, in order %s", s->mta,
+	    got ? got->id : "-", want ? want->id : "-");
+}
+
+#endif
