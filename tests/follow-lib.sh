@@ -236,14 +236,21 @@ noise_line() {
 		"$stamp" $((20000 + $1 % 9000)) $(($1 % 254 + 1))
 }
 
+# tls_ip N: the address of TLS failure N, a real one for any N up to 60000
+# (198.18.0.0/15, the benchmarking range): tlslogd keeps no made-up address.
+tls_ip() {
+	echo "198.$((18 + $1 / 62500)).$(($1 / 250 % 250)).$(($1 % 250 + 1))"
+}
+
 # tls_line N PART: line PART (1-4) of a Postfix STARTTLS failure (no shared
-# cipher) from 203.0.113.N, pid 30000+N: the four lines are one event.
+# cipher) from tls_ip N, pid 30000+N: the four lines are one event.
 tls_line() {
+	_ip=$(tls_ip "$1")
 	case $2 in
-	1) printf '%s mx1 postfix/smtpd[%d]: SSL_accept error from unknown[203.0.113.%d]: -1\n' "$stamp" $((30000 + $1)) "$1" ;;
+	1) printf '%s mx1 postfix/smtpd[%d]: SSL_accept error from unknown[%s]: -1\n' "$stamp" $((30000 + $1)) "$_ip" ;;
 	2) printf '%s mx1 postfix/smtpd[%d]: warning: TLS library problem: error:0A0000C1:SSL routines::no shared cipher:ssl/statem/statem_srvr.c:2283:\n' "$stamp" $((30000 + $1)) ;;
-	3) printf '%s mx1 postfix/smtpd[%d]: lost connection after STARTTLS from unknown[203.0.113.%d]\n' "$stamp" $((30000 + $1)) "$1" ;;
-	4) printf '%s mx1 postfix/smtpd[%d]: disconnect from unknown[203.0.113.%d] ehlo=1 starttls=0/1 commands=1/2\n' "$stamp" $((30000 + $1)) "$1" ;;
+	3) printf '%s mx1 postfix/smtpd[%d]: lost connection after STARTTLS from unknown[%s]\n' "$stamp" $((30000 + $1)) "$_ip" ;;
+	4) printf '%s mx1 postfix/smtpd[%d]: disconnect from unknown[%s] ehlo=1 starttls=0/1 commands=1/2\n' "$stamp" $((30000 + $1)) "$_ip" ;;
 	esac
 }
 
@@ -263,9 +270,9 @@ fails() {
 	done
 }
 
-# tls_key N: record the key of the TLS failure from 203.0.113.N in ./truth.
+# tls_key N: record the key of TLS failure N in ./truth.
 tls_key() {
-	echo "tls_no_shared_cipher 203.0.113.$1" >>truth
+	echo "tls_no_shared_cipher $(tls_ip "$1")" >>truth
 }
 
 # keys_of_log FILE...: the keys of the failures written to FILEs (for
