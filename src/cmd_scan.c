@@ -97,23 +97,6 @@ print_summary(const struct ingest_stats *s, const char *db, double secs,
 		    flags->raised, flags->raised == 1 ? "" : "s", flags->cleared);
 }
 
-/*
- * A line that only ends a session (role end or close) changes nothing when
- * its process has no failure open and its time does not move the log clock
- * of ingest's on_line (which expires idle failures as that clock moves): then
- * the line need not become an event. Most "disconnect from" and "status=sent"
- * lines are such lines.
- */
-static int
-scan_ends_matter(void *ctx, const struct linematch_process *p)
-{
-	const struct ingest *ing = ctx;
-
-	return p->time > ing->last_event_time ||
-	    correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
-	    p->program_len, p->pid);
-}
-
 int
 cmd_scan(int argc, char **argv)
 {
@@ -206,8 +189,6 @@ cmd_scan(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	ingest_init(&ing, rules, store, &iopt);
 	ing.flags = flags;
-	ing.lm.ends = scan_ends_matter;
-	ing.lm.ends_ctx = &ing;
 	for (int i = optind; i < argc; i++) {
 		if (ingest_path(&ing, argv[i]) < 0)
 			status = EXIT_TROUBLE;

@@ -58,6 +58,23 @@ emit(void *ctx, struct event *ev)
 	event_free(ev);
 }
 
+/*
+ * A line that only ends a session (role end or close) changes nothing when
+ * its process has no failure open and its time does not move the log clock
+ * of on_line (which expires idle failures as that clock moves): then it need
+ * not become an event at all. Most "disconnect from" and "status=sent" lines
+ * are such lines. (linematch.h: linematch_ends_fn.)
+ */
+static int
+ends_matter(void *ctx, const struct linematch_process *p)
+{
+	const struct ingest *ing = ctx;
+
+	return p->time > ing->last_event_time ||
+	    correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
+	    p->program_len, p->pid);
+}
+
 void
 ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
     const struct ingest_options *opt)
@@ -71,6 +88,9 @@ ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
 	ing->lm.server = opt->server;
 	ing->lm.count_unknown = opt->count_unknown;
 	ing->corr = correlate_new(emit, ing, opt->linger, MAX_OPEN_FAILURES);
+	/* ing must stay where it is from now on: the line matcher points back to it. */
+	ing->lm.ends = ends_matter;
+	ing->lm.ends_ctx = ing;
 }
 
 void

@@ -75,6 +75,7 @@ struct ends_query {
 	struct linematch *lm;
 	const struct line_header *h;
 	int set;
+	int skipped;		/* the consumer said the line does not matter */
 };
 
 static size_t
@@ -86,7 +87,7 @@ field_len(size_t len)
 static int
 ask_ends(void *ctx)
 {
-	const struct ends_query *q = ctx;
+	struct ends_query *q = ctx;
 	struct linematch_process p;
 
 	p.mta = rules_set_mta(q->lm->rules, q->set);
@@ -101,7 +102,9 @@ ask_ends(void *ctx)
 	p.program_len = p.program ? field_len(q->h->program_len) : 0;
 	p.pid = q->h->pid;
 	p.time = q->h->time;
-	return q->lm->ends(q->lm->ends_ctx, &p);
+	int matters = q->lm->ends(q->lm->ends_ctx, &p);
+	q->skipped = !matters;
+	return matters;
 }
 
 enum linematch_result
@@ -146,9 +149,11 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 		r = lm->only_rule->set == set && rules_match_one(lm->rules, lm->only_rule, daemon,
 		    daemon_len, msg, msg_len, &m) ? lm->only_rule : NULL;
 	else if (lm->ends != NULL) {
-		struct ends_query q = { lm, &h, set };
+		struct ends_query q = { lm, &h, set, 0 };
 		r = rules_match_ends(lm->rules, set, daemon, daemon_len, msg, msg_len, ask_ends, &q,
 		    &m);
+		if (r == NULL && q.skipped)
+			return LM_NO_MATCH;	/* a session end: known, and of no matter */
 	} else
 		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
 	if (r == NULL && lm->want_ignored)
