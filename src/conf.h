@@ -73,7 +73,7 @@ struct conf {
 
 /* Defaults of the daemon's settings, documented in tlslogd.conf(5). */
 #define CONF_DEFAULT_BATCH_EVENTS 1000
-#define CONF_DEFAULT_BATCH_INTERVAL_MS 200
+#define CONF_DEFAULT_BATCH_INTERVAL_MS 100
 #define CONF_DEFAULT_MAX_LINE (64 * 1024)
 #define CONF_DEFAULT_RETENTION_DAYS 400
 #define CONF_DEFAULT_FLAG_QUIET (24 * 3600)
