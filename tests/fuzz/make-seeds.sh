@@ -75,4 +75,15 @@ printf '<script>&amp;"\x27</script>\n.\nFrom me\n' >"$out/escape/html-mail"
 printf '\033[31mred\033[0m\\x41\000nul' >"$out/escape/ansi"
 awk 'BEGIN { for (i = 0; i < 200; i++) printf "a \t"; printf "\n" }' >"$out/escape/long-line"
 
+# A dictionary for the line targets: the rules' literals, the programs and
+# header pieces, so that mutations reach the patterns (PCRE2's JIT code is not
+# instrumented, so the fuzzer cannot see its way into a pattern by coverage).
+{
+	sed -n 's/^  literal //p' "$top"/patterns/*.rules | sort -u
+	printf '%s\n' 'postfix/smtpd[' 'postfix/smtp[' 'exim[' 'sendmail[' 'dovecot: ' \
+	    'imap-login: ' 'Nov 22 06:40:07 mx1 ' '2026-11-22T06:40:07.123456+01:00 mx1 ' \
+	    '2026-11-22 06:40:07 ' '<22>1 ' 'unknown[' ']:25' '[192.0.2.1]' '[2001:db8::1]' \
+	    ' from ' ' to ' 'TLS' 'SSL' 'STARTTLS' 'SASL' 'disconnect from ' 'lost connection'
+} | LC_ALL=C awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "\"%s\"\n", $0 }' >"$fuzz/lines.dict"
+
 du -sh "$out"
