@@ -283,7 +283,7 @@ journal_start(struct follower *f, struct fsource *s, int64_t now_ms)
 	opt.forced_set = s->forced_set;
 	int failed = 0;
 	s->journal = journal_open(s->conf, s->name, cursor, !seen && !f->from_start, f->rules,
-	    f->store, f->flags, &opt, now_ms, &failed);
+	    f->store, f->flags, &opt, now_ms, s->open_error_logged, &failed);
 	free(cursor);
 	if (failed) {
 		f->store_failed = 1;

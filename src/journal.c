@@ -340,7 +340,7 @@ position(struct journal_tail *jt, const char *cursor, int at_end)
 struct journal_tail *
 journal_open(const struct conf_source *src, const char *name, const char *cursor, int at_end,
     struct rules *rules, struct store *store, struct flagger *flags,
-    const struct ingest_options *opt, int64_t now_ms, int *store_failed)
+    const struct ingest_options *opt, int64_t now_ms, int quiet, int *store_failed)
 {
 	struct journal_tail *jt = xcalloc(1, sizeof(*jt));
 	int r;
@@ -353,9 +353,10 @@ journal_open(const struct conf_source *src, const char *name, const char *cursor
 	else
 		r = sd_journal_open(&jt->j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0) {
-		log_warnx("%s: cannot open the journal%s%s: %s", name,
-		    src->directory ? " in " : "", src->directory ? src->directory : "",
-		    strerror(-r));
+		if (!quiet)
+			log_warnx("%s: cannot open the journal%s%s: %s; trying again every second",
+			    name, src->directory ? " in " : "", src->directory ? src->directory : "",
+			    strerror(-r));
 		jt->j = NULL;
 		journal_close(jt);
 		return NULL;

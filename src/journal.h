@@ -32,12 +32,14 @@ char *journal_source_name(const struct conf_source *src);
 /*
  * Open the journal src selects and find where to read: after the entry of
  * cursor (the one stored for this source), else at the end of the journal
- * (at_end) or its start. NULL when it cannot be opened (logged) or the
- * database failed (*store_failed set).
+ * (at_end) or its start. NULL when it cannot be opened (logged unless quiet:
+ * the caller tries again every second) or the database failed (*store_failed
+ * set).
  */
 struct journal_tail *journal_open(const struct conf_source *src, const char *name,
     const char *cursor, int at_end, struct rules *rules, struct store *store,
-    struct flagger *flags, const struct ingest_options *opt, int64_t now_ms, int *store_failed);
+    struct flagger *flags, const struct ingest_options *opt, int64_t now_ms, int quiet,
+    int *store_failed);
 void journal_close(struct journal_tail *jt);
 
 /* The descriptor that becomes readable when the journal changes (for ev_io), or -1. */

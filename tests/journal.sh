@@ -107,6 +107,18 @@ follow_test 'a new journal source starts at the end of the journal, or at its st
 	dbq other/db "SELECT count(DISTINCT user) FROM events" >n && test "$(cat n)" = 5
 '
 
+follow_test 'a journal folder missing at start: said once, read when it comes' '
+	jconf c.conf && : >truth &&
+	run_journal c.conf &&
+	sleep 2.5 &&
+	test "$(log_count "cannot open the journal in $PWD/j")" = 1 &&
+	mkdir j &&
+	fails 1 3 | to_journal j/mail.journal &&
+	wait_log "the journal can be read now" &&
+	wait_events db 3 &&
+	check_events db
+'
+
 follow_test 'a multi-line TLS failure among other entries is one event; other programs are ignored' '
 	mkdir j && jconf c.conf && : >truth &&
 	run_journal c.conf &&
