@@ -60,7 +60,8 @@ static const char query_usage[] =
     "      --kind KIND      only events of this kind (see tlslogd.rules(5))\n"
     "      --direction DIR  only incoming (in) or outgoing (out) events\n"
     "      --server NAME    only events logged by this server (case-insensitive)\n"
-    "  -n, --limit N        print at most the N newest events (the diagnosis counts all)\n"
+    "  -n, --limit N        print at most the N newest events (the diagnosis counts all;\n"
+    "                       the table shows the 100 newest unless told, JSON and CSV all)\n"
     "  -f, --format FMT     table (default, with the diagnosis), json or csv\n"
     "      --diagnosis      with json: an object {\"events\": [...], \"diagnosis\": [...]}\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
@@ -663,6 +664,9 @@ put_wrapped(struct buf *out, const char *text, size_t indent, size_t width)
 		buf_putc(out, '\n');
 }
 
+/* Rows of a table when --limit is not given. */
+#define QUERY_TABLE_ROWS 100
+
 /* The table's diagnosis shows the most frequent causes only: it is read, not parsed. */
 #define DIAGNOSIS_CAUSES 5
 
@@ -674,7 +678,8 @@ print_diagnosis_table(struct buf *out, const char *peer, const struct cause *c, 
 		width = 78;
 	buf_putc(out, '\n');
 	if ((int64_t)shown < total)
-		buf_printf(out, "(%lu of %lld events shown; --limit)\n\n", shown, (long long)total);
+		buf_printf(out, "(the %lu newest of %lld events; --limit N shows more)\n\n", shown,
+		    (long long)total);
 	buf_puts(out, "Diagnosis for ");
 	output_escape_text(out, peer, strlen(peer));
 	buf_printf(out, ": %lld event%s, %zu cause%s\n", (long long)total, total == 1 ? "" : "s", n,
@@ -902,6 +907,9 @@ cmd_query(int argc, char **argv)
 	buf_puts(&sql, select_sql);
 	buf_append(&sql, where.data, where.len);
 	buf_puts(&sql, " ORDER BY e.time DESC, e.id DESC");
+	/* A table is read on a terminal: the newest events, and the diagnosis of them all. */
+	if (limit < 0 && format == OUTPUT_TABLE)
+		limit = QUERY_TABLE_ROWS;
 	if (limit > 0)
 		buf_printf(&sql, " LIMIT %lld", limit);
 

@@ -140,9 +140,28 @@ test_expect_success '--limit under a table: how many are shown; the diagnosis co
 	total=$(tlslogd query -c /dev/null --db t.db --peer .example.net --format csv | sed 1d | wc -l) &&
 	tlslogd query -c /dev/null --db t.db --peer .example.net --limit 2 >out &&
 	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 2 &&
-	grep "^(2 of $total events shown; --limit)$" out &&
+	grep "^(the 2 newest of $total events; --limit N shows more)$" out &&
 	grep "^Diagnosis for .example.net: $total events, " out &&
 	grep "^  and [0-9]* more causes* " out
+'
+
+test_expect_success 'a table shows the 100 newest events unless --limit says otherwise; CSV has all' '
+	python3 - <<-\PY &&
+	import time
+	now = int(time.time())
+	with open("many.log", "w") as f:
+	    for i in range(130):
+	        t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 7200 + i * 30))
+	        f.write("%s mx1 postfix/smtpd[%d]: warning: unknown[192.0.2.222]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=u%d\n" % (t, 5000 + i, i))
+	PY
+	tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db many.db many.log &&
+	tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 >out &&
+	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 100 &&
+	grep "^(the 100 newest of 130 events; --limit N shows more)$" out &&
+	grep "u129" out && ! grep " u29 " out &&
+	tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 --limit 1000 >out &&
+	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 130 &&
+	test "$(tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 --format csv | sed 1d | wc -l)" = 130
 '
 
 test_expect_success 'JSON with --diagnosis: events and causes; counts add up; advice per cause' '
