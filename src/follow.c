@@ -269,7 +269,7 @@ follow_free(struct follower *f)
 #ifdef HAVE_SYSTEMD
 /* Open a journal source where its stored cursor says. -1: the database failed. */
 static int
-journal_start(struct follower *f, struct fsource *s, int64_t now_ms)
+journal_start(struct follower *f, struct fsource *s)
 {
 	int64_t file_id = 0;
 	char *cursor = NULL;
@@ -283,7 +283,7 @@ journal_start(struct follower *f, struct fsource *s, int64_t now_ms)
 	opt.forced_set = s->forced_set;
 	int failed = 0;
 	s->journal = journal_open(s->conf, s->name, cursor, !seen && !f->from_start, f->rules,
-	    f->store, f->flags, &opt, now_ms, s->open_error_logged, &failed);
+	    f->store, f->flags, &opt, s->open_error_logged, &failed);
 	free(cursor);
 	if (failed) {
 		f->store_failed = 1;
@@ -301,7 +301,7 @@ journal_start(struct follower *f, struct fsource *s, int64_t now_ms)
 static void
 poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget, int *more)
 {
-	if (s->journal == NULL && journal_start(f, s, now_ms) < 0)
+	if (s->journal == NULL && journal_start(f, s) < 0)
 		return;
 	if (s->journal == NULL)
 		return;
@@ -425,7 +425,7 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 		struct fsource *s = &f->src[i];
 		if (s->is_journal) {
 #ifdef HAVE_SYSTEMD
-			if (s->journal == NULL && journal_start(f, s, now_ms) < 0)
+			if (s->journal == NULL && journal_start(f, s) < 0)
 				break;
 #endif
 			s->started = 1;
@@ -732,12 +732,6 @@ size_t
 follow_count(const struct follower *f)
 {
 	return f->n;
-}
-
-const char *
-follow_name(const struct follower *f, size_t i)
-{
-	return i < f->n ? f->src[i].name : NULL;
 }
 
 const char *

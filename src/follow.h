@@ -81,7 +81,6 @@ void follow_totals(const struct follower *f, struct follow_totals *t);
 void follow_log_sources(const struct follower *f);
 /* Source i's configured name, for the daemon's file watchers. */
 size_t follow_count(const struct follower *f);
-const char *follow_name(const struct follower *f, size_t i);
 /* Source i's file, for an ev_stat watcher; NULL for a journal source. */
 const char *follow_path(const struct follower *f, size_t i);
 /* Source i's journal descriptor, for an ev_io watcher; -1 for a file or a journal not open. */

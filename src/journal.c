@@ -340,7 +340,7 @@ position(struct journal_tail *jt, const char *cursor, int at_end)
 struct journal_tail *
 journal_open(const struct conf_source *src, const char *name, const char *cursor, int at_end,
     struct rules *rules, struct store *store, struct flagger *flags,
-    const struct ingest_options *opt, int64_t now_ms, int quiet, int *store_failed)
+    const struct ingest_options *opt, int quiet, int *store_failed)
 {
 	struct journal_tail *jt = xcalloc(1, sizeof(*jt));
 	int r;
@@ -373,10 +373,8 @@ journal_open(const struct conf_source *src, const char *name, const char *cursor
 	if (ingest_attach_named(&jt->ing, name, &offset) < 0) {
 		*store_failed = 1;
 		ingest_free(&jt->ing);
-		sd_journal_close(jt->j);
-		jt->j = NULL;
-		free(jt->name);
-		free(jt);
+		jt->ing.store = NULL;	/* nothing attached: journal_close frees the rest */
+		journal_close(jt);
 		return NULL;
 	}
 	framer_init(&jt->fr, opt->max_line, offset);
@@ -386,7 +384,6 @@ journal_open(const struct conf_source *src, const char *name, const char *cursor
 	if (r < 0)
 		log_warnx("%s: cannot watch the journal (%s): looking every second", name,
 		    strerror(-r));
-	(void)now_ms;
 	return jt;
 }
 
