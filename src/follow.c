@@ -282,8 +282,14 @@ journal_start(struct follower *f, struct fsource *s)
 	struct ingest_options opt = f->opt;
 	opt.forced_set = s->forced_set;
 	int failed = 0;
-	s->journal = journal_open(s->conf, s->name, cursor, !seen && !f->from_start, f->rules,
-	    f->store, f->flags, &opt, s->open_error_logged, &failed);
+	/*
+	 * A source never seen starts at the end of its journal, unless that
+	 * journal could not be opened before: then, like a file that appears,
+	 * all of it is new.
+	 */
+	int at_end = !seen && !f->from_start && !s->open_error_logged;
+	s->journal = journal_open(s->conf, s->name, cursor, at_end, f->rules, f->store, f->flags,
+	    &opt, s->open_error_logged, &failed);
 	free(cursor);
 	if (failed) {
 		f->store_failed = 1;
