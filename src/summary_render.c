@@ -296,15 +296,22 @@ put_flag_line(struct buf *out, const struct summary *s, const struct summary_vie
 	buf_putc(out, '.');
 }
 
+/* A value from the log, in bold in HTML. */
+static void
+put_strong(struct buf *out, const char *value, int html)
+{
+	if (html)
+		buf_puts(out, "<b>");
+	put_value(out, value, VALUE_MAX, html);
+	if (html)
+		buf_puts(out, "</b>");
+}
+
 /* "192.0.2.7 (guessing): 5 events of auth_failed in 10m" */
 static void
 put_flag(struct buf *out, const struct summary_flag *f, int html)
 {
-	if (html)
-		buf_puts(out, "<b>");
-	put_value(out, f->peer, VALUE_MAX, html);
-	if (html)
-		buf_puts(out, "</b>");
+	put_strong(out, f->peer, html);
 	buf_puts(out, " (");
 	put_value(out, f->threshold, VALUE_MAX, html);
 	buf_puts(out, "): ");
@@ -370,11 +377,7 @@ put_peer_cause(struct buf *out, const struct summary_peer *p, int html)
 	if (p->kind == NULL)
 		return;
 	buf_puts(out, p->ncauses > 1 ? "mostly " : "all ");
-	if (html)
-		buf_puts(out, "<b>");
-	put_value(out, p->kind, VALUE_MAX, html);
-	if (html)
-		buf_puts(out, "</b>");
+	put_strong(out, p->kind, html);
 	buf_puts(out, " (");
 	put_value(out, p->direction, VALUE_MAX, html);
 	buf_puts(out, ", ");
