@@ -64,7 +64,7 @@ framer_commit(struct framer *f, size_t n, framer_line_fn fn, void *ctx)
 			continue;
 		}
 		if (nl == NULL) {
-			if (avail >= f->max_line) {
+			if (avail > f->max_line) {
 				fn(ctx, p, f->max_line, f->base + (int64_t)f->start, 1);
 				f->cut_lines++;
 				f->skipping = 1;

@@ -108,6 +108,25 @@ main(void)
 	is_int(s.cut, 1, "flagged as cut");
 	framer_free(&f);
 
+	/*
+	 * A line of exactly max_line bytes is not longer than the limit: whole
+	 * and not cut, even when a read ends before its newline or the input
+	 * ends there (tests/fuzz/regressions/framer).
+	 */
+	buf_free(&s.text);
+	memset(&s, 0, sizeof(s));
+	framer_init(&f, 4, 0);
+	feed(&f, "abcd", 4, &s);
+	is_int(s.lines, 0, "a line of max_line bytes waits for its newline");
+	feed(&f, "\nefgh", 5, &s);
+	is_str(s.text.data, "abcd", "then it is handed on whole");
+	is_int(s.cut, 0, "not flagged as cut");
+	is_int(framer_offset(&f), 5, "offset after it");
+	framer_finish(&f, on_line, &s);
+	is_str(s.text.data, "abcd|efgh", "a last line of max_line bytes is handed on by finish");
+	is_int(s.cut + (int)f.cut_lines, 0, "and not cut either");
+	framer_free(&f);
+
 	buf_free(&s.text);
 	return done_testing();
 }
