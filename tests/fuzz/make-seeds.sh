@@ -30,6 +30,29 @@ chunks "$out/header" 8 $logs
 chunks "$out/rules" 8 $logs
 chunks "$out/correlate" 24 $logs
 
+# The framer: a line limit byte and a control byte (low 4 bits: how many read
+# sizes end the input; high 4 bits: the start offset), the bytes, the read
+# sizes (framer_fuzz.c). Pieces of the logs with limits from 1 to 255 and
+# reads from one byte to whole lines, and a few hand-made shapes.
+mkdir -p "$out/framer"
+i=0
+for f in $logs; do
+	i=$((i + 1))
+	lim=$(printf '\\%03o' $((i * 37 % 256)))
+	ctl=$(printf '\\%03o' $((i % 16 * 16 + 3)))
+	sizes=$(printf '\\%03o\\%03o\\%03o' $((i * 13 % 256)) $((i * 7 % 17)) $((i * 101 % 256)))
+	{
+		printf "$lim$ctl"
+		head -n 6 "$f"
+		printf "$sizes"
+	} >"$out/framer/$(basename "$(dirname "$f")")-$(basename "$f").head"
+done
+printf '\100\000' >"$out/framer/empty"
+printf '\004\001\n\n\n\n\000' >"$out/framer/newlines"
+printf '\004\002abcd\nabcde\nabc\r\n\000\003' >"$out/framer/at-limit"
+printf '\010\021a\000b\nccccccccccccccccccccccccc\ndd\001' >"$out/framer/nul-and-cut"
+printf '\020\000partial last line' >"$out/framer/partial"
+
 # The rules-file parser: each rule block of the shipped sets with its set's
 # "mta"/"programs" lines, and the reason table in pieces.
 mkdir -p "$out/rulesfile"
