@@ -29,6 +29,8 @@ chunks() {
 chunks "$out/header" 8 $logs
 chunks "$out/rules" 8 $logs
 chunks "$out/correlate" 24 $logs
+# The whole scan pipeline: the same runs as the correlator's.
+chunks "$out/ingest" 24 $logs
 
 # The framer: a line limit byte and a control byte (low 4 bits: how many read
 # sizes end the input; high 4 bits: the start offset), the bytes, the read

@@ -66,9 +66,9 @@ run_one() {
 		"$prog" -runs=0 -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$art/" \
 		    "$d" >>"$log" 2>&1 || return 1
 	done
-	# The line targets mutate with the rules' literals (tests/fuzz/lines.dict).
+	# The line targets and the scan pipeline mutate with the rules' literals (tests/fuzz/lines.dict).
 	dict=
-	case $t in header | rules | correlate) dict=-dict=$src/lines.dict ;; esac
+	case $t in header | rules | correlate | ingest) dict=-dict=$src/lines.dict ;; esac
 	# shellcheck disable=SC2086
 	"$prog" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
 	    -print_final_stats=1 -artifact_prefix="$art/" $dict ${FUZZ_FLAGS:-} \
