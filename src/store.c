@@ -23,6 +23,12 @@
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS 10000
+/*
+ * A connection is only ever used by the thread that opened it (matching
+ * threads never touch the store), so SQLite need not lock it on every call:
+ * that locking was 4% of a scan's instructions at a 20% failure rate.
+ */
+#define OPEN_FLAGS SQLITE_OPEN_NOMUTEX
 
 struct store {
 	sqlite3 *db;
@@ -295,7 +301,8 @@ read_version_readonly(struct store *st, int *version)
 	sqlite3_close(st->db);
 	st->db = NULL;
 	char *uri = immutable_uri(st->path);
-	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | OPEN_FLAGS,
+	    NULL) != SQLITE_OK) {
 		free(uri);
 		store_error(st, "cannot open database");
 		return -1;
@@ -319,7 +326,7 @@ open_read_only(struct store *st)
 		log_warnx("cannot open database %s: is a directory", st->path);
 		return -1;
 	}
-	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READONLY | OPEN_FLAGS, NULL) != SQLITE_OK) {
 		store_error(st, "cannot open database");
 		return -1;
 	}
@@ -377,7 +384,7 @@ open_read_write(struct store *st)
 	}
 	if (make_parent(st->path) < 0)
 		return -1;
-	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	if (sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | OPEN_FLAGS,
 	    NULL) != SQLITE_OK) {
 		store_error(st, "cannot open database");
 		return -1;
