@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "flag.h"
@@ -21,7 +22,7 @@
 static const char scan_usage[] =
     "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
     "                    [--mta NAME] [--server NAME] [--timezone TZ] [--max-line BYTES]\n"
-    "                    FILE...\n"
+    "                    [-j N] FILE...\n"
     "\n"
     "Read mail log files (\"-\": standard input) and store every TLS and AUTH\n"
     "failure in the database. A file scanned before is read from where the last\n"
@@ -38,8 +39,24 @@ static const char scan_usage[] =
     "      --timezone TZ    zone of log times written without one (default: the\n"
     "                       configuration's timezone, else the TZ variable)\n"
     "      --max-line BYTES longer lines are cut (default 65536)\n"
+    "  -j, --jobs N         match files of 1 MiB and more on N threads (default: the\n"
+    "                       number of processors, at most 4; 1: one thread)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n";
+
+/* More matching threads than this gain nothing: the store is one thread. */
+#define DEFAULT_MAX_JOBS 4
+#define MAX_JOBS 64
+
+static int
+default_jobs(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > DEFAULT_MAX_JOBS ? DEFAULT_MAX_JOBS : (int)n;
+}
 
 static double
 elapsed(const struct timespec *start)
@@ -109,6 +126,7 @@ cmd_scan(int argc, char **argv)
 		{ "server", required_argument, NULL, 'S' },
 		{ "timezone", required_argument, NULL, 'T' },
 		{ "max-line", required_argument, NULL, 'L' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -119,8 +137,9 @@ cmd_scan(int argc, char **argv)
 	int quiet = 0, ch;
 
 	ingest_options_default(&iopt);
+	iopt.match_threads = default_jobs();
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:j:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
@@ -137,6 +156,16 @@ cmd_scan(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			iopt.max_line = v;
+			break;
+		}
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || v < 1 || v > MAX_JOBS) {
+				log_warnx("--jobs: expected a number of threads from 1 to %d", MAX_JOBS);
+				return EXIT_USAGE;
+			}
+			iopt.match_threads = (int)v;
 			break;
 		}
 		case 'q': quiet = 1; break;

@@ -101,3 +101,23 @@ framer_offset(const struct framer *f)
 	 */
 	return f->base + (int64_t)f->start;
 }
+
+size_t
+framer_buffer_size(const struct framer *f)
+{
+	return f->cap;
+}
+
+char *
+framer_swap(struct framer *f, char *fresh)
+{
+	char *old = f->buf;
+	size_t tail = f->len - f->start;
+
+	memcpy(fresh, f->buf + f->start, tail);
+	f->buf = fresh;
+	f->base += (int64_t)f->start;
+	f->len = tail;
+	f->start = 0;
+	return old;
+}

@@ -37,4 +37,13 @@ void framer_finish(struct framer *f, framer_line_fn fn, void *ctx);
 /* Input offset just after the last complete line (where to resume). */
 int64_t framer_offset(const struct framer *f);
 
+/*
+ * For handing lines to another thread: the size of the framer's buffer, and
+ * a swap that gives away the buffer the lines of the last framer_commit are
+ * in (they stay valid there) and goes on in fresh (framer_buffer_size bytes),
+ * where the partial line is moved to.
+ */
+size_t framer_buffer_size(const struct framer *f);
+char *framer_swap(struct framer *f, char *fresh);
+
 #endif

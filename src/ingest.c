@@ -15,6 +15,7 @@
 #include "framer.h"
 #include "ingest.h"
 #include "log.h"
+#include "matchpool.h"
 #include "util.h"
 
 #define HEAD_MAX 1024
@@ -100,16 +101,26 @@ ingest_free(struct ingest *ing)
 	ing->corr = NULL;
 }
 
+/* A line's event, in the order of the lines, to the correlator. */
 static void
-on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+on_event(struct ingest *ing, struct event *ev, const struct rule *rule, int64_t offset)
 {
-	struct ingest *ing = ctx;
+	ing->stats.matched++;
+	ev->file_id = ing->file_id;
+	ev->offset = ing->file_id ? offset : -1;
+	if (ev->time > ing->last_event_time) {
+		ing->last_event_time = ev->time;
+		correlate_expire(ing->corr, ev->time);
+	}
+	correlate_add(ing->corr, ev, rule);
+}
+
+static void
+match_line(struct ingest *ing, const char *line, size_t len, int64_t offset)
+{
 	struct event *ev;
 	const struct rule *rule;
 
-	ing->stats.lines++;
-	if (cut)
-		ing->stats.cut_lines++;
 	switch (linematch_line(&ing->lm, line, len, &ev, &rule)) {
 	case LM_NO_HEADER:
 		ing->stats.no_header++;
@@ -121,16 +132,20 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	case LM_IGNORED:
 		return;
 	case LM_EVENT:
-		break;
+		on_event(ing, ev, rule, offset);
+		return;
 	}
-	ing->stats.matched++;
-	ev->file_id = ing->file_id;
-	ev->offset = ing->file_id ? offset : -1;
-	if (ev->time > ing->last_event_time) {
-		ing->last_event_time = ev->time;
-		correlate_expire(ing->corr, ev->time);
-	}
-	correlate_add(ing->corr, ev, rule);
+}
+
+static void
+on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+{
+	struct ingest *ing = ctx;
+
+	ing->stats.lines++;
+	if (cut)
+		ing->stats.cut_lines++;
+	match_line(ing, line, len, offset);
 }
 
 static void
@@ -282,6 +297,132 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 	return rc;
 }
 
+/*
+ * Reading with matching threads (opt.match_threads > 1): this thread reads
+ * and frames, workers match whole framer buffers, and this thread takes
+ * their results in order (matchpool.h) to the correlator and the store.
+ */
+
+/* Smaller files are read line by line: threads would not pay for themselves. */
+#define PARALLEL_MIN (1024 * 1024)
+
+struct block_fill {
+	struct ingest *ing;
+	struct match_block *block;
+};
+
+static void
+add_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+{
+	struct block_fill *fill = ctx;
+
+	fill->ing->stats.lines++;
+	if (cut)
+		fill->ing->stats.cut_lines++;
+	matchpool_add_line(fill->block, line, len, offset, cut);
+}
+
+/* Exactly what on_line would have done with the block's lines, in their order. */
+static void
+consume_block(struct ingest *ing, struct match_block *b)
+{
+	ing->stats.no_header += b->no_header;
+	ing->stats.unknown += b->unknown;
+	for (size_t i = 0; i < b->nresults; i++) {
+		struct match_result *r = &b->results[i];
+		const struct match_line *l = &b->lines[r->line];
+
+		if (r->ev != NULL) {
+			struct event *ev = r->ev;
+			r->ev = NULL;
+			on_event(ing, ev, r->rule, l->offset);
+		} else if (ends_matter(ing, &r->proc)) {
+			/* A session end its correlator wants: matched here, in its place. */
+			match_line(ing, l->text, l->len, l->offset);
+		}
+	}
+}
+
+/* Take the oldest block in flight, if any; -1 when the database failed. */
+static int
+consume_next(struct ingest *ing, struct matchpool *pool)
+{
+	struct match_block *b = matchpool_next(pool);
+
+	if (b == NULL)
+		return 0;
+	if (ing->store_failed || begin(ing) < 0) {
+		matchpool_release(pool, b);
+		return -1;
+	}
+	consume_block(ing, b);
+	int64_t end = b->end_offset;
+	matchpool_release(pool, b);
+	if (ing->store_failed)
+		return -1;
+	if (ing->pending >= ing->opt.batch_events && checkpoint(ing, end) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * read_all for a regular file, with matching threads; 1 when they cannot be
+ * started (then nothing was read: read line by line instead).
+ */
+static int
+read_all_parallel(struct ingest *ing, int fd, const char *name, int64_t offset,
+    int64_t *end_offset)
+{
+	struct framer fr;
+	struct matchpool *pool;
+	int rc = 0;
+
+	framer_init(&fr, ing->opt.max_line, offset);
+	pool = matchpool_new(&ing->lm, ing->opt.match_threads, framer_buffer_size(&fr));
+	if (pool == NULL) {
+		framer_free(&fr);
+		return 1;
+	}
+	while (!ing->store_failed) {
+		struct match_block *b = matchpool_get(pool);
+		if (b == NULL) {
+			/* Every block is in flight: the oldest one's results first. */
+			if (consume_next(ing, pool) < 0)
+				break;
+			continue;
+		}
+		size_t room;
+		char *space = framer_space(&fr, &room);
+		ssize_t n = read(fd, space, room);
+		if (n <= 0) {
+			matchpool_unget(pool, b);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				log_warn("%s: read error at byte %lld", name,
+				    (long long)framer_offset(&fr));
+				rc = -1;
+			}
+			break;
+		}
+		ing->stats.bytes += (uint64_t)n;
+		struct block_fill fill = { ing, b };
+		framer_commit(&fr, (size_t)n, add_line, &fill);
+		b->end_offset = framer_offset(&fr);
+		b->buf = framer_swap(&fr, b->buf);
+		matchpool_submit(pool, b);
+	}
+	/* What was read before an end, a read error or a database failure. */
+	while (matchpool_inflight(pool) > 0 && consume_next(ing, pool) == 0)
+		;
+	if (ing->store_failed)
+		rc = -1;
+	matchpool_free(pool);	/* drops the results of blocks not taken */
+	*end_offset = framer_offset(&fr);
+	framer_free(&fr);
+	return rc;
+}
+
 int
 ingest_path(struct ingest *ing, const char *path)
 {
@@ -323,7 +464,11 @@ ingest_path(struct ingest *ing, const char *path)
 		}
 	}
 	ing->stats.files++;
-	rc = read_all(ing, fd, name, offset, stream, &end);
+	rc = 1;
+	if (!stream && ing->opt.match_threads > 1 && (int64_t)sb.st_size - offset >= PARALLEL_MIN)
+		rc = read_all_parallel(ing, fd, name, offset, &end);
+	if (rc == 1)
+		rc = read_all(ing, fd, name, offset, stream, &end);
 	if (ing->store_failed || begin(ing) < 0) {
 		rollback(ing);
 		goto fail_fd;

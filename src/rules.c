@@ -112,6 +112,7 @@ struct rules {
 	pcre2_jit_stack *jit_stack;
 	struct route_entry route[ROUTE_CACHE];
 	size_t route_next;
+	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
 };
 
 /* Parser state for one file. */
@@ -756,6 +757,32 @@ scan_line(const struct literal_scan *scan, const char *msg, size_t len)
 	return scan_range(scan, p, len, j2, len, found);
 }
 
+/* What matching writes to: match data, context and JIT stack; one per thread. */
+static int
+match_state_init(struct rules *rules)
+{
+	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
+	rules->mctx = pcre2_match_context_create(NULL);
+	rules->jit_stack = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
+	if (rules->md == NULL || rules->mctx == NULL) {
+		log_warnx("cannot allocate PCRE2 match data");
+		return -1;
+	}
+	pcre2_set_match_limit(rules->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(rules->mctx, DEPTH_LIMIT);
+	if (rules->jit_stack)
+		pcre2_jit_stack_assign(rules->mctx, NULL, rules->jit_stack);
+	return 0;
+}
+
+static void
+match_state_free(struct rules *rules)
+{
+	pcre2_match_data_free(rules->md);
+	pcre2_match_context_free(rules->mctx);
+	pcre2_jit_stack_free(rules->jit_stack);
+}
+
 static int
 rules_finish(struct rules *rules)
 {
@@ -811,18 +838,7 @@ rules_finish(struct rules *rules)
 		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
 		    !rules->rules[i].disabled)
 			rules->sets[rules->rules[i].set].scan.complete = 0;
-	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
-	rules->mctx = pcre2_match_context_create(NULL);
-	rules->jit_stack = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
-	if (rules->md == NULL || rules->mctx == NULL) {
-		log_warnx("cannot allocate PCRE2 match data");
-		return -1;
-	}
-	pcre2_set_match_limit(rules->mctx, MATCH_LIMIT);
-	pcre2_set_depth_limit(rules->mctx, DEPTH_LIMIT);
-	if (rules->jit_stack)
-		pcre2_jit_stack_assign(rules->mctx, NULL, rules->jit_stack);
-	return 0;
+	return match_state_init(rules);
 }
 
 /* Add the *.rules files of dir, in name order, to rules->files; -1 if dir cannot be read. */
@@ -890,6 +906,10 @@ rules_free(struct rules *rules)
 {
 	if (rules == NULL)
 		return;
+	if (rules->forked_from != NULL) {
+		rules_fork_free(rules);
+		return;
+	}
 	for (size_t i = 0; i < rules->nrules; i++) {
 		struct rule *r = &rules->rules[i];
 		free(r->id);
@@ -926,10 +946,34 @@ rules_free(struct rules *rules)
 	for (size_t i = 0; i < rules->nfiles; i++)
 		free(rules->files[i]);
 	free(rules->files);
-	pcre2_match_data_free(rules->md);
-	pcre2_match_context_free(rules->mctx);
-	pcre2_jit_stack_free(rules->jit_stack);
+	match_state_free(rules);
 	free(rules);
+}
+
+struct rules *
+rules_fork(const struct rules *rules)
+{
+	struct rules *copy = xmalloc(sizeof(*copy));
+
+	*copy = *rules;
+	copy->forked_from = rules;
+	memset(copy->route, 0, sizeof(copy->route));
+	copy->route_next = 0;
+	if (match_state_init(copy) < 0) {
+		match_state_free(copy);
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+void
+rules_fork_free(struct rules *copy)
+{
+	if (copy == NULL)
+		return;
+	match_state_free(copy);
+	free(copy);
 }
 
 size_t

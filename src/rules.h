@@ -90,6 +90,15 @@ struct rules;
 struct rules *rules_load(const char *dir, const char *local_dir, int local_may_be_missing);
 void rules_free(struct rules *rules);
 
+/*
+ * For another thread: a matcher that shares the loaded rules (which matching
+ * never changes) and has its own match data, JIT stack and route cache, the
+ * state matching writes to. The original must outlive it. NULL when PCRE2
+ * cannot allocate. rules_fork_free (or rules_free) frees only what it owns.
+ */
+struct rules *rules_fork(const struct rules *rules);
+void rules_fork_free(struct rules *copy);
+
 size_t rules_count(const struct rules *rules);
 const struct rule *rules_get(const struct rules *rules, size_t i);
 size_t rules_set_count(const struct rules *rules);

@@ -1,0 +1,159 @@
+#!/bin/sh
+# scan-threads.sh: `tlslogd scan --jobs N` matches files of 1 MiB and more on
+# N threads (src/matchpool.c). The database it writes must be the one a
+# single thread writes, byte for byte in every table a reader sees: the same
+# events in the same order (ids included), the same peers and flags, the same
+# file positions, the same summary. Checked on generated logs of several MB
+# (many framer buffers) at 2% and 20% failures, with ISO headers, with cut
+# lines, on a file still being written (held failures), on a resumed scan,
+# and when the database fails in the middle.
+. "$TLSLOGD_SRCDIR/tests/lib.sh"
+
+genlog="$TLSLOGD_SRCDIR/contrib/bench/genlog"
+mkdir no-local-rules || exit 99
+
+scan() {
+	tlslogd scan -c /dev/null --patterns "$TLSLOGD_PATTERNS" --local-rules no-local-rules "$@"
+}
+
+# dump DB: what a reader of DB sees, in insertion order (the file records'
+# paths differ between copies, so they are left out).
+dump() {
+	sql "$1" "SELECT * FROM events ORDER BY id" &&
+	sql "$1" "SELECT id, peer, peer_kind, threshold, first_event, last_event, count, flagged, why, main_kind, host, cleared IS NULL FROM flags ORDER BY id" &&
+	sql "$1" "SELECT fingerprint, fingerprint_len, offset FROM files ORDER BY id"
+}
+
+# summary OUT: the scan's summary without its timing and database name.
+summary() {
+	sed -e 's/ in [0-9.]* s.*//' -e 's/ stored in [^ ]*/ stored/' "$1"
+}
+
+# same_as_one NAME ARGS...: NAME.log scanned with -j 1 and with -j 2, 3 and 4
+# (each into a fresh database): equal dumps and summaries.
+same_as_one() {
+	name=$1
+	shift
+	rm -f "$name".j*.db* &&
+	scan -j 1 "$@" --db "$name.j1.db" "$name.log" >"$name.j1.out" &&
+	dump "$name.j1.db" >"$name.j1.dump" &&
+	test "$(sql "$name.j1.db" "SELECT count(*) FROM events")" -gt 10 &&
+	for j in 2 3 4; do
+		scan -j $j "$@" --db "$name.j$j.db" "$name.log" >"$name.j$j.out" &&
+		dump "$name.j$j.db" >"$name.j$j.dump" &&
+		test_cmp "$name.j1.dump" "$name.j$j.dump" &&
+		summary "$name.j1.out" >"$name.want" &&
+		summary "$name.j$j.out" >"$name.got" &&
+		test_cmp "$name.want" "$name.got" || return 1
+	done
+}
+
+# gen NAME LINES ARGS...: a log dated long ago (not being written).
+gen() {
+	name=$1
+	lines=$2
+	shift 2
+	python3 "$genlog" --lines "$lines" --seed 11 "$@" >"$name.log" &&
+	touch -d 2025-12-31T00:00:00Z "$name.log"
+}
+
+test_expect_success 'generated logs of several MB' '
+	gen r2 40000 --rate 0.02 &&
+	gen r20 40000 --rate 0.2 &&
+	gen iso 30000 --rate 0.1 --iso &&
+	test "$(wc -c <r2.log)" -gt 4000000
+'
+
+test_expect_success '2% failures: the same database with 2, 3 and 4 threads as with one' '
+	same_as_one r2
+'
+
+test_expect_success '20% failures: the same database with 2, 3 and 4 threads as with one' '
+	same_as_one r20
+'
+
+test_expect_success 'ISO headers: the same database with threads as with one' '
+	same_as_one iso
+'
+
+test_expect_success 'Exim alone through --mta and --server: the same with threads' '
+	python3 "$genlog" --lines 30000 --seed 4 --rate 0.2 --mta exim >exim.log &&
+	touch -d 2025-12-31T00:00:00Z exim.log &&
+	same_as_one exim --mta exim --server mx9
+'
+
+test_expect_success 'cut lines between failures: the same with threads, and counted' '
+	python3 -c "
+import sys
+src = open(\"r20.log\").read().splitlines(True)
+out = open(\"cut.log\", \"w\")
+for i, line in enumerate(src):
+    out.write(line)
+    if i % 5000 == 17:
+        out.write(\"Nov 21 10:00:00 mx1 postfix/smtpd[9]: \" + \"x\" * 300000 + \"\\n\")
+" &&
+	touch -d 2025-12-31T00:00:00Z cut.log &&
+	same_as_one cut --max-line 4096 &&
+	grep "^8 lines longer than the limit cut" cut.j4.out
+'
+
+test_expect_success 'a file still being written: the same failures held for the next scan' '
+	cp r20.log live.log &&
+	same_as_one live &&
+	grep "left for the next scan" live.j1.out
+'
+
+test_expect_success 'a resumed scan: the same database as one thread after both halves' '
+	head -n 20000 r20.log >half.log &&
+	touch -d 2025-12-31T00:00:00Z half.log &&
+	rm -f half1.db* half4.db* &&
+	scan -q -j 1 --db half1.db half.log &&
+	scan -q -j 4 --db half4.db half.log &&
+	tail -n +20001 r20.log >>half.log &&
+	touch -d 2025-12-31T00:00:00Z half.log &&
+	scan -q -j 1 --db half1.db half.log &&
+	scan -q -j 4 --db half4.db half.log &&
+	dump half1.db >half1.dump && dump half4.db >half4.dump &&
+	test_cmp half1.dump half4.dump &&
+	test "$(sql half4.db "SELECT offset FROM files")" = "$(wc -c <half.log)"
+'
+
+# fail_then_resume J: all.log scanned with -j J into fail.J.db under a 4 MB
+# file size limit (the database fails after its first commit), then again.
+fail_then_resume() {
+	rm -f fail.$1.db* &&
+	scan -q --db fail.$1.db /dev/null &&
+	( trap "" XFSZ; prlimit --fsize=4000000 "$TLSLOGD" scan -j $1 -c /dev/null \
+		--patterns "$TLSLOGD_PATTERNS" --local-rules no-local-rules --db fail.$1.db all.log
+	) >fail.$1.out 2>fail.$1.err; status=$? &&
+	cat fail.$1.out fail.$1.err &&
+	test "$status" = 1 &&
+	grep "the database failed" fail.$1.err &&
+	test "$(sql fail.$1.db "PRAGMA integrity_check")" = ok &&
+	stored=$(sql fail.$1.db "SELECT count(*) FROM events") &&
+	claimed=$(sed -n "s/^\([0-9]*\) new events\{0,1\} stored.*/\1/p" fail.$1.out) &&
+	test "$stored" = "$claimed" &&
+	test "$stored" -gt 0 &&
+	scan -q -j $1 --db fail.$1.db all.log
+}
+
+test_expect_success 'the database fails mid-scan: the same commits with threads, and a rescan completes it' '
+	gen all 40000 --rate 1 &&
+	fail_then_resume 1 &&
+	fail_then_resume 4 &&
+	dump fail.1.db >fail.1.dump && dump fail.4.db >fail.4.dump &&
+	test_cmp fail.1.dump fail.4.dump &&
+	scan -q -j 4 --db all.db all.log &&
+	sql all.db "SELECT time, server, kind, peer_ip, offset FROM events" | sort >all.events &&
+	sql fail.4.db "SELECT time, server, kind, peer_ip, offset FROM events" | sort >fail.events &&
+	test_cmp all.events fail.events
+'
+
+test_expect_success '--jobs takes 1 to 64' '
+	test_exit_code 2 scan -j 0 --db bad.db r2.log &&
+	test_exit_code 2 scan --jobs 65 --db bad.db r2.log &&
+	test_exit_code 2 scan --jobs x --db bad.db r2.log &&
+	scan --help | grep -e "--jobs N"
+'
+
+test_done
