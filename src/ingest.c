@@ -61,19 +61,28 @@ emit(void *ctx, struct event *ev)
 
 /*
  * A line that only ends a session (role end or close) changes nothing when
- * its process has no failure open and its time does not move the log clock
- * of on_line (which expires idle failures as that clock moves): then it need
- * not become an event at all. Most "disconnect from" and "status=sent" lines
- * are such lines. (linematch.h: linematch_ends_fn.)
+ * its process has no failure open: then it need not become an event at all.
+ * Most "disconnect from" and "status=sent" lines are such lines. Its time
+ * still moves the log clock, which expires idle failures (on_event): that is
+ * done here, without the event, as on_event would have done it before the
+ * correlator dropped the event. (It is done even when the end rule's pattern
+ * would not match: the line's time stamp is as real as any other line's, and
+ * the same failures expire, only some of them a few lines earlier.)
+ * (linematch.h: linematch_ends_fn.)
  */
 static int
 ends_matter(void *ctx, const struct linematch_process *p)
 {
-	const struct ingest *ing = ctx;
+	struct ingest *ing = ctx;
 
-	return p->time > ing->last_event_time ||
-	    correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
-	    p->program_len, p->pid);
+	if (correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
+	    p->program_len, p->pid))
+		return 1;
+	if (p->time > ing->last_event_time) {
+		ing->last_event_time = p->time;
+		correlate_expire(ing->corr, p->time);
+	}
+	return 0;
 }
 
 void
