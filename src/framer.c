@@ -11,14 +11,18 @@
 #include "framer.h"
 #include "util.h"
 
-#define READ_BLOCK (256 * 1024)
-
 void
 framer_init(struct framer *f, size_t max_line, int64_t offset)
 {
+	framer_init_sized(f, max_line, FRAMER_READ_BLOCK, offset);
+}
+
+void
+framer_init_sized(struct framer *f, size_t max_line, size_t block, int64_t offset)
+{
 	memset(f, 0, sizeof(*f));
 	f->max_line = max_line ? max_line : 1;
-	f->cap = max_line + READ_BLOCK;
+	f->cap = max_line + block;
 	f->buf = xmalloc(f->cap);
 	f->base = offset;
 }
@@ -102,22 +106,18 @@ framer_offset(const struct framer *f)
 	return f->base + (int64_t)f->start;
 }
 
-size_t
-framer_buffer_size(const struct framer *f)
+void
+framer_reset(struct framer *f, int64_t offset)
 {
-	return f->cap;
+	f->start = 0;
+	f->len = 0;
+	f->base = offset;
+	f->skipping = 0;
 }
 
 char *
-framer_swap(struct framer *f, char *fresh)
+framer_space_keep(struct framer *f, size_t *room)
 {
-	char *old = f->buf;
-	size_t tail = f->len - f->start;
-
-	memcpy(fresh, f->buf + f->start, tail);
-	f->buf = fresh;
-	f->base += (int64_t)f->start;
-	f->len = tail;
-	f->start = 0;
-	return old;
+	*room = f->cap - f->len;
+	return f->buf + f->len;
 }

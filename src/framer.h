@@ -15,6 +15,9 @@
 /* line is not NUL-terminated and excludes the newline; offset is where it starts in the input. */
 typedef void (*framer_line_fn)(void *ctx, const char *line, size_t len, int64_t offset, int cut);
 
+/* How much a read adds to the buffer at most: it holds this plus one maximal line. */
+#define FRAMER_READ_BLOCK (256 * 1024)
+
 struct framer {
 	char *buf;
 	size_t cap;
@@ -27,6 +30,8 @@ struct framer {
 };
 
 void framer_init(struct framer *f, size_t max_line, int64_t offset);
+/* The same, with room for reads of up to block bytes (framer_init: FRAMER_READ_BLOCK). */
+void framer_init_sized(struct framer *f, size_t max_line, size_t block, int64_t offset);
 void framer_free(struct framer *f);
 /* Where to read next, and how much room there is (never 0). */
 char *framer_space(struct framer *f, size_t *room);
@@ -37,13 +42,12 @@ void framer_finish(struct framer *f, framer_line_fn fn, void *ctx);
 /* Input offset just after the last complete line (where to resume). */
 int64_t framer_offset(const struct framer *f);
 
+/* Start again at offset of another input (or another place of it), with no partial line. */
+void framer_reset(struct framer *f, int64_t offset);
 /*
- * For handing lines to another thread: the size of the framer's buffer, and
- * a swap that gives away the buffer the lines of the last framer_commit are
- * in (they stay valid there) and goes on in fresh (framer_buffer_size bytes),
- * where the partial line is moved to.
+ * framer_space without moving the partial line to the front, so that the
+ * lines handed on so far stay where they are; room may be 0.
  */
-size_t framer_buffer_size(const struct framer *f);
-char *framer_swap(struct framer *f, char *fresh);
+char *framer_space_keep(struct framer *f, size_t *room);
 
 #endif

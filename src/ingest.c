@@ -307,129 +307,133 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 }
 
 /*
- * Reading with matching threads (opt.match_threads > 1): this thread reads
- * and frames, workers match whole framer buffers, and this thread takes
- * their results in order (matchpool.h) to the correlator and the store.
+ * Reading with threads (opt.match_threads > 1): workers read and match the
+ * file's complete lines in blocks, and this thread takes their results in
+ * order (matchpool.h) to the correlator and the store. What was appended
+ * after the last complete line when the scan began is read line by line.
  */
 
 /* Smaller files are read line by line: threads would not pay for themselves. */
 #define PARALLEL_MIN (1024 * 1024)
+/* How far back from the end a newline is looked for; a log has one sooner. */
+#define REGION_END_SEARCH (4 * 1024 * 1024)
 
-struct block_fill {
-	struct ingest *ing;
-	struct match_block *block;
-};
-
-static void
-add_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+/* After the last newline of fd's first size bytes, searched back to start; start if none. */
+static int64_t
+region_end(int fd, int64_t start, int64_t size)
 {
-	struct block_fill *fill = ctx;
+	char buf[64 * 1024];
+	int64_t pos = size;
 
-	fill->ing->stats.lines++;
-	if (cut)
-		fill->ing->stats.cut_lines++;
-	matchpool_add_line(fill->block, line, len, offset, cut);
+	while (pos > start && size - pos < REGION_END_SEARCH) {
+		size_t want = pos - start < (int64_t)sizeof(buf) ? (size_t)(pos - start) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)(pos - (int64_t)want));
+		if (n <= 0)
+			return start;
+		for (ssize_t i = n - 1; i >= 0; i--)
+			if (buf[i] == '\n')
+				return pos - (int64_t)want + i + 1;
+		pos -= n;
+	}
+	return start;
 }
 
 /* Exactly what on_line would have done with the block's lines, in their order. */
 static void
 consume_block(struct ingest *ing, struct match_block *b)
 {
+	ing->stats.lines += b->lines;
+	ing->stats.cut_lines += b->cut_lines;
 	ing->stats.no_header += b->no_header;
 	ing->stats.unknown += b->unknown;
 	for (size_t i = 0; i < b->nresults; i++) {
 		struct match_result *r = &b->results[i];
-		const struct match_line *l = &b->lines[r->line];
 
 		if (r->ev != NULL) {
 			struct event *ev = r->ev;
 			r->ev = NULL;
-			on_event(ing, ev, r->rule, l->offset);
+			on_event(ing, ev, r->rule, r->offset);
 		} else if (ends_matter(ing, &r->proc)) {
 			/* A session end its correlator wants: matched here, in its place. */
-			match_line(ing, l->text, l->len, l->offset);
+			match_line(ing, r->text, r->len, r->offset);
 		}
 	}
-}
-
-/* Take the oldest block in flight, if any; -1 when the database failed. */
-static int
-consume_next(struct ingest *ing, struct matchpool *pool)
-{
-	struct match_block *b = matchpool_next(pool);
-
-	if (b == NULL)
-		return 0;
-	if (ing->store_failed || begin(ing) < 0) {
-		matchpool_release(pool, b);
-		return -1;
-	}
-	consume_block(ing, b);
-	int64_t end = b->end_offset;
-	matchpool_release(pool, b);
-	if (ing->store_failed)
-		return -1;
-	if (ing->pending >= ing->opt.batch_events && checkpoint(ing, end) < 0)
-		return -1;
-	return 0;
 }
 
 /*
- * read_all for a regular file, with matching threads; 1 when they cannot be
- * started (then nothing was read: read line by line instead).
+ * Read [offset, end) of fd with matching threads; *resume: where reading
+ * goes on. 1 when the threads cannot be started (nothing was read), -1 on a
+ * read error (logged) or a database failure (ing->store_failed), else 0.
  */
 static int
-read_all_parallel(struct ingest *ing, int fd, const char *name, int64_t offset,
-    int64_t *end_offset)
+read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t end,
+    int64_t *resume)
 {
-	struct framer fr;
 	struct matchpool *pool;
+	struct match_block *b;
 	int rc = 0;
 
-	framer_init(&fr, ing->opt.max_line, offset);
-	pool = matchpool_new(&ing->lm, ing->opt.match_threads, framer_buffer_size(&fr));
-	if (pool == NULL) {
-		framer_free(&fr);
+	pool = matchpool_new(&ing->lm, ing->opt.match_threads, ing->opt.max_line, fd, offset, end);
+	if (pool == NULL)
 		return 1;
-	}
-	while (!ing->store_failed) {
-		struct match_block *b = matchpool_get(pool);
-		if (b == NULL) {
-			/* Every block is in flight: the oldest one's results first. */
-			if (consume_next(ing, pool) < 0)
-				break;
-			continue;
-		}
-		size_t room;
-		char *space = framer_space(&fr, &room);
-		ssize_t n = read(fd, space, room);
-		if (n <= 0) {
-			matchpool_unget(pool, b);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				log_warn("%s: read error at byte %lld", name,
-				    (long long)framer_offset(&fr));
-				rc = -1;
-			}
+	*resume = offset;
+	while ((b = matchpool_next(pool)) != NULL) {
+		if (begin(ing) < 0) {
+			matchpool_release(pool, b);
+			rc = -1;
 			break;
 		}
-		ing->stats.bytes += (uint64_t)n;
-		struct block_fill fill = { ing, b };
-		framer_commit(&fr, (size_t)n, add_line, &fill);
-		b->end_offset = framer_offset(&fr);
-		b->buf = framer_swap(&fr, b->buf);
-		matchpool_submit(pool, b);
+		ing->stats.bytes += (uint64_t)(b->end - b->start);
+		consume_block(ing, b);
+		*resume = b->resume;
+		int read_errno = b->read_errno;
+		matchpool_release(pool, b);
+		if (ing->store_failed) {
+			rc = -1;
+			break;
+		}
+		if (read_errno != 0) {
+			errno = read_errno;
+			log_warn("%s: read error at byte %lld", name, (long long)*resume);
+			rc = -1;
+			break;
+		}
+		if (ing->pending >= ing->opt.batch_events && checkpoint(ing, *resume) < 0) {
+			rc = -1;
+			break;
+		}
 	}
-	/* What was read before an end, a read error or a database failure. */
-	while (matchpool_inflight(pool) > 0 && consume_next(ing, pool) == 0)
-		;
-	if (ing->store_failed)
-		rc = -1;
-	matchpool_free(pool);	/* drops the results of blocks not taken */
-	*end_offset = framer_offset(&fr);
-	framer_free(&fr);
+	matchpool_free(pool);	/* stops the workers; drops what was not taken */
+	if (rc == 0)
+		*resume = end;	/* all of it (its last line may have been cut: not in its middle) */
 	return rc;
+}
+
+/* read_all of a regular file, its complete lines on threads when it is big enough. */
+static int
+read_file(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t size,
+    int64_t *end_offset)
+{
+	if (ing->opt.match_threads > 1 && size - offset >= PARALLEL_MIN) {
+		int64_t end = region_end(fd, offset, size);
+		int64_t resume;
+		if (end - offset >= PARALLEL_MIN) {
+			int rc = read_region_parallel(ing, fd, name, offset, end, &resume);
+			if (rc < 0) {
+				*end_offset = resume;
+				return -1;
+			}
+			if (rc == 0) {
+				if (lseek(fd, (off_t)resume, SEEK_SET) < 0) {
+					log_warn("%s: cannot seek to byte %lld", name, (long long)resume);
+					*end_offset = resume;
+					return -1;
+				}
+				offset = resume;
+			}
+		}
+	}
+	return read_all(ing, fd, name, offset, 0, end_offset);
 }
 
 int
@@ -473,11 +477,10 @@ ingest_path(struct ingest *ing, const char *path)
 		}
 	}
 	ing->stats.files++;
-	rc = 1;
-	if (!stream && ing->opt.match_threads > 1 && (int64_t)sb.st_size - offset >= PARALLEL_MIN)
-		rc = read_all_parallel(ing, fd, name, offset, &end);
-	if (rc == 1)
+	if (stream)
 		rc = read_all(ing, fd, name, offset, stream, &end);
+	else
+		rc = read_file(ing, fd, name, offset, (int64_t)sb.st_size, &end);
 	if (ing->store_failed || begin(ing) < 0) {
 		rollback(ing);
 		goto fail_fd;

@@ -31,6 +31,19 @@ xmalloc(size_t size)
 }
 
 void *
+xcalloc_aligned(size_t n, size_t size, size_t align)
+{
+	void *p = NULL;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		out_of_memory(SIZE_MAX);
+	if (posix_memalign(&p, align, n * size != 0 ? n * size : 1) != 0)
+		out_of_memory(n * size);
+	memset(p, 0, n * size);
+	return p;
+}
+
+void *
 xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);

@@ -10,6 +10,8 @@
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+/* xcalloc on an align boundary (a power of two, a multiple of sizeof(void *)); free() frees it. */
+void *xcalloc_aligned(size_t n, size_t size, size_t align);
 void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t n, size_t size);
 char *xstrdup(const char *s);
