@@ -89,7 +89,28 @@ struct reason_entry {
 	enum event_kind kind;
 	char *text;
 	size_t len;
+	char *lower;		/* text in ASCII lower case */
+	unsigned bigram;	/* bigram_hash of its first two bytes (len >= 2) */
 };
+
+/*
+ * rules_classify looks for every entry in the reason: a set of the reason's
+ * byte pairs (hashed to BIGRAM_BITS) skips the entries whose first pair is
+ * not in it, which is nearly all of them, without a search.
+ */
+#define BIGRAM_BITS 10
+
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static unsigned
+bigram_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & ((1u << BIGRAM_BITS) - 1);
+}
 
 struct route_entry {
 	char tag[TAG_MAX];
@@ -395,6 +416,11 @@ file_directive(struct parse *ps, const char *kw, const char *value)
 		e->kind = (enum event_kind)kind;
 		e->text = xstrdup(sp);
 		e->len = strlen(sp);
+		e->lower = xstrdup(sp);
+		for (size_t i = 0; i < e->len; i++)
+			e->lower[i] = (char)ascii_lower((unsigned char)e->lower[i]);
+		e->bigram = e->len >= 2 ?
+		    bigram_hash((unsigned char)e->lower[0], (unsigned char)e->lower[1]) : 0;
 		return;
 	}
 	if (strcmp(kw, "mta") == 0) {
@@ -940,8 +966,10 @@ rules_free(struct rules *rules)
 		free(rules->sets[i].later_unscanned);
 	}
 	free(rules->sets);
-	for (size_t i = 0; i < rules->nreasons; i++)
+	for (size_t i = 0; i < rules->nreasons; i++) {
 		free(rules->reasons[i].text);
+		free(rules->reasons[i].lower);
+	}
 	free(rules->reasons);
 	for (size_t i = 0; i < rules->nfiles; i++)
 		free(rules->files[i]);
@@ -1177,38 +1205,30 @@ rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
 	return try_rule(rules, r, found, daemon, daemon_len, msg, len, m);
 }
 
-static int
-ci_contains(const char *hay, size_t hay_len, const char *needle, size_t needle_len)
-{
-	if (needle_len == 0 || needle_len > hay_len)
-		return needle_len == 0;
-	for (size_t i = 0; i + needle_len <= hay_len; i++) {
-		size_t j = 0;
-		while (j < needle_len) {
-			unsigned char a = (unsigned char)hay[i + j], b = (unsigned char)needle[j];
-			if (a >= 'A' && a <= 'Z')
-				a = (unsigned char)(a - 'A' + 'a');
-			if (b >= 'A' && b <= 'Z')
-				b = (unsigned char)(b - 'A' + 'a');
-			if (a != b)
-				break;
-			j++;
-		}
-		if (j == needle_len)
-			return 1;
-	}
-	return 0;
-}
-
 int
 rules_classify(const struct rules *rules, const char *reason, size_t len,
     enum event_kind *kind, const char **norm, size_t *norm_len)
 {
+	char lower[EVENT_FIELD_MAX];
+	uint64_t pairs[(1u << BIGRAM_BITS) / 64];
+
 	if (reason == NULL)
 		return 0;
+	if (len > sizeof(lower))
+		len = sizeof(lower);	/* no longer in an event (event_set cuts it there) */
+	memset(pairs, 0, sizeof(pairs));
+	for (size_t i = 0; i < len; i++) {
+		lower[i] = (char)ascii_lower((unsigned char)reason[i]);
+		if (i > 0) {
+			unsigned h = bigram_hash((unsigned char)lower[i - 1], (unsigned char)lower[i]);
+			pairs[h / 64] |= (uint64_t)1 << (h % 64);
+		}
+	}
 	for (size_t i = 0; i < rules->nreasons; i++) {
 		const struct reason_entry *e = &rules->reasons[i];
-		if (ci_contains(reason, len, e->text, e->len)) {
+		if (e->len > len || (e->len >= 2 && !(pairs[e->bigram / 64] & ((uint64_t)1 << (e->bigram % 64)))))
+			continue;
+		if (util_memmem(lower, len, e->lower, e->len) != NULL) {
 			*kind = e->kind;
 			*norm = e->text;
 			*norm_len = e->len;
