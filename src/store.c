@@ -422,6 +422,14 @@ store_open(const char *path, enum store_mode mode)
 	struct store *st = xcalloc(1, sizeof(*st));
 	int rc;
 
+	/*
+	 * No statistics of SQLite's memory use, which nothing reads: keeping
+	 * them takes a global mutex on every allocation SQLite makes. Only
+	 * possible before SQLite initializes (the first open); later calls
+	 * are refused, and change nothing.
+	 */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 	st->path = xstrdup(path);
 	st->mode = mode;
 	rc = mode == STORE_READ_ONLY ? open_read_only(st) : open_read_write(st);
