@@ -114,6 +114,13 @@ out.write(\"Nov 21 10:00:00 mx1 postfix/smtpd[9]: no newline at the end\")
 	same_as_one long --max-line 300
 '
 
+test_expect_success 'hostile bytes (random, every byte value, cut lines, near misses): the same' '
+	python3 "$TLSLOGD_SRCDIR/contrib/hostile/genhostile" --patterns "$TLSLOGD_PATTERNS" \
+		--mb 12 --max-line 65536 hostile.log hostile.truth &&
+	touch -d 2025-12-31T00:00:00Z hostile.log &&
+	same_as_one hostile
+'
+
 test_expect_success 'a file still being written: the same failures held for the next scan' '
 	cp r20.log live.log &&
 	same_as_one live &&
