@@ -82,32 +82,32 @@ test_expect_success 'Exim alone through --mta and --server: the same with thread
 	same_as_one exim --mta exim --server mx9
 '
 
+# with_long_lines OUT LEN N...: r20.log with a line of LEN bytes after its
+# lines number N..., dated long ago; the last line of OUT has no newline
+# when LEN is given as -LEN.
+with_long_lines() {
+	python3 - "$@" <<-\PY &&
+	import sys
+	out, n, after = sys.argv[1], int(sys.argv[2]), {int(a) for a in sys.argv[3:]}
+	with open("r20.log") as f, open(out, "w") as o:
+	    for i, line in enumerate(f):
+	        o.write(line)
+	        if i in after:
+	            o.write("Nov 21 10:00:00 mx1 postfix/smtpd[9]: " + "x" * abs(n) + "\n")
+	    if n < 0:
+	        o.write("Nov 21 10:00:00 mx1 postfix/smtpd[9]: no newline at the end")
+	PY
+	touch -d 2025-12-31T00:00:00Z "$1"
+}
+
 test_expect_success 'cut lines between failures: the same with threads, and counted' '
-	python3 -c "
-import sys
-src = open(\"r20.log\").read().splitlines(True)
-out = open(\"cut.log\", \"w\")
-for i, line in enumerate(src):
-    out.write(line)
-    if i % 5000 == 17:
-        out.write(\"Nov 21 10:00:00 mx1 postfix/smtpd[9]: \" + \"x\" * 300000 + \"\\n\")
-" &&
-	touch -d 2025-12-31T00:00:00Z cut.log &&
+	with_long_lines cut.log 300000 17 5017 10017 15017 20017 25017 30017 35017 &&
 	same_as_one cut --max-line 4096 &&
 	grep "^8 lines longer than the limit cut" cut.j4.out
 '
 
 test_expect_success 'lines longer than a block (2.5 MB), and a last line without its newline: the same' '
-	python3 -c "
-src = open(\"r20.log\").read().splitlines(True)
-out = open(\"long.log\", \"w\")
-for i, line in enumerate(src):
-    out.write(line)
-    if i in (3000, 3001, 17000, 29000):
-        out.write(\"Nov 21 10:00:00 mx1 postfix/smtpd[9]: \" + \"y\" * 2500000 + \"\\n\")
-out.write(\"Nov 21 10:00:00 mx1 postfix/smtpd[9]: no newline at the end\")
-" &&
-	touch -d 2025-12-31T00:00:00Z long.log &&
+	with_long_lines long.log -2500000 3000 3001 17000 29000 &&
 	same_as_one long &&
 	grep "^4 lines longer than the limit cut" long.j4.out &&
 	test "$(sql long.j4.db "SELECT offset FROM files")" = "$(($(wc -c <long.log) - 59))" &&
