@@ -75,6 +75,7 @@ test_expect_success 'set up: the samples and generated peers, v4 and v6, several
 	tlslogd scan -q -c /dev/null $rules --db t.db mixed.log exim-mainlog.log gen.log &&
 	test "$(sql t.db "PRAGMA user_version")" = 6 &&
 	test "$(sql t.db "SELECT count(*) FROM sqlite_master WHERE name = '"'events_kind'"'")" = 0 &&
+	test "$(sql t.db "SELECT group_concat(name) FROM pragma_index_info('"'events_time'"')")" = time,kind &&
 	test "$(sql t.db "SELECT count(*) FROM events WHERE peer_ip = '"'192.0.2.7'"'")" = 2
 '
 
