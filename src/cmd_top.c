@@ -4,9 +4,10 @@
  *
  * One GROUP BY in SQLite over the events since --since, read through the
  * events_time index (INDEXED BY: with ANALYZE statistics SQLite would rather
- * skip-scan events_kind or events_peer_domain and then read the table in
- * random order, 2 to 4 times slower on 10 million events), so the cost
- * follows the events of the period, not the size of the database. A peer is its address, or where none was logged its
+ * skip-scan another index such as events_peer_domain and then read the
+ * table in random order, 2 to 4 times slower on 10 million events), so the
+ * cost follows the events of the period, not the size of the database; the
+ * index holds the kind too (schema 6). A peer is its address, or where none was logged its
  * reverse name, or its HELO name; a domain is the registered domain of the
  * reverse name (peer_domain, the one flagging uses: ".example.net").
  */
