@@ -134,14 +134,12 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	const char *daemon = h.program;
 	size_t daemon_len = h.program_len;
 	if (daemon != NULL) {
-		const char *slash = NULL;
-		for (size_t i = 0; i < daemon_len; i++)
-			if (daemon[i] == '/')
-				slash = daemon + i;
-		if (slash != NULL) {
-			daemon_len -= (size_t)(slash + 1 - daemon);
-			daemon = slash + 1;
-		}
+		/* After the last '/' ("postfix/smtpd": "smtpd"), looked for from the end. */
+		size_t i = daemon_len;
+		while (i > 0 && daemon[i - 1] != '/')
+			i--;
+		daemon += i;
+		daemon_len -= i;
 	}
 
 	const struct rule *r;
