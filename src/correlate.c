@@ -1,11 +1,12 @@
 /*
  * correlate.c: join the lines of one failure into one event (see correlate.h).
  *
- * The open entries live in a small array searched linearly: only matched
- * lines (a few percent of a log) come here, and at any moment only a handful
- * of processes are in the middle of a failure. The array is bounded so that a
- * flood of half-finished sessions cannot grow memory without limit; when it is
- * full, the entry idle longest is finished early.
+ * The open entries live in a bounded array, so that a flood of
+ * half-finished sessions cannot grow memory without limit; when it is full,
+ * the entry idle longest is finished early. They are found by their process
+ * through a hash table: the matcher asks about every session end of the log
+ * (correlate_has_process), and a flood of open failures must not make each of
+ * those a walk over thousands of entries (it made a scan 6 times slower).
  */
 #include "config.h"
 
@@ -20,6 +21,8 @@
 
 struct entry {
 	struct event *ev;
+	uint64_t key;		/* process_key of its process */
+	uint32_t next;		/* the next entry of its bucket, + 1; 0: none */
 	const struct rule *seen[SEEN_MAX];	/* part rules already joined */
 	size_t nseen;
 	int64_t first_offset;
@@ -40,6 +43,8 @@ struct correlator {
 	struct entry *entries;
 	size_t n;
 	size_t max_open;
+	uint32_t *buckets;	/* the first entry of each, + 1; 0: empty */
+	size_t mask;		/* buckets - 1 (a power of two, at least twice max_open) */
 	int64_t linger;
 	int64_t now_ms;
 	correlate_emit_fn emit;
@@ -55,7 +60,14 @@ correlate_new(correlate_emit_fn emit, void *ctx, int64_t linger, size_t max_open
 	c->ctx = ctx;
 	c->linger = linger;
 	c->max_open = max_open ? max_open : 1;
+	if (c->max_open > UINT32_MAX / 4)
+		c->max_open = UINT32_MAX / 4;
 	c->entries = xcalloc(c->max_open, sizeof(*c->entries));
+	size_t nbuckets = 16;
+	while (nbuckets < 2 * c->max_open)
+		nbuckets *= 2;
+	c->buckets = xcalloc(nbuckets, sizeof(*c->buckets));
+	c->mask = nbuckets - 1;
 	return c;
 }
 
@@ -67,6 +79,7 @@ correlate_free(struct correlator *c)
 	for (size_t i = 0; i < c->n; i++)
 		event_free(c->entries[i].ev);
 	free(c->entries);
+	free(c->buckets);
 	free(c);
 }
 
@@ -113,6 +126,58 @@ other_queue_id(const struct event *a, const struct event *b)
 	    !same_field(a, b, EF_QUEUE_ID);
 }
 
+static uint64_t
+hash_more(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
+	return h * UINT64_C(0x100000001b3);
+}
+
+/* The hash of a process as same_process() tells them apart. */
+static uint64_t
+process_key(const char *mta, long pid, const char *server, size_t server_len,
+    const char *program, size_t program_len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	h = hash_more(h, &mta, sizeof(mta));	/* the MTA is its set's name: one pointer each */
+	h = hash_more(h, &pid, sizeof(pid));
+	h = hash_more(h, server, server ? server_len : 0);
+	return hash_more(h, program, program ? program_len : 0);
+}
+
+static uint64_t
+event_key(const struct event *ev)
+{
+	return process_key(ev->mta, ev->pid, ev->field[EF_SERVER], ev->field_len[EF_SERVER],
+	    ev->field[EF_PROGRAM], ev->field_len[EF_PROGRAM]);
+}
+
+static void
+link_entry(struct correlator *c, size_t i)
+{
+	uint32_t *head = &c->buckets[c->entries[i].key & c->mask];
+
+	c->entries[i].next = *head;
+	*head = (uint32_t)i + 1;
+}
+
+static void
+unlink_entry(struct correlator *c, size_t i)
+{
+	uint32_t *p = &c->buckets[c->entries[i].key & c->mask];
+
+	while (*p != (uint32_t)i + 1)
+		p = &c->entries[*p - 1].next;
+	*p = c->entries[i].next;
+}
+
 /* Emit entry i, or drop it when only hint lines made it. */
 static void
 finish(struct correlator *c, size_t i)
@@ -120,7 +185,14 @@ finish(struct correlator *c, size_t i)
 	struct event *ev = c->entries[i].ev;
 	int real = c->entries[i].real;
 
-	c->entries[i] = c->entries[--c->n];
+	unlink_entry(c, i);
+	if (i != c->n - 1) {
+		/* The last entry takes its place. */
+		unlink_entry(c, c->n - 1);
+		c->entries[i] = c->entries[c->n - 1];
+		link_entry(c, i);
+	}
+	c->n--;
 	memset(&c->entries[c->n], 0, sizeof(c->entries[c->n]));
 	if (real)
 		c->emit(c->ctx, ev);
@@ -184,6 +256,8 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 	struct entry *e = &c->entries[c->n++];
 	memset(e, 0, sizeof(*e));
 	e->ev = ev;
+	e->key = event_key(ev);
+	link_entry(c, c->n - 1);
 	e->first_offset = ev->offset;
 	e->last_time = ev->time;
 	e->seen_ms = c->now_ms;
@@ -192,18 +266,6 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 		e->seen[e->nseen++] = rule;
 }
 
-static uint64_t
-hash_more(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
-	return h * UINT64_C(0x100000001b3);
-}
 
 /*
  * An MTA writes a delivery's status once per recipient: a second outbound line
@@ -254,10 +316,13 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 			c->emit(c->ctx, ev);
 		return;
 	}
-	size_t i;
-	for (i = 0; i < c->n; i++)
-		if (same_process(c->entries[i].ev, ev))
+	/* At most one entry per process: a conflict finishes it before a new one opens. */
+	size_t i = c->n;
+	for (uint32_t k = c->buckets[event_key(ev) & c->mask]; k != 0; k = c->entries[k - 1].next)
+		if (same_process(c->entries[k - 1].ev, ev)) {
+			i = k - 1;
 			break;
+		}
 	if (i < c->n) {
 		struct entry *e = &c->entries[i];
 		int starts = rule->role == ROLE_PART || rule->role == ROLE_HINT;
@@ -344,6 +409,7 @@ correlate_discard(struct correlator *c)
 	for (size_t i = 0; i < c->n; i++)
 		event_free(c->entries[i].ev);
 	memset(c->entries, 0, c->n * sizeof(*c->entries));
+	memset(c->buckets, 0, (c->mask + 1) * sizeof(*c->buckets));
 	c->n = 0;
 }
 
@@ -359,8 +425,10 @@ int
 correlate_has_process(const struct correlator *c, const char *mta, const char *server,
     size_t server_len, const char *program, size_t program_len, long pid)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		const struct event *ev = c->entries[i].ev;
+	uint64_t key = process_key(mta, pid, server, server_len, program, program_len);
+
+	for (uint32_t k = c->buckets[key & c->mask]; k != 0; k = c->entries[k - 1].next) {
+		const struct event *ev = c->entries[k - 1].ev;
 
 		/* same_process(), on the fields of an event not built. */
 		if (ev->mta == mta && ev->pid == pid &&

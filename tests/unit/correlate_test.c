@@ -292,5 +292,62 @@ main(void)
 	event_free(e4);
 
 	correlate_free(c);
+
+	/*
+	 * Many open failures at once (the process index): every one is found,
+	 * closed processes are not, and entries moved by the closing of others
+	 * stay findable; a full table finishes the entry idle longest.
+	 */
+	enum { MANY = 3000 };
+	c = correlate_new(collect, NULL, 1000000, MANY);
+	for (long pid = 1; pid <= MANY; pid++)
+		correlate_add(c, ev(pid, 5000 + pid, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.1", NULL,
+		    "accept"), &r_accept);
+	int found = 0;
+	for (long pid = 1; pid <= MANY; pid++)
+		found += correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, pid);
+	is_int(found, MANY, "all %d open failures are found by their process", MANY);
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, MANY + 1),
+	    "a process with nothing open is not");
+	ok(!correlate_has_process(c, "postfix", "mx2", 3, "postfix/smtpd", 13, 7),
+	    "nor the same pid on another server");
+	/* Close every third one: the entries moved into their places must still be found. */
+	for (long pid = 3; pid <= MANY; pid += 3) {
+		correlate_add(c, ev(pid, 9000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.1", NULL, "end"),
+		    &r_end);
+		reset();
+	}
+	found = 0;
+	int wrong = 0;
+	for (long pid = 1; pid <= MANY; pid++) {
+		int has = correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, pid);
+		if (pid % 3 == 0)
+			wrong += has;
+		else
+			found += has;
+	}
+	is_int(found, MANY - MANY / 3, "after closing a third, the others are all found");
+	is_int(wrong, 0, "and none of the closed ones");
+	is_int((int)correlate_open(c), MANY - MANY / 3, "open failures counted right");
+	/* Fill it up: the oldest open failure (pid 1) is finished for a new one. */
+	for (long pid = MANY + 1; pid <= MANY + MANY / 3 + 1; pid++)
+		correlate_add(c, ev(pid, 9500, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.1", NULL,
+		    "accept"), &r_accept);
+	is_int((int)correlate_open(c), MANY, "a full table stays at its bound");
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 1),
+	    "the failure idle longest was finished to make room");
+	ok(correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, MANY + 1),
+	    "the new ones are found");
+	is_int(nout, 1, "the finished one was emitted");
+	reset();
+	correlate_discard(c);
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 2),
+	    "nothing is found after discard");
+	correlate_add(c, ev(2, 9600, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.1", NULL, "accept"),
+	    &r_accept);
+	ok(correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 2),
+	    "and a new one after it is");
+	correlate_free(c);
+	reset();
 	return done_testing();
 }
