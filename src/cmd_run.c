@@ -52,6 +52,7 @@
 #define SETTLE_MS 2000		/* a failure no line joined for this long is complete */
 #define PURGE_SECONDS 60.0	/* retention: look for old events this often ... */
 #define PURGE_NEXT_SECONDS 0.05	/* ... and while there are more, take the next batch after this */
+#define FLAG_EXPIRE_SECONDS 10.0	/* without retention: quiet flags are cleared this often */
 #define ACTIONS_RUNNING 4	/* flag/clear commands at the same time ... */
 #define ACTIONS_QUEUED 256	/* ... and waiting; beyond that they are dropped (logged) */
 
@@ -441,7 +442,7 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	poll_files(d);
 }
 
-/* Retention: one small batch per call, the loop runs in between. */
+/* Backfill and retention: one small batch per call, the loop runs in between. */
 static void
 on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -461,8 +462,24 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	flag_take_notices(d->flags, on_notice, d);
-	if (d->conf.retention_days == 0 && d->conf.retention_bytes == 0)
+	/* What an upgrade left to do on old events, a step at a time, before retention. */
+	int more = store_backfill_step(d->store);
+	if (more < 0) {
+		database_failed(d);
 		return;
+	}
+	if (more > 0) {
+		w->repeat = PURGE_NEXT_SECONDS;
+		ev_timer_again(loop, w);
+		return;
+	}
+	if (d->conf.retention_days == 0 && d->conf.retention_bytes == 0) {
+		if (w->repeat != FLAG_EXPIRE_SECONDS) {
+			w->repeat = FLAG_EXPIRE_SECONDS;	/* the backfill is over */
+			ev_timer_again(loop, w);
+		}
+		return;
+	}
 	int n = retention_step(d->store, (int64_t)time(NULL), d->conf.retention_days,
 	    d->conf.retention_bytes);
 	if (n > 0)
@@ -799,7 +816,7 @@ cmd_run(int argc, char **argv)
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);
 	ev_timer_init(&d.commit, on_commit, 0.2, 0.0);
 	ev_timer_init(&d.retry, on_retry, RETRY_SECONDS, RETRY_SECONDS);
-	ev_timer_init(&d.purge, on_purge, 0.0, 10.0);
+	ev_timer_init(&d.purge, on_purge, 0.0, FLAG_EXPIRE_SECONDS);
 	ev_idle_init(&d.more, on_more);
 	d.tick.data = d.commit.data = d.retry.data = d.more.data = d.purge.data = &d;
 	ev_signal_init(&d.sig_term, on_signal, SIGTERM);

@@ -196,6 +196,11 @@ cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct store *store = store_open(conf.database, STORE_READ_WRITE);
+	/* What an upgrade left to do on old events (flagging by domain reads them) first. */
+	if (store != NULL && store_backfill(store) < 0) {
+		store_close(store);
+		store = NULL;
+	}
 	if (store == NULL) {
 		rules_free(rules);
 		conf_free(&conf);

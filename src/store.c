@@ -34,6 +34,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	enum store_mode mode;
+	int backfill_announced;	/* its start was logged */
 	int in_txn;
 	sqlite3_stmt *insert_event;
 	sqlite3_stmt *find_file;
@@ -166,6 +167,97 @@ migrate(struct store *st)
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+/* Event ids per transaction of a backfill (store.h): a few MB of write-ahead log. */
+#define BACKFILL_IDS 5000
+
+/* The integer a query gives (none: no row, or NULL); INT64_MIN on an error (logged). */
+static int64_t
+query_int(struct store *st, const char *sql, int64_t none)
+{
+	sqlite3_stmt *s;
+	int64_t v = none;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		store_error(st, "cannot read the database");
+		return INT64_MIN;
+	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(s, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot read the database");
+		v = INT64_MIN;
+	}
+	sqlite3_finalize(s);
+	return v;
+}
+
+int
+store_backfill_step(struct store *st)
+{
+	sqlite3_stmt *fill = NULL, *step = NULL;
+	int64_t next = query_int(st, "SELECT next_id FROM backfills WHERE name = 'peer_domain'", -1);
+	if (next < 0)
+		return next == INT64_MIN ? -1 : 0;
+	int64_t last = query_int(st, "SELECT max(id) FROM events", 0);
+	if (last == INT64_MIN)
+		return -1;
+	if (!st->backfill_announced && next <= last) {
+		log_info("%s: filling in the peer domain of the events stored before schema 5 "
+		    "(ids %lld to %lld), %d at a time", st->path, (long long)next, (long long)last,
+		    BACKFILL_IDS);
+		st->backfill_announced = 1;
+	}
+	int64_t upto = next + BACKFILL_IDS;
+	int done = upto > last;
+	if (sqlite3_prepare_v2(st->db, "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
+	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND "
+	    "tlslogd_domain(peer_host) IS NOT NULL", -1, &fill, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, done ? "DELETE FROM backfills WHERE name = 'peer_domain'" :
+	    "UPDATE backfills SET next_id = ?1 WHERE name = 'peer_domain'", -1, &step,
+	    NULL) != SQLITE_OK) {
+		store_error(st, "cannot prepare the backfill");
+		goto fail;
+	}
+	if (exec(st, "BEGIN IMMEDIATE", "cannot start the backfill") < 0)
+		goto fail;
+	sqlite3_bind_int64(fill, 1, next);
+	sqlite3_bind_int64(fill, 2, upto);
+	if (sqlite3_step(fill) != SQLITE_DONE) {
+		store_error(st, "cannot fill in peer domains");
+		goto rollback;
+	}
+	if (!done)
+		sqlite3_bind_int64(step, 1, upto);
+	if (sqlite3_step(step) != SQLITE_DONE) {
+		store_error(st, "cannot record the backfill's progress");
+		goto rollback;
+	}
+	if (exec(st, "COMMIT", "cannot commit the backfill") < 0)
+		goto rollback;
+	sqlite3_finalize(fill);
+	sqlite3_finalize(step);
+	if (done && st->backfill_announced)
+		log_info("%s: peer domains filled in", st->path);
+	return done ? 0 : 1;
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	sqlite3_finalize(fill);
+	sqlite3_finalize(step);
+	return -1;
+}
+
+int
+store_backfill(struct store *st)
+{
+	int rc;
+
+	while ((rc = store_backfill_step(st)) > 0)
+		;
+	return rc;
 }
 
 /*

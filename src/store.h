@@ -31,6 +31,18 @@ struct sqlite3;
 
 struct store *store_open(const char *path, enum store_mode mode);
 void store_close(struct store *st);
+
+/*
+ * Work a schema migration left on the events already stored (the backfills
+ * table: peer_domain of events stored before schema 5), one transaction of
+ * a few thousand events per step, so that the write-ahead log stays small
+ * and the daemon goes on between steps. step: 1 when there is more to do, 0
+ * when nothing is left, -1 on an error (logged). store_backfill: all of it.
+ * Not inside a transaction; read-write stores only. An interrupted backfill
+ * goes on where it stopped.
+ */
+int store_backfill_step(struct store *st);
+int store_backfill(struct store *st);
 const char *store_path(const struct store *st);
 /* The connection, for readers that run their own queries. */
 struct sqlite3 *store_db(struct store *st);

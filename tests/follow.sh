@@ -294,4 +294,32 @@ follow_test 'a failure is queryable soon after it is written (p99 under 2 s)' '
 	test -z "$(duplicates t.db)"
 '
 
+follow_test 'an upgraded database: the daemon follows its files while it fills in old events' '
+	python3 - "$TLSLOGD_SRCDIR" <<-\PY &&
+	import glob, sqlite3, sys, time
+	now = int(time.time())
+	con = sqlite3.connect("old.db")
+	for f in sorted(glob.glob(sys.argv[1] + "/sql/00[1-4]-*.sql")):
+	    con.executescript(open(f).read())
+	con.execute("PRAGMA user_version = 4")
+	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) "
+	                "VALUES (?, '"'postfix'"', '"'in'"', '"'auth_failed'"', ?, '"'192.0.2.9'"')",
+	                [(now - 30000 + i, None if i % 10 == 0 else "mx%d.example.net" % i)
+	                 for i in range(30000)])
+	con.commit()
+	PY
+	: >mail.log &&
+	run_follow old.db "$PWD/mail.log" --from-start &&
+	fail 1 >>mail.log && fail 2 >>mail.log &&
+	wait_events old.db 30002 &&
+	test "$(dbq old.db "SELECT count(*) FROM backfills")" = 1 &&
+	wait_log "peer domains filled in" 40 &&
+	grep "filling in the peer domain of the events stored before schema 5 (ids 1 to 3000[0-2])" daemon.err &&
+	test "$(dbq old.db "SELECT count(*) FROM backfills")" = 0 &&
+	test "$(dbq old.db "SELECT count(*) FROM events WHERE id <= 30000 AND peer_domain = '"'.example.net'"'")" = 27000 &&
+	fail 3 >>mail.log &&
+	wait_events old.db 30003 &&
+	daemon_term
+'
+
 test_done

@@ -234,6 +234,43 @@ test_expect_success 'schema 5: a version 4 database gets peer_domain for its old
 	test "$(sed 1d out | wc -l)" = 1
 '
 
+test_expect_success 'schema 5 on 50,000 old events: filled in batches, none missed, none left to do' '
+	python3 - "$TLSLOGD_SRCDIR" <<-\PY &&
+	import glob, sqlite3, sys
+	con = sqlite3.connect("big4.db")
+	for f in sorted(glob.glob(sys.argv[1] + "/sql/00[1-4]-*.sql")):
+	    con.executescript(open(f).read())
+	con.execute("PRAGMA user_version = 4")
+	rows = []
+	for i in range(50000):
+	    host = None if i % 10 == 0 else ("unknown" if i % 10 == 1 else "mx%d.example%d.net" % (i, i % 7))
+	    rows.append((i, host, "192.0.2.%d" % (i % 250 + 1)))
+	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) "
+	                "VALUES (?, '"'postfix'"', '"'in'"', '"'auth_failed'"', ?, ?)", rows)
+	con.commit()
+	PY
+	tlslogd scan -c /dev/null $rules --db big4.db /dev/null >out 2>err &&
+	cat err &&
+	grep "filling in the peer domain of the events stored before schema 5 (ids 1 to 50000), 5000 at a time" err &&
+	grep "peer domains filled in" err &&
+	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain IS NOT NULL")" = 40000 &&
+	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain = '"'.example3.net'"'")" = \
+		"$(sql big4.db "SELECT count(*) FROM events WHERE peer_host LIKE '"'%.example3.net'"'")" &&
+	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_host = '"'unknown'"' AND peer_domain IS NOT NULL")" = 0 &&
+	test "$(sql big4.db "SELECT count(*) FROM backfills")" = 0 &&
+	tlslogd scan -c /dev/null $rules --db big4.db /dev/null 2>err2 &&
+	! grep "filling in" err2
+'
+
+test_expect_success 'an interrupted backfill goes on from where it was at the next open' '
+	sql big4.db "UPDATE events SET peer_domain = NULL WHERE id >= 30000" &&
+	sql big4.db "INSERT INTO backfills (name, next_id) VALUES ('"'peer_domain'"', 30000)" &&
+	tlslogd scan -c /dev/null $rules --db big4.db /dev/null 2>err &&
+	grep "(ids 30000 to 50000)" err &&
+	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain IS NOT NULL")" = 40000 &&
+	test "$(sql big4.db "SELECT count(*) FROM backfills")" = 0
+'
+
 test_expect_success 'usage errors exit 2 with a message' '
 	test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --direction sideways 2>err &&
 	grep "direction: expected in or out" err &&
