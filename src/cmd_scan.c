@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static const char scan_usage[] =
     "                       configuration's timezone, else the TZ variable)\n"
     "      --max-line BYTES longer lines are cut (default 65536)\n"
     "  -j, --jobs N         match files of 1 MiB and more on N threads (default: the\n"
-    "                       number of processors, at most 4; 1: one thread)\n"
+    "                       processors it may run on, at most 4; 1: one thread)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n";
 
@@ -48,11 +49,19 @@ static const char scan_usage[] =
 #define DEFAULT_MAX_JOBS 4
 #define MAX_JOBS 64
 
+/* The processors this process may run on (taskset, a cpuset), at most DEFAULT_MAX_JOBS. */
 static int
 default_jobs(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = -1;
 
+#ifdef HAVE_SCHED_GETAFFINITY
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+#endif
+	if (n < 1)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		return 1;
 	return n > DEFAULT_MAX_JOBS ? DEFAULT_MAX_JOBS : (int)n;
