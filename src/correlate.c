@@ -139,24 +139,23 @@ hash_more(uint64_t h, const void *data, size_t len)
 	return h * UINT64_C(0x100000001b3);
 }
 
-/* The hash of a process as same_process() tells them apart. */
+/*
+ * The bucket key of a process: its MTA (the set's name: one pointer each)
+ * and pid. The server and program, which same_process() compares too, are
+ * left out: they rarely tell apart processes of the same pid, and hashing
+ * their bytes on every session end cost more than the walk it saves.
+ */
 static uint64_t
-process_key(const char *mta, long pid, const char *server, size_t server_len,
-    const char *program, size_t program_len)
+process_key(const char *mta, long pid)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-
-	h = hash_more(h, &mta, sizeof(mta));	/* the MTA is its set's name: one pointer each */
-	h = hash_more(h, &pid, sizeof(pid));
-	h = hash_more(h, server, server ? server_len : 0);
-	return hash_more(h, program, program ? program_len : 0);
+	uint64_t h = (uint64_t)(uintptr_t)mta * UINT64_C(0x9e3779b97f4a7c15);
+	return (h ^ (uint64_t)pid) * UINT64_C(0xff51afd7ed558ccd) >> 20;
 }
 
 static uint64_t
 event_key(const struct event *ev)
 {
-	return process_key(ev->mta, ev->pid, ev->field[EF_SERVER], ev->field_len[EF_SERVER],
-	    ev->field[EF_PROGRAM], ev->field_len[EF_PROGRAM]);
+	return process_key(ev->mta, ev->pid);
 }
 
 static void
@@ -425,7 +424,7 @@ int
 correlate_has_process(const struct correlator *c, const char *mta, const char *server,
     size_t server_len, const char *program, size_t program_len, long pid)
 {
-	uint64_t key = process_key(mta, pid, server, server_len, program, program_len);
+	uint64_t key = process_key(mta, pid);
 
 	for (uint32_t k = c->buckets[key & c->mask]; k != 0; k = c->entries[k - 1].next) {
 		const struct event *ev = c->entries[k - 1].ev;
