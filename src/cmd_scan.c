@@ -40,8 +40,9 @@ static const char scan_usage[] =
     "      --timezone TZ    zone of log times written without one (default: the\n"
     "                       configuration's timezone, else the TZ variable)\n"
     "      --max-line BYTES longer lines are cut (default 65536)\n"
-    "  -j, --jobs N         match files of 1 MiB and more on N threads (default: the\n"
-    "                       processors it may run on, at most 4; 1: one thread)\n"
+    "  -j, --jobs N         read and match on N threads when 1 MiB or more of a file\n"
+    "                       is to be read (default: the processors it may run on,\n"
+    "                       at most 4; 1: one thread)\n"
     "  -q, --quiet          print nothing but errors\n"
     "  -h, --help           this help\n";
 

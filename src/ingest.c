@@ -315,6 +315,8 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 
 /* Smaller files are read line by line: threads would not pay for themselves. */
 #define PARALLEL_MIN (1024 * 1024)
+/* The threads' buffers take at most this (--max-line 64 MiB: no threads). */
+#define PARALLEL_MEMORY (64 * 1024 * 1024)
 /* How far back from the end a newline is looked for; a log has one sooner. */
 #define REGION_END_SEARCH (4 * 1024 * 1024)
 
@@ -336,6 +338,22 @@ region_end(int fd, int64_t start, int64_t size)
 		pos -= n;
 	}
 	return start;
+}
+
+/*
+ * How many threads: opt.match_threads, fewer when their buffers (2N + 1 of
+ * a maximal line and a block each) would pass PARALLEL_MEMORY; below 2, none.
+ */
+static int
+parallel_threads(const struct ingest *ing)
+{
+	size_t slot = ing->opt.max_line + MATCHPOOL_BLOCK;
+	size_t slots = PARALLEL_MEMORY / slot;
+	int n = ing->opt.match_threads;
+
+	if ((size_t)(2 * n + 1) > slots)
+		n = slots >= 3 ? (int)((slots - 1) / 2) : 1;
+	return n;
 }
 
 /* Exactly what on_line would have done with the block's lines, in their order. */
@@ -373,20 +391,26 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 	struct match_block *b;
 	int rc = 0;
 
-	pool = matchpool_new(&ing->lm, ing->opt.match_threads, ing->opt.max_line, fd, offset, end);
+	int threads = parallel_threads(ing);
+	if (threads < 2)
+		return 1;
+	pool = matchpool_new(&ing->lm, threads, ing->opt.max_line, fd, offset, end);
 	if (pool == NULL)
 		return 1;
 	*resume = offset;
+	int complete = 1;
 	while ((b = matchpool_next(pool)) != NULL) {
 		if (begin(ing) < 0) {
 			matchpool_release(pool, b);
 			rc = -1;
 			break;
 		}
-		ing->stats.bytes += (uint64_t)(b->end - b->start);
 		consume_block(ing, b);
-		*resume = b->resume;
-		int read_errno = b->read_errno;
+		if (b->resume >= 0) {
+			ing->stats.bytes += (uint64_t)((b->shrunk ? b->resume : b->end) - b->start);
+			*resume = b->resume;
+		}
+		int read_errno = b->read_errno, shrunk = b->shrunk;
 		matchpool_release(pool, b);
 		if (ing->store_failed) {
 			rc = -1;
@@ -398,13 +422,18 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 			rc = -1;
 			break;
 		}
+		if (shrunk) {
+			/* Cut shorter under us: the reader line by line takes it from here. */
+			complete = 0;
+			break;
+		}
 		if (ing->pending >= ing->opt.batch_events && checkpoint(ing, *resume) < 0) {
 			rc = -1;
 			break;
 		}
 	}
 	matchpool_free(pool);	/* stops the workers; drops what was not taken */
-	if (rc == 0)
+	if (rc == 0 && complete)
 		*resume = end;	/* all of it (its last line may have been cut: not in its middle) */
 	return rc;
 }

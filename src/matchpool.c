@@ -2,7 +2,7 @@
  * matchpool.c: a file region read and matched on worker threads, results in
  * order (see matchpool.h).
  *
- * The region is cut into blocks of BLOCK_BYTES; block i goes to slot
+ * The region is cut into blocks of MATCHPOOL_BLOCK; block i goes to slot
  * i % nslots of a small ring, so memory stays bounded whatever the file's
  * size: a worker takes the next block only when its slot is free again,
  * that is when the caller has released the block that used it before. One
@@ -22,15 +22,6 @@
 #include "matchpool.h"
 #include "util.h"
 
-/*
- * A block is what its slot's framer buffer holds with its last line: it has
- * room for BLOCK_BYTES and one maximal line. So a block's lines stay where
- * they are until it is released. 512 KiB: small enough that a block read is
- * still in the core's cache when it is framed and matched, large enough
- * that the hand-overs between threads stay rare (on the bench's 281 MB file
- * with two threads: 256 KiB and 512 KiB alike, 1 MiB 5% slower, 4 MiB 20%).
- */
-#define BLOCK_BYTES (512 * 1024)
 #define SEEK_CHUNK 4096
 #define LINE_MARGIN 4096	/* read past a block's end: most last lines end there */
 
@@ -159,7 +150,7 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 /*
  * Where the first line starting at or after pos begins: after the first
  * newline at or after pos - 1, or limit when there is none before it. -1 on
- * a read error (errno).
+ * a read error (errno), -2 when the file ends before limit (it shrank).
  */
 static int64_t
 first_line_start(int fd, int64_t pos, int64_t limit)
@@ -176,7 +167,7 @@ first_line_start(int fd, int64_t pos, int64_t limit)
 			return -1;
 		}
 		if (n == 0)
-			return limit;
+			return -2;
 		char *nl = memchr(buf, '\n', (size_t)n);
 		if (nl != NULL)
 			return at + (nl - buf) + 1;
@@ -191,16 +182,21 @@ read_block(struct worker *w, struct slot *s, size_t index)
 	struct matchpool *pool = w->pool;
 	struct match_block *b = &s->block;
 
-	b->start = pool->start + (int64_t)index * BLOCK_BYTES;
-	b->end = b->start + BLOCK_BYTES < pool->end ? b->start + BLOCK_BYTES : pool->end;
+	b->start = pool->start + (int64_t)index * MATCHPOOL_BLOCK;
+	b->end = pool->end - b->start > MATCHPOOL_BLOCK ? b->start + MATCHPOOL_BLOCK : pool->end;
 	b->nresults = 0;
 	b->lines = b->cut_lines = b->no_header = b->unknown = 0;
 	b->read_errno = 0;
+	b->shrunk = 0;
 
 	int64_t first = index == 0 ? b->start : first_line_start(pool->fd, b->start, b->end);
 	if (first < 0) {
-		b->read_errno = errno;
-		b->resume = b->start;
+		/* Nothing of it read: where to resume is where the block before ended. */
+		if (first == -1)
+			b->read_errno = errno;
+		else
+			b->shrunk = 1;
+		b->resume = -1;
 		return;
 	}
 	b->resume = first;
@@ -234,7 +230,11 @@ read_block(struct worker *w, struct slot *s, size_t index)
 		}
 		pos += n;
 		framer_commit(&s->fr, (size_t)n, on_line, w);
-		if ((size_t)n < room || (s->fr.skipping ? pos >= b->end : framer_offset(&s->fr) >= b->end))
+		if ((size_t)n < room) {
+			b->shrunk = 1;	/* the region was complete lines when the scan began */
+			break;
+		}
+		if (s->fr.skipping ? pos >= b->end : framer_offset(&s->fr) >= b->end)
 			break;
 		want = INT64_MAX;	/* the rest of the last line */
 	}
@@ -279,11 +279,12 @@ matchpool_new(const struct linematch *proto, int nthreads, size_t max_line, int 
 	pool->fd = fd;
 	pool->start = start;
 	pool->end = end;
-	pool->nblocks = end > start ? (size_t)((end - start + BLOCK_BYTES - 1) / BLOCK_BYTES) : 0;
+	pool->nblocks = end > start ?
+	    (size_t)((end - start + MATCHPOOL_BLOCK - 1) / MATCHPOOL_BLOCK) : 0;
 	pool->nslots = 2 * (size_t)nthreads + 1;
 	pool->slots = xcalloc_aligned(pool->nslots, sizeof(*pool->slots), CACHE_LINE);
 	for (size_t i = 0; i < pool->nslots; i++)
-		framer_init_sized(&pool->slots[i].fr, max_line, BLOCK_BYTES, start);
+		framer_init_sized(&pool->slots[i].fr, max_line, MATCHPOOL_BLOCK, start);
 	pool->workers = xcalloc_aligned((size_t)nthreads, sizeof(*pool->workers), CACHE_LINE);
 	for (int i = 0; i < nthreads; i++) {
 		struct worker *w = &pool->workers[i];

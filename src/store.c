@@ -213,7 +213,7 @@ store_backfill_step(struct store *st)
 	int64_t upto = next + BACKFILL_IDS;
 	int done = upto > last;
 	if (sqlite3_prepare_v2(st->db, "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
-	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND "
+	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND peer_domain IS NULL AND "
 	    "tlslogd_domain(peer_host) IS NOT NULL", -1, &fill, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, done ? "DELETE FROM backfills WHERE name = 'peer_domain'" :
 	    "UPDATE backfills SET next_id = ?1 WHERE name = 'peer_domain'", -1, &step,

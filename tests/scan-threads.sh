@@ -178,6 +178,74 @@ test_expect_success 'the database fails mid-scan, with threads as with one: a re
 	done
 '
 
+# A pread that fails or finds the file shorter at a given byte, loaded with
+# LD_PRELOAD (not under AddressSanitizer, whose runtime must come first).
+shim_ok=no
+if ! ldd "$TLSLOGD" 2>/dev/null | grep -q libasan &&
+	cat >shim.c <<-\EOF &&
+	#define _GNU_SOURCE
+	#include <dlfcn.h>
+	#include <errno.h>
+	#include <stdlib.h>
+	#include <sys/types.h>
+	#include <unistd.h>
+	/* SHIM_EIO_AT=N: a pread over byte N fails (EIO); SHIM_EOF_AT=N: the file ends at N. */
+	ssize_t pread(int fd, void *buf, size_t n, off_t off)
+	{
+		static ssize_t (*real)(int, void *, size_t, off_t);
+		const char *e = getenv("SHIM_EIO_AT"), *t = getenv("SHIM_EOF_AT");
+		if (real == NULL)
+			real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+		if (e != NULL && off <= atoll(e) && atoll(e) < off + (off_t)n) {
+			errno = EIO;
+			return -1;
+		}
+		if (t != NULL && off >= atoll(t))
+			return 0;
+		if (t != NULL && off + (off_t)n > atoll(t))
+			n = (size_t)(atoll(t) - off);
+		return real(fd, buf, n, off);
+	}
+	ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+	{
+		return pread(fd, buf, n, off);
+	}
+	EOF
+	${CC:-cc} -shared -fPIC -o shim.so shim.c -ldl 2>/dev/null; then
+	shim_ok=yes
+fi
+
+if [ $shim_ok = yes ]; then
+	test_expect_success 'a read error in a block: reported, the position at a line start, a rescan completes it' '
+		rm -f eio.db* &&
+		( SHIM_EIO_AT=$((3 * 524288 - 1)) LD_PRELOAD=$PWD/shim.so "$TLSLOGD" scan -j 4 -c /dev/null \
+			--patterns "$TLSLOGD_PATTERNS" --local-rules no-local-rules --db eio.db r20.log
+		) >out 2>err; status=$? &&
+		cat err &&
+		test "$status" = 1 &&
+		grep "r20.log: read error at byte" err &&
+		off=$(sql eio.db "SELECT offset FROM files") &&
+		test "$off" -gt 0 &&
+		test "$(head -c "$off" r20.log | tail -c 1 | od -An -c | tr -d " ")" = "\n" &&
+		scan -q -j 4 --db eio.db r20.log &&
+		sql eio.db "SELECT * FROM events ORDER BY time, offset" >eio.events &&
+		sql r20.j1.db "SELECT * FROM events ORDER BY time, offset" | cut -d"|" -f2- >want.events &&
+		cut -d"|" -f2- eio.events >got.events &&
+		test_cmp want.events got.events
+	'
+
+	test_expect_success 'a file cut shorter under the threads: the rest is read line by line, as with one thread' '
+		rm -f short.db* &&
+		SHIM_EOF_AT=2000000 LD_PRELOAD=$PWD/shim.so "$TLSLOGD" scan -j 4 -c /dev/null \
+			--patterns "$TLSLOGD_PATTERNS" --local-rules no-local-rules --db short.db r20.log >out &&
+		dump short.db >short.dump &&
+		test_cmp r20.j1.dump short.dump
+	'
+else
+	test_skip 'a read error in a block' 'no C compiler for the pread shim, or an ASan build'
+	test_skip 'a file cut shorter under the threads' 'no C compiler for the pread shim, or an ASan build'
+fi
+
 test_expect_success '--jobs takes 1 to 64' '
 	test_exit_code 2 scan -j 0 --db bad.db r2.log &&
 	test_exit_code 2 scan --jobs 65 --db bad.db r2.log &&
