@@ -53,11 +53,14 @@ log_vwrite(int priority, const char *fmt, va_list ap, const char *suffix)
 			syslog(priority, "%s", msg);
 		return;
 	}
+	/* One message, one piece: scan's matching threads may log too. */
+	flockfile(stderr);
 	fprintf(stderr, "%s: ", log_progname);
 	vfprintf(stderr, fmt, ap);
 	if (suffix)
 		fprintf(stderr, ": %s", suffix);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
