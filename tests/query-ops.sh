@@ -213,17 +213,24 @@ test_expect_success 'each selection reads an index, not the whole table' '
 	! plan "e.peer_ip = '"'192.0.2.7'"'" | grep "SCAN e$"
 '
 
-test_expect_success 'schema 5: a version 4 database gets peer_domain for its old events' '
-	python3 - "$TLSLOGD_SRCDIR" <<-\PY &&
+# v4_db DB ROWS: DB made with the migrations up to schema 4, as a tlslogd of
+# then made it, with events of ROWS, a Python expression of (time, peer_host,
+# peer_ip) tuples.
+v4_db() {
+	python3 - "$TLSLOGD_SRCDIR" "$1" "$2" <<-\PY
 	import glob, sqlite3, sys
-	con = sqlite3.connect("v4.db")
+	con = sqlite3.connect(sys.argv[2])
 	for f in sorted(glob.glob(sys.argv[1] + "/sql/00[1-4]-*.sql")):
 	    con.executescript(open(f).read())
 	con.execute("PRAGMA user_version = 4")
-	con.execute("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) VALUES (1, '"'postfix'"', '"'in'"', '"'auth_failed'"', '"'Mail.Example.CO.UK'"', '"'192.0.2.1'"')")
-	con.execute("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) VALUES (2, '"'postfix'"', '"'in'"', '"'auth_failed'"', '"'unknown'"', '"'192.0.2.2'"')")
+	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) "
+	                "VALUES (?, 'postfix', 'in', 'auth_failed', ?, ?)", eval(sys.argv[3]))
 	con.commit()
 	PY
+}
+
+test_expect_success 'schema 5: a version 4 database gets peer_domain for its old events' '
+	v4_db v4.db "[(1, \"Mail.Example.CO.UK\", \"192.0.2.1\"), (2, \"unknown\", \"192.0.2.2\")]" &&
 	test_exit_code 1 tlslogd query -c /dev/null --db v4.db --peer 192.0.2.1 2>err &&
 	grep "older than this" err &&
 	tlslogd scan -q -c /dev/null $rules --db v4.db /dev/null &&
@@ -235,20 +242,8 @@ test_expect_success 'schema 5: a version 4 database gets peer_domain for its old
 '
 
 test_expect_success 'schema 5 on 50,000 old events: filled in batches, none missed, none left to do' '
-	python3 - "$TLSLOGD_SRCDIR" <<-\PY &&
-	import glob, sqlite3, sys
-	con = sqlite3.connect("big4.db")
-	for f in sorted(glob.glob(sys.argv[1] + "/sql/00[1-4]-*.sql")):
-	    con.executescript(open(f).read())
-	con.execute("PRAGMA user_version = 4")
-	rows = []
-	for i in range(50000):
-	    host = None if i % 10 == 0 else ("unknown" if i % 10 == 1 else "mx%d.example%d.net" % (i, i % 7))
-	    rows.append((i, host, "192.0.2.%d" % (i % 250 + 1)))
-	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip) "
-	                "VALUES (?, '"'postfix'"', '"'in'"', '"'auth_failed'"', ?, ?)", rows)
-	con.commit()
-	PY
+	v4_db big4.db "[(i, None if i % 10 == 0 else (\"unknown\" if i % 10 == 1 else
+		\"mx%d.example%d.net\" % (i, i % 7)), \"192.0.2.%d\" % (i % 250 + 1)) for i in range(50000)]" &&
 	tlslogd scan -c /dev/null $rules --db big4.db /dev/null >out 2>err &&
 	cat err &&
 	grep "filling in the peer domain of the events stored before schema 5 (ids 1 to 50000), 5000 at a time" err &&
