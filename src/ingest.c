@@ -63,13 +63,23 @@ emit(void *ctx, struct event *ev)
  * A line that only ends a session (role end or close) changes nothing when
  * its process has no failure open: then it need not become an event at all.
  * Most "disconnect from" and "status=sent" lines are such lines. Its time
- * still moves the log clock, which expires idle failures (on_event): that is
+ * still moves the log clock, which expires idle failures (move_clock): that is
  * done here, without the event, as on_event would have done it before the
  * correlator dropped the event. (It is done even when the end rule's pattern
  * would not match: the line's time stamp is as real as any other line's, and
  * the same failures expire, only some of them a few lines earlier.)
  * (linematch.h: linematch_ends_fn.)
  */
+/* A line's time moves the log clock forward, and the failures idle since expire. */
+static void
+move_clock(struct ingest *ing, int64_t t)
+{
+	if (t > ing->last_event_time) {
+		ing->last_event_time = t;
+		correlate_expire(ing->corr, t);
+	}
+}
+
 static int
 ends_matter(void *ctx, const struct linematch_process *p)
 {
@@ -78,10 +88,7 @@ ends_matter(void *ctx, const struct linematch_process *p)
 	if (correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
 	    p->program_len, p->pid))
 		return 1;
-	if (p->time > ing->last_event_time) {
-		ing->last_event_time = p->time;
-		correlate_expire(ing->corr, p->time);
-	}
+	move_clock(ing, p->time);
 	return 0;
 }
 
@@ -117,10 +124,7 @@ on_event(struct ingest *ing, struct event *ev, const struct rule *rule, int64_t 
 	ing->stats.matched++;
 	ev->file_id = ing->file_id;
 	ev->offset = ing->file_id ? offset : -1;
-	if (ev->time > ing->last_event_time) {
-		ing->last_event_time = ev->time;
-		correlate_expire(ing->corr, ev->time);
-	}
+	move_clock(ing, ev->time);
 	correlate_add(ing->corr, ev, rule);
 }
 
@@ -164,6 +168,31 @@ drop_batch(struct ingest *ing)
 	ing->batch_events = 0;
 	ing->batch_duplicates = 0;
 	memset(ing->batch_kind, 0, sizeof(ing->batch_kind));
+}
+
+/*
+ * After the last newline of fd's bytes [start, size), looked for back from
+ * size over at most search bytes: start when there is none down to start,
+ * -1 when the search gave up (no newline within search bytes, a read error).
+ */
+static int64_t
+after_last_newline(int fd, int64_t start, int64_t size, int64_t search)
+{
+	char buf[16384];
+	int64_t pos = size;
+
+	while (pos > start) {
+		if (size - pos >= search)
+			return -1;
+		size_t want = pos - start < (int64_t)sizeof(buf) ? (size_t)(pos - start) : sizeof(buf);
+		if (pread(fd, buf, want, (off_t)(pos - (int64_t)want)) != (ssize_t)want)
+			return -1;
+		for (size_t i = want; i > 0; i--)
+			if (buf[i - 1] == '\n')
+				return pos - (int64_t)want + (int64_t)i;
+		pos -= (int64_t)want;
+	}
+	return start;
 }
 
 /* Commit the batch with the position: never past a line the correlator holds. */
@@ -320,26 +349,6 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 /* How far back from the end a newline is looked for; a log has one sooner. */
 #define REGION_END_SEARCH (4 * 1024 * 1024)
 
-/* After the last newline of fd's first size bytes, searched back to start; start if none. */
-static int64_t
-region_end(int fd, int64_t start, int64_t size)
-{
-	char buf[64 * 1024];
-	int64_t pos = size;
-
-	while (pos > start && size - pos < REGION_END_SEARCH) {
-		size_t want = pos - start < (int64_t)sizeof(buf) ? (size_t)(pos - start) : sizeof(buf);
-		ssize_t n = pread(fd, buf, want, (off_t)(pos - (int64_t)want));
-		if (n <= 0)
-			return start;
-		for (ssize_t i = n - 1; i >= 0; i--)
-			if (buf[i] == '\n')
-				return pos - (int64_t)want + i + 1;
-		pos -= n;
-	}
-	return start;
-}
-
 /*
  * How many threads: opt.match_threads, fewer when their buffers (2N + 1 of
  * a maximal line and a block each) would pass PARALLEL_MEMORY; below 2, none.
@@ -434,7 +443,7 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 	}
 	matchpool_free(pool);	/* stops the workers; drops what was not taken */
 	if (rc == 0 && complete)
-		*resume = end;	/* all of it (its last line may have been cut: not in its middle) */
+		*resume = end;	/* all of it (even after a cut last line: not in its middle) */
 	return rc;
 }
 
@@ -443,24 +452,24 @@ static int
 read_file(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t size,
     int64_t *end_offset)
 {
-	if (ing->opt.match_threads > 1 && size - offset >= PARALLEL_MIN) {
-		int64_t end = region_end(fd, offset, size);
+	int64_t end = -1;
+
+	if (ing->opt.match_threads > 1 && size - offset >= PARALLEL_MIN)
+		end = after_last_newline(fd, offset, size, REGION_END_SEARCH);
+	if (end - offset >= PARALLEL_MIN) {
 		int64_t resume;
-		if (end - offset >= PARALLEL_MIN) {
-			int rc = read_region_parallel(ing, fd, name, offset, end, &resume);
-			if (rc < 0) {
-				*end_offset = resume;
-				return -1;
-			}
-			if (rc == 0) {
-				if (lseek(fd, (off_t)resume, SEEK_SET) < 0) {
-					log_warn("%s: cannot seek to byte %lld", name, (long long)resume);
-					*end_offset = resume;
-					return -1;
-				}
-				offset = resume;
-			}
+		int rc = read_region_parallel(ing, fd, name, offset, end, &resume);
+		if (rc < 0) {
+			*end_offset = resume;
+			return -1;
 		}
+		if (rc == 0 && lseek(fd, (off_t)resume, SEEK_SET) < 0) {
+			log_warn("%s: cannot seek to byte %lld", name, (long long)resume);
+			*end_offset = resume;
+			return -1;
+		}
+		if (rc == 0)
+			offset = resume;	/* the rest, appended since, line by line */
 	}
 	return read_all(ing, fd, name, offset, 0, end_offset);
 }
@@ -551,28 +560,6 @@ fail_fd:
  * daemon commits after recording every file's position.
  */
 
-/* Start of the line after the last complete line before size: where "from the end" starts. */
-static int64_t
-last_line_end(int fd, int64_t size)
-{
-	char buf[4096];
-	int64_t pos = size;
-
-	while (pos > 0) {
-		size_t want = pos < (int64_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
-		ssize_t n = pread(fd, buf, want, (off_t)(pos - (int64_t)want));
-		if (n <= 0)
-			return size;	/* cannot look back: start at the end */
-		for (ssize_t i = n - 1; i >= 0; i--)
-			if (buf[i] == '\n')
-				return pos - (int64_t)want + i + 1;
-		pos -= (int64_t)n;
-		if (size - pos > 1024 * 1024)
-			return size;	/* no newline in the last MiB: not a text log anyway */
-	}
-	return 0;
-}
-
 int
 ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset)
 {
@@ -591,7 +578,9 @@ ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t 
 	/* The file is being written now: its RFC 3164 lines are of this year. */
 	header_clock_init(&ing->lm.clock, (int64_t)time(NULL));
 	if (*offset == 0 && at_end) {
-		*offset = last_line_end(fd, (int64_t)sb.st_size);
+		/* After the last complete line; no newline in its last MiB: not a text log, its end. */
+		int64_t after = after_last_newline(fd, 0, (int64_t)sb.st_size, 1024 * 1024);
+		*offset = after < 0 ? (int64_t)sb.st_size : after;
 		if (*offset > 0)
 			log_info("%s: new file, reading from its end (byte %lld)", path,
 			    (long long)*offset);
