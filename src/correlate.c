@@ -126,19 +126,6 @@ other_queue_id(const struct event *a, const struct event *b)
 	    !same_field(a, b, EF_QUEUE_ID);
 }
 
-static uint64_t
-hash_more(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
-	}
-	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
-	return h * UINT64_C(0x100000001b3);
-}
-
 /*
  * The bucket key of a process: its MTA (the set's name: one pointer each)
  * and pid. The server and program, which same_process() compares too, are
@@ -265,6 +252,18 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 		e->seen[e->nseen++] = rule;
 }
 
+static uint64_t
+hash_more(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
+	return h * UINT64_C(0x100000001b3);
+}
 
 /*
  * An MTA writes a delivery's status once per recipient: a second outbound line

@@ -11,10 +11,12 @@
 #include "framer.h"
 #include "util.h"
 
+#define READ_BLOCK (256 * 1024)
+
 void
 framer_init(struct framer *f, size_t max_line, int64_t offset)
 {
-	framer_init_sized(f, max_line, FRAMER_READ_BLOCK, offset);
+	framer_init_sized(f, max_line, READ_BLOCK, offset);
 }
 
 void

@@ -15,9 +15,6 @@
 /* line is not NUL-terminated and excludes the newline; offset is where it starts in the input. */
 typedef void (*framer_line_fn)(void *ctx, const char *line, size_t len, int64_t offset, int cut);
 
-/* How much a read adds to the buffer at most: it holds this plus one maximal line. */
-#define FRAMER_READ_BLOCK (256 * 1024)
-
 struct framer {
 	char *buf;
 	size_t cap;
@@ -30,7 +27,7 @@ struct framer {
 };
 
 void framer_init(struct framer *f, size_t max_line, int64_t offset);
-/* The same, with room for reads of up to block bytes (framer_init: FRAMER_READ_BLOCK). */
+/* The same, with room for reads of up to block bytes (framer_init: 256 KiB) and a maximal line. */
 void framer_init_sized(struct framer *f, size_t max_line, size_t block, int64_t offset);
 void framer_free(struct framer *f);
 /* Where to read next, and how much room there is (never 0). */

@@ -1226,7 +1226,9 @@ rules_classify(const struct rules *rules, const char *reason, size_t len,
 	}
 	for (size_t i = 0; i < rules->nreasons; i++) {
 		const struct reason_entry *e = &rules->reasons[i];
-		if (e->len > len || (e->len >= 2 && !(pairs[e->bigram / 64] & ((uint64_t)1 << (e->bigram % 64)))))
+		int first_pair_in = e->len < 2 ||
+		    (pairs[e->bigram / 64] & ((uint64_t)1 << (e->bigram % 64))) != 0;
+		if (e->len > len || !first_pair_in)
 			continue;
 		if (util_memmem(lower, len, e->lower, e->len) != NULL) {
 			*kind = e->kind;

@@ -31,6 +31,9 @@ struct sqlite3;
 
 struct store *store_open(const char *path, enum store_mode mode);
 void store_close(struct store *st);
+const char *store_path(const struct store *st);
+/* The connection, for readers that run their own queries. */
+struct sqlite3 *store_db(struct store *st);
 
 /*
  * Work a schema migration left on the events already stored (the backfills
@@ -43,9 +46,6 @@ void store_close(struct store *st);
  */
 int store_backfill_step(struct store *st);
 int store_backfill(struct store *st);
-const char *store_path(const struct store *st);
-/* The connection, for readers that run their own queries. */
-struct sqlite3 *store_db(struct store *st);
 
 int store_begin(struct store *st);
 /* A transaction is open (several readers of files share one). */
