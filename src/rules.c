@@ -988,8 +988,7 @@ rules_fork(const struct rules *rules)
 	memset(copy->route, 0, sizeof(copy->route));
 	copy->route_next = 0;
 	if (match_state_init(copy) < 0) {
-		match_state_free(copy);
-		free(copy);
+		rules_fork_free(copy);
 		return NULL;
 	}
 	return copy;
