@@ -147,6 +147,8 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	t->dev = sb.st_dev;
 	t->ino = sb.st_ino;
 	framer_init(&t->fr, f->opt.max_line, offset);
+	if (!ingest_at_line_start(fd, offset))
+		framer_skip_line(&t->fr);
 	t->last_growth_ms = now_ms;
 	t->dirty = 1;
 	s->open_error_logged = 0;

@@ -102,10 +102,16 @@ int64_t
 framer_offset(const struct framer *f)
 {
 	/*
-	 * Inside the rest of a cut line this is a point in its middle: resuming
-	 * there reads the tail as a line without a header, which is skipped.
+	 * Inside the rest of a cut line this is a point in its middle: whoever
+	 * resumes there must framer_skip_line (ingest sees it from the byte before).
 	 */
 	return f->base + (int64_t)f->start;
+}
+
+void
+framer_skip_line(struct framer *f)
+{
+	f->skipping = 1;
 }
 
 void

@@ -39,6 +39,12 @@ void framer_finish(struct framer *f, framer_line_fn fn, void *ctx);
 /* Input offset just after the last complete line (where to resume). */
 int64_t framer_offset(const struct framer *f);
 
+/*
+ * The input starts inside a line (a resume point in the rest of a line that
+ * was cut): drop everything up to and including its newline.
+ */
+void framer_skip_line(struct framer *f);
+
 /* Start again at offset of another input (or another place of it), with no partial line. */
 void framer_reset(struct framer *f, int64_t offset);
 /*

@@ -195,6 +195,17 @@ after_last_newline(int fd, int64_t start, int64_t size, int64_t search)
 	return start;
 }
 
+int
+ingest_at_line_start(int fd, int64_t offset)
+{
+	char before;
+
+	if (offset <= 0)
+		return 1;
+	/* A read error here is one the reading itself meets: keep the line rather than lose it. */
+	return pread(fd, &before, 1, (off_t)(offset - 1)) != 1 || before == '\n';
+}
+
 /* Commit the batch with the position: never past a line the correlator holds. */
 static int
 checkpoint(struct ingest *ing, int64_t read_offset)
@@ -294,6 +305,8 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 	int rc = 0;
 
 	framer_init(&fr, ing->opt.max_line, offset);
+	if (!stream && !ingest_at_line_start(fd, offset))
+		framer_skip_line(&fr);	/* the last scan stopped in the rest of a cut line */
 	for (;;) {
 		size_t room;
 		char *space = framer_space(&fr, &room);

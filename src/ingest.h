@@ -111,6 +111,13 @@ int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int6
  */
 int ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset);
 struct framer;
+/*
+ * at_line_start: 1 when offset of fd starts a line (0, or just after a
+ * newline). A position recorded in the rest of a line that was cut is not:
+ * the reader must framer_skip_line, or the tail, which a stranger may have
+ * written to look like a log line, would be read as one.
+ */
+int ingest_at_line_start(int fd, int64_t offset);
 int ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms);
 void ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms);
 int ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded);

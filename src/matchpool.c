@@ -189,7 +189,8 @@ read_block(struct worker *w, struct slot *s, size_t index)
 	b->read_errno = 0;
 	b->shrunk = 0;
 
-	int64_t first = index == 0 ? b->start : first_line_start(pool->fd, b->start, b->end);
+	/* Block 0 too: a scan may resume in the rest of a line cut the last time. */
+	int64_t first = b->start == 0 ? 0 : first_line_start(pool->fd, b->start, b->end);
 	if (first < 0) {
 		/* Nothing of it read: where to resume is where the block before ended. */
 		if (first == -1)

@@ -166,6 +166,54 @@ test_expect_success 'a log ending in 5 MB without a newline: the lines appended 
 	test "$(events tail.db "user = '"'appended'"'")" = 1
 '
 
+# cut_tail_log FILE: a failure, then a line far longer than --max-line 1000
+# that is still being written (no newline yet): the scan stops in its rest.
+cut_tail_log() {
+	{
+		sasl_line 1 192.0.2.1 first &&
+		printf "Nov 20 10:00:02 mx1 postfix/smtpd[100]: connect from " &&
+		head -c 3000 /dev/zero | tr "\000" x
+	} >"$1"
+}
+
+test_expect_success 'resuming in the rest of a cut line: its tail is never read as a line' '
+	cut_tail_log forged.log &&
+	set_mtime forged.log &&
+	test_exit_code 0 scan --db forged.db --max-line 1000 forged.log >out 2>err &&
+	cat out err &&
+	test "$(events forged.db)" = 1 &&
+	test "$(sql forged.db "SELECT offset FROM files")" = "$(wc -c <forged.log)" &&
+	{ sasl_line 3 192.0.2.66 forged && sasl_line 4 192.0.2.1 after; } >>forged.log &&
+	set_mtime forged.log &&
+	test_exit_code 0 scan --db forged.db --max-line 1000 forged.log >out 2>err &&
+	cat out err &&
+	test "$(events forged.db "peer_ip = '"'192.0.2.66'"'")" = 0 &&
+	test "$(events forged.db "user IN ('"'first'"', '"'after'"')")" = 2 &&
+	test "$(events forged.db)" = 2
+'
+
+test_expect_success 'the same with threads: the first block skips the rest of the cut line' '
+	cut_tail_log forged2.log &&
+	set_mtime forged2.log &&
+	test_exit_code 0 scan --db forged2.db --max-line 1000 -j 2 forged2.log >out 2>err &&
+	test "$(events forged2.db)" = 1 &&
+	{
+		sasl_line 3 192.0.2.66 forged &&
+		i=0 && while [ $i -lt 25000 ]; do
+			echo "Nov 20 10:00:04 mx1 postfix/smtpd[100]: connect from unknown[192.0.2.1]"
+			i=$((i + 1))
+		done &&
+		sasl_line 5 192.0.2.1 after
+	} >>forged2.log &&
+	test "$(wc -c <forged2.log)" -gt 1500000 &&
+	set_mtime forged2.log &&
+	test_exit_code 0 scan --db forged2.db --max-line 1000 -j 2 forged2.log >out 2>err &&
+	cat out err &&
+	test "$(events forged2.db "peer_ip = '"'192.0.2.66'"'")" = 0 &&
+	test "$(events forged2.db "user IN ('"'first'"', '"'after'"')")" = 2 &&
+	test "$(events forged2.db)" = 2
+'
+
 test_expect_success 'escape sequences and invalid UTF-8 in user, host and HELO are stored' '
 	{
 		printf "Nov 20 10:00:05 mx1 postfix/smtpd[100]: warning: evil\033]0;pwn\007\377\376.example[192.0.2.7]: SASL LOGIN authentication failed: authentication \033[31mfailure\033[0m, sasl_username=\033[31mbob\303(\n" &&

@@ -34,6 +34,27 @@ follow_test 'SIGTERM and SIGINT: exit 0; lines written while stopped are read on
 	check_events t.db
 '
 
+follow_test 'stopped in the rest of a cut line: at the next start its tail is not read as a line' '
+	: >mail.log &&
+	printf "database %s\npatterns %s\nsource %s\nmax_line 1k\nstart beginning\n" \
+		"$PWD/t.db" "$TLSLOGD_PATTERNS" "$PWD/mail.log" >cut.conf &&
+	daemon_run -c cut.conf &&
+	fails 1 2 >>mail.log &&
+	printf "%s mx1 postfix/smtpd[20000]: connect from " "$stamp" >>mail.log &&
+	head -c 3000 /dev/zero | tr "\000" x >>mail.log &&
+	wait_events t.db 2 &&
+	sleep 1 &&
+	test_exit_code 0 daemon_term &&
+	test "$(dbq t.db "SELECT offset FROM files")" = "$(wc -c <mail.log)" &&
+	auth_line 3 forged >>mail.log &&
+	fails 4 5 >>mail.log &&
+	daemon_run -c cut.conf &&
+	wait_events t.db 4 &&
+	sleep 0.5 &&
+	test_exit_code 0 daemon_term &&
+	check_events t.db
+'
+
 follow_test 'rotated while down (NAME.1, NAME.0, NAME-DATE): the rest of the old file first, nothing twice' '
 	for suffix in .1 .0 -20261122; do
 		mkdir "r$suffix" && cd "r$suffix" || exit 1

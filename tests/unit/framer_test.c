@@ -1,6 +1,7 @@
 /*
  * framer_test.c: bytes to lines: lines split across reads, partial last
- * lines, CRLF left to the header parser, NUL bytes, and lines over the limit.
+ * lines, CRLF left to the header parser, NUL bytes, lines over the limit,
+ * and resuming inside the rest of one.
  */
 #include "config.h"
 
@@ -125,6 +126,24 @@ main(void)
 	framer_finish(&f, on_line, &s);
 	is_str(s.text.data, "abcd|efgh", "a last line of max_line bytes is handed on by finish");
 	is_int(s.cut + (int)f.cut_lines, 0, "and not cut either");
+	framer_free(&f);
+
+	/*
+	 * Resuming at a position inside a line (the rest of a cut line): with
+	 * framer_skip_line nothing up to its newline is a line, not even when
+	 * it ends only in a later read, and finish hands none of it on.
+	 */
+	buf_free(&s.text);
+	memset(&s, 0, sizeof(s));
+	framer_init(&f, 16, 1000);
+	framer_skip_line(&f);
+	feed(&f, "tail of a ", 10, &s);
+	is_int(s.lines, 0, "the rest of the line is not a line");
+	framer_finish(&f, on_line, &s);
+	is_int(s.lines, 0, "nor at the end of the input");
+	feed(&f, "forged line\nnext\n", 17, &s);
+	is_str(s.text.data, "next", "the first line is the one after the newline");
+	is_int(s.last_offset, 1000 + 10 + 12, "at its own offset");
 	framer_free(&f);
 
 	buf_free(&s.text);
