@@ -67,6 +67,13 @@ struct flagger {
 	size_t slots;
 	int64_t max_window;
 	int64_t latest;		/* newest event time seen */
+	/*
+	 * No event of the database newer than this is missing from the windows
+	 * in memory: the newest event stored when the flagger started (or was
+	 * reset), or of a window it forgot since. A new window whose period
+	 * begins after it needs no query: this process saw all its events.
+	 */
+	int64_t seed_horizon;
 	struct active *actives[BUCKETS];
 	struct net *nets;
 	size_t nnets;
@@ -364,6 +371,32 @@ load_actives(struct flagger *f)
 	return 0;
 }
 
+/* The seed horizon of a flagger that holds no window: the newest event stored. */
+static int
+read_seed_horizon(struct flagger *f)
+{
+	sqlite3_stmt *s;
+	sqlite3 *db = store_db(f->store);
+
+	f->seed_horizon = INT64_MAX;	/* until known: always ask the database */
+	if (sqlite3_prepare_v2(db, "SELECT max(time) FROM events", -1, &s, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot read the newest event: %s", store_path(f->store),
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		f->seed_horizon = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MIN :
+		    sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		log_warnx("%s: cannot read the newest event: %s", store_path(f->store),
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 db_error(struct flagger *f, const char *what)
 {
@@ -401,6 +434,8 @@ evict_windows(struct flagger *f)
 				struct window *w = *p;
 				if (pass == 1 || w->newest < f->latest - f->max_window) {
 					*p = w->next;
+					if (w->newest > f->seed_horizon)
+						f->seed_horizon = w->newest;
 					f->slots -= w->cap;
 					free(w->peer);
 					free(w->times);
@@ -428,9 +463,13 @@ push(struct window *w, int64_t t, unsigned char kind)
 		w->newest = t;
 }
 
-/* A new window for (peer, threshold), filled from the database: its last COUNT events up to t. */
+/*
+ * A new window for (peer, threshold). *seeded: filled from the database with
+ * its last COUNT events up to t (the event at t among them), which only the
+ * events older than the seed horizon can add to; otherwise empty.
+ */
 static struct window *
-seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t)
+seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t, int *seeded)
 {
 	const struct conf_threshold *c = &f->conf->thresholds[th];
 	struct window *w = xcalloc(1, sizeof(*w));
@@ -445,6 +484,9 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64
 	w->kinds = xcalloc(w->cap, 1);
 	w->newest = INT64_MIN;
 	f->slots += w->cap;
+	*seeded = f->seed_horizon > t - c->window;
+	if (!*seeded)
+		return w;
 
 	/* A domain is looked up by the peer_domain column (schema 5), stored as flag_domain_of gives it. */
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
@@ -495,12 +537,11 @@ get_window(struct flagger *f, const char *peer, int is_domain, size_t th, const 
 			return w;
 	if (f->slots + (size_t)f->conf->thresholds[th].count > MAX_SLOTS)
 		evict_windows(f);
-	struct window *w = seed_window(f, peer, is_domain, th, ev->time);
+	struct window *w = seed_window(f, peer, is_domain, th, ev->time, seeded);
 	if (w == NULL)
 		return NULL;
 	w->next = f->windows[b];
 	f->windows[b] = w;
-	*seeded = 1;
 	return w;
 }
 
@@ -675,7 +716,9 @@ flag_reset(struct flagger *f)
 	if (f == NULL)
 		return 0;
 	forget_all(f);
-	return load_actives(f);
+	if (load_actives(f) < 0)
+		return -1;
+	return read_seed_horizon(f);
 }
 
 static int
@@ -732,7 +775,7 @@ flag_new(struct store *st, const struct conf *conf)
 	    prepare(f, &f->update, "UPDATE flags SET last_event = ?2, count = count + 1 "
 	    "WHERE id = ?1") < 0 ||
 	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2 WHERE id = ?1") < 0 ||
-	    load_actives(f) < 0) {
+	    load_actives(f) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
 	}

@@ -13,7 +13,9 @@
  * by `tlslogd run` alike, so both give the same flags. The cost per event is
  * flat however large the database: each (peer, threshold) keeps the times of
  * its last COUNT events in memory, and only the first event of a peer seen
- * by this process reads the database (its last COUNT events, by index).
+ * by this process reads the database (its last COUNT events, by index), and
+ * only when the database may hold events of that window which this process
+ * did not see (stored before it started, or forgotten since).
  * Memory is bounded: peers quiet for longer than every window are forgotten
  * first.
  *
