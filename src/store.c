@@ -493,6 +493,14 @@ open_read_write(struct store *st)
 		return -1;
 	if (exec(st, "PRAGMA synchronous = NORMAL", "cannot use the database") < 0)
 		return -1;
+	/*
+	 * A page cache of 8 MiB (SQLite's default is 2): a batch of events
+	 * dirties pages all over seven B-trees, and with 2 MiB SQLite writes
+	 * some to the write-ahead log before the commit and reads them back.
+	 * At 20% failures a scan is about 10% faster; peak RSS 15 -> 21 MiB.
+	 */
+	if (exec(st, "PRAGMA cache_size = -8192", "cannot use the database") < 0)
+		return -1;
 	if (sqlite3_create_function(st->db, "tlslogd_domain", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_domain, NULL, NULL) != SQLITE_OK) {
 		store_error(st, "cannot register a function");
