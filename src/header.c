@@ -99,8 +99,10 @@ header_clock_init(struct header_clock *clk, int64_t reference)
 
 	clk->reference = reference;
 	clk->reference_year = localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
-	clk->cache_key = -1;
-	clk->cache_utc = 0;
+	for (int i = 0; i < HEADER_HOURS_CACHED; i++) {
+		clk->cache_key[i] = -1;
+		clk->cache_utc[i] = 0;
+	}
 	clk->year_md = -1;
 	clk->year_of_md = 0;
 }
@@ -110,8 +112,10 @@ static int64_t
 local_to_utc(struct header_clock *clk, int y, int mo, int d, int h, int mi, int s)
 {
 	int64_t key = ((int64_t)y * 100 + mo) * 10000 + d * 100 + h;
+	size_t slot = (size_t)(((uint64_t)key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) %
+	    HEADER_HOURS_CACHED;
 
-	if (key != clk->cache_key) {
+	if (key != clk->cache_key[slot]) {
 		struct tm tm = { 0 };
 
 		tm.tm_year = y - 1900;
@@ -124,10 +128,10 @@ local_to_utc(struct header_clock *clk, int y, int mo, int d, int h, int mi, int 
 			/* No such local time: fall back to treating it as UTC. */
 			t = (time_t)(header_days_from_civil(y, (unsigned)mo, (unsigned)d) * ONE_DAY + h * 3600);
 		}
-		clk->cache_key = key;
-		clk->cache_utc = (int64_t)t;
+		clk->cache_key[slot] = key;
+		clk->cache_utc[slot] = (int64_t)t;
 	}
-	return clk->cache_utc + mi * 60 + s;
+	return clk->cache_utc[slot] + mi * 60 + s;
 }
 
 /* Skip one run of spaces; returns NULL if there was none. */

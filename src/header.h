@@ -44,13 +44,20 @@ struct line_header {
 };
 
 /* Local-time conversion state: the reference for year inference and a cache. */
+#define HEADER_HOURS_CACHED 256
+
 struct header_clock {
 	int64_t reference;		/* UTC seconds: file mtime or now */
 	int reference_year;		/* local year of reference */
 	int year_md;			/* month*100+day of the last RFC 3164 line, -1 none */
 	int year_of_md;			/* the year inferred for it */
-	int64_t cache_key;		/* y/m/d/h of the cached local hour, -1 none */
-	int64_t cache_utc;		/* UTC of that local hour's start */
+	/*
+	 * UTC of the start of recent local hours (mktime is slow), direct-mapped
+	 * by y/m/d/h: several, so that lines of a few different days (merged
+	 * logs, hostile input) do not call mktime on every line. Key -1: empty.
+	 */
+	int64_t cache_key[HEADER_HOURS_CACHED];
+	int64_t cache_utc[HEADER_HOURS_CACHED];
 };
 
 void header_clock_init(struct header_clock *clk, int64_t reference);

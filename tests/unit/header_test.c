@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -108,6 +109,27 @@ main(void)
 	is_int(h.time, utc(2026, 7, 22, 4, 40, 7), "summer: local 06:40 is 04:40 UTC");
 	ok(parse("2026-11-22 06:40:07 [99] TLS error") == 0, "exim local time");
 	is_int(h.time, utc(2026, 11, 22, 5, 40, 7), "exim without zone uses local time");
+
+	/*
+	 * Many local hours in turn (more than the clock caches, across the
+	 * change to summer time): each time is what a clock that never saw
+	 * another hour gives.
+	 */
+	int cache_wrong = 0;
+	for (int i = 0; i < 3000; i++) {
+		int hour = (i * 7919) % 1000;	/* hours from Mar 20, in a scrambled order */
+		int day = 20 + hour / 24;
+		char line[80];
+		struct header_clock fresh;
+		struct line_header fh;
+		snprintf(line, sizeof(line), "2026-%02d-%02d %02d:%02d:07 [1] x", day > 31 ? 4 : 3,
+		    day > 31 ? day - 31 : day, hour % 24, i % 60);
+		header_clock_init(&fresh, utc(2026, 11, 22, 12, 0, 0));
+		if (parse(line) != 0 || header_parse(&fresh, line, strlen(line), &fh) != 0 ||
+		    h.time != fh.time)
+			cache_wrong++;
+	}
+	is_int(cache_wrong, 0, "1000 local hours in turn: the cached hours give the same times");
 	setenv("TZ", "UTC", 1);
 	tzset();
 	header_clock_init(&clk, utc(2026, 11, 22, 12, 0, 0));
