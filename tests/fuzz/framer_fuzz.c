@@ -5,7 +5,10 @@
  * writer happened to stop, so a line is often split across them.
  *
  * The input is [max_line byte] [control byte] bytes... [k split bytes]: the
- * first byte is the line limit (0 asks for the smallest, 1), the control
+ * first byte's low 7 bits are the line limit (0 asks for the smallest, 1);
+ * its high bit starts the input inside a line (framer_skip_line, as a resume
+ * in the rest of a cut line does): nothing up to the first newline is a
+ * line, and while no newline was read the offset is after every byte. The control
  * byte's low 4 bits are k, its high 4 bits choose the start offset; the
  * last k bytes are read sizes (1 + byte), used in turn until the bytes run
  * out. Each read goes through framer_space/framer_commit as ingest does it,
@@ -38,6 +41,7 @@ struct expect {
 	size_t next;		/* where the next line handed on must start in data */
 	size_t fed;		/* bytes committed so far */
 	int finishing;		/* inside framer_finish */
+	int skip;		/* started inside a line (framer_skip_line) */
 	size_t lines, cut;
 };
 
@@ -84,8 +88,10 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 /* framer_offset after e->fed bytes (line_start: after the last newline read): after the last
  * complete line, or, inside the rest of a cut line, after every byte read. */
 static int64_t
-expected_offset(const struct expect *e, size_t line_start)
+expected_offset(const struct expect *e, size_t line_start, int newline_read)
 {
+	if (e->skip && !newline_read)
+		return e->base + (int64_t)e->fed;
 	if (e->fed - line_start > e->max_line)
 		return e->base + (int64_t)e->fed;
 	return e->base + (int64_t)line_start;
@@ -111,12 +117,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct framer f;
 	struct expect e;
 	size_t k, nsplit, line_start = 0;
+	int newline_read = 0;
 	const uint8_t *split;
 
 	if (size < 2)
 		return 0;
 	memset(&e, 0, sizeof(e));
-	e.max_line = data[0] ? data[0] : 1;
+	e.skip = (data[0] & 0x80) != 0;
+	e.max_line = data[0] & 0x7f ? data[0] & 0x7f : 1;
 	k = data[1] & 15;
 	e.base = (int64_t)(data[1] >> 4) * 1000000007;
 	nsplit = k < size - 2 ? k : size - 2;
@@ -124,7 +132,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.data = data + 2;
 	e.size = size - 2 - nsplit;
 
-	framer_init(&f, data[0], e.base);
+	framer_init(&f, data[0] & 0x7f, e.base);
+	size_t first = 0;	/* where the model's lines begin */
+	if (e.skip) {
+		const uint8_t *nl = memchr(e.data, '\n', e.size);
+		first = nl ? (size_t)(nl - e.data) + 1 : e.size;
+		e.next = first;
+		framer_skip_line(&f);
+	}
 	for (size_t i = 0; e.fed < e.size; i++) {
 		size_t room, want, n;
 		char *space = framer_space(&f, &room);
@@ -139,19 +154,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* As read(2) does: the bytes land in the framer's buffer. */
 		memcpy(space, e.data + e.fed, n);
 		const uint8_t *nl = memrchr(e.data + e.fed, '\n', n);
-		if (nl != NULL)
+		if (nl != NULL) {
 			line_start = (size_t)(nl - e.data) + 1;
+			newline_read = 1;
+		}
 		e.fed += n;
 		framer_commit(&f, n, on_line, &e);
-		FUZZ_CHECK(framer_offset(&f) == expected_offset(&e, line_start),
+		FUZZ_CHECK(framer_offset(&f) == expected_offset(&e, line_start, newline_read),
 		    "offset %lld after %zu bytes, expected %lld", (long long)framer_offset(&f), e.fed,
-		    (long long)expected_offset(&e, line_start));
+		    (long long)expected_offset(&e, line_start, newline_read));
 	}
 	e.finishing = 1;
 	framer_finish(&f, on_line, &e);
 	FUZZ_CHECK(e.next == e.size, "the lines end at %zu of %zu bytes", e.next, e.size);
-	FUZZ_CHECK(e.lines == count_lines(e.data, e.size), "%zu lines, expected %zu", e.lines,
-	    count_lines(e.data, e.size));
+	FUZZ_CHECK(e.lines == count_lines(e.data + first, e.size - first), "%zu lines, expected %zu",
+	    e.lines, count_lines(e.data + first, e.size - first));
 	FUZZ_CHECK(f.cut_lines == e.cut, "cut_lines %llu, %zu lines were cut",
 	    (unsigned long long)f.cut_lines, e.cut);
 	framer_free(&f);
