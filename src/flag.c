@@ -45,6 +45,7 @@ struct active {
 	char *main_kind;
 	char *host;
 	int64_t first_event, last_event, count;
+	int64_t unsaved;	/* events counted since the flags row was last written */
 };
 
 struct net {
@@ -82,6 +83,7 @@ struct flagger {
 	struct pending *pending;
 	size_t npending;
 	sqlite3_stmt *seed_ip, *seed_domain, *insert, *update, *clear;
+	int unsaved;		/* some active flag has events not yet in its row */
 };
 
 static uint32_t
@@ -322,6 +324,7 @@ forget_all(struct flagger *f)
 		}
 	}
 	f->slots = 0;
+	f->unsaved = 0;
 	drop_notices(f);
 }
 
@@ -412,6 +415,8 @@ clear_active(struct flagger *f, struct active **slot, int64_t when)
 
 	sqlite3_bind_int64(s, 1, a->id);
 	sqlite3_bind_int64(s, 2, when);
+	sqlite3_bind_int64(s, 3, a->last_event);
+	sqlite3_bind_int64(s, 4, a->unsaved);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -646,16 +651,14 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 		push(w, ev->time, (unsigned char)ev->kind);
 	slot = find_active(f, peer, c->name);
 	if (*slot != NULL) {
+		/* Its row is written once per transaction, by flag_flush (or when it clears). */
 		struct active *a = *slot;
 		if (ev->time > a->last_event)
 			a->last_event = ev->time;
 		a->count++;
-		sqlite3_stmt *s = f->update;
-		sqlite3_bind_int64(s, 1, a->id);
-		sqlite3_bind_int64(s, 2, a->last_event);
-		int rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a flag");
+		a->unsaved++;
+		f->unsaved = 1;
+		return 0;
 	}
 	if (w->n < w->cap)
 		return 0;
@@ -690,6 +693,29 @@ flag_observe(struct flagger *f, const struct event *ev)
 		if (dom != NULL && observe_peer(f, dom, 1, th, ev) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+int
+flag_flush(struct flagger *f)
+{
+	if (f == NULL || !f->unsaved)
+		return 0;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct active *a = f->actives[b]; a != NULL; a = a->next) {
+			if (a->unsaved == 0)
+				continue;
+			sqlite3_stmt *s = f->update;
+			sqlite3_bind_int64(s, 1, a->id);
+			sqlite3_bind_int64(s, 2, a->last_event);
+			sqlite3_bind_int64(s, 3, a->unsaved);
+			int rc = sqlite3_step(s);
+			sqlite3_reset(s);
+			if (rc != SQLITE_DONE)
+				return db_error(f, "cannot update a flag");
+			a->unsaved = 0;
+		}
+	f->unsaved = 0;
 	return 0;
 }
 
@@ -772,9 +798,10 @@ flag_new(struct store *st, const struct conf *conf)
 	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
 	    "last_event, count, flagged, why, main_kind, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "?8, ?9, ?10)") < 0 ||
-	    prepare(f, &f->update, "UPDATE flags SET last_event = ?2, count = count + 1 "
-	    "WHERE id = ?1") < 0 ||
-	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2 WHERE id = ?1") < 0 ||
+	    prepare(f, &f->update, "UPDATE flags SET last_event = max(last_event, ?2), "
+	    "count = count + ?3 WHERE id = ?1") < 0 ||
+	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2, last_event = max(last_event, ?3), "
+	    "count = count + ?4 WHERE id = ?1") < 0 ||
 	    load_actives(f) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;

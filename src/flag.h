@@ -7,7 +7,8 @@
  * (".example.net": many hosts of one provider). A flag is a row of the flags
  * table (sql/004-flags.sql), written in the same transaction as the event
  * that raised it; while it is active, later events of its kinds raise its
- * count; it clears flag_quiet after its last event.
+ * count (written by flag_flush before each commit); it clears flag_quiet
+ * after its last event.
  *
  * Every stored event is looked at once (flag_observe), by `tlslogd scan` and
  * by `tlslogd run` alike, so both give the same flags. The cost per event is
@@ -55,6 +56,13 @@ void flag_free(struct flagger *f);
 
 /* A new event was stored (inside the transaction). -1 when the database failed. */
 int flag_observe(struct flagger *f, const struct event *ev);
+/*
+ * Write what the events since the last flush added to active flags (their
+ * count and last event): inside the transaction, just before its commit;
+ * flag_observe keeps it in memory, so that a flagged peer's events cost no
+ * UPDATE each. -1 when the database failed.
+ */
+int flag_flush(struct flagger *f);
 /* Clear the flags quiet since before now - flag_quiet (inside a transaction). -1 on failure. */
 int flag_expire(struct flagger *f, int64_t now);
 /* After a commit: hand on the changes it made, in order, and forget them. */

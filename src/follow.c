@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flag.h"
 #include "follow.h"
 #include "framer.h"
 #include "journal.h"
@@ -643,6 +644,8 @@ follow_commit(struct follower *f)
 			f->store_failed = 1;
 		s->pending_record = now;
 	}
+	if (!f->store_failed && flag_flush(f->flags) < 0)
+		f->store_failed = 1;
 	if (f->store_failed || store_commit(f->store) < 0) {
 		store_rollback(f->store);
 		batch_end(f, 0);

@@ -223,7 +223,7 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 			return -1;
 		}
 	}
-	if (store_commit(ing->store) < 0) {
+	if (flag_flush(ing->flags) < 0 || store_commit(ing->store) < 0) {
 		ing->store_failed = 1;
 		return -1;
 	}

@@ -150,6 +150,28 @@ test_expect_success 'scan and the daemon flag the same peers' '
 	grep "flagged .example.org (a.flaky.example.org) (tls)" run.err
 '
 
+test_expect_success 'events after the flag raise its count and last event, in one scan and in the daemon' '
+	lines 30,auth,192.0.2.30 29,auth,192.0.2.30 28,auth,192.0.2.30 27,auth,192.0.2.30 \
+		26,auth,192.0.2.30 25,auth,192.0.2.30 24,auth,192.0.2.30 23,auth,192.0.2.30 >more.log &&
+	tlslogd scan -q -c /dev/null $rules --db more.db more.log &&
+	test "$(flags more.db)" = "192.0.2.30|guessing|8|1" &&
+	test "$(sql more.db "SELECT last_event - first_event FROM flags")" = 420 &&
+	: >live.log &&
+	daemon_start live.err -c /dev/null $rules --db live.db --from-start --follow "$PWD/live.log" || exit 1
+	pid=$daemon_pid
+	n=0; while [ $n -lt 100 ] && ! grep -q "following 1 source" live.err; do sleep 0.1; n=$((n + 1)); done
+	# Six events, then one at a time in batches of their own: the count follows each commit.
+	for ago in 30 29 28 27 26 25 24 23 22; do
+		lines $ago,auth,192.0.2.31 >>live.log
+		want=$((31 - ago))
+		n=0; while [ $n -lt 100 ] && [ "$(sql live.db "SELECT count(*) FROM events" 2>/dev/null)" != $want ]; do sleep 0.1; n=$((n + 1)); done
+	done
+	kill $pid; wait $pid
+	cat live.err &&
+	test "$(flags live.db)" = "192.0.2.31|guessing|9|1" &&
+	test "$(sql live.db "SELECT last_event - first_event FROM flags")" = 480
+'
+
 # The action: a script that writes each argument on its own line, with markers.
 cat >record.sh <<-EOF
 	#!/bin/sh
