@@ -43,9 +43,9 @@ struct line_header {
 	size_t msg_len;
 };
 
-/* Local-time conversion state: the reference for year inference and a cache. */
 #define HEADER_HOURS_CACHED 256
 
+/* Local-time conversion state: the reference for year inference and a cache. */
 struct header_clock {
 	int64_t reference;		/* UTC seconds: file mtime or now */
 	int reference_year;		/* local year of reference */
