@@ -103,35 +103,48 @@ header_clock_init(struct header_clock *clk, int64_t reference)
 		clk->cache_key[i] = -1;
 		clk->cache_utc[i] = 0;
 	}
+	clk->cache_turn = 0;
 	clk->year_md = -1;
 	clk->year_of_md = 0;
 }
 
-/* Local wall-clock time to UTC seconds, through the per-hour cache. */
+/*
+ * Local wall-clock time to UTC seconds, through the per-hour cache: four-way
+ * sets (a hash of the hour picks the set), so that two hours in use whose
+ * hashes meet do not push each other out on every line.
+ */
 static int64_t
 local_to_utc(struct header_clock *clk, int y, int mo, int d, int h, int mi, int s)
 {
 	int64_t key = ((int64_t)y * 100 + mo) * 10000 + d * 100 + h;
-	size_t slot = (size_t)(((uint64_t)key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) %
-	    HEADER_HOURS_CACHED;
+	size_t set = (size_t)(((uint64_t)key * UINT64_C(0x9e3779b97f4a7c15)) >> 56) %
+	    (HEADER_HOURS_CACHED / HEADER_HOURS_WAYS) * HEADER_HOURS_WAYS;
 
-	if (key != clk->cache_key[slot]) {
-		struct tm tm = { 0 };
+	for (size_t i = set; i < set + HEADER_HOURS_WAYS; i++)
+		if (clk->cache_key[i] == key)
+			return clk->cache_utc[i] + mi * 60 + s;
 
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_isdst = -1;
-		time_t t = mktime(&tm);
-		if (t == (time_t)-1) {
-			/* No such local time: fall back to treating it as UTC. */
-			t = (time_t)(header_days_from_civil(y, (unsigned)mo, (unsigned)d) * ONE_DAY + h * 3600);
-		}
-		clk->cache_key[slot] = key;
-		clk->cache_utc[slot] = (int64_t)t;
+	struct tm tm = { 0 };
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	if (t == (time_t)-1) {
+		/* No such local time: fall back to treating it as UTC. */
+		t = (time_t)(header_days_from_civil(y, (unsigned)mo, (unsigned)d) * ONE_DAY + h * 3600);
 	}
-	return clk->cache_utc[slot] + mi * 60 + s;
+	/* An empty way of the set, else each in turn. */
+	size_t way = set + clk->cache_turn++ % HEADER_HOURS_WAYS;
+	for (size_t i = set; i < set + HEADER_HOURS_WAYS; i++)
+		if (clk->cache_key[i] == -1) {
+			way = i;
+			break;
+		}
+	clk->cache_key[way] = key;
+	clk->cache_utc[way] = (int64_t)t;
+	return (int64_t)t + mi * 60 + s;
 }
 
 /* Skip one run of spaces; returns NULL if there was none. */

@@ -44,6 +44,7 @@ struct line_header {
 };
 
 #define HEADER_HOURS_CACHED 256
+#define HEADER_HOURS_WAYS 4
 
 /* Local-time conversion state: the reference for year inference and a cache. */
 struct header_clock {
@@ -52,12 +53,14 @@ struct header_clock {
 	int year_md;			/* month*100+day of the last RFC 3164 line, -1 none */
 	int year_of_md;			/* the year inferred for it */
 	/*
-	 * UTC of the start of recent local hours (mktime is slow), direct-mapped
-	 * by y/m/d/h: several, so that lines of a few different days (merged
-	 * logs, hostile input) do not call mktime on every line. Key -1: empty.
+	 * UTC of the start of recent local hours (mktime is slow), by y/m/d/h in
+	 * sets of HEADER_HOURS_WAYS: many, so that lines of a few different days
+	 * (merged logs, hostile input) do not call mktime on every line. Key -1:
+	 * empty; cache_turn picks the way to replace in a full set.
 	 */
 	int64_t cache_key[HEADER_HOURS_CACHED];
 	int64_t cache_utc[HEADER_HOURS_CACHED];
+	unsigned cache_turn;
 };
 
 void header_clock_init(struct header_clock *clk, int64_t reference);
