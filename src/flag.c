@@ -32,6 +32,7 @@ struct window {
 	int64_t *times;		/* ring of up to count times */
 	unsigned char *kinds;
 	size_t n, head, cap;
+	size_t own;		/* events this process stored (the newest of the ring) */
 	int64_t newest;
 };
 
@@ -334,19 +335,22 @@ column_text(sqlite3_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s, i);
 }
 
+/* Read the active flags from the database: all, or (peer not NULL) the one of peer and threshold. */
 static int
-load_actives(struct flagger *f)
+load_actives(struct flagger *f, const char *peer, const char *threshold)
 {
 	sqlite3_stmt *s;
 	sqlite3 *db = store_db(f->store);
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT id, peer, peer_kind, threshold, why, main_kind, host, "
-	    "first_event, last_event, count FROM flags WHERE cleared IS NULL", -1, &s, NULL) !=
-	    SQLITE_OK) {
+	    "first_event, last_event, count FROM flags WHERE cleared IS NULL "
+	    "AND (?1 IS NULL OR (peer = ?1 AND threshold = ?2))", -1, &s, NULL) != SQLITE_OK) {
 		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
 		return -1;
 	}
+	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, threshold, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct active *a = xcalloc(1, sizeof(*a));
 		a->id = sqlite3_column_int64(s, 0);
@@ -360,7 +364,7 @@ load_actives(struct flagger *f)
 		a->last_event = sqlite3_column_int64(s, 8);
 		a->count = sqlite3_column_int64(s, 9);
 		struct active **slot = find_active(f, a->peer, a->threshold);
-		if (*slot != NULL) {	/* the unique index makes this impossible */
+		if (*slot != NULL) {	/* known already, or (the unique index) impossible */
 			free_active(a);
 			continue;
 		}
@@ -580,6 +584,17 @@ main_kind(const struct window *w)
 	return event_kind_name((enum event_kind)best);
 }
 
+/* One more event of an active flag's peer: its row is written by flag_flush (or when it clears). */
+static void
+count_event(struct flagger *f, struct active *a, const struct event *ev)
+{
+	if (ev->time > a->last_event)
+		a->last_event = ev->time;
+	a->count++;
+	a->unsaved++;
+	f->unsaved = 1;
+}
+
 static int
 raise_flag(struct flagger *f, struct active **slot, const struct window *w, size_t th,
     const struct event *ev)
@@ -622,6 +637,24 @@ raise_flag(struct flagger *f, struct active **slot, const struct window *w, size
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_CONSTRAINT) {
+		/*
+		 * Another writer (a scan beside the daemon) has flagged the peer
+		 * since this flagger read the flags: take its flag over and add
+		 * the window's events that this process stored (the other writer
+		 * counted only its own); it announced the flag already.
+		 */
+		free_active(a);
+		if (load_actives(f, w->peer, c->name) < 0)
+			return -1;
+		slot = find_active(f, w->peer, c->name);
+		if (*slot == NULL)
+			return db_error(f, "cannot record a flag");
+		size_t own = w->own < w->n ? w->own : w->n;
+		for (size_t i = 0; i < own; i++)
+			count_event(f, *slot, ev);
+		return 0;
+	}
 	if (rc != SQLITE_DONE) {
 		free_active(a);
 		return db_error(f, "cannot record a flag");
@@ -649,15 +682,10 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 		return -1;
 	if (!seeded)
 		push(w, ev->time, (unsigned char)ev->kind);
+	w->own++;
 	slot = find_active(f, peer, c->name);
 	if (*slot != NULL) {
-		/* Its row is written once per transaction, by flag_flush (or when it clears). */
-		struct active *a = *slot;
-		if (ev->time > a->last_event)
-			a->last_event = ev->time;
-		a->count++;
-		a->unsaved++;
-		f->unsaved = 1;
+		count_event(f, *slot, ev);
 		return 0;
 	}
 	if (w->n < w->cap)
@@ -742,7 +770,7 @@ flag_reset(struct flagger *f)
 	if (f == NULL)
 		return 0;
 	forget_all(f);
-	if (load_actives(f) < 0)
+	if (load_actives(f, NULL, NULL) < 0)
 		return -1;
 	return read_seed_horizon(f);
 }
@@ -802,7 +830,7 @@ flag_new(struct store *st, const struct conf *conf)
 	    "count = count + ?3 WHERE id = ?1") < 0 ||
 	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2, last_event = max(last_event, ?3), "
 	    "count = count + ?4 WHERE id = ?1") < 0 ||
-	    load_actives(f) < 0 || read_seed_horizon(f) < 0) {
+	    load_actives(f, NULL, NULL) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
 	}

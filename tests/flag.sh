@@ -172,6 +172,26 @@ test_expect_success 'events after the flag raise its count and last event, in on
 	test "$(sql live.db "SELECT last_event - first_event FROM flags")" = 480
 '
 
+test_expect_success 'a scan beside the daemon flags a peer first: the daemon takes that flag over' '
+	lines 20,auth,192.0.2.40 19,auth,192.0.2.40 18,auth,192.0.2.40 17,auth,192.0.2.40 \
+		16,auth,192.0.2.40 15,auth,192.0.2.40 >side.log &&
+	: >side-live.log &&
+	daemon_start side.err -c /dev/null $rules --db side.db --from-start --follow "$PWD/side-live.log" || exit 1
+	pid=$daemon_pid
+	n=0; while [ $n -lt 100 ] && ! grep -q "following 1 source" side.err; do sleep 0.1; n=$((n + 1)); done
+	tlslogd scan -q -c /dev/null $rules --db side.db side.log &&
+	test "$(flags side.db)" = "192.0.2.40|guessing|6|1" &&
+	# The same failures in another file: the daemon stored them all, and its
+	# own fifth one met the scan'"'"'s flag instead of making a second one.
+	lines 20,auth,192.0.2.40 19,auth,192.0.2.40 18,auth,192.0.2.40 17,auth,192.0.2.40 \
+		16,auth,192.0.2.40 15,auth,192.0.2.40 >>side-live.log &&
+	n=0; while [ $n -lt 100 ] && [ "$(sql side.db "SELECT count(*) FROM events")" != 12 ]; do sleep 0.1; n=$((n + 1)); done
+	kill $pid; wait $pid
+	cat side.err &&
+	! grep -e "cannot record a flag" -e "failed" side.err &&
+	test "$(flags side.db)" = "192.0.2.40|guessing|12|1"
+'
+
 # The action: a script that writes each argument on its own line, with markers.
 cat >record.sh <<-EOF
 	#!/bin/sh
