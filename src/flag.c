@@ -378,37 +378,29 @@ load_actives(struct flagger *f, const char *peer, const char *threshold)
 	return 0;
 }
 
-/* The seed horizon of a flagger that holds no window: the newest event stored. */
-static int
-read_seed_horizon(struct flagger *f)
-{
-	sqlite3_stmt *s;
-	sqlite3 *db = store_db(f->store);
-
-	f->seed_horizon = INT64_MAX;	/* until known: always ask the database */
-	if (sqlite3_prepare_v2(db, "SELECT max(time) FROM events", -1, &s, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot read the newest event: %s", store_path(f->store),
-		    sqlite3_errmsg(db));
-		return -1;
-	}
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		f->seed_horizon = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MIN :
-		    sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW) {
-		log_warnx("%s: cannot read the newest event: %s", store_path(f->store),
-		    sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
 static int
 db_error(struct flagger *f, const char *what)
 {
 	log_warnx("%s: %s: %s", store_path(f->store), what, sqlite3_errmsg(store_db(f->store)));
 	return -1;
+}
+
+/* The seed horizon of a flagger that holds no window: the newest event stored. */
+static int
+read_seed_horizon(struct flagger *f)
+{
+	sqlite3_stmt *s;
+
+	f->seed_horizon = INT64_MAX;	/* until known: always ask the database */
+	if (sqlite3_prepare_v2(store_db(f->store), "SELECT max(time) FROM events", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return db_error(f, "cannot read the newest event");
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		f->seed_horizon = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MIN :
+		    sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_error(f, "cannot read the newest event");
 }
 
 static int
@@ -584,14 +576,14 @@ main_kind(const struct window *w)
 	return event_kind_name((enum event_kind)best);
 }
 
-/* One more event of an active flag's peer: its row is written by flag_flush (or when it clears). */
+/* n more events of an active flag's peer, the last at ev: its row is written by flag_flush. */
 static void
-count_event(struct flagger *f, struct active *a, const struct event *ev)
+count_events(struct flagger *f, struct active *a, const struct event *ev, int64_t n)
 {
 	if (ev->time > a->last_event)
 		a->last_event = ev->time;
-	a->count++;
-	a->unsaved++;
+	a->count += n;
+	a->unsaved += n;
 	f->unsaved = 1;
 }
 
@@ -650,9 +642,7 @@ raise_flag(struct flagger *f, struct active **slot, const struct window *w, size
 		slot = find_active(f, w->peer, c->name);
 		if (*slot == NULL)
 			return db_error(f, "cannot record a flag");
-		size_t own = w->own < w->n ? w->own : w->n;
-		for (size_t i = 0; i < own; i++)
-			count_event(f, *slot, ev);
+		count_events(f, *slot, ev, (int64_t)(w->own < w->n ? w->own : w->n));
 		return 0;
 	}
 	if (rc != SQLITE_DONE) {
@@ -685,7 +675,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	w->own++;
 	slot = find_active(f, peer, c->name);
 	if (*slot != NULL) {
-		count_event(f, *slot, ev);
+		count_events(f, *slot, ev, 1);
 		return 0;
 	}
 	if (w->n < w->cap)

@@ -59,6 +59,16 @@ emit(void *ctx, struct event *ev)
 	event_free(ev);
 }
 
+/* A line's time moves the log clock forward, and the failures idle since expire. */
+static void
+move_clock(struct ingest *ing, int64_t t)
+{
+	if (t > ing->last_event_time) {
+		ing->last_event_time = t;
+		correlate_expire(ing->corr, t);
+	}
+}
+
 /*
  * A line that only ends a session (role end or close) changes nothing when
  * its process has no failure open: then it need not become an event at all.
@@ -70,16 +80,6 @@ emit(void *ctx, struct event *ev)
  * the same failures expire, only some of them a few lines earlier.)
  * (linematch.h: linematch_ends_fn.)
  */
-/* A line's time moves the log clock forward, and the failures idle since expire. */
-static void
-move_clock(struct ingest *ing, int64_t t)
-{
-	if (t > ing->last_event_time) {
-		ing->last_event_time = t;
-		correlate_expire(ing->corr, t);
-	}
-}
-
 static int
 ends_matter(void *ctx, const struct linematch_process *p)
 {
