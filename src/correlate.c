@@ -193,19 +193,13 @@ merge(struct entry *e, struct event *ev)
 
 	if (event_kind_specificity(ev->kind) > event_kind_specificity(into->kind)) {
 		into->kind = ev->kind;
-		if (ev->field[EF_REASON] != NULL) {
-			free(into->field[EF_REASON]);
-			into->field[EF_REASON] = ev->field[EF_REASON];
-			into->field_len[EF_REASON] = ev->field_len[EF_REASON];
-			ev->field[EF_REASON] = NULL;
-		}
+		if (ev->field[EF_REASON] != NULL)
+			event_set(into, EF_REASON, ev->field[EF_REASON], ev->field_len[EF_REASON]);
 	}
 	for (int f = 0; f < EF_COUNT; f++) {
 		if (f == EF_RAW || into->field[f] != NULL || ev->field[f] == NULL)
 			continue;
-		into->field[f] = ev->field[f];
-		into->field_len[f] = ev->field_len[f];
-		ev->field[f] = NULL;
+		event_set(into, (enum event_field)f, ev->field[f], ev->field_len[f]);
 	}
 	if (into->peer_port < 0)
 		into->peer_port = ev->peer_port;

@@ -56,12 +56,21 @@ static const char *const field_names[EF_COUNT] = {
 struct event *
 event_new(void)
 {
-	struct event *ev = xcalloc(1, sizeof(*ev));
+	struct event *ev = xmalloc(sizeof(*ev) + EVENT_INLINE);
 
+	memset(ev, 0, sizeof(*ev));
 	ev->pid = -1;
 	ev->peer_port = -1;
 	ev->offset = -1;
+	ev->text = (char *)(ev + 1);
+	ev->text_cap = EVENT_INLINE;
 	return ev;
+}
+
+static int
+text_inline(const struct event *ev)
+{
+	return ev->text == (const char *)(ev + 1);
 }
 
 void
@@ -69,9 +78,44 @@ event_free(struct event *ev)
 {
 	if (ev == NULL)
 		return;
-	for (int i = 0; i < EF_COUNT; i++)
-		free(ev->field[i]);
+	if (!text_inline(ev))
+		free(ev->text);
 	free(ev);
+}
+
+/*
+ * Room for need more bytes at the end of ev's text, for a new value of field
+ * skip (EF_COUNT: none). Replaced values leave their bytes behind; when the
+ * room runs out, the live fields but skip move to a new buffer, twice what
+ * they and need take, so it stays within twice the largest event. skip keeps
+ * pointing to its bytes where they were. Returns the buffer left, for the
+ * caller to free once done with a value that may lie in it (NULL: nothing to
+ * free; the inline room is never written again once left).
+ */
+static char *
+reserve(struct event *ev, size_t need, int skip)
+{
+	if (ev->text_cap - ev->text_used >= need)
+		return NULL;
+	size_t live = 0;
+	for (int f = 0; f < EF_COUNT; f++)
+		if (f != skip && ev->field[f] != NULL)
+			live += ev->field_len[f] + 1;
+	size_t cap = 2 * (live + need);
+	char *text = xmalloc(cap);
+	size_t used = 0;
+	for (int f = 0; f < EF_COUNT; f++) {
+		if (f == skip || ev->field[f] == NULL)
+			continue;
+		memcpy(text + used, ev->field[f], ev->field_len[f] + 1);
+		ev->field[f] = text + used;
+		used += ev->field_len[f] + 1;
+	}
+	char *old = text_inline(ev) ? NULL : ev->text;
+	ev->text = text;
+	ev->text_used = used;
+	ev->text_cap = cap;
+	return old;
 }
 
 void
@@ -79,7 +123,6 @@ event_set(struct event *ev, enum event_field f, const char *value, size_t len)
 {
 	size_t max = f == EF_RAW ? EVENT_RAW_MAX : EVENT_FIELD_MAX;
 
-	free(ev->field[f]);
 	if (value == NULL) {
 		ev->field[f] = NULL;
 		ev->field_len[f] = 0;
@@ -87,28 +130,50 @@ event_set(struct event *ev, enum event_field f, const char *value, size_t len)
 	}
 	if (len > max)
 		len = max;
-	ev->field[f] = xstrndup(value, len);
+	char *old = reserve(ev, len + 1, f);
+	char *dst = ev->text + ev->text_used;
+	/* value may be one of ev's fields: before text_used, in old, or inline. */
+	memcpy(dst, value, len);
+	dst[len] = '\0';
+	ev->text_used += len + 1;
+	ev->field[f] = dst;
 	ev->field_len[f] = len;
+	free(old);
 }
 
 void
 event_append_raw(struct event *ev, const char *line, size_t len)
 {
-	size_t old = ev->field_len[EF_RAW];
+	size_t old_len = ev->field_len[EF_RAW];
 
 	if (ev->field[EF_RAW] == NULL) {
 		event_set(ev, EF_RAW, line, len);
 		return;
 	}
-	if (old + 1 >= EVENT_RAW_MAX)
+	if (old_len + 1 >= EVENT_RAW_MAX)
 		return;
-	if (len > EVENT_RAW_MAX - old - 1)
-		len = EVENT_RAW_MAX - old - 1;
-	ev->field[EF_RAW] = xrealloc(ev->field[EF_RAW], old + 1 + len + 1);
-	ev->field[EF_RAW][old] = '\n';
-	memcpy(ev->field[EF_RAW] + old + 1, line, len);
-	ev->field[EF_RAW][old + 1 + len] = '\0';
-	ev->field_len[EF_RAW] = old + 1 + len;
+	if (len > EVENT_RAW_MAX - old_len - 1)
+		len = EVENT_RAW_MAX - old_len - 1;
+	char *old = NULL;
+	char *raw = ev->field[EF_RAW];
+	if (raw + old_len + 1 == ev->text + ev->text_used &&
+	    ev->text_cap - ev->text_used >= 1 + len) {
+		/* The raw text is the last field: it grows where it is. */
+		ev->text_used += 1 + len;
+	} else {
+		/* Otherwise it moves to the end, with room for the line. */
+		old = reserve(ev, old_len + 1 + len + 1, EF_RAW);
+		const char *from = ev->field[EF_RAW];
+		raw = ev->text + ev->text_used;
+		memcpy(raw, from, old_len);
+		ev->text_used += old_len + 1 + len + 1;
+		ev->field[EF_RAW] = raw;
+	}
+	raw[old_len] = '\n';
+	memcpy(raw + old_len + 1, line, len);
+	raw[old_len + 1 + len] = '\0';
+	ev->field_len[EF_RAW] = old_len + 1 + len;
+	free(old);
 }
 
 const char *

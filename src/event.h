@@ -80,11 +80,26 @@ struct event {
 	size_t field_len[EF_COUNT];	/* values may hold any byte, NUL too */
 	int64_t file_id;		/* store's id of the source file, 0: none */
 	int64_t offset;			/* byte offset of the line that completed it, -1: none */
+	/*
+	 * The fields' bytes, each NUL-terminated, in one buffer the event owns:
+	 * first the EVENT_INLINE bytes allocated with the event itself, a larger
+	 * buffer when they are outgrown. An event is made on a matching thread
+	 * and freed on the storing one; one allocation instead of one per field
+	 * keeps the two threads from queueing on the allocator's lock.
+	 */
+	char *text;
+	size_t text_used, text_cap;
 };
+
+#define EVENT_INLINE 768
 
 struct event *event_new(void);
 void event_free(struct event *ev);
-/* Replace field f with a copy of len bytes (cut at EVENT_FIELD_MAX, or EVENT_RAW_MAX for raw). */
+/*
+ * Replace field f with a copy of len bytes (cut at EVENT_FIELD_MAX, or
+ * EVENT_RAW_MAX for raw). value may be another field of ev. Pointers to ev's
+ * fields taken before are no longer valid after event_set or event_append_raw.
+ */
 void event_set(struct event *ev, enum event_field f, const char *value, size_t len);
 /* Append a line to the raw text, separated by a newline. */
 void event_append_raw(struct event *ev, const char *line, size_t len);
