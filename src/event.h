@@ -80,6 +80,7 @@ struct event {
 	size_t field_len[EF_COUNT];	/* values may hold any byte, NUL too */
 	int64_t file_id;		/* store's id of the source file, 0: none */
 	int64_t offset;			/* byte offset of the line that completed it, -1: none */
+	int64_t id;			/* its row in the events table once stored, 0 before */
 	/*
 	 * The fields' bytes, each NUL-terminated, in one buffer the event owns:
 	 * first the EVENT_INLINE bytes allocated with the event itself, a larger

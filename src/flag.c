@@ -466,12 +466,15 @@ push(struct window *w, int64_t t, unsigned char kind)
 
 /*
  * A new window for (peer, threshold). *seeded: filled from the database with
- * its last COUNT events up to t (the event at t among them), which only the
- * events older than the seed horizon can add to; otherwise empty.
+ * its last COUNT events up to ev (ev among them: stored events up to its time,
+ * and none stored after it, which this flagger has yet to see), which only
+ * the events older than the seed horizon can add to; otherwise empty.
  */
 static struct window *
-seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t, int *seeded)
+seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const struct event *ev,
+    int *seeded)
 {
+	int64_t t = ev->time;
 	const struct conf_threshold *c = &f->conf->thresholds[th];
 	struct window *w = xcalloc(1, sizeof(*w));
 	sqlite3_stmt *s = is_domain ? f->seed_domain : f->seed_ip;
@@ -495,6 +498,7 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, int64
 	sqlite3_bind_int64(s, 3, t);
 	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, c->count);
+	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	/* Newest first: fill from the back so that the ring ends up oldest first. */
 	size_t n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < w->cap) {
@@ -538,7 +542,7 @@ get_window(struct flagger *f, const char *peer, int is_domain, size_t th, const 
 			return w;
 	if (f->slots + (size_t)f->conf->thresholds[th].count > MAX_SLOTS)
 		evict_windows(f);
-	struct window *w = seed_window(f, peer, is_domain, th, ev->time, seeded);
+	struct window *w = seed_window(f, peer, is_domain, th, ev, seeded);
 	if (w == NULL)
 		return NULL;
 	w->next = f->windows[b];
@@ -808,10 +812,10 @@ flag_new(struct store *st, const struct conf *conf)
 	}
 	load_allow(f);
 	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
-	    "time > ?2 AND time <= ?3 AND instr(?4, ',' || kind || ',') > 0 "
+	    "time > ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
 	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
-	    "time > ?2 AND time <= ?3 AND instr(?4, ',' || kind || ',') > 0 "
+	    "time > ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
 	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
 	    "last_event, count, flagged, why, main_kind, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "

@@ -34,29 +34,64 @@ ingest_options_default(struct ingest_options *opt)
 	opt->linger = DEFAULT_LINGER;
 }
 
+/*
+ * Store the events made since the last call, and show the new ones to the
+ * flagger, in their order. Called when STORE_GROUP are waiting, and before
+ * anything that commits: the checkpoint, the follower's position records.
+ * The events are freed. -1 when the database failed (ing->store_failed).
+ */
+static int
+store_queued(struct ingest *ing)
+{
+	int64_t ids[STORE_GROUP];
+	size_t n = ing->nqueue;
+
+	ing->nqueue = 0;
+	if (n > 0 && !ing->store_failed &&
+	    store_add_events(ing->store, ing->queue, n, ids) < 0)
+		ing->store_failed = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct event *ev = ing->queue[i];
+		if (ing->store_failed) {
+			event_free(ev);
+			continue;
+		}
+		if (ids[i] == 0)
+			ing->batch_duplicates++;
+		else {
+			ev->id = ids[i];
+			ing->batch_events++;
+			ing->batch_kind[ev->kind]++;
+			if (ing->flags != NULL && flag_observe(ing->flags, ev) < 0)
+				ing->store_failed = 1;
+		}
+		event_free(ev);
+	}
+	return ing->store_failed ? -1 : 0;
+}
+
+/* Events not to be stored: the transaction they would be in is rolled back. */
+static void
+drop_queued(struct ingest *ing)
+{
+	for (size_t i = 0; i < ing->nqueue; i++)
+		event_free(ing->queue[i]);
+	ing->nqueue = 0;
+}
+
 static void
 emit(void *ctx, struct event *ev)
 {
 	struct ingest *ing = ctx;
-	int rc;
 
 	if (ing->store_failed) {
 		event_free(ev);
 		return;
 	}
-	rc = store_add_event(ing->store, ev);
-	if (rc < 0)
-		ing->store_failed = 1;
-	else if (rc == 0)
-		ing->batch_duplicates++;
-	else {
-		ing->batch_events++;
-		ing->batch_kind[ev->kind]++;
-		if (ing->flags != NULL && flag_observe(ing->flags, ev) < 0)
-			ing->store_failed = 1;
-	}
+	ing->queue[ing->nqueue++] = ev;
 	ing->pending++;
-	event_free(ev);
+	if (ing->nqueue == STORE_GROUP)
+		store_queued(ing);
 }
 
 /* A line's time moves the log clock forward, and the failures idle since expire. */
@@ -113,6 +148,7 @@ ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
 void
 ingest_free(struct ingest *ing)
 {
+	drop_queued(ing);
 	correlate_free(ing->corr);
 	ing->corr = NULL;
 }
@@ -210,7 +246,7 @@ ingest_at_line_start(int fd, int64_t offset)
 static int
 checkpoint(struct ingest *ing, int64_t read_offset)
 {
-	if (ing->store_failed)
+	if (store_queued(ing) < 0)
 		return -1;
 	if (ing->file_id != 0) {
 		int64_t pos = read_offset;
@@ -240,7 +276,8 @@ ingest_batch_end(struct ingest *ing, int committed)
 		ing->stats.duplicates += ing->batch_duplicates;
 		for (int k = 0; k < KIND_COUNT; k++)
 			ing->stats.kind_events[k] += ing->batch_kind[k];
-	}
+	} else
+		drop_queued(ing);
 	drop_batch(ing);
 }
 
@@ -262,6 +299,7 @@ rollback(struct ingest *ing)
 {
 	if (store_in_txn(ing->store))
 		store_rollback(ing->store);
+	drop_queued(ing);
 	drop_batch(ing);
 }
 
@@ -647,7 +685,7 @@ ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
 int
 ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded)
 {
-	if (ing->store_failed || ing->file_id == 0 || begin(ing) < 0)
+	if (ing->store_failed || ing->file_id == 0 || begin(ing) < 0 || store_queued(ing) < 0)
 		return -1;
 	int64_t pos = read_offset;
 	int64_t held = correlate_min_offset(ing->corr);
@@ -690,6 +728,11 @@ ingest_detach(struct ingest *ing, struct framer *fr, int finished)
 	} else {
 		/* Not committed: the lines of open failures are read again next time. */
 		correlate_discard(ing->corr);
+		/* Its events made so far go in the transaction, as they did before it was closed. */
+		if (store_in_txn(ing->store))
+			store_queued(ing);
+		else
+			drop_queued(ing);
 	}
 	ing->fd = -1;
 	return ing->store_failed ? -1 : rc;

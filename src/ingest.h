@@ -63,6 +63,8 @@ struct ingest {
 	int head_complete;	/* its recorded first line is whole */
 	size_t head_len;
 	size_t pending;		/* events since the last commit */
+	struct event *queue[STORE_GROUP];	/* made, not yet stored (store_queued) */
+	size_t nqueue;
 	uint64_t batch_events;	/* of the open transaction: counted once committed */
 	uint64_t batch_duplicates;
 	uint64_t batch_kind[KIND_COUNT];

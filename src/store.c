@@ -36,7 +36,9 @@ struct store {
 	enum store_mode mode;
 	int backfill_announced;	/* its start was logged */
 	int in_txn;
-	sqlite3_stmt *insert_event;
+	sqlite3_stmt *insert_event;	/* one row */
+	sqlite3_stmt *insert_group;	/* STORE_GROUP rows */
+	sqlite3_stmt *group_rows;	/* the file and offset of the rows a group inserted */
 	sqlite3_stmt *find_file;
 	sqlite3_stmt *insert_file;
 	sqlite3_stmt *update_file;
@@ -299,14 +301,40 @@ prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 	return 0;
 }
 
+#define EVENT_COLUMNS 21
+
+/* "INSERT OR IGNORE INTO events (...) VALUES (?1, ..., ?21), ..." for rows rows. */
+static char *
+insert_sql(size_t rows)
+{
+	struct buf sql;
+
+	buf_init(&sql);
+	buf_puts(&sql, "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, "
+	    "kind, peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, "
+	    "queue_id, file_id, offset, raw, peer_domain) VALUES ");
+	for (size_t r = 0; r < rows; r++) {
+		buf_puts(&sql, r == 0 ? "(" : ", (");
+		for (size_t c = 1; c <= EVENT_COLUMNS; c++)
+			buf_printf(&sql, c == 1 ? "?%zu" : ", ?%zu", r * EVENT_COLUMNS + c);
+		buf_putc(&sql, ')');
+	}
+	buf_putc(&sql, '\0');
+	return sql.data;
+}
+
 static int
 prepare_writer(struct store *st)
 {
-	if (prepare(st, &st->insert_event,
-	    "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, kind, "
-	    "peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, queue_id, "
-	    "file_id, offset, raw, peer_domain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)") < 0)
+	char *one = insert_sql(1), *group = insert_sql(STORE_GROUP);
+	int rc = prepare(st, &st->insert_event, one) < 0 ||
+	    prepare(st, &st->insert_group, group) < 0 ||
+	    prepare(st, &st->group_rows, "SELECT file_id, offset FROM events "
+	    "WHERE id BETWEEN ?1 AND ?2 ORDER BY id") < 0;
+
+	free(one);
+	free(group);
+	if (rc)
 		return -1;
 	if (prepare(st, &st->find_file,
 	    "SELECT id, fingerprint, fingerprint_len, offset FROM files "
@@ -543,6 +571,8 @@ store_close(struct store *st)
 	if (st->in_txn)
 		store_rollback(st);
 	sqlite3_finalize(st->insert_event);
+	sqlite3_finalize(st->insert_group);
+	sqlite3_finalize(st->group_rows);
 	sqlite3_finalize(st->find_file);
 	sqlite3_finalize(st->insert_file);
 	sqlite3_finalize(st->update_file);
@@ -619,45 +649,122 @@ bind_opt_int(sqlite3_stmt *stmt, int idx, int64_t v, int64_t none)
 		sqlite3_bind_int64(stmt, idx, v);
 }
 
-int
-store_add_event(struct store *st, const struct event *ev)
+/* Bind ev as row row (from 0) of an insert statement. */
+static void
+bind_event(sqlite3_stmt *s, int row, const struct event *ev)
 {
-	sqlite3_stmt *s = st->insert_event;
-	int rc;
+	int b = row * EVENT_COLUMNS;
 
-	sqlite3_bind_int64(s, 1, ev->time);
-	bind_field(s, 2, ev, EF_SERVER);
-	sqlite3_bind_text(s, 3, ev->mta, -1, SQLITE_STATIC);
-	bind_field(s, 4, ev, EF_PROGRAM);
-	bind_opt_int(s, 5, ev->pid, -1);
-	sqlite3_bind_text(s, 6, event_direction_name(ev->direction), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, event_kind_name(ev->kind), -1, SQLITE_STATIC);
-	bind_field(s, 8, ev, EF_PEER_HOST);
-	bind_field(s, 9, ev, EF_PEER_IP);
-	bind_opt_int(s, 10, ev->peer_port, -1);
-	bind_field(s, 11, ev, EF_HELO);
-	bind_field(s, 12, ev, EF_USER);
-	bind_field(s, 13, ev, EF_MECH);
-	bind_field(s, 14, ev, EF_REASON);
-	bind_field(s, 15, ev, EF_TLS_VERSION);
-	bind_field(s, 16, ev, EF_CIPHER);
-	bind_field(s, 17, ev, EF_QUEUE_ID);
-	bind_opt_int(s, 18, ev->file_id, 0);
-	bind_opt_int(s, 19, ev->offset, -1);
-	bind_field(s, 20, ev, EF_RAW);
+	sqlite3_bind_int64(s, b + 1, ev->time);
+	bind_field(s, b + 2, ev, EF_SERVER);
+	sqlite3_bind_text(s, b + 3, ev->mta, -1, SQLITE_STATIC);
+	bind_field(s, b + 4, ev, EF_PROGRAM);
+	bind_opt_int(s, b + 5, ev->pid, -1);
+	sqlite3_bind_text(s, b + 6, event_direction_name(ev->direction), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, b + 7, event_kind_name(ev->kind), -1, SQLITE_STATIC);
+	bind_field(s, b + 8, ev, EF_PEER_HOST);
+	bind_field(s, b + 9, ev, EF_PEER_IP);
+	bind_opt_int(s, b + 10, ev->peer_port, -1);
+	bind_field(s, b + 11, ev, EF_HELO);
+	bind_field(s, b + 12, ev, EF_USER);
+	bind_field(s, b + 13, ev, EF_MECH);
+	bind_field(s, b + 14, ev, EF_REASON);
+	bind_field(s, b + 15, ev, EF_TLS_VERSION);
+	bind_field(s, b + 16, ev, EF_CIPHER);
+	bind_field(s, b + 17, ev, EF_QUEUE_ID);
+	bind_opt_int(s, b + 18, ev->file_id, 0);
+	bind_opt_int(s, b + 19, ev->offset, -1);
+	bind_field(s, b + 20, ev, EF_RAW);
 	char domain[300];
 	const char *dom = peer_domain(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST], domain,
 	    sizeof(domain));
 	if (dom != NULL)
-		sqlite3_bind_text(s, 21, dom, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
+		sqlite3_bind_text(s, b + 21, dom, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, b + 21);
+}
+
+/* The row ev would have: its file and offset (the unique key), NULL as the store binds it. */
+static int
+same_key(sqlite3_stmt *s, const struct event *ev)
+{
+	int64_t file_id = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+	int64_t offset = sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 1);
+
+	return file_id == ev->file_id && offset == ev->offset;
+}
+
+/*
+ * Which of the n events of one INSERT OR IGNORE were inserted: its inserted
+ * rows have the ids last - inserted + 1 .. last (a new row's id is the
+ * largest plus one, and nobody else writes inside our transaction), in the
+ * order of the VALUES. Walking both lists in order matches them: an event
+ * that is not the next row inserted was ignored.
+ */
+static int
+match_inserted(struct store *st, struct event *const *evs, size_t n, int64_t inserted,
+    int64_t last, int64_t *ids)
+{
+	sqlite3_stmt *s = st->group_rows;
+	int64_t id = last - inserted + 1;
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, last);
+	int rc = sqlite3_step(s);
+
+	for (size_t i = 0; i < n; i++) {
+		if (rc == SQLITE_ROW && same_key(s, evs[i])) {
+			ids[i] = id++;
+			rc = sqlite3_step(s);
+		} else
+			ids[i] = 0;
+	}
 	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE || id != last + 1) {
+		store_error(st, "cannot read the events just stored");
+		return -1;
+	}
+	return 0;
+}
+
+/* One INSERT of n events (1 or STORE_GROUP); ids as store_add_events. */
+static int
+insert_rows(struct store *st, sqlite3_stmt *s, struct event *const *evs, size_t n, int64_t *ids)
+{
+	for (size_t i = 0; i < n; i++)
+		bind_event(s, (int)i, evs[i]);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		store_error(st, "cannot store an event");
 		return -1;
 	}
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	int64_t inserted = sqlite3_changes(st->db);
+	int64_t last = sqlite3_last_insert_rowid(st->db);
+	if ((size_t)inserted == n) {
+		for (size_t i = 0; i < n; i++)
+			ids[i] = last - (int64_t)n + 1 + (int64_t)i;
+		return 0;
+	}
+	if (inserted == 0) {
+		memset(ids, 0, n * sizeof(*ids));
+		return 0;
+	}
+	return match_inserted(st, evs, n, inserted, last, ids);
+}
+
+int
+store_add_events(struct store *st, struct event *const *evs, size_t n, int64_t *ids)
+{
+	size_t done = 0;
+
+	for (; n - done >= STORE_GROUP; done += STORE_GROUP)
+		if (insert_rows(st, st->insert_group, evs + done, STORE_GROUP, ids + done) < 0)
+			return -1;
+	for (; done < n; done++)
+		if (insert_rows(st, st->insert_event, evs + done, 1, ids + done) < 0)
+			return -1;
+	return 0;
 }
 
 int

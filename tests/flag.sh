@@ -50,6 +50,18 @@ test_expect_success 'four AUTH failures in 10 minutes are no flag; the fifth is'
 	test "$(flags a.db)" = "192.0.2.7|guessing|6|1"
 '
 
+test_expect_success 'a window seeded from the database counts each event once (events stored in groups)' '
+	lines 5,auth,192.0.2.9 5,auth,192.0.2.9 >g.log &&
+	tlslogd scan -q -c /dev/null $rules --db g.db g.log &&
+	lines 5,auth,192.0.2.9 5,auth,192.0.2.9 >>g.log &&
+	tlslogd scan -q -c /dev/null $rules --db g.db g.log &&
+	test "$(sql g.db "SELECT count(*) FROM events")" = 4 &&
+	test "$(sql g.db "SELECT count(*) FROM flags")" = 0 &&
+	lines 5,auth,192.0.2.9 >>g.log &&
+	tlslogd scan -q -c /dev/null $rules --db g.db g.log &&
+	test "$(flags g.db)" = "192.0.2.9|guessing|5|1"
+'
+
 test_expect_success 'the window slides: five events over 11 minutes are no flag, a sixth makes one' '
 	lines 20,auth,192.0.2.8 17,auth,192.0.2.8 14,auth,192.0.2.8 11,auth,192.0.2.8 9,auth,192.0.2.8 >s.log &&
 	tlslogd scan -q -c /dev/null $rules --db s.db s.log &&

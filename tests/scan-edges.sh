@@ -72,6 +72,24 @@ test_expect_success 'standard input from a slow writer is committed as it comes'
 	echo "$other" | grep "exit 0"
 '
 
+test_expect_success 'a rescan stores exactly the events missing, one by one inside a group of rows' '
+	python3 -c "
+for i in range(300):
+    print(\"Nov 21 10:%02d:%02d mx1 postfix/smtpd[%d]: warning: unknown[198.51.100.%d]: SASL PLAIN authentication failed: authentication failure, sasl_username=u%d\" % (i // 60, i % 60, 2000 + i, i % 200, i))
+" >re.log &&
+	touch -d 2026-11-21T12:00:00Z re.log &&
+	scan --db re.db re.log >/dev/null &&
+	sql re.db "SELECT offset, kind, peer_ip, user, raw FROM events ORDER BY offset" >all &&
+	test "$(wc -l <all)" = 300 &&
+	sql re.db "DELETE FROM events WHERE id % 3 = 1 OR id BETWEEN 100 AND 140; UPDATE files SET offset = 0" &&
+	missing=$((300 - $(sql re.db "SELECT count(*) FROM events"))) &&
+	scan --db re.db re.log >out &&
+	cat out &&
+	grep "^$missing new events stored in re.db ($((300 - missing)) already stored)" out &&
+	sql re.db "SELECT offset, kind, peer_ip, user, raw FROM events ORDER BY offset" >again &&
+	test_cmp all again
+'
+
 test_expect_success 'a database that fails mid-scan: the summary counts only what was stored' '
 	i=0 && : >many.log &&
 	python3 -c "
