@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <getopt.h>
+#ifdef HAVE_MALLOPT
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +233,18 @@ cmd_scan(int argc, char **argv)
 	struct flag_counts counts = { 0, 0 };
 	int status = EXIT_OK;
 
+#if defined(HAVE_MALLOPT) && defined(M_TRIM_THRESHOLD)
+	/*
+	 * Events are made on the matching threads and freed on this one, a
+	 * block's worth (up to a MiB at a high failure rate) at a time. With
+	 * glibc's default the arena gives that memory back to the kernel each
+	 * time and faults it in again for the next block: at 20% failures
+	 * that was half the page faults of a scan. Memory a scan freed is kept
+	 * up to 8 MiB.
+	 */
+	if (iopt.match_threads > 1)
+		mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+#endif
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	ingest_init(&ing, rules, store, &iopt);
 	ing.flags = flags;
