@@ -220,6 +220,8 @@ cmd_scan(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 
+	store_checkpoint_in_background(store);
+
 	struct flagger *flags = flag_new(store, &conf);
 	if (flags == NULL) {
 		store_close(store);

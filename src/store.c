@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpointer.h"
 #include "flag.h"
 #include "log.h"
 #include "schema.h"
@@ -36,6 +37,7 @@ struct store {
 	enum store_mode mode;
 	int backfill_announced;	/* its start was logged */
 	int in_txn;
+	struct checkpointer *checkpointer;	/* NULL: SQLite's own checkpoints */
 	sqlite3_stmt *insert_event;	/* one row */
 	sqlite3_stmt *insert_group;	/* STORE_GROUP rows */
 	sqlite3_stmt *group_rows;	/* the file and offset of the rows a group inserted */
@@ -570,6 +572,7 @@ store_close(struct store *st)
 		return;
 	if (st->in_txn)
 		store_rollback(st);
+	checkpointer_stop(st->checkpointer);
 	sqlite3_finalize(st->insert_event);
 	sqlite3_finalize(st->insert_group);
 	sqlite3_finalize(st->group_rows);
@@ -595,6 +598,13 @@ struct sqlite3 *
 store_db(struct store *st)
 {
 	return st->db;
+}
+
+void
+store_checkpoint_in_background(struct store *st)
+{
+	if (st->mode == STORE_READ_WRITE && st->checkpointer == NULL)
+		st->checkpointer = checkpointer_start(st->path, st->db);
 }
 
 int

@@ -47,6 +47,13 @@ struct sqlite3 *store_db(struct store *st);
 int store_backfill_step(struct store *st);
 int store_backfill(struct store *st);
 
+/*
+ * From now on the write-ahead log is copied into the database on a thread of
+ * its own (checkpointer.h), for a writer that commits big batches one after
+ * the other (`tlslogd scan`). Not for a process that forks afterwards: the
+ * thread would not follow. Without a thread (logged), nothing changes.
+ */
+void store_checkpoint_in_background(struct store *st);
 int store_begin(struct store *st);
 /* A transaction is open (several readers of files share one). */
 int store_in_txn(const struct store *st);

@@ -90,6 +90,25 @@ for i in range(300):
 	test_cmp all again
 '
 
+test_expect_success 'a long scan keeps its write-ahead log within about 16 MiB (checkpoints on a thread)' '
+	python3 "$TLSLOGD_SRCDIR/contrib/bench/genlog" --lines 200000 --seed 3 --rate 1 >fail.log &&
+	touch -d 2025-12-31T00:00:00Z fail.log &&
+	{ scan -q --db wal.db fail.log & } &&
+	pid=$! && largest=0 &&
+	while kill -0 $pid 2>/dev/null; do
+		size=$(stat -c %s wal.db-wal 2>/dev/null || echo 0) &&
+		if test "$size" -gt "$largest"; then largest=$size; fi &&
+		sleep 0.02
+	done &&
+	wait $pid &&
+	echo "# write-ahead log at most $largest bytes, database $(stat -c %s wal.db) bytes" &&
+	test "$largest" -gt 0 &&
+	test "$(stat -c %s wal.db)" -gt 40000000 &&
+	test "$largest" -lt 33554432 &&
+	test ! -e wal.db-wal &&
+	test "$(sql wal.db "PRAGMA integrity_check")" = ok
+'
+
 test_expect_success 'a database that fails mid-scan: the summary counts only what was stored' '
 	i=0 && : >many.log &&
 	python3 -c "
