@@ -94,6 +94,18 @@ on_commit(void *ctx, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/* What checkpointer_start made, the thread stopped or never started. */
+static void
+free_checkpointer(struct checkpointer *c)
+{
+	sqlite3_close(c->db);
+	pthread_cond_destroy(&c->idle);
+	pthread_cond_destroy(&c->wake);
+	pthread_mutex_destroy(&c->lock);
+	free(c->path);
+	free(c);
+}
+
 struct checkpointer *
 checkpointer_start(const char *path, sqlite3 *writer)
 {
@@ -104,36 +116,26 @@ checkpointer_start(const char *path, sqlite3 *writer)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	pthread_cond_init(&c->idle, NULL);
+	/* A connection knows the database is in WAL mode once it has read it. */
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
 	    SQLITE_OK) {
 		log_warnx("%s: no checkpoints on a thread of their own: %s", path,
 		    c->db ? sqlite3_errmsg(c->db) : "out of memory");
-		goto fail;
-	}
-	/* A connection knows the database is in WAL mode once it has read it. */
-	if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) !=
-	    SQLITE_OK) {
-		log_warnx("%s: no checkpoints on a thread of their own: %s", path,
-		    sqlite3_errmsg(c->db));
-		goto fail;
+		free_checkpointer(c);
+		return NULL;
 	}
 	int err = pthread_create(&c->thread, NULL, run, c);
 	if (err != 0) {
 		log_warnx("%s: no checkpoints on a thread of their own: cannot start a thread (%s)",
 		    path, strerror(err));
-		goto fail;
+		free_checkpointer(c);
+		return NULL;
 	}
 	/* Replaces SQLite's automatic checkpoints, which are a commit hook too. */
 	sqlite3_wal_hook(writer, on_commit, c);
 	return c;
-fail:
-	sqlite3_close(c->db);
-	pthread_cond_destroy(&c->idle);
-	pthread_cond_destroy(&c->wake);
-	pthread_mutex_destroy(&c->lock);
-	free(c->path);
-	free(c);
-	return NULL;
 }
 
 void
@@ -147,10 +149,5 @@ checkpointer_stop(struct checkpointer *c)
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	sqlite3_close(c->db);
-	pthread_cond_destroy(&c->idle);
-	pthread_cond_destroy(&c->wake);
-	pthread_mutex_destroy(&c->lock);
-	free(c->path);
-	free(c);
+	free_checkpointer(c);
 }
