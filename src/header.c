@@ -27,10 +27,12 @@ is_digit(char c)
 
 /*
  * Byte classes of the scanners' inner loops, one table lookup per byte:
- * [a-z0-9-] of a Dovecot process name, and the bytes that end a syslog tag.
+ * [a-z0-9-] of a Dovecot process name, the bytes that end a syslog tag, and
+ * those that end a host or may end a Dovecot process name.
  */
 #define CL_DOVECOT_NAME 1
 #define CL_TAG_END 2
+#define CL_HOST_END 4
 
 static const unsigned char byte_class[256] = {
 	['a'] = CL_DOVECOT_NAME, ['b'] = CL_DOVECOT_NAME, ['c'] = CL_DOVECOT_NAME,
@@ -46,7 +48,8 @@ static const unsigned char byte_class[256] = {
 	['3'] = CL_DOVECOT_NAME, ['4'] = CL_DOVECOT_NAME, ['5'] = CL_DOVECOT_NAME,
 	['6'] = CL_DOVECOT_NAME, ['7'] = CL_DOVECOT_NAME, ['8'] = CL_DOVECOT_NAME,
 	['9'] = CL_DOVECOT_NAME, ['-'] = CL_DOVECOT_NAME,
-	[' '] = CL_TAG_END, ['['] = CL_TAG_END, [':'] = CL_TAG_END,
+	[' '] = CL_TAG_END | CL_HOST_END, ['['] = CL_TAG_END, [':'] = CL_TAG_END | CL_HOST_END,
+	['('] = CL_HOST_END, ['<'] = CL_HOST_END,
 };
 
 /* p + n, or end if that is nearer. */
@@ -219,12 +222,27 @@ static int
 parse_host_tag(const char *p, const char *end, struct line_header *out)
 {
 	const char *host = p;
+	const char *host_lim = bound(host, end, HOST_MAX + 1);
+	int dovecot_tried = 0;
 
-	if (parse_dovecot_own(p, end, out) == 0)
-		return 0;
-
-	while (p < end && *p != ' ' && p - host <= HOST_MAX)
+	/*
+	 * Dovecot's own log has no host: its process name ([a-z0-9-], at most
+	 * TAG_MAX bytes) ends at '(', '<' or ':', before any space. So the
+	 * first such byte of the host is where to try it, and a host without
+	 * one (nearly every line) is not Dovecot's.
+	 */
+	for (;;) {
+		while (p < host_lim && !(byte_class[(unsigned char)*p] & CL_HOST_END))
+			p++;
+		if (p >= host_lim || *p == ' ')
+			break;
+		if (!dovecot_tried) {
+			dovecot_tried = 1;
+			if (parse_dovecot_own(host, end, out) == 0)
+				return 0;
+		}
 		p++;
+	}
 	if (p == host || p >= end || *p != ' ')
 		return -1;
 	out->host = host;
