@@ -80,6 +80,16 @@ main(void)
 	    field_is(h.host, h.host_len, "mx1") && field_is(h.program, h.program_len, "imap-login"),
 	    "a syslog line with a host is not taken for Dovecot's file");
 
+	/* Hosts with the bytes that may end a Dovecot name: syslog lines all the same. */
+	ok(parse("Nov 22 06:40:07 2001:db8::25 postfix/smtpd[9]: v") == 0 &&
+	    field_is(h.host, h.host_len, "2001:db8::25") && field_is(h.program, h.program_len,
+	    "postfix/smtpd") && h.pid == 9, "an IPv6 address as the host");
+	ok(parse("Nov 22 06:40:07 mx(1)<2>: postfix/smtpd[9]: v") == 0 &&
+	    field_is(h.host, h.host_len, "mx(1)<2>:") && field_is(h.program, h.program_len,
+	    "postfix/smtpd"), "a host word that starts like Dovecot's but has no level");
+	ok(parse("Nov 22 06:40:07 auth-worker(9): Info: u") == 0 && h.host == NULL &&
+	    field_is(h.program, h.program_len, "auth-worker"), "dovecot file line: name(pid)");
+
 	ok(parse("Nov 22 06:40:07 mx1 some text without a tag") == 0, "no tag");
 	ok(h.program == NULL, "no tag: no program");
 	ok(field_is(h.msg, h.msg_len, "some text without a tag"), "no tag: rest is the message");
