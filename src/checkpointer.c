@@ -38,9 +38,7 @@ struct checkpointer {
 static void
 checkpoint(struct checkpointer *c)
 {
-	int log_frames, copied;
-	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-	    &copied);
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 
 	/* Busy: another process checkpoints now (a daemon on the same database). */
 	if (rc == SQLITE_OK || rc == SQLITE_BUSY || c->warned)

@@ -223,7 +223,6 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 {
 	const char *host = p;
 	const char *host_lim = bound(host, end, HOST_MAX + 1);
-	int dovecot_tried = 0;
 
 	/*
 	 * Dovecot's own log has no host: its process name ([a-z0-9-], at most
@@ -231,17 +230,13 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 	 * first such byte of the host is where to try it, and a host without
 	 * one (nearly every line) is not Dovecot's.
 	 */
-	for (;;) {
-		while (p < host_lim && !(byte_class[(unsigned char)*p] & CL_HOST_END))
-			p++;
-		if (p >= host_lim || *p == ' ')
-			break;
-		if (!dovecot_tried) {
-			dovecot_tried = 1;
-			if (parse_dovecot_own(host, end, out) == 0)
-				return 0;
-		}
+	while (p < host_lim && !(byte_class[(unsigned char)*p] & CL_HOST_END))
 		p++;
+	if (p < host_lim && *p != ' ') {
+		if (parse_dovecot_own(host, end, out) == 0)
+			return 0;
+		while (p < host_lim && *p != ' ')
+			p++;
 	}
 	if (p == host || p >= end || *p != ' ')
 		return -1;
