@@ -141,6 +141,76 @@ count_kinds(sqlite3 *db, struct kind_count **out, size_t *nout)
 	return 0;
 }
 
+/* The most recent losses listed one by one; the rest are counted. */
+#define LOSSES_LISTED 10
+
+/*
+ * Text that was never read (sql/007-file-lineage.sql): how many files, and
+ * the latest of them with the bytes and why. A database older than schema 7
+ * has none to tell.
+ */
+static int
+report_losses(sqlite3 *db, int json, struct buf *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, n = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT time, path, from_offset, to_offset, reason, "
+	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT ?1", -1, &s,
+	    NULL) != SQLITE_OK) {
+		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
+			return -1;
+		if (json)
+			buf_puts(out, ",\n  \"losses\": {\"count\": 0, \"latest\": []}");
+		return 0;
+	}
+	sqlite3_bind_int(s, 1, LOSSES_LISTED);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t total = sqlite3_column_int64(s, 5);
+		int has_end = sqlite3_column_type(s, 3) != SQLITE_NULL;
+
+		if (n == 0 && json)
+			buf_printf(out, ",\n  \"losses\": {\"count\": %lld, \"latest\": [",
+			    (long long)total);
+		else if (n == 0)
+			buf_printf(out, "text never read (the file was gone or unreadable when its "
+			    "turn came): %lld file%s\n", (long long)total, total == 1 ? "" : "s");
+		if (json) {
+			buf_puts(out, n ? ",\n    {\"time\": " : "\n    {\"time\": ");
+			put_time(out, sqlite3_column_int64(s, 0), 1);
+			buf_puts(out, ", \"path\": ");
+			put_string(out, (const char *)sqlite3_column_text(s, 1), 1);
+			buf_printf(out, ", \"from\": %lld, \"to\": ",
+			    (long long)sqlite3_column_int64(s, 2));
+			if (has_end) buf_printf(out, "%lld", (long long)sqlite3_column_int64(s, 3));
+			else buf_puts(out, "null");
+			buf_puts(out, ", \"reason\": ");
+			put_string(out, (const char *)sqlite3_column_text(s, 4), 1);
+			buf_putc(out, '}');
+		} else {
+			buf_puts(out, "  ");
+			put_time(out, sqlite3_column_int64(s, 0), 0);
+			buf_puts(out, "  ");
+			put_string(out, (const char *)sqlite3_column_text(s, 1), 0);
+			buf_printf(out, " from byte %lld", (long long)sqlite3_column_int64(s, 2));
+			if (has_end)
+				buf_printf(out, " to %lld", (long long)sqlite3_column_int64(s, 3));
+			else
+				buf_puts(out, " to its end");
+			buf_puts(out, ": ");
+			put_string(out, (const char *)sqlite3_column_text(s, 4), 0);
+			buf_putc(out, '\n');
+		}
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (json)
+		buf_puts(out, n ? "\n  ]}" : ",\n  \"losses\": {\"count\": 0, \"latest\": []}");
+	return 0;
+}
+
 static int
 report(sqlite3 *db, const char *path, int json, struct buf *out)
 {
@@ -271,9 +341,13 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 	if (rc != SQLITE_DONE)
 		return -1;
 	if (json)
-		buf_puts(out, n ? "\n  ]\n}\n" : "]\n}\n");
+		buf_puts(out, n ? "\n  ]" : "]");
 	else if (n == 0)
 		buf_puts(out, "no sources: tlslogd run has not written to this database\n");
+	if (report_losses(db, json, out) < 0)
+		return -1;
+	if (json)
+		buf_puts(out, "\n}\n");
 	return 0;
 fail:
 	sqlite3_finalize(s);

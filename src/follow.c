@@ -23,12 +23,19 @@
 #include "framer.h"
 #include "journal.h"
 #include "log.h"
+#include "logfile.h"
+#include "rotation.h"
 #include "util.h"
 
 /* After a rotation the old file is drained until it has been quiet this long. */
 #define ROTATE_GRACE_MS 5000
 /* At most one "line cut" warning per file per minute; the others are counted. */
 #define CUT_WARN_INTERVAL_MS 60000
+/* A rotated file is read to its end in one go, this much at a time. */
+#define DRAIN_BUDGET (16u << 20)
+
+/* tail_read: what the file holds is no longer the text being read (see ingest_same_text). */
+#define TAIL_CHANGED 2
 
 struct tail {
 	char *name;		/* the name it was opened by */
@@ -38,6 +45,7 @@ struct tail {
 	struct framer fr;
 	struct ingest ing;
 	int64_t last_growth_ms;
+	int64_t size_seen;	/* the largest size fstat gave */
 	int dirty;		/* read or attached since the last commit */
 	uint64_t cuts_reported;
 	int64_t cut_warned_ms;
@@ -104,7 +112,8 @@ source_totals(const struct fsource *s, struct follow_totals *t)
  * (errno ENOENT: not there yet) or the database failed (f->store_failed).
  */
 static struct tail *
-tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, int64_t now_ms)
+tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, int64_t known_id,
+    int64_t now_ms)
 {
 	struct stat sb;
 	int fd = open(name, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -126,7 +135,7 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	opt.forced_set = s->forced_set;
 	ingest_init(&t->ing, f->rules, f->store, &opt);
 	t->ing.flags = f->flags;
-	if (ingest_attach(&t->ing, fd, name, at_end, &offset) < 0) {
+	if (ingest_attach(&t->ing, fd, name, at_end, known_id, &offset) < 0) {
 		if (t->ing.store_failed)
 			f->store_failed = 1;
 		ingest_free(&t->ing);
@@ -187,7 +196,10 @@ warn_cut_lines(struct follower *f, struct tail *t, int64_t now_ms)
 	t->cut_warned_ms = now_ms;
 }
 
-/* Read what t has, at most budget bytes: 1 more left, 0 at its end, -1 database failed. */
+/*
+ * Read what t has, at most budget bytes: 1 more left, 0 at its end, -1 database
+ * failed, TAIL_CHANGED: the file no longer holds t's text.
+ */
 static int
 tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 {
@@ -210,6 +222,14 @@ tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 		}
 		if (n == 0)
 			return 0;
+		/*
+		 * Only bytes read while the file still began with its text are
+		 * that text's: after a copytruncate they may be another text's,
+		 * from the middle of a line. They are dropped, and the text's
+		 * rest is looked for where it went (poll_source).
+		 */
+		if (ingest_same_text(&t->ing, t->fd) == 0)
+			return TAIL_CHANGED;
 		if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
 			f->store_failed = 1;
 			return -1;
@@ -276,7 +296,8 @@ journal_start(struct follower *f, struct fsource *s)
 {
 	int64_t file_id = 0;
 	char *cursor = NULL;
-	int seen = store_source_get(f->store, s->name, &file_id, &cursor);
+	int64_t current_id = 0;
+	int seen = store_source_get(f->store, s->name, &file_id, &current_id, &cursor);
 
 	if (seen < 0) {
 		f->store_failed = 1;
@@ -325,93 +346,321 @@ poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budge
 }
 #endif
 
-/* Is name a compressed rotation (not readable as text)? */
-static int
-compressed(const char *name)
+/* The modification time of fd's file in nanoseconds, 0 when unknown. */
+static int64_t
+mtime_ns(int fd)
 {
-	static const char *const ext[] = { ".gz", ".bz2", ".xz", ".zst", ".lz4", ".Z" };
-	size_t len = strlen(name);
+	struct stat sb;
 
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i]);
-		if (len > e && strcmp(name + len - e, ext[i]) == 0)
-			return 1;
-	}
-	return 0;
+	if (fstat(fd, &sb) < 0)
+		return 0;
+	return (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 }
 
 /* Was t written to in the last ROTATE_GRACE_MS (by the wall clock: mtime)? */
 static int
 recently_written(const struct tail *t)
 {
-	struct stat sb;
 	struct timespec now;
 
-	if (fstat(t->fd, &sb) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return 0;
-	int64_t age_ms = ((int64_t)now.tv_sec - (int64_t)sb.st_mtim.tv_sec) * 1000 +
-	    ((int64_t)now.tv_nsec - (int64_t)sb.st_mtim.tv_nsec) / 1000000;
-	return age_ms < ROTATE_GRACE_MS;
+	int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	return now_ns - mtime_ns(t->fd) < (int64_t)ROTATE_GRACE_MS * 1000000;
 }
 
 /*
- * The file last read under s's name is not what the name leads to now: it
- * was rotated while tlslogd was not running. Find it under the names
- * logrotate (NAME.1, NAME-20261122) and newsyslog (NAME.0) give it, and read
- * the rest of it.
+ * Text that will never be read: said in one line naming the file and the
+ * bytes, and recorded for `tlslogd stats` (in the transaction under way).
  */
 static void
-finish_rotated(struct follower *f, struct fsource *s, int64_t file_id, int64_t dev, int64_t ino,
+report_loss(struct follower *f, struct fsource *s, int64_t file_id, const char *path,
+    int64_t from, const char *why)
+{
+	log_warnx("%s: %s: what %s held after byte %lld was not read and is lost", s->name, why,
+	    path, (long long)from);
+	if ((!store_in_txn(f->store) && store_begin(f->store) < 0) ||
+	    store_loss_add(f->store, file_id, path, from, -1, why) < 0)
+		f->store_failed = 1;
+}
+
+/* Read t to its end, now (a rotated file: 1 while the MTA may still write to it). */
+static int
+drain(struct follower *f, struct tail *t, int64_t now_ms)
+{
+	int rc;
+
+	while ((rc = tail_read(f, t, now_ms, DRAIN_BUDGET)) == 1)
+		;
+	return rc;
+}
+
+/*
+ * Read a compressed rotated file (final: nothing is appended to it) to its
+ * end as `tlslogd scan` would, from where its record ends (known_id: the
+ * record whose text the caller found in it; 0: found by identity).
+ */
+static void
+read_compressed(struct follower *f, struct fsource *s, const char *path, int64_t known_id)
+{
+	struct ingest ing;
+	struct ingest_options opt = f->opt;
+
+	opt.forced_set = s->forced_set;
+	opt.match_threads = 1;
+	ingest_init(&ing, f->rules, f->store, &opt);
+	ing.flags = f->flags;
+	if (ingest_path_known(&ing, path, known_id) < 0 && ing.store_failed)
+		f->store_failed = 1;
+	add_totals(&s->closed, &ing.stats);
+	ingest_free(&ing);
+}
+
+/*
+ * Read a rotated file to its end: plain, through a tail that becomes s->old
+ * (drained for the grace) when it was written to just now and s->old is
+ * free; compressed, in one go. known_id: as read_compressed.
+ */
+static void
+read_rotated(struct follower *f, struct fsource *s, const char *path, int64_t known_id,
     int64_t now_ms, const char *gap)
 {
-	static const char *const suffixes[] = { ".*", "-*" };
-	int found = 0;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	int gz = fd >= 0 && logfile_is_gzip_fd(fd);
 
-	for (size_t p = 0; p < sizeof(suffixes) / sizeof(suffixes[0]) && !found; p++) {
-		char *pat = xasprintf("%s%s", s->name, suffixes[p]);
-		glob_t g;
+	if (fd >= 0)
+		close(fd);
+	if (gz) {
+		read_compressed(f, s, path, known_id);
+		log_info("%s: rotated to %s while %s: read what was not read of it", s->name, path,
+		    gap);
+		return;
+	}
+	struct tail *t = tail_open(f, s, path, 0, known_id, now_ms);
+	if (t == NULL)
+		return;
+	int64_t from = framer_offset(&t->fr);
+	int rc = drain(f, t, now_ms);
+	log_info("%s: rotated to %s while %s: read its last %lld bytes", s->name, path, gap,
+	    (long long)(framer_offset(&t->fr) - from));
+	if (rc < 0 || rc == TAIL_CHANGED)
+		tail_close(f, s, t, 0);
+	else if (s->old == NULL && recently_written(t))
+		s->old = t;	/* the MTA may still write to it (before its reload): keep draining */
+	else
+		tail_close(f, s, t, 1);
+}
 
-		memset(&g, 0, sizeof(g));
-		if (glob(pat, GLOB_NOSORT, NULL, &g) == 0) {
-			for (size_t i = 0; i < g.gl_pathc && !found; i++) {
-				struct stat sb;
-				const char *cand = g.gl_pathv[i];
+/* Is path's file the one open as t (NULL: none)? */
+static int
+is_open_as(const struct rotated_file *r, const struct tail *t)
+{
+	return t != NULL && r->dev == t->dev && r->ino == t->ino;
+}
 
-				if (compressed(cand) || stat(cand, &sb) < 0 || !S_ISREG(sb.st_mode) ||
-				    (int64_t)sb.st_dev != dev || (int64_t)sb.st_ino != ino)
-					continue;
-				found = 1;
-				struct tail *t = tail_open(f, s, cand, 0, now_ms);
-				if (t == NULL)
-					break;
-				if (t->ing.file_id != file_id) {
-					/* Same inode, other first line: a file that only reuses it. */
-					tail_close(f, s, t, 0);
-					found = 0;
-					continue;
-				}
-				int64_t from = framer_offset(&t->fr);
-				while (tail_read(f, t, now_ms, 16u << 20) > 0)
-					;
-				log_info("%s: rotated to %s while %s: read its last %lld bytes",
-				    s->name, cand, gap, (long long)(framer_offset(&t->fr) - from));
-				if (f->store_failed) {
-					tail_close(f, s, t, 0);
-				} else if (s->old == NULL && recently_written(t)) {
-					/* The MTA may still write to it (before its reload): keep draining. */
-					s->old = t;
-				} else {
-					tail_close(f, s, t, 1);
-				}
+/*
+ * The files of s's rotated set written after after_ns (the last write of the
+ * file read before them) and not open already: a log rotated twice while
+ * tlslogd was stopped or stalled has one between the file it knew and the
+ * file now under the name. Each is read to its end, oldest first, from where
+ * its record ends (a file read before has one) or from its start. said: the
+ * caller reported the loss of a text that the oldest unreadable one holds.
+ */
+static void
+read_between(struct follower *f, struct fsource *s, int64_t after_ns, const char *skip,
+    int said, int64_t now_ms, const char *gap)
+{
+	struct rotated_file *files;
+	size_t n = rotation_list(s->name, &files);
+	struct stat now_named;
+	int named = stat(s->name, &now_named) == 0;
+
+	for (size_t i = 0; i < n && !f->store_failed; i++) {
+		struct rotated_file *r = &files[i];
+
+		if (r->mtime_ns <= after_ns || (skip != NULL && strcmp(r->path, skip) == 0) ||
+		    is_open_as(r, s->cur) || is_open_as(r, s->old) ||
+		    (named && r->dev == now_named.st_dev && r->ino == now_named.st_ino))
+			continue;
+		if (rotation_unreadable(r->path) && said) {
+			said = 0;	/* the oldest holds the text whose loss was said */
+			continue;
+		}
+		if (rotation_unreadable(r->path)) {
+			report_loss(f, s, 0, r->path, 0, "rotated while tlslogd was not reading and "
+			    "compressed in a format tlslogd cannot read (decompress it and use "
+			    "tlslogd scan on it)");
+			continue;
+		}
+		read_rotated(f, s, r->path, 0, now_ms, gap);
+	}
+	rotation_free(files, n);
+}
+
+/*
+ * Is the file under s's name the one whose record is rec (its text, under
+ * whatever inode)? -1 when the database failed.
+ */
+static int
+named_file_is(struct fsource *s, const struct store_file_record *rec)
+{
+	struct rotation_text want = {
+		(dev_t)rec->dev, (ino_t)rec->ino, (uint64_t)rec->fingerprint,
+		(size_t)rec->fingerprint_len
+	};
+	struct stat sb;
+
+	if (stat(s->name, &sb) < 0)
+		return 0;
+	if (rec->fingerprint_len == 0)
+		return (int64_t)sb.st_dev == rec->dev && (int64_t)sb.st_ino == rec->ino;
+	return rotation_has_text(s->name, &want);
+}
+
+/*
+ * A file read under s's name (its record rec) is not what the name leads to
+ * now: it was rotated, copied and truncated, or compressed while tlslogd was
+ * not running. Find its text in the rotated set and read its rest. *after_ns:
+ * the last write of the file found (else of the record's last commit), for
+ * read_between; *found (allocated or NULL): where it was; *said: its loss was
+ * said and an unreadable compressed file may hold it.
+ */
+static void
+read_rest_of(struct follower *f, struct fsource *s, const struct store_file_record *rec,
+    int64_t now_ms, const char *gap, int64_t *after_ns, char **found, int *said)
+{
+	struct rotation_text want = {
+		(dev_t)rec->dev, (ino_t)rec->ino, (uint64_t)rec->fingerprint,
+		(size_t)rec->fingerprint_len
+	};
+	size_t unreadable = 0;
+
+	*found = NULL;
+	*said = 0;
+	*after_ns = rec->updated * 1000000000;
+	if (rec->fingerprint_len > 0 &&
+	    rotation_find_text(s->name, 0, &want, found, &unreadable)) {
+		struct stat sb;
+		if (stat(*found, &sb) == 0)
+			*after_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		read_rotated(f, s, *found, rec->id, now_ms, gap);
+	} else if (rec->size >= 0 && rec->offset >= rec->size && unreadable == 0) {
+		log_info("%s: %s, read to its end (byte %lld) when last seen, is gone", s->name,
+		    rec->path, (long long)rec->offset);
+	} else if (rec->fingerprint_len > 0) {
+		report_loss(f, s, rec->id, rec->path, rec->offset, unreadable ?
+		    "a file read under this name is not among its rotated files that tlslogd can "
+		    "read" : "a file read under this name is not among its rotated files");
+		*said = unreadable > 0;
+	}
+}
+
+/*
+ * Where the last commit left s: the oldest file not finished (prev_id) and
+ * the file under the name (cur_id). Each that the name no longer leads to
+ * is finished where rotation took it, then the files rotated after it.
+ */
+static void
+catch_up(struct follower *f, struct fsource *s, int64_t prev_id, int64_t cur_id,
+    int64_t now_ms, const char *gap)
+{
+	int64_t ids[2] = { prev_id, cur_id != prev_id ? cur_id : 0 };
+	int64_t after_ns = 0;
+	char *path = NULL;
+	int said = 0, moved = 0;
+
+	for (int i = 0; i < 2 && !f->store_failed; i++) {
+		struct store_file_record rec;
+		int known = ids[i] > 0 ? store_file_get(f->store, ids[i], &rec) : 0;
+
+		if (known < 0)
+			f->store_failed = 1;
+		if (known <= 0 || named_file_is(s, &rec))
+			continue;
+		free(path);
+		read_rest_of(f, s, &rec, now_ms, gap, &after_ns, &path, &said);
+		moved = 1;
+	}
+	if (moved && !f->store_failed)
+		read_between(f, s, after_ns, path, said, now_ms, gap);
+	free(path);
+}
+
+/*
+ * t's file no longer holds its text: it was truncated in place (logrotate's
+ * copytruncate) or rewritten. What was not read of the text is in a copy in
+ * the rotated set, perhaps compressed by now: read it there, through t's own
+ * framer and correlator, from where t stopped. Then t is finished, and the
+ * files rotated after that copy (copytruncate twice while stalled) are read.
+ */
+static void
+read_rest_from(struct follower *f, struct tail *t, const char *path, int64_t now_ms)
+{
+	int64_t from = framer_offset(&t->fr);
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	struct logfile *lf = fd < 0 ? NULL : logfile_fdopen(fd, path, 0);
+	int line_start;
+
+	if (lf == NULL) {
+		if (fd >= 0)
+			close(fd);
+		else
+			log_warn("%s: cannot open", path);
+		return;
+	}
+	/* The partial line t holds is read again from the copy. */
+	framer_reset(&t->fr, from);
+	if (logfile_seek_line(lf, from, &line_start) == from) {
+		if (!line_start)
+			framer_skip_line(&t->fr);
+		for (;;) {
+			size_t room;
+			char *space = framer_space(&t->fr, &room);
+			ssize_t n = logfile_read(lf, space, room);
+			if (n <= 0)
+				break;
+			if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
+				f->store_failed = 1;
+				break;
 			}
 		}
-		globfree(&g);
-		free(pat);
 	}
-	if (!found)
-		log_info("%s: the file last read under this name (device %lld, inode %lld) is "
-		    "gone or compressed: what it got after the last commit is not read (use "
-		    "tlslogd scan on it)", s->name, (long long)dev, (long long)ino);
+	if (!f->store_failed && ingest_relocate(&t->ing, logfile_fd(lf), path) < 0)
+		f->store_failed = 1;
+	log_info("%s: its text goes on in %s: read %lld bytes there", t->name, path,
+	    (long long)(framer_offset(&t->fr) - from));
+	logfile_close(lf);
+}
+
+static void
+finish_elsewhere(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms)
+{
+	struct rotation_text want = { t->dev, t->ino, t->ing.head_hash, t->ing.head_len };
+	char *path = NULL;
+	size_t unreadable = 0;
+	int64_t after_ns = mtime_ns(t->fd);
+
+	if (t->ing.head_len > 0 && rotation_find_text(s->name, 0, &want, &path, &unreadable)) {
+		read_rest_from(f, t, path, now_ms);
+		struct stat sb;
+		if (stat(path, &sb) == 0)
+			after_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	} else if (t->size_seen > framer_offset(&t->fr) || unreadable) {
+		report_loss(f, s, t->ing.file_id, t->name, framer_offset(&t->fr),
+		    "truncated, and no copy of its text found among its rotated files");
+	} else {
+		log_info("%s: truncated; it was read to its end as last seen (byte %lld), and no "
+		    "copy of it was found among its rotated files", t->name,
+		    (long long)framer_offset(&t->fr));
+	}
+	if (s->cur == t)
+		s->cur = NULL;
+	if (s->old == t)
+		s->old = NULL;
+	tail_close(f, s, t, 1);
+	read_between(f, s, after_ns, path, path == NULL && unreadable > 0, now_ms,
+	    "tlslogd was behind");
+	free(path);
 }
 
 static void
@@ -440,9 +689,9 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 			s->started = 1;
 			continue;
 		}
-		int64_t prev_id = 0;
+		int64_t prev_id = 0, cur_id = 0;
 		char *cursor = NULL;
-		int seen = store_source_get(f->store, s->name, &prev_id, &cursor);
+		int seen = store_source_get(f->store, s->name, &prev_id, &cur_id, &cursor);
 
 		free(cursor);
 		if (seen < 0) {
@@ -451,26 +700,74 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 		}
 		if (s->cur != NULL)
 			continue;
-		if (seen && prev_id > 0) {
-			int64_t dev, ino, off;
-			struct stat sb;
-			int known = store_file_get(f->store, prev_id, &dev, &ino, &off);
-
-			if (known < 0) {
-				f->store_failed = 1;
-				break;
-			}
-			if (known && (stat(s->name, &sb) < 0 || (int64_t)sb.st_dev != dev ||
-			    (int64_t)sb.st_ino != ino))
-				finish_rotated(f, s, prev_id, dev, ino, now_ms, gap);
-		}
+		if (seen && prev_id > 0)
+			catch_up(f, s, prev_id, cur_id, now_ms, gap);
+		if (f->store_failed)
+			break;
 		/* A source never seen starts at the end of its file, unless told otherwise. */
-		s->cur = tail_open(f, s, s->name, !seen && !f->from_start, now_ms);
+		s->cur = tail_open(f, s, s->name, !seen && !f->from_start, 0, now_ms);
 		if (s->cur == NULL && !f->store_failed)
 			say_waiting(s);
 		s->started = 1;
 	}
 	return f->store_failed ? -1 : 0;
+}
+
+/*
+ * The file under the name no longer holds the text being read from it
+ * (copytruncate, or rewritten in place): finish that text where it went,
+ * then read the name from its start, as a new file.
+ */
+static void
+restart_named(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms,
+    size_t budget, int *more)
+{
+	struct stat sb;
+
+	log_info("%s: truncated or rewritten in place (%lld bytes now, read up to %lld): reading "
+	    "it again from its start", t->name, fstat(t->fd, &sb) == 0 ? (long long)sb.st_size : -1LL,
+	    (long long)framer_offset(&t->fr));
+	finish_elsewhere(f, s, t, now_ms);
+	if (f->store_failed)
+		return;
+	s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
+	if (s->cur == NULL) {
+		if (!f->store_failed)
+			say_waiting(s);
+		return;
+	}
+	if (tail_read(f, s->cur, now_ms, budget) == 1)
+		*more = 1;
+}
+
+/* The name leads to a new file: t, rotated away, is drained a while longer. */
+static void
+rotated_away(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms,
+    size_t budget, int *more)
+{
+	if (s->old != NULL) {
+		/* Rotated twice within the grace: the oldest is read to its end first. */
+		int left = drain(f, s->old, now_ms);
+		if (left < 0)
+			return;
+		tail_close(f, s, s->old, left == 0);
+		s->old = NULL;
+	}
+	s->old = t;
+	s->old->last_growth_ms = now_ms;
+	s->cur = NULL;
+	/* Rotated more than once since it was last looked at: the files between. */
+	read_between(f, s, mtime_ns(t->fd), NULL, 0, now_ms, "tlslogd was behind");
+	if (f->store_failed)
+		return;
+	s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
+	log_info("%s: rotated; reading the new file from its start", s->name);
+	if (s->cur == NULL) {
+		if (!f->store_failed)
+			say_waiting(s);
+	} else if (tail_read(f, s->cur, now_ms, budget) == 1) {
+		*more = 1;
+	}
 }
 
 static void
@@ -480,7 +777,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 
 	if (s->cur == NULL) {
 		/* Missing at start or after a rename: a file that appears is new, read from its start. */
-		s->cur = tail_open(f, s, s->name, 0, now_ms);
+		s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
 		if (s->cur == NULL) {
 			if (!f->store_failed)
 				say_waiting(s);
@@ -492,49 +789,28 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	int rc = tail_read(f, t, now_ms, budget);
 	if (rc < 0)
 		return;
-	if (rc > 0)
+	if (rc == 1)
 		*more = 1;
-	if (rc == 0 && fstat(t->fd, &sb) == 0 && (int64_t)sb.st_size < framer_offset(&t->fr)) {
-		/* copytruncate: what was read is final; the file starts again. */
-		log_info("%s: truncated to %lld bytes (read up to %lld): reading it again from its "
-		    "start", t->name, (long long)sb.st_size, (long long)framer_offset(&t->fr));
-		tail_close(f, s, t, 1);
-		s->cur = tail_open(f, s, s->name, 0, now_ms);
-		if (s->cur == NULL) {
-			if (!f->store_failed)
-				say_waiting(s);
-			return;
-		}
-		if (tail_read(f, s->cur, now_ms, budget) > 0)
-			*more = 1;
-	} else if (rc == 0 && stat(s->name, &sb) == 0 &&
-	    (sb.st_dev != t->dev || sb.st_ino != t->ino)) {
-		/* Rotated: the name leads to a new file. Drain the old one a while longer. */
-		if (s->old != NULL) {
-			/* Rotated twice within the grace: the oldest is read to its end first. */
-			int left;
-			while ((left = tail_read(f, s->old, now_ms, 16u << 20)) > 0)
-				;
-			if (left < 0)
-				return;
-			tail_close(f, s, s->old, 1);
-			s->old = NULL;
-		}
-		s->old = t;
-		s->old->last_growth_ms = now_ms;
-		s->cur = tail_open(f, s, s->name, 0, now_ms);
-		log_info("%s: rotated; reading the new file from its start", s->name);
-		if (s->cur == NULL) {
-			if (!f->store_failed)
-				say_waiting(s);
-		} else if (tail_read(f, s->cur, now_ms, budget) > 0) {
-			*more = 1;
-		}
+	int changed = rc == TAIL_CHANGED;
+	if (rc == 0 && fstat(t->fd, &sb) == 0) {
+		if ((int64_t)sb.st_size > t->size_seen)
+			t->size_seen = (int64_t)sb.st_size;
+		changed = (int64_t)sb.st_size < framer_offset(&t->fr) ||
+		    ingest_same_text(&t->ing, t->fd) == 0;
 	}
+	if (changed)
+		restart_named(f, s, t, now_ms, budget, more);
+	else if (rc == 0 && stat(s->name, &sb) == 0 &&
+	    (sb.st_dev != t->dev || sb.st_ino != t->ino))
+		rotated_away(f, s, t, now_ms, budget, more);
+	if (f->store_failed)
+		return;
 	if (s->old != NULL) {
 		rc = tail_read(f, s->old, now_ms, budget);
-		if (rc > 0)
+		if (rc == 1)
 			*more = 1;
+		else if (rc == TAIL_CHANGED)
+			finish_elsewhere(f, s, s->old, now_ms);
 		else if (rc == 0 && now_ms - s->old->last_growth_ms >= ROTATE_GRACE_MS) {
 			tail_close(f, s, s->old, 1);
 			s->old = NULL;
@@ -637,7 +913,8 @@ follow_commit(struct follower *f)
 		if (oldest != NULL)
 			file_id = oldest->ing.file_id;
 		if (!f->store_failed && (oldest != NULL || s->journal != NULL || s->started) &&
-		    store_source_set(f->store, s->name, file_id, cursor,
+		    store_source_set(f->store, s->name, file_id,
+		    s->cur != NULL ? s->cur->ing.file_id : 0, cursor,
 		    (int64_t)(now.lines - s->recorded.lines),
 		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
 		    (int64_t)(now.unknown - s->recorded.unknown)) < 0)

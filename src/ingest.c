@@ -15,6 +15,7 @@
 #include "framer.h"
 #include "ingest.h"
 #include "log.h"
+#include "logfile.h"
 #include "matchpool.h"
 #include "util.h"
 
@@ -254,7 +255,7 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 
 		if (held >= 0 && held < pos)
 			pos = held;
-		if (store_file_set_offset(ing->store, ing->file_id, pos) < 0) {
+		if (store_file_set_offset(ing->store, ing->file_id, pos, -1) < 0) {
 			ing->store_failed = 1;
 			return -1;
 		}
@@ -304,46 +305,66 @@ rollback(struct ingest *ing)
 }
 
 /*
- * Find fd's file in the store by identity (device, inode, first line) and
- * set ing->file_id; *offset is where its committed reading ended (0 for a
- * file never seen). Inside a transaction.
+ * Find the file in the store (store_file_resume: by inode and first line, or
+ * by its text) and set ing->file_id; *offset is where its committed reading
+ * ended (0 for a file never seen). head: its first line as read now; size:
+ * its size (INT64_MAX for a compressed file). Inside a transaction.
  */
 static int
-identify(struct ingest *ing, int fd, const char *path, const struct stat *sb, int64_t *offset)
+identify(struct ingest *ing, const char *path, const struct stat *sb, const char *head,
+    size_t head_len, int whole, int64_t size, int64_t *offset)
 {
-	char head[HEAD_MAX];
-	ssize_t n = pread(fd, head, sizeof(head), 0);
+	/* Record the absolute name: the database outlives the working folder. */
+	char *abs = realpath(path, NULL);
+	struct store_file_key key = {
+		.path = abs ? abs : path, .dev = sb->st_dev, .ino = sb->st_ino,
+		.head = head, .head_len = head_len, .head_whole = whole
+	};
+	int rc = store_file_resume(ing->store, &key, size, &ing->file_id, offset);
+
+	free(abs);
+	if (rc < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->head_complete = whole;
+	ing->head_len = head_len;
+	ing->head_hash = util_fnv1a(head, head_len);
+	return 0;
+}
+
+/* The first line of fd (a plain file) now, as identify wants it. -1 on a read error (logged). */
+static int
+read_head(int fd, const char *path, char *head, size_t *len, int *whole)
+{
+	ssize_t n = pread(fd, head, HEAD_MAX, 0);
 
 	if (n < 0) {
 		log_warn("%s: cannot read", path);
 		return -1;
 	}
 	char *nl = memchr(head, '\n', (size_t)n);
-	size_t head_len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
-	ing->head_complete = nl != NULL || (size_t)n == sizeof(head);
-	ing->head_len = head_len;
-	/* Record the absolute name: the database outlives the working folder. */
-	char *abs = realpath(path, NULL);
-	int rc = store_file_resume(ing->store, abs ? abs : path, sb->st_dev, sb->st_ino, head,
-	    head_len, (int64_t)sb->st_size, &ing->file_id, offset);
-	free(abs);
-	if (rc < 0) {
-		ing->store_failed = 1;
-		return -1;
-	}
+	*len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
+	*whole = nl != NULL || (size_t)n == HEAD_MAX;
 	return 0;
 }
 
-/* Read fd from offset to its end through the framer. -1 on a read error (logged). */
+/*
+ * Read lf from offset (where it is) to its end through the framer. stream:
+ * standard input or a pipe: commit before every read (it may make us wait).
+ * final: nothing will ever be appended (a stream, a compressed file): a last
+ * line without its newline is a line. skip_line: offset is in the rest of a
+ * cut line. -1 on a read error (logged).
+ */
 static int
-read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int stream,
-    int64_t *end_offset)
+read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int final,
+    int skip_line, int64_t *end_offset)
 {
 	struct framer fr;
 	int rc = 0;
 
 	framer_init(&fr, ing->opt.max_line, offset);
-	if (!stream && !ingest_at_line_start(fd, offset))
+	if (skip_line)
 		framer_skip_line(&fr);	/* the last scan stopped in the rest of a cut line */
 	for (;;) {
 		size_t room;
@@ -353,13 +374,10 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 			rc = -1;
 			break;
 		}
-		ssize_t n = read(fd, space, room);
+		ssize_t n = logfile_read(lf, space, room);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s: read error at byte %lld", name, (long long)framer_offset(&fr));
-			rc = -1;
+			rc = -1;	/* logged */
 			break;
 		}
 		if (n == 0)
@@ -379,7 +397,7 @@ read_all(struct ingest *ing, int fd, const char *name, int64_t offset, int strea
 			break;
 		}
 	}
-	if (stream && rc == 0 && begin(ing) == 0)
+	if (final && rc == 0 && begin(ing) == 0)
 		framer_finish(&fr, on_line, ing);
 	*end_offset = framer_offset(&fr);
 	framer_free(&fr);
@@ -498,14 +516,15 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 	return rc;
 }
 
-/* read_all of a regular file, its complete lines on threads when it is big enough. */
+/* read_all of a plain regular file, its complete lines on threads when it is big enough. */
 static int
-read_file(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t size,
-    int64_t *end_offset)
+read_file(struct ingest *ing, struct logfile *lf, const char *name, int64_t offset, int64_t size,
+    int skip_line, int64_t *end_offset)
 {
 	int64_t end = -1;
+	int fd = logfile_fd(lf);
 
-	if (ing->opt.match_threads > 1 && size - offset >= PARALLEL_MIN)
+	if (ing->opt.match_threads > 1 && size - offset >= PARALLEL_MIN && !skip_line)
 		end = after_last_newline(fd, offset, size, REGION_END_SEARCH);
 	if (end - offset >= PARALLEL_MIN) {
 		int64_t resume;
@@ -514,65 +533,120 @@ read_file(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t 
 			*end_offset = resume;
 			return -1;
 		}
-		if (rc == 0 && lseek(fd, (off_t)resume, SEEK_SET) < 0) {
-			log_warn("%s: cannot seek to byte %lld", name, (long long)resume);
+		if (rc == 0 && logfile_seek(lf, resume) < 0) {
 			*end_offset = resume;
 			return -1;
 		}
 		if (rc == 0)
 			offset = resume;	/* the rest, appended since, line by line */
 	}
-	return read_all(ing, fd, name, offset, 0, end_offset);
+	return read_all(ing, lf, offset, 0, 0, skip_line, end_offset);
+}
+
+static int attach_known(struct ingest *ing, int64_t known_id, const char *path,
+    const struct stat *sb, const char *head, size_t head_len, int whole, int64_t size,
+    int64_t *offset);
+
+/*
+ * Inside the transaction (a daemon's commit may have moved the file's record
+ * while we waited for it): find lf's record (known_id > 0: that one) and go to where its reading
+ * ended. *skip_line: that is in the rest of a cut line. *size: the file's
+ * size now (INT64_MAX for a compressed file).
+ */
+static int
+resume_file(struct ingest *ing, struct logfile *lf, const char *path, int64_t known_id,
+    int64_t *offset, int *skip_line, int64_t *size)
+{
+	struct stat sb;
+	char head[HEAD_MAX];
+	const char *h = head;
+	size_t head_len;
+	int whole, fd = logfile_fd(lf);
+
+	if (fstat(fd, &sb) < 0) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (logfile_compressed(lf)) {
+		h = logfile_head(lf, &head_len, &whole);
+		*size = INT64_MAX;
+	} else {
+		if (read_head(fd, path, head, &head_len, &whole) < 0)
+			return -1;
+		*size = (int64_t)sb.st_size;
+	}
+	if (known_id > 0 ? attach_known(ing, known_id, path, &sb, h, head_len, whole, *size,
+	    offset) < 0 : identify(ing, path, &sb, h, head_len, whole, *size, offset) < 0)
+		return -1;
+	int line_start;
+	int64_t at = logfile_seek_line(lf, *offset, &line_start);
+	if (at < 0)
+		return -1;
+	if (at < *offset) {
+		log_warnx("%s: shorter than what was read of it (byte %lld): nothing new", path,
+		    (long long)*offset);
+		*offset = at;
+	}
+	*skip_line = !line_start;
+	return 0;
 }
 
 int
 ingest_path(struct ingest *ing, const char *path)
 {
+	return ingest_path_known(ing, path, 0);
+}
+
+int
+ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
+{
 	int is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "(standard input)" : path;
 	struct stat sb;
-	int fd, rc;
-	int64_t offset = 0, end = 0;
+	int fd, rc, skip_line = 0;
+	int64_t offset = 0, end = 0, size = 0;
 
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	/* Standard input is read through a copy: closing it must not close ours. */
+	fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		log_warn("cannot open %s", path);
 		return -1;
 	}
 	if (fstat(fd, &sb) < 0) {
 		log_warn("%s", name);
-		goto fail_fd;
+		close(fd);
+		return -1;
 	}
 	if (S_ISDIR(sb.st_mode)) {
 		log_warnx("%s: is a directory, not a log file", name);
-		goto fail_fd;
+		close(fd);
+		return -1;
 	}
 	/* Standard input is a stream even when redirected from a file: it has no name to track. */
 	int stream = is_stdin || !S_ISREG(sb.st_mode);
+	struct logfile *lf = logfile_fdopen(fd, name, stream ? 0 : HEAD_MAX);
+	if (lf == NULL) {
+		close(fd);
+		return -1;
+	}
+	int compressed = logfile_compressed(lf);
 	if (begin(ing) < 0)
-		goto fail_fd;
+		goto fail;
 	ing->file_id = 0;
 	ing->last_event_time = INT64_MIN;
 	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
-	if (!stream) {
-		if (identify(ing, fd, path, &sb, &offset) < 0) {
-			rollback(ing);
-			goto fail_fd;
-		}
-		if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
-			log_warn("%s: cannot seek to byte %lld", name, (long long)offset);
-			rollback(ing);
-			goto fail_fd;
-		}
+	if (!stream && resume_file(ing, lf, path, known_id, &offset, &skip_line, &size) < 0) {
+		rollback(ing);
+		goto fail;
 	}
 	ing->stats.files++;
-	if (stream)
-		rc = read_all(ing, fd, name, offset, stream, &end);
+	if (stream || compressed)
+		rc = read_all(ing, lf, offset, stream, 1, skip_line, &end);
 	else
-		rc = read_file(ing, fd, name, offset, (int64_t)sb.st_size, &end);
+		rc = read_file(ing, lf, name, offset, size, skip_line, &end);
 	if (ing->store_failed || begin(ing) < 0) {
 		rollback(ing);
-		goto fail_fd;
+		goto fail;
 	}
 	/*
 	 * A file still being written may be in the middle of a failure: those
@@ -581,26 +655,24 @@ ingest_path(struct ingest *ing, const char *path)
 	 * clock step, a copied file) says nothing about the file being written.
 	 */
 	int64_t age = -1;
-	if (!stream && fstat(fd, &sb) == 0)
+	if (!stream && !compressed && fstat(fd, &sb) == 0)
 		age = (int64_t)time(NULL) - (int64_t)sb.st_mtime;
-	int live = !stream && age >= 0 && age <= ing->opt.linger;
+	int live = age >= 0 && age <= ing->opt.linger;
 	if (live)
 		correlate_expire(ing->corr, ing->last_event_time);
 	else
 		correlate_flush(ing->corr);
 	if (checkpoint(ing, end) < 0)
-		goto fail_fd;
+		goto fail;
 	ing->stats.held += correlate_open(ing->corr);
 	correlate_discard(ing->corr);
-	if (!is_stdin)
-		close(fd);
+	logfile_close(lf);
 	ing->file_id = 0;
 	return rc;
-fail_fd:
+fail:
 	/* Nothing of this file's open failures was committed: drop them. */
 	correlate_discard(ing->corr);
-	if (!is_stdin)
-		close(fd);
+	logfile_close(lf);
 	ing->file_id = 0;
 	return -1;
 }
@@ -611,18 +683,65 @@ fail_fd:
  * daemon commits after recording every file's position.
  */
 
+/* Take the record known_id for fd's file (the caller found its text there). */
+static int
+attach_known(struct ingest *ing, int64_t known_id, const char *path, const struct stat *sb,
+    const char *head, size_t head_len, int whole, int64_t size, int64_t *offset)
+{
+	struct store_file_record rec;
+	int found = store_file_get(ing->store, known_id, &rec);
+
+	if (found <= 0) {
+		if (found == 0)
+			log_warnx("%s: its record (%lld) is gone from the database", path,
+			    (long long)known_id);
+		ing->store_failed = found < 0;
+		return -1;
+	}
+	char *abs = realpath(path, NULL);
+	struct store_file_key key = {
+		.path = abs ? abs : path, .dev = sb->st_dev, .ino = sb->st_ino,
+		.head = head, .head_len = head_len, .head_whole = whole
+	};
+	int rc = store_file_adopt(ing->store, known_id, &key);
+	free(abs);
+	if (rc < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->file_id = known_id;
+	*offset = rec.offset < size ? rec.offset : size;
+	/* The record's first line is what the file must keep starting with. */
+	ing->head_len = (size_t)rec.fingerprint_len;
+	ing->head_hash = (uint64_t)rec.fingerprint;
+	ing->head_complete = ing->head_len == head_len && whole;
+	return 0;
+}
+
 int
-ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset)
+ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t known_id,
+    int64_t *offset)
 {
 	struct stat sb;
+	char head[HEAD_MAX];
+	size_t head_len;
+	int whole;
 
+	if (begin(ing) < 0)
+		return -1;
+	/* Inside the transaction: a scan's commit may have moved the file's record. */
 	if (fstat(fd, &sb) < 0) {
 		log_warn("%s", path);
 		return -1;
 	}
-	if (begin(ing) < 0)
+	if (read_head(fd, path, head, &head_len, &whole) < 0)
 		return -1;
-	if (identify(ing, fd, path, &sb, offset) < 0)
+	if (known_id > 0) {
+		if (attach_known(ing, known_id, path, &sb, head, head_len, whole,
+		    (int64_t)sb.st_size, offset) < 0)
+			return -1;
+	} else if (identify(ing, path, &sb, head, head_len, whole, (int64_t)sb.st_size,
+	    offset) < 0)
 		return -1;
 	ing->fd = fd;
 	ing->last_event_time = INT64_MIN;
@@ -637,6 +756,48 @@ ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t 
 			    (long long)*offset);
 	}
 	ing->stats.files++;
+	return 0;
+}
+
+int
+ingest_same_text(const struct ingest *ing, int fd)
+{
+	char head[HEAD_MAX];
+
+	if (ing->head_len == 0)
+		return 1;
+	ssize_t n = pread(fd, head, ing->head_len, 0);
+	if (n < 0)
+		return -1;
+	return (size_t)n == ing->head_len && util_fnv1a(head, ing->head_len) == ing->head_hash;
+}
+
+int
+ingest_relocate(struct ingest *ing, int fd, const char *path)
+{
+	struct stat sb;
+	char head[HEAD_MAX];
+	size_t head_len;
+	int whole;
+
+	if (ing->store_failed || begin(ing) < 0)
+		return -1;
+	if (fstat(fd, &sb) < 0 || read_head(fd, path, head, &head_len, &whole) < 0) {
+		log_warn("%s", path);
+		return 0;	/* the record keeps its old place: found by its text next time */
+	}
+	char *abs = realpath(path, NULL);
+	struct store_file_key key = {
+		.path = abs ? abs : path, .dev = sb.st_dev, .ino = sb.st_ino,
+		.head = head, .head_len = head_len, .head_whole = whole
+	};
+	int rc = store_file_adopt(ing->store, ing->file_id, &key);
+	free(abs);
+	if (rc < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	ing->fd = -1;	/* the file it was attached to holds another text now */
 	return 0;
 }
 
@@ -668,8 +829,10 @@ ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
 	if (begin(ing) < 0)
 		return -1;
 	/* No device, no inode: the name is the identity, and nothing is ever shorter. */
-	if (store_file_resume(ing->store, name, 0, 0, name, len, INT64_MAX, &ing->file_id,
-	    offset) < 0) {
+	struct store_file_key key = {
+		.path = name, .dev = 0, .ino = 0, .head = name, .head_len = len, .head_whole = 0
+	};
+	if (store_file_resume(ing->store, &key, INT64_MAX, &ing->file_id, offset) < 0) {
 		ing->store_failed = 1;
 		return -1;
 	}
@@ -694,19 +857,22 @@ ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorde
 	if (!ing->head_complete && ing->fd >= 0 && read_offset > (int64_t)ing->head_len) {
 		/* The file was recorded while its first line was incomplete: record it now. */
 		char head[HEAD_MAX];
-		ssize_t n = pread(ing->fd, head, sizeof(head), 0);
-		if (n > 0) {
-			char *nl = memchr(head, '\n', (size_t)n);
-			size_t len = nl ? (size_t)(nl - head) + 1 : (size_t)n;
-			if (store_file_set_head(ing->store, ing->file_id, head, len) < 0) {
+		size_t len;
+		int whole;
+		if (read_head(ing->fd, "(followed file)", head, &len, &whole) == 0 &&
+		    len > ing->head_len && util_fnv1a(head, ing->head_len) == ing->head_hash) {
+			if (store_file_set_head(ing->store, ing->file_id, head, len, whole) < 0) {
 				ing->store_failed = 1;
 				return -1;
 			}
 			ing->head_len = len;
-			ing->head_complete = nl != NULL || (size_t)n == sizeof(head);
+			ing->head_hash = util_fnv1a(head, len);
+			ing->head_complete = whole;
 		}
 	}
-	if (store_file_set_offset(ing->store, ing->file_id, pos) < 0) {
+	struct stat sb;
+	int64_t size = ing->fd >= 0 && fstat(ing->fd, &sb) == 0 ? (int64_t)sb.st_size : -1;
+	if (store_file_set_offset(ing->store, ing->file_id, pos, size) < 0) {
 		ing->store_failed = 1;
 		return -1;
 	}

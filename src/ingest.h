@@ -62,6 +62,7 @@ struct ingest {
 	int fd;			/* the followed file (ingest_attach), -1 */
 	int head_complete;	/* its recorded first line is whole */
 	size_t head_len;
+	uint64_t head_hash;	/* FNV-1a of the recorded first head_len bytes */
 	size_t pending;		/* events since the last commit */
 	struct event *queue[STORE_GROUP];	/* made, not yet stored (store_queued) */
 	size_t nqueue;
@@ -85,6 +86,8 @@ void ingest_free(struct ingest *ing);
  * failed (ing->store_failed is set: stop).
  */
 int ingest_path(struct ingest *ing, const char *path);
+/* The same for a file the caller found holds the text of record known_id (rotation.h). */
+int ingest_path_known(struct ingest *ing, const char *path, int64_t known_id);
 
 /*
  * The follower (`tlslogd run`): one ingest per open file, all sharing the
@@ -104,7 +107,19 @@ int ingest_path(struct ingest *ing, const char *path);
  * All return -1 when the database failed (ing->store_failed) or, for attach,
  * the file could not be read (logged).
  */
-int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t *offset);
+int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t known_id,
+    int64_t *offset);
+/*
+ * known_id > 0 (attach): the caller found the text of that record in fd's
+ * file (a rotated copy): it is taken as that record, whatever its inode.
+ * same_text: 1 when fd still begins with the first line recorded for the
+ * file, 0 when it does not (truncated, or rewritten in place: what is read at
+ * the old offset is another text, perhaps the rest of a line a stranger
+ * wrote), -1 when it cannot be read.
+ * relocate: the text continues in fd's file (path): the record points there.
+ */
+int ingest_same_text(const struct ingest *ing, int fd);
+int ingest_relocate(struct ingest *ing, int fd, const char *path);
 /*
  * attach_named: the same for an input that is no file (the systemd journal):
  * its record is found by name alone; offsets are the caller's own count of

@@ -19,6 +19,7 @@
 #include "checkpointer.h"
 #include "flag.h"
 #include "log.h"
+#include "rotation.h"
 #include "schema.h"
 #include "store.h"
 #include "util.h"
@@ -42,8 +43,10 @@ struct store {
 	sqlite3_stmt *insert_group;	/* STORE_GROUP rows */
 	sqlite3_stmt *group_rows;	/* the file and offset of the rows a group inserted */
 	sqlite3_stmt *find_file;
+	sqlite3_stmt *find_text;
 	sqlite3_stmt *insert_file;
 	sqlite3_stmt *update_file;
+	sqlite3_stmt *adopt_file;
 	sqlite3_stmt *set_offset;
 	sqlite3_stmt *set_head;
 	sqlite3_stmt *set_source;
@@ -293,6 +296,22 @@ sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, dom, -1, SQLITE_TRANSIENT);
 }
 
+/* tlslogd_log_name(path): rotation_log_name in SQL, for migration 7 to fill in old files. */
+static void
+sql_log_name(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char out[ROTATION_NAME_MAX];
+	const char *path = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	if (path == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	rotation_log_name(path, out, sizeof(out));
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
 static int
 prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 {
@@ -342,24 +361,37 @@ prepare_writer(struct store *st)
 	    "SELECT id, fingerprint, fingerprint_len, offset FROM files "
 	    "WHERE device = ?1 AND inode = ?2 ORDER BY id DESC") < 0)
 		return -1;
+	if (prepare(st, &st->find_text,
+	    "SELECT id, offset FROM files WHERE fingerprint = ?1 AND head_whole "
+	    "AND fingerprint_len = ?2 AND log_name = ?3 ORDER BY id DESC LIMIT 1") < 0)
+		return -1;
 	if (prepare(st, &st->insert_file,
 	    "INSERT INTO files (path, device, inode, fingerprint, fingerprint_len, offset, "
-	    "first_seen, updated) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)") < 0)
+	    "first_seen, updated, log_name, head_whole) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6, ?7, ?8)") < 0)
 		return -1;
 	if (prepare(st, &st->update_file,
-	    "UPDATE files SET path = ?2, fingerprint = ?3, fingerprint_len = ?4, updated = ?5 "
+	    "UPDATE files SET path = ?2, fingerprint = ?3, fingerprint_len = ?4, updated = ?5, "
+	    "log_name = ?6, head_whole = ?7 WHERE id = ?1") < 0)
+		return -1;
+	if (prepare(st, &st->adopt_file,
+	    "UPDATE files SET path = ?2, device = ?3, inode = ?4, updated = ?5, log_name = ?6 "
 	    "WHERE id = ?1") < 0)
 		return -1;
+	/* A position never moves back: a scan beside the daemon may have read further. */
 	if (prepare(st, &st->set_offset,
-	    "UPDATE files SET offset = ?2, updated = ?3 WHERE id = ?1") < 0)
+	    "UPDATE files SET offset = max(offset, ?2), updated = ?3, "
+	    "size = coalesce(?4, size) WHERE id = ?1") < 0)
 		return -1;
 	if (prepare(st, &st->set_head,
-	    "UPDATE files SET fingerprint = ?2, fingerprint_len = ?3 WHERE id = ?1") < 0)
+	    "UPDATE files SET fingerprint = ?2, fingerprint_len = ?3, head_whole = ?4 "
+	    "WHERE id = ?1") < 0)
 		return -1;
 	if (prepare(st, &st->set_source,
 	    "INSERT INTO sources (name, file_id, cursor, lines, lines_cut, lines_unknown, "
-	    "first_seen, updated) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?4, ?4) "
+	    "first_seen, updated, current_id) VALUES (?1, ?2, ?3, ?5, ?6, ?7, ?4, ?4, ?8) "
 	    "ON CONFLICT (name) DO UPDATE SET file_id = coalesce(excluded.file_id, file_id), "
+	    "current_id = excluded.current_id, "
 	    "cursor = coalesce(excluded.cursor, cursor), lines = lines + excluded.lines, "
 	    "lines_cut = lines_cut + excluded.lines_cut, "
 	    "lines_unknown = lines_unknown + excluded.lines_unknown, "
@@ -536,6 +568,11 @@ open_read_write(struct store *st)
 		store_error(st, "cannot register a function");
 		return -1;
 	}
+	if (sqlite3_create_function(st->db, "tlslogd_log_name", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_log_name, NULL, NULL) != SQLITE_OK) {
+		store_error(st, "cannot register a function");
+		return -1;
+	}
 	if (migrate(st) < 0)
 		return -1;
 	return prepare_writer(st);
@@ -577,8 +614,10 @@ store_close(struct store *st)
 	sqlite3_finalize(st->insert_group);
 	sqlite3_finalize(st->group_rows);
 	sqlite3_finalize(st->find_file);
+	sqlite3_finalize(st->find_text);
 	sqlite3_finalize(st->insert_file);
 	sqlite3_finalize(st->update_file);
+	sqlite3_finalize(st->adopt_file);
 	sqlite3_finalize(st->set_offset);
 	sqlite3_finalize(st->set_head);
 	sqlite3_finalize(st->set_source);
@@ -777,33 +816,36 @@ store_add_events(struct store *st, struct event *const *evs, size_t n, int64_t *
 	return 0;
 }
 
-int
-store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
-    const char *head, size_t head_len, int64_t size, int64_t *file_id, int64_t *offset)
+/*
+ * The record of the same device and inode whose first line is a prefix of
+ * key's: 1; 0: none; 2: there is one, but the file is now shorter than what
+ * was read of it (truncated in place: a new file); -1 on an error.
+ */
+static int
+find_by_inode(struct store *st, const struct store_file_key *key, int64_t size, int64_t *file_id,
+    int64_t *offset)
 {
 	sqlite3_stmt *s = st->find_file;
-	int64_t now = (int64_t)time(NULL);
-	int64_t fp = (int64_t)util_fnv1a(head, head_len);
-	int rc;
+	int rc, found = 0;
 
-	*file_id = 0;
-	*offset = 0;
-	sqlite3_bind_int64(s, 1, (int64_t)dev);
-	sqlite3_bind_int64(s, 2, (int64_t)ino);
+	sqlite3_bind_int64(s, 1, (int64_t)key->dev);
+	sqlite3_bind_int64(s, 2, (int64_t)key->ino);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(s, 0);
 		int64_t row_fp = sqlite3_column_int64(s, 1);
 		int64_t row_len = sqlite3_column_int64(s, 2);
 		int64_t row_off = sqlite3_column_int64(s, 3);
 
-		if (row_len < 0 || (uint64_t)row_len > head_len)
+		if (row_len < 0 || (uint64_t)row_len > key->head_len)
 			continue;
-		if ((int64_t)util_fnv1a(head, (size_t)row_len) != row_fp)
+		if ((int64_t)util_fnv1a(key->head, (size_t)row_len) != row_fp)
 			continue;
-		if (row_off > size)
-			break;	/* truncated in place: a new file as far as we know */
-		*file_id = id;
+		if (row_off > size) {
+			found = 2;	/* truncated in place: a new file as far as we know */
+			break;
+		}
+		*file_id = sqlite3_column_int64(s, 0);
 		*offset = row_off;
+		found = 1;
 		break;
 	}
 	sqlite3_reset(s);
@@ -812,80 +854,185 @@ store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
 		store_error(st, "cannot look up the file position");
 		return -1;
 	}
-	if (*file_id != 0) {
-		s = st->update_file;
-		sqlite3_bind_int64(s, 1, *file_id);
-		sqlite3_bind_text(s, 2, path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, fp);
-		sqlite3_bind_int64(s, 4, (int64_t)head_len);
-		sqlite3_bind_int64(s, 5, now);
-	} else {
-		s = st->insert_file;
-		sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, (int64_t)dev);
-		sqlite3_bind_int64(s, 3, (int64_t)ino);
-		sqlite3_bind_int64(s, 4, fp);
-		sqlite3_bind_int64(s, 5, (int64_t)head_len);
-		sqlite3_bind_int64(s, 6, now);
-	}
+	return found;
+}
+
+/* The record of the same log name and whole first line (rotation.h); 1, 0 or -1. */
+static int
+find_by_text(struct store *st, const struct store_file_key *key, const char *log_name,
+    int64_t *file_id, int64_t *offset)
+{
+	sqlite3_stmt *s = st->find_text;
+	int rc, found = 0;
+
+	if (!key->head_whole || key->head_len == 0)
+		return 0;
+	sqlite3_bind_int64(s, 1, (int64_t)util_fnv1a(key->head, key->head_len));
+	sqlite3_bind_int64(s, 2, (int64_t)key->head_len);
+	sqlite3_bind_text(s, 3, log_name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*file_id = sqlite3_column_int64(s, 0);
+		*offset = sqlite3_column_int64(s, 1);
+		found = 1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	return found;
+}
+
+/* Run an UPDATE or INSERT bound by the caller; -1 (logged) unless it is done. */
+static int
+step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
-		store_error(st, "cannot record the file");
+		store_error(st, what);
 		return -1;
 	}
+	return 0;
+}
+
+/* store_file_find; *by_text: found by its text, under another inode. */
+static int
+find_file(struct store *st, const struct store_file_key *key, int64_t size, int64_t *file_id,
+    int64_t *offset, int *by_text)
+{
+	char log_name[ROTATION_NAME_MAX];
+
+	*file_id = 0;
+	*offset = 0;
+	*by_text = 0;
+	int found = find_by_inode(st, key, size, file_id, offset);
+	if (found == 2)
+		return 0;
+	if (found == 0) {
+		rotation_log_name(key->path, log_name, sizeof(log_name));
+		found = *by_text = find_by_text(st, key, log_name, file_id, offset);
+		/* A copy cut shorter than what was read of it holds nothing new. */
+		if (found > 0 && *offset > size)
+			*offset = size;
+	}
+	return found;
+}
+
+int
+store_file_find(struct store *st, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset)
+{
+	int by_text;
+
+	return find_file(st, key, size, file_id, offset, &by_text);
+}
+
+int
+store_file_resume(struct store *st, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset)
+{
+	char log_name[ROTATION_NAME_MAX];
+	int64_t now = (int64_t)time(NULL);
+	int64_t fp = (int64_t)util_fnv1a(key->head, key->head_len);
+	int by_text;
+	sqlite3_stmt *s;
+
+	int found = find_file(st, key, size, file_id, offset, &by_text);
+	if (found < 0)
+		return -1;
+	rotation_log_name(key->path, log_name, sizeof(log_name));
+	if (by_text) {
+		/* The record's text is here now: a restart looks for it under this inode. */
+		if (store_file_adopt(st, *file_id, key) < 0)
+			return -1;
+		return 0;
+	}
+	if (found) {
+		s = st->update_file;
+		sqlite3_bind_int64(s, 1, *file_id);
+		sqlite3_bind_text(s, 2, key->path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, fp);
+		sqlite3_bind_int64(s, 4, (int64_t)key->head_len);
+		sqlite3_bind_int64(s, 5, now);
+		sqlite3_bind_text(s, 6, log_name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 7, key->head_whole);
+	} else {
+		s = st->insert_file;
+		sqlite3_bind_text(s, 1, key->path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)key->dev);
+		sqlite3_bind_int64(s, 3, (int64_t)key->ino);
+		sqlite3_bind_int64(s, 4, fp);
+		sqlite3_bind_int64(s, 5, (int64_t)key->head_len);
+		sqlite3_bind_int64(s, 6, now);
+		sqlite3_bind_text(s, 7, log_name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 8, key->head_whole);
+	}
+	if (step_done(st, s, "cannot record the file") < 0)
+		return -1;
 	if (*file_id == 0)
 		*file_id = sqlite3_last_insert_rowid(st->db);
 	return 0;
 }
 
 int
-store_file_set_offset(struct store *st, int64_t file_id, int64_t offset)
+store_file_adopt(struct store *st, int64_t file_id, const struct store_file_key *key)
+{
+	char log_name[ROTATION_NAME_MAX];
+	sqlite3_stmt *s = st->adopt_file;
+
+	rotation_log_name(key->path, log_name, sizeof(log_name));
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_text(s, 2, key->path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (int64_t)key->dev);
+	sqlite3_bind_int64(s, 4, (int64_t)key->ino);
+	sqlite3_bind_int64(s, 5, (int64_t)time(NULL));
+	sqlite3_bind_text(s, 6, log_name, -1, SQLITE_STATIC);
+	return step_done(st, s, "cannot record the file");
+}
+
+int
+store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t size)
 {
 	sqlite3_stmt *s = st->set_offset;
-	int rc;
 
 	sqlite3_bind_int64(s, 1, file_id);
 	sqlite3_bind_int64(s, 2, offset);
 	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_error(st, "cannot record the file position");
-		return -1;
-	}
-	return 0;
+	if (size >= 0)
+		sqlite3_bind_int64(s, 4, size);
+	return step_done(st, s, "cannot record the file position");
 }
 
 int
-store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len)
+store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len,
+    int whole)
 {
 	sqlite3_stmt *s = st->set_head;
-	int rc;
 
 	sqlite3_bind_int64(s, 1, file_id);
 	sqlite3_bind_int64(s, 2, (int64_t)util_fnv1a(head, head_len));
 	sqlite3_bind_int64(s, 3, (int64_t)head_len);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		store_error(st, "cannot record the file's first line");
-		return -1;
-	}
-	return 0;
+	sqlite3_bind_int(s, 4, whole);
+	return step_done(st, s, "cannot record the file's first line");
 }
 
 int
-store_source_get(struct store *st, const char *name, int64_t *file_id, char **cursor)
+store_source_get(struct store *st, const char *name, int64_t *file_id, int64_t *current_id,
+    char **cursor)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, found = 0;
 
 	*file_id = 0;
+	*current_id = 0;
 	*cursor = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT file_id, cursor FROM sources WHERE name = ?1", -1, &s,
-	    NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(st->db, "SELECT file_id, cursor, current_id FROM sources "
+	    "WHERE name = ?1", -1, &s, NULL) != SQLITE_OK) {
 		store_error(st, "cannot read the sources");
 		return -1;
 	}
@@ -896,6 +1043,7 @@ store_source_get(struct store *st, const char *name, int64_t *file_id, char **cu
 		*file_id = sqlite3_column_int64(s, 0);
 		if (sqlite3_column_type(s, 1) != SQLITE_NULL)
 			*cursor = xstrdup((const char *)sqlite3_column_text(s, 1));
+		*current_id = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -906,11 +1054,10 @@ store_source_get(struct store *st, const char *name, int64_t *file_id, char **cu
 }
 
 int
-store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor,
-    int64_t lines, int64_t cut, int64_t unknown)
+store_source_set(struct store *st, const char *name, int64_t file_id, int64_t current_id,
+    const char *cursor, int64_t lines, int64_t cut, int64_t unknown)
 {
 	sqlite3_stmt *s = st->set_source;
-	int rc;
 
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	if (file_id > 0)
@@ -925,24 +1072,22 @@ store_source_set(struct store *st, const char *name, int64_t file_id, const char
 	sqlite3_bind_int64(s, 5, lines);
 	sqlite3_bind_int64(s, 6, cut);
 	sqlite3_bind_int64(s, 7, unknown);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		store_error(st, "cannot record the source's position");
-		return -1;
-	}
-	return 0;
+	if (current_id > 0)
+		sqlite3_bind_int64(s, 8, current_id);
+	else
+		sqlite3_bind_null(s, 8);
+	return step_done(st, s, "cannot record the source's position");
 }
 
 int
-store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino, int64_t *offset)
+store_file_get(struct store *st, int64_t file_id, struct store_file_record *rec)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, found = 0;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT device, inode, offset FROM files WHERE id = ?1", -1,
-	    &s, NULL) != SQLITE_OK) {
+	memset(rec, 0, sizeof(*rec));
+	if (sqlite3_prepare_v2(st->db, "SELECT device, inode, offset, fingerprint, fingerprint_len, "
+	    "updated, path, size FROM files WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
 		store_error(st, "cannot read the files");
 		return -1;
 	}
@@ -950,9 +1095,16 @@ store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino, in
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		found = 1;
-		*dev = sqlite3_column_int64(s, 0);
-		*ino = sqlite3_column_int64(s, 1);
-		*offset = sqlite3_column_int64(s, 2);
+		rec->id = file_id;
+		rec->dev = sqlite3_column_int64(s, 0);
+		rec->ino = sqlite3_column_int64(s, 1);
+		rec->offset = sqlite3_column_int64(s, 2);
+		rec->fingerprint = sqlite3_column_int64(s, 3);
+		rec->fingerprint_len = sqlite3_column_int64(s, 4);
+		rec->updated = sqlite3_column_int64(s, 5);
+		util_strlcpy(rec->path, (const char *)sqlite3_column_text(s, 6), sizeof(rec->path));
+		rec->size = sqlite3_column_type(s, 7) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(s, 7);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -960,4 +1112,32 @@ store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino, in
 		return -1;
 	}
 	return found;
+}
+
+int
+store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from, int64_t to,
+    const char *reason)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO losses (time, file_id, path, from_offset, "
+	    "to_offset, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &s, NULL) != SQLITE_OK) {
+		store_error(st, "cannot record a loss");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, (int64_t)time(NULL));
+	if (file_id > 0)
+		sqlite3_bind_int64(s, 2, file_id);
+	sqlite3_bind_text(s, 3, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, from);
+	if (to >= 0)
+		sqlite3_bind_int64(s, 5, to);
+	sqlite3_bind_text(s, 6, reason, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot record a loss");
+		return -1;
+	}
+	return 0;
 }

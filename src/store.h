@@ -71,31 +71,77 @@ void store_rollback(struct store *st);
 int store_add_events(struct store *st, struct event *const *evs, size_t n, int64_t *ids);
 
 /*
- * Identify a regular file by device, inode and its first line (head, at most
- * head_len bytes: the first line with its newline, or all there is) and
- * return where to resume reading it. A file seen before resumes at its
- * committed offset; a new file, or one now shorter than that offset
- * (truncated in place), gets a new record and starts at 0.
+ * What identifies a file (rotation.h says why): its absolute path (whose log
+ * name scopes the match by text), device and inode, and its first line
+ * (head: at most a KiB, with its newline; whole: it ends in a newline or is
+ * a KiB long, so that growth cannot change it).
  */
-int store_file_resume(struct store *st, const char *path, dev_t dev, ino_t ino,
-    const char *head, size_t head_len, int64_t size, int64_t *file_id, int64_t *offset);
-/* Record the committed read position of a file (inside a transaction). */
-int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset);
+struct store_file_key {
+	const char *path;
+	dev_t dev;
+	ino_t ino;
+	const char *head;
+	size_t head_len;
+	int head_whole;
+};
+
+/*
+ * Find the record of key's file and where to resume reading it (size: its
+ * size now; INT64_MAX when unknown, for a compressed file). The record is
+ *   - the newest of the same device and inode whose first line is a prefix
+ *     of key's (the same file, grown); if the file is now shorter than the
+ *     record's offset it was truncated in place: a new record, from 0;
+ *   - else the newest of the same log name and whole first line (the same
+ *     text under another inode: a rename across file systems, a copy, a
+ *     compressed rotation); it now points at this file; a copy shorter than
+ *     the offset resumes at its end;
+ *   - else a new record, from 0.
+ * Inside a transaction; -1 on an error (logged).
+ */
+int store_file_resume(struct store *st, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset);
+/* The same lookup without recording anything: 1 (found), 0 or -1. */
+int store_file_find(struct store *st, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset);
+/* key's file holds record file_id's text (found by the caller): record where. */
+int store_file_adopt(struct store *st, int64_t file_id, const struct store_file_key *key);
+/*
+ * Record the committed read position of a file (inside a transaction). It
+ * never moves back: a scan beside the daemon may have committed further.
+ * size: the file's size now (-1: not known, kept as it was).
+ */
+int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t size);
 /*
  * The daemon's sources (sql/002-sources.sql), by configured name. get: 1 and
- * the file last followed under that name (0: none) and the journal cursor
- * (allocated, or NULL); 0 when the source was never seen; -1 on error. set:
- * inside a transaction; cursor may be NULL; lines, cut and unknown are added
- * to the source's counters.
+ * the oldest file under that name not finished (0: none), the file under the
+ * name at the last commit (0: none) and the journal cursor (allocated, or
+ * NULL); 0 when the source was never seen; -1 on error. set: inside a
+ * transaction; cursor may be NULL; lines, cut and unknown are added to the
+ * source's counters.
  */
-int store_source_get(struct store *st, const char *name, int64_t *file_id, char **cursor);
-int store_source_set(struct store *st, const char *name, int64_t file_id, const char *cursor,
-    int64_t lines, int64_t cut, int64_t unknown);
-/* The identity and committed offset of a file record; 1, 0 (no such record) or -1. */
-int store_file_get(struct store *st, int64_t file_id, int64_t *dev, int64_t *ino,
-    int64_t *offset);
+int store_source_get(struct store *st, const char *name, int64_t *file_id, int64_t *current_id,
+    char **cursor);
+int store_source_set(struct store *st, const char *name, int64_t file_id, int64_t current_id,
+    const char *cursor, int64_t lines, int64_t cut, int64_t unknown);
+/* A file record as stored. */
+struct store_file_record {
+	int64_t id, dev, ino, offset;
+	int64_t fingerprint, fingerprint_len;	/* FNV-1a of the first fingerprint_len bytes */
+	int64_t updated;	/* when the last position was recorded */
+	int64_t size;		/* the file's size then (-1: not recorded) */
+	char path[4096];
+};
+/* The record file_id; 1, 0 (no such record) or -1. */
+int store_file_get(struct store *st, int64_t file_id, struct store_file_record *rec);
 
 /* A file's first line, now longer than when it was recorded (a file created empty). */
-int store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len);
+int store_file_set_head(struct store *st, int64_t file_id, const char *head, size_t head_len,
+    int whole);
+/*
+ * Bytes [from, to) of a file that will never be read (to < 0: to its end),
+ * for `tlslogd stats` (sql/007-file-lineage.sql). Inside a transaction.
+ */
+int store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from, int64_t to,
+    const char *reason);
 
 #endif

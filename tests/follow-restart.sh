@@ -97,20 +97,39 @@ follow_test 'rotated while down, no new file yet: the rest of the old one, then 
 	check_events t.db
 '
 
-follow_test 'rotated while down and compressed: said so, the new file read from its start' '
+follow_test 'rotated while down and compressed: its rest read from the .gz, then the new file' '
 	: >mail.log &&
 	run_follow t.db "$PWD/mail.log" --from-start &&
 	fails 1 3 >>mail.log &&
 	wait_events t.db 3 &&
 	test_exit_code 0 daemon_term &&
-	# Written after the last commit and compressed away: not read, by design.
-	auth_line 4 >>mail.log &&
+	# Written after the last commit, then rotated and compressed away.
+	fail 4 >>mail.log &&
 	mv mail.log mail.log.1 &&
 	fails 5 7 >mail.log &&
 	gzip mail.log.1 &&
 	run_follow t.db "$PWD/mail.log" &&
+	wait_events t.db 7 &&
+	grep "mail.log: rotated to .*mail.log.1.gz while tlslogd was not running" daemon.err &&
+	sleep 0.3 &&
+	check_events t.db
+'
+
+follow_test 'rotated while down, compressed in a format tlslogd cannot read: the loss said and counted' '
+	command -v xz >/dev/null || { echo "no xz here"; exit 0; }
+	: >mail.log &&
+	run_follow t.db "$PWD/mail.log" --from-start &&
+	fails 1 3 >>mail.log &&
+	wait_events t.db 3 &&
+	test_exit_code 0 daemon_term &&
+	auth_line 4 >>mail.log &&
+	mv mail.log mail.log.1 &&
+	fails 5 7 >mail.log &&
+	xz mail.log.1 &&
+	run_follow t.db "$PWD/mail.log" &&
 	wait_events t.db 6 &&
-	grep "mail.log: the file last read under this name (device [0-9]*, inode [0-9]*) is gone or compressed" daemon.err &&
+	grep "mail.log: a file read under this name is not among its rotated files that tlslogd can read: what .*mail.log held after byte [0-9]* was not read and is lost" daemon.err &&
+	test "$(sql t.db "SELECT count(*) FROM losses WHERE to_offset IS NULL")" = 1 &&
 	sleep 0.3 &&
 	check_events t.db
 '
