@@ -49,7 +49,6 @@
 #define READ_BUDGET (4u << 20)	/* bytes per file per turn: other files and signals get their turn */
 #define TICK_SECONDS 1.0
 #define RETRY_SECONDS 5.0
-#define SETTLE_MS 2000		/* a failure no line joined for this long is complete */
 #define PURGE_SECONDS 60.0	/* retention: look for old events this often ... */
 #define PURGE_NEXT_SECONDS 0.05	/* ... and while there are more, take the next batch after this */
 #define FLAG_EXPIRE_SECONDS 10.0	/* without retention: quiet flags are cleared this often */
@@ -187,6 +186,18 @@ check_sources(const struct conf *conf, const struct rules *rules)
 		}
 	}
 	return errors ? -1 : 0;
+}
+
+/*
+ * A failure no line joined for this long (by the clock) is complete: the
+ * linger, the time `tlslogd scan` gives it in the log's own time. With a
+ * shorter wait the daemon would cut a failure whose lines a slow writer
+ * spreads over a few seconds into two events where scan stores one.
+ */
+static int64_t
+settle_ms(const struct ingest_options *opt)
+{
+	return opt->linger * 1000;
 }
 
 static void
@@ -557,7 +568,7 @@ reload(struct daemon *d)
 	struct ingest_options opt;
 	fill_options(d, &opt);
 	d->fol = follow_new(d->rules, d->store, d->flags, &opt, d->conf.sources, d->conf.nsources,
-	    d->conf.from_start, SETTLE_MS);
+	    d->conf.from_start, settle_ms(&opt));
 	d->failed = 0;
 	if (follow_start(d->fol, now_ms(), "the configuration was reloaded") < 0 ||
 	    follow_commit(d->fol) < 0)
@@ -811,7 +822,7 @@ cmd_run(int argc, char **argv)
 	struct ingest_options opt;
 	fill_options(&d, &opt);
 	d.fol = follow_new(d.rules, d.store, d.flags, &opt, d.conf.sources, d.conf.nsources,
-	    d.conf.from_start, SETTLE_MS);
+	    d.conf.from_start, settle_ms(&opt));
 
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);
 	ev_timer_init(&d.commit, on_commit, 0.2, 0.0);

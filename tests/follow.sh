@@ -141,11 +141,14 @@ follow_test 'a failure whose last lines never come is stored once it has settled
 	tls_line 8 1 >>mail.log && tls_line 8 2 >>mail.log && tls_key 8 &&
 	fail 1 >>mail.log &&
 	wait_events t.db 1 &&
-	wait_events t.db 2 5 &&
+	# Settled after the linger (10 s), as long as tlslogd scan would wait for its lines.
+	wait_events t.db 2 40 &&
 	check_events t.db &&
+	# Its position is past its lines: a restart does not read them again.
+	wait_for "dbq t.db \"SELECT max(offset) FROM files\"" "$(wc -c <mail.log)" 20 &&
 	test_exit_code 0 daemon_term &&
 	run_follow t.db "$PWD/mail.log" &&
-	sleep 2.5 &&
+	wait_log "following 1 source" &&
 	check_events t.db
 '
 
