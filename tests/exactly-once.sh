@@ -116,9 +116,12 @@ follow_test 'a scan of the live file beside the daemon, under a steady writer, s
 	wpid=$!
 	bg_add $wpid
 	k=0 &&
-	while [ $k -lt 10 ]; do
+	while [ $k -lt 20 ]; do
+		# The daemon caught up with the writer, so that it reads on while the scan starts.
 		size=$(wc -c <mail.log) &&
-		wait_until 10 "[ \$(wc -c <mail.log) -gt $((size + 10000)) ]" &&
+		wait_until 10 "[ \$(wc -c <mail.log) -gt $((size + 5000)) ]" &&
+		size=$(wc -c <mail.log) &&
+		wait_until 10 "[ \$(dbq t.db \"SELECT max(offset) FROM files WHERE path = '\''$PWD/mail.log'\''\") -ge $size ]" &&
 		tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db t.db "$PWD/mail.log" ||
 			{ echo "scan $k failed"; exit 1; }
 		k=$((k + 1))
