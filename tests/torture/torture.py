@@ -351,7 +351,7 @@ def caught_up_state(db, paths):
 
 
 def wait_caught_up(db, paths, stall, daemon):
-    """Until every live log is committed to its end and nothing moved for 1 s;
+    """Until every live log is committed to its end and nothing moved for 2 s;
     or nothing moved for stall seconds. Returns (caught up, seconds waited)."""
     t0 = time.time()
     last, last_change, stable_since = None, time.time(), None
@@ -361,7 +361,7 @@ def wait_caught_up(db, paths, stall, daemon):
         now = time.time()
         if state != last:
             last, last_change, stable_since = state, now, now
-        if done and now - stable_since >= 1.0:
+        if done and now - stable_since >= 2.0:
             return True, now - t0
         if now - last_change >= stall:
             return False, now - t0
@@ -522,9 +522,11 @@ def main():
             writer.wait_rounds(3)
             daemon.thaw()
 
+    # The scans end first: a scan's position row at a log's final size would
+    # look like the daemon's having caught up.
+    scanner.stop()
     writer.stop()
     t_written = time.time() - writer.started
-    scanner.stop()
     daemon.check()
     if daemon.frozen:
         daemon.thaw()
