@@ -34,8 +34,10 @@ Exit 0 when nothing was lost, doubled or forged and the database is intact;
 
 usage: torture.py TLSLOGD PATTERNS_DIR WORKDIR
 environment: TORTURE_SECONDS (20), TORTURE_KILLS (5), TORTURE_RATE (1500),
-TORTURE_SCAN_EVERY (3 s), TORTURE_STALL (30 s), TORTURE_SEED (random),
-LOGROTATE (the binary; default: found in PATH, /usr/sbin, /sbin).
+TORTURE_SCAN_EVERY (3 s; 0: no scans), TORTURE_STALL (30 s), TORTURE_SEED
+(random), LOGROTATE (the binary; default: found in PATH, /usr/sbin, /sbin);
+to look at one case, TORTURE_MODES and TORTURE_STATES (comma lists of the
+names above; default all), e.g. TORTURE_MODES=create TORTURE_STATES=running.
 """
 import collections
 import gzip
@@ -315,6 +317,8 @@ class Scanner(threading.Thread):
         self.failed = 0
 
     def run(self):
+        if self.every <= 0:
+            return
         while not self.stopping.wait(self.rng.uniform(0.5, 1.5) * self.every):
             path = self.rng.choice(self.paths)
             rc = subprocess.run(self.argv + [path], stdout=self.out,
@@ -437,7 +441,13 @@ def main():
 
     # The schedule: every (mode, state) once in each cycle, shuffled, and the
     # random SIGKILLs among them, spread over the run.
-    combos = [(m, s) for m in MODES for s in STATES]
+    modes = [m for m in os.environ.get("TORTURE_MODES", ",".join(MODES)).split(",") if m]
+    states = [s for s in os.environ.get("TORTURE_STATES", ",".join(STATES)).split(",") if s]
+    unknown = [x for x in modes if x not in MODES] + [x for x in states if x not in STATES]
+    if unknown or not modes or not states:
+        print("unknown or no TORTURE_MODES / TORTURE_STATES: %s" % unknown, file=sys.stderr)
+        return 2
+    combos = [(m, s) for m in modes for s in states]
     n_rot = max(len(combos), int(seconds / 1.5))
     rotations = []
     while len(rotations) < n_rot:
