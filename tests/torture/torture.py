@@ -34,7 +34,7 @@ Exit 0 when nothing was lost, doubled or forged and the database is intact;
 
 usage: torture.py TLSLOGD PATTERNS_DIR WORKDIR
 environment: TORTURE_SECONDS (20), TORTURE_KILLS (5), TORTURE_RATE (1500),
-TORTURE_SCAN_EVERY (3 s; 0: no scans), TORTURE_STALL (30 s), TORTURE_SEED
+TORTURE_SCAN_EVERY (3 s; 0: no scans), TORTURE_STALL (20 s), TORTURE_SEED
 (random), LOGROTATE (the binary; default: found in PATH, /usr/sbin, /sbin);
 to look at one case, TORTURE_MODES and TORTURE_STATES (comma lists of the
 names above; default all), e.g. TORTURE_MODES=create TORTURE_STATES=running.
@@ -421,7 +421,7 @@ def main():
     kills_wanted = env_num("TORTURE_KILLS", 5)
     rate = env_num("TORTURE_RATE", 1500.0)
     scan_every = env_num("TORTURE_SCAN_EVERY", 3.0)
-    stall = env_num("TORTURE_STALL", 30.0)
+    stall = env_num("TORTURE_STALL", 20.0)
     seed = env_num("TORTURE_SEED", random.randrange(1 << 30))
     rng = random.Random(seed)
 
