@@ -23,9 +23,9 @@ test_expect_success 'the daemon drops root to its user, for good, and still work
 	printf "user %s\ndatabase %s/state/t.db\nsource %s/mail.log\nstart beginning\n" "$user" "$PWD" "$PWD" >drop.conf || exit 1
 	daemon_start drop.err -c drop.conf --patterns "$TLSLOGD_PATTERNS"
 	pid=$daemon_pid
-	n=0; while [ $n -lt 50 ] && [ ! -e state/t.db ]; do sleep 0.1; n=$((n + 1)); done
+	n=0; while [ $n -lt 300 ] && [ ! -e state/t.db ]; do sleep 0.1; n=$((n + 1)); done
 	printf "%s\n" "$line" >>mail.log
-	n=0; while [ $n -lt 50 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done
+	n=0; while [ $n -lt 300 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done
 	grep -E "^(Uid|Gid|Groups):" /proc/$pid/status >status
 	# Readers need no root: a member of the group reads while the daemon runs; others cannot.
 	if command -v setpriv >/dev/null 2>&1; then
