@@ -3,7 +3,8 @@
 # gone stops. A second `tlslogd run` on a database a daemon holds (DB.lock)
 # is refused with exit status 3 and the holder's pid, while the first goes on
 # storing each failure once; the lock follows the daemon into the background
-# and dies with it, even with kill -9; `run -n`, `scan` and `stats` are not
+# and dies with it, even with kill -9; a SIGHUP onto a database another
+# daemon holds is refused; `run -n`, `scan` and `stats` are not
 # refused. A database file deleted, renamed or replaced under the daemon
 # makes it stop with exit status 1 before it commits anything more, and a
 # restart on the old file reads again what came after its last commit.
@@ -78,6 +79,23 @@ follow_test 'in the background the lock follows the daemon across its fork: the 
 	kill "$bgpid" &&
 	wait_until 30 "! kill -0 $bgpid" &&
 	run_follow t.db "$PWD/mail.log" &&
+	test_exit_code 0 daemon_term
+'
+
+follow_test 'SIGHUP onto a database another daemon holds is refused; the daemon goes on with its own' '
+	: >mail.log && : >other.log &&
+	run_follow b.db "$PWD/other.log" &&
+	bpid=$dpid &&
+	printf "database %s/a.db\nsource %s/mail.log\nstart beginning\nbatch_interval 100ms\n" "$PWD" "$PWD" >a.conf &&
+	daemon_run -c a.conf --patterns "$TLSLOGD_PATTERNS" &&
+	sed -i "s|/a.db|/b.db|" a.conf &&
+	kill -HUP "$dpid" &&
+	wait_log "reload refused" &&
+	grep "the database $PWD/b.db is in use by another tlslogd run (pid $bpid)" daemon.err &&
+	fails 1 3 >>mail.log &&
+	wait_events a.db 3 &&
+	check_events a.db &&
+	test "$(count b.db)" = 0 &&
 	test_exit_code 0 daemon_term
 '
 
