@@ -351,6 +351,18 @@ database_failed(struct daemon *d)
 	ev_timer_again(d->loop, &d->retry);
 }
 
+/* Another daemon holds the database (writerlock_acquire's holder: its pid, or -1). */
+static void
+log_busy(const char *db, pid_t holder, const char *what_then)
+{
+	if (holder > 0)
+		log_warnx("the database %s is in use by another tlslogd run (pid %ld)%s", db,
+		    (long)holder, what_then);
+	else
+		log_warnx("the database %s is in use by another tlslogd run (pid unknown)%s", db,
+		    what_then);
+}
+
 /*
  * The database file was deleted or replaced (store_check_file logged which):
  * what is not committed is rolled back and the daemon stops, rather than
@@ -567,8 +579,7 @@ reload(struct daemon *d)
 		pid_t holder;
 		lock = writerlock_acquire(conf.database, &holder);
 		if (lock == NULL && holder != 0)
-			log_warnx("the database %s is in use by another tlslogd run (pid %ld)",
-			    conf.database, (long)holder);
+			log_busy(conf.database, holder, "");
 		store = lock ? store_open(conf.database, STORE_READ_WRITE) : NULL;
 		if (store == NULL) {
 			log_warnx("reload refused: the new database cannot be opened");
@@ -845,9 +856,8 @@ cmd_run(int argc, char **argv)
 	pid_t holder;
 	if ((d.lock = writerlock_acquire(d.conf.database, &holder)) == NULL) {
 		if (holder != 0)
-			log_warnx("the database %s is in use by another tlslogd run (pid %ld): not "
-			    "starting a second one, which would store every failure twice",
-			    d.conf.database, (long)holder);
+			log_busy(d.conf.database, holder,
+			    ": not starting a second one, which would store every failure twice");
 		free_daemon(&d);
 		return holder != 0 ? EXIT_BUSY : EXIT_TROUBLE;
 	}
