@@ -13,7 +13,8 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_TROUBLE = 1,	/* an input or the database failed */
-	EXIT_USAGE = 2		/* bad command line, configuration or rules */
+	EXIT_USAGE = 2,		/* bad command line, configuration or rules */
+	EXIT_BUSY = 3		/* run: another daemon holds the database */
 };
 
 /* Options common to every command; NULL when not given. */

@@ -45,6 +45,7 @@
 #include "store.h"
 #include "timeparse.h"
 #include "util.h"
+#include "writerlock.h"
 
 #define READ_BUDGET (4u << 20)	/* bytes per file per turn: other files and signals get their turn */
 #define TICK_SECONDS 1.0
@@ -101,6 +102,7 @@ struct daemon {
 	struct conf conf;
 	struct rules *rules;
 	struct store *store;
+	struct writerlock *lock;	/* one daemon per database (writerlock.h) */
 	struct follower *fol;
 	struct flagger *flags;
 	struct running_action running[ACTIONS_RUNNING];
@@ -116,6 +118,7 @@ struct daemon {
 	ev_idle more;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
 	int failed;		/* the database failed: waiting for the retry timer */
+	int gone;		/* the database file was deleted or replaced: stopping */
 	int status;
 };
 
@@ -359,13 +362,50 @@ database_failed(struct daemon *d)
 	ev_timer_again(d->loop, &d->retry);
 }
 
+/* Another daemon holds the database (writerlock_acquire's holder: its pid, or -1). */
+static void
+log_busy(const char *db, pid_t holder, const char *what_then)
+{
+	if (holder > 0)
+		log_warnx("the database %s is in use by another tlslogd run (pid %ld)%s", db,
+		    (long)holder, what_then);
+	else
+		log_warnx("the database %s is in use by another tlslogd run (pid unknown)%s", db,
+		    what_then);
+}
+
+/*
+ * The database file was deleted or replaced (store_check_file logged which):
+ * what is not committed is rolled back and the daemon stops, rather than
+ * commit into a file no one will read again.
+ */
+static void
+database_gone(struct daemon *d)
+{
+	log_warnx("stopping: nothing more is committed into %s. Started again, tlslogd reads "
+	    "again what came after the last commit if the database it is given has it (the "
+	    "old file put back); a new database starts where the \"start\" setting says",
+	    d->conf.database);
+	stop_watchers(d);
+	follow_stop(d->fol);
+	(void)store_abandon(d->store);	/* logged */
+	d->gone = d->failed = 1;
+	d->status = EXIT_TROUBLE;
+	ev_timer_stop(d->loop, &d->commit);
+	ev_timer_stop(d->loop, &d->retry);
+	ev_idle_stop(d->loop, &d->more);
+	ev_break(d->loop, EVBREAK_ALL);
+}
+
 static void
 commit_now(struct daemon *d)
 {
 	ev_timer_stop(d->loop, &d->commit);
 	if (d->failed)
 		return;
-	if (follow_commit(d->fol) < 0)
+	if (store_check_file(d->store) < 0)
+		database_gone(d);
+	else if (follow_commit(d->fol) < 0)
 		database_failed(d);
 	else
 		flag_take_notices(d->flags, on_notice, d);
@@ -440,6 +480,10 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	struct daemon *d = w->data;
 
 	(void)revents;
+	if (store_check_file(d->store) < 0) {
+		database_gone(d);
+		return;
+	}
 	if (follow_start(d->fol, now_ms(), "the database was failing") < 0 ||
 	    follow_commit(d->fol) < 0) {
 		follow_stop(d->fol);
@@ -541,28 +585,49 @@ reload(struct daemon *d)
 		return;
 	}
 	struct store *store = d->store;
+	struct writerlock *lock = d->lock;
 	if (strcmp(conf.database, d->conf.database) != 0) {
-		store = store_open(conf.database, STORE_READ_WRITE);
+		pid_t holder;
+		lock = writerlock_acquire(conf.database, &holder);
+		if (lock == NULL && holder != 0)
+			log_busy(conf.database, holder, "");
+		store = lock ? store_open(conf.database, STORE_READ_WRITE) : NULL;
 		if (store == NULL) {
 			log_warnx("reload refused: the new database cannot be opened");
+			writerlock_release(lock);
 			rules_free(rules);
 			conf_free(&conf);
 			notify_systemd("READY=1");
 			return;
 		}
 	}
-	commit_now(d);
+	if (store_check_file(d->store) < 0)	/* also while the database was failing */
+		database_gone(d);
+	else
+		commit_now(d);
+	if (d->gone) {
+		if (store != d->store) {
+			store_close(store);
+			writerlock_release(lock);
+		}
+		rules_free(rules);
+		conf_free(&conf);
+		return;
+	}
 	stop_watchers(d);
 	follow_free(d->fol);
 	flag_free(d->flags);
 	d->flags = NULL;
-	if (store != d->store)
+	if (store != d->store) {
 		store_close(d->store);
+		writerlock_release(d->lock);
+	}
 	rules_free(d->rules);
 	conf_free(&d->conf);
 	d->conf = conf;
 	d->rules = rules;
 	d->store = store;
+	d->lock = lock;
 	d->flags = flag_new(d->store, &d->conf);	/* NULL (logged): no flagging until fixed */
 
 	struct ingest_options opt;
@@ -749,6 +814,7 @@ free_daemon(struct daemon *d)
 	for (size_t i = 0; i < ACTIONS_RUNNING; i++)
 		free(d->running[i].name);
 	store_close(d->store);
+	writerlock_release(d->lock);
 	rules_free(d->rules);
 	conf_free(&d->conf);
 }
@@ -794,6 +860,18 @@ cmd_run(int argc, char **argv)
 			    "unprivileged user");
 		}
 	}
+	/*
+	 * One daemon per database, decided before anything is read; as the user
+	 * the daemon runs as, so that its next start can write the lock file too.
+	 */
+	pid_t holder;
+	if ((d.lock = writerlock_acquire(d.conf.database, &holder)) == NULL) {
+		if (holder != 0)
+			log_busy(d.conf.database, holder,
+			    ": not starting a second one, which would store every failure twice");
+		free_daemon(&d);
+		return holder != 0 ? EXIT_BUSY : EXIT_TROUBLE;
+	}
 	if ((d.store = store_open(d.conf.database, STORE_READ_WRITE)) == NULL) {
 		free_daemon(&d);
 		return EXIT_TROUBLE;
@@ -806,6 +884,8 @@ cmd_run(int argc, char **argv)
 			free_daemon(&d);
 			return EXIT_TROUBLE;
 		}
+		/* The lock came along (an flock belongs to the open file); the pid changed. */
+		(void)writerlock_set_pid(d.lock);
 	}
 	signal(SIGPIPE, SIG_IGN);
 
@@ -852,8 +932,8 @@ cmd_run(int argc, char **argv)
 	notify_systemd("READY=1");
 	poll_files(&d);
 
-	d.status = EXIT_OK;
-	ev_run(d.loop, 0);
+	if (!d.gone)
+		ev_run(d.loop, 0);
 
 	stop_watchers(&d);
 	ev_loop_destroy(d.loop);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "store.h"
 #include "timeparse.h"
 #include "util.h"
+#include "writerlock.h"
 
 static const char stats_usage[] =
     "usage: tlslogd stats [--format table|json] [-c FILE] [--db PATH]\n"
@@ -223,6 +225,9 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 	char *walpath = xasprintf("%s-wal", path);
 	wal = file_size(walpath);
 	free(walpath);
+	/* The daemon that writes the database, if one runs (writerlock.h). */
+	pid_t holder = writerlock_holder(path);
+	int holder_errno = errno;
 	if (sqlite3_prepare_v2(db, "SELECT count(*), min(time), max(time) FROM events", -1, &s,
 	    NULL) != SQLITE_OK)
 		goto fail;
@@ -236,8 +241,9 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 	if (json) {
 		buf_puts(out, "{\n  \"database\": {\"path\": ");
 		put_string(out, path, 1);
-		buf_printf(out, ", \"bytes\": %lld, \"wal_bytes\": %lld},\n",
+		buf_printf(out, ", \"bytes\": %lld, \"wal_bytes\": %lld, \"daemon_pid\": ",
 		    (long long)bytes, (long long)(wal < 0 ? 0 : wal));
+		if (holder > 0) buf_printf(out, "%ld},\n", (long)holder); else buf_puts(out, "null},\n");
 		buf_printf(out, "  \"events\": {\"total\": %lld, \"first\": ", (long long)total);
 		if (total) put_time(out, first, 1); else buf_puts(out, "null");
 		buf_puts(out, ", \"last\": ");
@@ -249,6 +255,12 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 		buf_printf(out, "  %.1f MB", (double)bytes / 1e6);
 		if (wal > 0)
 			buf_printf(out, " (+ %.1f MB write-ahead log)", (double)wal / 1e6);
+		if (holder > 0)
+			buf_printf(out, "\ndaemon    tlslogd run, pid %ld", (long)holder);
+		else if (holder == 0)
+			buf_puts(out, "\ndaemon    none running");
+		else
+			buf_printf(out, "\ndaemon    unknown (%s.lock: %s)", path, strerror(holder_errno));
 		buf_printf(out, "\nevents    %lld", (long long)total);
 		if (total) {
 			buf_puts(out, ", from ");

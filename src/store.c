@@ -1141,3 +1141,51 @@ store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from
 	}
 	return 0;
 }
+
+/*
+ * SQLite knows which file it has open; SQLITE_FCNTL_HAS_MOVED compares it
+ * with what its path names now (the inode of the open file against a stat of
+ * the path), without a race between our own stat and SQLite's open.
+ */
+int
+store_check_file(struct store *st)
+{
+	int moved = 0;
+
+	if (st == NULL || st->db == NULL ||
+	    sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK ||
+	    !moved)
+		return 0;	/* still there, or a VFS that cannot tell */
+	/* SQLite's name of it is absolute: daemon(3) may have changed the folder since. */
+	const char *name = sqlite3_db_filename(st->db, "main");
+	struct stat sb;
+	int rc = stat(name != NULL && name[0] != '\0' ? name : st->path, &sb);
+	if (rc < 0 && errno == ENOENT)
+		log_warnx("%s: the database file was deleted or renamed", st->path);
+	else if (rc < 0)
+		log_warn("%s: the database file can no longer be found", st->path);
+	else
+		log_warnx("%s: the database file was replaced by another file", st->path);
+	return -1;
+}
+
+/*
+ * A TRUNCATE checkpoint writes every frame of the log into the file SQLite
+ * has open (the deleted one, or the renamed one, which so becomes whole
+ * without its log) and leaves the log at the path empty. Without it, a new
+ * database created at the path took the old log's pages for its own.
+ */
+int
+store_abandon(struct store *st)
+{
+	if (st == NULL || st->db == NULL)
+		return 0;
+	if (st->in_txn)
+		store_rollback(st);
+	if (sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+	    SQLITE_OK) {
+		store_error(st, "cannot empty the write-ahead log");
+		return -1;
+	}
+	return 0;
+}

@@ -144,4 +144,19 @@ int store_file_set_head(struct store *st, int64_t file_id, const char *head, siz
 int store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from, int64_t to,
     const char *reason);
 
+/*
+ * Whether the database file the store has open is still the one its path
+ * names: 0 when it is, -1 (logged: deleted or renamed, or replaced by another file)
+ * when what is committed would go into a file no one will read again.
+ * Cheap (a stat): for a writer to ask before each commit.
+ */
+int store_check_file(struct store *st);
+/*
+ * After store_check_file said -1: roll back, and empty the write-ahead log
+ * left at the path into the file the store has open, so that a database
+ * made at the path later does not take the old one's log for its own. 0 or
+ * -1 (logged). Only store_close after it.
+ */
+int store_abandon(struct store *st);
+
 #endif

@@ -87,6 +87,48 @@ wait_for() {
 	done
 }
 
+# A fixed bound fails on a loaded machine as soon as the work takes longer
+# than its author's machine took. Waits for work of some size (events to
+# store, a writer to finish) are bounded by a stall instead: they fail only
+# when what they watch has not moved for SECONDS.
+
+# wait_count CMD WANT [SECONDS]: poll CMD (eval'd) every 50 ms until it
+# prints WANT; fail when what it prints stayed the same for SECONDS (10).
+wait_count() {
+	_last=
+	_end=$(($(now_ms) + ${3:-10} * 1000))
+	while :; do
+		_got=$(eval "$1" 2>/dev/null)
+		[ "$_got" = "$2" ] && return 0
+		if [ "$_got" != "$_last" ]; then
+			_last=$_got
+			_end=$(($(now_ms) + ${3:-10} * 1000))
+		elif [ "$(now_ms)" -ge "$_end" ]; then
+			echo "no progress for ${3:-10} s: $1 printed \"$_got\", expected \"$2\""
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# wait_moving SECONDS COND PROGRESS: poll COND (eval'd) until it succeeds;
+# fail when PROGRESS (eval'd: a count, a size) printed the same for SECONDS.
+wait_moving() {
+	_last=
+	_end=$(($(now_ms) + $1 * 1000))
+	while ! eval "$2" >/dev/null 2>&1; do
+		_got=$(eval "$3" 2>/dev/null)
+		if [ "$_got" != "$_last" ]; then
+			_last=$_got
+			_end=$(($(now_ms) + $1 * 1000))
+		elif [ "$(now_ms)" -ge "$_end" ]; then
+			echo "no progress for $1 s waiting for: $2 ($3 stayed at \"$_got\")"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # wait_until SECONDS CMD: poll CMD (eval'd) until it succeeds; fail after SECONDS.
 wait_until() {
 	_end=$(($(now_ms) + $1 * 1000))
@@ -129,7 +171,10 @@ daemon_run() {
 	bg_add "$dpid"
 	# lib.sh's exit trap kills it too, should the test itself be cut short.
 	echo "$dpid" >>"$test_scratch/.daemons"
-	wait_until 10 "[ \$(log_count 'following [0-9]* source') -gt $_before ]" || {
+	# One step, not work that grows: a bound a passing run never reaches; a
+	# daemon that exits (refused, say) is not waited for.
+	wait_until 60 "[ \$(log_count 'following [0-9]* source') -gt $_before ] || ! kill -0 $dpid" &&
+		[ "$(log_count 'following [0-9]* source')" -gt "$_before" ] || {
 		echo "the daemon did not start: tlslogd run -d $*"
 		return 1
 	}
@@ -200,9 +245,10 @@ count() {
 	dbq "$1" "SELECT count(*) FROM events"
 }
 
-# wait_events DB N [SECONDS]: wait until DB holds N events.
+# wait_events DB N [SECONDS]: wait until DB holds N events; fail when the
+# count stayed the same for SECONDS (10), however long the whole takes.
 wait_events() {
-	wait_for "count $1" "$2" "${3:-10}"
+	wait_count "count $1" "$2" "${3:-10}"
 }
 
 # check_events DB [TRUTH]: the events of DB are the failures of TRUTH (./truth), each once.

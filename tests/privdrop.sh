@@ -1,7 +1,8 @@
 #!/bin/sh
 # privdrop.sh: started as root with "user" set, tlslogd run prepares the
 # database folder for that user and becomes it for good (real, effective and
-# saved ids, no supplementary groups but its own), then works as that user.
+# saved ids, no supplementary groups but its own), then works as that user;
+# its lock file (one daemon per database) is the user's, for the next start.
 # Runs only as root (CI runs as root); skipped otherwise.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
@@ -22,9 +23,9 @@ test_expect_success 'the daemon drops root to its user, for good, and still work
 	printf "user %s\ndatabase %s/state/t.db\nsource %s/mail.log\nstart beginning\n" "$user" "$PWD" "$PWD" >drop.conf || exit 1
 	daemon_start drop.err -c drop.conf --patterns "$TLSLOGD_PATTERNS"
 	pid=$daemon_pid
-	n=0; while [ $n -lt 50 ] && [ ! -e state/t.db ]; do sleep 0.1; n=$((n + 1)); done
+	n=0; while [ $n -lt 300 ] && [ ! -e state/t.db ]; do sleep 0.1; n=$((n + 1)); done
 	printf "%s\n" "$line" >>mail.log
-	n=0; while [ $n -lt 50 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done
+	n=0; while [ $n -lt 300 ] && [ "$(sql state/t.db "SELECT count(*) FROM events" 2>/dev/null)" != 1 ]; do sleep 0.1; n=$((n + 1)); done
 	grep -E "^(Uid|Gid|Groups):" /proc/$pid/status >status
 	# Readers need no root: a member of the group reads while the daemon runs; others cannot.
 	if command -v setpriv >/dev/null 2>&1; then
@@ -48,11 +49,25 @@ test_expect_success 'the daemon drops root to its user, for good, and still work
 	test_cmp expected status &&
 	test "$(stat -c "%u %a" state)" = "$uid 750" &&
 	test "$(stat -c "%u %a" state/t.db)" = "$uid 640" &&
+	test "$(stat -c "%u %a" state/t.db.lock)" = "$uid 640" &&
+	test "$(cat state/t.db.lock)" = "$pid" &&
 	cat reader.status reader.err other.err &&
 	printf "group reader: 0\nother reader: 1\n" | test_cmp - reader.status &&
 	test "$(wc -l <reader.csv)" = 2 &&
 	grep "Permission denied" other.err &&
 	test "$(sql state/t.db "SELECT count(*) FROM events")" = 1
+'
+
+test_expect_success 'started again, the daemon takes the lock file its user made before' '
+	daemon_start again.err -c drop.conf --patterns "$TLSLOGD_PATTERNS"
+	pid=$daemon_pid
+	n=0; while [ $n -lt 300 ] && ! grep -q "following 1 source" again.err; do sleep 0.1; n=$((n + 1)); done
+	kill $pid; wait $pid
+	status_code=$?
+	cat again.err
+	test $status_code = 0 &&
+	grep "following 1 source" again.err &&
+	test "$(stat -c %u state/t.db.lock)" = "$uid"
 '
 
 test_expect_success 'an unknown user is fatal, before anything is opened' '

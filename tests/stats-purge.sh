@@ -90,14 +90,15 @@ test_expect_success 'the daemon keeps per-source counters: lines, cut lines, lin
 	: >mail.log
 	daemon_start run.err $run_opts --db run.db --follow "$PWD/mail.log"
 	pid=$daemon_pid
-	sleep 0.5 &&
+	# A new file is read from its end: write only once the daemon has opened it.
+	n=0 && while [ $n -lt 600 ] && ! grep -q "following 1 source" run.err; do sleep 0.1; n=$((n + 1)); done
 	{
 		echo "Nov 21 08:32:00 mx1 postfix/smtpd[23510]: warning: unknown[192.0.2.44]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
 		echo "Nov 21 08:32:01 mx1 postfix/smtpd[23510]: warning: some new TLS complaint no rule knows from unknown[192.0.2.45]"
 		printf "Nov 21 08:32:02 mx1 postfix/smtpd[23510]: "; head -c 70000 /dev/zero | tr "\\0" x; echo
 		echo "Nov 21 08:32:03 mx1 postfix/smtpd[23510]: connect from unknown[192.0.2.46]"
 	} >>mail.log &&
-	n=0 && while [ $n -lt 100 ] && [ "$(sql run.db "SELECT lines FROM sources" 2>/dev/null)" != 4 ]; do sleep 0.1; n=$((n + 1)); done
+	n=0 && while [ $n -lt 600 ] && [ "$(sql run.db "SELECT lines FROM sources" 2>/dev/null)" != 4 ]; do sleep 0.1; n=$((n + 1)); done
 	kill $pid
 	wait $pid
 	status=$?
