@@ -34,6 +34,13 @@
 /* A rotated file is read to its end in one go, this much at a time. */
 #define DRAIN_BUDGET (16u << 20)
 
+/*
+ * Rotated files drained at once: the MTA (or syslog, before its reload) may
+ * still write to the last few; beyond that the oldest is read to its end and
+ * closed.
+ */
+#define OLD_MAX 4
+
 /* tail_read: what the file holds is no longer the text being read (see ingest_same_text). */
 #define TAIL_CHANGED 2
 
@@ -58,7 +65,8 @@ struct fsource {
 	struct journal_tail *journal;	/* is_journal: open, or NULL (waiting to open it) */
 	int forced_set;		/* -1: route by program tag */
 	struct tail *cur;
-	struct tail *old;	/* rotated away, still drained */
+	struct tail *old[OLD_MAX];	/* rotated away, still drained, oldest first */
+	size_t nold;
 	int started;		/* follow_start has looked at it */
 	int waiting_logged;	/* "waiting for the file" said once */
 	int open_error_logged;
@@ -99,8 +107,8 @@ source_totals(const struct fsource *s, struct follow_totals *t)
 	*t = s->closed;
 	if (s->cur)
 		add_totals(t, &s->cur->ing.stats);
-	if (s->old)
-		add_totals(t, &s->old->ing.stats);
+	for (size_t i = 0; i < s->nold; i++)
+		add_totals(t, &s->old[i]->ing.stats);
 #ifdef HAVE_SYSTEMD
 	if (s->journal)
 		add_totals(t, journal_stats(s->journal));
@@ -180,6 +188,34 @@ tail_close(struct follower *f, struct fsource *s, struct tail *t, int finished)
 	close(t->fd);
 	free(t->name);
 	free(t);
+}
+
+/* Take t off s's rotated files still drained (it is closed by the caller). */
+static void
+old_remove(struct fsource *s, const struct tail *t)
+{
+	for (size_t i = 0; i < s->nold; i++)
+		if (s->old[i] == t) {
+			memmove(&s->old[i], &s->old[i + 1], (s->nold - i - 1) * sizeof(s->old[0]));
+			s->nold--;
+			return;
+		}
+}
+
+static int drain(struct follower *f, struct tail *t, int64_t now_ms);
+
+/* t, rotated away, is drained a while longer; with OLD_MAX already, the oldest is finished. */
+static void
+old_add(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms)
+{
+	if (s->nold == OLD_MAX) {
+		struct tail *oldest = s->old[0];
+		int left = drain(f, oldest, now_ms);
+		old_remove(s, oldest);
+		tail_close(f, s, oldest, left == 0);
+	}
+	t->last_growth_ms = now_ms;
+	s->old[s->nold++] = t;
 }
 
 static void
@@ -417,9 +453,9 @@ read_compressed(struct follower *f, struct fsource *s, const char *path, int64_t
 }
 
 /*
- * Read a rotated file to its end: plain, through a tail that becomes s->old
- * (drained for the grace) when it was written to just now and s->old is
- * free; compressed, in one go. known_id: as read_compressed.
+ * Read a rotated file to its end: plain, through a tail that is drained for
+ * the grace (s->old) when it was written to just now; compressed, in one go.
+ * known_id: as read_compressed.
  */
 static void
 read_rotated(struct follower *f, struct fsource *s, const char *path, int64_t known_id,
@@ -445,24 +481,32 @@ read_rotated(struct follower *f, struct fsource *s, const char *path, int64_t kn
 	    (long long)(framer_offset(&t->fr) - from));
 	if (rc < 0 || rc == TAIL_CHANGED)
 		tail_close(f, s, t, 0);
-	else if (s->old == NULL && recently_written(t))
-		s->old = t;	/* the MTA may still write to it (before its reload): keep draining */
+	else if (recently_written(t))
+		old_add(f, s, t, now_ms);	/* the MTA may still write to it (before its reload) */
 	else
 		tail_close(f, s, t, 1);
 }
 
-/* Is path's file the one open as t (NULL: none)? */
+/* Is r open as s's current file or one of its rotated files still drained? */
 static int
-is_open_as(const struct rotated_file *r, const struct tail *t)
+is_open(const struct rotated_file *r, const struct fsource *s)
 {
-	return t != NULL && r->dev == t->dev && r->ino == t->ino;
+	if (s->cur != NULL && r->dev == s->cur->dev && r->ino == s->cur->ino)
+		return 1;
+	for (size_t i = 0; i < s->nold; i++)
+		if (r->dev == s->old[i]->dev && r->ino == s->old[i]->ino)
+			return 1;
+	return 0;
 }
 
 /*
  * The files of s's rotated set written after after_ns (the last write of the
- * file read before them) and not open already: a log rotated twice while
+ * file read before them; or at the same time: the clock of file times is
+ * coarse) and not open already: a log rotated twice while
  * tlslogd was stopped or stalled has one between the file it knew and the
- * file now under the name. Each is read to its end, oldest first, from where
+ * file now under the name. Also older ones whose record was written at
+ * about that time and that hold more than it says was read (a rotated file
+ * still drained at the last commit, written to after the one it follows). Each is read to its end, oldest first, from where
  * its record ends (a file read before has one) or from its start. said: the
  * caller reported the loss of a text that the oldest unreadable one holds.
  */
@@ -478,10 +522,19 @@ read_between(struct follower *f, struct fsource *s, int64_t after_ns, const char
 	for (size_t i = 0; i < n && !f->store_failed; i++) {
 		struct rotated_file *r = &files[i];
 
-		if (r->mtime_ns <= after_ns || (skip != NULL && strcmp(r->path, skip) == 0) ||
-		    is_open_as(r, s->cur) || is_open_as(r, s->old) ||
+		if ((skip != NULL && strcmp(r->path, skip) == 0) || is_open(r, s) ||
 		    (named && r->dev == now_named.st_dev && r->ino == now_named.st_ino))
 			continue;
+		if (r->mtime_ns < after_ns) {
+			/* Older, but read at the time of the last commit and not to its end? */
+			int64_t offset;
+			int active = store_file_active(f->store, r->dev, r->ino,
+			    after_ns / 1000000000 - 1, &offset);
+			if (active < 0)
+				f->store_failed = 1;
+			if (active <= 0 || offset >= r->size)
+				continue;
+		}
 		if (rotation_unreadable(r->path) && said) {
 			said = 0;	/* the oldest holds the text whose loss was said */
 			continue;
@@ -655,8 +708,7 @@ finish_elsewhere(struct follower *f, struct fsource *s, struct tail *t, int64_t 
 	}
 	if (s->cur == t)
 		s->cur = NULL;
-	if (s->old == t)
-		s->old = NULL;
+	old_remove(s, t);
 	tail_close(f, s, t, 1);
 	read_between(f, s, after_ns, path, path == NULL && unreadable > 0, now_ms,
 	    "tlslogd was behind");
@@ -745,17 +797,10 @@ static void
 rotated_away(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms,
     size_t budget, int *more)
 {
-	if (s->old != NULL) {
-		/* Rotated twice within the grace: the oldest is read to its end first. */
-		int left = drain(f, s->old, now_ms);
-		if (left < 0)
-			return;
-		tail_close(f, s, s->old, left == 0);
-		s->old = NULL;
-	}
-	s->old = t;
-	s->old->last_growth_ms = now_ms;
+	old_add(f, s, t, now_ms);
 	s->cur = NULL;
+	if (f->store_failed)
+		return;
 	/* Rotated more than once since it was last looked at: the files between. */
 	read_between(f, s, mtime_ns(t->fd), NULL, 0, now_ms, "tlslogd was behind");
 	if (f->store_failed)
@@ -805,21 +850,23 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		rotated_away(f, s, t, now_ms, budget, more);
 	if (f->store_failed)
 		return;
-	if (s->old != NULL) {
-		rc = tail_read(f, s->old, now_ms, budget);
+	for (size_t i = 0; i < s->nold && !f->store_failed; ) {
+		struct tail *o = s->old[i];
+		rc = tail_read(f, o, now_ms, budget);
 		if (rc == 1)
 			*more = 1;
-		else if (rc == TAIL_CHANGED)
-			finish_elsewhere(f, s, s->old, now_ms);
-		else if (rc == 0 && now_ms - s->old->last_growth_ms >= ROTATE_GRACE_MS) {
-			tail_close(f, s, s->old, 1);
-			s->old = NULL;
+		if (rc == TAIL_CHANGED) {
+			finish_elsewhere(f, s, o, now_ms);	/* takes it off the list */
+		} else if (rc == 0 && now_ms - o->last_growth_ms >= ROTATE_GRACE_MS) {
+			old_remove(s, o);
+			tail_close(f, s, o, 1);
+		} else {
+			ingest_settle(&o->ing, now_ms, f->settle_ms);
+			i++;
 		}
 	}
 	if (s->cur != NULL)
 		ingest_settle(&s->cur->ing, now_ms, f->settle_ms);
-	if (s->old != NULL)
-		ingest_settle(&s->old->ing, now_ms, f->settle_ms);
 }
 
 int
@@ -847,8 +894,8 @@ follow_pending(const struct follower *f)
 	for (size_t i = 0; i < f->n; i++) {
 		if (f->src[i].cur)
 			n += f->src[i].cur->ing.pending;
-		if (f->src[i].old)
-			n += f->src[i].old->ing.pending;
+		for (size_t k = 0; k < f->src[i].nold; k++)
+			n += f->src[i].old[k]->ing.pending;
 #ifdef HAVE_SYSTEMD
 		if (f->src[i].journal)
 			n += journal_ingest(f->src[i].journal)->pending;
@@ -867,13 +914,15 @@ static void
 batch_end(struct follower *f, int committed)
 {
 	for (size_t i = 0; i < f->n; i++) {
-		struct tail *ts[2] = { f->src[i].cur, f->src[i].old };
-		for (int k = 0; k < 2; k++)
-			if (ts[k] != NULL) {
-				ingest_batch_end(&ts[k]->ing, committed);
+		struct fsource *s = &f->src[i];
+		for (size_t k = 0; k <= s->nold; k++) {
+			struct tail *t = k < s->nold ? s->old[k] : s->cur;
+			if (t != NULL) {
+				ingest_batch_end(&t->ing, committed);
 				if (committed)
-					ts[k]->dirty = 0;
+					t->dirty = 0;
 			}
+		}
 #ifdef HAVE_SYSTEMD
 		if (f->src[i].journal)
 			ingest_batch_end(journal_ingest(f->src[i].journal), committed);
@@ -888,14 +937,15 @@ follow_commit(struct follower *f)
 		return f->store_failed ? -1 : 0;
 	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
 		struct fsource *s = &f->src[i];
-		struct tail *ts[2] = { s->cur, s->old };
 		const char *cursor = NULL;
 		int64_t file_id = 0;
 
-		for (int k = 0; k < 2; k++)
-			if (ts[k] != NULL && ingest_record_position(&ts[k]->ing,
-			    framer_offset(&ts[k]->fr), NULL) < 0)
+		for (size_t k = 0; k <= s->nold; k++) {
+			struct tail *t = k < s->nold ? s->old[k] : s->cur;
+			if (t != NULL && ingest_record_position(&t->ing, framer_offset(&t->fr),
+			    NULL) < 0)
 				f->store_failed = 1;
+		}
 #ifdef HAVE_SYSTEMD
 		if (s->journal != NULL) {
 			if (journal_record(s->journal, &cursor) < 0)
@@ -909,7 +959,7 @@ follow_commit(struct follower *f)
 		 * The oldest file not finished under the name: while a rotated file is
 		 * still drained, a restart must find it (as NAME.1) and read its rest.
 		 */
-		const struct tail *oldest = s->old ? s->old : s->cur;
+		const struct tail *oldest = s->nold > 0 ? s->old[0] : s->cur;
 		if (oldest != NULL)
 			file_id = oldest->ing.file_id;
 		if (!f->store_failed && (oldest != NULL || s->journal != NULL || s->started) &&
@@ -940,8 +990,12 @@ follow_stop(struct follower *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		tail_close(f, &f->src[i], f->src[i].cur, 0);
-		tail_close(f, &f->src[i], f->src[i].old, 0);
-		f->src[i].cur = f->src[i].old = NULL;
+		f->src[i].cur = NULL;
+		while (f->src[i].nold > 0) {
+			struct tail *o = f->src[i].old[f->src[i].nold - 1];
+			f->src[i].nold--;
+			tail_close(f, &f->src[i], o, 0);
+		}
 #ifdef HAVE_SYSTEMD
 		if (f->src[i].journal != NULL) {
 			add_totals(&f->src[i].closed, journal_stats(f->src[i].journal));
@@ -1012,7 +1066,7 @@ follow_log_sources(const struct follower *f)
 		    "%llu lines about TLS or AUTH no rule knows, %llu cut%s", s->name, (long long)pos,
 		    (long long)behind, (unsigned long long)t.lines, (unsigned long long)t.events,
 		    (unsigned long long)t.unknown, (unsigned long long)t.cut_lines,
-		    s->old ? " (draining the rotated file)" : "");
+		    s->nold > 0 ? " (draining the rotated file)" : "");
 	}
 }
 

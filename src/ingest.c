@@ -249,7 +249,7 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 {
 	if (store_queued(ing) < 0)
 		return -1;
-	if (ing->file_id != 0) {
+	if (ing->file_id != 0 && !ing->stream_copy) {
 		int64_t pos = read_offset;
 		int64_t held = correlate_min_offset(ing->corr);
 
@@ -350,6 +350,52 @@ read_head(int fd, const char *path, char *head, size_t *len, int *whole)
 }
 
 /*
+ * A stream has no name to be known by, only its first line: when exactly one
+ * record of any log has that whole first line (`zcat mail.log.1.gz | tlslogd
+ * scan -` of a file read before), its events take that record's offsets, so
+ * that nothing stored is stored again; the record's position is left to the
+ * file itself (another log may begin with the same line). The first line is
+ * read here, then framed. -1 on a read error (logged) or a database failure.
+ */
+static int
+stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
+{
+	size_t room, got = 0;
+	char *space = framer_space(fr, &room);
+	size_t want = room < HEAD_MAX ? room : HEAD_MAX;
+	char *nl = NULL;
+
+	while (got < want && nl == NULL) {
+		ssize_t n = logfile_read(lf, space + got, want - got);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		nl = memchr(space + got, '\n', (size_t)n);
+		got += (size_t)n;
+	}
+	if (got == 0)
+		return 0;
+	size_t len = nl != NULL ? (size_t)(nl - space) + 1 : got;
+	int64_t id = 0;
+	if (begin(ing) < 0)
+		return -1;
+	int found = nl != NULL || len == HEAD_MAX ?
+	    store_file_find_head(ing->store, space, len, &id) : 0;
+	if (found < 0) {
+		ing->store_failed = 1;
+		return -1;
+	}
+	if (found) {
+		ing->file_id = id;
+		ing->stream_copy = 1;
+	}
+	ing->stats.bytes += (uint64_t)got;
+	framer_commit(fr, got, on_line, ing);
+	return ing->store_failed ? -1 : 0;
+}
+
+/*
  * Read lf from offset (where it is) to its end through the framer. stream:
  * standard input or a pipe: commit before every read (it may make us wait).
  * final: nothing will ever be appended (a stream, a compressed file): a last
@@ -366,7 +412,9 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 	framer_init(&fr, ing->opt.max_line, offset);
 	if (skip_line)
 		framer_skip_line(&fr);	/* the last scan stopped in the rest of a cut line */
-	for (;;) {
+	if (stream && stream_head(ing, lf, &fr) < 0)
+		rc = -1;
+	while (rc == 0) {
 		size_t room;
 		char *space = framer_space(&fr, &room);
 		/* A stream may make us wait: never with a transaction open. */
@@ -668,12 +716,14 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 	correlate_discard(ing->corr);
 	logfile_close(lf);
 	ing->file_id = 0;
+	ing->stream_copy = 0;
 	return rc;
 fail:
 	/* Nothing of this file's open failures was committed: drop them. */
 	correlate_discard(ing->corr);
 	logfile_close(lf);
 	ing->file_id = 0;
+	ing->stream_copy = 0;
 	return -1;
 }
 

@@ -59,6 +59,7 @@ struct ingest {
 	struct ingest_options opt;
 	struct ingest_stats stats;
 	int64_t file_id;	/* record of the file being read, 0 for a stream */
+	int stream_copy;	/* a stream with file_id's text: its position is not recorded */
 	int fd;			/* the followed file (ingest_attach), -1 */
 	int head_complete;	/* its recorded first line is whole */
 	size_t head_len;

@@ -980,6 +980,61 @@ store_file_resume(struct store *st, const struct store_file_key *key, int64_t si
 }
 
 int
+store_file_find_head(struct store *st, const char *head, size_t head_len, int64_t *file_id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, rows = 0;
+
+	*file_id = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM files WHERE fingerprint = ?1 AND "
+	    "fingerprint_len = ?2 AND head_whole LIMIT 2", -1, &s, NULL) != SQLITE_OK) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, (int64_t)util_fnv1a(head, head_len));
+	sqlite3_bind_int64(s, 2, (int64_t)head_len);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*file_id = sqlite3_column_int64(s, 0);
+		rows++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	if (rows != 1)
+		*file_id = 0;
+	return rows == 1;
+}
+
+int
+store_file_active(struct store *st, dev_t dev, ino_t ino, int64_t since, int64_t *offset)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, found = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT offset FROM files WHERE device = ?1 AND inode = ?2 "
+	    "AND updated >= ?3 ORDER BY id DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, (int64_t)dev);
+	sqlite3_bind_int64(s, 2, (int64_t)ino);
+	sqlite3_bind_int64(s, 3, since);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*offset = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	return found;
+}
+
+int
 store_file_adopt(struct store *st, int64_t file_id, const struct store_file_key *key)
 {
 	char log_name[ROTATION_NAME_MAX];

@@ -103,6 +103,17 @@ int store_file_resume(struct store *st, const struct store_file_key *key, int64_
 /* The same lookup without recording anything: 1 (found), 0 or -1. */
 int store_file_find(struct store *st, const struct store_file_key *key, int64_t size,
     int64_t *file_id, int64_t *offset);
+/*
+ * The one record, of any log, whose whole first line is head: 1 and *file_id;
+ * 0 when none or several have it; -1 on an error (logged).
+ */
+int store_file_find_head(struct store *st, const char *head, size_t head_len,
+    int64_t *file_id);
+/*
+ * A record of the file with device and inode whose position was recorded at
+ * or after since (seconds): 1 and its *offset, 0 when none, -1 on an error.
+ */
+int store_file_active(struct store *st, dev_t dev, ino_t ino, int64_t since, int64_t *offset);
 /* key's file holds record file_id's text (found by the caller): record where. */
 int store_file_adopt(struct store *st, int64_t file_id, const struct store_file_key *key);
 /*
