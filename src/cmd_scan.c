@@ -10,6 +10,7 @@
 #include <malloc.h>
 #endif
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "rules.h"
 #include "store.h"
+#include "util.h"
 
 static const char scan_usage[] =
     "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
@@ -78,6 +80,158 @@ elapsed(const struct timespec *start)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* ---- a rotated set, oldest first ---- */
+
+enum rotated_kind { ROT_LIVE, ROT_NUMBER, ROT_DATE };
+
+/* What a file name says of its place in a rotated set: NAME, NAME.N, NAME-DATE (compressed or not). */
+struct rotated {
+	char *path;
+	char *base;		/* NAME */
+	enum rotated_kind kind;
+	char *digits;		/* N or the date's digits */
+	time_t mtime;
+};
+
+static int
+all_digits(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return len > 0;
+}
+
+static void
+rotated_parse(struct rotated *r, char *path)
+{
+	static const char *const compressed[] = { ".gz", ".bz2", ".xz", ".zst", ".Z", NULL };
+	size_t len = strlen(path);
+	struct stat sb;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->mtime = stat(path, &sb) == 0 ? sb.st_mtime : 0;
+	for (int i = 0; compressed[i]; i++) {
+		size_t n = strlen(compressed[i]);
+		if (len > n && strcmp(path + len - n, compressed[i]) == 0) {
+			len -= n;
+			break;
+		}
+	}
+	/* NAME.N (logrotate, newsyslog: .0 is the newest) */
+	size_t d = len;
+	while (d > 0 && path[d - 1] >= '0' && path[d - 1] <= '9')
+		d--;
+	if (d > 1 && d < len && len - d <= 6 && path[d - 1] == '.') {
+		r->kind = ROT_NUMBER;
+		r->base = xstrndup(path, d - 1);
+		r->digits = xstrndup(path + d, len - d);
+		return;
+	}
+	/* NAME-YYYYMMDD[HH...] or NAME-YYYY-MM-DD (dateext) */
+	const char *dash = NULL;
+	for (size_t i = len; i > 0; i--)
+		if (path[i - 1] == '-' && len - i >= 8) {
+			size_t k = i;
+			struct buf digits;
+			buf_init(&digits);
+			for (; k < len && ((path[k] >= '0' && path[k] <= '9') || path[k] == '-'); k++)
+				if (path[k] != '-')
+					buf_putc(&digits, path[k]);
+			buf_putc(&digits, '\0');
+			if (k == len && digits.len - 1 >= 8 && all_digits(digits.data, digits.len - 1)) {
+				dash = path + i - 1;
+				r->digits = digits.data;
+			} else {
+				buf_free(&digits);
+			}
+			break;
+		}
+	if (dash != NULL && dash > path) {
+		r->kind = ROT_DATE;
+		r->base = xstrndup(path, (size_t)(dash - path));
+		return;
+	}
+	free(r->digits);
+	r->digits = NULL;
+	r->kind = ROT_LIVE;
+	r->base = xstrndup(path, len);
+}
+
+/* Digit strings as numbers: <0 when a is smaller. */
+static int
+compare_digits(const char *a, const char *b)
+{
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	size_t la = strlen(a), lb = strlen(b);
+	return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+/* <0 when a is older than b: NAME is the newest; NAME.2 is older than NAME.1; dates by date. */
+static int
+rotated_older(const struct rotated *a, const struct rotated *b)
+{
+	if (a->kind == ROT_LIVE || b->kind == ROT_LIVE)
+		return (a->kind == ROT_LIVE) - (b->kind == ROT_LIVE);
+	if (a->kind == b->kind && a->kind == ROT_NUMBER)
+		return -compare_digits(a->digits, b->digits);
+	if (a->kind == b->kind)
+		return compare_digits(a->digits, b->digits);
+	return a->mtime < b->mtime ? -1 : a->mtime > b->mtime;
+}
+
+/*
+ * The files of one rotated set (two or more names NAME, NAME.N, NAME-DATE,
+ * compressed or not) are read oldest first, in the places the set's names
+ * had among the arguments; every other argument keeps its place. Flags do not
+ * depend on the order (flag.h), but a set read in order crosses each
+ * threshold at the event that crossed it, without reading around late ones.
+ */
+static void
+sort_rotated_sets(char **paths, int n)
+{
+	struct rotated *r = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*r));
+	int *slots = xcalloc((size_t)(n > 0 ? n : 1), sizeof(*slots));
+	char *done = xcalloc((size_t)(n > 0 ? n : 1), 1);
+
+	for (int i = 0; i < n; i++)
+		rotated_parse(&r[i], paths[i]);
+	for (int i = 0; i < n; i++) {
+		if (done[i] || strcmp(paths[i], "-") == 0)
+			continue;
+		int m = 0;
+		for (int j = i; j < n; j++)
+			if (!done[j] && strcmp(r[j].base, r[i].base) == 0) {
+				slots[m++] = j;
+				done[j] = 1;
+			}
+		if (m < 2)
+			continue;
+		/* Insertion sort of the set's members (a handful), stable. */
+		struct rotated *set = xcalloc((size_t)m, sizeof(*set));
+		for (int k = 0; k < m; k++) {
+			int p = k;
+			for (; p > 0 && rotated_older(&r[slots[k]], &set[p - 1]) < 0; p--)
+				set[p] = set[p - 1];
+			set[p] = r[slots[k]];
+		}
+		for (int k = 0; k < m; k++)
+			paths[slots[k]] = set[k].path;
+		free(set);
+	}
+	for (int i = 0; i < n; i++) {
+		free(r[i].base);
+		free(r[i].digits);
+	}
+	free(r);
+	free(slots);
+	free(done);
 }
 
 struct flag_counts {
@@ -248,6 +402,7 @@ cmd_scan(int argc, char **argv)
 		mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 #endif
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	sort_rotated_sets(argv + optind, argc - optind);
 	ingest_init(&ing, rules, store, &iopt);
 	ing.flags = flags;
 	for (int i = optind; i < argc; i++) {
