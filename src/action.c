@@ -1,15 +1,19 @@
 /*
- * action.c: build and start the flag/clear commands (see action.h). The
- * caller (the daemon's event loop) waits for them and enforces the timeout.
+ * action.c: build and start the flag/clear commands, and the daemon's
+ * runner of the actions the record holds as due (see action.h).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <ev.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -134,4 +138,415 @@ action_spawn(char *const *argv)
 	}
 	setpgid(pid, pid);	/* also from here: no race with a kill of the group */
 	return pid;
+}
+
+/* ---- the runner (see action.h) ---- */
+
+#define DUE_BATCH 64		/* due rows looked at per call */
+#define CHECK_SECONDS 5.0	/* look for due actions (retries, a restart) this often */
+#define RETRY_FIRST 10		/* seconds before the first retry, doubled each time ... */
+#define RETRY_MAX 3600		/* ... up to this */
+
+struct action_slot {
+	struct action_runner *runner;
+	pid_t pid;		/* 0: free */
+	int64_t id;		/* its flag_actions row */
+	int attempts;		/* starts, this one included */
+	char *name;		/* the command, for the log */
+	char *peer;		/* escaped, for the log */
+	ev_child child;
+	ev_timer timeout;
+};
+
+struct action_runner {
+	struct ev_loop *loop;
+	const struct conf *conf;
+	struct store *store;
+	sqlite3_stmt *due, *started, *done, *failed, *give_up, *give_up_pair;
+	struct action_slot slots[ACTION_SLOTS];
+	ev_timer check;
+	int stopped;
+	int read_failed;	/* the last look at the record failed (logged once) */
+};
+
+static int64_t
+wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void
+finalize_all(struct action_runner *r)
+{
+	sqlite3_finalize(r->due);
+	sqlite3_finalize(r->started);
+	sqlite3_finalize(r->done);
+	sqlite3_finalize(r->failed);
+	sqlite3_finalize(r->give_up);
+	sqlite3_finalize(r->give_up_pair);
+	r->due = r->started = r->done = r->failed = r->give_up = r->give_up_pair = NULL;
+}
+
+static int
+prepare_all(struct action_runner *r)
+{
+	sqlite3 *db = store_db(r->store);
+	struct {
+		sqlite3_stmt **s;
+		const char *sql;
+	} q[] = {
+		{ &r->due, "SELECT a.id, a.event, a.attempts, f.peer, f.peer_kind, f.threshold, f.why, "
+		    "f.main_kind, f.host, f.count, f.first_event, f.last_event, f.cleared, "
+		    "(SELECT coalesce(r.done IS NOT NULL, 1) FROM flag_actions r "
+		    "WHERE r.flag_id = a.flag_id AND r.event = 'flagged'), "
+		    "(SELECT r.gave_up IS NOT NULL FROM flag_actions r "
+		    "WHERE r.flag_id = a.flag_id AND r.event = 'flagged') "
+		    "FROM flag_actions a JOIN flags f ON f.id = a.flag_id "
+		    "WHERE a.done IS NULL AND a.gave_up IS NULL AND a.next_try <= ?1 "
+		    "ORDER BY a.id LIMIT " "64" },
+		{ &r->started, "UPDATE flag_actions SET attempts = attempts + 1 WHERE id = ?1" },
+		{ &r->done, "UPDATE flag_actions SET done = ?2 WHERE id = ?1" },
+		{ &r->failed, "UPDATE flag_actions SET next_try = ?2 WHERE id = ?1" },
+		{ &r->give_up, "UPDATE flag_actions SET gave_up = ?2, why = ?3 WHERE id = ?1" },
+		{ &r->give_up_pair, "UPDATE flag_actions SET gave_up = ?2, why = ?3 WHERE gave_up IS "
+		    "NULL AND done IS NULL AND flag_id = (SELECT flag_id FROM flag_actions WHERE id = ?1)" },
+	};
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
+		if (sqlite3_prepare_v3(db, q[i].sql, -1, SQLITE_PREPARE_PERSISTENT, q[i].s, NULL) !=
+		    SQLITE_OK) {
+			log_warnx("%s: cannot prepare the action record: %s", store_path(r->store),
+			    sqlite3_errmsg(db));
+			finalize_all(r);
+			return -1;
+		}
+	return 0;
+}
+
+/* Run one UPDATE of the record (id, time, text); a failure is logged: the action may run again. */
+static void
+record(struct action_runner *r, sqlite3_stmt *s, int64_t id, int64_t t, const char *text)
+{
+	if (s == NULL)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, t);
+	if (text != NULL)
+		sqlite3_bind_text(s, 3, text, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_warnx("%s: cannot record an action's state (it may run again): %s",
+		    store_path(r->store), sqlite3_errmsg(store_db(r->store)));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static int64_t
+retry_delay(int attempts)
+{
+	int64_t d = RETRY_FIRST;
+
+	for (int i = 1; i < attempts && d < RETRY_MAX; i++)
+		d *= 2;
+	return d < RETRY_MAX ? d : RETRY_MAX;
+}
+
+static void
+slot_free(struct action_slot *a)
+{
+	free(a->name);
+	free(a->peer);
+	a->name = a->peer = NULL;
+	a->pid = 0;
+	a->id = 0;
+}
+
+/* The command of slot a ended: done, or failed (how) and tried again later or given up. */
+static void
+slot_done(struct action_slot *a, const char *how)
+{
+	struct action_runner *r = a->runner;
+
+	ev_child_stop(r->loop, &a->child);
+	ev_timer_stop(r->loop, &a->timeout);
+	if (how == NULL) {
+		if (r->store != NULL)
+			record(r, r->done, a->id, wall_now(), NULL);
+	} else if (a->attempts >= ACTION_ATTEMPTS) {
+		log_warnx("action %s (pid %ld): %s; for %s: given up after %d attempts", a->name,
+		    (long)a->pid, how, a->peer, a->attempts);
+		if (r->store != NULL)
+			record(r, r->give_up_pair, a->id, wall_now(), how);
+	} else {
+		int64_t delay = retry_delay(a->attempts);
+		log_warnx("action %s (pid %ld): %s; for %s: attempt %d of %d, trying again in %lld s",
+		    a->name, (long)a->pid, how, a->peer, a->attempts, ACTION_ATTEMPTS,
+		    (long long)delay);
+		if (r->store != NULL)
+			record(r, r->failed, a->id, wall_now() + delay, NULL);
+	}
+	slot_free(a);
+	action_runner_run_due(r);
+}
+
+static void
+on_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct action_slot *a = w->data;
+	char how[64];
+
+	(void)loop;
+	(void)revents;
+	if (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus) == 0) {
+		slot_done(a, NULL);
+		return;
+	}
+	if (WIFEXITED(w->rstatus))
+		snprintf(how, sizeof(how), "failed with exit status %d%s", WEXITSTATUS(w->rstatus),
+		    WEXITSTATUS(w->rstatus) == 127 ? " (cannot be run?)" : "");
+	else
+		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(w->rstatus));
+	slot_done(a, how);
+}
+
+static void
+on_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct action_slot *a = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_warnx("action %s (pid %ld): still running after %lld s: killed", a->name,
+	    (long)a->pid, (long long)a->runner->conf->action_timeout);
+	kill(-a->pid, SIGKILL);
+	/* Its exit is reported by the child watcher. */
+}
+
+static int
+is_running(const struct action_runner *r, int64_t id)
+{
+	for (size_t i = 0; i < ACTION_SLOTS; i++)
+		if (r->slots[i].pid != 0 && r->slots[i].id == id)
+			return 1;
+	return 0;
+}
+
+static struct action_slot *
+free_slot(struct action_runner *r)
+{
+	for (size_t i = 0; i < ACTION_SLOTS; i++)
+		if (r->slots[i].pid == 0)
+			return &r->slots[i];
+	return NULL;
+}
+
+/* A due row of the record, copied out of the statement. */
+struct due_row {
+	int64_t id;
+	int raised, attempts, flag_cleared, raise_done, raise_gave_up;
+	struct flag_notice n;
+	char *strings[6];
+};
+
+static void
+due_row_read(struct due_row *d, sqlite3_stmt *s)
+{
+	memset(d, 0, sizeof(*d));
+	for (int i = 0; i < 6; i++) {
+		const char *t = (const char *)sqlite3_column_text(s, i == 0 ? 1 : i + 2);
+		d->strings[i] = t ? xstrdup(t) : NULL;
+	}
+	d->id = sqlite3_column_int64(s, 0);
+	d->raised = strcmp(d->strings[0], "flagged") == 0;
+	d->attempts = sqlite3_column_int(s, 2);
+	d->n.raised = d->raised;
+	d->n.peer = d->strings[1];
+	d->n.peer_kind = d->strings[2];
+	d->n.threshold = d->strings[3];
+	d->n.why = d->strings[4];
+	d->n.main_kind = d->strings[5];
+	const char *host = (const char *)sqlite3_column_text(s, 8);
+	d->n.host = host ? xstrdup(host) : NULL;
+	d->n.count = sqlite3_column_int64(s, 9);
+	d->n.first_event = sqlite3_column_int64(s, 10);
+	d->n.last_event = sqlite3_column_int64(s, 11);
+	d->n.cleared = sqlite3_column_int64(s, 12);
+	d->flag_cleared = sqlite3_column_type(s, 12) != SQLITE_NULL;
+	d->raise_done = sqlite3_column_int(s, 13);
+	d->raise_gave_up = sqlite3_column_int(s, 14);
+}
+
+static void
+due_row_free(struct due_row *d)
+{
+	for (int i = 0; i < 6; i++)
+		free(d->strings[i]);
+	free((char *)d->n.host);
+}
+
+/* The peer, made printable and cut, for the log. */
+static char *
+log_peer(const char *peer)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (const char *p = peer; *p && b.len < 253; p++)
+		buf_putc(&b, (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
+	buf_putc(&b, '\0');
+	return b.data;
+}
+
+/* Start row d's command in slot a; its start is counted even if it cannot start (a failure too). */
+static void
+start_row(struct action_runner *r, struct action_slot *a, const struct due_row *d,
+    char *const *template)
+{
+	char **argv = action_argv(template, &d->n);
+	int attempts = d->attempts + 1;
+
+	record(r, r->started, d->id, 0, NULL);
+	pid_t pid = action_spawn(argv);
+	if (pid > 0) {
+		a->runner = r;
+		a->pid = pid;
+		a->id = d->id;
+		a->attempts = attempts;
+		a->name = xstrdup(argv[0]);
+		a->peer = log_peer(d->n.peer);
+		ev_child_init(&a->child, on_exit_cb, pid, 0);
+		a->child.data = a;
+		ev_child_start(r->loop, &a->child);
+		ev_timer_init(&a->timeout, on_timeout_cb, (double)r->conf->action_timeout, 0.0);
+		a->timeout.data = a;
+		ev_timer_start(r->loop, &a->timeout);
+	} else if (attempts >= ACTION_ATTEMPTS) {
+		record(r, r->give_up_pair, d->id, wall_now(), "cannot be started");
+	} else {
+		record(r, r->failed, d->id, wall_now() + retry_delay(attempts), NULL);
+	}
+	action_free_argv(argv);
+}
+
+/* Whether to start a due row: 1 yes, 0 not yet, -1 given up (logged and recorded). */
+static int
+consider_row(struct action_runner *r, const struct due_row *d, char *const **template)
+{
+	const char *why = NULL;
+
+	if (is_running(r, d->id))
+		return 0;
+	*template = d->raised ? r->conf->action_flag : r->conf->action_clear;
+	if (!d->raised && d->raise_gave_up)
+		why = "its flag's action was given up";
+	else if (!d->raised && !d->raise_done)
+		return 0;	/* after the flag's action */
+	else if (d->raised && d->attempts == 0 && d->flag_cleared)
+		why = "the flag cleared before its action could run";
+	else if (*template == NULL || (*template)[0] == NULL)
+		why = d->raised ? "no action_flag is configured now" : "no action_clear is configured now";
+	else if (d->attempts >= ACTION_ATTEMPTS)
+		why = "started too often (the daemon died while it ran?)";
+	if (why == NULL)
+		return 1;
+	char *peer = log_peer(d->n.peer);
+	log_info("%s action for %s (%s) not run: %s", d->raised ? "flag" : "clear", peer,
+	    d->n.threshold, why);
+	free(peer);
+	record(r, d->raised ? r->give_up_pair : r->give_up, d->id, wall_now(), why);
+	return -1;
+}
+
+int
+action_runner_run_due(struct action_runner *r)
+{
+	if (r == NULL || r->store == NULL || r->stopped || free_slot(r) == NULL)
+		return 0;
+	if (r->due == NULL && prepare_all(r) < 0)
+		return -1;
+	struct due_row rows[DUE_BATCH];
+	size_t n = 0;
+	int rc;
+	sqlite3_bind_int64(r->due, 1, wall_now());
+	while (n < DUE_BATCH && (rc = sqlite3_step(r->due)) == SQLITE_ROW)
+		due_row_read(&rows[n++], r->due);
+	if (n < DUE_BATCH && rc != SQLITE_DONE) {
+		if (!r->read_failed)
+			log_warnx("%s: cannot read the due actions: %s", store_path(r->store),
+			    sqlite3_errmsg(store_db(r->store)));
+		r->read_failed = 1;
+	} else {
+		r->read_failed = 0;
+	}
+	sqlite3_reset(r->due);
+	for (size_t i = 0; i < n; i++) {
+		struct action_slot *a = free_slot(r);
+		char *const *template;
+		if (a != NULL && consider_row(r, &rows[i], &template) > 0)
+			start_row(r, a, &rows[i], template);
+		due_row_free(&rows[i]);
+	}
+	return r->read_failed ? -1 : 0;
+}
+
+static void
+on_check(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	action_runner_run_due(w->data);
+}
+
+struct action_runner *
+action_runner_new(struct ev_loop *loop, const struct conf *conf)
+{
+	struct action_runner *r = xcalloc(1, sizeof(*r));
+
+	r->loop = loop;
+	r->conf = conf;
+	ev_timer_init(&r->check, on_check, 0.0, CHECK_SECONDS);
+	r->check.data = r;
+	return r;
+}
+
+void
+action_runner_set_store(struct action_runner *r, struct store *st)
+{
+	if (r == NULL)
+		return;
+	finalize_all(r);
+	/* Results of commands still running would be written to the wrong record: not written. */
+	if (st != r->store)
+		for (size_t i = 0; i < ACTION_SLOTS; i++)
+			if (r->slots[i].pid != 0)
+				r->slots[i].id = 0;
+	r->store = st;
+	if (st != NULL && !r->stopped)
+		ev_timer_again(r->loop, &r->check);
+	else
+		ev_timer_stop(r->loop, &r->check);
+}
+
+void
+action_runner_stop(struct action_runner *r)
+{
+	if (r == NULL)
+		return;
+	r->stopped = 1;
+	ev_timer_stop(r->loop, &r->check);
+}
+
+void
+action_runner_free(struct action_runner *r)
+{
+	if (r == NULL)
+		return;
+	ev_timer_stop(r->loop, &r->check);
+	for (size_t i = 0; i < ACTION_SLOTS; i++)
+		if (r->slots[i].pid != 0) {
+			ev_child_stop(r->loop, &r->slots[i].child);
+			ev_timer_stop(r->loop, &r->slots[i].timeout);
+			slot_free(&r->slots[i]);
+		}
+	finalize_all(r);
+	free(r);
 }

@@ -9,13 +9,32 @@
  * one argument: quotes, ";", "$(...)", blanks and newlines arrive verbatim.
  * Control characters other than tab are replaced by '?', so that a value
  * cannot break the lines of a script's own log.
+ *
+ * The runner (the daemon's) runs the actions the record holds as due
+ * (flag_actions, sql/008-flag-actions.sql; the flagger writes them in the
+ * transaction of the flag change): at most ACTION_SLOTS at a time, each
+ * killed (its process group) after action_timeout. An action is done when
+ * its command exited with status 0, and only then; one that failed, was
+ * killed or timed out is tried again after a back-off (10 s, doubling, at
+ * most ACTION_ATTEMPTS starts, each failure logged), one the daemon died
+ * while running is started again by the next daemon. So an action runs at
+ * least once, and may run twice: commands must be idempotent. A clear
+ * action waits until its flag's action is done, and is given up with it;
+ * a flag action never started whose flag has cleared since is given up
+ * with its clear action (a peer is not banned and freed for what it did
+ * while no daemon ran).
  */
 #ifndef TLSLOGD_ACTION_H
 #define TLSLOGD_ACTION_H
 
 #include <sys/types.h>
 
+#include "conf.h"
 #include "flag.h"
+#include "store.h"
+
+#define ACTION_SLOTS 4		/* commands running at the same time */
+#define ACTION_ATTEMPTS 6	/* starts of one action before it is given up */
 
 /* The argv for a notice (NULL-terminated, allocated; free with action_free_argv). */
 char **action_argv(char *const *template, const struct flag_notice *n);
@@ -25,5 +44,27 @@ void action_free_argv(char **argv);
  * process group, with a minimal environment. Returns its pid, or -1 (logged).
  */
 pid_t action_spawn(char *const *argv);
+
+struct action_runner;
+struct ev_loop;
+
+/*
+ * A runner on the daemon's loop, for conf's action_flag, action_clear and
+ * action_timeout (conf must outlive it; a reload changes it in place). It
+ * looks for due actions every few seconds once it has a store.
+ */
+struct action_runner *action_runner_new(struct ev_loop *loop, const struct conf *conf);
+/* Running commands are left to finish on their own; their results are not recorded. */
+void action_runner_free(struct action_runner *r);
+/* The database of the record (NULL: none, before it is closed). */
+void action_runner_set_store(struct action_runner *r, struct store *st);
+/*
+ * Start the due actions whose time has come, as far as the slots go. Call
+ * after a commit that made actions due; the runner's timer calls it too. -1
+ * when the record cannot be read (logged once until it can again).
+ */
+int action_runner_run_due(struct action_runner *r);
+/* Start nothing any more (the daemon stops): what is due stays due. */
+void action_runner_stop(struct action_runner *r);
 
 #endif

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "action.h"
@@ -53,18 +52,6 @@
 #define PURGE_SECONDS 60.0	/* retention: look for old events this often ... */
 #define PURGE_NEXT_SECONDS 0.05	/* ... and while there are more, take the next batch after this */
 #define FLAG_EXPIRE_SECONDS 10.0	/* without retention: quiet flags are cleared this often */
-#define ACTIONS_RUNNING 4	/* flag/clear commands at the same time ... */
-#define ACTIONS_QUEUED 256	/* ... and waiting; beyond that they are dropped (logged) */
-
-struct daemon;
-
-struct running_action {
-	struct daemon *d;
-	pid_t pid;		/* 0: slot free */
-	ev_child child;
-	ev_timer timeout;
-	char *name;
-};
 
 static const char run_usage[] =
     "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
@@ -105,9 +92,8 @@ struct daemon {
 	struct writerlock *lock;	/* one daemon per database (writerlock.h) */
 	struct follower *fol;
 	struct flagger *flags;
-	struct running_action running[ACTIONS_RUNNING];
-	char **queued[ACTIONS_QUEUED];	/* argv of actions waiting for a slot */
-	size_t nqueued;
+	struct action_runner *actions;	/* runs the actions the record holds as due */
+	int actions_due;	/* the notices just taken made some due */
 	ev_stat *watch;		/* one per source: its file */
 	ev_io *jwatch;		/* one per source: its journal */
 	size_t nwatch;		/* sources watched; 0 while the database fails */
@@ -214,85 +200,17 @@ fill_options(const struct daemon *d, struct ingest_options *opt)
 }
 
 static void stop_watchers(struct daemon *d);
+
+/* The flagger records the configured actions as due; the runner runs them from the record. */
+static void
+record_actions(struct daemon *d)
+{
+	flag_record_actions(d->flags, d->conf.action_flag != NULL, d->conf.action_clear != NULL);
+	action_runner_set_store(d->actions, d->store);
+}
 static void start_watchers(struct daemon *d);
 
-/* ---- flag and clear actions ---- */
-
-static void start_actions(struct daemon *d);
-
-static void
-action_done(struct running_action *r, const char *how)
-{
-	struct daemon *d = r->d;
-
-	ev_child_stop(d->loop, &r->child);
-	ev_timer_stop(d->loop, &r->timeout);
-	if (how != NULL)
-		log_warnx("action %s (pid %ld): %s", r->name, (long)r->pid, how);
-	free(r->name);
-	r->name = NULL;
-	r->pid = 0;
-	start_actions(d);
-}
-
-static void
-on_action_exit(struct ev_loop *loop, ev_child *w, int revents)
-{
-	struct running_action *r = w->data;
-	char how[64];
-
-	(void)loop;
-	(void)revents;
-	if (WIFEXITED(w->rstatus) && WEXITSTATUS(w->rstatus) == 0) {
-		action_done(r, NULL);
-		return;
-	}
-	if (WIFEXITED(w->rstatus))
-		snprintf(how, sizeof(how), "failed with exit status %d%s", WEXITSTATUS(w->rstatus),
-		    WEXITSTATUS(w->rstatus) == 127 ? " (cannot be run?)" : "");
-	else
-		snprintf(how, sizeof(how), "killed by signal %d", WTERMSIG(w->rstatus));
-	action_done(r, how);
-}
-
-static void
-on_action_timeout(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct running_action *r = w->data;
-
-	(void)loop;
-	(void)revents;
-	log_warnx("action %s (pid %ld): still running after %lld s: killed", r->name,
-	    (long)r->pid, (long long)r->d->conf.action_timeout);
-	kill(-r->pid, SIGKILL);
-	/* Its exit is reported by the child watcher. */
-}
-
-static void
-start_actions(struct daemon *d)
-{
-	for (size_t i = 0; i < ACTIONS_RUNNING && d->nqueued > 0; i++) {
-		struct running_action *r = &d->running[i];
-		if (r->pid != 0)
-			continue;
-		char **argv = d->queued[0];
-		memmove(d->queued, d->queued + 1, (d->nqueued - 1) * sizeof(d->queued[0]));
-		d->nqueued--;
-		pid_t pid = action_spawn(argv);
-		if (pid > 0) {
-			r->d = d;
-			r->pid = pid;
-			r->name = xstrdup(argv[0]);
-			ev_child_init(&r->child, on_action_exit, pid, 0);
-			r->child.data = r;
-			ev_child_start(d->loop, &r->child);
-			ev_timer_init(&r->timeout, on_action_timeout, (double)d->conf.action_timeout, 0.0);
-			r->timeout.data = r;
-			ev_timer_start(d->loop, &r->timeout);
-		}
-		action_free_argv(argv);
-	}
-}
+/* ---- flag and clear notices ---- */
 
 #define NOTICE_VALUE_MAX 255
 
@@ -325,7 +243,10 @@ on_notice(void *ctx, const struct flag_notice *n)
 	cut_notice_value(&host);
 	timeparse_format_iso(n->first_event, first, sizeof(first));
 	timeparse_format_iso(n->raised ? n->last_event : n->cleared, last, sizeof(last));
-	if (n->raised)
+	if (n->catch_up)
+		log_info("flagged %s (%s) earlier from old events has an event of the present now: "
+		    "its action is due", peer.data, n->threshold);
+	else if (n->raised)
 		log_info("flagged %s%s%s%s (%s): %s, mostly %s, from %s to %s", peer.data,
 		    n->host ? " (" : "", host.data, n->host ? ")" : "", n->threshold, n->why,
 		    n->main_kind ? n->main_kind : "-", first, last);
@@ -333,18 +254,21 @@ on_notice(void *ctx, const struct flag_notice *n)
 		log_info("cleared %s (%s): %lld events from %s, quiet since %s", peer.data,
 		    n->threshold, (long long)n->count, first, last);
 
-	char **template = n->raised ? d->conf.action_flag : d->conf.action_clear;
-	if (template != NULL && template[0] != NULL) {
-		if (d->nqueued == ACTIONS_QUEUED) {
-			log_warnx("%zu actions waiting already: not running %s for %s", d->nqueued,
-			    template[0], peer.data);
-		} else {
-			d->queued[d->nqueued++] = action_argv(template, n);
-			start_actions(d);
-		}
-	}
+	/* The flagger recorded the action as due in the committed transaction: the runner runs it. */
+	if (n->action_due)
+		d->actions_due = 1;
 	buf_free(&peer);
 	buf_free(&host);
+}
+
+/* After a commit: log its flag changes and start the actions it made due. */
+static void
+take_notices(struct daemon *d)
+{
+	d->actions_due = 0;
+	flag_take_notices(d->flags, on_notice, d);
+	if (d->actions_due)
+		action_runner_run_due(d->actions);
 }
 
 static void
@@ -408,7 +332,7 @@ commit_now(struct daemon *d)
 	else if (follow_commit(d->fol) < 0)
 		database_failed(d);
 	else
-		flag_take_notices(d->flags, on_notice, d);
+		take_notices(d);
 }
 
 /* Read what the files have; commit when the batch is full, or arm the batch timer. */
@@ -489,7 +413,7 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 		follow_stop(d->fol);
 		return;		/* still failing: the timer repeats */
 	}
-	flag_take_notices(d->flags, on_notice, d);
+	take_notices(d);
 	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
 	d->failed = 0;
 	ev_timer_stop(loop, &d->retry);
@@ -516,7 +440,7 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 		database_failed(d);
 		return;
 	}
-	flag_take_notices(d->flags, on_notice, d);
+	take_notices(d);
 	/* What an upgrade left to do on old events, a step at a time, before retention. */
 	int more = store_backfill_step(d->store);
 	if (more < 0) {
@@ -618,6 +542,7 @@ reload(struct daemon *d)
 	follow_free(d->fol);
 	flag_free(d->flags);
 	d->flags = NULL;
+	action_runner_set_store(d->actions, NULL);
 	if (store != d->store) {
 		store_close(d->store);
 		writerlock_release(d->lock);
@@ -629,6 +554,7 @@ reload(struct daemon *d)
 	d->store = store;
 	d->lock = lock;
 	d->flags = flag_new(d->store, &d->conf);	/* NULL (logged): no flagging until fixed */
+	record_actions(d);
 
 	struct ingest_options opt;
 	fill_options(d, &opt);
@@ -662,6 +588,8 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	default:
 		log_info("signal %d: committing and stopping", w->signum);
 		notify_systemd("STOPPING=1");
+		/* Actions not started stay due in the record: the next start runs them. */
+		action_runner_stop(d->actions);
 		poll_files(d);
 		commit_now(d);
 		if (d->failed)
@@ -809,10 +737,7 @@ free_daemon(struct daemon *d)
 	free(d->cli_sources);
 	follow_free(d->fol);
 	flag_free(d->flags);
-	for (size_t i = 0; i < d->nqueued; i++)
-		action_free_argv(d->queued[i]);
-	for (size_t i = 0; i < ACTIONS_RUNNING; i++)
-		free(d->running[i].name);
+	action_runner_free(d->actions);
 	store_close(d->store);
 	writerlock_release(d->lock);
 	rules_free(d->rules);
@@ -899,6 +824,8 @@ cmd_run(int argc, char **argv)
 		free_daemon(&d);
 		return EXIT_TROUBLE;
 	}
+	d.actions = action_runner_new(d.loop, &d.conf);
+	record_actions(&d);
 	struct ingest_options opt;
 	fill_options(&d, &opt);
 	d.fol = follow_new(d.rules, d.store, d.flags, &opt, d.conf.sources, d.conf.nsources,
@@ -936,6 +863,8 @@ cmd_run(int argc, char **argv)
 		ev_run(d.loop, 0);
 
 	stop_watchers(&d);
+	action_runner_free(d.actions);	/* its watchers live on the loop */
+	d.actions = NULL;
 	ev_loop_destroy(d.loop);
 	rc = d.status;
 	free_daemon(&d);

@@ -10,6 +10,7 @@
 #include <malloc.h>
 #endif
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@
 #include "flag.h"
 #include "ingest.h"
 #include "log.h"
+#include "rotation.h"
 #include "rules.h"
 #include "store.h"
+#include "util.h"
 
 static const char scan_usage[] =
     "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
@@ -248,6 +251,8 @@ cmd_scan(int argc, char **argv)
 		mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 #endif
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	/* Flags do not depend on the order (flag.h); a set read in order needs no late reading. */
+	rotation_sort_paths(argv + optind, argc - optind);
 	ingest_init(&ing, rules, store, &iopt);
 	ing.flags = flags;
 	for (int i = optind; i < argc; i++) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "flag.h"
 #include "log.h"
@@ -29,11 +30,13 @@ struct window {
 	char *peer;
 	int is_domain;
 	size_t th;		/* index of the threshold */
-	int64_t *times;		/* ring of up to count times */
+	int64_t *times;		/* the newest (by event time) up to cap times, ascending */
 	unsigned char *kinds;
-	size_t n, head, cap;
-	size_t own;		/* events this process stored (the newest of the ring) */
+	size_t n, cap;
+	size_t own;		/* events this process stored */
 	int64_t newest;
+	/* The last cleared flag an event of this window was counted into, and its period. */
+	int64_t past_id, past_from, past_to;
 };
 
 struct active {
@@ -46,7 +49,9 @@ struct active {
 	char *main_kind;
 	char *host;
 	int64_t first_event, last_event, count;
+	int64_t flagged;	/* when it crossed: earlier when events are read late */
 	int64_t unsaved;	/* events counted since the flags row was last written */
+	int raise_action;	/* its action_flag is recorded (due or done) */
 };
 
 struct net {
@@ -83,9 +88,13 @@ struct flagger {
 	size_t ndomains;
 	struct pending *pending;
 	size_t npending;
-	sqlite3_stmt *seed_ip, *seed_domain, *insert, *update, *clear;
+	sqlite3_stmt *seed_ip, *seed_domain, *around_ip, *around_domain, *insert, *update, *clear;
+	sqlite3_stmt *chain_ip, *chain_domain, *past_find, *past_count, *action_insert;
+	int act_flag, act_clear;	/* record the actions as due (flag_record_actions) */
 	int unsaved;		/* some active flag has events not yet in its row */
 };
+
+static int action_due(struct flagger *f, int64_t flag_id, int raised);
 
 static uint32_t
 hash(const char *s, size_t extra)
@@ -344,7 +353,8 @@ load_actives(struct flagger *f, const char *peer, const char *threshold)
 	int rc;
 
 	if (sqlite3_prepare_v2(db, "SELECT id, peer, peer_kind, threshold, why, main_kind, host, "
-	    "first_event, last_event, count FROM flags WHERE cleared IS NULL "
+	    "first_event, last_event, count, EXISTS (SELECT 1 FROM flag_actions WHERE "
+	    "flag_id = flags.id AND event = 'flagged'), flagged FROM flags WHERE cleared IS NULL "
 	    "AND (?1 IS NULL OR (peer = ?1 AND threshold = ?2))", -1, &s, NULL) != SQLITE_OK) {
 		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
 		return -1;
@@ -363,6 +373,8 @@ load_actives(struct flagger *f, const char *peer, const char *threshold)
 		a->first_event = sqlite3_column_int64(s, 7);
 		a->last_event = sqlite3_column_int64(s, 8);
 		a->count = sqlite3_column_int64(s, 9);
+		a->raise_action = sqlite3_column_int(s, 10);
+		a->flagged = sqlite3_column_int64(s, 11);
 		struct active **slot = find_active(f, a->peer, a->threshold);
 		if (*slot != NULL) {	/* known already, or (the unique index) impossible */
 			free_active(a);
@@ -413,17 +425,34 @@ clear_active(struct flagger *f, struct active **slot, int64_t when)
 	sqlite3_bind_int64(s, 2, when);
 	sqlite3_bind_int64(s, 3, a->last_event);
 	sqlite3_bind_int64(s, 4, a->unsaved);
+	sqlite3_bind_int64(s, 5, a->first_event);
+	sqlite3_bind_int64(s, 6, a->flagged);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return db_error(f, "cannot clear a flag");
+	/* Only a flag whose raise action is recorded has its clear action run. */
+	int due = f->act_clear && a->raise_action;
+	if (due && action_due(f, a->id, 0) < 0)
+		return -1;
 	queue_notice(f, 0, a, when);
+	f->pending[f->npending - 1].n.action_due = due;
 	*slot = a->next;
 	free_active(a);
 	return 0;
 }
 
 /* ---- windows ---- */
+
+static void
+free_window(struct flagger *f, struct window *w)
+{
+	f->slots -= w->cap;
+	free(w->peer);
+	free(w->times);
+	free(w->kinds);
+	free(w);
+}
 
 static void
 evict_windows(struct flagger *f)
@@ -437,38 +466,51 @@ evict_windows(struct flagger *f)
 					*p = w->next;
 					if (w->newest > f->seed_horizon)
 						f->seed_horizon = w->newest;
-					f->slots -= w->cap;
-					free(w->peer);
-					free(w->times);
-					free(w->kinds);
-					free(w);
+					free_window(f, w);
 				} else {
 					p = &w->next;
 				}
 			}
 }
 
+/* Keep t among the newest (by time, not by arrival) cap times of w, in time order. */
 static void
-push(struct window *w, int64_t t, unsigned char kind)
+insert_time(struct window *w, int64_t t, unsigned char kind)
 {
-	if (w->n < w->cap) {
-		w->times[w->n] = t;
-		w->kinds[w->n] = kind;
-		w->n++;
-	} else {
-		w->times[w->head] = t;
-		w->kinds[w->head] = kind;
-		w->head = (w->head + 1) % w->cap;
+	if (w->n == w->cap) {
+		if (t <= w->times[0])
+			return;	/* older than all it keeps: only the database holds it */
+		memmove(w->times, w->times + 1, (w->cap - 1) * sizeof(*w->times));
+		memmove(w->kinds, w->kinds + 1, w->cap - 1);
+		w->n--;
 	}
+	size_t i = w->n;
+	for (; i > 0 && w->times[i - 1] > t; i--) {
+		w->times[i] = w->times[i - 1];
+		w->kinds[i] = w->kinds[i - 1];
+	}
+	w->times[i] = t;
+	w->kinds[i] = kind;
+	w->n++;
 	if (t > w->newest)
 		w->newest = t;
 }
 
+static int
+kind_of_column(sqlite3_stmt *s, int i)
+{
+	const char *k = column_text(s, i);
+	int kind = k ? event_kind_from_name(k, strlen(k)) : -1;
+
+	return kind < 0 ? 0 : kind;
+}
+
 /*
  * A new window for (peer, threshold). *seeded: filled from the database with
- * its last COUNT events up to ev (ev among them: stored events up to its time,
- * and none stored after it, which this flagger has yet to see), which only
- * the events older than the seed horizon can add to; otherwise empty.
+ * the newest COUNT of its events since ev's time - WINDOW that were stored up
+ * to ev (ev among them; none stored after it, which this flagger has yet to
+ * see), when only the database can know events of that period (they are
+ * older than the seed horizon); otherwise empty.
  */
 static struct window *
 seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const struct event *ev,
@@ -488,14 +530,13 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	w->kinds = xcalloc(w->cap, 1);
 	w->newest = INT64_MIN;
 	f->slots += w->cap;
-	*seeded = f->seed_horizon > t - c->window;
+	*seeded = f->seed_horizon >= t - c->window;
 	if (!*seeded)
 		return w;
 
 	/* A domain is looked up by the peer_domain column (schema 5), stored as flag_domain_of gives it. */
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
-	sqlite3_bind_int64(s, 3, t);
 	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, c->count);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
@@ -503,19 +544,13 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	size_t n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < w->cap) {
 		w->times[w->cap - 1 - n] = sqlite3_column_int64(s, 0);
-		const char *k = column_text(s, 1);
-		int kind = k ? event_kind_from_name(k, strlen(k)) : -1;
-		w->kinds[w->cap - 1 - n] = (unsigned char)(kind < 0 ? 0 : kind);
+		w->kinds[w->cap - 1 - n] = (unsigned char)kind_of_column(s, 1);
 		n++;
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		free(w->peer);
-		free(w->times);
-		free(w->kinds);
-		f->slots -= w->cap;
-		free(w);
+		free_window(f, w);
 		db_error(f, "cannot read a peer's recent events");
 		return NULL;
 	}
@@ -523,7 +558,6 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	memmove(w->times, w->times + (w->cap - n), n * sizeof(*w->times));
 	memmove(w->kinds, w->kinds + (w->cap - n), n);
 	w->n = n;
-	w->head = 0;
 	for (size_t i = 0; i < n; i++)
 		if (w->times[i] > w->newest)
 			w->newest = w->times[i];
@@ -563,21 +597,258 @@ format_window(char *out, size_t size, int64_t seconds)
 		snprintf(out, size, "%llds", (long long)seconds);
 }
 
-/* The kind of most events of the window. */
-static const char *
-main_kind(const struct window *w)
+/* The kind of most of n events. */
+static enum event_kind
+main_kind_of(const unsigned char *kinds, size_t n)
 {
 	unsigned counts[KIND_COUNT];
 	int best = 0;
 
 	memset(counts, 0, sizeof(counts));
-	for (size_t i = 0; i < w->n; i++)
-		if (w->kinds[i] < KIND_COUNT)
-			counts[w->kinds[i]]++;
+	for (size_t i = 0; i < n; i++)
+		if (kinds[i] < KIND_COUNT)
+			counts[kinds[i]]++;
 	for (int k = 1; k < KIND_COUNT; k++)
 		if (counts[k] > counts[best])
 			best = k;
-	return event_kind_name((enum event_kind)best);
+	return (enum event_kind)best;
+}
+
+/*
+ * An event of time t crossed a threshold: the COUNT or more events of a span
+ * of at most WINDOW that holds t, the earliest such span.
+ */
+struct crossing {
+	int64_t first, last;	/* its first and last event */
+	int64_t flagged;	/* its COUNTth event: when the threshold was crossed */
+	int64_t count;
+	enum event_kind main_kind;
+};
+
+/* t is the newest event of w: the span ends at t and holds w's COUNT newest. 1: crossed, 0: not. */
+static int
+cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing *x)
+{
+	if (w->n < w->cap || w->times[0] < t - window)
+		return 0;
+	x->first = w->times[0];
+	x->last = x->flagged = t;
+	x->count = (int64_t)w->n;
+	x->main_kind = main_kind_of(w->kinds, w->n);
+	return 1;
+}
+
+/*
+ * t came after newer events of its peer (out of time order): every span of
+ * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
+ * (which holds every event this flagger saw, and those before it). Without an
+ * active flag there are fewer than 2 x COUNT such events, or a flag would
+ * hold them. 1: crossed, 0: not, -1: the database failed.
+ */
+static int
+cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	sqlite3_stmt *s = w->is_domain ? f->around_domain : f->around_ip;
+	int64_t t = ev->time, *times = NULL;
+	unsigned char *kinds = NULL;
+	size_t n = 0, size = 0;
+	int rc;
+
+	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, t - c->window);
+	sqlite3_bind_int64(s, 3, t + c->window);
+	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == size) {
+			size = size ? 2 * size : 64;
+			times = xreallocarray(times, size, sizeof(*times));
+			kinds = xreallocarray(kinds, size, 1);
+		}
+		times[n] = sqlite3_column_int64(s, 0);
+		kinds[n++] = (unsigned char)kind_of_column(s, 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		free(times);
+		free(kinds);
+		return db_error(f, "cannot read a peer's events around an older one");
+	}
+	/* Spans [times[i], times[i] + WINDOW] for each times[i] in [t - WINDOW, t]: all hold t. */
+	size_t best = 0, bi = 0, j = 0;
+	for (size_t i = 0; i < n && times[i] <= t && best < (size_t)c->count; i++) {
+		if (times[i] < t - c->window)
+			continue;
+		if (j < i)
+			j = i;
+		while (j + 1 < n && times[j + 1] <= times[i] + c->window)
+			j++;
+		best = j - i + 1;
+		bi = i;
+	}
+	rc = best >= (size_t)c->count;
+	if (rc) {
+		x->first = times[bi];
+		x->last = times[bi + best - 1];
+		x->flagged = times[bi + (size_t)c->count - 1];
+		x->count = (int64_t)best;
+		x->main_kind = main_kind_of(kinds + bi, best);
+	}
+	free(times);
+	free(kinds);
+	return rc;
+}
+
+/*
+ * The recorded flag of (peer, threshold), already cleared, whose period holds
+ * t: from WINDOW before its first event to its clearing. 1 (*id, *from, *to),
+ * 0 (none), -1 (the database failed).
+ */
+static int
+find_past(struct flagger *f, const struct window *w, int64_t t, int64_t *id, int64_t *from,
+    int64_t *to)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	sqlite3_stmt *s = f->past_find;
+
+	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, t);
+	sqlite3_bind_int64(s, 4, c->window);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*from = sqlite3_column_int64(s, 1);
+		*to = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(f, "cannot read the past flags");
+	return rc == SQLITE_ROW;
+}
+
+/* One more event (of time t, read late) of a flag cleared already. */
+static int
+count_past(struct flagger *f, int64_t id, int64_t t)
+{
+	sqlite3_bind_int64(f->past_count, 1, id);
+	sqlite3_bind_int64(f->past_count, 2, t);
+	int rc = sqlite3_step(f->past_count);
+	sqlite3_reset(f->past_count);
+	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a past flag");
+}
+
+/*
+ * The events of w's peer from first (the first event of a crossing) on, in
+ * time order, stored up to ev, until a quiet period of flag_quiet or until
+ * `until` (exclusive): what a flag raised at first would have counted had
+ * the events come in time order. *count, *last; *reached: no quiet period
+ * lies between the last and `until`. 0 or -1.
+ */
+static int
+chain(struct flagger *f, const struct window *w, const struct event *ev, int64_t first,
+    int64_t until, int64_t *count, int64_t *last, int *reached)
+{
+	sqlite3_stmt *s = w->is_domain ? f->chain_domain : f->chain_ip;
+	int64_t quiet = f->conf->flag_quiet;
+	int rc;
+
+	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, first);
+	sqlite3_bind_int64(s, 3, until);
+	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
+	*count = 0;
+	*last = first;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t t = sqlite3_column_int64(s, 0);
+		if (*count > 0 && t >= *last + quiet)
+			break;
+		(*count)++;
+		*last = t;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(f, "cannot read a peer's events after a crossing");
+	*reached = rc == SQLITE_DONE && until - *last < quiet;
+	return 0;
+}
+
+/* An event read late between an active flag's first event and its crossing: it crossed earlier. */
+static int
+crossed_at(struct flagger *f, const struct window *w, const struct event *ev, struct active *a)
+{
+	sqlite3_stmt *s = w->is_domain ? f->chain_domain : f->chain_ip;
+	int64_t n = 0, count = f->conf->thresholds[w->th].count;
+	int rc;
+
+	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, a->first_event);
+	sqlite3_bind_int64(s, 3, a->flagged);
+	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (++n == count) {
+			a->flagged = sqlite3_column_int64(s, 0);	/* written with its count */
+			break;
+		}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(f, "cannot read a flag's first events");
+	return 0;
+}
+
+/* ---- actions ---- */
+
+static int64_t
+wall_clock(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Record that a flag's action is due (inside the flag change's transaction); 0 or -1. */
+static int
+action_due(struct flagger *f, int64_t flag_id, int raised)
+{
+	sqlite3_stmt *s = f->action_insert;
+
+	sqlite3_bind_int64(s, 1, flag_id);
+	sqlite3_bind_text(s, 2, raised ? "flagged" : "cleared", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, wall_clock());
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot record a due action");
+}
+
+/*
+ * The flag's window reaches into the present: its event of time t is no
+ * older than the threshold's WINDOW by the wall clock. Only then is an
+ * action due (tlslogd.conf(5): catching up acts on nothing old).
+ */
+static int
+is_present(const struct flagger *f, size_t th, int64_t t)
+{
+	return t >= wall_clock() - f->conf->thresholds[th].window;
+}
+
+/* An active flag without a raise action got an event of the present: its action is due now. */
+static int
+act_if_present(struct flagger *f, struct active *a, size_t th, int64_t t)
+{
+	if (!f->act_flag || a->raise_action || !is_present(f, th, t))
+		return 0;
+	if (action_due(f, a->id, 1) < 0)
+		return -1;
+	a->raise_action = 1;
+	queue_notice(f, 1, a, 0);
+	f->pending[f->npending - 1].n.catch_up = 1;
+	f->pending[f->npending - 1].n.action_due = 1;
+	return 0;
 }
 
 /* n more events of an active flag's peer, the last at ev: its row is written by flag_flush. */
@@ -586,35 +857,38 @@ count_events(struct flagger *f, struct active *a, const struct event *ev, int64_
 {
 	if (ev->time > a->last_event)
 		a->last_event = ev->time;
+	if (ev->time < a->first_event)
+		a->first_event = ev->time;
 	a->count += n;
 	a->unsaved += n;
 	f->unsaved = 1;
 }
 
+/*
+ * Record the flag x made (into *slot), or, cleared not 0, a flag of the past
+ * (read out of order, before a newer active flag) already cleared then.
+ */
 static int
-raise_flag(struct flagger *f, struct active **slot, const struct window *w, size_t th,
-    const struct event *ev)
+raise_flag(struct flagger *f, struct active **slot, struct window *w,
+    const struct event *ev, const struct crossing *x, int64_t cleared)
 {
-	const struct conf_threshold *c = &f->conf->thresholds[th];
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
 	struct active *a = xcalloc(1, sizeof(*a));
 	char win[32];
-	int64_t first = INT64_MAX;
 
-	for (size_t i = 0; i < w->n; i++)
-		if (w->times[i] < first)
-			first = w->times[i];
 	format_window(win, sizeof(win), c->window);
 	a->peer = xstrdup(w->peer);
 	a->is_domain = w->is_domain;
 	a->threshold = xstrdup(c->name);
 	a->why = xasprintf("%lld events of %s in %s", (long long)c->count,
 	    c->kinds[1] == NULL ? c->kinds[0] : "its kinds", win);
-	a->main_kind = xstrdup(main_kind(w));
+	a->main_kind = xstrdup(event_kind_name(x->main_kind));
 	if (ev->field[EF_PEER_HOST] != NULL && strcmp(ev->field[EF_PEER_HOST], "unknown") != 0)
 		a->host = xstrndup(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST]);
-	a->first_event = first;
-	a->last_event = ev->time;
-	a->count = (int64_t)w->n;
+	a->first_event = x->first;
+	a->last_event = x->last;
+	a->count = x->count;
+	a->flagged = x->flagged;
 
 	sqlite3_stmt *s = f->insert;
 	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
@@ -623,17 +897,21 @@ raise_flag(struct flagger *f, struct active **slot, const struct window *w, size
 	sqlite3_bind_int64(s, 4, a->first_event);
 	sqlite3_bind_int64(s, 5, a->last_event);
 	sqlite3_bind_int64(s, 6, a->count);
-	sqlite3_bind_int64(s, 7, ev->time);
+	sqlite3_bind_int64(s, 7, x->flagged);
 	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
 	if (a->host)
 		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 10);
+	if (cleared != 0)
+		sqlite3_bind_int64(s, 11, cleared);
+	else
+		sqlite3_bind_null(s, 11);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc == SQLITE_CONSTRAINT) {
+	if (rc == SQLITE_CONSTRAINT && cleared == 0) {
 		/*
 		 * Another writer (a scan beside the daemon) has flagged the peer
 		 * since this flagger read the flags: take its flag over and add
@@ -647,53 +925,96 @@ raise_flag(struct flagger *f, struct active **slot, const struct window *w, size
 		if (*slot == NULL)
 			return db_error(f, "cannot record a flag");
 		count_events(f, *slot, ev, (int64_t)(w->own < w->n ? w->own : w->n));
-		return 0;
+		return act_if_present(f, *slot, w->th, x->last);
 	}
 	if (rc != SQLITE_DONE) {
 		free_active(a);
 		return db_error(f, "cannot record a flag");
 	}
 	a->id = sqlite3_last_insert_rowid(store_db(f->store));
+	if (cleared != 0) {
+		w->past_id = a->id;
+		w->past_from = a->first_event - c->window;
+		w->past_to = cleared;
+		queue_notice(f, 1, a, 0);
+		queue_notice(f, 0, a, cleared);
+		free_active(a);
+		return 0;
+	}
 	a->next = *slot;
 	*slot = a;
+	if (f->act_flag && is_present(f, w->th, x->last)) {
+		if (action_due(f, a->id, 1) < 0)
+			return -1;
+		a->raise_action = 1;
+	}
 	queue_notice(f, 1, a, 0);
+	f->pending[f->npending - 1].n.action_due = a->raise_action;
 	return 0;
 }
 
+/*
+ * One event of (peer, threshold), in whatever order events come: counted
+ * into the active flag whose period holds it, or into a past flag that holds
+ * it, or looked at for a crossing by its time (module comment of flag.h).
+ */
 static int
 observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, const struct event *ev)
 {
 	const struct conf_threshold *c = &f->conf->thresholds[th];
+	int64_t t = ev->time, quiet = f->conf->flag_quiet;
 	struct active **slot = find_active(f, peer, c->name);
 
 	/* A flag whose quiet period passed before this event was cleared then. */
-	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet &&
-	    clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+	if (*slot != NULL && t >= (*slot)->last_event + quiet &&
+	    clear_active(f, slot, (*slot)->last_event + quiet) < 0)
 		return -1;
 	int seeded;
 	struct window *w = get_window(f, peer, is_domain, th, ev, &seeded);
 	if (w == NULL)
 		return -1;
 	if (!seeded)
-		push(w, ev->time, (unsigned char)ev->kind);
+		insert_time(w, t, (unsigned char)ev->kind);
 	w->own++;
 	slot = find_active(f, peer, c->name);
-	if (*slot != NULL) {
-		count_events(f, *slot, ev, 1);
-		return 0;
+	struct active *a = *slot;
+	if (a != NULL && t >= a->first_event) {
+		count_events(f, a, ev, 1);
+		if (t < a->flagged && crossed_at(f, w, ev, a) < 0)
+			return -1;
+		return act_if_present(f, a, th, t);
 	}
-	if (w->n < w->cap)
-		return 0;
-	int64_t lo = INT64_MAX, hi = INT64_MIN;
-	for (size_t i = 0; i < w->n; i++) {
-		if (w->times[i] < lo)
-			lo = w->times[i];
-		if (w->times[i] > hi)
-			hi = w->times[i];
+	if (w->past_id != 0 && t >= w->past_from && t < w->past_to)
+		return count_past(f, w->past_id, t);
+	struct crossing x;
+	int rc = t >= w->newest ? cross_newest(w, t, c->window, &x) : cross_around(f, w, ev, &x);
+	if (rc <= 0)
+		return rc;	/* no crossing: before an active flag, not part of it */
+	/* Read out of order, t may belong to a flag recorded already. */
+	rc = find_past(f, w, t, &w->past_id, &w->past_from, &w->past_to);
+	if (rc != 0)
+		return rc < 0 ? -1 : count_past(f, w->past_id, t);
+	if (t < w->newest || a != NULL) {
+		/* Events after the crossing were read already: the flag counts them. */
+		int reached;
+		int64_t n, last;
+		if (chain(f, w, ev, x.first, a != NULL ? a->first_event : INT64_MAX, &n, &last,
+		    &reached) < 0)
+			return -1;
+		if (a != NULL && reached) {
+			/* The start of the active flag, read late. */
+			struct event early = *ev;
+			early.time = x.first;
+			count_events(f, a, &early, n);
+			if (x.flagged < a->flagged)
+				a->flagged = x.flagged;
+			return 0;
+		}
+		x.count = n;
+		x.last = last;
 	}
-	if (hi - lo > c->window)
-		return 0;
-	return raise_flag(f, slot, w, th, ev);
+	return a == NULL ? raise_flag(f, slot, w, ev, &x, 0) :
+	    raise_flag(f, NULL, w, ev, &x, x.last + quiet);
 }
 
 int
@@ -731,6 +1052,8 @@ flag_flush(struct flagger *f)
 			sqlite3_bind_int64(s, 1, a->id);
 			sqlite3_bind_int64(s, 2, a->last_event);
 			sqlite3_bind_int64(s, 3, a->unsaved);
+			sqlite3_bind_int64(s, 4, a->first_event);
+			sqlite3_bind_int64(s, 5, a->flagged);
 			int rc = sqlite3_step(s);
 			sqlite3_reset(s);
 			if (rc != SQLITE_DONE)
@@ -756,6 +1079,15 @@ flag_expire(struct flagger *f, int64_t now)
 			}
 		}
 	return 0;
+}
+
+void
+flag_record_actions(struct flagger *f, int on_flag, int on_clear)
+{
+	if (f == NULL)
+		return;
+	f->act_flag = on_flag;
+	f->act_clear = on_clear;
 }
 
 int
@@ -812,18 +1144,39 @@ flag_new(struct store *st, const struct conf *conf)
 	}
 	load_allow(f);
 	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
-	    "time > ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
 	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
-	    "time > ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
+	    prepare(f, &f->around_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
+	    "time >= ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time") < 0 ||
+	    prepare(f, &f->around_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
+	    "time >= ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time") < 0 ||
 	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
-	    "last_event, count, flagged, why, main_kind, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10)") < 0 ||
+	    "last_event, count, flagged, why, main_kind, host, cleared) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11)") < 0 ||
 	    prepare(f, &f->update, "UPDATE flags SET last_event = max(last_event, ?2), "
-	    "count = count + ?3 WHERE id = ?1") < 0 ||
+	    "first_event = min(first_event, ?4), flagged = min(flagged, ?5), count = count + ?3 "
+	    "WHERE id = ?1") < 0 ||
 	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2, last_event = max(last_event, ?3), "
-	    "count = count + ?4 WHERE id = ?1") < 0 ||
+	    "first_event = min(first_event, ?5), flagged = min(flagged, ?6), count = count + ?4 "
+	    "WHERE id = ?1") < 0 ||
+	    prepare(f, &f->chain_ip, "SELECT time FROM events WHERE peer_ip = ?1 AND "
+	    "time >= ?2 AND time < ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time") < 0 ||
+	    prepare(f, &f->chain_domain, "SELECT time FROM events WHERE peer_domain = ?1 AND "
+	    "time >= ?2 AND time < ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
+	    "ORDER BY time") < 0 ||
+	    prepare(f, &f->past_find, "SELECT id, first_event - ?4, cleared FROM flags WHERE "
+	    "peer = ?1 AND threshold = ?2 AND cleared IS NOT NULL AND first_event - ?4 <= ?3 AND "
+	    "?3 < cleared ORDER BY id DESC LIMIT 1") < 0 ||
+	    prepare(f, &f->past_count, "UPDATE flags SET count = count + 1, "
+	    "first_event = min(first_event, ?2), last_event = max(last_event, ?2) WHERE id = ?1") < 0 ||
+	    prepare(f, &f->action_insert, "INSERT OR IGNORE INTO flag_actions (flag_id, event, due, "
+	    "next_try) VALUES (?1, ?2, ?3, ?3)") < 0 ||
 	    load_actives(f, NULL, NULL) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
@@ -842,6 +1195,13 @@ flag_free(struct flagger *f)
 	sqlite3_finalize(f->insert);
 	sqlite3_finalize(f->update);
 	sqlite3_finalize(f->clear);
+	sqlite3_finalize(f->around_ip);
+	sqlite3_finalize(f->around_domain);
+	sqlite3_finalize(f->chain_ip);
+	sqlite3_finalize(f->chain_domain);
+	sqlite3_finalize(f->past_find);
+	sqlite3_finalize(f->past_count);
+	sqlite3_finalize(f->action_insert);
 	for (size_t th = 0; th < f->conf->nthresholds; th++)
 		free(f->kind_lists[th]);
 	free(f->kind_lists);

@@ -2,21 +2,37 @@
  * flag.h: flag the peers that fail again and again.
  *
  * A threshold of tlslogd.conf ("flag guessing auth_failed 5 10m") flags a
- * peer when COUNT of its events of KINDS fall within WINDOW. A peer is an IP
- * address, and also the domain of its reverse name where the log names one
+ * peer when COUNT of its events of KINDS fall within WINDOW of event time:
+ * their first and last are at most WINDOW apart. A peer is an IP address,
+ * and also the domain of its reverse name where the log names one
  * (".example.net": many hosts of one provider). A flag is a row of the flags
  * table (sql/004-flags.sql), written in the same transaction as the event
  * that raised it; while it is active, later events of its kinds raise its
  * count (written by flag_flush before each commit); it clears flag_quiet
  * after its last event.
  *
+ * Events may come in any order of time (`scan mail.log mail.log.1`, a zcat
+ * of rotated files newest first, two logs followed at once): the flags
+ * depend on the events' times, not on the order they are read in. An event
+ * of time t crosses a threshold when some span [s, s + WINDOW] holding t
+ * holds COUNT events, those this process saw and those the database holds
+ * (stored before it started, or forgotten since). Read late, an event is
+ * counted into the flag whose period holds it: the active flag, if t is not
+ * more than WINDOW before its first event (its first event moves back to t);
+ * a flag cleared already (the flags table is history), if t lies between
+ * WINDOW before its first event and its clearing. A crossing before the
+ * active flag with a quiet period of flag_quiet between them is recorded as
+ * a flag of the past, cleared flag_quiet after its last event.
+ *
  * Every stored event is looked at once (flag_observe), by `tlslogd scan` and
  * by `tlslogd run` alike, so both give the same flags. The cost per event is
  * flat however large the database: each (peer, threshold) keeps the times of
- * its last COUNT events in memory, and only the first event of a peer seen
- * by this process reads the database (its last COUNT events, by index), and
+ * its newest COUNT events in memory, and only the first event of a peer seen
+ * by this process reads the database (its newest COUNT events, by index), and
  * only when the database may hold events of that window which this process
- * did not see (stored before it started, or forgotten since).
+ * did not see (stored before it started, or forgotten since). An event older
+ * than the newest of its peer reads the events around it (at most WINDOW
+ * either side, by index) unless a flag holds it already.
  * Memory is bounded: peers quiet for longer than every window are forgotten
  * first.
  *
@@ -46,6 +62,8 @@ struct flag_notice {
 	int64_t count;
 	int64_t first_event, last_event;
 	int64_t cleared;	/* cleared: when */
+	int action_due;		/* its action is recorded as due (flag_record_actions) */
+	int catch_up;		/* raised before from old events, the flag now reaches the present */
 };
 
 typedef void (*flag_notice_fn)(void *ctx, const struct flag_notice *n);
@@ -67,6 +85,16 @@ int flag_flush(struct flagger *f);
 int flag_expire(struct flagger *f, int64_t now);
 /* After a commit: hand on the changes it made, in order, and forget them. */
 void flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx);
+/*
+ * From now on, record the flag (on_flag) and clear (on_clear) actions as due
+ * in the database, in the flag change's transaction (sql/008-flag-actions.sql):
+ * a raise action for a flag whose window reaches into the present (the newest
+ * event of the window that crossed the threshold, or a later event counted
+ * into the flag, is no older than the threshold's WINDOW by the wall clock),
+ * a clear action for a flag whose raise action was recorded. Off by default
+ * (`tlslogd scan` runs no action).
+ */
+void flag_record_actions(struct flagger *f, int on_flag, int on_clear);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */
 int flag_reset(struct flagger *f);
 

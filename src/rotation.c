@@ -267,3 +267,99 @@ rotation_find_text(const char *path, int with_self, const struct rotation_text *
 	rotation_free(files, n);
 	return best >= 0;
 }
+
+/* What a name says of its place in its rotated set. */
+struct place {
+	char *path;
+	char *set;		/* folder and log name */
+	int kind;		/* 0: the live file, 1: NAME.N, 2: NAME-DATE */
+	char digits[32];	/* N, or the date's digits */
+	time_t mtime;
+};
+
+static void
+place_of(struct place *p, char *path)
+{
+	const char *base = base_name(path);
+	int ext;
+	size_t len = strip_compression(base, strlen(base), &ext);
+	long number;
+	size_t stripped = strip_rotation(base, len, &number);
+	struct stat sb;
+
+	memset(p, 0, sizeof(*p));
+	p->path = path;
+	p->mtime = stat(path, &sb) == 0 ? sb.st_mtime : 0;
+	p->set = xstrndup(path, (size_t)(base - path) + (stripped > 0 ? stripped : len));
+	if (stripped == len || stripped == 0)
+		return;
+	p->kind = base[stripped] == '.' ? 1 : 2;
+	size_t k = 0;
+	for (size_t i = stripped + 1; i < len && k + 1 < sizeof(p->digits); i++)
+		if (is_digit(base[i]))
+			p->digits[k++] = base[i];
+	p->digits[k] = '\0';
+}
+
+/* Digit strings as numbers: < 0 when a is smaller. */
+static int
+compare_digits(const char *a, const char *b)
+{
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	size_t la = strlen(a), lb = strlen(b);
+	return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+/* < 0 when a is older than b. */
+static int
+place_older(const struct place *a, const struct place *b)
+{
+	if (a->kind == 0 || b->kind == 0)
+		return (a->kind == 0) - (b->kind == 0);
+	if (a->kind == b->kind)
+		return a->kind == 1 ? -compare_digits(a->digits, b->digits) :
+		    compare_digits(a->digits, b->digits);
+	return a->mtime < b->mtime ? -1 : a->mtime > b->mtime;
+}
+
+void
+rotation_sort_paths(char **paths, int n)
+{
+	if (n < 2)
+		return;
+	struct place *pl = xcalloc((size_t)n, sizeof(*pl));
+	int *slots = xcalloc((size_t)n, sizeof(*slots));
+	char *done = xcalloc((size_t)n, 1);
+	struct place *set = xcalloc((size_t)n, sizeof(*set));
+
+	for (int i = 0; i < n; i++)
+		place_of(&pl[i], paths[i]);
+	for (int i = 0; i < n; i++) {
+		if (done[i] || strcmp(paths[i], "-") == 0)
+			continue;
+		int m = 0;
+		for (int j = i; j < n; j++)
+			if (!done[j] && strcmp(pl[j].set, pl[i].set) == 0 && strcmp(paths[j], "-") != 0) {
+				slots[m++] = j;
+				done[j] = 1;
+			}
+		/* Insertion sort of the set's members (a handful), stable. */
+		for (int k = 0; k < m; k++) {
+			int p = k;
+			for (; p > 0 && place_older(&pl[slots[k]], &set[p - 1]) < 0; p--)
+				set[p] = set[p - 1];
+			set[p] = pl[slots[k]];
+		}
+		for (int k = 0; k < m; k++)
+			paths[slots[k]] = set[k].path;
+	}
+	for (int i = 0; i < n; i++)
+		free(pl[i].set);
+	free(pl);
+	free(slots);
+	free(done);
+	free(set);
+}

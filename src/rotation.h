@@ -66,4 +66,13 @@ int rotation_find_text(const char *path, int with_self, const struct rotation_te
 /* Does the file at path (plain or gzip) begin with want's text? */
 int rotation_has_text(const char *path, const struct rotation_text *want);
 
+/*
+ * Order paths so that the files of each rotated set among them (two or more
+ * with the same folder and log name) are oldest first, in the places the
+ * set's names had; other paths keep their places. By name: NAME is the
+ * newest, NAME.2 older than NAME.1, NAME-DATE by its date; between a
+ * numbered and a dated name, by modification time. "-" stays where it is.
+ */
+void rotation_sort_paths(char **paths, int n);
+
 #endif
