@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "batch.h"
 #include "cmd.h"
 #include "flag.h"
 #include "follow.h"
@@ -92,6 +93,7 @@ struct daemon {
 	struct writerlock *lock;	/* one daemon per database (writerlock.h) */
 	struct follower *fol;
 	struct flagger *flags;
+	struct batch *batch;	/* the one writer: events, positions, flags (batch.h) */
 	struct action_runner *actions;	/* runs the actions the record holds as due */
 	int actions_due;	/* the notices just taken made some due */
 	ev_stat *watch;		/* one per source: its file */
@@ -434,9 +436,7 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 	if (d->failed)
 		return;
 	/* Flags quiet for flag_quiet are cleared, in a transaction of their own. */
-	if (store_begin(d->store) < 0 || flag_expire(d->flags, (int64_t)time(NULL)) < 0 ||
-	    store_commit(d->store) < 0) {
-		store_rollback(d->store);
+	if (batch_expire_flags(d->batch, (int64_t)time(NULL)) < 0) {
 		database_failed(d);
 		return;
 	}
@@ -540,6 +540,7 @@ reload(struct daemon *d)
 	}
 	stop_watchers(d);
 	follow_free(d->fol);
+	batch_free(d->batch);
 	flag_free(d->flags);
 	d->flags = NULL;
 	action_runner_set_store(d->actions, NULL);
@@ -555,10 +556,11 @@ reload(struct daemon *d)
 	d->lock = lock;
 	d->flags = flag_new(d->store, &d->conf);	/* NULL (logged): no flagging until fixed */
 	record_actions(d);
+	d->batch = batch_new(d->store, d->flags);
 
 	struct ingest_options opt;
 	fill_options(d, &opt);
-	d->fol = follow_new(d->rules, d->store, d->flags, &opt, d->conf.sources, d->conf.nsources,
+	d->fol = follow_new(d->rules, d->batch, &opt, d->conf.sources, d->conf.nsources,
 	    d->conf.from_start, settle_ms(&opt));
 	d->failed = 0;
 	if (follow_start(d->fol, now_ms(), "the configuration was reloaded") < 0 ||
@@ -736,6 +738,7 @@ free_daemon(struct daemon *d)
 	}
 	free(d->cli_sources);
 	follow_free(d->fol);
+	batch_free(d->batch);
 	flag_free(d->flags);
 	action_runner_free(d->actions);
 	store_close(d->store);
@@ -826,9 +829,10 @@ cmd_run(int argc, char **argv)
 	}
 	d.actions = action_runner_new(d.loop, &d.conf);
 	record_actions(&d);
+	d.batch = batch_new(d.store, d.flags);
 	struct ingest_options opt;
 	fill_options(&d, &opt);
-	d.fol = follow_new(d.rules, d.store, d.flags, &opt, d.conf.sources, d.conf.nsources,
+	d.fol = follow_new(d.rules, d.batch, &opt, d.conf.sources, d.conf.nsources,
 	    d.conf.from_start, settle_ms(&opt));
 
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);

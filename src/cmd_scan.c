@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "cmd.h"
 #include "flag.h"
 #include "ingest.h"
@@ -107,15 +108,15 @@ print_summary(const struct ingest_stats *s, const char *db, double secs,
 	    (unsigned long long)s->lines, s->lines == 1 ? "" : "s", (double)s->bytes / 1e6, secs);
 	if (secs >= 0.05)
 		printf(" (%.0f lines/s)", (double)s->lines / secs);
-	printf("\n%llu new event%s stored in %s", (unsigned long long)s->events,
-	    s->events == 1 ? "" : "s", db);
-	if (s->duplicates)
-		printf(" (%llu already stored)", (unsigned long long)s->duplicates);
+	printf("\n%llu new event%s stored in %s", (unsigned long long)s->stored.events,
+	    s->stored.events == 1 ? "" : "s", db);
+	if (s->stored.duplicates)
+		printf(" (%llu already stored)", (unsigned long long)s->stored.duplicates);
 	printf("\n");
 	for (int k = 0; k < KIND_COUNT; k++)
-		if (s->kind_events[k])
+		if (s->stored.kind_events[k])
 			printf("  %-28s %llu\n", event_kind_name((enum event_kind)k),
-			    (unsigned long long)s->kind_events[k]);
+			    (unsigned long long)s->stored.kind_events[k]);
 	if (s->held)
 		printf("%llu failure%s at the end of a file still being written left for the next scan\n",
 		    (unsigned long long)s->held, s->held == 1 ? "" : "s");
@@ -253,28 +254,26 @@ cmd_scan(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	/* Flags do not depend on the order (flag.h); a set read in order needs no late reading. */
 	rotation_sort_paths(argv + optind, argc - optind);
-	ingest_init(&ing, rules, store, &iopt);
-	ing.flags = flags;
+	struct batch *batch = batch_new(store, flags);
+	ingest_init(&ing, rules, batch, &iopt);
 	for (int i = optind; i < argc; i++) {
 		if (ingest_path(&ing, argv[i]) < 0)
 			status = EXIT_TROUBLE;
-		if (ing.store_failed) {
+		if (batch_failed(batch)) {
 			log_warnx("stopped: the database failed; events committed before are kept");
 			break;
 		}
 	}
-	if (!ing.store_failed) {
+	if (!batch_failed(batch)) {
 		/* Flags whose quiet period has passed by now are cleared, as the daemon would. */
-		if (store_begin(store) < 0 || flag_expire(flags, (int64_t)time(NULL)) < 0 ||
-		    store_commit(store) < 0) {
-			store_rollback(store);
+		if (batch_expire_flags(batch, (int64_t)time(NULL)) < 0)
 			status = EXIT_TROUBLE;
-		}
 		flag_take_notices(flags, count_notice, &counts);
 	}
 	if (!quiet)
 		print_summary(&ing.stats, conf.database, elapsed(&start), &counts);
 	ingest_free(&ing);
+	batch_free(batch);
 	flag_free(flags);
 	store_close(store);
 	rules_free(rules);

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flag.h"
+#include "batch.h"
 #include "follow.h"
 #include "framer.h"
 #include "journal.h"
@@ -53,7 +53,6 @@ struct tail {
 	struct ingest ing;
 	int64_t last_growth_ms;
 	int64_t size_seen;	/* the largest size fstat gave */
-	int dirty;		/* read or attached since the last commit */
 	uint64_t cuts_reported;
 	int64_t cut_warned_ms;
 };
@@ -84,7 +83,8 @@ struct follower {
 	size_t n;
 	int from_start;
 	int64_t settle_ms;
-	int store_failed;
+	struct batch *batch;	/* the writer: every file's events and positions */
+	int dirty;		/* read or attached since the last commit */
 };
 
 static void
@@ -93,12 +93,12 @@ add_totals(struct follow_totals *t, const struct ingest_stats *s)
 	t->lines += s->lines;
 	t->bytes += s->bytes;
 	t->matched += s->matched;
-	t->events += s->events;
+	t->events += s->stored.events;
 	t->cut_lines += s->cut_lines;
 	t->no_header += s->no_header;
 	t->unknown += s->unknown;
 	for (int k = 0; k < KIND_COUNT; k++)
-		t->kind_events[k] += s->kind_events[k];
+		t->kind_events[k] += s->stored.kind_events[k];
 }
 
 static void
@@ -117,7 +117,7 @@ source_totals(const struct fsource *s, struct follow_totals *t)
 
 /*
  * Open name and find where to read it from. NULL when it cannot be opened
- * (errno ENOENT: not there yet) or the database failed (f->store_failed).
+ * (errno ENOENT: not there yet) or the database failed (batch_failed(f->batch)).
  */
 static struct tail *
 tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, int64_t known_id,
@@ -141,11 +141,8 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	int64_t offset = 0;
 
 	opt.forced_set = s->forced_set;
-	ingest_init(&t->ing, f->rules, f->store, &opt);
-	t->ing.flags = f->flags;
+	ingest_init(&t->ing, f->rules, f->batch, &opt);
 	if (ingest_attach(&t->ing, fd, name, at_end, known_id, &offset) < 0) {
-		if (t->ing.store_failed)
-			f->store_failed = 1;
 		ingest_free(&t->ing);
 		free(t);
 		close(fd);
@@ -168,7 +165,7 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	if (!ingest_at_line_start(fd, offset))
 		framer_skip_line(&t->fr);
 	t->last_growth_ms = now_ms;
-	t->dirty = 1;
+	f->dirty = 1;
 	s->open_error_logged = 0;
 	s->waiting_logged = 0;
 	return t;
@@ -181,7 +178,7 @@ tail_close(struct follower *f, struct fsource *s, struct tail *t, int finished)
 	if (t == NULL)
 		return;
 	if (ingest_detach(&t->ing, &t->fr, finished) < 0)
-		f->store_failed = 1;
+		batch_fail(f->batch);
 	add_totals(&s->closed, &t->ing.stats);
 	ingest_free(&t->ing);
 	framer_free(&t->fr);
@@ -267,10 +264,10 @@ tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 		if (ingest_same_text(&t->ing, t->fd) == 0)
 			return TAIL_CHANGED;
 		if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
-			f->store_failed = 1;
+			batch_fail(f->batch);
 			return -1;
 		}
-		t->dirty = 1;
+		f->dirty = 1;
 		t->last_growth_ms = now_ms;
 		done += (size_t)n;
 		warn_cut_lines(f, t, now_ms);
@@ -279,15 +276,15 @@ tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 }
 
 struct follower *
-follow_new(struct rules *rules, struct store *store, struct flagger *flags,
+follow_new(struct rules *rules, struct batch *batch,
     const struct ingest_options *opt, const struct conf_source *sources, size_t nsources,
     int from_start, int64_t settle_ms)
 {
 	struct follower *f = xcalloc(1, sizeof(*f));
 
 	f->rules = rules;
-	f->store = store;
-	f->flags = flags;
+	f->batch = batch;
+	f->store = batch_store(batch);
 	f->opt = *opt;
 	f->from_start = from_start;
 	f->settle_ms = settle_ms;
@@ -336,7 +333,7 @@ journal_start(struct follower *f, struct fsource *s)
 	int seen = store_source_get(f->store, s->name, &file_id, &current_id, &cursor);
 
 	if (seen < 0) {
-		f->store_failed = 1;
+		batch_fail(f->batch);
 		return -1;
 	}
 	struct ingest_options opt = f->opt;
@@ -348,11 +345,11 @@ journal_start(struct follower *f, struct fsource *s)
 	 * all of it is new.
 	 */
 	int at_end = !seen && !f->from_start && !s->open_error_logged;
-	s->journal = journal_open(s->conf, s->name, cursor, at_end, f->rules, f->store, f->flags,
+	s->journal = journal_open(s->conf, s->name, cursor, at_end, f->rules, f->batch,
 	    &opt, s->open_error_logged, &failed);
 	free(cursor);
 	if (failed) {
-		f->store_failed = 1;
+		batch_fail(f->batch);
 		return -1;
 	}
 	if (s->journal == NULL)
@@ -373,7 +370,7 @@ poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budge
 		return;
 	int rc = journal_read(s->journal, now_ms, budget);
 	if (rc < 0) {
-		f->store_failed = 1;
+		batch_fail(f->batch);
 		return;
 	}
 	if (rc > 0)
@@ -415,9 +412,9 @@ report_loss(struct follower *f, struct fsource *s, int64_t file_id, const char *
 {
 	log_warnx("%s: %s: what %s held after byte %lld was not read and is lost", s->name, why,
 	    path, (long long)from);
-	if ((!store_in_txn(f->store) && store_begin(f->store) < 0) ||
+	if (batch_begin(f->batch) < 0 ||
 	    store_loss_add(f->store, file_id, path, from, -1, why) < 0)
-		f->store_failed = 1;
+		batch_fail(f->batch);
 }
 
 /* Read t to its end, now (a rotated file: 1 while the MTA may still write to it). */
@@ -444,10 +441,8 @@ read_compressed(struct follower *f, struct fsource *s, const char *path, int64_t
 
 	opt.forced_set = s->forced_set;
 	opt.match_threads = 1;
-	ingest_init(&ing, f->rules, f->store, &opt);
-	ing.flags = f->flags;
-	if (ingest_path_known(&ing, path, known_id) < 0 && ing.store_failed)
-		f->store_failed = 1;
+	ingest_init(&ing, f->rules, f->batch, &opt);
+	(void)ingest_path_known(&ing, path, known_id);	/* logged; a database failure: batch_failed */
 	add_totals(&s->closed, &ing.stats);
 	ingest_free(&ing);
 }
@@ -519,7 +514,7 @@ read_between(struct follower *f, struct fsource *s, int64_t after_ns, const char
 	struct stat now_named;
 	int named = stat(s->name, &now_named) == 0;
 
-	for (size_t i = 0; i < n && !f->store_failed; i++) {
+	for (size_t i = 0; i < n && !batch_failed(f->batch); i++) {
 		struct rotated_file *r = &files[i];
 
 		if ((skip != NULL && strcmp(r->path, skip) == 0) || is_open(r, s) ||
@@ -531,7 +526,7 @@ read_between(struct follower *f, struct fsource *s, int64_t after_ns, const char
 			int active = store_file_active(f->store, r->dev, r->ino,
 			    after_ns / 1000000000 - 1, &offset);
 			if (active < 0)
-				f->store_failed = 1;
+				batch_fail(f->batch);
 			if (active <= 0 || offset >= r->size)
 				continue;
 		}
@@ -622,19 +617,19 @@ catch_up(struct follower *f, struct fsource *s, int64_t prev_id, int64_t cur_id,
 	char *path = NULL;
 	int said = 0, moved = 0;
 
-	for (int i = 0; i < 2 && !f->store_failed; i++) {
+	for (int i = 0; i < 2 && !batch_failed(f->batch); i++) {
 		struct store_file_record rec;
 		int known = ids[i] > 0 ? store_file_get(f->store, ids[i], &rec) : 0;
 
 		if (known < 0)
-			f->store_failed = 1;
+			batch_fail(f->batch);
 		if (known <= 0 || named_file_is(s, &rec))
 			continue;
 		free(path);
 		read_rest_of(f, s, &rec, now_ms, gap, &after_ns, &path, &said);
 		moved = 1;
 	}
-	if (moved && !f->store_failed)
+	if (moved && !batch_failed(f->batch))
 		read_between(f, s, after_ns, path, said, now_ms, gap);
 	free(path);
 }
@@ -673,13 +668,13 @@ read_rest_from(struct follower *f, struct tail *t, const char *path, int64_t now
 			if (n <= 0)
 				break;
 			if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
-				f->store_failed = 1;
+				batch_fail(f->batch);
 				break;
 			}
 		}
 	}
-	if (!f->store_failed && ingest_relocate(&t->ing, logfile_fd(lf), path) < 0)
-		f->store_failed = 1;
+	if (!batch_failed(f->batch) && ingest_relocate(&t->ing, logfile_fd(lf), path) < 0)
+		batch_fail(f->batch);
 	log_info("%s: its text goes on in %s: read %lld bytes there", t->name, path,
 	    (long long)(framer_offset(&t->fr) - from));
 	logfile_close(lf);
@@ -730,8 +725,7 @@ say_waiting(struct fsource *s)
 int
 follow_start(struct follower *f, int64_t now_ms, const char *gap)
 {
-	f->store_failed = 0;
-	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+	for (size_t i = 0; i < f->n && !batch_failed(f->batch); i++) {
 		struct fsource *s = &f->src[i];
 		if (s->is_journal) {
 #ifdef HAVE_SYSTEMD
@@ -747,22 +741,22 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 
 		free(cursor);
 		if (seen < 0) {
-			f->store_failed = 1;
+			batch_fail(f->batch);
 			break;
 		}
 		if (s->cur != NULL)
 			continue;
 		if (seen && prev_id > 0)
 			catch_up(f, s, prev_id, cur_id, now_ms, gap);
-		if (f->store_failed)
+		if (batch_failed(f->batch))
 			break;
 		/* A source never seen starts at the end of its file, unless told otherwise. */
 		s->cur = tail_open(f, s, s->name, !seen && !f->from_start, 0, now_ms);
-		if (s->cur == NULL && !f->store_failed)
+		if (s->cur == NULL && !batch_failed(f->batch))
 			say_waiting(s);
 		s->started = 1;
 	}
-	return f->store_failed ? -1 : 0;
+	return batch_failed(f->batch) ? -1 : 0;
 }
 
 /*
@@ -780,11 +774,11 @@ restart_named(struct follower *f, struct fsource *s, struct tail *t, int64_t now
 	    "it again from its start", t->name, fstat(t->fd, &sb) == 0 ? (long long)sb.st_size : -1LL,
 	    (long long)framer_offset(&t->fr));
 	finish_elsewhere(f, s, t, now_ms);
-	if (f->store_failed)
+	if (batch_failed(f->batch))
 		return;
 	s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
 	if (s->cur == NULL) {
-		if (!f->store_failed)
+		if (!batch_failed(f->batch))
 			say_waiting(s);
 		return;
 	}
@@ -799,16 +793,16 @@ rotated_away(struct follower *f, struct fsource *s, struct tail *t, int64_t now_
 {
 	old_add(f, s, t, now_ms);
 	s->cur = NULL;
-	if (f->store_failed)
+	if (batch_failed(f->batch))
 		return;
 	/* Rotated more than once since it was last looked at: the files between. */
 	read_between(f, s, mtime_ns(t->fd), NULL, 0, now_ms, "tlslogd was behind");
-	if (f->store_failed)
+	if (batch_failed(f->batch))
 		return;
 	s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
 	log_info("%s: rotated; reading the new file from its start", s->name);
 	if (s->cur == NULL) {
-		if (!f->store_failed)
+		if (!batch_failed(f->batch))
 			say_waiting(s);
 	} else if (tail_read(f, s->cur, now_ms, budget) == 1) {
 		*more = 1;
@@ -824,7 +818,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		/* Missing at start or after a rename: a file that appears is new, read from its start. */
 		s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
 		if (s->cur == NULL) {
-			if (!f->store_failed)
+			if (!batch_failed(f->batch))
 				say_waiting(s);
 			return;
 		}
@@ -848,9 +842,9 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	else if (rc == 0 && stat(s->name, &sb) == 0 &&
 	    (sb.st_dev != t->dev || sb.st_ino != t->ino))
 		rotated_away(f, s, t, now_ms, budget, more);
-	if (f->store_failed)
+	if (batch_failed(f->batch))
 		return;
-	for (size_t i = 0; i < s->nold && !f->store_failed; ) {
+	for (size_t i = 0; i < s->nold && !batch_failed(f->batch); ) {
 		struct tail *o = s->old[i];
 		rc = tail_read(f, o, now_ms, budget);
 		if (rc == 1)
@@ -874,7 +868,7 @@ follow_poll(struct follower *f, int64_t now_ms, size_t budget)
 {
 	int more = 0;
 
-	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+	for (size_t i = 0; i < f->n && !batch_failed(f->batch); i++) {
 #ifdef HAVE_SYSTEMD
 		if (f->src[i].is_journal) {
 			poll_journal(f, &f->src[i], now_ms, budget, &more);
@@ -883,73 +877,39 @@ follow_poll(struct follower *f, int64_t now_ms, size_t budget)
 #endif
 		poll_source(f, &f->src[i], now_ms, budget, &more);
 	}
-	return f->store_failed ? -1 : more;
+	return batch_failed(f->batch) ? -1 : more;
 }
 
 size_t
 follow_pending(const struct follower *f)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < f->n; i++) {
-		if (f->src[i].cur)
-			n += f->src[i].cur->ing.pending;
-		for (size_t k = 0; k < f->src[i].nold; k++)
-			n += f->src[i].old[k]->ing.pending;
-#ifdef HAVE_SYSTEMD
-		if (f->src[i].journal)
-			n += journal_ingest(f->src[i].journal)->pending;
-#endif
-	}
-	return n;
+	return batch_pending(f->batch);
 }
 
 int
 follow_dirty(const struct follower *f)
 {
-	return store_in_txn(f->store);
-}
-
-static void
-batch_end(struct follower *f, int committed)
-{
-	for (size_t i = 0; i < f->n; i++) {
-		struct fsource *s = &f->src[i];
-		for (size_t k = 0; k <= s->nold; k++) {
-			struct tail *t = k < s->nold ? s->old[k] : s->cur;
-			if (t != NULL) {
-				ingest_batch_end(&t->ing, committed);
-				if (committed)
-					t->dirty = 0;
-			}
-		}
-#ifdef HAVE_SYSTEMD
-		if (f->src[i].journal)
-			ingest_batch_end(journal_ingest(f->src[i].journal), committed);
-#endif
-	}
+	return f->dirty || batch_in_txn(f->batch) || batch_pending(f->batch) > 0;
 }
 
 int
 follow_commit(struct follower *f)
 {
-	if (!store_in_txn(f->store))
-		return f->store_failed ? -1 : 0;
-	for (size_t i = 0; i < f->n && !f->store_failed; i++) {
+	if (!follow_dirty(f))
+		return batch_failed(f->batch) ? -1 : 0;
+	for (size_t i = 0; i < f->n && !batch_failed(f->batch); i++) {
 		struct fsource *s = &f->src[i];
 		const char *cursor = NULL;
 		int64_t file_id = 0;
 
 		for (size_t k = 0; k <= s->nold; k++) {
 			struct tail *t = k < s->nold ? s->old[k] : s->cur;
-			if (t != NULL && ingest_record_position(&t->ing, framer_offset(&t->fr),
-			    NULL) < 0)
-				f->store_failed = 1;
+			if (t != NULL)
+				(void)ingest_record_position(&t->ing, framer_offset(&t->fr), NULL);
 		}
 #ifdef HAVE_SYSTEMD
 		if (s->journal != NULL) {
-			if (journal_record(s->journal, &cursor) < 0)
-				f->store_failed = 1;
+			(void)journal_record(s->journal, &cursor);
 			file_id = journal_ingest(s->journal)->file_id;
 		}
 #endif
@@ -962,24 +922,21 @@ follow_commit(struct follower *f)
 		const struct tail *oldest = s->nold > 0 ? s->old[0] : s->cur;
 		if (oldest != NULL)
 			file_id = oldest->ing.file_id;
-		if (!f->store_failed && (oldest != NULL || s->journal != NULL || s->started) &&
-		    store_source_set(f->store, s->name, file_id,
+		if (!batch_failed(f->batch) && (oldest != NULL || s->journal != NULL || s->started) &&
+		    (batch_begin(f->batch) < 0 || store_source_set(f->store, s->name, file_id,
 		    s->cur != NULL ? s->cur->ing.file_id : 0, cursor,
 		    (int64_t)(now.lines - s->recorded.lines),
 		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
-		    (int64_t)(now.unknown - s->recorded.unknown)) < 0)
-			f->store_failed = 1;
+		    (int64_t)(now.unknown - s->recorded.unknown)) < 0))
+			batch_fail(f->batch);
 		s->pending_record = now;
 	}
-	if (!f->store_failed && flag_flush(f->flags) < 0)
-		f->store_failed = 1;
-	if (f->store_failed || store_commit(f->store) < 0) {
-		store_rollback(f->store);
-		batch_end(f, 0);
-		f->store_failed = 1;
+	/* The positions and the events before them, all or nothing (batch.h). */
+	if (batch_failed(f->batch) || batch_commit(f->batch) < 0) {
+		batch_rollback(f->batch);
 		return -1;
 	}
-	batch_end(f, 1);
+	f->dirty = 0;
 	for (size_t i = 0; i < f->n; i++)
 		f->src[i].recorded = f->src[i].pending_record;
 	return 0;
@@ -1005,8 +962,8 @@ follow_stop(struct follower *f)
 #endif
 		f->src[i].waiting_logged = 0;
 	}
-	if (store_in_txn(f->store))
-		store_rollback(f->store);
+	batch_reset(f->batch);
+	f->dirty = 0;
 }
 
 void

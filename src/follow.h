@@ -3,11 +3,12 @@
  *
  * A source is a file name from the configuration. Under that name the
  * follower keeps one open file (the current one) and, for a while after a
- * rotation, the previous one, still drained because the MTA or syslog may
- * write to it until it reopens its log. Each open file has its own ingest
- * (matcher, correlator, counters) and framer; all share the store's
- * transaction, which follow_commit ends after recording every file's position
- * and, per source, the file last read under its name.
+ * rotation, the previous ones (up to four), still drained because the MTA or
+ * syslog may write to them until it reopens its log. Each open file has its
+ * own ingest (matcher, correlator, counters) and framer; all write through
+ * one batch (batch.h), which follow_commit commits after recording every
+ * file's position and, per source, the oldest file not finished under its
+ * name and the file under it now.
  *
  * What happens to a file is noticed by follow_poll, which the daemon calls
  * when libev reports a change and on a timer:
@@ -16,15 +17,22 @@
  *     now leads to another file: the old one is drained, kept open for
  *     ROTATE_GRACE_MS after it stops growing, then finished; the new one is
  *     read from its start;
- *   - copytruncate: the file is shorter than what was read: what was open is
- *     finished and the file is read again from its start as a new file;
+ *   - copytruncate, or a file rewritten in place: the file no longer begins
+ *     with the first line of what was read (checked before any bytes read
+ *     are used): the rest of that text is read from its copy among the
+ *     rotated files (rotation.h, plain or gzip), then the file is read again
+ *     from its start as a new file;
+ *   - rotated more than once since it was last looked at: the rotated files
+ *     written since are read too, oldest first;
  *   - the name is missing: keep what is open, wait for the file.
- * On start (follow_start) a source whose last file was rotated while tlslogd
- * was down finishes that file first, found under the names logrotate and
- * newsyslog give it (NAME.1, NAME.0, NAME-DATE), and keeps draining it for the
- * grace when it was written to in the last ROTATE_GRACE_MS (a reload right
- * after a rotation); a source never seen starts at
- * the end of its file unless from_start.
+ * On start (follow_start) the files a source was reading at the last commit
+ * (the oldest not finished and the one under the name) that the name no
+ * longer leads to are found among the rotated files by their text, wherever
+ * rotation took them, compressed or not, and finished first, then every file
+ * rotated after them; one written to in the last ROTATE_GRACE_MS is drained
+ * for the grace. What cannot be found is a loss: said and recorded
+ * (store_loss_add). A source never seen starts at the end of its file unless
+ * from_start.
  */
 #ifndef TLSLOGD_FOLLOW_H
 #define TLSLOGD_FOLLOW_H
@@ -45,8 +53,8 @@ struct follow_totals {
 };
 
 /* sources: the SOURCE_FILE entries of the configuration (others are ignored). */
-/* flags: shown every new event (NULL: no flagging). */
-struct follower *follow_new(struct rules *rules, struct store *store, struct flagger *flags,
+/* batch: the writer every source's events and positions go to (batch.h). */
+struct follower *follow_new(struct rules *rules, struct batch *batch,
     const struct ingest_options *opt, const struct conf_source *sources, size_t nsources,
     int from_start, int64_t settle_ms);
 void follow_free(struct follower *f);
@@ -65,7 +73,7 @@ int follow_start(struct follower *f, int64_t now_ms, const char *gap);
 int follow_poll(struct follower *f, int64_t now_ms, size_t budget);
 /* Events matched since the last commit. */
 size_t follow_pending(const struct follower *f);
-/* Bytes read since the last commit (positions to record). */
+/* Bytes read or events made since the last commit (positions to record). */
 int follow_dirty(const struct follower *f);
 /* Record every position and commit. -1 when the database failed (rolled back). */
 int follow_commit(struct follower *f);

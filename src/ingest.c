@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flag.h"
+#include "batch.h"
 #include "framer.h"
 #include "ingest.h"
 #include "log.h"
@@ -35,64 +35,13 @@ ingest_options_default(struct ingest_options *opt)
 	opt->linger = DEFAULT_LINGER;
 }
 
-/*
- * Store the events made since the last call, and show the new ones to the
- * flagger, in their order. Called when STORE_GROUP are waiting, and before
- * anything that commits: the checkpoint, the follower's position records.
- * The events are freed. -1 when the database failed (ing->store_failed).
- */
-static int
-store_queued(struct ingest *ing)
-{
-	int64_t ids[STORE_GROUP];
-	size_t n = ing->nqueue;
-
-	ing->nqueue = 0;
-	if (n > 0 && !ing->store_failed &&
-	    store_add_events(ing->store, ing->queue, n, ids) < 0)
-		ing->store_failed = 1;
-	for (size_t i = 0; i < n; i++) {
-		struct event *ev = ing->queue[i];
-		if (ing->store_failed) {
-			event_free(ev);
-			continue;
-		}
-		if (ids[i] == 0)
-			ing->batch_duplicates++;
-		else {
-			ev->id = ids[i];
-			ing->batch_events++;
-			ing->batch_kind[ev->kind]++;
-			if (ing->flags != NULL && flag_observe(ing->flags, ev) < 0)
-				ing->store_failed = 1;
-		}
-		event_free(ev);
-	}
-	return ing->store_failed ? -1 : 0;
-}
-
-/* Events not to be stored: the transaction they would be in is rolled back. */
-static void
-drop_queued(struct ingest *ing)
-{
-	for (size_t i = 0; i < ing->nqueue; i++)
-		event_free(ing->queue[i]);
-	ing->nqueue = 0;
-}
-
+/* A finished failure goes to the writer (batch.h), counted in this input's tally. */
 static void
 emit(void *ctx, struct event *ev)
 {
 	struct ingest *ing = ctx;
 
-	if (ing->store_failed) {
-		event_free(ev);
-		return;
-	}
-	ing->queue[ing->nqueue++] = ev;
-	ing->pending++;
-	if (ing->nqueue == STORE_GROUP)
-		store_queued(ing);
+	batch_add(ing->batch, ev, &ing->stats.stored);
 }
 
 /* A line's time moves the log clock forward, and the failures idle since expire. */
@@ -129,12 +78,13 @@ ends_matter(void *ctx, const struct linematch_process *p)
 }
 
 void
-ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
+ingest_init(struct ingest *ing, struct rules *rules, struct batch *batch,
     const struct ingest_options *opt)
 {
 	memset(ing, 0, sizeof(*ing));
 	ing->rules = rules;
-	ing->store = store;
+	ing->batch = batch;
+	ing->store = batch_store(batch);
 	ing->opt = *opt;
 	ing->fd = -1;
 	linematch_init(&ing->lm, rules, opt->forced_set, (int64_t)time(NULL));
@@ -149,7 +99,7 @@ ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
 void
 ingest_free(struct ingest *ing)
 {
-	drop_queued(ing);
+	batch_tally_drop(ing->batch, &ing->stats.stored);
 	correlate_free(ing->corr);
 	ing->corr = NULL;
 }
@@ -198,15 +148,6 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	match_line(ing, line, len, offset);
 }
 
-static void
-drop_batch(struct ingest *ing)
-{
-	ing->pending = 0;
-	ing->batch_events = 0;
-	ing->batch_duplicates = 0;
-	memset(ing->batch_kind, 0, sizeof(ing->batch_kind));
-}
-
 /*
  * After the last newline of fd's bytes [start, size), looked for back from
  * size over at most search bytes: start when there is none down to start,
@@ -243,65 +184,23 @@ ingest_at_line_start(int fd, int64_t offset)
 	return pread(fd, &before, 1, (off_t)(offset - 1)) != 1 || before == '\n';
 }
 
-/* Commit the batch with the position: never past a line the correlator holds. */
+/* Where a commit may record this input as read to: never past a line the correlator holds. */
+static int64_t
+safe_offset(const struct ingest *ing, int64_t read_offset)
+{
+	int64_t held = correlate_min_offset(ing->corr);
+
+	return held >= 0 && held < read_offset ? held : read_offset;
+}
+
+/* Commit the batch with this input's position (a stream's is not recorded). */
 static int
 checkpoint(struct ingest *ing, int64_t read_offset)
 {
-	if (store_queued(ing) < 0)
+	if (ing->file_id != 0 && !ing->stream_copy &&
+	    batch_position(ing->batch, ing->file_id, safe_offset(ing, read_offset), -1) < 0)
 		return -1;
-	if (ing->file_id != 0 && !ing->stream_copy) {
-		int64_t pos = read_offset;
-		int64_t held = correlate_min_offset(ing->corr);
-
-		if (held >= 0 && held < pos)
-			pos = held;
-		if (store_file_set_offset(ing->store, ing->file_id, pos, -1) < 0) {
-			ing->store_failed = 1;
-			return -1;
-		}
-	}
-	if (flag_flush(ing->flags) < 0 || store_commit(ing->store) < 0) {
-		ing->store_failed = 1;
-		return -1;
-	}
-	ingest_batch_end(ing, 1);
-	return 0;
-}
-
-void
-ingest_batch_end(struct ingest *ing, int committed)
-{
-	if (committed) {
-		/* Only now are the batch's events stored. */
-		ing->stats.events += ing->batch_events;
-		ing->stats.duplicates += ing->batch_duplicates;
-		for (int k = 0; k < KIND_COUNT; k++)
-			ing->stats.kind_events[k] += ing->batch_kind[k];
-	} else
-		drop_queued(ing);
-	drop_batch(ing);
-}
-
-/* Several ingests (the daemon's files) share the store's one transaction. */
-static int
-begin(struct ingest *ing)
-{
-	if (store_in_txn(ing->store))
-		return 0;
-	if (store_begin(ing->store) < 0) {
-		ing->store_failed = 1;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-rollback(struct ingest *ing)
-{
-	if (store_in_txn(ing->store))
-		store_rollback(ing->store);
-	drop_queued(ing);
-	drop_batch(ing);
+	return batch_commit(ing->batch);
 }
 
 /*
@@ -324,7 +223,7 @@ identify(struct ingest *ing, const char *path, const struct stat *sb, const char
 
 	free(abs);
 	if (rc < 0) {
-		ing->store_failed = 1;
+		batch_fail(ing->batch);
 		return -1;
 	}
 	ing->head_complete = whole;
@@ -378,12 +277,12 @@ stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
 		return 0;
 	size_t len = nl != NULL ? (size_t)(nl - space) + 1 : got;
 	int64_t id = 0;
-	if (begin(ing) < 0)
+	if (batch_begin(ing->batch) < 0)
 		return -1;
 	int found = nl != NULL || len == HEAD_MAX ?
 	    store_file_find_head(ing->store, space, len, &id) : 0;
 	if (found < 0) {
-		ing->store_failed = 1;
+		batch_fail(ing->batch);
 		return -1;
 	}
 	if (found) {
@@ -392,7 +291,7 @@ stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
 	}
 	ing->stats.bytes += (uint64_t)got;
 	framer_commit(fr, got, on_line, ing);
-	return ing->store_failed ? -1 : 0;
+	return batch_failed(ing->batch) ? -1 : 0;
 }
 
 /*
@@ -418,7 +317,8 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 		size_t room;
 		char *space = framer_space(&fr, &room);
 		/* A stream may make us wait: never with a transaction open. */
-		if (stream && store_in_txn(ing->store) && checkpoint(ing, framer_offset(&fr)) < 0) {
+		if (stream && (batch_in_txn(ing->batch) || batch_pending(ing->batch) > 0) &&
+		    checkpoint(ing, framer_offset(&fr)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -431,21 +331,17 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 		if (n == 0)
 			break;
 		ing->stats.bytes += (uint64_t)n;
-		if (begin(ing) < 0) {
-			rc = -1;
-			break;
-		}
 		framer_commit(&fr, (size_t)n, on_line, ing);
-		if (ing->store_failed) {
+		if (batch_failed(ing->batch)) {
 			rc = -1;
 			break;
 		}
-		if (ing->pending >= ing->opt.batch_events && checkpoint(ing, framer_offset(&fr)) < 0) {
+		if (batch_pending(ing->batch) >= ing->opt.batch_events && checkpoint(ing, framer_offset(&fr)) < 0) {
 			rc = -1;
 			break;
 		}
 	}
-	if (final && rc == 0 && begin(ing) == 0)
+	if (final && rc == 0)
 		framer_finish(&fr, on_line, ing);
 	*end_offset = framer_offset(&fr);
 	framer_free(&fr);
@@ -507,7 +403,7 @@ consume_block(struct ingest *ing, struct match_block *b)
 /*
  * Read [offset, end) of fd with matching threads; *resume: where reading
  * goes on. 1 when the threads cannot be started (nothing was read), -1 on a
- * read error (logged) or a database failure (ing->store_failed), else 0.
+ * read error (logged) or a database failure (batch_failed(ing->batch)), else 0.
  */
 static int
 read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offset, int64_t end,
@@ -526,11 +422,6 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 	*resume = offset;
 	int complete = 1;
 	while ((b = matchpool_next(pool)) != NULL) {
-		if (begin(ing) < 0) {
-			matchpool_release(pool, b);
-			rc = -1;
-			break;
-		}
 		consume_block(ing, b);
 		if (b->resume >= 0) {
 			ing->stats.bytes += (uint64_t)((b->shrunk ? b->resume : b->end) - b->start);
@@ -538,7 +429,7 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 		}
 		int read_errno = b->read_errno, shrunk = b->shrunk;
 		matchpool_release(pool, b);
-		if (ing->store_failed) {
+		if (batch_failed(ing->batch)) {
 			rc = -1;
 			break;
 		}
@@ -553,7 +444,7 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 			complete = 0;
 			break;
 		}
-		if (ing->pending >= ing->opt.batch_events && checkpoint(ing, *resume) < 0) {
+		if (batch_pending(ing->batch) >= ing->opt.batch_events && checkpoint(ing, *resume) < 0) {
 			rc = -1;
 			break;
 		}
@@ -678,13 +569,13 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 		return -1;
 	}
 	int compressed = logfile_compressed(lf);
-	if (begin(ing) < 0)
+	if (batch_begin(ing->batch) < 0)
 		goto fail;
 	ing->file_id = 0;
 	ing->last_event_time = INT64_MIN;
 	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
 	if (!stream && resume_file(ing, lf, path, known_id, &offset, &skip_line, &size) < 0) {
-		rollback(ing);
+		batch_rollback(ing->batch);
 		goto fail;
 	}
 	ing->stats.files++;
@@ -692,8 +583,8 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 		rc = read_all(ing, lf, offset, stream, 1, skip_line, &end);
 	else
 		rc = read_file(ing, lf, name, offset, size, skip_line, &end);
-	if (ing->store_failed || begin(ing) < 0) {
-		rollback(ing);
+	if (batch_failed(ing->batch)) {
+		batch_rollback(ing->batch);
 		goto fail;
 	}
 	/*
@@ -745,7 +636,8 @@ attach_known(struct ingest *ing, int64_t known_id, const char *path, const struc
 		if (found == 0)
 			log_warnx("%s: its record (%lld) is gone from the database", path,
 			    (long long)known_id);
-		ing->store_failed = found < 0;
+		if (found < 0)
+			batch_fail(ing->batch);
 		return -1;
 	}
 	char *abs = realpath(path, NULL);
@@ -756,7 +648,7 @@ attach_known(struct ingest *ing, int64_t known_id, const char *path, const struc
 	int rc = store_file_adopt(ing->store, known_id, &key);
 	free(abs);
 	if (rc < 0) {
-		ing->store_failed = 1;
+		batch_fail(ing->batch);
 		return -1;
 	}
 	ing->file_id = known_id;
@@ -777,7 +669,7 @@ ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t 
 	size_t head_len;
 	int whole;
 
-	if (begin(ing) < 0)
+	if (batch_begin(ing->batch) < 0)
 		return -1;
 	/* Inside the transaction: a scan's commit may have moved the file's record. */
 	if (fstat(fd, &sb) < 0) {
@@ -830,7 +722,7 @@ ingest_relocate(struct ingest *ing, int fd, const char *path)
 	size_t head_len;
 	int whole;
 
-	if (ing->store_failed || begin(ing) < 0)
+	if (batch_failed(ing->batch) || batch_begin(ing->batch) < 0)
 		return -1;
 	if (fstat(fd, &sb) < 0 || read_head(fd, path, head, &head_len, &whole) < 0) {
 		log_warn("%s", path);
@@ -844,7 +736,7 @@ ingest_relocate(struct ingest *ing, int fd, const char *path)
 	int rc = store_file_adopt(ing->store, ing->file_id, &key);
 	free(abs);
 	if (rc < 0) {
-		ing->store_failed = 1;
+		batch_fail(ing->batch);
 		return -1;
 	}
 	ing->fd = -1;	/* the file it was attached to holds another text now */
@@ -854,21 +746,20 @@ ingest_relocate(struct ingest *ing, int fd, const char *path)
 int
 ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms)
 {
-	if (ing->store_failed || begin(ing) < 0)
+	if (batch_failed(ing->batch))
 		return -1;
 	ing->stats.bytes += (uint64_t)n;
 	correlate_set_clock(ing->corr, now_ms);
 	framer_commit(fr, n, on_line, ing);
-	return ing->store_failed ? -1 : 0;
+	return batch_failed(ing->batch) ? -1 : 0;
 }
 
 void
 ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms)
 {
 	correlate_set_clock(ing->corr, now_ms);
-	if (correlate_open(ing->corr) == 0 || begin(ing) < 0)
-		return;
-	correlate_expire_idle(ing->corr, idle_ms);
+	if (correlate_open(ing->corr) > 0)
+		correlate_expire_idle(ing->corr, idle_ms);
 }
 
 int
@@ -876,14 +767,14 @@ ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
 {
 	size_t len = strlen(name);
 
-	if (begin(ing) < 0)
+	if (batch_begin(ing->batch) < 0)
 		return -1;
 	/* No device, no inode: the name is the identity, and nothing is ever shorter. */
 	struct store_file_key key = {
 		.path = name, .dev = 0, .ino = 0, .head = name, .head_len = len, .head_whole = 0
 	};
 	if (store_file_resume(ing->store, &key, INT64_MAX, &ing->file_id, offset) < 0) {
-		ing->store_failed = 1;
+		batch_fail(ing->batch);
 		return -1;
 	}
 	ing->fd = -1;
@@ -898,12 +789,9 @@ ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
 int
 ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded)
 {
-	if (ing->store_failed || ing->file_id == 0 || begin(ing) < 0 || store_queued(ing) < 0)
+	if (ing->file_id == 0 || batch_begin(ing->batch) < 0)
 		return -1;
-	int64_t pos = read_offset;
-	int64_t held = correlate_min_offset(ing->corr);
-	if (held >= 0 && held < pos)
-		pos = held;
+	int64_t pos = safe_offset(ing, read_offset);
 	if (!ing->head_complete && ing->fd >= 0 && read_offset > (int64_t)ing->head_len) {
 		/* The file was recorded while its first line was incomplete: record it now. */
 		char head[HEAD_MAX];
@@ -912,7 +800,7 @@ ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorde
 		if (read_head(ing->fd, "(followed file)", head, &len, &whole) == 0 &&
 		    len > ing->head_len && util_fnv1a(head, ing->head_len) == ing->head_hash) {
 			if (store_file_set_head(ing->store, ing->file_id, head, len, whole) < 0) {
-				ing->store_failed = 1;
+				batch_fail(ing->batch);
 				return -1;
 			}
 			ing->head_len = len;
@@ -922,10 +810,8 @@ ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorde
 	}
 	struct stat sb;
 	int64_t size = ing->fd >= 0 && fstat(ing->fd, &sb) == 0 ? (int64_t)sb.st_size : -1;
-	if (store_file_set_offset(ing->store, ing->file_id, pos, size) < 0) {
-		ing->store_failed = 1;
+	if (batch_position(ing->batch, ing->file_id, pos, size) < 0)
 		return -1;
-	}
 	if (recorded != NULL)
 		*recorded = pos;
 	return 0;
@@ -936,7 +822,7 @@ ingest_detach(struct ingest *ing, struct framer *fr, int finished)
 {
 	int rc = 0;
 
-	if (finished && !ing->store_failed && begin(ing) == 0) {
+	if (finished && !batch_failed(ing->batch)) {
 		/* Rotated away and drained: its last partial line and open failures are final. */
 		framer_finish(fr, on_line, ing);
 		correlate_flush(ing->corr);
@@ -944,12 +830,7 @@ ingest_detach(struct ingest *ing, struct framer *fr, int finished)
 	} else {
 		/* Not committed: the lines of open failures are read again next time. */
 		correlate_discard(ing->corr);
-		/* Its events made so far go in the transaction, as they did before it was closed. */
-		if (store_in_txn(ing->store))
-			store_queued(ing);
-		else
-			drop_queued(ing);
 	}
 	ing->fd = -1;
-	return ing->store_failed ? -1 : rc;
+	return batch_failed(ing->batch) ? -1 : rc;
 }

@@ -1,12 +1,14 @@
 /*
- * ingest.h: the pipeline from bytes to stored events: framer -> header ->
- * rules -> correlate -> store. `tlslogd scan` feeds it whole files; the
- * follow daemon feeds it the same way as files grow.
+ * ingest.h: one input's bytes to events: framer -> header -> rules ->
+ * correlate, and the input's record in the database (which file it is, how
+ * far it was read). `tlslogd scan` feeds it whole files; the follow daemon
+ * feeds it the same way as files grow. The events and positions go to the
+ * one writer, a batch (batch.h), which several ingests may share.
  *
- * Transactions: events are inserted in batches; each commit also records how
- * far the file was read. That position never passes a line still held by the
- * correlator, so a crash re-reads those lines instead of losing them, and the
- * events table's uniqueness per (file, offset) drops what was already stored.
+ * Positions: what an ingest asks the batch to record as read never passes a
+ * line still held by the correlator, so a crash re-reads those lines instead
+ * of losing them, and the events table's uniqueness per (file, offset) drops
+ * what was already stored.
  * At the end of a file still being written (modified within the correlator's
  * linger), a failure whose lines may still be coming is not stored: it is read
  * again, whole, by the next scan. A stream (standard input, a pipe) is
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "correlate.h"
 #include "linematch.h"
 #include "rules.h"
@@ -31,10 +34,8 @@ struct ingest_stats {
 	uint64_t cut_lines;	/* lines longer than the limit */
 	uint64_t matched;	/* lines a rule matched */
 	uint64_t unknown;	/* lines about TLS or AUTH no rule knows (opt.count_unknown) */
-	uint64_t events;	/* events stored */
-	uint64_t duplicates;	/* events already in the database */
 	uint64_t held;		/* failures at the end of a live file, left for the next scan */
-	uint64_t kind_events[KIND_COUNT];
+	struct batch_tally stored;	/* events stored, and found already stored (batch.h) */
 };
 
 struct ingest_options {
@@ -48,12 +49,10 @@ struct ingest_options {
 				   this many threads (matchpool.h); the events are the same */
 };
 
-struct flagger;
-
 struct ingest {
 	struct rules *rules;
-	struct flagger *flags;	/* NULL: no flagging; else every new event is shown to it */
-	struct store *store;
+	struct batch *batch;	/* the writer its events and positions go to */
+	struct store *store;	/* the batch's, for the file records */
 	struct linematch lm;
 	struct correlator *corr;
 	struct ingest_options opt;
@@ -64,18 +63,11 @@ struct ingest {
 	int head_complete;	/* its recorded first line is whole */
 	size_t head_len;
 	uint64_t head_hash;	/* FNV-1a of the recorded first head_len bytes */
-	size_t pending;		/* events since the last commit */
-	struct event *queue[STORE_GROUP];	/* made, not yet stored (store_queued) */
-	size_t nqueue;
-	uint64_t batch_events;	/* of the open transaction: counted once committed */
-	uint64_t batch_duplicates;
-	uint64_t batch_kind[KIND_COUNT];
 	int64_t last_event_time;	/* log time of the latest matched line */
-	int store_failed;
 };
 
 void ingest_options_default(struct ingest_options *opt);
-void ingest_init(struct ingest *ing, struct rules *rules, struct store *store,
+void ingest_init(struct ingest *ing, struct rules *rules, struct batch *batch,
     const struct ingest_options *opt);
 void ingest_free(struct ingest *ing);
 
@@ -84,16 +76,16 @@ void ingest_free(struct ingest *ing);
  * file that is not regular, such as a pipe, or "-" for standard input, is read
  * to its end, partial last line included). 0 on success; -1 when the file
  * cannot be read (logged; what was read before stays stored) or the database
- * failed (ing->store_failed is set: stop).
+ * failed (batch_failed: stop).
  */
 int ingest_path(struct ingest *ing, const char *path);
 /* The same for a file the caller found holds the text of record known_id (rotation.h). */
 int ingest_path_known(struct ingest *ing, const char *path, int64_t known_id);
 
 /*
- * The follower (`tlslogd run`): one ingest per open file, all sharing the
- * store's transaction, which the caller commits after recording every file's
- * position (ingest_record_position), then reports with ingest_batch_end.
+ * The follower (`tlslogd run`): one ingest per open file, all sharing one
+ * batch, which the caller commits after recording every file's position
+ * (ingest_record_position).
  *
  * attach: identify fd's file in the store; *offset is where to read from:
  * where the last commit left it, or for a file not yet read (offset 0) its
@@ -105,7 +97,7 @@ int ingest_path_known(struct ingest *ing, const char *path, int64_t known_id);
  * detach: finished: the file was rotated away and drained, so its partial last
  * line and open failures are final (recorded, the caller commits); otherwise
  * its open failures are dropped, to be read again from the recorded position.
- * All return -1 when the database failed (ing->store_failed) or, for attach,
+ * All return -1 when the database failed (batch_failed) or, for attach,
  * the file could not be read (logged).
  */
 int ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t known_id,
@@ -140,7 +132,5 @@ int ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms)
 void ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms);
 int ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorded);
 int ingest_detach(struct ingest *ing, struct framer *fr, int finished);
-/* The shared transaction ended: committed (count its events) or rolled back. */
-void ingest_batch_end(struct ingest *ing, int committed);
 
 #endif

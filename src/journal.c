@@ -339,8 +339,8 @@ position(struct journal_tail *jt, const char *cursor, int at_end)
 
 struct journal_tail *
 journal_open(const struct conf_source *src, const char *name, const char *cursor, int at_end,
-    struct rules *rules, struct store *store, struct flagger *flags,
-    const struct ingest_options *opt, int quiet, int *store_failed)
+    struct rules *rules, struct batch *batch, const struct ingest_options *opt, int quiet,
+    int *store_failed)
 {
 	struct journal_tail *jt = xcalloc(1, sizeof(*jt));
 	int r;
@@ -367,13 +367,12 @@ journal_open(const struct conf_source *src, const char *name, const char *cursor
 		journal_close(jt);
 		return NULL;
 	}
-	ingest_init(&jt->ing, rules, store, opt);
-	jt->ing.flags = flags;
+	ingest_init(&jt->ing, rules, batch, opt);
 	int64_t offset = 0;
 	if (ingest_attach_named(&jt->ing, name, &offset) < 0) {
 		*store_failed = 1;
 		ingest_free(&jt->ing);
-		jt->ing.store = NULL;	/* nothing attached: journal_close frees the rest */
+		jt->ing.batch = NULL;	/* nothing attached: journal_close frees the rest */
 		journal_close(jt);
 		return NULL;
 	}
@@ -392,7 +391,7 @@ journal_close(struct journal_tail *jt)
 {
 	if (jt == NULL)
 		return;
-	if (jt->ing.store != NULL) {
+	if (jt->ing.batch != NULL) {
 		/* Open failures are dropped: read again from the recorded cursor. */
 		ingest_detach(&jt->ing, &jt->fr, 0);
 		ingest_free(&jt->ing);

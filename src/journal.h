@@ -37,8 +37,8 @@ char *journal_source_name(const struct conf_source *src);
  * set).
  */
 struct journal_tail *journal_open(const struct conf_source *src, const char *name,
-    const char *cursor, int at_end, struct rules *rules, struct store *store,
-    struct flagger *flags, const struct ingest_options *opt, int quiet, int *store_failed);
+    const char *cursor, int at_end, struct rules *rules, struct batch *batch,
+    const struct ingest_options *opt, int quiet, int *store_failed);
 void journal_close(struct journal_tail *jt);
 
 /* The descriptor that becomes readable when the journal changes (for ev_io), or -1. */

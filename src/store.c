@@ -816,6 +816,19 @@ store_add_events(struct store *st, struct event *const *evs, size_t n, int64_t *
 	return 0;
 }
 
+/* Reset a lookup statement after its last step; -1 (logged) when a step failed. */
+static int
+lookup_done(struct store *st, sqlite3_stmt *s, int rc)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot look up the file position");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The record of the same device and inode whose first line is a prefix of
  * key's: 1; 0: none; 2: there is one, but the file is now shorter than what
@@ -848,13 +861,7 @@ find_by_inode(struct store *st, const struct store_file_key *key, int64_t size, 
 		found = 1;
 		break;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_error(st, "cannot look up the file position");
-		return -1;
-	}
-	return found;
+	return lookup_done(st, s, rc) < 0 ? -1 : found;
 }
 
 /* The record of the same log name and whole first line (rotation.h); 1, 0 or -1. */
@@ -876,13 +883,7 @@ find_by_text(struct store *st, const struct store_file_key *key, const char *log
 		*offset = sqlite3_column_int64(s, 1);
 		found = 1;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_error(st, "cannot look up the file position");
-		return -1;
-	}
-	return found;
+	return lookup_done(st, s, rc) < 0 ? -1 : found;
 }
 
 /* Run an UPDATE or INSERT bound by the caller; -1 (logged) unless it is done. */

@@ -65,6 +65,7 @@ static struct conf conf;
 static struct store *store;
 static struct ingest ing;	/* one for the process, as scan has one for all its files */
 static struct flagger *flags;
+static struct batch *batch;
 static char log_path[128];
 static sqlite3_stmt *bad_rows, *event_rows, *file_rows;
 
@@ -115,13 +116,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ingest_options_default(&opt);
 	opt.max_line = MAX_LINE;
 	opt.batch_events = BATCH;
-	ingest_init(&ing, rules, store, &opt);
 	flags = flag_new(store, &conf);
 	if (flags == NULL) {
 		fprintf(stderr, "ingest_fuzz: cannot set up flagging\n");
 		exit(1);
 	}
-	ing.flags = flags;
+	batch = batch_new(store, flags);
+	ingest_init(&ing, rules, batch, &opt);
 
 	/* Events that break a rule any reader of the table relies on. */
 	buf_init(&sql);
@@ -246,9 +247,9 @@ scan(const char *path, struct ingest_stats *st)
 	struct ingest_stats before = ing.stats;
 	unsigned notices = 0;
 
-	FUZZ_CHECK(ingest_path(&ing, path) == 0 && !ing.store_failed, "the scan of %s failed", path);
-	FUZZ_CHECK(store_begin(store) == 0 && flag_expire(flags, (int64_t)time(NULL)) == 0 &&
-	    store_commit(store) == 0, "expiring the flags failed");
+	FUZZ_CHECK(ingest_path(&ing, path) == 0 && !batch_failed(batch), "the scan of %s failed",
+	    path);
+	FUZZ_CHECK(batch_expire_flags(batch, (int64_t)time(NULL)) == 0, "expiring the flags failed");
 	flag_take_notices(flags, count_notice, &notices);
 	FUZZ_CHECK(!store_in_txn(store), "a transaction is left open");
 	FUZZ_CHECK(correlate_open(ing.corr) == 0, "%zu failures left open after a file",
@@ -258,8 +259,8 @@ scan(const char *path, struct ingest_stats *st)
 	DELTA(lines);
 	DELTA(bytes);
 	DELTA(cut_lines);
-	DELTA(events);
-	DELTA(duplicates);
+	st->stored.events = ing.stats.stored.events - before.stored.events;
+	st->stored.duplicates = ing.stats.stored.duplicates - before.stored.duplicates;
 	DELTA(held);
 #undef DELTA
 	FUZZ_CHECK(st->files == 1, "%llu files", (unsigned long long)st->files);
@@ -327,8 +328,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lines += complete < size;
 		FUZZ_CHECK(st.bytes == size && st.lines == lines, "%llu bytes, %llu lines read of "
 		    "%zu, %zu", (unsigned long long)st.bytes, (unsigned long long)st.lines, size, lines);
-		FUZZ_CHECK((int64_t)st.events == count_rows("events"), "%llu events counted, %lld stored",
-		    (unsigned long long)st.events, (long long)count_rows("events"));
+		FUZZ_CHECK((int64_t)st.stored.events == count_rows("events"), "%llu events counted, %lld stored",
+		    (unsigned long long)st.stored.events, (long long)count_rows("events"));
 		check_store(data, size, 0, 0);
 		return 0;
 	}
@@ -347,8 +348,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scan(log_path, &st);
 	FUZZ_CHECK(st.bytes == size && st.lines == lines, "%llu bytes, %llu lines read of %zu, %zu",
 	    (unsigned long long)st.bytes, (unsigned long long)st.lines, size, lines);
-	FUZZ_CHECK((int64_t)st.events == count_rows("events"), "%llu events counted, %lld stored",
-	    (unsigned long long)st.events, (long long)count_rows("events"));
+	FUZZ_CHECK((int64_t)st.stored.events == count_rows("events"), "%llu events counted, %lld stored",
+	    (unsigned long long)st.stored.events, (long long)count_rows("events"));
 	FUZZ_CHECK(mode == 1 || st.held == 0, "%llu failures held in a rotated file",
 	    (unsigned long long)st.held);
 	check_store(data, size, 1, end);
@@ -357,14 +358,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		set_mtime(ROTATED_MTIME);
 	scan(log_path, &again);
 	if (mode == 0)
-		FUZZ_CHECK(again.lines == 0 && again.events == 0 && again.duplicates == 0,
+		FUZZ_CHECK(again.lines == 0 && again.stored.events == 0 && again.stored.duplicates == 0,
 		    "the second scan read %llu lines, stored %llu events",
-		    (unsigned long long)again.lines, (unsigned long long)again.events);
+		    (unsigned long long)again.lines, (unsigned long long)again.stored.events);
 	FUZZ_CHECK(again.held == 0, "%llu failures held in a rotated file",
 	    (unsigned long long)again.held);
-	FUZZ_CHECK((int64_t)(st.events + again.events) == count_rows("events"),
-	    "%llu + %llu events counted, %lld stored", (unsigned long long)st.events,
-	    (unsigned long long)again.events, (long long)count_rows("events"));
+	FUZZ_CHECK((int64_t)(st.stored.events + again.stored.events) == count_rows("events"),
+	    "%llu + %llu events counted, %lld stored", (unsigned long long)st.stored.events,
+	    (unsigned long long)again.stored.events, (long long)count_rows("events"));
 	check_store(data, size, 1, end);
 	/* Rotated and read to its end, the file's position is after its last complete line. */
 	sqlite3_stmt *s = prepare("SELECT offset FROM files");

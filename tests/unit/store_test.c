@@ -93,12 +93,14 @@ scan(struct rules *rules, size_t batch)
 		return -1;
 	ingest_options_default(&opt);
 	opt.batch_events = batch;
-	ingest_init(&ing, rules, st, &opt);
+	struct batch *b = batch_new(st, NULL);
+	ingest_init(&ing, rules, b, &opt);
 	if (ingest_path(&ing, path_log) < 0)
 		stored = -1;
 	else
-		stored = (long long)ing.stats.events;
+		stored = (long long)ing.stats.stored.events;
 	ingest_free(&ing);
+	batch_free(b);
 	store_close(st);
 	return stored;
 }

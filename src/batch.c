@@ -1,0 +1,249 @@
+/*
+ * batch.c: the one writer of a database (see batch.h).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "flag.h"
+#include "util.h"
+
+struct batch {
+	struct store *store;
+	struct flagger *flags;
+	struct event *queue[STORE_GROUP];	/* made, not yet inserted */
+	struct batch_tally *queue_tally[STORE_GROUP];
+	size_t nqueue;
+	size_t pending;		/* events added since the last commit */
+	struct batch_tally *open;	/* tallies with counts of the open transaction */
+	int failed;
+};
+
+struct batch *
+batch_new(struct store *st, struct flagger *flags)
+{
+	struct batch *b = xcalloc(1, sizeof(*b));
+
+	b->store = st;
+	b->flags = flags;
+	return b;
+}
+
+void
+batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_reset(b);
+	free(b);
+}
+
+struct store *
+batch_store(const struct batch *b)
+{
+	return b->store;
+}
+
+int
+batch_begin(struct batch *b)
+{
+	if (b->failed)
+		return -1;
+	if (store_in_txn(b->store))
+		return 0;
+	if (store_begin(b->store) < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+batch_in_txn(const struct batch *b)
+{
+	return store_in_txn(b->store);
+}
+
+int
+batch_failed(const struct batch *b)
+{
+	return b->failed;
+}
+
+void
+batch_fail(struct batch *b)
+{
+	b->failed = 1;
+}
+
+/* tally has counts of the open transaction: remember to count them at the commit. */
+static void
+open_tally(struct batch *b, struct batch_tally *t)
+{
+	if (t->is_open)
+		return;
+	t->is_open = 1;
+	t->next_open = b->open;
+	b->open = t;
+}
+
+/* The open counts of every tally: added to the committed ones, or forgotten. */
+static void
+close_tallies(struct batch *b, int committed)
+{
+	struct batch_tally *t = b->open, *next;
+
+	for (; t != NULL; t = next) {
+		next = t->next_open;
+		if (committed) {
+			t->events += t->open_events;
+			t->duplicates += t->open_duplicates;
+			for (int k = 0; k < KIND_COUNT; k++)
+				t->kind_events[k] += t->open_kind[k];
+		}
+		t->open_events = t->open_duplicates = 0;
+		memset(t->open_kind, 0, sizeof(t->open_kind));
+		t->next_open = NULL;
+		t->is_open = 0;
+	}
+	b->open = NULL;
+}
+
+/*
+ * Insert what is queued, in one INSERT of up to STORE_GROUP rows, and show
+ * the new events to the flagger in their order. The events are freed.
+ */
+static int
+flush(struct batch *b)
+{
+	int64_t ids[STORE_GROUP];
+	size_t n = b->nqueue;
+
+	b->nqueue = 0;
+	if (n > 0 && !b->failed && (batch_begin(b) < 0 ||
+	    store_add_events(b->store, b->queue, n, ids) < 0))
+		b->failed = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct event *ev = b->queue[i];
+		struct batch_tally *t = b->queue_tally[i];
+
+		if (!b->failed && t != NULL) {
+			open_tally(b, t);
+			if (ids[i] == 0)
+				t->open_duplicates++;
+			else {
+				t->open_events++;
+				t->open_kind[ev->kind]++;
+			}
+		}
+		if (!b->failed && ids[i] != 0) {
+			ev->id = ids[i];
+			if (b->flags != NULL && flag_observe(b->flags, ev) < 0)
+				b->failed = 1;
+		}
+		event_free(ev);
+	}
+	return b->failed ? -1 : 0;
+}
+
+void
+batch_add(struct batch *b, struct event *ev, struct batch_tally *tally)
+{
+	if (b->failed) {
+		event_free(ev);
+		return;
+	}
+	b->queue[b->nqueue] = ev;
+	b->queue_tally[b->nqueue] = tally;
+	b->nqueue++;
+	b->pending++;
+	if (b->nqueue == STORE_GROUP)
+		flush(b);
+}
+
+size_t
+batch_pending(const struct batch *b)
+{
+	return b->pending;
+}
+
+int
+batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t size)
+{
+	if (batch_begin(b) < 0 || flush(b) < 0)
+		return -1;
+	if (store_file_set_offset(b->store, file_id, offset, size) < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+batch_commit(struct batch *b)
+{
+	if (!store_in_txn(b->store) && b->nqueue == 0)
+		return b->failed ? -1 : 0;
+	if (flush(b) < 0 || flag_flush(b->flags) < 0 || store_commit(b->store) < 0) {
+		batch_rollback(b);
+		b->failed = 1;
+		return -1;
+	}
+	close_tallies(b, 1);
+	b->pending = 0;
+	return 0;
+}
+
+void
+batch_rollback(struct batch *b)
+{
+	if (store_in_txn(b->store))
+		store_rollback(b->store);
+	for (size_t i = 0; i < b->nqueue; i++)
+		event_free(b->queue[i]);
+	b->nqueue = 0;
+	b->pending = 0;
+	close_tallies(b, 0);
+}
+
+void
+batch_reset(struct batch *b)
+{
+	batch_rollback(b);
+	b->failed = 0;
+}
+
+void
+batch_tally_drop(struct batch *b, struct batch_tally *tally)
+{
+	struct batch_tally **p;
+
+	/* Events still queued with it are stored, counted nowhere. */
+	for (size_t i = 0; i < b->nqueue; i++)
+		if (b->queue_tally[i] == tally)
+			b->queue_tally[i] = NULL;
+	if (!tally->is_open)
+		return;
+	for (p = &b->open; *p != NULL; p = &(*p)->next_open)
+		if (*p == tally) {
+			*p = tally->next_open;
+			break;
+		}
+	tally->is_open = 0;
+	tally->next_open = NULL;
+}
+
+int
+batch_expire_flags(struct batch *b, int64_t now)
+{
+	if (b->flags == NULL)
+		return 0;
+	if (batch_begin(b) < 0 || flag_expire(b->flags, now) < 0) {
+		batch_rollback(b);
+		b->failed = 1;
+		return -1;
+	}
+	return batch_commit(b);
+}
