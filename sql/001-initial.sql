@@ -1,6 +1,6 @@
 -- tlslogd database, schema version 1.
 --
--- events: one row per failure (the vocabulary and fields of taxonomy.md).
+-- events: one row per failure (the kinds and fields of tlslogd.rules(5)).
 -- files:  what was read of each log file, identified by device, inode and a
 --         fingerprint of its first line, so that a rescan resumes, an append is
 --         read from where the last run stopped, and a new file at the same path

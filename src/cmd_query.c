@@ -68,7 +68,7 @@ static const char query_usage[] =
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
 
-/* Result columns, in taxonomy.md order; the names are the JSON and CSV keys. */
+/* Result columns, in the order of tlslogd.rules(5); the names are the JSON and CSV keys. */
 static const char *const columns[] = {
 	"time", "server", "mta", "program", "pid", "direction", "kind", "peer_host", "peer_ip",
 	"peer_port", "helo", "user", "mech", "reason", "tls_version", "cipher", "queue_id",

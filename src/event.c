@@ -1,5 +1,5 @@
 /*
- * event.c: the event record and the vocabulary of taxonomy.md. The kind and
+ * event.c: the event record and the vocabulary of tlslogd.rules(5). The kind and
  * field names here are the names stored in the database and printed by every
  * output format, so they are part of the interface: never rename one.
  */

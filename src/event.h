@@ -1,7 +1,7 @@
 /*
  * event.h: one normalized failure event, the unit that flows from the rules
  * through the correlator into the store, and the shared vocabulary (kinds,
- * directions, field names) of taxonomy.md. An event owns copies of its
+ * directions, field names) of tlslogd.rules(5). An event owns copies of its
  * strings, so it outlives the line buffer it was parsed from.
  */
 #ifndef TLSLOGD_EVENT_H
@@ -43,7 +43,7 @@ enum event_direction {
 	DIR_COUNT
 };
 
-/* Text fields of an event; names as in taxonomy.md. */
+/* Text fields of an event; names as in tlslogd.rules(5). */
 enum event_field {
 	EF_SERVER,
 	EF_PROGRAM,
