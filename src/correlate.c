@@ -42,6 +42,7 @@ struct recent {
 struct session_mark {
 	uint64_t hash;		/* session_hash(); 0: free */
 	uint64_t proc;		/* its process alone: proc_hash() */
+	unsigned pidkey;	/* process_key() & 1023 */
 	int64_t time;
 };
 
@@ -51,6 +52,7 @@ struct correlator {
 	struct session_mark session[SESSION_MAX];	/* inbound sessions with a line matched */
 	size_t session_next;
 	size_t nsession;	/* marks in use */
+	uint16_t session_pids[1024];	/* marks in use by process_key() & 1023 */
 	struct entry *entries;
 	size_t n;
 	size_t max_open;
@@ -349,12 +351,16 @@ session_note(struct correlator *c, const struct event *ev)
 	if (h == 0)
 		return;
 	struct session_mark *m = &c->session[c->session_next];
-	if (m->hash != 0)
+	if (m->hash != 0) {
 		c->nsession--;
+		c->session_pids[m->pidkey]--;
+	}
 	m->hash = h;
 	m->proc = proc;
+	m->pidkey = event_key(ev) & 1023;
 	m->time = ev->time;
 	c->nsession++;
+	c->session_pids[m->pidkey]++;
 	c->session_next = (c->session_next + 1) % SESSION_MAX;
 }
 
@@ -379,6 +385,7 @@ session_end(struct correlator *c, const struct event *ev)
 				found = 1;
 			c->session[i].hash = 0;
 			c->nsession--;
+			c->session_pids[c->session[i].pidkey]--;
 		}
 	return found;
 }
@@ -423,10 +430,12 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 		add_tally(c, ev);
 		return;
 	}
-	if (rule->role != ROLE_END && rule->role != ROLE_CLOSE)
-		session_note(c, ev);
-	else
-		session_end(c, ev);
+	if (rule->tallied) {
+		if (rule->role != ROLE_END && rule->role != ROLE_CLOSE)
+			session_note(c, ev);
+		else
+			session_end(c, ev);
+	}
 	if (rule->role == ROLE_ALONE) {
 		if (repeated_delivery(c, ev, rule))
 			event_free(ev);
@@ -540,7 +549,7 @@ correlate_has_process(const struct correlator *c, const char *mta, const char *s
 {
 	uint64_t key = process_key(mta, pid);
 
-	if (c->nsession > 0 && pid >= 0) {
+	if (c->nsession > 0 && pid >= 0 && c->session_pids[key & 1023] > 0) {
 		/* Its session end must reach the correlator to close the session's mark. */
 		uint64_t proc = proc_hash(mta, server, server_len, program, program_len, pid);
 		for (size_t i = 0; i < SESSION_MAX; i++)

@@ -869,6 +869,11 @@ rules_finish(struct rules *rules)
 		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
 		    !rules->rules[i].disabled)
 			rules->sets[rules->rules[i].set].scan.complete = 0;
+	for (size_t i = 0; i < rules->nrules; i++)
+		if (rules->rules[i].role == ROLE_TALLY && !rules->rules[i].disabled)
+			for (size_t j = 0; j < rules->nrules; j++)
+				if (rules->rules[j].set == rules->rules[i].set)
+					rules->rules[j].tallied = 1;
 	return match_state_init(rules);
 }
 

@@ -68,6 +68,8 @@ struct rule {
 	int order;		/* place in its set: a local rule takes the place of the one it replaces */
 	int local;		/* from the local rules folder */
 	int disabled;		/* "disabled yes", or replaced by a local rule of the same id */
+	int tallied;		/* its set has a rule with role tally: the correlator follows
+				   the inbound sessions of its lines */
 };
 
 /* Where a rule's fields are in the matched message. */

@@ -357,6 +357,8 @@ main(void)
 	 * failure only when nothing else of the session was matched.
 	 */
 	c = correlate_new(collect, NULL, 10, 8);
+	r_accept.tallied = r_end.tallied = r_alone.tallied = r_close.tallied = 1;
+	r_tally.tallied = r_reject.tallied = 1;
 	correlate_add(c, ev(800, 10000, KIND_AUTH_WITHOUT_TLS, "192.0.2.80", NULL, "tally"), &r_tally);
 	is_int(nout, 1, "a tally line alone in its session is an event");
 	if (nout == 1)
