@@ -18,6 +18,7 @@
 
 #define SEEN_MAX 8
 #define RECENT_MAX 64	/* delivery status lines remembered to drop per-recipient repeats */
+#define SESSION_MAX 256	/* inbound sessions remembered for their tally line */
 
 struct entry {
 	struct event *ev;
@@ -37,9 +38,21 @@ struct recent {
 	int64_t time;
 };
 
+/* An inbound session (process and peer) with a matched line, until its end is read. */
+struct session_mark {
+	uint64_t hash;		/* session_hash(); 0: free */
+	uint64_t proc;		/* its process alone: proc_hash() */
+	unsigned pidkey;	/* process_key() & 1023 */
+	int64_t time;
+};
+
 struct correlator {
 	struct recent recent[RECENT_MAX];
 	size_t recent_next;
+	struct session_mark session[SESSION_MAX];	/* inbound sessions with a line matched */
+	size_t session_next;
+	size_t nsession;	/* marks in use */
+	uint16_t session_pids[1024];	/* marks in use by process_key() & 1023 */
 	struct entry *entries;
 	size_t n;
 	size_t max_open;
@@ -298,9 +311,131 @@ same_delivery(const struct event *a, const struct event *b)
 	    !other_peer(a, b);
 }
 
+/* The hash of a process as same_process() compares it; server and program may be NULL. */
+static uint64_t
+proc_hash(const char *mta, const char *server, size_t server_len, const char *program,
+    size_t program_len, long pid)
+{
+	uint64_t h = UINT64_C(0x84222325cbf29ce4);
+
+	h = hash_more(h, mta, strlen(mta));
+	h = hash_more(h, &pid, sizeof(pid));
+	h = server ? hash_more(h, server, server_len) : hash_more(h, "", 0);
+	h = program ? hash_more(h, program, program_len) : hash_more(h, "", 0);
+	return h;
+}
+
+/*
+ * The session of an inbound line: its process (*proc) and its process and
+ * peer address, hashed; 0 when the line has no pid or no peer address (no
+ * session to follow).
+ */
+static uint64_t
+session_hash(const struct event *ev, uint64_t *proc)
+{
+	if (ev->direction != DIR_IN || ev->pid < 0 || ev->field[EF_PEER_IP] == NULL)
+		return 0;
+	*proc = proc_hash(ev->mta, ev->field[EF_SERVER], ev->field_len[EF_SERVER],
+	    ev->field[EF_PROGRAM], ev->field_len[EF_PROGRAM], ev->pid);
+	uint64_t h = hash_more(*proc, ev->field[EF_PEER_IP], ev->field_len[EF_PEER_IP]);
+	return h ? h : 1;
+}
+
+/* Remember that a line of this inbound session was matched (its tally line then adds nothing). */
+static void
+session_note(struct correlator *c, const struct event *ev)
+{
+	uint64_t proc;
+	uint64_t h = session_hash(ev, &proc);
+
+	if (h == 0)
+		return;
+	struct session_mark *m = &c->session[c->session_next];
+	if (m->hash != 0) {
+		c->nsession--;
+		c->session_pids[m->pidkey]--;
+	}
+	m->hash = h;
+	m->proc = proc;
+	m->pidkey = event_key(ev) & 1023;
+	m->time = ev->time;
+	c->nsession++;
+	c->session_pids[m->pidkey]++;
+	c->session_next = (c->session_next + 1) % SESSION_MAX;
+}
+
+/*
+ * The session of ev (a line that ends it) is over: forget its marks. Returns
+ * whether a line of it was matched within CORRELATE_SESSION_MAX seconds
+ * before ev.
+ */
+static int
+session_end(struct correlator *c, const struct event *ev)
+{
+	uint64_t proc;
+	uint64_t h = c->nsession ? session_hash(ev, &proc) : 0;
+	int found = 0;
+
+	if (h == 0)
+		return 0;
+	for (size_t i = 0; i < SESSION_MAX; i++)
+		if (c->session[i].hash == h) {
+			if (c->session[i].time <= ev->time &&
+			    ev->time <= c->session[i].time + CORRELATE_SESSION_MAX)
+				found = 1;
+			c->session[i].hash = 0;
+			c->nsession--;
+			c->session_pids[c->session[i].pidkey]--;
+		}
+	return found;
+}
+
+/* The index of the entry open for ev's process, or c->n. */
+static size_t
+find_entry(const struct correlator *c, const struct event *ev)
+{
+	for (uint32_t k = c->buckets[event_key(ev) & c->mask]; k != 0; k = c->entries[k - 1].next)
+		if (same_process(c->entries[k - 1].ev, ev))
+			return k - 1;
+	return c->n;
+}
+
+/*
+ * A tally line: finishes what its process has open; is the failure itself
+ * only when nothing else of its session was matched (see correlate.h).
+ */
+static void
+add_tally(struct correlator *c, struct event *ev)
+{
+	size_t i = find_entry(c, ev);
+	int explained = 0;
+
+	if (i < c->n) {
+		/* An entry of the same peer, or of none, is this session's failure. */
+		explained = !other_peer(c->entries[i].ev, ev);
+		finish(c, i);
+	}
+	if (session_end(c, ev))
+		explained = 1;
+	if (explained)
+		event_free(ev);
+	else
+		c->emit(c->ctx, ev);
+}
+
 void
 correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 {
+	if (rule->role == ROLE_TALLY) {
+		add_tally(c, ev);
+		return;
+	}
+	if (rule->tallied) {
+		if (rule->role != ROLE_END && rule->role != ROLE_CLOSE)
+			session_note(c, ev);
+		else
+			session_end(c, ev);
+	}
 	if (rule->role == ROLE_ALONE) {
 		if (repeated_delivery(c, ev, rule))
 			event_free(ev);
@@ -309,12 +444,7 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 		return;
 	}
 	/* At most one entry per process: a conflict finishes it before a new one opens. */
-	size_t i = c->n;
-	for (uint32_t k = c->buckets[event_key(ev) & c->mask]; k != 0; k = c->entries[k - 1].next)
-		if (same_process(c->entries[k - 1].ev, ev)) {
-			i = k - 1;
-			break;
-		}
+	size_t i = find_entry(c, ev);
 	if (i < c->n) {
 		struct entry *e = &c->entries[i];
 		int starts = rule->role == ROLE_PART || rule->role == ROLE_HINT;
@@ -419,6 +549,13 @@ correlate_has_process(const struct correlator *c, const char *mta, const char *s
 {
 	uint64_t key = process_key(mta, pid);
 
+	if (c->nsession > 0 && pid >= 0 && c->session_pids[key & 1023] > 0) {
+		/* Its session end must reach the correlator to close the session's mark. */
+		uint64_t proc = proc_hash(mta, server, server_len, program, program_len, pid);
+		for (size_t i = 0; i < SESSION_MAX; i++)
+			if (c->session[i].hash != 0 && c->session[i].proc == proc)
+				return 1;
+	}
 	for (uint32_t k = c->buckets[key & c->mask]; k != 0; k = c->entries[k - 1].next) {
 		const struct event *ev = c->entries[k - 1].ev;
 

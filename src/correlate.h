@@ -20,6 +20,14 @@
  * delivery's status for another recipient (same rule, process, queue id and
  * peer within linger).
  *
+ * A tally line (a session end whose counters say that a command was refused,
+ * Postfix's "disconnect from ... auth=0/1") is the failure only when nothing
+ * else of its session was matched: it finishes the process's open entry when
+ * that entry is about the same peer (or names none) and is then dropped; it is
+ * dropped as well when an inbound line of the same process and peer (a SASL
+ * failure, a reject) was matched within CORRELATE_SESSION_MAX seconds before
+ * it and no other tally line came in between; otherwise it is emitted alone.
+ *
  * An open entry is finished (emitted) when
  *   - a line with role end arrives for its process (the session is over);
  *   - a part line arrives that cannot belong to it: a rule already seen in the
@@ -35,6 +43,9 @@
 
 #include "event.h"
 #include "rules.h"
+
+/* How long a session may last between its last matched line and its tally line. */
+#define CORRELATE_SESSION_MAX 900
 
 /* Receives each finished event; takes ownership of it. */
 typedef void (*correlate_emit_fn)(void *ctx, struct event *ev);

@@ -181,6 +181,8 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	if (h.program != NULL)
 		event_set(ev, EF_PROGRAM, h.program, h.program_len);
 	fill_fields(ev, &m);
+	if (ev->field[EF_REASON] == NULL && r->note != NULL)
+		event_set(ev, EF_REASON, r->note, strlen(r->note));
 	if (r->classify && ev->field[EF_REASON] != NULL) {
 		enum event_kind kind;
 		const char *norm;

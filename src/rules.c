@@ -526,17 +526,22 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 			r->role = ROLE_CLOSE;
 		else if (strcmp(value, "hint") == 0)
 			r->role = ROLE_HINT;
+		else if (strcmp(value, "tally") == 0)
+			r->role = ROLE_TALLY;
 		else if (strcmp(value, "ignore") == 0)
 			r->role = ROLE_IGNORE;
 		else
-			perr(ps, "role: expected alone, part, detail, end, close, hint or ignore, not \"%s\"",
-			    value);
+			perr(ps, "role: expected alone, part, detail, end, close, hint, tally or "
+			    "ignore, not \"%s\"", value);
 	} else if (strcmp(kw, "literal") == 0) {
 		free(r->literal);
 		r->literal = xstrdup(value);
 		r->literal_len = strlen(value);
 		if (r->literal_len == 0)
 			perr(ps, "empty literal");
+	} else if (strcmp(kw, "note") == 0) {
+		free(r->note);
+		r->note = xstrdup(value);
 	} else if (strcmp(kw, "pattern") == 0) {
 		if (ps->seen_pattern) {
 			perr(ps, "rule %s: second pattern (one pattern per rule)", r->id);
@@ -864,6 +869,11 @@ rules_finish(struct rules *rules)
 		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
 		    !rules->rules[i].disabled)
 			rules->sets[rules->rules[i].set].scan.complete = 0;
+	for (size_t i = 0; i < rules->nrules; i++)
+		if (rules->rules[i].role == ROLE_TALLY && !rules->rules[i].disabled)
+			for (size_t j = 0; j < rules->nrules; j++)
+				if (rules->rules[j].set == rules->rules[i].set)
+					rules->rules[j].tallied = 1;
 	return match_state_init(rules);
 }
 
@@ -941,6 +951,7 @@ rules_free(struct rules *rules)
 		free(r->id);
 		free_words(r->programs, r->nprograms);
 		free(r->literal);
+		free(r->note);
 		free(r->pattern);
 		pcre2_code_free(r->code);
 		free(r->group_field);

@@ -24,6 +24,9 @@ enum rule_role {
 			   what is open, drops what only hint lines made */
 	ROLE_HINT,	/* part of a failure only if a part, detail or end line joins it
 			   (a line also written around successful sessions) */
+	ROLE_TALLY,	/* a session end whose counters alone say that a command was
+			   refused: an event only when no other line of the session
+			   (same process and peer) was matched */
 	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
 			   never an event; only `test-rules --missed` looks for these */
 };
@@ -55,6 +58,7 @@ struct rule {
 	char *literal;
 	size_t literal_len;
 	int literal_bit;	/* index in its set's literal scan, -1: searched with memmem */
+	char *note;		/* the reason when the pattern captured none (what the rule infers); NULL */
 	char *pattern;
 	void *code;		/* pcre2_code */
 	int *group_field;	/* capture group number -> event field, -1 none, EF_COUNT: peer_port */
@@ -64,6 +68,8 @@ struct rule {
 	int order;		/* place in its set: a local rule takes the place of the one it replaces */
 	int local;		/* from the local rules folder */
 	int disabled;		/* "disabled yes", or replaced by a local rule of the same id */
+	int tallied;		/* its set has a rule with role tally: the correlator follows
+				   the inbound sessions of its lines */
 };
 
 /* Where a rule's fields are in the matched message. */

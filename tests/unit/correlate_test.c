@@ -42,6 +42,8 @@ static struct rule r_hint = { .id = "hint", .role = ROLE_HINT, .kind = KIND_TLS_
 static struct rule r_close = { .id = "close", .role = ROLE_CLOSE, .kind = KIND_TLS_HANDSHAKE_FAILED };
 static struct rule r_sent = { .id = "sent", .role = ROLE_END, .kind = KIND_TLS_DOWNGRADED };
 static struct rule r_status = { .id = "status", .role = ROLE_ALONE, .kind = KIND_TLS_NOT_OFFERED };
+static struct rule r_tally = { .id = "tally", .role = ROLE_TALLY, .kind = KIND_AUTH_WITHOUT_TLS };
+static struct rule r_reject = { .id = "reject", .role = ROLE_HINT, .kind = KIND_TLS_HANDSHAKE_FAILED };
 
 static int64_t offset;
 
@@ -349,5 +351,61 @@ main(void)
 	    "and a new one after it is");
 	correlate_free(c);
 	reset();
+
+	/*
+	 * Tally lines (Postfix's "disconnect from ... auth=0/1" without STARTTLS): the
+	 * failure only when nothing else of the session was matched.
+	 */
+	c = correlate_new(collect, NULL, 10, 8);
+	r_accept.tallied = r_end.tallied = r_alone.tallied = r_close.tallied = 1;
+	r_tally.tallied = r_reject.tallied = 1;
+	correlate_add(c, ev(800, 10000, KIND_AUTH_WITHOUT_TLS, "192.0.2.80", NULL, "tally"), &r_tally);
+	is_int(nout, 1, "a tally line alone in its session is an event");
+	if (nout == 1)
+		is_str(out[0]->field[EF_RAW], "tally", "made of the tally line");
+	reset();
+	correlate_add(c, ev(801, 10000, KIND_AUTH_FAILED, "192.0.2.81", NULL, "sasl"), &r_alone);
+	correlate_add(c, ev(801, 10000, KIND_AUTH_FAILED, "192.0.2.81", NULL, "sasl"), &r_alone);
+	ok(correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 801),
+	    "a session with a failure counted is asked for its end");
+	correlate_add(c, ev(801, 10001, KIND_AUTH_WITHOUT_TLS, "192.0.2.81", NULL, "tally"), &r_tally);
+	is_int(nout, 2, "after SASL failures the tally line adds nothing");
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 801),
+	    "and the session is forgotten");
+	reset();
+	correlate_add(c, ev(801, 10002, KIND_AUTH_WITHOUT_TLS, "192.0.2.81", NULL, "tally"), &r_tally);
+	is_int(nout, 1, "the next session of the same process and peer is judged on its own");
+	reset();
+	correlate_add(c, ev(802, 10000, KIND_AUTH_FAILED, "192.0.2.82", NULL, "sasl"), &r_alone);
+	correlate_add(c, ev(802, 10001, KIND_AUTH_WITHOUT_TLS, "192.0.2.83", NULL, "tally"), &r_tally);
+	is_int(nout, 2, "a failure of another peer does not explain the tally");
+	reset();
+	correlate_add(c, ev(803, 10000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.84", NULL, "reject"), &r_reject);
+	correlate_add(c, ev(803, 10001, KIND_TLS_REQUIRED, "192.0.2.84", NULL, "tally"), &r_tally);
+	is_int(nout, 0, "a reject explains the session's tally, and is no event itself");
+	is_int(correlate_open(c), 0, "the tally line closed the session");
+	correlate_add(c, ev(804, 10000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.85", NULL, "accept"), &r_accept);
+	correlate_add(c, ev(804, 10001, KIND_AUTH_WITHOUT_TLS, "192.0.2.85", NULL, "tally"), &r_tally);
+	is_int(nout, 1, "an open failure of the session is finished, the tally adds nothing");
+	if (nout == 1)
+		is_str(event_kind_name(out[0]->kind), "tls_handshake_failed", "the failure keeps its kind");
+	reset();
+	/* A failed handshake ended by its own disconnect line, then a new session without TLS. */
+	correlate_add(c, ev(805, 10000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.86", NULL, "accept"), &r_accept);
+	correlate_add(c, ev(805, 10000, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.86", NULL, "end"), &r_end);
+	correlate_add(c, ev(805, 10003, KIND_AUTH_WITHOUT_TLS, "192.0.2.86", NULL, "tally"), &r_tally);
+	is_int(nout, 2, "a session ended before does not explain the next one's tally");
+	reset();
+	correlate_add(c, ev(806, 10000, KIND_AUTH_FAILED, "192.0.2.87", NULL, "sasl"), &r_alone);
+	correlate_add(c, ev(806, 10001, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.87", NULL, "close"), &r_close);
+	correlate_add(c, ev(806, 10002, KIND_AUTH_WITHOUT_TLS, "192.0.2.87", NULL, "tally"), &r_tally);
+	is_int(nout, 2, "nor one closed by a close line");
+	reset();
+	correlate_add(c, ev(807, 10000, KIND_AUTH_FAILED, "192.0.2.88", NULL, "sasl"), &r_alone);
+	correlate_add(c, ev(807, 10000 + CORRELATE_SESSION_MAX + 1, KIND_AUTH_WITHOUT_TLS, "192.0.2.88",
+	    NULL, "tally"), &r_tally);
+	is_int(nout, 2, "a failure longer ago than a session lasts does not explain it");
+	reset();
+	correlate_free(c);
 	return done_testing();
 }
