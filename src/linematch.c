@@ -181,6 +181,8 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	if (h.program != NULL)
 		event_set(ev, EF_PROGRAM, h.program, h.program_len);
 	fill_fields(ev, &m);
+	/* The line says the mail went out in clear text: kept apart from the cause. */
+	ev->downgraded = r->kind == KIND_TLS_DOWNGRADED;
 	if (r->classify && ev->field[EF_REASON] != NULL) {
 		enum event_kind kind;
 		const char *norm;
