@@ -72,22 +72,22 @@ static const char query_usage[] =
 static const char *const columns[] = {
 	"time", "server", "mta", "program", "pid", "direction", "kind", "peer_host", "peer_ip",
 	"peer_port", "helo", "user", "mech", "reason", "tls_version", "cipher", "queue_id",
-	"source", "offset", "raw"
+	"source", "offset", "raw", "downgraded"
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 enum { C_TIME, C_SERVER, C_MTA, C_PROGRAM, C_PID, C_DIRECTION, C_KIND, C_PEER_HOST, C_PEER_IP,
-	C_PEER_PORT, C_HELO, C_USER, C_MECH, C_REASON };
+	C_PEER_PORT, C_HELO, C_USER, C_MECH, C_REASON, C_DOWNGRADED = 20 };
 
 static const char select_sql[] =
     "SELECT e.time, e.server, e.mta, e.program, e.pid, e.direction, e.kind, e.peer_host, "
     "e.peer_ip, e.peer_port, e.helo, e.user, e.mech, e.reason, e.tls_version, e.cipher, "
-    "e.queue_id, f.path, e.offset, e.raw "
+    "e.queue_id, f.path, e.offset, e.raw, e.downgraded "
     "FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE ";
 
 static int
 is_integer_column(size_t i)
 {
-	return i == C_TIME || i == C_PID || i == C_PEER_PORT || i == 18;
+	return i == C_TIME || i == C_PID || i == C_PEER_PORT || i == 18 || i == 20;
 }
 
 static void
@@ -216,6 +216,10 @@ print_table_row(struct buf *out, sqlite3_stmt *s, size_t width)
 		buf_puts(&cell, cell.len ? "; user=" : "user=");
 		output_escape_text(&cell, txt, len);
 	}
+	/* A failure after which the mail went out in clear text says so. */
+	if (sqlite3_column_int(s, C_DOWNGRADED) && sqlite3_column_text(s, C_KIND) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(s, C_KIND), "tls_downgraded") != 0)
+		buf_puts(&cell, cell.len ? "; sent in clear text" : "sent in clear text");
 	if (cell.len == 0)
 		buf_putc(&cell, '-');
 	size_t used = W_TIME + W_DIR + W_KIND + W_PEER + 4;

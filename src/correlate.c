@@ -216,6 +216,7 @@ merge(struct entry *e, struct event *ev)
 	}
 	if (into->peer_port < 0)
 		into->peer_port = ev->peer_port;
+	into->downgraded |= ev->downgraded;
 	if (ev->field[EF_RAW] != NULL)
 		event_append_raw(into, ev->field[EF_RAW], ev->field_len[EF_RAW]);
 	if (ev->offset > into->offset)

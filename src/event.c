@@ -199,13 +199,13 @@ event_kind_specificity(enum event_kind kind)
 	switch (kind) {
 	case KIND_TLS_HANDSHAKE_FAILED:
 		return 0;
+	case KIND_TLS_DOWNGRADED:
+		return 1;	/* an outcome, not a cause (event.downgraded keeps it) */
 	case KIND_TLS_LOST_CONNECTION:
 	case KIND_TLS_TIMEOUT:
-		return 1;
-	case KIND_TLS_DOWNGRADED:
-		return 3;	/* the failure's outcome: the mail went out in clear */
-	default:
 		return 2;
+	default:
+		return 3;
 	}
 }
 

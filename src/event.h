@@ -81,6 +81,8 @@ struct event {
 	int64_t file_id;		/* store's id of the source file, 0: none */
 	int64_t offset;			/* byte offset of the line that completed it, -1: none */
 	int64_t id;			/* its row in the events table once stored, 0 before */
+	int downgraded;			/* TLS failed and the mail went out in clear text; the
+				   kind stays the cause where a line names one */
 	/*
 	 * The fields' bytes, each NUL-terminated, in one buffer the event owns:
 	 * first the EVENT_INLINE bytes allocated with the event itself, a larger

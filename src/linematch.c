@@ -183,6 +183,8 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	fill_fields(ev, &m);
 	if (ev->field[EF_REASON] == NULL && r->note != NULL)
 		event_set(ev, EF_REASON, r->note, strlen(r->note));
+	/* The line says the mail went out in clear text: kept apart from the cause. */
+	ev->downgraded = r->kind == KIND_TLS_DOWNGRADED;
 	if (r->classify && ev->field[EF_REASON] != NULL) {
 		enum event_kind kind;
 		const char *norm;

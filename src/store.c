@@ -322,7 +322,7 @@ prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 	return 0;
 }
 
-#define EVENT_COLUMNS 21
+#define EVENT_COLUMNS 22
 
 /* "INSERT OR IGNORE INTO events (...) VALUES (?1, ..., ?21), ..." for rows rows. */
 static char *
@@ -333,7 +333,7 @@ insert_sql(size_t rows)
 	buf_init(&sql);
 	buf_puts(&sql, "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, "
 	    "kind, peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, "
-	    "queue_id, file_id, offset, raw, peer_domain) VALUES ");
+	    "queue_id, file_id, offset, raw, peer_domain, downgraded) VALUES ");
 	for (size_t r = 0; r < rows; r++) {
 		buf_puts(&sql, r == 0 ? "(" : ", (");
 		for (size_t c = 1; c <= EVENT_COLUMNS; c++)
@@ -731,6 +731,7 @@ bind_event(sqlite3_stmt *s, int row, const struct event *ev)
 		sqlite3_bind_text(s, b + 21, dom, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, b + 21);
+	sqlite3_bind_int(s, b + 22, ev->downgraded != 0);
 }
 
 /* The row ev would have: its file and offset (the unique key), NULL as the store binds it. */

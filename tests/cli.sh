@@ -337,14 +337,14 @@ assert [e[\"user\"] for e in d] == [\"bob\", \"carol\"], d
 test_expect_success 'CSV: a header row and one line per event' '
 	test_exit_code 0 query --db t.db --peer 192.0.2.1 --format csv >out &&
 	cat out &&
-	echo "time,server,mta,program,pid,direction,kind,peer_host,peer_ip,peer_port,helo,user,mech,reason,tls_version,cipher,queue_id,source,offset,raw" >expect &&
+	echo "time,server,mta,program,pid,direction,kind,peer_host,peer_ip,peer_port,helo,user,mech,reason,tls_version,cipher,queue_id,source,offset,raw,downgraded" >expect &&
 	head -n 1 out >header &&
 	test_cmp expect header &&
 	test "$(body_lines <out)" = 4 &&
 	sed -n 2p out | grep "^2026-11-20T10:00:00Z,mx1,postfix,postfix/smtpd,202,in,tls_required,,192.0.2.1,,Client.Example.ORG,,,530 5.7.0 Must issue a STARTTLS command first,,,,[^,]*/mail.log,[0-9][0-9]*,Nov 20 10:00:00 mx1 " &&
 	python3 -c "import csv, sys
 rows = list(csv.reader(sys.stdin))
-assert len(rows) == 5 and all(len(r) == 20 for r in rows), rows
+assert len(rows) == 5 and all(len(r) == 21 for r in rows), rows
 " <out
 '
 
@@ -352,7 +352,7 @@ test_expect_success 'JSON: every field, ISO 8601 UTC times, newest first' '
 	test_exit_code 0 query --db t.db --peer 192.0.2.1 --format json >out &&
 	python3 -m json.tool <out >/dev/null &&
 	json_check "
-fields = \"time server mta program pid direction kind peer_host peer_ip peer_port helo user mech reason tls_version cipher queue_id source offset raw\".split()
+fields = \"time server mta program pid direction kind peer_host peer_ip peer_port helo user mech reason tls_version cipher queue_id source offset raw downgraded\".split()
 assert isinstance(d, list) and len(d) == 4, d
 for e in d:
     assert list(e.keys()) == fields, list(e.keys())

@@ -73,7 +73,7 @@ test_expect_success 'set up: the samples and generated peers, v4 and v6, several
 		140,tls,198.51.100.77,deep.mx.example.net,mx2 150,tls,198.51.100.78,EXAMPLE.NET,mx1 \
 		160,tls,198.51.100.79,notexample.net,mx1 170,tls,198.51.100.80,mx.example.net.evil.org,mx1 >gen.log &&
 	tlslogd scan -q -c /dev/null $rules --db t.db mixed.log exim-mainlog.log gen.log &&
-	test "$(sql t.db "PRAGMA user_version")" = 8 &&
+	test "$(sql t.db "PRAGMA user_version")" = 9 &&
 	test "$(sql t.db "SELECT count(*) FROM sqlite_master WHERE name = '"'events_kind'"'")" = 0 &&
 	test "$(sql t.db "SELECT group_concat(name) FROM pragma_index_info('"'events_time'"')")" = time,kind &&
 	test "$(sql t.db "SELECT count(*) FROM events WHERE peer_ip = '"'192.0.2.7'"'")" = 2
@@ -234,7 +234,7 @@ test_expect_success 'schema 5: a version 4 database gets peer_domain for its old
 	test_exit_code 1 tlslogd query -c /dev/null --db v4.db --peer 192.0.2.1 2>err &&
 	grep "older than this" err &&
 	tlslogd scan -q -c /dev/null $rules --db v4.db /dev/null &&
-	test "$(sql v4.db "PRAGMA user_version")" = 8 &&
+	test "$(sql v4.db "PRAGMA user_version")" = 9 &&
 	test "$(sql v4.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time")" = ".example.co.uk
 -" &&
 	tlslogd query -c /dev/null --db v4.db --peer .example.co.uk --format csv >out &&

@@ -182,11 +182,26 @@ main(void)
 	/* A failed handshake then a delivery in clear text to the same server: downgraded. */
 	correlate_add(c, ev(910, 8300, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.95", NULL, "connect err"), &r_accept);
 	correlate_add(c, ev(910, 8300, KIND_TLS_NO_SHARED_CIPHER, NULL, "sslv3 alert handshake failure", "lib"), &r_lib);
-	correlate_add(c, ev(910, 8301, KIND_TLS_DOWNGRADED, "192.0.2.95", NULL, "sent"), &r_sent);
+	struct event *sent = ev(910, 8301, KIND_TLS_DOWNGRADED, "192.0.2.95", NULL, "sent");
+	sent->downgraded = 1;	/* as linematch sets it for a rule of kind tls_downgraded */
+	correlate_add(c, sent, &r_sent);
 	is_int(nout, 1, "the delivery in clear ends the failure");
 	if (nout == 1) {
-		is_str(event_kind_name(out[0]->kind), "tls_downgraded", "downgraded outranks the cause");
+		is_str(event_kind_name(out[0]->kind), "tls_no_shared_cipher",
+		    "the cause stays the kind after a delivery in clear");
 		is_str(out[0]->field[EF_REASON], "sslv3 alert handshake failure", "and keeps its reason");
+		is_int(out[0]->downgraded, 1, "the delivery in clear is kept as downgraded");
+	}
+	reset();
+	/* With no cause named, the outcome is the kind. */
+	correlate_add(c, ev(912, 8350, KIND_TLS_HANDSHAKE_FAILED, "192.0.2.98", NULL, "connect err"), &r_accept);
+	sent = ev(912, 8351, KIND_TLS_DOWNGRADED, "192.0.2.98", NULL, "sent");
+	sent->downgraded = 1;
+	correlate_add(c, sent, &r_sent);
+	is_int(nout, 1, "a failure with no cause, then a delivery in clear: one event");
+	if (nout == 1) {
+		is_str(event_kind_name(out[0]->kind), "tls_downgraded", "downgraded outranks handshake_failed");
+		is_int(out[0]->downgraded, 1, "and is downgraded");
 	}
 	reset();
 	/* A delivery to another server does not join. */
