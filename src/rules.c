@@ -526,11 +526,13 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 			r->role = ROLE_CLOSE;
 		else if (strcmp(value, "hint") == 0)
 			r->role = ROLE_HINT;
+		else if (strcmp(value, "summary") == 0)
+			r->role = ROLE_SUMMARY;
 		else if (strcmp(value, "ignore") == 0)
 			r->role = ROLE_IGNORE;
 		else
-			perr(ps, "role: expected alone, part, detail, end, close, hint or ignore, not \"%s\"",
-			    value);
+			perr(ps, "role: expected alone, part, detail, end, close, hint, summary or "
+			    "ignore, not \"%s\"", value);
 	} else if (strcmp(kw, "literal") == 0) {
 		free(r->literal);
 		r->literal = xstrdup(value);

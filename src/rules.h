@@ -24,6 +24,9 @@ enum rule_role {
 			   what is open, drops what only hint lines made */
 	ROLE_HINT,	/* part of a failure only if a part, detail or end line joins it
 			   (a line also written around successful sessions) */
+	ROLE_SUMMARY,	/* sums up failures the MTA may also have logged one by one: an
+			   event only when no alone line of its kind, process and peer
+			   came before it (Sendmail's "possible SMTP attack") */
 	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
 			   never an event; only `test-rules --missed` looks for these */
 };
