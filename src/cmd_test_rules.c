@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "framer.h"
+#include "header.h"
 #include "linematch.h"
 #include "log.h"
 #include "output.h"
@@ -21,16 +22,20 @@
 #include "util.h"
 
 static const char test_rules_usage[] =
-    "usage: tlslogd test-rules [--check] [--missed] [--mta NAME] [--patterns DIR]\n"
-    "                          [--local-rules DIR] [-c FILE] [--timezone TZ] [FILE|-]\n"
+    "usage: tlslogd test-rules [--check] [--details] [--missed] [--mta NAME]\n"
+    "                          [--patterns DIR] [--local-rules DIR] [-c FILE]\n"
+    "                          [--timezone TZ] [FILE|-]\n"
     "\n"
-    "Read log lines (default: standard input) and print, for each line a rule\n"
-    "matched, the rule and every field; then counts. No database is used; lines\n"
-    "are not joined into multi-line events.\n"
+    "Read log lines (default: standard input) and report: lines read, matches by\n"
+    "kind and rule, the lines that mention TLS or AUTH but no rule took (grouped\n"
+    "by shape, with a count and one example each), lines without a header, and\n"
+    "matches given up at the PCRE2 limit. No database is used; lines are not\n"
+    "joined into multi-line events.\n"
     "\n"
     "      --check          verify the examples of every rule instead, and exit\n"
     "                       non-zero if one fails\n"
-    "      --missed         also print lines that mention TLS, SSL, STARTTLS,\n"
+    "      --details        also print each matched line with its rule and fields\n"
+    "      --missed         also print every line that mentions TLS, SSL, STARTTLS,\n"
     "                       certificate, cipher, AUTH or SASL but matched no rule\n"
     "      --mta NAME       treat every line as written by NAME\n"
     "      --patterns DIR   rules folder (default: from the configuration)\n"
@@ -39,12 +44,204 @@ static const char test_rules_usage[] =
     "      --timezone TZ    zone of log times written without one\n"
     "  -h, --help           this help\n";
 
+#define SHAPES_MAX 512	/* shapes of unmatched lines kept; the rest are counted as others */
+#define SHAPE_LEN 100	/* bytes of a message that make its shape */
+#define SHAPES_SHOWN 20
+#define NO_HEADER_SHOWN 5
+
+/* Lines about TLS or AUTH that no rule took, with the same shape. */
+struct shape {
+	char *key;		/* the message with digits, [...] and <...> blurred */
+	char *example;		/* the first such line */
+	size_t example_len;
+	unsigned long count;
+};
+
+/* Matches of one (rule, kind); the kind may differ from the rule's by the reason table. */
+struct hit {
+	const struct rule *rule;
+	enum event_kind kind;
+	unsigned long count;
+};
+
 struct tester {
 	struct linematch lm;
-	int missed;
-	unsigned long lines, matched, ignored, no_header, suspicious;
+	struct header_clock clock;	/* for the shapes' messages */
+	int missed, details;
+	unsigned long lines, matched, ignored, no_header, suspicious, other_shapes;
+	struct shape *shapes;
+	size_t nshapes;
+	struct hit *hits;
+	size_t nhits, hits_cap;
+	struct buf no_header_shown;
 	struct buf out;
 };
+
+/*
+ * The shape of a message: runs of digits become "#", text in [...] and
+ * <...> becomes "[]" and "<>" (addresses, user names, queue ids in brackets),
+ * cut at SHAPE_LEN bytes. Lines that differ only there are one shape.
+ */
+static char *
+shape_of(const char *msg, size_t len)
+{
+	char *key = xmalloc(SHAPE_LEN + 1);
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n < SHAPE_LEN; i++) {
+		char c = msg[i];
+		if (c >= '0' && c <= '9') {
+			while (i + 1 < len && msg[i + 1] >= '0' && msg[i + 1] <= '9')
+				i++;
+			key[n++] = '#';
+		} else if (c == '[' || c == '<') {
+			char close = c == '[' ? ']' : '>';
+			size_t j = i + 1;
+			while (j < len && msg[j] != close && j - i < 256)
+				j++;
+			key[n++] = c;
+			if (j < len && msg[j] == close && n < SHAPE_LEN) {
+				key[n++] = close;
+				i = j;
+			}
+		} else {
+			key[n++] = c;
+		}
+	}
+	key[n] = '\0';
+	return key;
+}
+
+static void
+count_shape(struct tester *t, const char *line, size_t len)
+{
+	struct line_header h;
+	const char *msg = line;
+	size_t msg_len = len;
+
+	if (header_parse(&t->clock, line, len, &h) == 0) {
+		msg = h.msg;
+		msg_len = h.msg_len;
+	}
+	char *key = shape_of(msg, msg_len);
+	for (size_t i = 0; i < t->nshapes; i++)
+		if (strcmp(t->shapes[i].key, key) == 0) {
+			t->shapes[i].count++;
+			free(key);
+			return;
+		}
+	if (t->nshapes == SHAPES_MAX) {
+		t->other_shapes++;
+		free(key);
+		return;
+	}
+	if (t->shapes == NULL)
+		t->shapes = xcalloc(SHAPES_MAX, sizeof(*t->shapes));
+	struct shape *sh = &t->shapes[t->nshapes++];
+	sh->key = key;
+	sh->example = xmalloc(len + 1);
+	memcpy(sh->example, line, len);
+	sh->example[len] = '\0';
+	sh->example_len = len;
+	sh->count = 1;
+}
+
+static void
+count_hit(struct tester *t, const struct rule *r, enum event_kind kind)
+{
+	for (size_t i = 0; i < t->nhits; i++)
+		if (t->hits[i].rule == r && t->hits[i].kind == kind) {
+			t->hits[i].count++;
+			return;
+		}
+	if (t->nhits == t->hits_cap) {
+		t->hits_cap = t->hits_cap ? 2 * t->hits_cap : 32;
+		t->hits = xrealloc(t->hits, t->hits_cap * sizeof(*t->hits));
+	}
+	t->hits[t->nhits].rule = r;
+	t->hits[t->nhits].kind = kind;
+	t->hits[t->nhits].count = 1;
+	t->nhits++;
+}
+
+/* " (end)" for the roles whose lines are not failures of their own. */
+static const char *
+role_note(enum rule_role role)
+{
+	switch (role) {
+	case ROLE_END: return " (end)";
+	case ROLE_CLOSE: return " (close)";
+	case ROLE_HINT: return " (hint)";
+	case ROLE_SUMMARY: return " (summary)";
+	default: return "";
+	}
+}
+
+static int
+by_count_hit(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->rule->id, y->rule->id);
+}
+
+static int
+by_count_shape(const void *a, const void *b)
+{
+	const struct shape *x = a, *y = b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->key, y->key);
+}
+
+/* The short report (after the details, if asked for); frees what it reports. */
+static void
+report(struct tester *t, const struct rules *rules)
+{
+	struct buf *out = &t->out;
+
+	buf_printf(out, "%lu lines read\n", t->lines);
+	if (t->nhits > 0) {
+		qsort(t->hits, t->nhits, sizeof(*t->hits), by_count_hit);
+		buf_printf(out, "\nmatched, by kind and rule (lines; end, close, hint and summary lines\n"
+		    "add to or close the failures of their process, or are none alone):\n");
+		for (size_t i = 0; i < t->nhits; i++)
+			buf_printf(out, "  %8lu  %-26s %s%s\n", t->hits[i].count,
+			    event_kind_name(t->hits[i].kind), t->hits[i].rule->id,
+			    role_note(t->hits[i].rule->role));
+	}
+	if (t->nshapes > 0) {
+		qsort(t->shapes, t->nshapes, sizeof(*t->shapes), by_count_shape);
+		buf_printf(out, "\nmention TLS/AUTH but no rule took them, by shape (%lu lines):\n",
+		    t->suspicious);
+		for (size_t i = 0; i < t->nshapes; i++) {
+			if (i < SHAPES_SHOWN) {
+				buf_printf(out, "  %8lu  ", t->shapes[i].count);
+				output_escape_text(out, t->shapes[i].key, strlen(t->shapes[i].key));
+				buf_printf(out, "\n            e.g. ");
+				output_escape_text(out, t->shapes[i].example, t->shapes[i].example_len);
+				buf_putc(out, '\n');
+			} else {
+				t->other_shapes += t->shapes[i].count;
+			}
+			free(t->shapes[i].key);
+			free(t->shapes[i].example);
+		}
+		if (t->other_shapes > 0)
+			buf_printf(out, "  %8lu  (lines of other shapes)\n", t->other_shapes);
+	}
+	if (t->no_header > 0) {
+		buf_printf(out, "\nwithout a header (not read as log lines):\n");
+		buf_append(out, t->no_header_shown.data, t->no_header_shown.len);
+		if (t->no_header > NO_HEADER_SHOWN)
+			buf_printf(out, "  ... and %lu more\n", t->no_header - NO_HEADER_SHOWN);
+	}
+	unsigned long limit = rules_limit_hits(rules);
+	if (limit > 0)
+		buf_printf(out, "\n%lu match%s given up at the PCRE2 match limit (lines no rule could judge)\n",
+		    limit, limit == 1 ? "" : "es");
+	buf_putc(out, '\n');
+	free(t->shapes);
+	free(t->hits);
+	buf_free(&t->no_header_shown);
+}
 
 static void
 print_event(struct buf *out, const struct event *ev, const struct rule *r)
@@ -86,10 +283,13 @@ test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	switch (linematch_line(&t->lm, line, len, &ev, &r)) {
 	case LM_EVENT:
 		t->matched++;
-		buf_printf(&t->out, "line %lu: ", t->lines);
-		output_escape_text(&t->out, line, len);
-		buf_putc(&t->out, '\n');
-		print_event(&t->out, ev, r);
+		count_hit(t, r, ev->kind);
+		if (t->details) {
+			buf_printf(&t->out, "line %lu: ", t->lines);
+			output_escape_text(&t->out, line, len);
+			buf_putc(&t->out, '\n');
+			print_event(&t->out, ev, r);
+		}
 		event_free(ev);
 		break;
 	case LM_IGNORED:
@@ -98,10 +298,16 @@ test_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	case LM_UNKNOWN:	/* not asked for (count_unknown is off) */
 	case LM_NO_HEADER:
 		t->no_header++;
+		if (t->no_header <= NO_HEADER_SHOWN) {
+			buf_printf(&t->no_header_shown, "  line %lu: ", t->lines);
+			output_escape_text(&t->no_header_shown, line, len > 200 ? 200 : len);
+			buf_putc(&t->no_header_shown, '\n');
+		}
 		/* FALLTHROUGH */
 	case LM_NO_MATCH:
 		if (linematch_mentions_tls_or_auth(line, len)) {
 			t->suspicious++;
+			count_shape(t, line, len);
 			if (t->missed) {
 				buf_printf(&t->out, "missed line %lu: ", t->lines);
 				output_escape_text(&t->out, line, len);
@@ -227,6 +433,7 @@ cmd_test_rules(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "missed", no_argument, NULL, 'm' },
+		{ "details", no_argument, NULL, 'D' },
 		{ "mta", required_argument, NULL, 'M' },
 		{ "patterns", required_argument, NULL, 'P' },
 		{ "local-rules", required_argument, NULL, 'R' },
@@ -237,13 +444,14 @@ cmd_test_rules(int argc, char **argv)
 	};
 	struct common_opts common = { 0 };
 	const char *mta = NULL;
-	int check = 0, missed = 0, ch;
+	int check = 0, missed = 0, details = 0, ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C': check = 1; break;
 		case 'm': missed = 1; break;
+		case 'D': details = 1; break;
 		case 'M': mta = optarg; break;
 		case 'P': common.patterns = optarg; break;
 		case 'R': common.local_rules = optarg; break;
@@ -296,7 +504,10 @@ cmd_test_rules(int argc, char **argv)
 	linematch_init(&t.lm, rules, forced, reference);
 	t.lm.want_ignored = 1;
 	t.missed = missed;
+	t.details = details;
+	header_clock_init(&t.clock, reference);
 	buf_init(&t.out);
+	buf_init(&t.no_header_shown);
 	struct framer fr;
 	framer_init(&fr, 64 * 1024, 0);
 	status = EXIT_OK;
@@ -316,6 +527,7 @@ cmd_test_rules(int argc, char **argv)
 	framer_free(&fr);
 	if (fp != stdin)
 		fclose(fp);
+	report(&t, rules);
 	buf_printf(&t.out, "%lu lines, %lu matched a rule, %lu known as no failure, %lu mention "
 	    "TLS/AUTH but matched none, %lu without a header\n", t.lines, t.matched, t.ignored,
 	    t.suspicious, t.no_header);

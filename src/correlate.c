@@ -19,6 +19,14 @@
 #define SEEN_MAX 8
 #define RECENT_MAX 64	/* delivery status lines remembered to drop per-recipient repeats */
 #define SESSION_MAX 256	/* inbound sessions remembered for their tally line */
+/*
+ * Alone events remembered for summary lines: (process, kind, peer) of the
+ * last ones. A summary line comes within one SMTP session of the failures it
+ * sums up, but Sendmail sleeps between the AUTH commands of an attack, so the
+ * window is a session's length, not the linger.
+ */
+#define EMITTED_MAX 4096
+#define SUMMARY_WINDOW 3600
 
 struct entry {
 	struct event *ev;
@@ -53,6 +61,8 @@ struct correlator {
 	size_t session_next;
 	size_t nsession;	/* marks in use */
 	uint16_t session_pids[1024];	/* marks in use by process_key() & 1023 */
+	struct recent emitted[EMITTED_MAX];	/* alone events, for summary lines */
+	size_t emitted_next;
 	struct entry *entries;
 	size_t n;
 	size_t max_open;
@@ -304,6 +314,44 @@ repeated_delivery(struct correlator *c, const struct event *ev, const struct rul
 	return 0;
 }
 
+/* The hash of (process, kind, peer) by which a summary line knows the alone events it sums up. */
+static uint64_t
+summary_key(const struct event *ev)
+{
+	static const enum event_field key[] = { EF_SERVER, EF_PROGRAM, EF_PEER_IP, EF_PEER_HOST };
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	int kind = (int)ev->kind;
+
+	h = hash_more(h, ev->mta, strlen(ev->mta));
+	h = hash_more(h, &ev->pid, sizeof(ev->pid));
+	h = hash_more(h, &kind, sizeof(kind));
+	for (size_t k = 0; k < sizeof(key) / sizeof(key[0]); k++)
+		h = ev->field[key[k]] ? hash_more(h, ev->field[key[k]], ev->field_len[key[k]]) :
+		    hash_more(h, "", 0);
+	return h;
+}
+
+static void
+remember_emitted(struct correlator *c, const struct event *ev)
+{
+	c->emitted[c->emitted_next].hash = summary_key(ev);
+	c->emitted[c->emitted_next].time = ev->time;
+	c->emitted_next = (c->emitted_next + 1) % EMITTED_MAX;
+}
+
+/* Was an alone event of the summary line's kind, process and peer emitted before it? */
+static int
+summed_up(const struct correlator *c, const struct event *ev)
+{
+	uint64_t h = summary_key(ev);
+
+	for (size_t i = 0; i < EMITTED_MAX; i++)
+		if (c->emitted[i].hash == h && c->emitted[i].time <= ev->time &&
+		    ev->time <= c->emitted[i].time + SUMMARY_WINDOW)
+			return 1;
+	return 0;
+}
+
 /* Same non-empty queue id and no other peer: lines about one delivery. */
 static int
 same_delivery(const struct event *a, const struct event *b)
@@ -438,7 +486,16 @@ correlate_add(struct correlator *c, struct event *ev, const struct rule *rule)
 			session_end(c, ev);
 	}
 	if (rule->role == ROLE_ALONE) {
-		if (repeated_delivery(c, ev, rule))
+		if (repeated_delivery(c, ev, rule)) {
+			event_free(ev);
+		} else {
+			remember_emitted(c, ev);
+			c->emit(c->ctx, ev);
+		}
+		return;
+	}
+	if (rule->role == ROLE_SUMMARY) {
+		if (summed_up(c, ev))
 			event_free(ev);
 		else
 			c->emit(c->ctx, ev);

@@ -15,7 +15,10 @@
  *
  * A hint line (rules.h) opens or joins an entry like a part line, but an
  * entry made of hints only is dropped instead of emitted; a close line
- * finishes an entry like an end line without making it a failure. Alone
+ * finishes an entry like an end line without making it a failure. A summary
+ * line (Sendmail's "possible SMTP attack: command=AUTH, count=N") is emitted
+ * at once unless an alone event of its kind, process and peer was emitted
+ * before it within an hour: then it sums up failures already counted. Alone
  * lines are emitted at once, except an outbound line that repeats a
  * delivery's status for another recipient (same rule, process, queue id and
  * peer within linger).

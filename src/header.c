@@ -214,6 +214,70 @@ parse_dovecot_own(const char *p, const char *end, struct line_header *out)
 }
 
 /*
+ * FreeBSD's syslogd -v / -vv writes the facility and priority after the time:
+ * "<2.6> " or "<mail.info> ". Returns the position after it, or p.
+ */
+static const char *
+skip_facility_priority(const char *p, const char *end)
+{
+	const char *q = p, *lim = bound(p, end, 24);
+	int dot = 0;
+
+	if (q >= end || *q != '<')
+		return p;
+	for (q++; q < lim && *q != '>'; q++) {
+		if (*q == '.')
+			dot++;
+		else if (!(byte_class[(unsigned char)*q] & CL_DOVECOT_NAME))
+			return p;	/* [a-z0-9-] only */
+	}
+	if (dot != 1 || q + 1 >= lim || q[0] != '>' || q[1] != ' ' || q[-1] == '.' || p[1] == '.')
+		return p;
+	return q + 2;
+}
+
+/*
+ * Solaris syslogd puts a message tag after "prog[pid]: ": "[ID 702911
+ * mail.notice] ". Returns the position after it, or p.
+ */
+static const char *
+skip_message_id(const char *p, const char *end)
+{
+	const char *q = p + 4, *lim = bound(p, end, 64);
+
+	if (lim - p < 8 || memcmp(p, "[ID ", 4) != 0 || !is_digit(*q))
+		return p;
+	while (q < lim && is_digit(*q))
+		q++;
+	if (q >= lim || *q != ' ')
+		return p;
+	q++;
+	while (q < lim && *q != ']' && *q != ' ')
+		q++;
+	if (end - q < 2 || q[0] != ']' || q[1] != ' ')
+		return p;
+	return q + 2;
+}
+
+/*
+ * A log level word where syslog has the host (container images write
+ * "2024-05-01T10:00:00.123456+00:00 INFO    postfix/smtpd[481]: ...").
+ */
+static int
+is_level_word(const char *p, size_t len)
+{
+	static const char *const words[] = { "DEBUG", "INFO", "NOTICE", "WARN", "WARNING",
+		"ERROR", "ERR", "CRIT", "CRITICAL", "ALERT", "EMERG", "FATAL", "TRACE" };
+
+	if (len < 3 || len > 8 || p[0] < 'A' || p[0] > 'Z')
+		return 0;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == len && memcmp(p, words[i], len) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * After the time: "HOST TAG[PID]: MSG" or "HOST TAG: MSG". A line whose
  * host is followed by something that is not a tag keeps the rest as the
  * message with no program.
@@ -221,6 +285,7 @@ parse_dovecot_own(const char *p, const char *end, struct line_header *out)
 static int
 parse_host_tag(const char *p, const char *end, struct line_header *out)
 {
+	p = skip_facility_priority(p, end);
 	const char *host = p;
 	const char *host_lim = bound(host, end, HOST_MAX + 1);
 
@@ -242,7 +307,12 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 		return -1;
 	out->host = host;
 	out->host_len = (size_t)(p - host);
-	p++;
+	if (is_level_word(host, out->host_len)) {
+		out->host = NULL;	/* a container's "INFO    postfix/smtpd[1]: " */
+		out->host_len = 0;
+	}
+	while (p < end && *p == ' ')
+		p++;
 
 	const char *tag = p;
 	const char *tag_lim = bound(tag, end, TAG_MAX);
@@ -266,6 +336,7 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 			p += 2;
 			if (p < end && *p == ' ')
 				p++;
+			p = skip_message_id(p, end);
 			out->msg = p;
 			out->msg_len = (size_t)(end - p);
 			return 0;
@@ -276,6 +347,7 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 		p++;
 		if (p < end && *p == ' ')
 			p++;
+		p = skip_message_id(p, end);
 		out->msg = p;
 		out->msg_len = (size_t)(end - p);
 		return 0;
@@ -551,6 +623,34 @@ parse_rfc5424(struct header_clock *clk, const char *p, const char *end, struct l
 	return 0;
 }
 
+/*
+ * A syslog "HOST TAG[PID]: " after a "YYYY-MM-DD HH:MM:SS " time, as some
+ * syslog daemons and log shippers write. Strict (a host without '=', a tag
+ * with a pid), so that an Exim mainlog message is never taken for one.
+ */
+static int
+parse_syslog_after_time(const char *p, const char *end, struct line_header *out)
+{
+	struct line_header h;
+	const char *lim = bound(p, end, HOST_MAX + 1);
+
+	for (const char *q = p; q < lim && *q != ' '; q++)
+		if (*q == '=' || *q == '<' || *q == '(' || *q == '[')
+			return -1;
+	memset(&h, 0, sizeof(h));
+	h.pid = -1;
+	if (parse_host_tag(p, end, &h) < 0 || h.program == NULL || h.pid < 0 || h.host == NULL)
+		return -1;
+	out->host = h.host;
+	out->host_len = h.host_len;
+	out->program = h.program;
+	out->program_len = h.program_len;
+	out->pid = h.pid;
+	out->msg = h.msg;
+	out->msg_len = h.msg_len;
+	return 0;
+}
+
 static int
 parse_exim(struct header_clock *clk, const char *p, const char *end, struct line_header *out)
 {
@@ -571,6 +671,10 @@ parse_exim(struct header_clock *clk, const char *p, const char *end, struct line
 	}
 	if (parse_dovecot_own(q, end, out) == 0) {
 		out->format = HEADER_ISO;	/* log_timestamp = "%Y-%m-%d %H:%M:%S " */
+		return 0;
+	}
+	if (q < end && *q != '[' && parse_syslog_after_time(q, end, out) == 0) {
+		out->format = HEADER_ISO;	/* "2024-05-01 10:00:00 mx1 exim[123]: " */
 		return 0;
 	}
 	out->format = HEADER_EXIM;
@@ -642,9 +746,13 @@ header_embedded_stamp_len(const char *msg, size_t len)
 	int tm[6];
 	const char *q = parse_iso_datetime(p, end, ' ', tm);
 
-	if (q == NULL || q >= end || *q != ' ')
-		return 0;
-	q++;
+	if (q == NULL) {
+		q = p;		/* syslog_timestamp = false: only "[pid] ", if anything */
+	} else {
+		if (q >= end || *q != ' ')
+			return 0;
+		q++;
+	}
 	if (q < end && *q == '[') {
 		const char *r = q + 1;
 

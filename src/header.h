@@ -9,6 +9,12 @@
  *   Exim's mainlog    "2026-11-22 06:40:07[.123][ +0100][ [123]] message"
  *   Dovecot's file    "Nov 22 06:40:07 imap-login: Info: message" (no host, no pid;
  *                     also after "2026-11-22 06:40:07 ", a common log_timestamp)
+ *   syslog after an Exim-style time "2026-11-22 06:40:07 mx1 exim[123]: message"
+ *
+ * and the variations of syslog daemons: FreeBSD's "<mail.info> " (or "<2.6> ")
+ * before the host, Solaris's "[ID 702911 mail.notice] " after the tag, and a
+ * log level word where the host would be ("INFO    postfix/smtpd[1]: ", as
+ * container images write; the host is then NULL).
  *
  * Times are returned in UTC. Times without a zone are local time of the
  * process's zone (TZ); RFC 3164 times have no year either, so the year is
@@ -70,7 +76,8 @@ int header_parse(struct header_clock *clk, const char *line, size_t len, struct 
 
 /*
  * Exim writing through syslog repeats its own "YYYY-MM-DD HH:MM:SS[ [pid]] "
- * at the start of the message: return how many bytes of msg that takes (0: none).
+ * (or, with syslog_timestamp = false, only "[pid] ") at the start of the
+ * message: return how many bytes of msg that takes (0: none).
  */
 size_t header_embedded_stamp_len(const char *msg, size_t len);
 

@@ -134,6 +134,8 @@ struct rules {
 	struct route_entry route[ROUTE_CACHE];
 	size_t route_next;
 	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
+	unsigned long limit_hits;	/* matches given up at a PCRE2 limit (rules_limit_hits) */
+	int limit_logged;		/* the first one was logged */
 };
 
 /* Parser state for one file. */
@@ -528,11 +530,13 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 			r->role = ROLE_HINT;
 		else if (strcmp(value, "tally") == 0)
 			r->role = ROLE_TALLY;
+		else if (strcmp(value, "summary") == 0)
+			r->role = ROLE_SUMMARY;
 		else if (strcmp(value, "ignore") == 0)
 			r->role = ROLE_IGNORE;
 		else
-			perr(ps, "role: expected alone, part, detail, end, close, hint, tally or "
-			    "ignore, not \"%s\"", value);
+			perr(ps, "role: expected alone, part, detail, end, close, hint, tally, "
+			    "summary or ignore, not \"%s\"", value);
 	} else if (strcmp(kw, "literal") == 0) {
 		free(r->literal);
 		r->literal = xstrdup(value);
@@ -996,6 +1000,8 @@ rules_fork(const struct rules *rules)
 
 	*copy = *rules;
 	copy->forked_from = rules;
+	copy->limit_hits = 0;
+	copy->limit_logged = 0;
 	memset(copy->route, 0, sizeof(copy->route));
 	copy->route_next = 0;
 	if (match_state_init(copy) < 0) {
@@ -1117,6 +1123,33 @@ literal_in(const struct rule *r, uint64_t found, const char *msg, size_t len)
 	return r->literal_len == 0 || util_memmem(msg, len, r->literal, r->literal_len) != NULL;
 }
 
+/*
+ * A match that PCRE2 gave up (a match, depth, heap or JIT stack limit: a
+ * line built to make a pattern backtrack) is a line no rule could judge:
+ * count it, and say so once, so that it is never lost without a word.
+ */
+static void
+match_failed(struct rules *rules, const struct rule *r, int rc)
+{
+	if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT &&
+	    rc != PCRE2_ERROR_HEAPLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT) {
+		log_debug("rule %s: match error %d", r->id, rc);
+		return;
+	}
+	rules->limit_hits++;
+	if (!rules->limit_logged) {
+		rules->limit_logged = 1;
+		log_warnx("rule %s: a line reached the PCRE2 match limit and was not matched (error %d); "
+		    "such lines are counted, not logged again", r->id, rc);
+	}
+}
+
+unsigned long
+rules_limit_hits(const struct rules *rules)
+{
+	return rules->limit_hits;
+}
+
 /* Run one rule's literal check (found: the set's scan of msg) and pattern; fills m on a match. */
 static int
 try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *daemon,
@@ -1129,7 +1162,7 @@ try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *
 	int rc = pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rules->md, rules->mctx);
 	if (rc < 0) {
 		if (rc != PCRE2_ERROR_NOMATCH)
-			log_debug("rule %s: match error %d (limit reached?)", r->id, rc);
+			match_failed(rules, r, rc);
 		return 0;
 	}
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(rules->md);

@@ -27,6 +27,9 @@ enum rule_role {
 	ROLE_TALLY,	/* a session end whose counters alone say that a command was
 			   refused: an event only when no other line of the session
 			   (same process and peer) was matched */
+	ROLE_SUMMARY,	/* sums up failures the MTA may also have logged one by one: an
+			   event only when no alone line of its kind, process and peer
+			   came before it (Sendmail's "possible SMTP attack") */
 	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
 			   never an event; only `test-rules --missed` looks for these */
 };
@@ -106,6 +109,12 @@ struct rules *rules_fork(const struct rules *rules);
 void rules_fork_free(struct rules *copy);
 
 size_t rules_count(const struct rules *rules);
+/*
+ * How many matches of these rules (this fork's, for a fork) PCRE2 gave up at
+ * a match, depth, heap or JIT stack limit: lines no rule could judge. The
+ * first is logged once (log_warnx); the daemon adds up its forks' counts.
+ */
+unsigned long rules_limit_hits(const struct rules *rules);
 const struct rule *rules_get(const struct rules *rules, size_t i);
 size_t rules_set_count(const struct rules *rules);
 const char *rules_set_mta(const struct rules *rules, int set);

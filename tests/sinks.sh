@@ -33,7 +33,7 @@ test_expect_success 'no SQL is built from values: no sqlite3_mprintf, no printf 
 '
 
 test_expect_success 'test-rules prints hostile fields escaped: no escape byte reaches the terminal' '
-	tlslogd test-rules -c /dev/null $rules hostile.log >tr.out &&
+	tlslogd test-rules -c /dev/null $rules --details hostile.log >tr.out &&
 	cat tr.out &&
 	test "$(grep -c "$esc" tr.out)" = 0 &&
 	grep -F "\\x1b]0;pwned\\x07" tr.out &&

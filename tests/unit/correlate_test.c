@@ -38,6 +38,7 @@ static struct rule r_lib = { .id = "lib", .role = ROLE_DETAIL, .kind = KIND_TLS_
 static struct rule r_lost = { .id = "lost", .role = ROLE_PART, .kind = KIND_TLS_LOST_CONNECTION };
 static struct rule r_end = { .id = "end", .role = ROLE_END, .kind = KIND_TLS_HANDSHAKE_FAILED };
 static struct rule r_alone = { .id = "auth", .role = ROLE_ALONE, .kind = KIND_AUTH_FAILED };
+static struct rule r_summary = { .id = "attack", .role = ROLE_SUMMARY, .kind = KIND_AUTH_FAILED };
 static struct rule r_hint = { .id = "hint", .role = ROLE_HINT, .kind = KIND_TLS_LOST_CONNECTION };
 static struct rule r_close = { .id = "close", .role = ROLE_CLOSE, .kind = KIND_TLS_HANDSHAKE_FAILED };
 static struct rule r_sent = { .id = "sent", .role = ROLE_END, .kind = KIND_TLS_DOWNGRADED };
@@ -125,6 +126,24 @@ main(void)
 	correlate_add(c, ev(600, 4000, KIND_AUTH_FAILED, "192.0.2.60", NULL, "auth"), &r_alone);
 	is_int(nout, 1, "alone line emitted at once");
 	is_int(correlate_open(c), 1, "the open failure stays open");
+	reset();
+
+	/*
+	 * A summary line (Sendmail's possible SMTP attack) is an event only when
+	 * no alone event of its kind, process and peer came before it.
+	 */
+	correlate_add(c, ev(610, 4000, KIND_AUTH_FAILED, "192.0.2.61", NULL, "attack"), &r_summary);
+	is_int(nout, 1, "a summary line alone is an event");
+	correlate_add(c, ev(611, 4000, KIND_AUTH_FAILED, "192.0.2.62", NULL, "auth"), &r_alone);
+	correlate_add(c, ev(611, 4001, KIND_AUTH_FAILED, "192.0.2.62", NULL, "auth"), &r_alone);
+	correlate_add(c, ev(611, 4003, KIND_AUTH_FAILED, "192.0.2.62", NULL, "attack"), &r_summary);
+	is_int(nout, 3, "a summary after alone failures of its process and peer sums them up");
+	correlate_add(c, ev(612, 4004, KIND_AUTH_FAILED, "192.0.2.62", NULL, "attack"), &r_summary);
+	correlate_add(c, ev(611, 4005, KIND_AUTH_FAILED, "192.0.2.63", NULL, "attack"), &r_summary);
+	is_int(nout, 5, "another process or another peer: a summary of its own");
+	correlate_add(c, ev(613, 4006, KIND_AUTH_FAILED, "192.0.2.64", NULL, "auth"), &r_alone);
+	correlate_add(c, ev(613, 4006 + 7200, KIND_AUTH_FAILED, "192.0.2.64", NULL, "attack"), &r_summary);
+	is_int(nout, 7, "a summary two hours later: not of that session");
 	reset();
 
 	/* A detail with no partner is still an event (e.g. a local TLS problem). */

@@ -196,6 +196,45 @@ main(void)
 	m = "dovecot_login authenticator failed";
 	is_int(header_embedded_stamp_len(m, strlen(m)), 0, "no embedded stamp");
 
+	/* Variations of syslog daemons (issue 14, family 8). */
+	ok(parse("2024-05-01T10:00:00.123456+00:00 INFO    postfix/smtpd[481]: connect from x") == 0,
+	    "level word where the host is: parses");
+	ok(h.host == NULL && field_is(h.program, h.program_len, "postfix/smtpd") && h.pid == 481 &&
+	    field_is(h.msg, h.msg_len, "connect from x"), "level word: no host, the tag and pid found");
+	is_int(h.time, utc(2024, 5, 1, 10, 0, 0), "level word: time");
+	ok(parse("Nov 22 06:40:07 mx1  postfix/smtpd[9]: y") == 0 &&
+	    field_is(h.host, h.host_len, "mx1") && field_is(h.program, h.program_len, "postfix/smtpd"),
+	    "two spaces after the host");
+	ok(parse("Nov 22 06:40:07 INFOX postfix/smtpd[9]: y") == 0 &&
+	    field_is(h.host, h.host_len, "INFOX"), "a host that only starts like a level word stays");
+	ok(parse("2024-05-01 10:00:00 mx1 exim[8003]: 1rAB-000 <= a@b") == 0, "ISO date, space, syslog");
+	ok(h.format == HEADER_ISO && field_is(h.host, h.host_len, "mx1") &&
+	    field_is(h.program, h.program_len, "exim") && h.pid == 8003 &&
+	    field_is(h.msg, h.msg_len, "1rAB-000 <= a@b"), "ISO date, space, syslog: host, tag, pid");
+	is_int(h.time, utc(2024, 5, 1, 10, 0, 0), "ISO date, space, syslog: time");
+	ok(parse("2024-05-01 10:00:00 H=mx [192.0.2.1]: x[1]: y") == 0 && h.format == HEADER_EXIM &&
+	    h.program == NULL, "an Exim mainlog message with brackets stays Exim's");
+	ok(parse("2024-05-01 10:00:00 SMTP connection from x[192.0.2.1]: y") == 0 &&
+	    h.format == HEADER_EXIM && h.program == NULL, "an Exim mainlog sentence stays Exim's");
+	ok(parse("Jan  2 19:58:51 <mail.info> mx1 sendmail[12]: m") == 0 &&
+	    field_is(h.host, h.host_len, "mx1") && field_is(h.program, h.program_len, "sendmail") &&
+	    h.pid == 12 && field_is(h.msg, h.msg_len, "m"), "FreeBSD -vv <mail.info>");
+	ok(parse("Jan  2 19:58:51 <2.6> mx1 sendmail[12]: m") == 0 &&
+	    field_is(h.host, h.host_len, "mx1") && h.pid == 12, "FreeBSD -v <2.6>");
+	ok(parse("Jan  2 19:58:51 MTA sm-mta[29534]: [ID 702911 mail.notice] ruleset=tls_server, "
+	    "arg1=SOFTWARE") == 0, "Solaris message id");
+	ok(field_is(h.host, h.host_len, "MTA") && field_is(h.program, h.program_len, "sm-mta") &&
+	    h.pid == 29534 && field_is(h.msg, h.msg_len, "ruleset=tls_server, arg1=SOFTWARE"),
+	    "Solaris message id: removed from the message");
+	ok(parse("Jan  2 19:58:51 MTA sm-mta: [ID 801593 mail.info] x") == 0 &&
+	    field_is(h.msg, h.msg_len, "x"), "Solaris message id after a tag without pid");
+	ok(parse("Jan  2 19:58:51 MTA sm-mta[1]: [ID x mail.info] x") == 0 &&
+	    field_is(h.msg, h.msg_len, "[ID x mail.info] x"), "not a Solaris message id: kept");
+	m = "[8003] 1rAB-000 <= a@b";
+	is_int(header_embedded_stamp_len(m, strlen(m)), 7, "exim through syslog: bare [pid]");
+	m = "[8003]x";
+	is_int(header_embedded_stamp_len(m, strlen(m)), 6, "bare [pid] without a space");
+
 	/* Malformed: none of these may be taken for a header. */
 	static const char *const bad[] = {
 		"", "x", "Nov", "Nov 22", "Foo 22 06:40:07 mx1 a[1]: b", "Nov 32 06:40:07 mx1 a[1]: b",

@@ -177,6 +177,33 @@ main(void)
 		rules_free(rules);
 	}
 
+	/* A line that makes a pattern backtrack past the match limit is counted, not lost silently. */
+	snprintf(sub, sizeof(sub), "%s/limit", dir);
+	if (mkdir(sub, 0700) != 0)
+		return 2;
+	write_rules("limit/l.rules", "mta l\nprograms l\n"
+	    RULE("slow", " literal slow\n", "^slow(a+)+$"));
+	rules = rules_load(sub, NULL, 0);
+	ok(rules != NULL, "a rule that can backtrack loads");
+	if (rules != NULL) {
+		char line[4002];
+		memcpy(line, "slow", 4);
+		memset(line + 4, 'a', sizeof(line) - 6);
+		line[sizeof(line) - 2] = 'b';
+		line[sizeof(line) - 1] = '\0';
+		is_int(rules_limit_hits(rules), 0, "no limit hit before");
+		is_str(match(rules, "l", line), NULL, "the line is not matched");
+		is_int(rules_limit_hits(rules), 1, "the limit hit is counted");
+		is_str(match(rules, "l", line), NULL, "again");
+		is_int(rules_limit_hits(rules), 2, "each hit is counted");
+		is_str(match(rules, "l", "slowaaaa"), "slow", "a short line still matches");
+		is_int(rules_limit_hits(rules), 2, "a match is no hit");
+		struct rules *fork = rules_fork(rules);
+		ok(fork != NULL && rules_limit_hits(fork) == 0, "a fork counts its own hits");
+		rules_fork_free(fork);
+		rules_free(rules);
+	}
+
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
