@@ -100,23 +100,27 @@ count_notice(void *ctx, const struct flag_notice *n)
 }
 
 static void
-print_summary(const struct ingest_stats *s, const char *db, double secs,
+print_summary(const struct ingest *ing, const char *db, double secs,
     const struct flag_counts *flags)
 {
+	struct ingest_stats st;
+	const struct ingest_stats *s = &st;
+
+	ingest_get_stats(ing, &st);
 	printf("scanned %llu file%s, %llu line%s (%.1f MB) in %.2f s",
 	    (unsigned long long)s->files, s->files == 1 ? "" : "s",
 	    (unsigned long long)s->lines, s->lines == 1 ? "" : "s", (double)s->bytes / 1e6, secs);
 	if (secs >= 0.05)
 		printf(" (%.0f lines/s)", (double)s->lines / secs);
-	printf("\n%llu new event%s stored in %s", (unsigned long long)s->stored.events,
-	    s->stored.events == 1 ? "" : "s", db);
-	if (s->stored.duplicates)
-		printf(" (%llu already stored)", (unsigned long long)s->stored.duplicates);
+	printf("\n%llu new event%s stored in %s", (unsigned long long)s->events,
+	    s->events == 1 ? "" : "s", db);
+	if (s->duplicates)
+		printf(" (%llu already stored)", (unsigned long long)s->duplicates);
 	printf("\n");
 	for (int k = 0; k < KIND_COUNT; k++)
-		if (s->stored.kind_events[k])
+		if (s->kind_events[k])
 			printf("  %-28s %llu\n", event_kind_name((enum event_kind)k),
-			    (unsigned long long)s->stored.kind_events[k]);
+			    (unsigned long long)s->kind_events[k]);
 	if (s->held)
 		printf("%llu failure%s at the end of a file still being written left for the next scan\n",
 		    (unsigned long long)s->held, s->held == 1 ? "" : "s");
@@ -234,7 +238,6 @@ cmd_scan(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 
-	struct ingest ing;
 	struct timespec start;
 	struct flag_counts counts = { 0, 0 };
 	int status = EXIT_OK;
@@ -255,9 +258,9 @@ cmd_scan(int argc, char **argv)
 	/* Flags do not depend on the order (flag.h); a set read in order needs no late reading. */
 	rotation_sort_paths(argv + optind, argc - optind);
 	struct batch *batch = batch_new(store, flags);
-	ingest_init(&ing, rules, batch, &iopt);
+	struct ingest *ing = ingest_new(rules, batch, &iopt);
 	for (int i = optind; i < argc; i++) {
-		if (ingest_path(&ing, argv[i]) < 0)
+		if (ingest_path(ing, argv[i]) < 0)
 			status = EXIT_TROUBLE;
 		if (batch_failed(batch)) {
 			log_warnx("stopped: the database failed; events committed before are kept");
@@ -271,8 +274,8 @@ cmd_scan(int argc, char **argv)
 		flag_take_notices(flags, count_notice, &counts);
 	}
 	if (!quiet)
-		print_summary(&ing.stats, conf.database, elapsed(&start), &counts);
-	ingest_free(&ing);
+		print_summary(ing, conf.database, elapsed(&start), &counts);
+	ingest_free(ing);
 	batch_free(batch);
 	flag_free(flags);
 	store_close(store);

@@ -50,7 +50,7 @@ struct tail {
 	dev_t dev;
 	ino_t ino;
 	struct framer fr;
-	struct ingest ing;
+	struct ingest *ing;	/* its reading (ingest.h) */
 	int64_t last_growth_ms;
 	int64_t size_seen;	/* the largest size fstat gave */
 	uint64_t cuts_reported;
@@ -93,12 +93,21 @@ add_totals(struct follow_totals *t, const struct ingest_stats *s)
 	t->lines += s->lines;
 	t->bytes += s->bytes;
 	t->matched += s->matched;
-	t->events += s->stored.events;
+	t->events += s->events;
 	t->cut_lines += s->cut_lines;
 	t->no_header += s->no_header;
 	t->unknown += s->unknown;
 	for (int k = 0; k < KIND_COUNT; k++)
-		t->kind_events[k] += s->stored.kind_events[k];
+		t->kind_events[k] += s->kind_events[k];
+}
+
+static void
+add_ingest(struct follow_totals *t, const struct ingest *ing)
+{
+	struct ingest_stats st;
+
+	ingest_get_stats(ing, &st);
+	add_totals(t, &st);
 }
 
 static void
@@ -106,12 +115,12 @@ source_totals(const struct fsource *s, struct follow_totals *t)
 {
 	*t = s->closed;
 	if (s->cur)
-		add_totals(t, &s->cur->ing.stats);
+		add_ingest(t, s->cur->ing);
 	for (size_t i = 0; i < s->nold; i++)
-		add_totals(t, &s->old[i]->ing.stats);
+		add_ingest(t, s->old[i]->ing);
 #ifdef HAVE_SYSTEMD
 	if (s->journal)
-		add_totals(t, journal_stats(s->journal));
+		add_ingest(t, journal_ingest(s->journal));
 #endif
 }
 
@@ -141,9 +150,9 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	int64_t offset = 0;
 
 	opt.forced_set = s->forced_set;
-	ingest_init(&t->ing, f->rules, f->batch, &opt);
-	if (ingest_attach(&t->ing, fd, name, at_end, known_id, &offset) < 0) {
-		ingest_free(&t->ing);
+	t->ing = ingest_new(f->rules, f->batch, &opt);
+	if (ingest_attach(t->ing, fd, name, at_end, known_id, &offset) < 0) {
+		ingest_free(t->ing);
 		free(t);
 		close(fd);
 		errno = EIO;
@@ -151,8 +160,8 @@ tail_open(struct follower *f, struct fsource *s, const char *name, int at_end, i
 	}
 	if (offset > 0 && lseek(fd, (off_t)offset, SEEK_SET) < 0) {
 		log_warn("%s: cannot seek to byte %lld", name, (long long)offset);
-		ingest_detach(&t->ing, NULL, 0);
-		ingest_free(&t->ing);
+		ingest_detach(t->ing, NULL, 0);
+		ingest_free(t->ing);
 		free(t);
 		close(fd);
 		return NULL;
@@ -177,10 +186,10 @@ tail_close(struct follower *f, struct fsource *s, struct tail *t, int finished)
 {
 	if (t == NULL)
 		return;
-	if (ingest_detach(&t->ing, &t->fr, finished) < 0)
+	if (ingest_detach(t->ing, &t->fr, finished) < 0)
 		batch_fail(f->batch);
-	add_totals(&s->closed, &t->ing.stats);
-	ingest_free(&t->ing);
+	add_ingest(&s->closed, t->ing);
+	ingest_free(t->ing);
 	framer_free(&t->fr);
 	close(t->fd);
 	free(t->name);
@@ -218,7 +227,10 @@ old_add(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms)
 static void
 warn_cut_lines(struct follower *f, struct tail *t, int64_t now_ms)
 {
-	uint64_t cuts = t->ing.stats.cut_lines;
+	struct ingest_stats st;
+
+	ingest_get_stats(t->ing, &st);
+	uint64_t cuts = st.cut_lines;
 
 	if (cuts == t->cuts_reported || now_ms - t->cut_warned_ms < CUT_WARN_INTERVAL_MS)
 		return;
@@ -261,9 +273,9 @@ tail_read(struct follower *f, struct tail *t, int64_t now_ms, size_t budget)
 		 * from the middle of a line. They are dropped, and the text's
 		 * rest is looked for where it went (poll_source).
 		 */
-		if (ingest_same_text(&t->ing, t->fd) == 0)
+		if (ingest_same_text(t->ing, t->fd) == 0)
 			return TAIL_CHANGED;
-		if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
+		if (ingest_feed(t->ing, &t->fr, (size_t)n, now_ms) < 0) {
 			batch_fail(f->batch);
 			return -1;
 		}
@@ -436,15 +448,15 @@ drain(struct follower *f, struct tail *t, int64_t now_ms)
 static void
 read_compressed(struct follower *f, struct fsource *s, const char *path, int64_t known_id)
 {
-	struct ingest ing;
+	struct ingest *ing;
 	struct ingest_options opt = f->opt;
 
 	opt.forced_set = s->forced_set;
 	opt.match_threads = 1;
-	ingest_init(&ing, f->rules, f->batch, &opt);
-	(void)ingest_path_known(&ing, path, known_id);	/* logged; a database failure: batch_failed */
-	add_totals(&s->closed, &ing.stats);
-	ingest_free(&ing);
+	ing = ingest_new(f->rules, f->batch, &opt);
+	(void)ingest_path_known(ing, path, known_id);	/* logged; a database failure: batch_failed */
+	add_ingest(&s->closed, ing);
+	ingest_free(ing);
 }
 
 /*
@@ -667,13 +679,13 @@ read_rest_from(struct follower *f, struct tail *t, const char *path, int64_t now
 			ssize_t n = logfile_read(lf, space, room);
 			if (n <= 0)
 				break;
-			if (ingest_feed(&t->ing, &t->fr, (size_t)n, now_ms) < 0) {
+			if (ingest_feed(t->ing, &t->fr, (size_t)n, now_ms) < 0) {
 				batch_fail(f->batch);
 				break;
 			}
 		}
 	}
-	if (!batch_failed(f->batch) && ingest_relocate(&t->ing, logfile_fd(lf), path) < 0)
+	if (!batch_failed(f->batch) && ingest_relocate(t->ing, logfile_fd(lf), path) < 0)
 		batch_fail(f->batch);
 	log_info("%s: its text goes on in %s: read %lld bytes there", t->name, path,
 	    (long long)(framer_offset(&t->fr) - from));
@@ -683,18 +695,19 @@ read_rest_from(struct follower *f, struct tail *t, const char *path, int64_t now
 static void
 finish_elsewhere(struct follower *f, struct fsource *s, struct tail *t, int64_t now_ms)
 {
-	struct rotation_text want = { t->dev, t->ino, t->ing.head_hash, t->ing.head_len };
+	struct rotation_text want = { t->dev, t->ino, 0, 0 };
 	char *path = NULL;
 	size_t unreadable = 0;
 	int64_t after_ns = mtime_ns(t->fd);
 
-	if (t->ing.head_len > 0 && rotation_find_text(s->name, 0, &want, &path, &unreadable)) {
+	ingest_text(t->ing, &want.head_hash, &want.head_len);
+	if (want.head_len > 0 && rotation_find_text(s->name, 0, &want, &path, &unreadable)) {
 		read_rest_from(f, t, path, now_ms);
 		struct stat sb;
 		if (stat(path, &sb) == 0)
 			after_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	} else if (t->size_seen > framer_offset(&t->fr) || unreadable) {
-		report_loss(f, s, t->ing.file_id, t->name, framer_offset(&t->fr),
+		report_loss(f, s, ingest_file_id(t->ing), t->name, framer_offset(&t->fr),
 		    "truncated, and no copy of its text found among its rotated files");
 	} else {
 		log_info("%s: truncated; it was read to its end as last seen (byte %lld), and no "
@@ -835,7 +848,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		if ((int64_t)sb.st_size > t->size_seen)
 			t->size_seen = (int64_t)sb.st_size;
 		changed = (int64_t)sb.st_size < framer_offset(&t->fr) ||
-		    ingest_same_text(&t->ing, t->fd) == 0;
+		    ingest_same_text(t->ing, t->fd) == 0;
 	}
 	if (changed)
 		restart_named(f, s, t, now_ms, budget, more);
@@ -855,12 +868,12 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 			old_remove(s, o);
 			tail_close(f, s, o, 1);
 		} else {
-			ingest_settle(&o->ing, now_ms, f->settle_ms);
+			ingest_settle(o->ing, now_ms, f->settle_ms);
 			i++;
 		}
 	}
 	if (s->cur != NULL)
-		ingest_settle(&s->cur->ing, now_ms, f->settle_ms);
+		ingest_settle(s->cur->ing, now_ms, f->settle_ms);
 }
 
 int
@@ -905,12 +918,12 @@ follow_commit(struct follower *f)
 		for (size_t k = 0; k <= s->nold; k++) {
 			struct tail *t = k < s->nold ? s->old[k] : s->cur;
 			if (t != NULL)
-				(void)ingest_record_position(&t->ing, framer_offset(&t->fr), NULL);
+				(void)ingest_record_position(t->ing, framer_offset(&t->fr), NULL);
 		}
 #ifdef HAVE_SYSTEMD
 		if (s->journal != NULL) {
 			(void)journal_record(s->journal, &cursor);
-			file_id = journal_ingest(s->journal)->file_id;
+			file_id = ingest_file_id(journal_ingest(s->journal));
 		}
 #endif
 		struct follow_totals now;
@@ -921,10 +934,10 @@ follow_commit(struct follower *f)
 		 */
 		const struct tail *oldest = s->nold > 0 ? s->old[0] : s->cur;
 		if (oldest != NULL)
-			file_id = oldest->ing.file_id;
+			file_id = ingest_file_id(oldest->ing);
 		if (!batch_failed(f->batch) && (oldest != NULL || s->journal != NULL || s->started) &&
 		    (batch_begin(f->batch) < 0 || store_source_set(f->store, s->name, file_id,
-		    s->cur != NULL ? s->cur->ing.file_id : 0, cursor,
+		    s->cur != NULL ? ingest_file_id(s->cur->ing) : 0, cursor,
 		    (int64_t)(now.lines - s->recorded.lines),
 		    (int64_t)(now.cut_lines - s->recorded.cut_lines),
 		    (int64_t)(now.unknown - s->recorded.unknown)) < 0))
@@ -955,7 +968,7 @@ follow_stop(struct follower *f)
 		}
 #ifdef HAVE_SYSTEMD
 		if (f->src[i].journal != NULL) {
-			add_totals(&f->src[i].closed, journal_stats(f->src[i].journal));
+			add_ingest(&f->src[i].closed, journal_ingest(f->src[i].journal));
 			journal_close(f->src[i].journal);
 			f->src[i].journal = NULL;
 		}

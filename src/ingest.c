@@ -1,5 +1,8 @@
 /*
- * ingest.c: bytes to stored events (see ingest.h).
+ * ingest.c: one input's reading (see ingest.h): which file it is and where
+ * its reading resumes, the bytes read (plain or gzip, on threads for a big
+ * file), fed to its pipeline (pipeline.h), whose events and positions go to
+ * the batch (batch.h).
  */
 #include "config.h"
 
@@ -17,13 +20,13 @@
 #include "log.h"
 #include "logfile.h"
 #include "matchpool.h"
+#include "pipeline.h"
 #include "util.h"
 
 #define HEAD_MAX 1024
 #define DEFAULT_MAX_LINE (64 * 1024)
 #define DEFAULT_BATCH 5000
 #define DEFAULT_LINGER 10
-#define MAX_OPEN_FAILURES 4096
 
 void
 ingest_options_default(struct ingest_options *opt)
@@ -35,117 +38,100 @@ ingest_options_default(struct ingest_options *opt)
 	opt->linger = DEFAULT_LINGER;
 }
 
+/*
+ * One input's reading (see ingest.h). Only this file knows its fields; the
+ * pipeline (pipeline.h) makes the events, the batch (batch.h) stores them.
+ */
+struct ingest {
+	struct batch *batch;	/* the writer its events and positions go to */
+	struct store *store;	/* the batch's, for the file records */
+	struct pipeline *pipe;
+	struct ingest_options opt;
+	uint64_t files;
+	uint64_t held;		/* failures at the end of a live file, left for the next scan */
+	struct batch_tally stored;	/* what its events came to (batch.h) */
+	int64_t file_id;	/* record of the file being read, 0 for a stream */
+	int stream_copy;	/* a stream with file_id's text: its position is not recorded */
+	int fd;			/* the followed file (ingest_attach), -1 */
+	int head_complete;	/* its recorded first line is whole */
+	size_t head_len;
+	uint64_t head_hash;	/* FNV-1a of the recorded first head_len bytes */
+};
+
 /* A finished failure goes to the writer (batch.h), counted in this input's tally. */
 static void
 emit(void *ctx, struct event *ev)
 {
 	struct ingest *ing = ctx;
 
-	batch_add(ing->batch, ev, &ing->stats.stored);
+	batch_add(ing->batch, ev, &ing->stored);
 }
 
-/* A line's time moves the log clock forward, and the failures idle since expire. */
-static void
-move_clock(struct ingest *ing, int64_t t)
+struct ingest *
+ingest_new(struct rules *rules, struct batch *batch, const struct ingest_options *opt)
 {
-	if (t > ing->last_event_time) {
-		ing->last_event_time = t;
-		correlate_expire(ing->corr, t);
-	}
-}
+	struct ingest *ing = xcalloc(1, sizeof(*ing));
+	struct pipeline_options popt = {
+		.forced_set = opt->forced_set, .server = opt->server, .linger = opt->linger,
+		.count_unknown = opt->count_unknown
+	};
 
-/*
- * A line that only ends a session (role end or close) changes nothing when
- * its process has no failure open: then it need not become an event at all.
- * Most "disconnect from" and "status=sent" lines are such lines. Its time
- * still moves the log clock, which expires idle failures (move_clock): that is
- * done here, without the event, as on_event would have done it before the
- * correlator dropped the event. (It is done even when the end rule's pattern
- * would not match: the line's time stamp is as real as any other line's, and
- * the same failures expire, only some of them a few lines earlier.)
- * (linematch.h: linematch_ends_fn.)
- */
-static int
-ends_matter(void *ctx, const struct linematch_process *p)
-{
-	struct ingest *ing = ctx;
-
-	if (correlate_has_process(ing->corr, p->mta, p->server, p->server_len, p->program,
-	    p->program_len, p->pid))
-		return 1;
-	move_clock(ing, p->time);
-	return 0;
-}
-
-void
-ingest_init(struct ingest *ing, struct rules *rules, struct batch *batch,
-    const struct ingest_options *opt)
-{
-	memset(ing, 0, sizeof(*ing));
-	ing->rules = rules;
 	ing->batch = batch;
 	ing->store = batch_store(batch);
 	ing->opt = *opt;
 	ing->fd = -1;
-	linematch_init(&ing->lm, rules, opt->forced_set, (int64_t)time(NULL));
-	ing->lm.server = opt->server;
-	ing->lm.count_unknown = opt->count_unknown;
-	ing->corr = correlate_new(emit, ing, opt->linger, MAX_OPEN_FAILURES);
-	/* ing must stay where it is from now on: the line matcher points back to it. */
-	ing->lm.ends = ends_matter;
-	ing->lm.ends_ctx = ing;
+	ing->pipe = pipeline_new(rules, &popt, emit, ing);
+	return ing;
 }
 
 void
 ingest_free(struct ingest *ing)
 {
-	batch_tally_drop(ing->batch, &ing->stats.stored);
-	correlate_free(ing->corr);
-	ing->corr = NULL;
+	if (ing == NULL)
+		return;
+	batch_tally_drop(ing->batch, &ing->stored);
+	pipeline_free(ing->pipe);
+	free(ing);
 }
 
-/* A line's event, in the order of the lines, to the correlator. */
-static void
-on_event(struct ingest *ing, struct event *ev, const struct rule *rule, int64_t offset)
+void
+ingest_get_stats(const struct ingest *ing, struct ingest_stats *st)
 {
-	ing->stats.matched++;
-	ev->file_id = ing->file_id;
-	ev->offset = ing->file_id ? offset : -1;
-	move_clock(ing, ev->time);
-	correlate_add(ing->corr, ev, rule);
+	const struct pipeline_stats *p = pipeline_stats(ing->pipe);
+
+	memset(st, 0, sizeof(*st));
+	st->files = ing->files;
+	st->lines = p->lines;
+	st->bytes = p->bytes;
+	st->no_header = p->no_header;
+	st->cut_lines = p->cut_lines;
+	st->matched = p->matched;
+	st->unknown = p->unknown;
+	st->held = ing->held;
+	st->events = ing->stored.events;
+	st->duplicates = ing->stored.duplicates;
+	memcpy(st->kind_events, ing->stored.kind_events, sizeof(st->kind_events));
 }
 
-static void
-match_line(struct ingest *ing, const char *line, size_t len, int64_t offset)
+int64_t
+ingest_file_id(const struct ingest *ing)
 {
-	struct event *ev;
-	const struct rule *rule;
-
-	switch (linematch_line(&ing->lm, line, len, &ev, &rule)) {
-	case LM_NO_HEADER:
-		ing->stats.no_header++;
-		return;
-	case LM_UNKNOWN:
-		ing->stats.unknown++;
-		return;
-	case LM_NO_MATCH:
-	case LM_IGNORED:
-		return;
-	case LM_EVENT:
-		on_event(ing, ev, rule, offset);
-		return;
-	}
+	return ing->file_id;
 }
 
-static void
-on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
+void
+ingest_text(const struct ingest *ing, uint64_t *head_hash, size_t *head_len)
 {
-	struct ingest *ing = ctx;
+	*head_hash = ing->head_hash;
+	*head_len = ing->head_len;
+}
 
-	ing->stats.lines++;
-	if (cut)
-		ing->stats.cut_lines++;
-	match_line(ing, line, len, offset);
+/* The record of the input: its events carry it. */
+static void
+set_file(struct ingest *ing, int64_t file_id)
+{
+	ing->file_id = file_id;
+	pipeline_set_file(ing->pipe, file_id);
 }
 
 /*
@@ -188,9 +174,7 @@ ingest_at_line_start(int fd, int64_t offset)
 static int64_t
 safe_offset(const struct ingest *ing, int64_t read_offset)
 {
-	int64_t held = correlate_min_offset(ing->corr);
-
-	return held >= 0 && held < read_offset ? held : read_offset;
+	return pipeline_safe_offset(ing->pipe, read_offset);
 }
 
 /* Commit the batch with this input's position (a stream's is not recorded). */
@@ -219,13 +203,15 @@ identify(struct ingest *ing, const char *path, const struct stat *sb, const char
 		.path = abs ? abs : path, .dev = sb->st_dev, .ino = sb->st_ino,
 		.head = head, .head_len = head_len, .head_whole = whole
 	};
-	int rc = store_file_resume(ing->store, &key, size, &ing->file_id, offset);
+	int64_t file_id;
+	int rc = store_file_resume(ing->store, &key, size, &file_id, offset);
 
 	free(abs);
 	if (rc < 0) {
 		batch_fail(ing->batch);
 		return -1;
 	}
+	set_file(ing, file_id);
 	ing->head_complete = whole;
 	ing->head_len = head_len;
 	ing->head_hash = util_fnv1a(head, head_len);
@@ -286,11 +272,10 @@ stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
 		return -1;
 	}
 	if (found) {
-		ing->file_id = id;
+		set_file(ing, id);
 		ing->stream_copy = 1;
 	}
-	ing->stats.bytes += (uint64_t)got;
-	framer_commit(fr, got, on_line, ing);
+	pipeline_feed(ing->pipe, fr, got, 0);
 	return batch_failed(ing->batch) ? -1 : 0;
 }
 
@@ -330,8 +315,7 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 		}
 		if (n == 0)
 			break;
-		ing->stats.bytes += (uint64_t)n;
-		framer_commit(&fr, (size_t)n, on_line, ing);
+		pipeline_feed(ing->pipe, &fr, (size_t)n, 0);
 		if (batch_failed(ing->batch)) {
 			rc = -1;
 			break;
@@ -342,7 +326,7 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 		}
 	}
 	if (final && rc == 0)
-		framer_finish(&fr, on_line, ing);
+		framer_finish(&fr, pipeline_line, ing->pipe);
 	*end_offset = framer_offset(&fr);
 	framer_free(&fr);
 	return rc;
@@ -378,28 +362,6 @@ parallel_threads(const struct ingest *ing)
 	return n;
 }
 
-/* Exactly what on_line would have done with the block's lines, in their order. */
-static void
-consume_block(struct ingest *ing, struct match_block *b)
-{
-	ing->stats.lines += b->lines;
-	ing->stats.cut_lines += b->cut_lines;
-	ing->stats.no_header += b->no_header;
-	ing->stats.unknown += b->unknown;
-	for (size_t i = 0; i < b->nresults; i++) {
-		struct match_result *r = &b->results[i];
-
-		if (r->ev != NULL) {
-			struct event *ev = r->ev;
-			r->ev = NULL;
-			on_event(ing, ev, r->rule, r->offset);
-		} else if (ends_matter(ing, &r->proc)) {
-			/* A session end its correlator wants: matched here, in its place. */
-			match_line(ing, r->text, r->len, r->offset);
-		}
-	}
-}
-
 /*
  * Read [offset, end) of fd with matching threads; *resume: where reading
  * goes on. 1 when the threads cannot be started (nothing was read), -1 on a
@@ -416,17 +378,16 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 	int threads = parallel_threads(ing);
 	if (threads < 2)
 		return 1;
-	pool = matchpool_new(&ing->lm, threads, ing->opt.max_line, fd, offset, end);
+	pool = matchpool_new(pipeline_linematch(ing->pipe), threads, ing->opt.max_line, fd, offset,
+	    end);
 	if (pool == NULL)
 		return 1;
 	*resume = offset;
 	int complete = 1;
 	while ((b = matchpool_next(pool)) != NULL) {
-		consume_block(ing, b);
-		if (b->resume >= 0) {
-			ing->stats.bytes += (uint64_t)((b->shrunk ? b->resume : b->end) - b->start);
+		pipeline_block(ing->pipe, b);
+		if (b->resume >= 0)
 			*resume = b->resume;
-		}
 		int read_errno = b->read_errno, shrunk = b->shrunk;
 		matchpool_release(pool, b);
 		if (batch_failed(ing->batch)) {
@@ -572,13 +533,12 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 	if (batch_begin(ing->batch) < 0)
 		goto fail;
 	ing->file_id = 0;
-	ing->last_event_time = INT64_MIN;
-	header_clock_init(&ing->lm.clock, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
+	pipeline_start(ing->pipe, 0, stream ? (int64_t)time(NULL) : (int64_t)sb.st_mtime);
 	if (!stream && resume_file(ing, lf, path, known_id, &offset, &skip_line, &size) < 0) {
 		batch_rollback(ing->batch);
 		goto fail;
 	}
-	ing->stats.files++;
+	ing->files++;
 	if (stream || compressed)
 		rc = read_all(ing, lf, offset, stream, 1, skip_line, &end);
 	else
@@ -596,24 +556,20 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 	int64_t age = -1;
 	if (!stream && !compressed && fstat(fd, &sb) == 0)
 		age = (int64_t)time(NULL) - (int64_t)sb.st_mtime;
-	int live = age >= 0 && age <= ing->opt.linger;
-	if (live)
-		correlate_expire(ing->corr, ing->last_event_time);
-	else
-		correlate_flush(ing->corr);
+	pipeline_end(ing->pipe, age >= 0 && age <= ing->opt.linger);
 	if (checkpoint(ing, end) < 0)
 		goto fail;
-	ing->stats.held += correlate_open(ing->corr);
-	correlate_discard(ing->corr);
+	ing->held += pipeline_held(ing->pipe);
+	pipeline_discard(ing->pipe);
 	logfile_close(lf);
-	ing->file_id = 0;
+	set_file(ing, 0);
 	ing->stream_copy = 0;
 	return rc;
 fail:
 	/* Nothing of this file's open failures was committed: drop them. */
-	correlate_discard(ing->corr);
+	pipeline_discard(ing->pipe);
 	logfile_close(lf);
-	ing->file_id = 0;
+	set_file(ing, 0);
 	ing->stream_copy = 0;
 	return -1;
 }
@@ -651,7 +607,7 @@ attach_known(struct ingest *ing, int64_t known_id, const char *path, const struc
 		batch_fail(ing->batch);
 		return -1;
 	}
-	ing->file_id = known_id;
+	set_file(ing, known_id);
 	*offset = rec.offset < size ? rec.offset : size;
 	/* The record's first line is what the file must keep starting with. */
 	ing->head_len = (size_t)rec.fingerprint_len;
@@ -686,9 +642,8 @@ ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t 
 	    offset) < 0)
 		return -1;
 	ing->fd = fd;
-	ing->last_event_time = INT64_MIN;
 	/* The file is being written now: its RFC 3164 lines are of this year. */
-	header_clock_init(&ing->lm.clock, (int64_t)time(NULL));
+	pipeline_start(ing->pipe, ing->file_id, (int64_t)time(NULL));
 	if (*offset == 0 && at_end) {
 		/* After the last complete line; no newline in its last MiB: not a text log, its end. */
 		int64_t after = after_last_newline(fd, 0, (int64_t)sb.st_size, 1024 * 1024);
@@ -697,7 +652,7 @@ ingest_attach(struct ingest *ing, int fd, const char *path, int at_end, int64_t 
 			log_info("%s: new file, reading from its end (byte %lld)", path,
 			    (long long)*offset);
 	}
-	ing->stats.files++;
+	ing->files++;
 	return 0;
 }
 
@@ -748,18 +703,14 @@ ingest_feed(struct ingest *ing, struct framer *fr, size_t n, int64_t now_ms)
 {
 	if (batch_failed(ing->batch))
 		return -1;
-	ing->stats.bytes += (uint64_t)n;
-	correlate_set_clock(ing->corr, now_ms);
-	framer_commit(fr, n, on_line, ing);
+	pipeline_feed(ing->pipe, fr, n, now_ms);
 	return batch_failed(ing->batch) ? -1 : 0;
 }
 
 void
 ingest_settle(struct ingest *ing, int64_t now_ms, int64_t idle_ms)
 {
-	correlate_set_clock(ing->corr, now_ms);
-	if (correlate_open(ing->corr) > 0)
-		correlate_expire_idle(ing->corr, idle_ms);
+	pipeline_settle(ing->pipe, now_ms, idle_ms);
 }
 
 int
@@ -773,16 +724,17 @@ ingest_attach_named(struct ingest *ing, const char *name, int64_t *offset)
 	struct store_file_key key = {
 		.path = name, .dev = 0, .ino = 0, .head = name, .head_len = len, .head_whole = 0
 	};
-	if (store_file_resume(ing->store, &key, INT64_MAX, &ing->file_id, offset) < 0) {
+	int64_t file_id;
+	if (store_file_resume(ing->store, &key, INT64_MAX, &file_id, offset) < 0) {
 		batch_fail(ing->batch);
 		return -1;
 	}
 	ing->fd = -1;
 	ing->head_complete = 1;
 	ing->head_len = len;
-	ing->last_event_time = INT64_MIN;
-	header_clock_init(&ing->lm.clock, (int64_t)time(NULL));
-	ing->stats.files++;
+	pipeline_start(ing->pipe, file_id, (int64_t)time(NULL));
+	set_file(ing, file_id);
+	ing->files++;
 	return 0;
 }
 
@@ -824,12 +776,12 @@ ingest_detach(struct ingest *ing, struct framer *fr, int finished)
 
 	if (finished && !batch_failed(ing->batch)) {
 		/* Rotated away and drained: its last partial line and open failures are final. */
-		framer_finish(fr, on_line, ing);
-		correlate_flush(ing->corr);
+		framer_finish(fr, pipeline_line, ing->pipe);
+		pipeline_end(ing->pipe, 0);
 		rc = ingest_record_position(ing, framer_offset(fr), NULL);
 	} else {
 		/* Not committed: the lines of open failures are read again next time. */
-		correlate_discard(ing->corr);
+		pipeline_discard(ing->pipe);
 	}
 	ing->fd = -1;
 	return batch_failed(ing->batch) ? -1 : rc;

@@ -21,8 +21,7 @@
 #include <stdint.h>
 
 #include "batch.h"
-#include "correlate.h"
-#include "linematch.h"
+#include "event.h"
 #include "rules.h"
 #include "store.h"
 
@@ -35,7 +34,9 @@ struct ingest_stats {
 	uint64_t matched;	/* lines a rule matched */
 	uint64_t unknown;	/* lines about TLS or AUTH no rule knows (opt.count_unknown) */
 	uint64_t held;		/* failures at the end of a live file, left for the next scan */
-	struct batch_tally stored;	/* events stored, and found already stored (batch.h) */
+	uint64_t events;	/* events stored (committed) */
+	uint64_t duplicates;	/* events found already stored */
+	uint64_t kind_events[KIND_COUNT];
 };
 
 struct ingest_options {
@@ -49,27 +50,20 @@ struct ingest_options {
 				   this many threads (matchpool.h); the events are the same */
 };
 
-struct ingest {
-	struct rules *rules;
-	struct batch *batch;	/* the writer its events and positions go to */
-	struct store *store;	/* the batch's, for the file records */
-	struct linematch lm;
-	struct correlator *corr;
-	struct ingest_options opt;
-	struct ingest_stats stats;
-	int64_t file_id;	/* record of the file being read, 0 for a stream */
-	int stream_copy;	/* a stream with file_id's text: its position is not recorded */
-	int fd;			/* the followed file (ingest_attach), -1 */
-	int head_complete;	/* its recorded first line is whole */
-	size_t head_len;
-	uint64_t head_hash;	/* FNV-1a of the recorded first head_len bytes */
-	int64_t last_event_time;	/* log time of the latest matched line */
-};
+struct ingest;
 
 void ingest_options_default(struct ingest_options *opt);
-void ingest_init(struct ingest *ing, struct rules *rules, struct batch *batch,
+/* An input's reading, whose events and positions go to batch. */
+struct ingest *ingest_new(struct rules *rules, struct batch *batch,
     const struct ingest_options *opt);
+/* Free it (NULL is fine); failures it still holds are dropped, to be read again. */
 void ingest_free(struct ingest *ing);
+/* Its counters so far (events: those committed). */
+void ingest_get_stats(const struct ingest *ing, struct ingest_stats *st);
+/* The record of the file it reads (0: none, a stream). */
+int64_t ingest_file_id(const struct ingest *ing);
+/* The first bytes the file must keep beginning with: their FNV-1a and length. */
+void ingest_text(const struct ingest *ing, uint64_t *head_hash, size_t *head_len);
 
 /*
  * Read a file from where the last run stopped to its last complete line (a

@@ -44,7 +44,7 @@ struct journal_tail {
 	int fd;			/* sd_journal_get_fd, -1 */
 	int unread;		/* positioned on an entry not read yet */
 	struct framer fr;
-	struct ingest ing;
+	struct ingest *ing;	/* its reading (ingest.h); NULL until attached */
 	struct mark *marks;	/* entries read since the last recorded position */
 	size_t first, nmarks, cap;
 	char *cursor;		/* the entry ending at the recorded position; NULL: none yet */
@@ -288,7 +288,7 @@ feed(struct journal_tail *jt, const char *line, size_t n, int64_t now_ms)
 		if (room > n)
 			room = n;
 		memcpy(space, line, room);
-		if (ingest_feed(&jt->ing, &jt->fr, room, now_ms) < 0)
+		if (ingest_feed(jt->ing, &jt->fr, room, now_ms) < 0)
 			return -1;
 		line += room;
 		n -= room;
@@ -367,12 +367,12 @@ journal_open(const struct conf_source *src, const char *name, const char *cursor
 		journal_close(jt);
 		return NULL;
 	}
-	ingest_init(&jt->ing, rules, batch, opt);
+	jt->ing = ingest_new(rules, batch, opt);
 	int64_t offset = 0;
-	if (ingest_attach_named(&jt->ing, name, &offset) < 0) {
+	if (ingest_attach_named(jt->ing, name, &offset) < 0) {
 		*store_failed = 1;
-		ingest_free(&jt->ing);
-		jt->ing.batch = NULL;	/* nothing attached: journal_close frees the rest */
+		ingest_free(jt->ing);
+		jt->ing = NULL;	/* nothing attached: journal_close frees the rest */
 		journal_close(jt);
 		return NULL;
 	}
@@ -391,10 +391,10 @@ journal_close(struct journal_tail *jt)
 {
 	if (jt == NULL)
 		return;
-	if (jt->ing.batch != NULL) {
+	if (jt->ing != NULL) {
 		/* Open failures are dropped: read again from the recorded cursor. */
-		ingest_detach(&jt->ing, &jt->fr, 0);
-		ingest_free(&jt->ing);
+		ingest_detach(jt->ing, &jt->fr, 0);
+		ingest_free(jt->ing);
 		framer_free(&jt->fr);
 	}
 	if (jt->j != NULL)
@@ -452,7 +452,7 @@ journal_read(struct journal_tail *jt, int64_t now_ms, size_t budget)
 void
 journal_settle(struct journal_tail *jt, int64_t now_ms, int64_t idle_ms)
 {
-	ingest_settle(&jt->ing, now_ms, idle_ms);
+	ingest_settle(jt->ing, now_ms, idle_ms);
 }
 
 int
@@ -460,7 +460,7 @@ journal_record(struct journal_tail *jt, const char **cursor)
 {
 	int64_t pos;
 
-	if (ingest_record_position(&jt->ing, framer_offset(&jt->fr), &pos) < 0)
+	if (ingest_record_position(jt->ing, framer_offset(&jt->fr), &pos) < 0)
 		return -1;
 	/* The last entry ending at or before the position recorded. */
 	while (jt->first < jt->nmarks && jt->marks[jt->first].end <= pos) {
@@ -478,13 +478,7 @@ journal_record(struct journal_tail *jt, const char **cursor)
 struct ingest *
 journal_ingest(struct journal_tail *jt)
 {
-	return &jt->ing;
-}
-
-const struct ingest_stats *
-journal_stats(const struct journal_tail *jt)
-{
-	return &jt->ing.stats;
+	return jt->ing;
 }
 
 uint64_t

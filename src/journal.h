@@ -52,7 +52,6 @@ void journal_settle(struct journal_tail *jt, int64_t now_ms, int64_t idle_ms);
  */
 int journal_record(struct journal_tail *jt, const char **cursor);
 struct ingest *journal_ingest(struct journal_tail *jt);
-const struct ingest_stats *journal_stats(const struct journal_tail *jt);
 /* For SIGUSR1: the time of the last entry read (microseconds), 0 for none. */
 uint64_t journal_last_usec(const struct journal_tail *jt);
 

@@ -63,7 +63,7 @@
 static struct rules *rules;
 static struct conf conf;
 static struct store *store;
-static struct ingest ing;	/* one for the process, as scan has one for all its files */
+static struct ingest *ing;	/* one for the process, as scan has one for all its files */
 static struct flagger *flags;
 static struct batch *batch;
 static char log_path[128];
@@ -122,7 +122,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	batch = batch_new(store, flags);
-	ingest_init(&ing, rules, batch, &opt);
+	ing = ingest_new(rules, batch, &opt);
 
 	/* Events that break a rule any reader of the table relies on. */
 	buf_init(&sql);
@@ -244,23 +244,24 @@ count_notice(void *ctx, const struct flag_notice *n)
 static void
 scan(const char *path, struct ingest_stats *st)
 {
-	struct ingest_stats before = ing.stats;
+	struct ingest_stats before, after;
+
+	ingest_get_stats(ing, &before);
 	unsigned notices = 0;
 
-	FUZZ_CHECK(ingest_path(&ing, path) == 0 && !batch_failed(batch), "the scan of %s failed",
+	FUZZ_CHECK(ingest_path(ing, path) == 0 && !batch_failed(batch), "the scan of %s failed",
 	    path);
 	FUZZ_CHECK(batch_expire_flags(batch, (int64_t)time(NULL)) == 0, "expiring the flags failed");
 	flag_take_notices(flags, count_notice, &notices);
 	FUZZ_CHECK(!store_in_txn(store), "a transaction is left open");
-	FUZZ_CHECK(correlate_open(ing.corr) == 0, "%zu failures left open after a file",
-	    correlate_open(ing.corr));
-#define DELTA(f) st->f = ing.stats.f - before.f
+	ingest_get_stats(ing, &after);
+#define DELTA(f) st->f = after.f - before.f
 	DELTA(files);
 	DELTA(lines);
 	DELTA(bytes);
 	DELTA(cut_lines);
-	st->stored.events = ing.stats.stored.events - before.stored.events;
-	st->stored.duplicates = ing.stats.stored.duplicates - before.stored.duplicates;
+	DELTA(events);
+	DELTA(duplicates);
 	DELTA(held);
 #undef DELTA
 	FUZZ_CHECK(st->files == 1, "%llu files", (unsigned long long)st->files);
@@ -328,8 +329,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lines += complete < size;
 		FUZZ_CHECK(st.bytes == size && st.lines == lines, "%llu bytes, %llu lines read of "
 		    "%zu, %zu", (unsigned long long)st.bytes, (unsigned long long)st.lines, size, lines);
-		FUZZ_CHECK((int64_t)st.stored.events == count_rows("events"), "%llu events counted, %lld stored",
-		    (unsigned long long)st.stored.events, (long long)count_rows("events"));
+		FUZZ_CHECK((int64_t)st.events == count_rows("events"), "%llu events counted, %lld stored",
+		    (unsigned long long)st.events, (long long)count_rows("events"));
 		check_store(data, size, 0, 0);
 		return 0;
 	}
@@ -348,8 +349,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	scan(log_path, &st);
 	FUZZ_CHECK(st.bytes == size && st.lines == lines, "%llu bytes, %llu lines read of %zu, %zu",
 	    (unsigned long long)st.bytes, (unsigned long long)st.lines, size, lines);
-	FUZZ_CHECK((int64_t)st.stored.events == count_rows("events"), "%llu events counted, %lld stored",
-	    (unsigned long long)st.stored.events, (long long)count_rows("events"));
+	FUZZ_CHECK((int64_t)st.events == count_rows("events"), "%llu events counted, %lld stored",
+	    (unsigned long long)st.events, (long long)count_rows("events"));
 	FUZZ_CHECK(mode == 1 || st.held == 0, "%llu failures held in a rotated file",
 	    (unsigned long long)st.held);
 	check_store(data, size, 1, end);
@@ -358,14 +359,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		set_mtime(ROTATED_MTIME);
 	scan(log_path, &again);
 	if (mode == 0)
-		FUZZ_CHECK(again.lines == 0 && again.stored.events == 0 && again.stored.duplicates == 0,
+		FUZZ_CHECK(again.lines == 0 && again.events == 0 && again.duplicates == 0,
 		    "the second scan read %llu lines, stored %llu events",
-		    (unsigned long long)again.lines, (unsigned long long)again.stored.events);
+		    (unsigned long long)again.lines, (unsigned long long)again.events);
 	FUZZ_CHECK(again.held == 0, "%llu failures held in a rotated file",
 	    (unsigned long long)again.held);
-	FUZZ_CHECK((int64_t)(st.stored.events + again.stored.events) == count_rows("events"),
-	    "%llu + %llu events counted, %lld stored", (unsigned long long)st.stored.events,
-	    (unsigned long long)again.stored.events, (long long)count_rows("events"));
+	FUZZ_CHECK((int64_t)(st.events + again.events) == count_rows("events"),
+	    "%llu + %llu events counted, %lld stored", (unsigned long long)st.events,
+	    (unsigned long long)again.events, (long long)count_rows("events"));
 	check_store(data, size, 1, end);
 	/* Rotated and read to its end, the file's position is after its last complete line. */
 	sqlite3_stmt *s = prepare("SELECT offset FROM files");

@@ -86,7 +86,7 @@ scan(struct rules *rules, size_t batch)
 {
 	struct store *st = store_open(path_db, STORE_READ_WRITE);
 	struct ingest_options opt;
-	struct ingest ing;
+	struct ingest_stats st_ing;
 	long long stored;
 
 	if (st == NULL)
@@ -94,12 +94,16 @@ scan(struct rules *rules, size_t batch)
 	ingest_options_default(&opt);
 	opt.batch_events = batch;
 	struct batch *b = batch_new(st, NULL);
-	ingest_init(&ing, rules, b, &opt);
-	if (ingest_path(&ing, path_log) < 0)
+	struct ingest *ing = ingest_new(rules, b, &opt);
+	ingest_get_stats(ing, &st_ing);
+	long long before = (long long)st_ing.events;
+	if (ingest_path(ing, path_log) < 0)
 		stored = -1;
-	else
-		stored = (long long)ing.stats.stored.events;
-	ingest_free(&ing);
+	else {
+		ingest_get_stats(ing, &st_ing);
+		stored = (long long)st_ing.events - before;
+	}
+	ingest_free(ing);
 	batch_free(b);
 	store_close(st);
 	return stored;
