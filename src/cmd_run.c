@@ -482,6 +482,10 @@ log_counters(struct daemon *d)
 		if (t.kind_events[k])
 			log_info("  %s: %llu", event_kind_name((enum event_kind)k),
 			    (unsigned long long)t.kind_events[k]);
+	unsigned long limit = rules_limit_hits(d->rules);
+	if (limit > 0)
+		log_info("%lu line%s no rule could judge: a pattern gave up at its PCRE2 match limit "
+		    "(since the rules were loaded)", limit, limit == 1 ? "" : "s");
 	follow_log_sources(d->fol);
 	if (d->failed)
 		log_info("the database is failing: waiting to retry");

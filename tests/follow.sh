@@ -154,6 +154,27 @@ follow_test 'a failure whose last lines never come is stored once it has settled
 
 # --- signals and limits --------------------------------------------------------
 
+follow_test 'a line a rule gives up on at the PCRE2 match limit is said once and counted on SIGUSR1' '
+	mkdir -p local &&
+	printf "%s\n" "mta postfix" "rule site-slow" "  programs smtpd" "  kind auth_failed" \
+	    "  direction in" "  literal slowline" "  pattern ^slowline(a+)+\$" \
+	    "  example Nov 21 08:40:00 mx1 postfix/smtpd[9]: slowlineaaa" >local/slow.rules &&
+	: >mail.log &&
+	run_follow t.db "$PWD/mail.log" --from-start --local-rules=local &&
+	{
+		printf "Nov 21 08:40:00 mx1 postfix/smtpd[997]: slowline"
+		head -c 30000 /dev/zero | tr "\\000" a
+		printf "b\n"
+	} >>mail.log &&
+	fails 1 3 >>mail.log &&
+	wait_events t.db 3 &&
+	wait_log "match limit" &&
+	kill -USR1 $dpid &&
+	wait_log "lines read" &&
+	grep "^tlslogd: 1 line no rule could judge: a pattern gave up at its PCRE2 match limit" daemon.err &&
+	check_events t.db
+'
+
 follow_test 'SIGUSR1 logs the counters; a line over 64k is cut with one warning, the next lines are read' '
 	: >mail.log &&
 	run_follow t.db "$PWD/mail.log" --from-start &&
