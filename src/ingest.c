@@ -261,6 +261,15 @@ stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
 	}
 	if (got == 0)
 		return 0;
+	const char *format = logfile_unreadable_compression(space, got);
+	if (format == NULL && got >= 2 && (unsigned char)space[0] == 0x1f &&
+	    (unsigned char)space[1] == 0x8b)
+		format = "gzip";
+	if (format != NULL) {
+		log_warnx("(standard input): compressed with %s: decompress it first, or name the "
+		    "file (a .gz file is read directly)", format);
+		return -1;
+	}
 	size_t len = nl != NULL ? (size_t)(nl - space) + 1 : got;
 	int64_t id = 0;
 	if (batch_begin(ing->batch) < 0)
@@ -530,6 +539,18 @@ ingest_path_known(struct ingest *ing, const char *path, int64_t known_id)
 		return -1;
 	}
 	int compressed = logfile_compressed(lf);
+	size_t head_len;
+	int whole;
+	const char *head = logfile_head(lf, &head_len, &whole);
+	const char *format = stream ? NULL : logfile_unreadable_compression(head, head_len);
+	if (format != NULL) {
+		log_warnx("%s: compressed with %s, which tlslogd does not read: decompress it first "
+		    "(or scan it as a stream, e.g. %s -dc FILE | tlslogd scan -)", name, format,
+		    strcmp(format, "bzip2") == 0 ? "bzip2" : strcmp(format, "compress") == 0 ?
+		    "gzip" : format);
+		logfile_close(lf);
+		return -1;
+	}
 	if (batch_begin(ing->batch) < 0)
 		goto fail;
 	ing->file_id = 0;

@@ -237,3 +237,24 @@ logfile_seek_line(struct logfile *lf, int64_t offset, int *line_start)
 	*line_start = n == 0 || before == '\n';
 	return lf->offset;
 }
+
+const char *
+logfile_unreadable_compression(const void *bytes, size_t n)
+{
+	static const struct {
+		const char *name;
+		unsigned char magic[6];
+		size_t len;
+	} formats[] = {
+		{ "xz", { 0xfd, '7', 'z', 'X', 'Z', 0x00 }, 6 },
+		{ "bzip2", { 'B', 'Z', 'h' }, 3 },
+		{ "zstd", { 0x28, 0xb5, 0x2f, 0xfd }, 4 },
+		{ "lz4", { 0x04, 0x22, 0x4d, 0x18 }, 4 },
+		{ "compress", { 0x1f, 0x9d }, 2 },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (n >= formats[i].len && memcmp(bytes, formats[i].magic, formats[i].len) == 0)
+			return formats[i].name;
+	return NULL;
+}

@@ -54,5 +54,11 @@ int64_t logfile_seek_line(struct logfile *lf, int64_t offset, int *line_start);
 
 /* Is path gzip-compressed (its first two bytes)? 0 when it cannot be read. */
 int logfile_is_gzip_fd(int fd);
+/*
+ * The compression other than gzip that bytes (the first n of a file) begin
+ * with: "xz", "bzip2", "zstd", "lz4" or "compress", which tlslogd does not
+ * read; NULL for anything else (a text, gzip, garbage).
+ */
+const char *logfile_unreadable_compression(const void *bytes, size_t n);
 
 #endif

@@ -304,6 +304,28 @@ test_expect_success 'a file that does not exist: "No such file", exit 1, the oth
 	test "$(events nofile.db)" = 2
 '
 
+test_expect_success 'xz, bzip2, zstd files: refused by name with exit 1, the other files scanned' '
+	printf "\375\067zXZ\000rest" >mail.log.2.xz &&
+	printf "BZh91AY&SY" >mail.log.3.bz2 &&
+	printf "\050\265\057\375rest" >mail.log.4.zst &&
+	test_exit_code 1 scan --db xz.db d1.log mail.log.2.xz mail.log.3.bz2 mail.log.4.zst d2.log \
+	    >out 2>err &&
+	cat out err &&
+	grep "mail.log.2.xz: compressed with xz, which tlslogd does not read: decompress it first" err &&
+	grep "mail.log.3.bz2: compressed with bzip2" err &&
+	grep "mail.log.4.zst: compressed with zstd" err &&
+	test "$(events xz.db)" = 2
+'
+
+test_expect_success 'a gzip file is read through zlib; gzip through a pipe is refused by name' '
+	gzip -c d1.log >d1.log.gz &&
+	test_exit_code 0 scan --db gz.db d1.log.gz >out 2>err &&
+	test "$(events gz.db)" = 1 &&
+	cat d1.log.gz | test_exit_code 1 scan --db gz-stdin.db - >out 2>err &&
+	cat err &&
+	grep "(standard input): compressed with gzip: decompress it first, or name the file" err
+'
+
 test_expect_success 'scan into a file that is not a database: exit 1, the file unchanged' '
 	head -c 20000 /dev/urandom >notdb &&
 	cp notdb notdb.orig &&
@@ -420,7 +442,8 @@ test_expect_success 'an empty file: exit 0, no events' '
 '
 
 test_expect_success 'random bytes: exit 0, no events, no crash' '
-	head -c 100000 /dev/urandom >garbage2.log &&
+	# (Not starting with a compressor'"'"'s magic bytes by chance: those are refused, below.)
+	{ printf "x"; head -c 100000 /dev/urandom; } >garbage2.log &&
 	test_exit_code 0 scan --db garbage.db garbage2.log >out 2>err &&
 	cat out err &&
 	grep "^scanned 1 file, " out &&
