@@ -243,6 +243,8 @@ skip_facility_priority(const char *p, const char *end)
 static const char *
 skip_message_id(const char *p, const char *end)
 {
+	if (p >= end || *p != '[')
+		return p;	/* the usual case, first */
 	const char *q = p + 4, *lim = bound(p, end, 64);
 
 	if (lim - p < 8 || memcmp(p, "[ID ", 4) != 0 || !is_digit(*q))
