@@ -238,13 +238,12 @@ skip_facility_priority(const char *p, const char *end)
 
 /*
  * Solaris syslogd puts a message tag after "prog[pid]: ": "[ID 702911
- * mail.notice] ". Returns the position after it, or p.
+ * mail.notice] ". Returns the position after it, or p. Called only at a '['
+ * (the usual message has none there: see msg_start).
  */
 static const char *
 skip_message_id(const char *p, const char *end)
 {
-	if (p >= end || *p != '[')
-		return p;	/* the usual case, first */
 	const char *q = p + 4, *lim = bound(p, end, 64);
 
 	if (lim - p < 8 || memcmp(p, "[ID ", 4) != 0 || !is_digit(*q))
@@ -261,6 +260,17 @@ skip_message_id(const char *p, const char *end)
 	return q + 2;
 }
 
+/* Where the message starts, at p after the tag's ": ". */
+static inline const char *
+msg_start(const char *p, const char *end)
+{
+	if (p < end && *p == ' ')
+		p++;
+	if (p < end && *p == '[')
+		p = skip_message_id(p, end);
+	return p;
+}
+
 /*
  * A log level word where syslog has the host (container images write
  * "2024-05-01T10:00:00.123456+00:00 INFO    postfix/smtpd[481]: ...").
@@ -271,8 +281,8 @@ is_level_word(const char *p, size_t len)
 	static const char *const words[] = { "DEBUG", "INFO", "NOTICE", "WARN", "WARNING",
 		"ERROR", "ERR", "CRIT", "CRITICAL", "ALERT", "EMERG", "FATAL", "TRACE" };
 
-	if (len < 3 || len > 8 || p[0] < 'A' || p[0] > 'Z')
-		return 0;
+	if (p[0] < 'A' || p[0] > 'Z' || len < 3 || len > 8)
+		return 0;	/* a host in lower case: the usual line, first */
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strlen(words[i]) == len && memcmp(p, words[i], len) == 0)
 			return 1;
@@ -313,6 +323,7 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 		out->host = NULL;	/* a container's "INFO    postfix/smtpd[1]: " */
 		out->host_len = 0;
 	}
+	p++;
 	while (p < end && *p == ' ')
 		p++;
 
@@ -323,22 +334,18 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 	if (p > tag && p < end && *p == '[') {
 		const char *tag_end = p;
 		long pid = 0;
-		int nd = 0;
 
 		p++;
-		while (p < end && is_digit(*p) && nd < 9) {
+		const char *digits_start = p, *digits_lim = bound(p, end, 9);
+		while (p < digits_lim && is_digit(*p)) {
 			pid = pid * 10 + (*p - '0');
 			p++;
-			nd++;
 		}
-		if (nd > 0 && end - p >= 2 && p[0] == ']' && p[1] == ':') {
+		if (p > digits_start && end - p >= 2 && p[0] == ']' && p[1] == ':') {
 			out->program = tag;
 			out->program_len = (size_t)(tag_end - tag);
 			out->pid = pid;
-			p += 2;
-			if (p < end && *p == ' ')
-				p++;
-			p = skip_message_id(p, end);
+			p = msg_start(p + 2, end);
 			out->msg = p;
 			out->msg_len = (size_t)(end - p);
 			return 0;
@@ -346,10 +353,7 @@ parse_host_tag(const char *p, const char *end, struct line_header *out)
 	} else if (p > tag && p < end && *p == ':' && (p + 1 == end || p[1] == ' ')) {
 		out->program = tag;
 		out->program_len = (size_t)(p - tag);
-		p++;
-		if (p < end && *p == ' ')
-			p++;
-		p = skip_message_id(p, end);
+		p = msg_start(p + 1, end);
 		out->msg = p;
 		out->msg_len = (size_t)(end - p);
 		return 0;

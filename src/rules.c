@@ -54,21 +54,44 @@
 #define SCAN_MAX 64
 #define SCAN_SLOTS (128 * 128)
 
+/*
+ * A short literal shrinks the window of its whole set, and so slows the scan
+ * of every line of that MTA (Postfix's "auth=0/": a window of 7 bytes instead
+ * of 10). Where every rule with such a literal is anchored on a longer fixed
+ * start ("^disconnect from ..."), the literal stays out of the window: it
+ * keeps its bit, which is set after the scan only in a message that starts
+ * with that text, by a memchr for the literal's rarest byte (its last one
+ * that is not a lower-case letter, a digit or a space). The bit then says
+ * "the literal is in the message" for every message its rules could match,
+ * which is all a bit is used for.
+ */
+#define GATE_BELOW 10
+
 static unsigned
 scan_slot(unsigned char b0, unsigned char b1)
 {
 	return (unsigned)(b0 & 0x7f) << 7 | (b1 & 0x7f);
 }
 
+/* The tables of one sliding window over some of a set's literals. */
+struct scan_window {
+	size_t window;			/* m: the length of the shortest literal; 0: none */
+	uint8_t *shift;			/* [SCAN_SLOTS] by the window's last two bytes: scan_slot() */
+	uint64_t by_last[256];		/* the literals whose window ends with this byte */
+	uint64_t by_before_last[256];	/* ... whose window's byte before the last is this one */
+};
+
 struct literal_scan {
 	const char *text[SCAN_MAX];
 	size_t len[SCAN_MAX];
 	size_t n;
-	size_t window;			/* m: the length of the shortest literal */
 	int complete;			/* every rule of the set has a literal in the scan */
-	uint8_t *shift;			/* [SCAN_SLOTS] by the window's last two bytes: scan_slot() */
-	uint64_t by_last[256];		/* the literals whose window ends with this byte */
-	uint64_t by_before_last[256];	/* ... whose window's byte before the last is this one */
+	const char *gate[SCAN_MAX];	/* a gated literal (NULL: a window literal): the start ... */
+	size_t gate_len[SCAN_MAX];	/* ... every one of its rules' messages has */
+	size_t rare[SCAN_MAX];		/* a gated literal's rarest byte: where memchr looks */
+	uint64_t gated;			/* the bits of the gated literals */
+	unsigned char gate_first[256];	/* 1: some gate starts with this byte */
+	struct scan_window main;	/* over the literals that are not gated */
 };
 
 struct rule_set {
@@ -677,61 +700,153 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Give a rule's literal a bit in its set's scan; literals of one byte or past 64 use memmem. */
+/*
+ * The fixed text a message must start with for pattern to match: what follows
+ * a leading "^" up to the first byte with a meaning in a pattern (a byte
+ * before a quantifier does not count), or 0 bytes. Conservative: none for a
+ * pattern with an alternative at its top level (not all anchored), with
+ * \\Q quoting or with comments, which this does not follow.
+ */
+static size_t
+anchored_prefix(const char *pat)
+{
+	int depth = 0;
+
+	if (pat[0] != '^' || strstr(pat, "\\Q") != NULL || strstr(pat, "(?#") != NULL ||
+	    strstr(pat, "(?x") != NULL)
+		return 0;
+	for (const char *q = pat; *q != '\0'; q++) {
+		if (*q == '\\') {
+			if (*++q == '\0')
+				return 0;
+		} else if (*q == '[') {
+			q++;
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q != '\0' && *q != ']') {
+				if (*q == '\\' && q[1] != '\0')
+					q++;
+				q++;
+			}
+			if (*q == '\0')
+				return 0;
+		} else if (*q == '(') {
+			depth++;
+		} else if (*q == ')') {
+			depth--;
+		} else if (*q == '|' && depth == 0) {
+			return 0;
+		}
+	}
+	size_t n = 0;
+	while (pat[1 + n] != '\0' && strchr("\\^$.|?*+()[]{}", pat[1 + n]) == NULL)
+		n++;
+	if (n > 0 && pat[1 + n] != '\0' && strchr("?*+{", pat[1 + n]) != NULL)
+		n--;
+	return n;
+}
+
+/*
+ * Give a rule's literal a bit in its set's scan; literals of one byte or past
+ * 64 use memmem. A short literal is gated by its rule's anchored start while
+ * every rule that shares it has one (the start they all have in common).
+ */
 static void
 scan_add(struct literal_scan *scan, struct rule *r)
 {
+	size_t start = r->literal_len < GATE_BELOW ? anchored_prefix(r->pattern) : 0;
+	const char *gate = start > r->literal_len ? r->pattern + 1 : NULL;
+
 	r->literal_bit = -1;
 	if (r->literal_len < 2)
 		return;
 	for (size_t i = 0; i < scan->n; i++)
 		if (scan->len[i] == r->literal_len && memcmp(scan->text[i], r->literal, r->literal_len) == 0) {
 			r->literal_bit = (int)i;
+			if (scan->gate[i] == NULL)
+				return;
+			size_t common = 0;
+			while (gate != NULL && common < scan->gate_len[i] && common < start &&
+			    scan->gate[i][common] == gate[common])
+				common++;
+			if (common > r->literal_len)
+				scan->gate_len[i] = common;
+			else
+				scan->gate[i] = NULL;
 			return;
 		}
 	if (scan->n == SCAN_MAX)
 		return;
 	scan->text[scan->n] = r->literal;
 	scan->len[scan->n] = r->literal_len;
+	scan->gate[scan->n] = gate;
+	scan->gate_len[scan->n] = gate ? start : 0;
 	r->literal_bit = (int)scan->n++;
 }
 
-/* Once every literal is in: the window, the shift table and the window ends. */
+/* The window, the shift table and the window ends of the literals in mask. */
 static void
-scan_build(struct literal_scan *scan)
+window_build(const struct literal_scan *scan, struct scan_window *w, uint64_t mask)
 {
-	if (scan->n == 0)
-		return;
 	size_t m = SIZE_MAX;
 	for (size_t k = 0; k < scan->n; k++)
-		if (scan->len[k] < m)
+		if ((mask >> k & 1) && scan->len[k] < m)
 			m = scan->len[k];
+	if (m == SIZE_MAX)
+		return;		/* no literal */
 	/* Shifts are bytes: a longer window would not move further than 255 anyway. */
 	if (m > 256)
 		m = 256;
-	scan->window = m;
-	scan->shift = xmalloc(SCAN_SLOTS);
-	memset(scan->shift, (int)(m - 1), SCAN_SLOTS);
+	w->window = m;
+	w->shift = xmalloc(SCAN_SLOTS);
+	memset(w->shift, (int)(m - 1), SCAN_SLOTS);
 	for (size_t k = 0; k < scan->n; k++) {
+		if (!(mask >> k & 1))
+			continue;
 		const unsigned char *t = (const unsigned char *)scan->text[k];
 		for (size_t q = 1; q < m; q++) {
 			unsigned slot = scan_slot(t[q - 1], t[q]);
-			if (scan->shift[slot] > m - 1 - q)
-				scan->shift[slot] = (uint8_t)(m - 1 - q);
+			if (w->shift[slot] > m - 1 - q)
+				w->shift[slot] = (uint8_t)(m - 1 - q);
 		}
-		scan->by_last[t[m - 1]] |= (uint64_t)1 << k;
-		scan->by_before_last[t[m - 2]] |= (uint64_t)1 << k;
+		w->by_last[t[m - 1]] |= (uint64_t)1 << k;
+		w->by_before_last[t[m - 2]] |= (uint64_t)1 << k;
 	}
+}
+
+/* Once every literal is in: the window over those not gated, the rare bytes of the others. */
+static void
+scan_build(struct literal_scan *scan)
+{
+	uint64_t all = scan->n == SCAN_MAX ? ~(uint64_t)0 : ((uint64_t)1 << scan->n) - 1;
+
+	for (size_t k = 0; k < scan->n; k++) {
+		if (scan->gate[k] == NULL)
+			continue;
+		scan->gated |= (uint64_t)1 << k;
+		scan->gate_first[(unsigned char)scan->gate[k][0]] = 1;
+		scan->rare[k] = scan->len[k] - 1;
+		for (size_t i = scan->len[k]; i-- > 0;) {
+			char c = scan->text[k][i];
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ')) {
+				scan->rare[k] = i;
+				break;
+			}
+		}
+	}
+	window_build(scan, &scan->main, all & ~scan->gated);
 }
 
 /* The literals whose window ends at p[j] and that start at p[j + 1 - m]. */
 static inline uint64_t
-scan_verify(const struct literal_scan *scan, const unsigned char *p, size_t len, size_t j,
-    uint64_t found)
+scan_verify(const struct literal_scan *scan, const struct scan_window *w, const unsigned char *p,
+    size_t len, size_t j, uint64_t found)
 {
-	size_t at = j + 1 - scan->window;
+	size_t at = j + 1 - w->window;
 
-	for (uint64_t cand = scan->by_last[p[j]] & scan->by_before_last[p[j - 1]] & ~found;
+	for (uint64_t cand = w->by_last[p[j]] & w->by_before_last[p[j - 1]] & ~found;
 	    cand != 0; cand &= cand - 1) {
 		int k = __builtin_ctzll(cand);
 		if (scan->len[k] <= len - at && scan->text[k][0] == (char)p[at] &&
@@ -743,13 +858,13 @@ scan_verify(const struct literal_scan *scan, const unsigned char *p, size_t len,
 
 /* Slide the window so that it ends at each of j .. stop - 1 it must see. */
 static inline uint64_t
-scan_range(const struct literal_scan *scan, const unsigned char *p, size_t len, size_t j,
-    size_t stop, uint64_t found)
+scan_range(const struct literal_scan *scan, const struct scan_window *w, const unsigned char *p,
+    size_t len, size_t j, size_t stop, uint64_t found)
 {
 	while (j < stop) {
-		unsigned s = scan->shift[scan_slot(p[j - 1], p[j])];
+		unsigned s = w->shift[scan_slot(p[j - 1], p[j])];
 		if (s == 0) {
-			found = scan_verify(scan, p, len, j, found);
+			found = scan_verify(scan, w, p, len, j, found);
 			s = 1;
 		}
 		j += s;
@@ -758,38 +873,81 @@ scan_range(const struct literal_scan *scan, const unsigned char *p, size_t len, 
 }
 
 /*
- * Which of the set's literals occur in msg: bit i for literal i. Each step of
- * a window waits for the table lookup of the one before, so two windows slide
- * at once, over the first and the second half of the window ends: two
- * independent chains that the processor overlaps.
+ * Which of the set's window literals occur in msg: bit i for literal i. Each
+ * step of a window waits for the table lookup of the one before, so two
+ * windows slide at once, over the first and the second half of the window
+ * ends: two independent chains that the processor overlaps.
  */
 static uint64_t
-scan_line(const struct literal_scan *scan, const char *msg, size_t len)
+scan_window(const struct literal_scan *scan, const struct scan_window *w, const char *msg,
+    size_t len)
 {
 	const unsigned char *p = (const unsigned char *)msg;
-	const uint8_t *shift = scan->shift;
-	size_t m = scan->window;
+	const uint8_t *shift = w->shift;
+	size_t m = w->window;
 	uint64_t found = 0;
 
-	if (scan->n == 0 || len < m)
+	if (shift == NULL || len < m)
 		return 0;
 	size_t j1 = m - 1, mid = (m - 1 + len) / 2, j2 = mid;
 	while (j1 < mid && j2 < len) {
 		unsigned s1 = shift[scan_slot(p[j1 - 1], p[j1])];
 		unsigned s2 = shift[scan_slot(p[j2 - 1], p[j2])];
 		if (s1 == 0) {
-			found = scan_verify(scan, p, len, j1, found);
+			found = scan_verify(scan, w, p, len, j1, found);
 			s1 = 1;
 		}
 		if (s2 == 0) {
-			found = scan_verify(scan, p, len, j2, found);
+			found = scan_verify(scan, w, p, len, j2, found);
 			s2 = 1;
 		}
 		j1 += s1;
 		j2 += s2;
 	}
-	found = scan_range(scan, p, len, j1, mid, found);
-	return scan_range(scan, p, len, j2, len, found);
+	found = scan_range(scan, w, p, len, j1, mid, found);
+	return scan_range(scan, w, p, len, j2, len, found);
+}
+
+/* Is gated literal k in msg (which starts with its gate)? */
+static int
+gated_in(const struct literal_scan *scan, int k, const char *msg, size_t len)
+{
+	const char *t = scan->text[k];
+	size_t n = scan->len[k], r = scan->rare[k];
+	const char *p = msg + r, *end = msg + len - (n - 1 - r);
+
+	while (p < end && (p = memchr(p, t[r], (size_t)(end - p))) != NULL) {
+		if (memcmp(p - r, t, n) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+/* The gated literals in msg: those whose gate msg starts with and that it holds. */
+static uint64_t
+scan_gated(const struct literal_scan *scan, const char *msg, size_t len)
+{
+	uint64_t found = 0;
+
+	for (uint64_t g = scan->gated; g != 0; g &= g - 1) {
+		int k = __builtin_ctzll(g);
+		if (len >= scan->gate_len[k] && len >= scan->len[k] && msg[0] == scan->gate[k][0] &&
+		    memcmp(msg, scan->gate[k], scan->gate_len[k]) == 0 && gated_in(scan, k, msg, len))
+			found |= (uint64_t)1 << k;
+	}
+	return found;
+}
+
+/* Which of the set's literals occur in msg (a gated one: if msg starts with its gate). */
+static inline uint64_t
+scan_line(const struct literal_scan *scan, const char *msg, size_t len)
+{
+	uint64_t found = scan_window(scan, &scan->main, msg, len);
+
+	if (len > 0 && scan->gate_first[(unsigned char)msg[0]])
+		found |= scan_gated(scan, msg, len);	/* (nearly every line is let go at once) */
+	return found;
 }
 
 /* What matching writes to: match data, context and JIT stack; one per thread. */
@@ -976,7 +1134,7 @@ rules_free(struct rules *rules)
 		free_words(rules->sets[i].programs, rules->sets[i].nprograms);
 		free(rules->sets[i].rule_idx);
 		free(rules->sets[i].ignore_idx);
-		free(rules->sets[i].scan.shift);
+		free(rules->sets[i].scan.main.shift);
 		free(rules->sets[i].later_bits);
 		free(rules->sets[i].later_unscanned);
 	}

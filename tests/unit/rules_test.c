@@ -1,7 +1,8 @@
 /*
  * rules_test.c: loading and matching outside the shipped sets: the one-pass
  * literal scan (literals at the start and end of a message, literals sharing
- * their first bytes, one-byte literals, rules without one, more than 64
+ * their first bytes, one-byte literals, short literals gated by an anchored
+ * start (and those that cannot be), rules without one, more than 64
  * literals in a set), routing by program tag, first match wins, the reason
  * table, and the match limit on a pathological line.
  */
@@ -87,6 +88,11 @@ main(void)
 	buf_puts(&text, RULE("long-prefix", " literal TLS error on connection (\n", "^TLS error on connection \\("));
 	buf_puts(&text, RULE("short-prefix", " literal TLS error on connection\n", "^TLS error on connection "));
 	buf_puts(&text, RULE("one-byte", " literal %\n", "^100% done$"));
+	/* Short literals of anchored rules: gated by the start, out of the window. */
+	buf_puts(&text, RULE("gated", " literal n=0/\n", "^counters from \\S+ (?:\\w+=\\d+ )*n=0/\\d+$"));
+	buf_puts(&text, RULE("shared-anchored", " literal k=0/\n", "^counters from x k=0/1$"));
+	buf_puts(&text, RULE("shared-anywhere", " literal k=0/\n", "k=0/2$"));
+	buf_puts(&text, RULE("alternation", " literal m=0/\n", "^counters from z|m=0/3$"));
 	buf_puts(&text, RULE("no-literal", "", "^plain (?<reason>.+)$"));
 	buf_puts(&text, RULE("classify", " literal fail: \n classify reason\n", "^fail: (?<reason>.+)$"));
 	buf_puts(&text, RULE("nested", " literal nest\n", "^nest(a+)+$"));
@@ -114,6 +120,13 @@ main(void)
 	is_str(match(rules, "t/d", "TLS error on connection (x"), "long-prefix", "longer of two literals with a shared prefix");
 	is_str(match(rules, "t/d", "TLS error on connection x"), "short-prefix", "shorter of the two");
 	is_str(match(rules, "t/d", "100% done"), "one-byte", "one-byte literal (memmem)");
+	is_str(match(rules, "t/d", "counters from h a=1 n=0/1"), "gated", "gated literal after its gate");
+	is_str(match(rules, "t/d", "counters from h n=0/12"), "gated", "gated literal right after the host");
+	is_str(match(rules, "t/d", "counters from x k=0/1"), "shared-anchored", "shared literal, anchored rule");
+	is_str(match(rules, "t/d", "other text k=0/2"), "shared-anywhere",
+	    "a literal shared with a rule that is not anchored is looked for anywhere");
+	is_str(match(rules, "t/d", "other text m=0/3"), "alternation",
+	    "a pattern with a top-level alternative is not taken as anchored");
 	is_str(match(rules, "t/d", "plain text"), "no-literal", "rule without a literal still runs");
 	is_str(match(rules, "t/d", "word00x"), "many-00", "first of many literals");
 	is_str(match(rules, "t/d", "word63x"), "many-63", "last literal in the scan");
