@@ -60,6 +60,13 @@ placeholder(const char *name, size_t len, const struct flag_notice *n, char *tmp
 #undef IS
 }
 
+/*
+ * arg with its placeholders replaced. A value never becomes an option: one
+ * that begins the argument (nothing of the template before it) with '-' or
+ * '+' (a HELO "-oProxyCommand=...", the domain of ".-evil.com") has that
+ * character replaced by '?' (no host name can start with either). Control
+ * characters but tab become '?'.
+ */
 static char *
 expand(const char *arg, const struct flag_notice *n)
 {
@@ -73,6 +80,10 @@ expand(const char *arg, const struct flag_notice *n)
 
 		if (*p == '%' && (end = strchr(p + 1, '%')) != NULL &&
 		    (v = placeholder(p + 1, (size_t)(end - p - 1), n, tmp, sizeof(tmp))) != NULL) {
+			if (out.len == 0 && (*v == '-' || *v == '+')) {
+				buf_putc(&out, '?');
+				v++;
+			}
 			for (; *v; v++)
 				buf_putc(&out, ((unsigned char)*v < 0x20 && *v != '\t') || *v == 0x7f ?
 				    '?' : *v);

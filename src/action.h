@@ -8,7 +8,11 @@
  * so a value from the log (a reverse name, an HELO) can only ever be part of
  * one argument: quotes, ";", "$(...)", blanks and newlines arrive verbatim.
  * Control characters other than tab are replaced by '?', so that a value
- * cannot break the lines of a script's own log.
+ * cannot break the lines of a script's own log. A value never becomes an
+ * option: one that begins an argument with '-' or '+' (a reverse name or a
+ * domain chosen by the peer: "-oProxyCommand=x", ".-evil.com") begins it
+ * with '?' instead; a template that wants the value in an option writes the
+ * option itself ("--host=%host%").
  *
  * The runner (the daemon's) runs the actions the record holds as due
  * (flag_actions, sql/008-flag-actions.sql; the flagger writes them in the

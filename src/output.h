@@ -3,14 +3,17 @@
  * may have been chosen by a remote party (HELO names, reverse names, user
  * names), so it never reaches a terminal, a JSON document or a CSV file
  * unescaped:
- *   - terminal text: control characters, DEL, backslash and bytes that are not
- *     valid UTF-8 become \xNN (backslash becomes \\), so no escape sequence
- *     reaches the terminal;
- *   - JSON strings: RFC 8259 escapes; bytes that are not valid UTF-8 become
- *     U+FFFD, so the document is always valid UTF-8;
+ *   - terminal text: control characters, DEL, backslash, bytes that are not
+ *     valid UTF-8 and Unicode format controls (bidi overrides and isolates,
+ *     zero-width characters, U+FEFF, U+2028/9: they hide or reorder what is
+ *     shown) become \xNN per byte (backslash becomes \\), so no escape
+ *     sequence reaches the terminal and what is shown is what was logged;
+ *   - JSON strings: RFC 8259 escapes, format controls as \uXXXX; bytes that
+ *     are not valid UTF-8 become U+FFFD, so the document is always valid UTF-8;
  *   - CSV fields: RFC 4180 quoting around terminal-escaped text (one record per
- *     line, always); a field a spreadsheet would run as a formula (= + - @)
- *     starts with an apostrophe.
+ *     line, always); every cell a spreadsheet could split out of a field (at
+ *     , ; or |, its locale's list separator) that it would run as a formula
+ *     (= + - @) starts with an apostrophe.
  */
 #ifndef TLSLOGD_OUTPUT_H
 #define TLSLOGD_OUTPUT_H

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -14,6 +15,47 @@
 
 #include "log.h"
 #include "privdrop.h"
+
+/*
+ * Create dir (0750) for uid:gid when it is missing; an existing one is left
+ * as it is. The folder is given away through a descriptor of what mkdir made,
+ * never by its path: between mkdir and a chown by path, whoever can write the
+ * parent could swap in a symbolic link (chown follows it: any file of root's
+ * would become the daemon user's) or a folder of their own. So it is opened
+ * without following a link, and refused unless it is what was made: a folder
+ * of ours (a user cannot move a folder they cannot write into another one)
+ * with no permission beyond 0750. 0, or -1 (logged).
+ */
+static int
+prepare_dir(const char *dir, uid_t uid, gid_t gid)
+{
+	struct stat sb;
+	int fd;
+
+	if (mkdir(dir, 0750) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		log_warn("cannot create %s", dir);
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		log_warn("%s, just created, cannot be opened as a folder (replaced?): refusing it", dir);
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 07777 & ~(mode_t)0750) != 0) {
+		log_warnx("%s is not the folder just created (replaced?): refusing it", dir);
+		close(fd);
+		return -1;
+	}
+	if (fchown(fd, uid, gid) < 0) {
+		log_warn("cannot give %s to user %ld", dir, (long)uid);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
 
 int
 privdrop(const char *user, const char *group, const char *db_dir)
@@ -40,15 +82,8 @@ privdrop(const char *user, const char *group, const char *db_dir)
 		log_warnx("user %s is root: nothing to drop to", user);
 		return -1;
 	}
-	if (db_dir != NULL && mkdir(db_dir, 0750) == 0) {
-		if (chown(db_dir, pw->pw_uid, gid) < 0) {
-			log_warn("cannot give %s to %s", db_dir, user);
-			return -1;
-		}
-	} else if (db_dir != NULL && errno != EEXIST) {
-		log_warn("cannot create %s", db_dir);
+	if (db_dir != NULL && prepare_dir(db_dir, pw->pw_uid, gid) < 0)
 		return -1;
-	}
 	/* Supplementary groups: only the one group (adm, to read the logs, is the usual choice). */
 	if (setgroups(1, &gid) < 0) {
 		log_warn("setgroups");

@@ -9,7 +9,10 @@
 
 /*
  * Become user (and group, or the user's primary group when NULL), after
- * creating db_dir (0750) for them if it is missing. 0, or -1 (logged).
+ * creating db_dir (0750) for them if it is missing. The new folder is given
+ * to them through a descriptor, never by path, and refused when it was
+ * replaced (a symbolic link, another folder) between its creation and the
+ * hand-over. 0, or -1 (logged).
  */
 int privdrop(const char *user, const char *group, const char *db_dir);
 

@@ -71,6 +71,61 @@ test_expect_success 'CSV: a value that a spreadsheet would run as a formula star
 	PY
 '
 
+# Users and a reverse name with bidi overrides and invisible characters, and a
+# user that a spreadsheet with ";" as list separator splits into a formula.
+python3 - <<-\PY || exit 99
+	import time
+	now = int(time.time())
+	host = "gro.evil\u202e\u200bmx\ufeff.example"
+	users = ["x;=cmd|' /C calc'!A0;y", "admin\u202egnp.exe", "a\u202c\u2066b\u2069\u200f\u2028c", "a,@SUM(1)|-2"]
+	with open("bidi.log", "wb") as f:
+	    for i, user in enumerate(users):
+	        t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - 300 + i * 10))
+	        line = "%s mx1 postfix/smtpd[%d]: warning: %s[192.0.2.67]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=%s\n" % (t, 5000 + i, host, user)
+	        f.write(line.encode())
+	PY
+
+# no_format_controls FILE...: no bidi/invisible character (any Unicode Cf, U+2028/9) in the files.
+no_format_controls() {
+	python3 - "$@" <<-\PY
+	import sys, unicodedata
+	for name in sys.argv[1:]:
+	    text = open(name, "rb").read().decode("utf-8")
+	    bad = [hex(ord(c)) for c in text if unicodedata.category(c) in ("Cf", "Zl", "Zp")]
+	    assert not bad, (name, bad)
+	PY
+}
+
+test_expect_success 'bidi overrides and invisible characters never reach the terminal raw (query, test-rules)' '
+	tlslogd scan -q -c /dev/null $rules --db b.db bidi.log &&
+	test "$(sql b.db "SELECT count(*) FROM events")" = 4 &&
+	tlslogd query -c /dev/null --db b.db --peer 192.0.2.67 >b.table &&
+	tlslogd query -c /dev/null --db b.db --peer 192.0.2.67 --format csv >b.csv &&
+	tlslogd query -c /dev/null --db b.db --peer 192.0.2.67 --format json >b.json &&
+	tlslogd test-rules -c /dev/null $rules --details bidi.log >b.tr &&
+	tlslogd top -c /dev/null --db b.db --by peer >b.top &&
+	cat b.table b.tr &&
+	no_format_controls b.table b.csv b.json b.tr b.top &&
+	grep -F "admin\xe2\x80\xaegnp.exe" b.table &&
+	grep -F "gro.evil\xe2\x80\xae\xe2\x80\x8bmx\xef\xbb\xbf.example" b.tr &&
+	grep -F "admin\\u202egnp.exe" b.json
+'
+
+test_expect_success 'CSV: no cell a spreadsheet splits out at , ; or | is a formula' '
+	cat b.csv &&
+	python3 - b.csv <<-\PY
+	import csv, sys
+	text = open(sys.argv[1], newline="").read()
+	for sep in ",;|":
+	    for row in csv.reader(text.splitlines(), delimiter=sep):
+	        for cell in row:
+	            c = cell.lstrip(" \"")
+	            assert not c or c[0] not in "=+-@", (sep, cell)
+	users = sorted(r["user"] for r in csv.DictReader(text.splitlines()))
+	assert "x;'\''=cmd|'\'' /C calc'\''!A0;y" in users, users
+	PY
+'
+
 test_expect_success 'the daemon logs a flag with the peer name escaped and cut to 255 bytes' '
 	: >live.log &&
 	daemon_start d.err -c /dev/null $rules --db d.db --follow "$PWD/live.log" &&

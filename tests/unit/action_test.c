@@ -2,7 +2,8 @@
  * action_test.c: the argv of the flag/clear command: every placeholder
  * replaced inside its own argument, values verbatim (no splitting, no
  * quoting needed), control characters made harmless, unknown placeholders
- * and lone percent signs left alone. And the domain a reverse name is
+ * and lone percent signs left alone, a value never an option (a leading
+ * - or + where it starts an argument becomes ?). And the domain a reverse name is
  * flagged under.
  */
 #include "config.h"
@@ -53,6 +54,28 @@ main(void)
 	is_str(argv[2], "example.net", "the domain without its dot");
 	is_str(argv[3], ".example.net", "the peer as flagged");
 	is_str(argv[4], "cleared", "a clear");
+	action_free_argv(argv);
+
+	/* A value from the log never becomes an option, wherever it starts an argument. */
+	n.peer = ".-evil.com";
+	n.peer_kind = "domain";
+	n.host = "-oProxyCommand=touch /tmp/pwned";
+	n.main_kind = NULL;
+	char *const t3[] = { "/bin/true", "%domain%", "%host%", "%kind%%host%", "--host=%host%",
+		"-x%host%", "%ip%%domain%", "%peer%", NULL };
+	argv = action_argv(t3, &n);
+	is_str(argv[1], "?evil.com", "a domain starting with - is no option");
+	is_str(argv[2], "?oProxyCommand=touch /tmp/pwned", "a host name starting with - is no option");
+	is_str(argv[3], "?oProxyCommand=touch /tmp/pwned", "nor after an empty value");
+	is_str(argv[4], "--host=-oProxyCommand=touch /tmp/pwned", "inside the template's own option it stays");
+	is_str(argv[5], "-x-oProxyCommand=touch /tmp/pwned", "after the template's text it stays");
+	is_str(argv[6], "?evil.com", "after an empty address");
+	is_str(argv[7], ".-evil.com", "the peer starts with its dot");
+	action_free_argv(argv);
+	n.host = "+x";
+	char *const t4[] = { "/bin/true", "%host%", NULL };
+	argv = action_argv(t4, &n);
+	is_str(argv[1], "?x", "nor does a value starting with +");
 	action_free_argv(argv);
 
 	char buf[300];

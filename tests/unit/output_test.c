@@ -79,6 +79,30 @@ main(void)
 	is_str(csv("a\nb"), "a\\x0ab", "csv newline escaped: one record per line");
 	is_str(csv("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"", "csv formula defused with an apostrophe");
 	is_str(csv("-1"), "\"'-1\"", "csv leading minus defused");
+	/* A spreadsheet may split at ; or | (its locale's list separator): every such cell is guarded. */
+	is_str(csv("x;=cmd|' /C calc'!A0;y"), "\"x;'=cmd|' /C calc'!A0;y\"", "csv formula after ; defused");
+	is_str(csv("a,+1"), "\"a,'+1\"", "csv formula after , defused");
+	is_str(csv("a|@SUM(1)"), "\"a|'@SUM(1)\"", "csv formula after | defused");
+	is_str(csv("a; -1"), "\"a; '-1\"", "csv formula after blanks defused");
+	is_str(csv("a;\"=1\""), "\"a;\"\"'=1\"\"\"", "csv formula after a quote defused");
+	is_str(csv("a;b"), "\"a;b\"", "csv field with ; quoted");
+	is_str(csv("a-b=c@d"), "a-b=c@d", "csv: = - @ inside a cell are left alone");
+	is_str(csv(""), "", "csv empty field");
+	/* Bidi and invisible characters: escaped like C0/C1 in every output. */
+	is_str(T("moc.live\xe2\x80\xae" "exe"), "moc.live\\xe2\\x80\\xaeexe", "RLO (U+202E) escaped");
+	is_str(T("a\xe2\x80\xac" "b"), "a\\xe2\\x80\\xacb", "PDF (U+202C) escaped");
+	is_str(T("a\xe2\x80\x8b" "b"), "a\\xe2\\x80\\x8bb", "zero-width space (U+200B) escaped");
+	is_str(T("\xef\xbb\xbf" "a"), "\\xef\\xbb\\xbfa", "BOM (U+FEFF) escaped");
+	is_str(T("a\xe2\x81\xa6" "b\xe2\x81\xa9"), "a\\xe2\\x81\\xa6b\\xe2\\x81\\xa9", "isolates (U+2066, U+2069) escaped");
+	is_str(T("a\xe2\x80\x8f" "b"), "a\\xe2\\x80\\x8fb", "RLM (U+200F) escaped");
+	is_str(T("a\xe2\x80\xa8" "b"), "a\\xe2\\x80\\xa8b", "line separator (U+2028) escaped");
+	is_str(T("a\xc2\xad" "b"), "a\\xc2\\xadb", "soft hyphen escaped");
+	is_str(T("a\xf3\xa0\x80\x81"), "a\\xf3\\xa0\\x80\\x81", "tag (U+E0001) escaped");
+	is_str(T("\xe2\x80\x90\xe2\x82\xac\xd7\x90"), "\xe2\x80\x90\xe2\x82\xac\xd7\x90", "hyphen, euro, hebrew letter kept");
+	is_str(csv("a\xe2\x80\xae" "b"), "a\\xe2\\x80\\xaeb", "csv: RLO escaped");
+	is_str(J("a\xe2\x80\xae" "b"), "\"a\\u202eb\"", "json: RLO escaped");
+	is_str(J("\xef\xbb\xbf"), "\"\\ufeff\"", "json: BOM escaped");
+	is_str(J("a\xf3\xa0\x80\x81"), "\"a\\udb40\\udc01\"", "json: tag escaped as a surrogate pair");
 
 	is_str(pad("abc", 5), "abc  ", "pad short");
 	is_str(pad("abcdef", 4), "abc~", "cut long with marker");
