@@ -199,15 +199,15 @@ main(void)
 	rules = rules_load(sub, NULL, 0);
 	ok(rules != NULL, "a rule that can backtrack loads");
 	if (rules != NULL) {
-		char line[4002];
-		memcpy(line, "slow", 4);
-		memset(line + 4, 'a', sizeof(line) - 6);
-		line[sizeof(line) - 2] = 'b';
-		line[sizeof(line) - 1] = '\0';
+		char slow[4002];
+		memcpy(slow, "slow", 4);
+		memset(slow + 4, 'a', sizeof(slow) - 6);
+		slow[sizeof(slow) - 2] = 'b';
+		slow[sizeof(slow) - 1] = '\0';
 		is_int(rules_limit_hits(rules), 0, "no limit hit before");
-		is_str(match(rules, "l", line), NULL, "the line is not matched");
+		is_str(match(rules, "l", slow), NULL, "the line is not matched");
 		is_int(rules_limit_hits(rules), 1, "the limit hit is counted");
-		is_str(match(rules, "l", line), NULL, "again");
+		is_str(match(rules, "l", slow), NULL, "again");
 		is_int(rules_limit_hits(rules), 2, "each hit is counted");
 		is_str(match(rules, "l", "slowaaaa"), "slow", "a short line still matches");
 		is_int(rules_limit_hits(rules), 2, "a match is no hit");
