@@ -38,19 +38,6 @@
 
 /* ---- values ---- */
 
-/* Is the UTF-8 sequence at p (n bytes left) a bidirectional control? Its code point, or 0. */
-static unsigned
-bidi_control(const unsigned char *p, size_t n)
-{
-	if (n < 3 || p[0] != 0xE2)
-		return 0;
-	unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-	if (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
-		return cp;
-	return 0;
-}
-
 static void
 html_escape(struct buf *out, const char *s, size_t len)
 {
@@ -67,8 +54,9 @@ html_escape(struct buf *out, const char *s, size_t len)
 }
 
 /*
- * A value from a log: escaped as terminal text, bidirectional controls made
- * visible, cut to max code points (marked "~"), then for HTML entity-escaped.
+ * A value from a log: escaped as terminal text (output.h: bidirectional and
+ * invisible controls too), cut to max code points (marked "~"), then for
+ * HTML entity-escaped.
  * NULL is shown as "-".
  */
 static void
@@ -86,21 +74,15 @@ put_value(struct buf *out, const char *s, size_t max, int html)
 	output_escape_text(&esc, s, strlen(s));
 	while (i < esc.len) {
 		const unsigned char *p = (const unsigned char *)esc.data + i;
-		unsigned cp = bidi_control(p, esc.len - i);
 		size_t n = 1;
 		if (points == max) {
 			buf_putc(&shown, '~');
 			break;
 		}
-		if (cp != 0) {
-			buf_printf(&shown, "\\u%04x", cp);
-			n = 3;
-		} else {
-			/* output_escape_text leaves only valid UTF-8: whole sequences. */
-			while (i + n < esc.len && (p[n] & 0xC0) == 0x80)
-				n++;
-			buf_append(&shown, p, n);
-		}
+		/* output_escape_text leaves only valid UTF-8 (bidi controls escaped): whole sequences. */
+		while (i + n < esc.len && (p[n] & 0xC0) == 0x80)
+			n++;
+		buf_append(&shown, p, n);
 		i += n;
 		points++;
 	}

@@ -214,7 +214,7 @@ test_expect_success 'text: hostile values are escaped, cut, and shown as data' '
 	no_raw_control out.txt &&
 	grep -F "<script>alert(1)</script>" out.txt &&
 	grep -F "2 user names, e.g. \"x\\x0dBcc: victim@example.com\"" out.txt &&
-	grep -F "\\u202eevil\\xff." out.txt &&
+	grep -F "\\xe2\\x80\\xaeevil\\xff." out.txt &&
 	grep -F "HELO \"evil\\x0dBcc: victim@example.com <img src=x onerror=alert\`1\`>\"" out.txt &&
 	grep -F "AAAAAAAAAA~" out.txt &&
 	! grep "A\{121\}" out.txt &&
