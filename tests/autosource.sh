@@ -85,8 +85,8 @@ else
 	test_expect_success 'no mail log file, no journal in this build: refused, saying what to add' '
 		mkdir -p bare/var/log &&
 		printf "database %s/x.db\n" "$test_scratch" >none.conf &&
-		TLSLOGD_AUTOSOURCE_ROOT=$PWD/bare test_exit_code 2 \
-			tlslogd run -n -c none.conf --patterns "$TLSLOGD_PATTERNS" >out 2>err &&
+		test_exit_code 2 env TLSLOGD_AUTOSOURCE_ROOT="$PWD/bare" \
+			"$TLSLOGD" run -n -c none.conf --patterns "$TLSLOGD_PATTERNS" >out 2>err &&
 		cat err && test ! -s out &&
 		grep "no mail log found .* cannot read the systemd journal: add a \"source FILE\" line" err
 	'
