@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "autosource.h"
 #include "batch.h"
 #include "cmd.h"
 #include "flag.h"
@@ -88,6 +89,7 @@ struct daemon {
 	const char *cli_server;
 	int cli_from_start;
 	struct conf conf;
+	int found;		/* no source configured: conf's sources were found by looking */
 	struct rules *rules;
 	struct store *store;
 	struct writerlock *lock;	/* one daemon per database (writerlock.h) */
@@ -140,6 +142,14 @@ load_conf(struct daemon *d, struct conf *conf)
 	}
 	if (d->cli_from_start)
 		conf->from_start = 1;
+	/* No source configured: what this machine has (autosource.h). */
+	d->found = 0;
+	if (conf->nsources == 0) {
+		int found = autosource_detect(conf, getenv(AUTOSOURCE_ROOT_ENV));
+		if (found < 0)
+			return -1;
+		d->found = found > 0;
+	}
 	if (conf->nsources == 0) {
 		log_warnx("nothing to follow: add \"source FILE\" lines to %s or give --follow FILE",
 		    conf->path ? conf->path : TLSLOGD_DEFAULT_CONF);
@@ -769,10 +779,16 @@ cmd_run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (check) {
+		/* Every file must be there and readable by the daemon's user. */
+		if (autosource_check_readable(&d.conf, 1) < 0) {
+			free_daemon(&d);
+			return EXIT_USAGE;
+		}
 		printf("%s: configuration OK: %zu source%s, %zu rules for %zu MTAs, database %s\n",
 		    d.conf.path ? d.conf.path : "(no configuration file)", d.conf.nsources,
 		    d.conf.nsources == 1 ? "" : "s", rules_count(d.rules), rules_set_count(d.rules),
 		    d.conf.database);
+		autosource_print(&d.conf, d.found);
 		free_daemon(&d);
 		return EXIT_OK;
 	}
@@ -791,6 +807,11 @@ cmd_run(int argc, char **argv)
 			log_warnx("running as root: set \"user\" in the configuration to run as an "
 			    "unprivileged user");
 		}
+	}
+	/* A file it cannot read is a configuration error, not something to wait for. */
+	if (autosource_check_readable(&d.conf, 0) < 0) {
+		free_daemon(&d);
+		return EXIT_USAGE;
 	}
 	/*
 	 * One daemon per database, decided before anything is read; as the user

@@ -21,6 +21,7 @@ test_expect_success 'run -n: a good configuration exits 0, says OK, creates noth
 	max_line 64k
 	start beginning
 	EOF
+	: >mail.log && : >exim.log &&
 	test_exit_code 0 tlslogd run -n -c good.conf >out 2>err &&
 	cat out err &&
 	grep "^good.conf: configuration OK: 2 sources, [0-9]* rules for [0-9]* MTAs, database $test_scratch/n.db$" out &&
