@@ -1,0 +1,50 @@
+#!/bin/sh
+# release.sh: what a release promises beyond the program: one version (the
+# one of configure.ac's AC_INIT) printed by --version, written in the man
+# pages and naming the tarball; man pages clean under mandoc -Tlint; the
+# licence files.
+. "$TLSLOGD_SRCDIR/tests/lib.sh"
+
+src=$TLSLOGD_SRCDIR
+build=$(dirname "$TLSLOGD")
+version=$(sed -n 's/^AC_INIT(\[tlslogd\], \[\([^]]*\)\].*/\1/p' "$src/configure.ac")
+
+test_expect_success 'configure.ac names one version' '
+	echo "version: $version" &&
+	test -n "$version"
+'
+
+test_expect_success 'tlslogd --version prints the version of configure.ac' '
+	tlslogd --version >out &&
+	test "$(cat out)" = "tlslogd $version"
+'
+
+test_expect_success 'every man page carries that version' '
+	for page in doc/tlslogd.8 doc/tlslogd.conf.5 doc/tlslogd.rules.5; do
+		grep "^\.TH .*\"tlslogd $version\"" "$build/$page" || { echo "$page: no version"; exit 1; }
+	done
+'
+
+test_expect_success 'the tarball is named by that version' '
+	grep "^PACKAGE = tlslogd$" "$build/Makefile" &&
+	grep "^VERSION = $version$" "$build/Makefile" &&
+	grep "^distdir = \$(PACKAGE)-\$(VERSION)$" "$build/Makefile"
+'
+
+test_expect_success 'COPYING is the BSD 2-Clause licence of the tlslogd authors; NEWS names the version' '
+	grep "^BSD 2-Clause License$" "$src/COPYING" &&
+	grep "^Copyright (c) [0-9]*, The tlslogd authors$" "$src/COPYING" &&
+	grep "^tlslogd $version" "$src/NEWS"
+'
+
+if command -v mandoc >/dev/null 2>&1; then
+	test_expect_success 'the man pages are clean under mandoc -Tlint' '
+		for page in doc/tlslogd.8 doc/tlslogd.conf.5 doc/tlslogd.rules.5; do
+			mandoc -Tlint "$build/$page" || exit 1
+		done
+	'
+else
+	test_skip 'the man pages are clean under mandoc -Tlint' 'mandoc is not installed'
+fi
+
+test_done
