@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # quickstart.sh: from a fresh Debian 12 / Ubuntu checkout to a working tlslogd.
 #
 #   ./quickstart.sh [LOGFILE...]   install what the build needs (apt-get, through

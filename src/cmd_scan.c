@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_scan.c: `tlslogd scan`: read whole log files (or standard input) into
  * the database, each from where the previous scan of it stopped, and print

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c: read tlslogd.conf (see conf.h and tlslogd.conf(5)).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h: tlslogd.conf(5). One setting per line, "keyword value"; "#"
  * starts a comment. Every mistake is reported as "file:line: message" and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ingest.c: one input's reading (see ingest.h): which file it is and where
  * its reading resumes, the bytes read (plain or gzip, on threads for a big

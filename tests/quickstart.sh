@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # quickstart.sh after the README's in-tree build: a copy of the tracked tree,
 # configured in place, then ./quickstart.sh, which must build there (not fail
 # with "source directory already configured") and scan the samples. Skipped

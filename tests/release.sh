@@ -1,8 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # release.sh: what a release promises beyond the program: one version (the
 # one of configure.ac's AC_INIT) printed by --version, written in the man
 # pages and naming the tarball; man pages clean under mandoc -Tlint; the
-# licence files.
+# licence files; and every tracked source, header, script, test, SQL and
+# rules file carrying its SPDX licence line (only in a git checkout: a
+# tarball, as in distcheck, has no list of tracked files).
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
 src=$TLSLOGD_SRCDIR
@@ -45,6 +48,29 @@ if command -v mandoc >/dev/null 2>&1; then
 	'
 else
 	test_skip 'the man pages are clean under mandoc -Tlint' 'mandoc is not installed'
+fi
+
+# Only a checkout whose top is the source tree (not a tarball unpacked inside one).
+top=$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)
+if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$src" && pwd -P)" ]; then
+	test_expect_success 'every tracked source, script, test, SQL and rules file has the SPDX line' '
+		git -C "$src" ls-files >files &&
+		test -s files &&
+		while read -r f; do
+			case $f in
+			tests/corpus/*|tests/expected/*|tests/fuzz/corpus/*|tests/fuzz/regressions/*|contrib/samples/*)
+				continue ;;
+			*.c|*.h|*.sh|*.sql|*.rules|*.py|*.am|*.ac) ;;
+			*) head -c 2 "$src/$f" | grep -q "^#!" || continue ;;
+			esac
+			head -n 3 "$src/$f" | grep -q "SPDX-License-Identifier: BSD-2-Clause" || echo "$f"
+		done <files >missing &&
+		cat missing &&
+		test ! -s missing
+	'
+else
+	test_skip 'every tracked source, script, test, SQL and rules file has the SPDX line' \
+		'not a git checkout'
 fi
 
 test_done

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_test.c: the settings table of conf.c is what tlslogd.conf(5) and the
  * sample configuration describe: every keyword the parser knows is documented
