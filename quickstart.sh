@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # quickstart.sh: from a fresh Debian 12 / Ubuntu checkout to a working tlslogd.
 #
 #   ./quickstart.sh [LOGFILE...]   install what the build needs (apt-get, through
@@ -9,6 +10,10 @@
 #                                  and with ASan/UBSan, 20 s of each fuzz target,
 #                                  and `make distcheck`; ends
 #                                  with "N passed, N failed"
+#
+# Both work after the README's in-tree `./configure && make` too: the demo
+# then builds in the source tree; check, which needs two builds out of tree
+# (_build/, _build-asan/), first runs `make distclean` there, and says so.
 set -eu
 
 top=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +38,16 @@ if [ "$mode" = check ]; then
 	# clang and its runtime build the libFuzzer targets of tests/fuzz
 	# (libclang-rt-dev is Debian 12's name; Ubuntu 22.04 has none).
 	optional="$optional clang libclang-rt-dev"
+	# mandoc checks the man pages (tests/release.sh).
+	optional="$optional mandoc"
+	# The real logrotate rotates the torture test's logs (tests/torture.sh);
+	# xz makes a rotated file tlslogd cannot read (tests/follow-restart.sh);
+	# bash-completion says where the completion is installed (tests/install.sh).
+	optional="$optional logrotate xz-utils bash-completion"
+	# The Debian package test (tests/deb.sh) runs in CI only: see below.
+	if [ "${CI:-}" = true ] || [ "${TLSLOGD_DEB_TEST:-}" = 1 ]; then
+		optional="$optional dpkg-dev debhelper lintian adduser"
+	fi
 	# The summary's delivery test runs a private Exim. Installing Exim replaces
 	# an installed MTA, so it is only installed where there is none.
 	if [ ! -e /usr/sbin/sendmail ] && [ ! -e /usr/lib/sendmail ]; then
@@ -99,27 +114,51 @@ count_results() {
 		END { printf "%d passed, %d failed, %d skipped\n", pass, fail, skip }'
 }
 
+# An in-tree ./configure leaves config.status here; automake then refuses to
+# configure any build out of tree ("source directory already configured").
+in_tree=
+[ -f config.status ] && in_tree=yes
+
 install_deps
-autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+if [ -n "$in_tree" ] && [ "$mode" = check ]; then
+	echo "quickstart: the source tree is configured in place (./configure); the checks build"
+	echo "quickstart: out of tree, in _build/ and _build-asan/, so this runs make distclean"
+	opts=$(./config.status --config)
+	echo "quickstart: there first (its configure options were: ${opts:-none})"
+	make -s distclean >/dev/null
+	in_tree=
+fi
+# A configured tree remakes its own configure and Makefiles when they are stale.
+if [ -z "$in_tree" ]; then
+	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+fi
 
 if [ "$mode" = demo ]; then
-	build _build
+	if [ -n "$in_tree" ]; then
+		echo "quickstart: the source tree is configured in place (./configure): building there,"
+		echo "quickstart: not in _build/"
+		make -s -j"$jobs"
+		bin=./tlslogd
+	else
+		build _build
+		bin=./_build/tlslogd
+	fi
 	if [ $# -eq 0 ]; then
 		set -- contrib/samples/*.log
 	fi
 	echo
 	echo "\$ tlslogd scan --db tlslogd.db $*"
-	./_build/tlslogd scan -c /dev/null --patterns patterns --db tlslogd.db "$@"
+	$bin scan -c /dev/null --patterns patterns --db tlslogd.db "$@"
 	peer=$(sqlite3 tlslogd.db "SELECT coalesce(peer_ip, peer_host) FROM events
 		WHERE coalesce(peer_ip, peer_host) IS NOT NULL
 		GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 	if [ -n "$peer" ]; then
 		echo
 		echo "\$ tlslogd query --db tlslogd.db --peer $peer"
-		./_build/tlslogd query -c /dev/null --db tlslogd.db --peer "$peer"
+		$bin query -c /dev/null --db tlslogd.db --peer "$peer"
 	fi
 	echo
-	echo "The events are in ./tlslogd.db; try: ./_build/tlslogd query --db tlslogd.db --peer HOST|IP"
+	echo "The events are in ./tlslogd.db; try: $bin query --db tlslogd.db --peer HOST|IP"
 	exit 0
 fi
 
@@ -138,6 +177,13 @@ else
 	echo "quickstart: clang cannot build libFuzzer targets: the fuzz targets are skipped"
 fi
 (cd _build && make -s distcheck >distcheck.log 2>&1) || { status=1; tail -n 40 _build/distcheck.log; }
+# The Debian package (tests/deb.sh: build, lintian, dpkg -i, follow, remove,
+# purge) installs a package on this machine: only in CI (CI=true) or when asked
+# (TLSLOGD_DEB_TEST=1), as root with the packaging tools.
+if { [ "${CI:-}" = true ] || [ "${TLSLOGD_DEB_TEST:-}" = 1 ]; } && [ "$(id -u)" -eq 0 ] &&
+	command -v dpkg-buildpackage >/dev/null 2>&1; then
+	(cd _build && make -s check TESTS=tests/deb.sh TLSLOGD_DEB_TEST=1) || status=1
+fi
 for f in $(find _build _build-asan -name test-suite.log -path '*/_build*/test-suite.log' 2>/dev/null); do
 	if grep -q '^# FAIL: *[1-9]' "$f" || grep -q '^# ERROR: *[1-9]' "$f"; then
 		cat "$f"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 1.
 --
 -- events: one row per failure (the kinds and fields of tlslogd.rules(5)).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 2: the daemon's sources.
 --
 -- sources: one row per source `tlslogd run` follows, by the name it is

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 3: counters of the daemon's sources.
 --
 -- Added to in the same transaction as the events and the position: lines

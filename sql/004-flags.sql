@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 4: flagged peers.
 --
 -- flags: one row per time a peer crossed a threshold of tlslogd.conf

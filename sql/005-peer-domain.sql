@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 5: the domain of each event's peer.
 --
 -- peer_domain: the registered domain of the peer's reverse name, the one

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 6: the kind moves into the time index.
 --
 -- events_kind (kind, time) cost every stored event a B-tree insert of its

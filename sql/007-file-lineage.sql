@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 7: a log file known by its text, and
 -- what could not be read.
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 8: the flag and clear actions are part of
 -- the record.
 --

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: BSD-2-Clause
 -- tlslogd database, schema version 9: a failure's outcome apart from its cause.
 --
 -- events.downgraded: 1 when TLS failed and the mail then went out in clear

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # embed.sh: turn the numbered migrations sql/NNN-*.sql into a C array, so that
 # the binary never depends on an installed SQL file. Migration N brings the
 # database to PRAGMA user_version = N.

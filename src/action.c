@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action.c: build and start the flag/clear commands, and the daemon's
  * runner of the actions the record holds as due (see action.h).

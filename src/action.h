@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action.h: run the administrator's command when a peer is flagged or
  * cleared (tlslogd.conf: action_flag, action_clear).

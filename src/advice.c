@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * advice.c: the advice for each cause of failure (see advice.h).
  *

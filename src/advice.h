@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * advice.h: what an administrator does about a cause of failure. The text
  * for a kind of event, seen in one direction by one MTA, names the setting

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * batch.h: the one writer of a database: its write transaction, the events
  * waiting for their INSERT, the flagger and the positions recorded with them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * checkpointer.c: the write-ahead log copied into the database on a thread
  * of its own (see checkpointer.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * checkpointer.h: the write-ahead log copied back into the database file on
  * a thread of its own, while `tlslogd scan` goes on writing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd.h: the subcommands of tlslogd and what they share: exit codes, the
  * options every command takes (-c, --db, --patterns, --timezone) and how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_common.c: what every subcommand does first: read the configuration,
  * then let the command line override it.

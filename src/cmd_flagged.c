@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_flagged.c: `tlslogd flagged`: the peers flagged now (or, with --all,
  * every flag with its history), worst first. A flag whose quiet period has

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_purge.c: `tlslogd purge`: apply the retention now (what `tlslogd run`
  * does on its own every minute), for databases filled by `tlslogd scan`

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_query.c: `tlslogd query --peer PEER`: the events of one peer, newest
  * first, as a table for a terminal, JSON or CSV, and under the table a short

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_run.c: `tlslogd run`, the daemon: follow the configured logs with
  * libev and store every failure as it is written.

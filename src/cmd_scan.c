@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_scan.c: `tlslogd scan`: read whole log files (or standard input) into
  * the database, each from where the previous scan of it stopped, and print
@@ -170,13 +171,15 @@ cmd_scan(int argc, char **argv)
 		case 'S': iopt.server = optarg; break;
 		case 'T': common.timezone = optarg; break;
 		case 'L': {
+			const struct conf_setting *s = conf_setting("max_line");
 			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 256 || v > 64UL * 1024 * 1024) {
-				log_warnx("--max-line: expected a number of bytes from 256 to 67108864");
+			long long v = strtoll(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || v < s->min || v > s->max) {
+				log_warnx("--max-line: expected a number of bytes from %lld to %lld",
+				    (long long)s->min, (long long)s->max);
 				return EXIT_USAGE;
 			}
-			iopt.max_line = v;
+			iopt.max_line = (size_t)v;
 			break;
 		}
 		case 'j': {

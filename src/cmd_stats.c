@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_stats.c: `tlslogd stats`: what the database holds and how far the
  * daemon's sources are read: its size, the events per kind with the first

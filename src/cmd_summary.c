@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_summary.c: `tlslogd summary`: the report an administrator reads with
  * the morning coffee (summary.h collects it, summary_render.h writes it),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_test_rules.c: `tlslogd test-rules`: try the rules on log lines without
  * a database, the way an administrator checks a new or changed rule, and

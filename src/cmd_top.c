@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cmd_top.c: `tlslogd top`: the peers (or kinds, servers, domains) with the
  * most failures since a point in time, worst first.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.c: read tlslogd.conf (see conf.h and tlslogd.conf(5)).
  */
@@ -5,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,25 +50,6 @@ split_words(char *value)
 		list[n] = NULL;
 	}
 	return list;
-}
-
-void
-conf_init(struct conf *conf)
-{
-	memset(conf, 0, sizeof(*conf));
-	conf->database = xstrdup(TLSLOGD_DEFAULT_DB);
-	conf->patterns = xstrdup(TLSLOGD_DEFAULT_PATTERNS);
-	conf->local_rules = xstrdup(TLSLOGD_DEFAULT_LOCAL_RULES);
-	conf->local_rules_is_default = 1;
-	conf->batch_events = CONF_DEFAULT_BATCH_EVENTS;
-	conf->batch_interval_ms = CONF_DEFAULT_BATCH_INTERVAL_MS;
-	conf->max_line = CONF_DEFAULT_MAX_LINE;
-	conf->retention_days = CONF_DEFAULT_RETENTION_DAYS;
-	conf->flag_quiet = CONF_DEFAULT_FLAG_QUIET;
-	conf->action_timeout = CONF_DEFAULT_ACTION_TIMEOUT;
-	conf_default_thresholds(conf);
-	char sendmail[] = CONF_DEFAULT_SENDMAIL;
-	conf->sendmail = split_words(sendmail);
 }
 
 static void
@@ -442,14 +425,345 @@ parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
 	return 0;
 }
 
+/* "local_rules DIR": named by the user, so it must exist. */
+static int
+parse_local_rules(struct conf *conf, char *value, const char *path, int lineno)
+{
+	(void)path;
+	(void)lineno;
+	set_string(&conf->local_rules, value);
+	conf->local_rules_is_default = 0;
+	return 0;
+}
+
+static int
+parse_timezone(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (!conf_valid_timezone(value)) {
+		log_warnx("%s:%d: unknown time zone \"%s\" (a name from the tz database, e.g. "
+		    "Europe/Berlin, or a POSIX TZ string)", path, lineno, value);
+		return 1;
+	}
+	set_string(&conf->timezone, value);
+	return 0;
+}
+
+static int
+parse_source_line(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_source(conf, value, path, lineno) < 0;
+}
+
+static int
+parse_start(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (strcmp(value, "end") == 0)
+		conf->from_start = 0;
+	else if (strcmp(value, "beginning") == 0)
+		conf->from_start = 1;
+	else {
+		log_warnx("%s:%d: start: expected \"end\" or \"beginning\", not \"%s\"", path,
+		    lineno, value);
+		return 1;
+	}
+	return 0;
+}
+
+/* The first "flag" line of a file replaces the default thresholds. */
+static int
+parse_flag(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (!conf->thresholds_given) {
+		free_thresholds(conf);
+		conf->thresholds_given = 1;
+	}
+	return parse_threshold(conf, value, path, lineno) < 0;
+}
+
+/* "allow PEER ...": each peer is checked, each bad one reported. */
+static int
+parse_allow(struct conf *conf, char *value, const char *path, int lineno)
+{
+	int errors = 0;
+
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		if (!valid_allow(w)) {
+			log_warnx("%s:%d: allow: \"%s\" is not an IP address, a network "
+			    "(192.0.2.0/24, 2001:db8::/32) or a domain (example.net)", path, lineno, w);
+			errors++;
+			continue;
+		}
+		conf->allow = xreallocarray(conf->allow, conf->nallow + 2, sizeof(*conf->allow));
+		conf->allow[conf->nallow++] = xstrdup(w);
+		conf->allow[conf->nallow] = NULL;
+	}
+	return errors;
+}
+
+/* A command run without a shell: its argv, the program by its absolute name. */
+static int
+parse_command(char ***slot, const char *kw, const char *what, char *value, const char *path,
+    int lineno)
+{
+	if (value[0] != '/') {
+		log_warnx("%s:%d: %s: the %s must be an absolute file name (it is run without a "
+		    "shell), not \"%s\"", path, lineno, kw, what, value);
+		return 1;
+	}
+	free_list(*slot);
+	*slot = split_words(value);
+	return 0;
+}
+
+static int
+parse_action_flag(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_command(&conf->action_flag, "action_flag", "command", value, path, lineno);
+}
+
+static int
+parse_action_clear(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_command(&conf->action_clear, "action_clear", "command", value, path, lineno);
+}
+
+static int
+parse_sendmail(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_command(&conf->sendmail, "sendmail", "program", value, path, lineno);
+}
+
+static int
+parse_mail_from(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (!valid_address(value)) {
+		log_warnx("%s:%d: mail_from: \"%s\" is not a mail address such as "
+		    "tlslogd@mx1.example.com", path, lineno, value);
+		return 1;
+	}
+	set_string(&conf->mail_from, value);
+	return 0;
+}
+
+/* "mail_to ADDRESS ...": added to those of earlier lines; each bad one reported. */
+static int
+parse_mail_to(struct conf *conf, char *value, const char *path, int lineno)
+{
+	int errors = 0;
+	size_t count = 0;
+
+	while (conf->mail_to && conf->mail_to[count])
+		count++;
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		if (!valid_address(w)) {
+			log_warnx("%s:%d: mail_to: \"%s\" is not a mail address", path, lineno, w);
+			errors++;
+			continue;
+		}
+		conf->mail_to = xreallocarray(conf->mail_to, count + 2, sizeof(*conf->mail_to));
+		conf->mail_to[count++] = xstrdup(w);
+		conf->mail_to[count] = NULL;
+	}
+	return errors;
+}
+
+#define STR(name, field, def) \
+	{ name, CONF_STRING, CONF_C_NONE, offsetof(struct conf, field), 0, 0, 0, def, NULL, NULL, \
+	  NULL }
+#define NUM(name, syntax, ctype, field, min, max, def, zero, expect) \
+	{ name, syntax, ctype, offsetof(struct conf, field), min, max, def, NULL, zero, expect, NULL }
+#define CUSTOM(name, fn) \
+	{ name, CONF_CUSTOM, CONF_C_NONE, 0, 0, 0, 0, NULL, NULL, NULL, fn }
+
+/*
+ * Every keyword of tlslogd.conf(5), in the order of the man page. The limits
+ * are those of the command line too (--max-line: conf_setting("max_line")).
+ */
+static const struct conf_setting settings[] = {
+	STR("database", database, TLSLOGD_DEFAULT_DB),
+	STR("patterns", patterns, TLSLOGD_DEFAULT_PATTERNS),
+	CUSTOM("local_rules", parse_local_rules),
+	CUSTOM("timezone", parse_timezone),
+	CUSTOM("source", parse_source_line),
+	NUM("batch_events", CONF_COUNT, CONF_C_LONG, batch_events, 1, 1000000,
+	    CONF_DEFAULT_BATCH_EVENTS, NULL, "a number from 1 to 1000000"),
+	NUM("batch_interval", CONF_MILLIS, CONF_C_LONG, batch_interval_ms, 1, 60000,
+	    CONF_DEFAULT_BATCH_INTERVAL_MS, NULL,
+	    "milliseconds from 1 to 60000 (\"200\", \"200ms\" or \"1s\")"),
+	NUM("max_line", CONF_SIZE, CONF_C_SIZE, max_line, CONF_MIN_MAX_LINE, CONF_MAX_MAX_LINE,
+	    CONF_DEFAULT_MAX_LINE, NULL, "a size from 256 to 64M (\"65536\", \"64k\")"),
+	CUSTOM("start", parse_start),
+	STR("user", user, NULL),
+	STR("group", group, NULL),
+	STR("server", server, NULL),
+	NUM("retention", CONF_DAYS, CONF_C_INT64, retention_days, 1, 100000,
+	    CONF_DEFAULT_RETENTION_DAYS, "forever", "days (\"400\" or \"400d\") or \"forever\""),
+	NUM("max_database_size", CONF_SIZE, CONF_C_INT64, retention_bytes, 1024 * 1024,
+	    INT64_C(1) << 50, 0, "none", "a size of at least 1M (\"500M\", \"2G\") or \"none\""),
+	CUSTOM("flag", parse_flag),
+	NUM("flag_quiet", CONF_DURATION, CONF_C_INT64, flag_quiet, 1, INT64_MAX,
+	    CONF_DEFAULT_FLAG_QUIET, NULL, "a duration such as 24h or 7d"),
+	CUSTOM("allow", parse_allow),
+	CUSTOM("action_flag", parse_action_flag),
+	CUSTOM("action_clear", parse_action_clear),
+	NUM("action_timeout", CONF_DURATION, CONF_C_INT64, action_timeout, 1, 3600,
+	    CONF_DEFAULT_ACTION_TIMEOUT, NULL, "a duration from 1s to 1h"),
+	CUSTOM("sendmail", parse_sendmail),
+	CUSTOM("mail_from", parse_mail_from),
+	CUSTOM("mail_to", parse_mail_to),
+};
+
+const struct conf_setting *
+conf_settings(size_t *n)
+{
+	*n = sizeof(settings) / sizeof(settings[0]);
+	return settings;
+}
+
+const struct conf_setting *
+conf_setting(const char *name)
+{
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+/* Store v in the number field of s. */
+static void
+store_number(struct conf *conf, const struct conf_setting *s, int64_t v)
+{
+	char *field = (char *)conf + s->offset;
+
+	switch (s->ctype) {
+	case CONF_C_LONG: {
+		long x = (long)v;
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case CONF_C_SIZE: {
+		size_t x = (size_t)v;
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
+	case CONF_C_INT64:
+		memcpy(field, &v, sizeof(v));
+		break;
+	case CONF_C_NONE:
+		break;
+	}
+}
+
+/* A value of s's syntax within its limits into *v; -1 if not one. */
+static int
+parse_value(const struct conf_setting *s, const char *value, int64_t *v)
+{
+	static const char *const units[] = {
+		[CONF_COUNT] = NULL, [CONF_SIZE] = "size", [CONF_MILLIS] = "ms", [CONF_DAYS] = "days"
+	};
+
+	if (s->zero_word != NULL && strcmp(value, s->zero_word) == 0) {
+		*v = 0;
+		return 0;
+	}
+	if (s->syntax == CONF_DURATION) {
+		*v = timeparse_duration(value);
+		return *v >= s->min && *v <= s->max ? 0 : -1;
+	}
+	return parse_number(value, s->min, s->max, units[s->syntax], v);
+}
+
+/* One "keyword value" line; the number of errors logged. */
+static int
+parse_setting(struct conf *conf, const char *kw, char *value, const char *path, int lineno)
+{
+	const struct conf_setting *s = conf_setting(kw);
+	int64_t v;
+
+	if (*value == '\0') {
+		log_warnx("%s:%d: \"%s\" needs a value", path, lineno, kw);
+		return 1;
+	}
+	if (s == NULL) {
+		log_warnx("%s:%d: unknown keyword \"%s\"", path, lineno, kw);
+		return 1;
+	}
+	switch (s->syntax) {
+	case CONF_CUSTOM:
+		return s->parse(conf, value, path, lineno);
+	case CONF_STRING:
+		set_string((char **)(void *)((char *)conf + s->offset), value);
+		return 0;
+	default:
+		if (parse_value(s, value, &v) < 0) {
+			log_warnx("%s:%d: %s: expected %s, not \"%s\"", path, lineno, kw, s->expect,
+			    value);
+			return 1;
+		}
+		store_number(conf, s, v);
+		return 0;
+	}
+}
+
+void
+conf_init(struct conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++) {
+		const struct conf_setting *s = &settings[i];
+		if (s->syntax == CONF_STRING && s->def_string != NULL)
+			set_string((char **)(void *)((char *)conf + s->offset), s->def_string);
+		else if (s->syntax != CONF_STRING && s->syntax != CONF_CUSTOM)
+			store_number(conf, s, s->def);
+	}
+	conf->local_rules = xstrdup(TLSLOGD_DEFAULT_LOCAL_RULES);
+	conf->local_rules_is_default = 1;
+	conf_default_thresholds(conf);
+	char sendmail[] = CONF_DEFAULT_SENDMAIL;
+	conf->sendmail = split_words(sendmail);
+}
+
+/*
+ * Cut a comment ("#" at the start or after a blank) and the blanks around;
+ * split the keyword from the value. 0, or -1 for a line with nothing.
+ */
+static int
+split_line(char *line, ssize_t n, char **kw, char **value)
+{
+	char *p = line;
+
+	for (ssize_t i = 1; i < n; i++)
+		if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
+			line[i] = '\0';
+			n = i;
+			break;
+		}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
+	    line[n - 1] == '\t'))
+		line[--n] = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return -1;
+	*kw = p;
+	while (*p && *p != ' ' && *p != '\t')
+		p++;
+	if (*p)
+		*p++ = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*value = p;
+	return 0;
+}
+
 int
 conf_load(struct conf *conf, const char *path, int must_exist)
 {
 	FILE *fp = fopen(path, "r");
-	char *line = NULL;
+	char *line = NULL, *kw, *value;
 	size_t cap = 0;
 	ssize_t n;
-	int lineno = 0, errors = 0, thresholds_seen = 0;
+	int lineno = 0, errors = 0;
 
 	if (fp == NULL) {
 		if (errno == ENOENT && !must_exist)
@@ -458,204 +772,14 @@ conf_load(struct conf *conf, const char *path, int must_exist)
 		return -1;
 	}
 	while ((n = getline(&line, &cap, fp)) >= 0) {
-		char *p = line, *kw, *value;
-
 		lineno++;
 		if (memchr(line, '\0', (size_t)n) != NULL) {
 			log_warnx("%s:%d: NUL byte in line", path, lineno);
 			errors++;
 			continue;
 		}
-		/* "#" after a blank starts a comment, to the end of the line. */
-		for (ssize_t i = 1; i < n; i++)
-			if (line[i] == '#' && (line[i - 1] == ' ' || line[i - 1] == '\t')) {
-				line[i] = '\0';
-				n = i;
-				break;
-			}
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' ||
-		    line[n - 1] == '\t'))
-			line[--n] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			continue;
-		kw = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (*p)
-			*p++ = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		value = p;
-		if (*value == '\0') {
-			log_warnx("%s:%d: \"%s\" needs a value", path, lineno, kw);
-			errors++;
-		} else if (strcmp(kw, "database") == 0) {
-			set_string(&conf->database, value);
-		} else if (strcmp(kw, "patterns") == 0) {
-			set_string(&conf->patterns, value);
-		} else if (strcmp(kw, "local_rules") == 0) {
-			set_string(&conf->local_rules, value);
-			conf->local_rules_is_default = 0;
-		} else if (strcmp(kw, "timezone") == 0) {
-			if (conf_valid_timezone(value))
-				set_string(&conf->timezone, value);
-			else {
-				log_warnx("%s:%d: unknown time zone \"%s\" (a name from the tz "
-				    "database, e.g. Europe/Berlin, or a POSIX TZ string)", path, lineno,
-				    value);
-				errors++;
-			}
-		} else if (strcmp(kw, "source") == 0) {
-			if (parse_source(conf, value, path, lineno) < 0)
-				errors++;
-		} else if (strcmp(kw, "batch_events") == 0) {
-			int64_t v;
-			if (parse_number(value, 1, 1000000, NULL, &v) < 0) {
-				log_warnx("%s:%d: batch_events: expected a number from 1 to 1000000, not "
-				    "\"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->batch_events = (long)v;
-		} else if (strcmp(kw, "batch_interval") == 0) {
-			int64_t v;
-			if (parse_number(value, 1, 60000, "ms", &v) < 0) {
-				log_warnx("%s:%d: batch_interval: expected milliseconds from 1 to 60000 "
-				    "(\"200\", \"200ms\" or \"1s\"), not \"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->batch_interval_ms = (long)v;
-		} else if (strcmp(kw, "max_line") == 0) {
-			int64_t v;
-			if (parse_number(value, 1024, 16 * 1024 * 1024, "size", &v) < 0) {
-				log_warnx("%s:%d: max_line: expected a size from 1k to 16M (\"65536\", "
-				    "\"64k\"), not \"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->max_line = (size_t)v;
-		} else if (strcmp(kw, "start") == 0) {
-			if (strcmp(value, "end") == 0)
-				conf->from_start = 0;
-			else if (strcmp(value, "beginning") == 0)
-				conf->from_start = 1;
-			else {
-				log_warnx("%s:%d: start: expected \"end\" or \"beginning\", not \"%s\"",
-				    path, lineno, value);
-				errors++;
-			}
-		} else if (strcmp(kw, "user") == 0) {
-			set_string(&conf->user, value);
-		} else if (strcmp(kw, "group") == 0) {
-			set_string(&conf->group, value);
-		} else if (strcmp(kw, "server") == 0) {
-			set_string(&conf->server, value);
-		} else if (strcmp(kw, "retention") == 0) {
-			int64_t v;
-			if (strcmp(value, "forever") == 0)
-				conf->retention_days = 0;
-			else if (parse_number(value, 1, 100000, "days", &v) < 0) {
-				log_warnx("%s:%d: retention: expected days (\"400\" or \"400d\") or "
-				    "\"forever\", not \"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->retention_days = v;
-		} else if (strcmp(kw, "max_database_size") == 0) {
-			int64_t v;
-			if (strcmp(value, "none") == 0)
-				conf->retention_bytes = 0;
-			else if (parse_number(value, 1024 * 1024, INT64_C(1) << 50, "size", &v) < 0) {
-				log_warnx("%s:%d: max_database_size: expected a size of at least 1M "
-				    "(\"500M\", \"2G\") or \"none\", not \"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->retention_bytes = v;
-		} else if (strcmp(kw, "flag") == 0) {
-			if (!thresholds_seen) {
-				free_thresholds(conf);	/* the file's replace the defaults */
-				thresholds_seen = 1;
-				conf->thresholds_given = 1;
-			}
-			if (parse_threshold(conf, value, path, lineno) < 0)
-				errors++;
-		} else if (strcmp(kw, "flag_quiet") == 0) {
-			int64_t v = timeparse_duration(value);
-			if (v <= 0) {
-				log_warnx("%s:%d: flag_quiet: expected a duration such as 24h or 7d, not "
-				    "\"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->flag_quiet = v;
-		} else if (strcmp(kw, "allow") == 0) {
-			char *rest = value;
-			for (char *w; (w = next_word(&rest)) != NULL;) {
-				if (!valid_allow(w)) {
-					log_warnx("%s:%d: allow: \"%s\" is not an IP address, a network "
-					    "(192.0.2.0/24, 2001:db8::/32) or a domain (example.net)", path,
-					    lineno, w);
-					errors++;
-					continue;
-				}
-				conf->allow = xreallocarray(conf->allow, conf->nallow + 2,
-				    sizeof(*conf->allow));
-				conf->allow[conf->nallow++] = xstrdup(w);
-				conf->allow[conf->nallow] = NULL;
-			}
-		} else if (strcmp(kw, "action_flag") == 0 || strcmp(kw, "action_clear") == 0) {
-			char ***slot = kw[7] == 'f' ? &conf->action_flag : &conf->action_clear;
-			if (value[0] != '/') {
-				log_warnx("%s:%d: %s: the command must be an absolute file name (it is run "
-				    "without a shell), not \"%s\"", path, lineno, kw, value);
-				errors++;
-			} else {
-				free_list(*slot);
-				*slot = split_words(value);
-			}
-		} else if (strcmp(kw, "sendmail") == 0) {
-			if (value[0] != '/') {
-				log_warnx("%s:%d: sendmail: the program must be an absolute file name (it "
-				    "is run without a shell), not \"%s\"", path, lineno, value);
-				errors++;
-			} else {
-				free_list(conf->sendmail);
-				conf->sendmail = split_words(value);
-			}
-		} else if (strcmp(kw, "mail_from") == 0) {
-			if (!valid_address(value)) {
-				log_warnx("%s:%d: mail_from: \"%s\" is not a mail address such as "
-				    "tlslogd@mx1.example.com", path, lineno, value);
-				errors++;
-			} else
-				set_string(&conf->mail_from, value);
-		} else if (strcmp(kw, "mail_to") == 0) {
-			char *rest = value;
-			for (char *w; (w = next_word(&rest)) != NULL;) {
-				if (!valid_address(w)) {
-					log_warnx("%s:%d: mail_to: \"%s\" is not a mail address", path,
-					    lineno, w);
-					errors++;
-					continue;
-				}
-				size_t count = 0;
-				while (conf->mail_to && conf->mail_to[count])
-					count++;
-				conf->mail_to = xreallocarray(conf->mail_to, count + 2,
-				    sizeof(*conf->mail_to));
-				conf->mail_to[count] = xstrdup(w);
-				conf->mail_to[count + 1] = NULL;
-			}
-		} else if (strcmp(kw, "action_timeout") == 0) {
-			int64_t v = timeparse_duration(value);
-			if (v <= 0 || v > 3600) {
-				log_warnx("%s:%d: action_timeout: expected a duration from 1s to 1h, not "
-				    "\"%s\"", path, lineno, value);
-				errors++;
-			} else
-				conf->action_timeout = v;
-		} else {
-			log_warnx("%s:%d: unknown keyword \"%s\"", path, lineno, kw);
-			errors++;
-		}
+		if (split_line(line, n, &kw, &value) == 0)
+			errors += parse_setting(conf, kw, value, path, lineno);
 	}
 	if (ferror(fp)) {
 		log_warn("%s: read error", path);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf.h: tlslogd.conf(5). One setting per line, "keyword value"; "#"
  * starts a comment. Every mistake is reported as "file:line: message" and
@@ -74,10 +75,54 @@ struct conf {
 /* Defaults of the daemon's settings, documented in tlslogd.conf(5). */
 #define CONF_DEFAULT_BATCH_EVENTS 1000
 #define CONF_DEFAULT_BATCH_INTERVAL_MS 100
-#define CONF_DEFAULT_MAX_LINE (64 * 1024)
+#define CONF_DEFAULT_MAX_LINE (64 * 1024)	/* also scan's (ingest.c) */
+#define CONF_MIN_MAX_LINE 256
+#define CONF_MAX_MAX_LINE (64 * 1024 * 1024)
 #define CONF_DEFAULT_RETENTION_DAYS 400
 #define CONF_DEFAULT_FLAG_QUIET (24 * 3600)
 #define CONF_DEFAULT_ACTION_TIMEOUT 30
+
+/*
+ * The settings table: one entry per keyword of tlslogd.conf(5) drives the
+ * parser, the defaults of conf_init, the bounds of the command line's
+ * equivalents (--max-line) and the check that the man page and the sample
+ * configuration name every setting (tests/unit/conf_test.c).
+ */
+enum conf_syntax {
+	CONF_STRING,	/* the rest of the line, as it is */
+	CONF_COUNT,	/* a whole number */
+	CONF_SIZE,	/* bytes, with an optional k, M or G suffix (powers of 1024) */
+	CONF_MILLIS,	/* milliseconds, with an optional ms or s suffix */
+	CONF_DAYS,	/* days, with an optional d suffix */
+	CONF_DURATION,	/* seconds, written as a duration (90s, 10m, 1h, 2d) */
+	CONF_CUSTOM	/* its own handler */
+};
+
+/* The C type of a number's field in struct conf. */
+enum conf_ctype {
+	CONF_C_NONE,
+	CONF_C_LONG,
+	CONF_C_SIZE,
+	CONF_C_INT64
+};
+
+struct conf_setting {
+	const char *name;
+	enum conf_syntax syntax;
+	enum conf_ctype ctype;	/* numbers only */
+	size_t offset;		/* of its field in struct conf (not CONF_CUSTOM) */
+	int64_t min, max;	/* numbers: the accepted range, in the unit stored */
+	int64_t def;		/* numbers: the default */
+	const char *def_string;	/* CONF_STRING: the default, or NULL */
+	const char *zero_word;	/* numbers: a word that stores 0 ("forever", "none"), or NULL */
+	const char *expect;	/* numbers: what the error message says is expected */
+	/* CONF_CUSTOM: parse value (free of comments, not empty); the number of errors logged. */
+	int (*parse)(struct conf *conf, char *value, const char *path, int lineno);
+};
+
+/* The table, n entries; and the entry of one keyword, or NULL. */
+const struct conf_setting *conf_settings(size_t *n);
+const struct conf_setting *conf_setting(const char *name);
 
 /*
  * The thresholds when the file has no "flag" line (the sample configuration's):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * correlate.c: join the lines of one failure into one event (see correlate.h).
  *

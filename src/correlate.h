@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * correlate.h: join the lines an MTA writes about one failure into one event.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * event.c: the event record and the vocabulary of tlslogd.rules(5). The kind and
  * field names here are the names stored in the database and printed by every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * event.h: one normalized failure event, the unit that flows from the rules
  * through the correlator into the store, and the shared vocabulary (kinds,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * flag.c: flag the peers that fail again and again (see flag.h).
  *

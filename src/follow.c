@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * follow.c: the files `tlslogd run` follows, across rotation (see follow.h).
  *

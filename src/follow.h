@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * follow.h: the files `tlslogd run` follows, across rotation.
  *

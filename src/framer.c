@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * framer.c: bytes to lines (see framer.h). Lines are found with memchr in
  * place; the only copy is moving a partial line to the front of the buffer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * framer.h: bytes to lines. The caller reads straight into the framer's
  * buffer (framer_space), then framer_commit hands every complete line to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * header.c: parse syslog and Exim mainlog line headers (see header.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * header.h: split a log line into its header (time, host, program, pid) and
  * the message. Knows the three layouts mail logs come in:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ingest.c: one input's reading (see ingest.h): which file it is and where
  * its reading resumes, the bytes read (plain or gzip, on threads for a big
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "conf.h"
 #include "framer.h"
 #include "ingest.h"
 #include "log.h"
@@ -24,7 +26,6 @@
 #include "util.h"
 
 #define HEAD_MAX 1024
-#define DEFAULT_MAX_LINE (64 * 1024)
 #define DEFAULT_BATCH 5000
 #define DEFAULT_LINGER 10
 
@@ -33,7 +34,7 @@ ingest_options_default(struct ingest_options *opt)
 {
 	memset(opt, 0, sizeof(*opt));
 	opt->forced_set = -1;
-	opt->max_line = DEFAULT_MAX_LINE;
+	opt->max_line = CONF_DEFAULT_MAX_LINE;
 	opt->batch_events = DEFAULT_BATCH;
 	opt->linger = DEFAULT_LINGER;
 }

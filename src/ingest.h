@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ingest.h: one input's bytes to events: framer -> header -> rules ->
  * correlate, and the input's record in the database (which file it is, how

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * journal.c: follow the systemd journal with sd-journal (see journal.h).
  *

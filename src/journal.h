@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * journal.h: a `source journal` of `tlslogd run`: the systemd journal read
  * with libsystemd's sd-journal, for systems where the MTAs log nowhere else.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * linematch.c: one log line to at most one event (see linematch.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * linematch.h: one log line to at most one event. Parses the header, routes
  * the line to its MTA's set (or the set forced with --mta), runs the rules,

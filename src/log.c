@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.c: write the program's own diagnostics to stderr, one line each,
  * prefixed with the program name, or (the daemon without -d) to syslog with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * log.h: the program's own diagnostics. Commands print to stderr with the
  * program name; the daemon switches the sink to syslog. The `x`

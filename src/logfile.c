@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logfile.c: a log file's text, plain or gzip-compressed (see logfile.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * logfile.h: a log file's text, whether it is stored plain or compressed
  * with gzip (read through zlib).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mail.c: compose a two-part MIME message and pipe it to sendmail (see
  * mail.h for what the message promises).

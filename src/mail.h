@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mail.h: write an RFC 5322 / MIME message and hand it to a
  * sendmail-compatible program. Generic: knows nothing of tlslogd.

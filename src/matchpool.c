@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * matchpool.c: a file region read and matched on worker threads, results in
  * order (see matchpool.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * matchpool.h: read and match a big file on several threads, and hand the
  * results back in the file's order.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * notify.c: the sd_notify protocol (see notify.h): a datagram to the
  * AF_UNIX socket in $NOTIFY_SOCKET, a path or, starting with "@", an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * notify.h: tell systemd (Type=notify) that the daemon is ready, without
  * libsystemd: the protocol is one datagram on the socket named by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * output.c: escaping for terminal, JSON and CSV output (see output.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * output.h: escaping for every place log text is printed. Anything from a log
  * may have been chosen by a remote party (HELO names, reverse names, user

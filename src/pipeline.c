@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pipeline.c: one input's lines to finished failure events (see pipeline.h).
  */

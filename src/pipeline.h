@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pipeline.h: one input's lines to finished failure events: header -> rules
  * -> correlate. No SQLite, no flags, no transaction: each finished event is

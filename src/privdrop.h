@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * privdrop.h: leave root. Started as root (outside systemd, which starts the
  * daemon as its user directly), `tlslogd run` prepares the database folder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * retention.c: delete old events a batch at a time (see retention.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * retention.h: keep the database from growing without end. Events older
  * than the retention period, and the oldest events while the database holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rotation.c: the files a log was rotated into (see rotation.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules.c: load, compile and match the pattern sets (see rules.h and
  * tlslogd.rules(5)).

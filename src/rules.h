@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules.h: the pattern sets of patterns/NAME.rules files (format: tlslogd.rules(5)).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * schema.h: the database schema, compiled in from sql/NNN-*.sql by
  * sql/embed.sh at build time. Migration `version` brings a database to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store.h: the SQLite database (schema in sql/, see schema.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary.h: what a period of the database holds, for the nightly summary
  * (`tlslogd summary`): the failures per kind and per server against the

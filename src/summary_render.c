@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary_render.c: the summary as text, as HTML and as a subject line (see
  * summary_render.h for the escaping promised).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary_render.h: a summary (summary.h) as the administrator reads it: a
  * plain-text report, an HTML document for mail programs (inline styles, a bar

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timeparse.c: durations and ISO 8601 times on the command line (see
  * timeparse.h).

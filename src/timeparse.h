@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timeparse.h: the time arguments of the command line. A point in time is
  * either a duration back from now ("90s", "30m", "24h", "7d", "2w") or an ISO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tlslogd.c: the entry point. Picks the subcommand and runs it; owns nothing
  * else. Commands return their exit status (cmd.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.c: generic helpers (allocation, strings, byte buffers). Allocation
  * failure is not something a log reader can recover from, so the x* wrappers

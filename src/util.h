@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * util.h: generic helpers that know nothing of tlslogd: allocation that
  * succeeds or exits, bounded string copies, a growable byte buffer.

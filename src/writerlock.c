@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * writerlock.c: one daemon per database (see writerlock.h).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bad-input.sh: hostile or broken input (NUL bytes, huge lines, escape
 # sequences, invalid UTF-8, folders, unreadable files, files that are not
 # databases, broken rules and configuration) gets a clear message and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # bench-check.sh: the correctness part of the benchmark (contrib/bench/run), on
 # small files: logs of 20,000 lines from contrib/bench/genlog at a 2%, a 20%
 # and a 100% failure rate, with RFC 3164 and ISO 8601 headers, every MTA mixed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # cli.sh: the command line: help, version, usage errors (exit 2), and query
 # end to end on a small log of our own: matching by IP (IPv6 in any
 # spelling), by host name and by HELO, the --kind, --since and --until

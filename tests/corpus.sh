@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # corpus.sh: every log excerpt in tests/corpus/ becomes exactly the events
 # written beside it. For each FILE.log there is a FILE.expected: one line per
 # event, in the order of the line that completes it, tab-separated

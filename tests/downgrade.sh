@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # downgrade.sh: the same facts give the same events for every MTA (issue 14,
 # family 9). A failed handshake followed by a delivery in clear text keeps its
 # cause as the kind and is marked downgraded (query --format json shows it); an

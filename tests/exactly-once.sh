@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # exactly-once.sh: every failure written to a log is stored once, never
 # twice, never lost and never made up, whichever way the log is rotated,
 # whether the daemon runs, is stopped or is frozen meanwhile, and whoever

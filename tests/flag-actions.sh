@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # flag-actions.sh: actions are part of the record (issue 13, items 11 and 12).
 # Catching up old failures records their flags but runs no action for them,
 # and no clear action for a flag whose action never ran; a flag raised from

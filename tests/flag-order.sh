@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # flag-order.sh: a flag window is a window of event time, whatever order the
 # events are read in (issue 13, item 10): rotated files given newest first,
 # a zcat of them newest first on standard input, lines shuffled inside a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # flag.sh: flagging repeat offenders: thresholds crossed exactly at COUNT,
 # sliding windows, clearing after the quiet period, the allow-list, domains,
 # the same flags from scan and from the daemon, `tlslogd flagged`, and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # follow-dbfail.sh: tlslogd run when the database stops taking writes: the
 # disk is full (a small tmpfs, when we may mount one), the database is made
 # read-only (chattr +i), or the files may not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # follow-lib.sh: what the tests of `tlslogd run` (tests/follow*.sh) share,
 # sourced after lib.sh: starting and stopping the daemon, waiting for the
 # database, and writing real Postfix lines together with the truth they must

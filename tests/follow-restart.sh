@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # follow-restart.sh: tlslogd run stopped and started again: SIGTERM and
 # SIGINT (commit, exit 0, resume at the last commit), a log rotated or
 # truncated while the daemon was down, a restart or SIGHUP while a rotated

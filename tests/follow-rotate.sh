@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # follow-rotate.sh: tlslogd run across every way a log changes under its
 # name: rename and create (with the writer still on the old file for a
 # while), two renames in a row, copytruncate, delete and recreate, a file

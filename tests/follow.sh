@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # follow.sh: tlslogd run on a growing file: run -n, lines split across
 # writes, start at the end or from the start, a multi-line failure, SIGUSR1's
 # counters and an over-long line, readers beside the daemon, and how soon a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # hostile.sh: a hostile log stream (contrib/hostile/genhostile: random bytes,
 # lines of every byte value, lines at the length limit, near misses of every
 # rule's examples) with real Postfix failures mixed in, through `tlslogd scan`

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # journal.sh: `source journal`: the daemon following systemd journal files
 # written by systemd-journal-remote from the journal export format (no running
 # journald needed): where a new source starts, the selection by identifier

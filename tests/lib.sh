@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh: the shell tests' harness, in the spirit of git's test-lib: each test
 # runs in its own scratch folder and prints TAP.
 #

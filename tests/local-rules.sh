@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # local-rules.sh: a local rules folder (tlslogd.rules(5), "LOCAL RULES") adds
 # rules to a shipped set, replaces a shipped rule by its id in its place,
 # disables one, and puts its reason entries first; mistakes are reported as

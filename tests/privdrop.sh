@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # privdrop.sh: started as root with "user" set, tlslogd run prepares the
 # database folder for that user and becomes it for good (real, effective and
 # saved ids, no supplementary groups but its own), then works as that user;

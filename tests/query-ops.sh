@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # query-ops.sh: tlslogd query's peer selection (address, IPv4 and IPv6
 # networks, .domain), --direction, --server, --limit, the diagnosis under the
 # table and in JSON with --diagnosis, every format (JSON parsed by Python's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # rules-check.sh: every example and nomatch line of every shipped rule holds
 # (tlslogd test-rules --check), and a broken rules folder is refused with
 # file:line messages before anything runs.

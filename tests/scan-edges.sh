@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # scan-edges.sh: scanning files while they are written, standard input from a
 # slow writer, and a database that fails in the middle of a scan.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # scan-query.sh: the real binary end to end: scan the shipped sample logs into
 # a fresh database, query peers, and compare with the expected JSON (reviewed
 # by hand against the sample lines). Also: the events per kind of the whole

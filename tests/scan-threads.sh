@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # scan-threads.sh: `tlslogd scan --jobs N` matches files of 1 MiB and more on
 # N threads (src/matchpool.c). The database it writes must be the one a
 # single thread writes, byte for byte in every table a reader sees: the same

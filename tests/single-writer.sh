@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # single-writer.sh: one daemon per database, and a daemon whose database is
 # gone stops. A second `tlslogd run` on a database a daemon holds (DB.lock)
 # is refused with exit status 3 and the holder's pid, while the first goes on

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # sinks.sh: every place text from a log ends up, checked against
 # doc/SECURITY.md: no SQL is built from values, the terminal never gets an
 # escape sequence (test-rules, top, flagged), CSV cells cannot become

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # stats-purge.sh: tlslogd stats (what the database holds, the daemon's
 # per-source counters) and the retention: tlslogd purge by age and by size,
 # the same function the daemon runs every minute.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # summary.sh: `tlslogd summary`: the report as text and HTML on a fixture
 # database of two servers (Postfix lines of mx1, an Exim mainlog of mx2) with
 # peers whose names, HELOs and users are hostile; the mail it builds, handed to

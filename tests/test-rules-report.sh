@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # test-rules-report.sh: test-rules reports in short, like fail2ban-regex: lines
 # read, matches by kind and rule, the lines about TLS or AUTH that no rule took
 # grouped by shape (a count and one example each), lines without a header

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # top.sh: tlslogd top: counts since a time by peer, kind, server and domain,
 # worst first, in every format (JSON parsed by Python's json), --limit, the
 # default period of 24h, and usage errors.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # torture.sh: tests/torture/torture.py, short (20 s of writing, 5 random
 # SIGKILLs besides those of the rotations) in make check; long by hand:
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # capture.sh - record REAL log lines of a real MTA failing TLS and SMTP AUTH.
 #
 #   tests/capture/capture.sh [-k] [-i] MTA [OUTFILE]

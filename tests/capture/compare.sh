@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # compare.sh - run tlslogd on the real captures and show how its events
 # differ from the hand-written .expected files beside them.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * conf_fuzz.c: libFuzzer target for the configuration parser (src/conf.c).
  *

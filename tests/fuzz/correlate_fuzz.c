@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * correlate_fuzz.c: libFuzzer target for the correlator (src/correlate.c)
  * fed with arbitrary line sequences through linematch and the shipped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * escape_fuzz.c: libFuzzer target for every escaping of log text on its way
  * out, as round trips: what is escaped must decode, with a small strict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * framer_fuzz.c: libFuzzer target for the framer (src/framer.c), the first
  * stage of every reader: scan, the follower and the journal all cut their

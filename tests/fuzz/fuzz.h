@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz.h: what the libFuzzer targets of tests/fuzz share: the patterns folder,
  * a private scratch folder, a file written from the input, copies of the input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * fuzz_log.c: log.h for the fuzz targets, in place of src/log.c. Every message
  * is still formatted (a wrong argument for a format is still a sanitizer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * header_fuzz.c: libFuzzer target for the line header parser (src/header.c).
  *

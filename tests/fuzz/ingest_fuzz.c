@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ingest_fuzz.c: libFuzzer target for the whole pipeline of `tlslogd scan`
  * (src/cmd_scan.c): the input is a log, read by ingest_path (src/ingest.c:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # make-seeds.sh: (re)build the seed corpora of tests/fuzz/corpus from the test
 # corpus, the sample logs, the shipped patterns and the sample configuration.
 # Run from anywhere; the seeds are committed, so this is only needed when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules_fuzz.c: libFuzzer target for the rules engine with the shipped
  * pattern sets (src/rules.c through src/linematch.c, the patterns folder).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules_oracle.h: checks of the rules engine against a plain reimplementation,
  * for the fuzz targets that include src/rules.c itself (its literal scan and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rulesfile_fuzz.c: libFuzzer target for the rules-file parser (rules_load
  * in src/rules.c, tlslogd.rules(5)).

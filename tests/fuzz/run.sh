@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh: check the fuzzing compiler, or run the libFuzzer targets of tests/fuzz
 # (built by `make fuzz`) for a bounded time each. Called by `make fuzz` and
 # `make fuzz-run`; by hand:

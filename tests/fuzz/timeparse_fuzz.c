@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * timeparse_fuzz.c: libFuzzer target for the time arguments of the command
  * line (src/timeparse.c: --since 24h, --until 2026-11-22T06:40Z).

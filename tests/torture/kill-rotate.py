@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """kill-rotate.py: the daemon killed (SIGKILL) at random moments while a log is
 appended in torn writes, renamed away twice, copy-truncated once and rotated
 once while the daemon is down; the events it stores must equal those of a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """torture.py: tlslogd's record against the truth, under every way logs are
 rotated, while the daemon runs, is stopped or is frozen, is killed at random
 moments, and `tlslogd scan` reads the live logs beside it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action_test.c: the argv of the flag/clear command: every placeholder
  * replaced inside its own argument, values verbatim (no splitting, no

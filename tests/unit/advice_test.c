@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * advice_test.c: the advice for every kind, direction and MTA is either
  * nothing or one clean paragraph (printable ASCII, ends a sentence, no words

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * correlate_test.c: joining the lines of one failure. Uses hand-built events
  * and rules, so it tests the joining logic alone, independent of the

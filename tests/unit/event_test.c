@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * event_test.c: an event's fields live in one buffer it owns (event.h).
  * Checks what that buffer must keep true whatever the order of the calls:

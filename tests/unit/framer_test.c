@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * framer_test.c: bytes to lines: lines split across reads, partial last
  * lines, CRLF left to the header parser, NUL bytes, lines over the limit,

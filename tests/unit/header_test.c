@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * header_test.c: the line header parser: every layout, year inference at the
  * turn of the year, time zones, and malformed headers.

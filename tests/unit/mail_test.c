@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mail_test.c: quoted-printable as mail.h promises it (lines of at most 76
  * bytes, only printable ASCII, decoding gives the input back byte for byte,

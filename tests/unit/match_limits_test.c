@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * match_limits_test.c: no line can make any shipped rule slow. Every rule of
  * the shipped sets is run on hostile messages that start with (or contain)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * output_test.c: escaping of log text for the terminal, JSON and CSV.
  * Anything from a log may be hostile: no control character reaches a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * pipeline_test.c: the pipeline alone, without a database: a four-line
  * Postfix STARTTLS failure becomes one event with the kind and peer, the

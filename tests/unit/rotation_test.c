@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rotation_test.c: a log's name without rotation suffixes, its rotated set
  * in order, finding a text in it (plain or gzip), and logfile's reading of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * rules_test.c: loading and matching outside the shipped sets: the one-pass
  * literal scan (literals at the start and end of a message, literals sharing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * store_test.c: the store through the ingest pipeline, on real files and a
  * real SQLite database in a scratch folder: a rescan adds nothing, appended

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """badclient.py - a misbehaving TLS client for provoking handshake failures.
 
   badclient.py HOST PORT PROTO ACTION [SECONDS]

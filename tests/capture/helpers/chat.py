@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """chat.py - talk SMTP, IMAP or POP3 to a loopback server one command at a
 time (waiting for each reply, so the server never sees pipelining).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """fakemx.py - a tiny SMTP server on a loopback address, used as the REMOTE
 peer when an MTA under test delivers mail (outbound TLS failures).
 
