@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * autosource.c: the mail logs this machine has (see autosource.h), and
  * whether the daemon's user can read the ones it will follow.

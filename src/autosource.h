@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * autosource.h: what `tlslogd run` follows when the configuration names no
  * source (tlslogd.conf(5), SOURCES FOUND BY LOOKING), and whether the

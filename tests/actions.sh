@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # actions.sh: the shipped actions (contrib/actions) against a fake nft,
 # fail2ban-client and logger on PATH that record their argv: each does what
 # its comment says, twice is harmless (tlslogd runs an action at least once),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # autosource.sh: with no "source" line, tlslogd run follows the mail logs the
 # machine has (src/autosource.h), on fake roots given by the test-only
 # TLSLOGD_AUTOSOURCE_ROOT; `run -n` prints them, and refuses with one line a

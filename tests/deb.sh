@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deb.sh: the Debian package, end to end, on this machine: built from a copy
 # of the tree with dpkg-buildpackage, lintian-clean (no error, no warning),
 # installed with dpkg -i (user tlslogd in adm, units enabled, configuration

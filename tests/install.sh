@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # install.sh: `make install DESTDIR=...` into a scratch folder: the program,
 # the configuration where the program looks for it (kept when edited), the
 # systemd units where configure put them with the installed paths, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # privdrop-race.sh: started as root, tlslogd run gives the database folder it
 # creates to its user through a descriptor of what mkdir made, never by path:
 # a folder swapped for a symbolic link (to a file of root's) or for someone

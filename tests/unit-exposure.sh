@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # unit-exposure.sh: the shipped systemd unit keeps its sandbox: systemd-analyze
 # security rates it 0.3 or better, and it never asks for a supplementary group
 # together with PrivateUsers= (that group would map to nobody: no log could be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mkdir_race.c: an LD_PRELOAD library that plays the attacker of the
  * database folder's creation, deterministically: right after the program's
