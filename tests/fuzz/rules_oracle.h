@@ -5,7 +5,7 @@
  * its sets are private to it).
  *
  *   - the one-pass literal scan of a set finds a literal exactly when memmem
- *     finds it;
+ *     finds it (a gated literal: in a message that starts with its gate);
  *   - rules_match gives the first rule of the set, in order, whose literal
  *     memmem finds, whose programs apply and whose pattern matches: the scan's
  *     shortcuts change nothing.
@@ -26,6 +26,10 @@ oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, c
 	uint64_t found = scan_line(&s->scan, msg, len);
 	for (size_t k = 0; k < s->scan.n; k++) {
 		int in = util_memmem(msg, len, s->scan.text[k], s->scan.len[k]) != NULL;
+		/* A gated literal is looked for only in a message that starts with its gate. */
+		if (s->scan.gate[k] != NULL)
+			in = in && len >= s->scan.gate_len[k] &&
+			    memcmp(msg, s->scan.gate[k], s->scan.gate_len[k]) == 0;
 		int bit = (found >> k & 1) != 0;
 		FUZZ_CHECK(in == bit, "set %s: literal %zu \"%.*s\": memmem %d, scan %d", s->mta, k,
 		    (int)s->scan.len[k], s->scan.text[k], in, bit);

@@ -37,6 +37,14 @@ names_add(struct names *ns, const char *w, size_t len)
 		ns->v[ns->n++] = strndup(w, len);
 }
 
+static void
+names_free(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		free(ns->v[i]);
+	ns->n = 0;
+}
+
 static int
 names_has(const struct names *ns, const char *w)
 {
@@ -132,6 +140,8 @@ test_documented(void)
 		ok(conf_setting(man.v[i]) != NULL, "the man page's %s is a setting", man.v[i]);
 	for (size_t i = 0; i < sample.n; i++)
 		ok(conf_setting(sample.v[i]) != NULL, "the sample's %s is a setting", sample.v[i]);
+	names_free(&man);
+	names_free(&sample);
 }
 
 static int64_t
