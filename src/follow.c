@@ -600,10 +600,7 @@ read_rest_of(struct follower *f, struct fsource *s, const struct store_file_reco
 	*said = 0;
 	*after_ns = rec->updated * 1000000000;
 	if (rec->fingerprint_len > 0 &&
-	    rotation_find_text(s->name, 0, &want, found, &unreadable)) {
-		struct stat sb;
-		if (stat(*found, &sb) == 0)
-			*after_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	    rotation_find_text(s->name, 0, &want, found, after_ns, &unreadable)) {
 		read_rotated(f, s, *found, rec->id, now_ms, gap);
 	} else if (rec->size >= 0 && rec->offset >= rec->size && unreadable == 0) {
 		log_info("%s: %s, read to its end (byte %lld) when last seen, is gone", s->name,
@@ -702,11 +699,9 @@ finish_elsewhere(struct follower *f, struct fsource *s, struct tail *t, int64_t 
 	int64_t after_ns = mtime_ns(t->fd);
 
 	ingest_text(t->ing, &want.head_hash, &want.head_len);
-	if (want.head_len > 0 && rotation_find_text(s->name, 0, &want, &path, &unreadable)) {
+	if (want.head_len > 0 &&
+	    rotation_find_text(s->name, 0, &want, &path, &after_ns, &unreadable)) {
 		read_rest_from(f, t, path, now_ms);
-		struct stat sb;
-		if (stat(path, &sb) == 0)
-			after_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
 	} else if (t->size_seen > framer_offset(&t->fr) || unreadable) {
 		report_loss(f, s, ingest_file_id(t->ing), t->name, framer_offset(&t->fr),
 		    "truncated, and no copy of its text found among its rotated files");

@@ -263,8 +263,7 @@ stream_head(struct ingest *ing, struct logfile *lf, struct framer *fr)
 	if (got == 0)
 		return 0;
 	const char *format = logfile_unreadable_compression(space, got);
-	if (format == NULL && got >= 2 && (unsigned char)space[0] == 0x1f &&
-	    (unsigned char)space[1] == 0x8b)
+	if (format == NULL && logfile_is_gzip(space, got))
 		format = "gzip";
 	if (format != NULL) {
 		log_warnx("(standard input): compressed with %s: decompress it first, or name the "

@@ -34,12 +34,20 @@ struct logfile {
 };
 
 int
+logfile_is_gzip(const void *bytes, size_t n)
+{
+	const unsigned char *b = bytes;
+
+	return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+}
+
+int
 logfile_is_gzip_fd(int fd)
 {
 	unsigned char magic[2];
 
 	return pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    magic[0] == 0x1f && magic[1] == 0x8b;
+	    logfile_is_gzip(magic, sizeof(magic));
 }
 
 /* zlib's message for the last error on gz, or errno's. */

@@ -53,7 +53,9 @@ int64_t logfile_seek(struct logfile *lf, int64_t offset);
  */
 int64_t logfile_seek_line(struct logfile *lf, int64_t offset, int *line_start);
 
-/* Is path gzip-compressed (its first two bytes)? 0 when it cannot be read. */
+/* Do bytes (the first n of a file) begin with gzip's magic (1f 8b)? */
+int logfile_is_gzip(const void *bytes, size_t n);
+/* Is fd's file gzip-compressed (its first two bytes)? 0 when it cannot be read. */
 int logfile_is_gzip_fd(int fd);
 /*
  * The compression other than gzip that bytes (the first n of a file) begin

@@ -71,6 +71,12 @@ strip_rotation(const char *name, size_t len, long *number)
 	return i;
 }
 
+static int64_t
+mtime_of(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -175,7 +181,7 @@ rotation_list(const char *path, struct rotated_file **out)
 		}
 		log_name_len(de->d_name, &number);
 		found[n].f.path = full;
-		found[n].f.mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+		found[n].f.mtime_ns = mtime_of(&sb);
 		found[n].f.size = (int64_t)sb.st_size;
 		found[n].f.dev = sb.st_dev;
 		found[n].f.ino = sb.st_ino;
@@ -229,7 +235,7 @@ rotation_has_text(const char *path, const struct rotation_text *want)
 
 int
 rotation_find_text(const char *path, int with_self, const struct rotation_text *want,
-    char **found, size_t *unreadable)
+    char **found, int64_t *found_mtime_ns, size_t *unreadable)
 {
 	struct rotated_file *files;
 	size_t n = rotation_list(path, &files);
@@ -242,6 +248,8 @@ rotation_find_text(const char *path, int with_self, const struct rotation_text *
 		struct stat sb;
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && rotation_has_text(path, want)) {
 			*found = xstrdup(path);
+			if (found_mtime_ns != NULL)
+				*found_mtime_ns = mtime_of(&sb);
 			rotation_free(files, n);
 			return 1;
 		}
@@ -263,8 +271,11 @@ rotation_find_text(const char *path, int with_self, const struct rotation_text *
 			best_rank = rank;
 		}
 	}
-	if (best >= 0)
+	if (best >= 0) {
 		*found = xstrdup(files[best].path);
+		if (found_mtime_ns != NULL)
+			*found_mtime_ns = files[best].mtime_ns;
+	}
 	rotation_free(files, n);
 	return best >= 0;
 }

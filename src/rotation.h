@@ -52,7 +52,8 @@ void rotation_free(struct rotated_file *files, size_t n);
  * with_self) that begins with the first head_len bytes whose FNV-1a is
  * head_hash (head_len > 0), preferring the same device and inode, then a
  * plain file to a compressed one (gzip runs with both on disk). 1 and *found
- * (allocated) when there is one, else 0; *unreadable (may be NULL): the
+ * (allocated) and *found_mtime_ns (may be NULL: its modification time) when
+ * there is one, else 0; *unreadable (may be NULL): the
  * number of files of the set compressed in a format tlslogd cannot read,
  * which may hold it.
  */
@@ -63,7 +64,7 @@ struct rotation_text {
 	size_t head_len;
 };
 int rotation_find_text(const char *path, int with_self, const struct rotation_text *want,
-    char **found, size_t *unreadable);
+    char **found, int64_t *found_mtime_ns, size_t *unreadable);
 /* Does the file at path (plain or gzip) begin with want's text? */
 int rotation_has_text(const char *path, const struct rotation_text *want);
 

@@ -322,7 +322,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * from the compressed bytes, the store intact.
 	 */
 	if (logfile_unreadable_compression(data, size) != NULL ||
-	    (size >= 2 && data[0] == 0x1f && data[1] == 0x8b)) {
+	    logfile_is_gzip(data, size)) {
 		fuzz_write_file(log_path, data, size);
 		(void)ingest_path(ing, log_path);
 		FUZZ_CHECK(!batch_failed(batch), "the store failed on a compressed file");

@@ -111,32 +111,32 @@ test_rotated_set(void)
 	char *found = NULL;
 	size_t unreadable = 0;
 	struct rotation_text want = text_of("two\n");
-	ok(rotation_find_text(live, 0, &want, &found, &unreadable) == 1 && found != NULL &&
+	ok(rotation_find_text(live, 0, &want, &found, NULL, &unreadable) == 1 && found != NULL &&
 	    strcmp(strrchr(found, '/') + 1, "mail.log.2.gz") == 0,
 	    "a text found inside a gzip file");
 	is_int(unreadable, 1, "the xz file counted as one that may hold it");
 	free(found);
 	want = text_of("other log\n");
-	ok(rotation_find_text(live, 0, &want, &found, NULL) == 0 && found == NULL,
+	ok(rotation_find_text(live, 0, &want, &found, NULL, NULL) == 0 && found == NULL,
 	    "another log's text is not in this log's set");
 	want = text_of("live\n");
-	ok(rotation_find_text(live, 0, &want, &found, NULL) == 0,
+	ok(rotation_find_text(live, 0, &want, &found, NULL, NULL) == 0,
 	    "the live file is not among its rotated files");
-	ok(rotation_find_text(live, 1, &want, &found, NULL) == 1, "unless asked for");
+	ok(rotation_find_text(live, 1, &want, &found, NULL, NULL) == 1, "unless asked for");
 	free(found);
 	/* Both the copy and its compressed version (gzip still running): the plain one. */
 	make_file("mail.log.4", "both\n", 0, 1000);
 	make_file("mail.log.4.gz", "both\n", 1, 1000);
 	want = text_of("both\n");
-	ok(rotation_find_text(live, 0, &want, &found, NULL) == 1 &&
+	ok(rotation_find_text(live, 0, &want, &found, NULL, NULL) == 1 &&
 	    strcmp(strrchr(found, '/') + 1, "mail.log.4") == 0, "a plain file before a gzip one");
 	free(found);
 	want = text_of("thre\n");
-	ok(rotation_find_text(live, 0, &want, &found, NULL) == 0,
+	ok(rotation_find_text(live, 0, &want, &found, NULL, NULL) == 0,
 	    "a whole first line is matched whole, not as a prefix");
 	/* A record made while its first line was still being written has only its start. */
 	want = text_of("thr");
-	ok(rotation_find_text(live, 0, &want, &found, NULL) == 1 &&
+	ok(rotation_find_text(live, 0, &want, &found, NULL, NULL) == 1 &&
 	    strcmp(strrchr(found, '/') + 1, "mail.log.3.gz") == 0,
 	    "an incomplete first line is matched as the start of one");
 	free(found);
