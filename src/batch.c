@@ -19,6 +19,8 @@ struct batch {
 	size_t nqueue;
 	size_t pending;		/* events added since the last commit */
 	struct batch_tally *open;	/* tallies with counts of the open transaction */
+	struct batch_count *counts;	/* per kind, direction and MTA (batch_counts) */
+	size_t ncounts;
 	int failed;
 };
 
@@ -38,6 +40,7 @@ batch_free(struct batch *b)
 	if (b == NULL)
 		return;
 	batch_reset(b);
+	free(b->counts);
 	free(b);
 }
 
@@ -77,6 +80,47 @@ void
 batch_fail(struct batch *b)
 {
 	b->failed = 1;
+}
+
+/* A new event of the open transaction, in the per kind, direction and MTA counts. */
+static void
+count_open(struct batch *b, const struct event *ev)
+{
+	const char *mta = ev->mta != NULL ? ev->mta : "unknown";
+	struct batch_count *c;
+
+	for (size_t i = 0; i < b->ncounts; i++) {
+		c = &b->counts[i];
+		if (c->kind == ev->kind && c->direction == ev->direction && strcmp(c->mta, mta) == 0) {
+			c->open++;
+			return;
+		}
+	}
+	b->counts = xreallocarray(b->counts, b->ncounts + 1, sizeof(*b->counts));
+	c = &b->counts[b->ncounts++];
+	c->mta = mta;
+	c->kind = ev->kind;
+	c->direction = ev->direction;
+	c->stored = 0;
+	c->open = 1;
+}
+
+/* The open counts: added to the committed ones, or forgotten. */
+static void
+close_counts(struct batch *b, int committed)
+{
+	for (size_t i = 0; i < b->ncounts; i++) {
+		if (committed)
+			b->counts[i].stored += b->counts[i].open;
+		b->counts[i].open = 0;
+	}
+}
+
+const struct batch_count *
+batch_counts(const struct batch *b, size_t *n)
+{
+	*n = b->ncounts;
+	return b->counts;
 }
 
 /* tally has counts of the open transaction: remember to count them at the commit. */
@@ -141,6 +185,7 @@ flush(struct batch *b)
 		}
 		if (!b->failed && ids[i] != 0) {
 			ev->id = ids[i];
+			count_open(b, ev);
 			if (b->flags != NULL && flag_observe(b->flags, ev) < 0)
 				b->failed = 1;
 		}
@@ -193,6 +238,7 @@ batch_commit(struct batch *b)
 		return -1;
 	}
 	close_tallies(b, 1);
+	close_counts(b, 1);
 	b->pending = 0;
 	return 0;
 }
@@ -207,6 +253,7 @@ batch_rollback(struct batch *b)
 	b->nqueue = 0;
 	b->pending = 0;
 	close_tallies(b, 0);
+	close_counts(b, 0);
 }
 
 void

@@ -47,6 +47,15 @@ struct batch_tally {
 	int is_open;
 };
 
+/* Events stored and committed since the batch was made, per kind, direction and MTA. */
+struct batch_count {
+	const char *mta;	/* the event's: owned by the rules the events were made with */
+	enum event_kind kind;
+	enum event_direction direction;
+	uint64_t stored;	/* committed */
+	uint64_t open;		/* in the open transaction */
+};
+
 struct batch;
 
 /* flags may be NULL (no flagging). The store and the flagger outlive the batch. */
@@ -80,6 +89,8 @@ void batch_rollback(struct batch *b);
 void batch_reset(struct batch *b);
 /* An input goes away: its open counts are forgotten (its events stay in the transaction). */
 void batch_tally_drop(struct batch *b, struct batch_tally *tally);
+/* The committed counts (for the metrics): *n entries, valid until the next batch call. */
+const struct batch_count *batch_counts(const struct batch *b, size_t *n);
 /* Clear the flags quiet since before now, in a transaction of its own. 0 / -1. */
 int batch_expire_flags(struct batch *b, int64_t now);
 

@@ -18,6 +18,10 @@
  * Signals: SIGTERM/SIGINT commit and exit 0; SIGHUP reads the configuration
  * and the rules again (a broken new one is refused and the old one keeps
  * running) and reopens every file; SIGUSR1 logs the counters.
+ *
+ * Metrics (metrics.h), when configured: the same counters written for the
+ * node_exporter textfile collector every metrics_interval, and served on
+ * metrics_listen's /metrics from this loop.
  */
 #include "config.h"
 
@@ -39,6 +43,8 @@
 #include "flag.h"
 #include "follow.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "notify.h"
 #include "output.h"
 #include "privdrop.h"
@@ -108,6 +114,11 @@ struct daemon {
 	ev_timer purge;
 	ev_idle more;
 	ev_signal sig_term, sig_int, sig_hup, sig_usr1;
+	struct metrics metrics;
+	struct metrics_http *http;	/* the /metrics endpoint, or NULL */
+	char *http_listen;	/* the address it listens on */
+	ev_timer metrics_tick;	/* writes conf.metrics_file */
+	int metrics_errno;	/* of the last failed write of it: logged once */
 	int failed;		/* the database failed: waiting for the retry timer */
 	int gone;		/* the database file was deleted or replaced: stopping */
 	int status;
@@ -267,6 +278,10 @@ on_notice(void *ctx, const struct flag_notice *n)
 		log_info("cleared %s (%s): %lld events from %s, quiet since %s", peer.data,
 		    n->threshold, (long long)n->count, first, last);
 
+	if (n->raised && !n->catch_up)
+		d->metrics.flags_raised++;
+	else if (!n->raised)
+		d->metrics.flags_cleared++;
 	/* The flagger recorded the action as due in the committed transaction: the runner runs it. */
 	if (n->action_due)
 		d->actions_due = 1;
@@ -294,6 +309,8 @@ database_failed(struct daemon *d)
 	/* What the rolled-back transaction flagged is forgotten; it is seen again when re-read. */
 	flag_reset(d->flags);
 	d->failed = 1;
+	d->metrics.database_errors++;
+	d->metrics.database_failing = 1;
 	ev_timer_stop(d->loop, &d->commit);
 	ev_idle_stop(d->loop, &d->more);
 	ev_timer_again(d->loop, &d->retry);
@@ -340,12 +357,18 @@ commit_now(struct daemon *d)
 	ev_timer_stop(d->loop, &d->commit);
 	if (d->failed)
 		return;
-	if (store_check_file(d->store) < 0)
+	if (store_check_file(d->store) < 0) {
 		database_gone(d);
-	else if (follow_commit(d->fol) < 0)
+		return;
+	}
+	int64_t started = now_ms(), dirty = follow_dirty(d->fol);
+	if (follow_commit(d->fol) < 0) {
 		database_failed(d);
-	else
-		take_notices(d);
+		return;
+	}
+	if (dirty)
+		metrics_observe_commit(&d->metrics, (double)(now_ms() - started) / 1000.0);
+	take_notices(d);
 }
 
 /* Read what the files have; commit when the batch is full, or arm the batch timer. */
@@ -424,8 +447,10 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	if (follow_start(d->fol, now_ms(), "the database was failing") < 0 ||
 	    follow_commit(d->fol) < 0) {
 		follow_stop(d->fol);
+		d->metrics.database_errors++;
 		return;		/* still failing: the timer repeats */
 	}
+	d->metrics.database_failing = 0;
 	take_notices(d);
 	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
 	d->failed = 0;
@@ -502,6 +527,117 @@ log_counters(struct daemon *d)
 		log_info("the database is failing: waiting to retry");
 }
 
+/* ---- metrics ---- */
+
+/* What the follower, the batch, the rules and the flagger count now; sources: to free. */
+static void
+metrics_view_of(struct daemon *d, struct metrics_view *v, struct metrics_source **sources)
+{
+	memset(v, 0, sizeof(*v));
+	*sources = NULL;
+	if (d->fol != NULL) {
+		follow_totals(d->fol, &v->totals);
+		v->nsources = follow_count(d->fol);
+		*sources = xcalloc(v->nsources ? v->nsources : 1, sizeof(**sources));
+		for (size_t i = 0; i < v->nsources; i++) {
+			(*sources)[i].name = follow_name(d->fol, i);
+			follow_lag(d->fol, i, now_ms(), &(*sources)[i].lag);
+		}
+		v->sources = *sources;
+	}
+	if (d->batch != NULL)
+		v->counts = batch_counts(d->batch, &v->ncounts);
+	if (d->rules != NULL)
+		v->match_limit_hits = rules_limit_hits(d->rules);
+	v->flags_active = flag_active_count(d->flags);
+}
+
+/* The exposition of this moment (metrics_render_fn, for the endpoint too). */
+static void
+render_metrics(void *ctx, struct buf *out)
+{
+	struct daemon *d = ctx;
+	struct metrics_view v;
+	struct metrics_source *sources;
+
+	metrics_view_of(d, &v, &sources);
+	metrics_render(&d->metrics, &v, out);
+	free(sources);
+}
+
+/* Before a reload replaces the follower, batch and rules: keep what they counted. */
+static void
+carry_metrics(struct daemon *d)
+{
+	struct metrics_view v;
+	struct metrics_source *sources;
+
+	metrics_view_of(d, &v, &sources);
+	metrics_carry(&d->metrics, &v);
+	free(sources);
+}
+
+/* Write conf.metrics_file; a failure is logged once until it changes or the file is written. */
+static void
+write_metrics_file(struct daemon *d)
+{
+	struct buf text;
+
+	if (d->conf.metrics_file == NULL)
+		return;
+	buf_init(&text);
+	render_metrics(d, &text);
+	if (metrics_write_file(d->conf.metrics_file, text.data, text.len) < 0) {
+		if (errno != d->metrics_errno)
+			log_warn("metrics_file %s: cannot write it (trying again every %lld s)",
+			    d->conf.metrics_file, (long long)d->conf.metrics_interval);
+		d->metrics_errno = errno;
+	} else if (d->metrics_errno != 0) {
+		log_info("metrics_file %s: written again", d->conf.metrics_file);
+		d->metrics_errno = 0;
+	}
+	buf_free(&text);
+}
+
+static void
+on_metrics_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	write_metrics_file(w->data);
+}
+
+/* Start (or, after a reload, change) the metrics file's timer and the endpoint. */
+static void
+start_metrics(struct daemon *d)
+{
+	ev_timer_stop(d->loop, &d->metrics_tick);
+	if (d->conf.metrics_file != NULL) {
+		double every = (double)d->conf.metrics_interval;
+		ev_timer_set(&d->metrics_tick, every, every);
+		ev_timer_start(d->loop, &d->metrics_tick);
+		write_metrics_file(d);
+	}
+	const char *listen = d->conf.metrics_listen;
+	if (d->http != NULL && listen != NULL && strcmp(listen, d->http_listen) == 0)
+		return;		/* unchanged: the connections stay */
+	metrics_http_stop(d->http);
+	d->http = NULL;
+	free(d->http_listen);
+	d->http_listen = NULL;
+	if (listen == NULL)
+		return;
+	struct listen_address addr;
+	const char *why;
+	if (listen_address_parse(listen, &addr, &why) < 0) {
+		log_warnx("metrics_listen %s: %s", listen, why);	/* conf_load checked it */
+		return;
+	}
+	d->http = metrics_http_start(d->loop, &addr, render_metrics, d);
+	if (d->http != NULL)
+		d->http_listen = xstrdup(listen);
+}
+
 /* SIGHUP: a new configuration and new rules, or, if either is broken, the old ones. */
 static void
 reload(struct daemon *d)
@@ -554,6 +690,7 @@ reload(struct daemon *d)
 		return;
 	}
 	stop_watchers(d);
+	carry_metrics(d);
 	follow_free(d->fol);
 	batch_free(d->batch);
 	flag_free(d->flags);
@@ -583,6 +720,7 @@ reload(struct daemon *d)
 		database_failed(d);
 	else
 		start_watchers(d);
+	start_metrics(d);
 	log_info("configuration and rules reloaded: %zu rules, %zu source%s", rules_count(d->rules),
 	    follow_count(d->fol), follow_count(d->fol) == 1 ? "" : "s");
 	notify_systemd("READY=1");
@@ -756,6 +894,8 @@ free_daemon(struct daemon *d)
 	batch_free(d->batch);
 	flag_free(d->flags);
 	action_runner_free(d->actions);
+	metrics_free(&d->metrics);
+	free(d->http_listen);
 	store_close(d->store);
 	writerlock_release(d->lock);
 	rules_free(d->rules);
@@ -861,7 +1001,10 @@ cmd_run(int argc, char **argv)
 	d.fol = follow_new(d.rules, d.batch, &opt, d.conf.sources, d.conf.nsources,
 	    d.conf.from_start, settle_ms(&opt));
 
+	metrics_init(&d.metrics, (double)time(NULL));
 	ev_timer_init(&d.tick, on_tick, TICK_SECONDS, TICK_SECONDS);
+	ev_init(&d.metrics_tick, on_metrics_tick);
+	d.metrics_tick.data = &d;
 	ev_timer_init(&d.commit, on_commit, 0.2, 0.0);
 	ev_timer_init(&d.retry, on_retry, RETRY_SECONDS, RETRY_SECONDS);
 	ev_timer_init(&d.purge, on_purge, 0.0, FLAG_EXPIRE_SECONDS);
@@ -884,6 +1027,7 @@ cmd_run(int argc, char **argv)
 		database_failed(&d);
 	else
 		start_watchers(&d);
+	start_metrics(&d);
 	log_info("following %zu source%s into %s", follow_count(d.fol),
 	    follow_count(d.fol) == 1 ? "" : "s", d.conf.database);
 	notify_systemd("READY=1");
@@ -893,6 +1037,10 @@ cmd_run(int argc, char **argv)
 		ev_run(d.loop, 0);
 
 	stop_watchers(&d);
+	write_metrics_file(&d);		/* the last counts, for the collector */
+	ev_timer_stop(d.loop, &d.metrics_tick);
+	metrics_http_stop(d.http);
+	d.http = NULL;
 	action_runner_free(d.actions);	/* its watchers live on the loop */
 	d.actions = NULL;
 	ev_loop_destroy(d.loop);

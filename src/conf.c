@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "event.h"
 #include "log.h"
+#include "listen_address.h"
 #include "timeparse.h"
 #include "util.h"
 
@@ -172,6 +173,8 @@ conf_free(struct conf *conf)
 	free_list(conf->sendmail);
 	free(conf->mail_from);
 	free_list(conf->mail_to);
+	free(conf->metrics_file);
+	free(conf->metrics_listen);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -567,6 +570,26 @@ parse_mail_to(struct conf *conf, char *value, const char *path, int lineno)
 	return errors;
 }
 
+/* "metrics_listen PORT|ADDRESS:PORT|[IPV6]:PORT": checked now, so `run -n` says what is wrong. */
+static int
+parse_metrics_listen(struct conf *conf, char *value, const char *path, int lineno)
+{
+	struct listen_address addr;
+	const char *why;
+
+	if (listen_address_parse(value, &addr, &why) < 0) {
+		log_warnx("%s:%d: metrics_listen: \"%s\": %s", path, lineno, value, why);
+		return 1;
+	}
+#ifndef HAVE_MICROHTTPD
+	log_warnx("%s:%d: metrics_listen: this tlslogd was built without libmicrohttpd; "
+	    "use metrics_file (the node_exporter textfile collector) instead", path, lineno);
+	return 1;
+#endif
+	set_string(&conf->metrics_listen, value);
+	return 0;
+}
+
 #define STR(name, field, def) \
 	{ name, CONF_STRING, CONF_C_NONE, offsetof(struct conf, field), 0, 0, 0, def, NULL, NULL, \
 	  NULL }
@@ -608,6 +631,10 @@ static const struct conf_setting settings[] = {
 	CUSTOM("action_clear", parse_action_clear),
 	NUM("action_timeout", CONF_DURATION, CONF_C_INT64, action_timeout, 1, 3600,
 	    CONF_DEFAULT_ACTION_TIMEOUT, NULL, "a duration from 1s to 1h"),
+	STR("metrics_file", metrics_file, NULL),
+	NUM("metrics_interval", CONF_DURATION, CONF_C_INT64, metrics_interval, 1, 3600,
+	    CONF_DEFAULT_METRICS_INTERVAL, NULL, "a duration from 1s to 1h"),
+	CUSTOM("metrics_listen", parse_metrics_listen),
 	CUSTOM("sendmail", parse_sendmail),
 	CUSTOM("mail_from", parse_mail_from),
 	CUSTOM("mail_to", parse_mail_to),

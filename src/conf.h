@@ -64,6 +64,10 @@ struct conf {
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
 	char **action_clear;
 	int64_t action_timeout;	/* seconds */
+	/* Metrics for Prometheus (metrics.h). */
+	char *metrics_file;	/* the textfile collector's file, or NULL */
+	int64_t metrics_interval;	/* seconds between two writes of it */
+	char *metrics_listen;	/* the /metrics endpoint's address, or NULL: off */
 	/* The summary email. */
 	char **sendmail;	/* argv of the sendmail-compatible program (default below) */
 	char *mail_from;	/* From: of the summary (NULL: tlslogd@ the host's name) */
@@ -81,6 +85,7 @@ struct conf {
 #define CONF_DEFAULT_RETENTION_DAYS 400
 #define CONF_DEFAULT_FLAG_QUIET (24 * 3600)
 #define CONF_DEFAULT_ACTION_TIMEOUT 30
+#define CONF_DEFAULT_METRICS_INTERVAL 10
 
 /*
  * The settings table: one entry per keyword of tlslogd.conf(5) drives the

@@ -72,7 +72,7 @@ enum event_field {
 
 struct event {
 	int64_t time;			/* UTC, seconds since the epoch */
-	const char *mta;		/* static string: postfix, exim, ... */
+	const char *mta;		/* postfix, exim, ...: owned by the rules, valid while they are loaded */
 	enum event_kind kind;
 	enum event_direction direction;
 	long pid;			/* -1: not logged */

@@ -114,6 +114,19 @@ is_ip(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
+size_t
+flag_active_count(const struct flagger *f)
+{
+	size_t n = 0;
+
+	if (f == NULL)
+		return 0;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (const struct active *a = f->actives[b]; a != NULL; a = a->next)
+			n++;
+	return n;
+}
+
 const char *
 flag_domain_of(const char *host, char *out, size_t size)
 {

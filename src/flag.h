@@ -44,6 +44,7 @@
 #ifndef TLSLOGD_FLAG_H
 #define TLSLOGD_FLAG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -96,6 +97,8 @@ void flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx);
  * (`tlslogd scan` runs no action).
  */
 void flag_record_actions(struct flagger *f, int on_flag, int on_clear);
+/* The flags active now, as this flagger sees them (for the metrics). NULL: 0. */
+size_t flag_active_count(const struct flagger *f);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */
 int flag_reset(struct flagger *f);
 

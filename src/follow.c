@@ -73,6 +73,8 @@ struct fsource {
 	struct follow_totals closed;	/* of its files already closed */
 	struct follow_totals recorded;	/* counters already added to its database row */
 	struct follow_totals pending_record;	/* ... once the commit under way succeeds */
+	int64_t caught_up_ms;	/* when a poll last found nothing left to read (follow_lag) */
+	int64_t polled_ms, first_polled_ms;	/* the last poll, the first one */
 };
 
 struct follower {
@@ -335,6 +337,15 @@ follow_free(struct follower *f)
 	free(f);
 }
 
+/* A poll of s begins (follow_lag's clock). */
+static void
+note_poll(struct fsource *s, int64_t now_ms)
+{
+	if (s->first_polled_ms == 0)
+		s->first_polled_ms = now_ms;
+	s->polled_ms = now_ms;
+}
+
 #ifdef HAVE_SYSTEMD
 /* Open a journal source where its stored cursor says. -1: the database failed. */
 static int
@@ -377,6 +388,7 @@ journal_start(struct follower *f, struct fsource *s)
 static void
 poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget, int *more)
 {
+	note_poll(s, now_ms);
 	if (s->journal == NULL && journal_start(f, s) < 0)
 		return;
 	if (s->journal == NULL)
@@ -388,6 +400,8 @@ poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budge
 	}
 	if (rc > 0)
 		*more = 1;
+	else
+		s->caught_up_ms = now_ms;
 	journal_settle(s->journal, now_ms, f->settle_ms);
 }
 #endif
@@ -823,6 +837,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 {
 	struct stat sb;
 
+	note_poll(s, now_ms);
 	if (s->cur == NULL) {
 		/* Missing at start or after a rename: a file that appears is new, read from its start. */
 		s->cur = tail_open(f, s, s->name, 0, 0, now_ms);
@@ -839,6 +854,7 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 		return;
 	if (rc == 1)
 		*more = 1;
+	int at_end = rc == 0;
 	int changed = rc == TAIL_CHANGED;
 	if (rc == 0 && fstat(t->fd, &sb) == 0) {
 		if ((int64_t)sb.st_size > t->size_seen)
@@ -856,8 +872,10 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	for (size_t i = 0; i < s->nold && !batch_failed(f->batch); ) {
 		struct tail *o = s->old[i];
 		rc = tail_read(f, o, now_ms, budget);
-		if (rc == 1)
+		if (rc == 1) {
 			*more = 1;
+			at_end = 0;
+		}
 		if (rc == TAIL_CHANGED) {
 			finish_elsewhere(f, s, o, now_ms);	/* takes it off the list */
 		} else if (rc == 0 && now_ms - o->last_growth_ms >= ROTATE_GRACE_MS) {
@@ -870,6 +888,8 @@ poll_source(struct follower *f, struct fsource *s, int64_t now_ms, size_t budget
 	}
 	if (s->cur != NULL)
 		ingest_settle(s->cur->ing, now_ms, f->settle_ms);
+	if (at_end)
+		s->caught_up_ms = now_ms;
 }
 
 int
@@ -1034,6 +1054,48 @@ follow_log_sources(const struct follower *f)
 		    (unsigned long long)t.unknown, (unsigned long long)t.cut_lines,
 		    s->nold > 0 ? " (draining the rotated file)" : "");
 	}
+}
+
+/* The bytes of t's file after what was read, 0 when it cannot be known. */
+static int64_t
+tail_behind(const struct tail *t)
+{
+	struct stat sb;
+
+	if (t == NULL || fstat(t->fd, &sb) < 0)
+		return 0;
+	int64_t behind = (int64_t)sb.st_size - framer_offset(&t->fr);
+	return behind > 0 ? behind : 0;
+}
+
+void
+follow_lag(const struct follower *f, size_t i, int64_t now_ms, struct follow_lag *lag)
+{
+	const struct fsource *s = &f->src[i];
+
+	memset(lag, 0, sizeof(*lag));
+	lag->is_journal = s->is_journal;
+	lag->open = s->is_journal ? s->journal != NULL : s->cur != NULL;
+	if (!s->is_journal) {
+		lag->bytes = tail_behind(s->cur);
+		for (size_t k = 0; k < s->nold; k++)
+			lag->bytes += tail_behind(s->old[k]);
+	}
+	/*
+	 * A file is behind while bytes wait; a journal while its last poll
+	 * stopped with more to read. Behind since the last poll that read to
+	 * the end, or since the first poll when none did yet.
+	 */
+	int behind = s->is_journal ? lag->open && s->caught_up_ms < s->polled_ms : lag->bytes > 0;
+	int64_t since = s->caught_up_ms > 0 ? s->caught_up_ms : s->first_polled_ms;
+	if (behind && since > 0 && now_ms > since)
+		lag->seconds = (double)(now_ms - since) / 1000.0;
+}
+
+const char *
+follow_name(const struct follower *f, size_t i)
+{
+	return f->src[i].name;
 }
 
 size_t

@@ -88,6 +88,22 @@ void follow_stop(struct follower *f);
 void follow_totals(const struct follower *f, struct follow_totals *t);
 /* Log one line per source: its file, position and how far behind its end it is. */
 void follow_log_sources(const struct follower *f);
+/*
+ * How far source i is behind its writer (for the metrics): the bytes of its
+ * file, and of the rotated files still drained, after what was read (0 for
+ * a journal: not measurable in bytes), and for how long it has been behind:
+ * the seconds since a poll last read everything there was, or since the
+ * first poll when none has yet (0 when nothing waits).
+ */
+struct follow_lag {
+	int64_t bytes;
+	double seconds;
+	int is_journal;
+	int open;		/* its file (journal) is open */
+};
+void follow_lag(const struct follower *f, size_t i, int64_t now_ms, struct follow_lag *lag);
+/* Source i's name: its configured file, or its journal's name. */
+const char *follow_name(const struct follower *f, size_t i);
 /* Source i's configured name, for the daemon's file watchers. */
 size_t follow_count(const struct follower *f);
 /* Source i's file, for an ev_stat watcher; NULL for a journal source. */
