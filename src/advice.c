@@ -1,750 +1,620 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * advice.c: the advice for each cause of failure (see advice.h).
+ * advice.c: the advice files and their placeholders (see advice.h).
  *
- * The advice is a table: (kind, directions, MTA) -> text. A lookup takes the
- * entry for the event's MTA if there is one, else the generic entry of the
- * kind (MTA NULL), else nothing. Texts are assembled from the phrases below
- * by string-literal concatenation, so that one workaround ("stop using TLS
- * for that peer only") is written, and checked against the MTA's manual,
- * once. An administrator pastes these settings into a live configuration:
- * every setting name here was checked against the MTA's own documentation
- * (Postfix postconf(5) and cidr_table(5), the Exim specification's chapters
- * on the smtp transport, TLS and authenticators, Sendmail's cf/README and
- * op guide, Dovecot's settings reference), and examples use the documentation
- * names and addresses (example.net, 192.0.2.7) so nobody can mistake them
- * for a value to keep.
+ * A file is a list of entries and settings:
  *
- * Why the per-peer workarounds look the way they do:
- *   - Postfix looks up smtp_tls_policy_maps by next-hop destination (the
- *     recipient domain, or "[host]" for a transport or relayhost next hop),
- *     not by MX host name; incoming, STARTTLS can be hidden from one client
- *     with smtpd_discard_ehlo_keyword_address_maps (smtpd_tls_security_level
- *     is per service, not per client).
- *   - Exim: hosts_avoid_tls is an option of the smtp transport;
- *     tls_advertise_hosts is a main option and its list needs the trailing
- *     "*" or STARTTLS disappears for everyone.
- *   - Sendmail: Try_TLS: (outgoing) and Srv_Features: with the flag S
- *     (incoming) are access map entries, read only with FEATURE(`access_db').
- * Dovecot serves IMAP and POP3 clients, not other servers: its advice is
- * about the client program and Dovecot's own settings.
+ *   # a comment
+ *   set postfix_dir /etc/postfix
+ *   advice tls_no_shared_cipher in postfix
+ *   	text of the entry, on lines that begin with a blank, joined by one
+ *   	space; %{ip_cidr} is a placeholder, %% a percent sign
+ *
+ * An entry without text says that there is nothing useful to say. A lookup
+ * takes the last entry loaded for (kind, direction, MTA), else the last
+ * generic one ("any"), so a local file overrides by repeating the key.
+ *
+ * Placeholders, %{name} or %{name|name...} (the first one known is used):
+ *   ip           the peer's address: 198.51.100.31, 2001:db8::1
+ *   ip_cidr      a Postfix cidr_table key: 198.51.100.31/32, 2001:db8::1/128
+ *   ip_exim      an item of an Exim colon-separated host list: IPv6 colons
+ *                doubled (2001::db8::::1)
+ *   ip_sendmail  a Sendmail access map key: 198.51.100.31, IPv6:2001:db8::1
+ *   ip_bracket   [198.51.100.31], [2001:db8::1] (a Postfix next hop, openssl)
+ *   host         the peer's host name
+ *   domain       outgoing: the recipient domain of the failed delivery
+ *   a name given by "set" (paths of the distribution)
+ * A value that is not known is written as a word in capitals (ADDRESS,
+ * HOSTNAME, DOMAIN) that no MTA would accept as it is. Values come from
+ * logs: they are used only when they parse as an address or are a
+ * well-formed host name, so the text stays printable ASCII without markup.
  */
 #include "config.h"
 
-#include <stddef.h>
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "advice.h"
+#include "log.h"
+#include "util.h"
 
 #define D_IN (1u << DIR_IN)
 #define D_OUT (1u << DIR_OUT)
-#define D_BOTH (D_IN | D_OUT)
 
-/* ---- phrases shared by several kinds ---- */
+/* Longest line of an advice file, and longest host name kept. */
+#define ADVICE_LINE_MAX 4096
+#define HOST_MAX 253
 
-/* Stop offering STARTTLS to one client. */
-#define IN_OFF_POSTFIX \
-	"In Postfix, hide STARTTLS from that client only: smtpd_discard_ehlo_keyword_address_maps = " \
-	"cidr:/etc/postfix/no_starttls.cidr in main.cf, with a line such as \"192.0.2.7/32 starttls\" " \
-	"(its address) in that file, then postfix reload. Keep smtpd_tls_security_level = may on " \
-	"port 25 (not encrypt), or such a client cannot deliver at all."
-#define IN_OFF_EXIM \
-	"In Exim, stop advertising STARTTLS to that client only with the main option " \
-	"tls_advertise_hosts = ! 192.0.2.7 : * (its address; the final * keeps STARTTLS for " \
-	"everyone else), then reload Exim."
-#define IN_OFF_SENDMAIL \
-	"In Sendmail, stop offering STARTTLS to that client only with the access map entry " \
-	"\"Srv_Features:192.0.2.7 S\" (its address or host name; needs FEATURE(`access_db')), " \
-	"then rebuild the map: makemap hash /etc/mail/access < /etc/mail/access."
-
-/* Stop using TLS towards one server. */
-#define OUT_OFF_POSTFIX \
-	"In Postfix, stop using TLS for that destination only: an entry \"example.net none\" in " \
-	"smtp_tls_policy_maps (e.g. hash:/etc/postfix/tls_policy), keyed by the next-hop " \
-	"domain, or \"[mx.example.net]\" when the next hop is a host from transport_maps or " \
-	"relayhost; then postmap /etc/postfix/tls_policy."
-#define OUT_OFF_EXIM \
-	"In Exim, stop using TLS for that server only: hosts_avoid_tls = 192.0.2.7 (its address " \
-	"or host name) on the smtp transport (remote_smtp), then reload Exim."
-#define OUT_OFF_SENDMAIL \
-	"In Sendmail, stop using STARTTLS with that server only: the access map entry " \
-	"\"Try_TLS:mx.example.net NO\" (its host name or address; needs FEATURE(`access_db')), " \
-	"then makemap hash /etc/mail/access < /etc/mail/access."
-
-/* Relax a verifying policy for one destination while its certificate is broken. */
-#define OUT_RELAX_POSTFIX \
-	"Postfix only holds the mail when a verifying level (verify, secure, dane) applies to " \
-	"that destination; to deliver encrypted meanwhile, put \"example.net encrypt\" in " \
-	"smtp_tls_policy_maps (first, before any MTA-STS lookup), postmap it, and remove it " \
-	"once fixed."
-#define OUT_RELAX_EXIM \
-	"Exim only holds the mail when the host is in tls_verify_hosts or hosts_require_dane " \
-	"on the smtp transport; with the default tls_try_verify_hosts it delivers encrypted " \
-	"anyway. Take the host out of those lists for a while if the mail must go."
-#define OUT_RELAX_SENDMAIL \
-	"Sendmail only holds the mail when the access map requires verification for that " \
-	"server (an entry such as \"TLS_Srv:mx.example.net VERIFY\"); relax that entry for a " \
-	"while and rebuild the map with makemap."
-
-#define BROKEN_IN \
-	"Single failures are usually scanners or bots and need nothing. If a real sender " \
-	"fails like this every time, its STARTTLS is broken and its mail may never arrive; tell " \
-	"its postmaster and, until it is fixed, stop offering STARTTLS to it."
-#define BROKEN_OUT \
-	"If every delivery to this server fails like this, its STARTTLS is broken; tell its " \
-	"postmaster and, until it is fixed, stop using TLS with that server only."
-#define BROKEN_DOVECOT \
-	"For an IMAP or POP3 client, one failure is often a scanner. If it is one of your " \
-	"users every time, check the program's security setting: STARTTLS on ports 143 and " \
-	"110, SSL/TLS on 993 and 995, and that it supports the TLS versions your " \
-	"ssl_min_protocol allows."
-
-#define GUESS_GENERIC \
-	"Wrong user name or password. One user failing a few times from a familiar address is " \
-	"a person with a changed or mistyped password saved in a mail program: contact them. " \
-	"Many user names, or many attempts from one address, are password guessing: block the " \
-	"address (fail2ban), offer AUTH only over TLS, and only on the submission ports " \
-	"(587, 465) if your users allow it."
-
-/* ---- the table ---- */
-
-struct advice {
+struct advice_entry {
 	enum event_kind kind;
 	unsigned dirs;		/* D_IN, D_OUT or both */
-	const char *mta;	/* NULL: any MTA (the generic entry) */
-	const char *text;
+	char *mta;		/* NULL: any MTA (the generic entry) */
+	char *text;		/* NULL: nothing to say */
+	char *file;		/* where it was read, for errors */
+	int line;
 };
 
-static const struct advice advice[] = {
-	/* ---- certificates ---- */
-	{ KIND_TLS_CERT_EXPIRED, D_OUT, NULL,
-	  "The server's certificate has expired or is not yet valid. Only its administrator "
-	  "can fix that: tell the postmaster of that domain. Mail is held only where your "
-	  "policy verifies certificates (DANE, MTA-STS or a verify level for that domain)." },
-	{ KIND_TLS_CERT_EXPIRED, D_OUT, "postfix",
-	  "The server's certificate has expired or is not yet valid; tell the postmaster of "
-	  "that domain. " OUT_RELAX_POSTFIX },
-	{ KIND_TLS_CERT_EXPIRED, D_OUT, "exim",
-	  "The server's certificate has expired or is not yet valid; tell the postmaster of "
-	  "that domain. " OUT_RELAX_EXIM },
-	{ KIND_TLS_CERT_EXPIRED, D_OUT, "sendmail",
-	  "The server's certificate has expired or is not yet valid; tell the postmaster of "
-	  "that domain. " OUT_RELAX_SENDMAIL },
-	{ KIND_TLS_CERT_EXPIRED, D_IN, NULL,
-	  "The client presented an expired client certificate. That matters only where you "
-	  "relay or grant access by client certificate; the client's administrator must renew "
-	  "it. For ordinary incoming mail it is harmless." },
-
-	{ KIND_TLS_CERT_UNTRUSTED, D_OUT, NULL,
-	  "The server's certificate could not be verified: self-signed, from an unknown CA, or "
-	  "sent without its intermediate certificates (check with openssl s_client -starttls smtp "
-	  "-connect mx.example.net:25 -showcerts). Self-signed certificates are common on port 25 "
-	  "and harmless with opportunistic TLS; if many servers fail like this, your own CA "
-	  "bundle is missing." },
-	{ KIND_TLS_CERT_UNTRUSTED, D_OUT, "postfix",
-	  "The server's certificate could not be verified: self-signed, from an unknown CA, or "
-	  "sent without its intermediates (openssl s_client -starttls smtp -connect "
-	  "mx.example.net:25 -showcerts). If many servers fail like this, set smtp_tls_CAfile "
-	  "(e.g. /etc/ssl/certs/ca-certificates.crt). " OUT_RELAX_POSTFIX },
-	{ KIND_TLS_CERT_UNTRUSTED, D_OUT, "exim",
-	  "The server's certificate could not be verified: self-signed, from an unknown CA, or "
-	  "sent without its intermediates (openssl s_client -starttls smtp -connect "
-	  "mx.example.net:25 -showcerts). If many servers fail like this, set "
-	  "tls_verify_certificates = system on the smtp transport. " OUT_RELAX_EXIM },
-	{ KIND_TLS_CERT_UNTRUSTED, D_OUT, "sendmail",
-	  "The server's certificate could not be verified: self-signed, from an unknown CA, or "
-	  "sent without its intermediates (openssl s_client -starttls smtp -connect "
-	  "mx.example.net:25 -showcerts). If many servers fail like this, point confCACERT_PATH "
-	  "and confCACERT at your CA certificates. " OUT_RELAX_SENDMAIL },
-	{ KIND_TLS_CERT_UNTRUSTED, D_IN, NULL,
-	  "The client's certificate is not signed by a CA you trust. That matters only where "
-	  "you relay or grant access by client certificate: add the CA that issued it to the "
-	  "CAs you accept for clients, or have the client use a certificate you trust." },
-
-	{ KIND_TLS_CERT_HOST_MISMATCH, D_OUT, NULL,
-	  "The server's certificate does not name the host you connected to (often a hosting "
-	  "provider's default certificate, or an MX name missing from the subjectAltName). "
-	  "Tell that domain's postmaster; with opportunistic TLS the mail still goes out "
-	  "encrypted." },
-	{ KIND_TLS_CERT_HOST_MISMATCH, D_OUT, "postfix",
-	  "The server's certificate does not name the host you connected to (often a hosting "
-	  "provider's default certificate, or an MX name missing from the subjectAltName); tell "
-	  "that domain's postmaster. " OUT_RELAX_POSTFIX },
-	{ KIND_TLS_CERT_HOST_MISMATCH, D_OUT, "exim",
-	  "The server's certificate does not name the host you connected to (often a hosting "
-	  "provider's default certificate, or an MX name missing from the subjectAltName); tell "
-	  "that domain's postmaster. Exim checks the name for hosts in tls_verify_cert_hostnames. "
-	  OUT_RELAX_EXIM },
-	{ KIND_TLS_CERT_HOST_MISMATCH, D_OUT, "sendmail",
-	  "The server's certificate does not name the host you connected to (often a hosting "
-	  "provider's default certificate, or an MX name missing from the subjectAltName); tell "
-	  "that domain's postmaster. " OUT_RELAX_SENDMAIL },
-	{ KIND_TLS_CERT_HOST_MISMATCH, D_IN, NULL,
-	  "The client's certificate does not match its name. That matters only where you grant "
-	  "access by client certificate; the client's administrator must issue a matching one." },
-
-	{ KIND_TLS_CERT_MISSING, D_IN, NULL,
-	  "The client sent no certificate where you require one (relaying by client "
-	  "certificate). Install the certificate in that client, or let it use SMTP AUTH "
-	  "instead." },
-	{ KIND_TLS_CERT_MISSING, D_IN, "postfix",
-	  "The client sent no certificate where you require one (smtpd_tls_req_ccert, or "
-	  "relaying by permit_tls_clientcerts). Install the certificate in that client, or let "
-	  "it use SMTP AUTH instead." },
-	{ KIND_TLS_CERT_MISSING, D_IN, "exim",
-	  "The client sent no certificate although it is in tls_verify_hosts. Install the "
-	  "certificate in that client, or take it out of tls_verify_hosts and let it use SMTP "
-	  "AUTH instead." },
-	{ KIND_TLS_CERT_MISSING, D_IN, "sendmail",
-	  "The client sent no certificate where the access map requires a verified one "
-	  "(a TLS_Clt: entry with VERIFY). Install the certificate in that client, or relax "
-	  "that entry and let it use SMTP AUTH instead." },
-	{ KIND_TLS_CERT_MISSING, D_IN, "dovecot",
-	  "The client sent no certificate although ssl_verify_client_cert requires one. Install "
-	  "the certificate in that mail program, or stop requiring client certificates." },
-	{ KIND_TLS_CERT_MISSING, D_OUT, NULL,
-	  "No certificate where one was required: the server asked for a client certificate "
-	  "you do not send, or sent none of its own. If the server requires a client "
-	  "certificate, configure one for your outgoing connections; otherwise tell its "
-	  "postmaster." },
-	{ KIND_TLS_CERT_MISSING, D_OUT, "postfix",
-	  "No certificate where one was required: if the server requires a client certificate, "
-	  "set smtp_tls_cert_file and smtp_tls_key_file (or smtp_tls_chain_files); otherwise "
-	  "tell its postmaster." },
-	{ KIND_TLS_CERT_MISSING, D_OUT, "exim",
-	  "No certificate where one was required: if the server requires a client certificate, "
-	  "set tls_certificate and tls_privatekey on the smtp transport; otherwise tell its "
-	  "postmaster." },
-	{ KIND_TLS_CERT_MISSING, D_OUT, "sendmail",
-	  "No certificate where one was required: if the server requires a client certificate, "
-	  "define confCLIENT_CERT and confCLIENT_KEY; otherwise tell its postmaster." },
-
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_IN, NULL,
-	  "The client rejected your server certificate (bad certificate, unknown CA, expired). "
-	  "Check what you serve with openssl s_client -starttls smtp -connect your.mx:25 "
-	  "-showcerts: it must be current, name the host, and come with its intermediate "
-	  "certificates." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_IN, "postfix",
-	  "The client rejected your server certificate (bad certificate, unknown CA, expired). "
-	  "Check what you serve with openssl s_client -starttls smtp -connect your.mx:25 "
-	  "-showcerts: it must be current, name the host, and come with its intermediates "
-	  "(smtpd_tls_chain_files, or smtpd_tls_cert_file holding the certificate followed by "
-	  "the intermediates); postfix reload after every renewal." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_IN, "exim",
-	  "The client rejected your server certificate (bad certificate, unknown CA, expired). "
-	  "Check what you serve with openssl s_client -starttls smtp -connect your.mx:25 "
-	  "-showcerts: it must be current, name the host, and the tls_certificate file must hold "
-	  "the certificate followed by the intermediates; reload Exim after a renewal." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_IN, "sendmail",
-	  "The client rejected your server certificate (bad certificate, unknown CA, expired). "
-	  "Check what you serve with openssl s_client -starttls smtp -connect your.mx:25 "
-	  "-showcerts: the confSERVER_CERT file must be current and name the host, with the "
-	  "intermediates available; restart sendmail after a renewal." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_IN, "dovecot",
-	  "The mail program rejected your server certificate (bad certificate, unknown CA, "
-	  "expired). Check it with openssl s_client -connect your.imap:993 -showcerts: it must be "
-	  "current, name the host the users type, and the ssl_cert file (ssl_server_cert_file "
-	  "in Dovecot 2.4) must hold the certificate followed by the intermediates; doveadm "
-	  "reload after a renewal." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_OUT, NULL,
-	  "The server rejected the client certificate you send: it is expired, or from a CA "
-	  "that server does not accept. Renew it, or stop sending one if that server does not "
-	  "require it." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_OUT, "postfix",
-	  "The server rejected the client certificate you send (smtp_tls_cert_file or "
-	  "smtp_tls_chain_files): it is expired, or from a CA that server does not accept. "
-	  "Renew it, or leave those settings empty if no server needs a client certificate." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_OUT, "exim",
-	  "The server rejected the client certificate you send (tls_certificate on the smtp "
-	  "transport): it is expired, or from a CA that server does not accept. Renew it, or "
-	  "unset it if no server needs a client certificate." },
-	{ KIND_TLS_CERT_REJECTED_BY_PEER, D_OUT, "sendmail",
-	  "The server rejected the client certificate you send (confCLIENT_CERT): it is "
-	  "expired, or from a CA that server does not accept. Renew it, or leave it undefined "
-	  "if no server needs a client certificate." },
-
-	/* ---- negotiation ---- */
-	{ KIND_TLS_NO_SHARED_CIPHER, D_IN, NULL,
-	  "The client and your server share no cipher. Usually the client is old; if every "
-	  "client fails like this, your certificate or key is not loaded. Opportunistic TLS on "
-	  "port 25 can be permissive (the alternative is plain text); else stop offering "
-	  "STARTTLS to that client only." },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_IN, "postfix",
-	  "The client and your server share no cipher. Usually the client is old; if every "
-	  "client fails like this, your certificate or key is not loaded (check "
-	  "smtpd_tls_cert_file and smtpd_tls_key_file). Port 25 can stay permissive with "
-	  "smtpd_tls_ciphers = medium; strict settings belong in smtpd_tls_mandatory_ciphers. "
-	  IN_OFF_POSTFIX },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_IN, "exim",
-	  "The client and your server share no cipher. Usually the client is old; if every "
-	  "client fails like this, your tls_certificate or tls_privatekey is not loaded. A strict "
-	  "tls_require_ciphers in the main section applies to every client. " IN_OFF_EXIM },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_IN, "sendmail",
-	  "The client and your server share no cipher. Usually the client is old; if every "
-	  "client fails like this, confSERVER_CERT or confSERVER_KEY is not loaded. A strict "
-	  "confCIPHER_LIST applies to every client. " IN_OFF_SENDMAIL },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_IN, "dovecot",
-	  "The mail program and Dovecot share no cipher: the program is too old for your "
-	  "ssl_cipher_list. Update the program rather than weakening ssl_cipher_list for "
-	  "everyone." },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_OUT, NULL,
-	  "The server offers only ciphers your side refuses. Tell its postmaster; until it is "
-	  "fixed, stop using TLS for that server only." },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_OUT, "postfix",
-	  "The server offers only ciphers your side refuses. Tell its postmaster; meanwhile "
-	  "allow older ciphers for it only (\"example.net may ciphers=medium\" in "
-	  "smtp_tls_policy_maps) or, if that fails too, use none instead of may. " OUT_OFF_POSTFIX },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_OUT, "exim",
-	  "The server offers only ciphers your side refuses (tls_require_ciphers on the smtp "
-	  "transport). Tell its postmaster; until it is fixed: " OUT_OFF_EXIM },
-	{ KIND_TLS_NO_SHARED_CIPHER, D_OUT, "sendmail",
-	  "The server offers only ciphers your side refuses (confCIPHER_LIST, "
-	  "confCLIENT_SSL_OPTIONS). Tell its postmaster; until it is fixed: " OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_IN, NULL,
-	  "The client and your server share no TLS version: usually the client only speaks SSLv3, "
-	  "TLS 1.0 or 1.1. For opportunistic TLS on port 25 refusing old versions means plain "
-	  "text or no mail; allow them there, or stop offering STARTTLS to that client only." },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_IN, "postfix",
-	  "The client and your server share no TLS version: usually the client only speaks SSLv3, "
-	  "TLS 1.0 or 1.1. Port 25 can stay permissive (smtpd_tls_protocols = !SSLv2, !SSLv3) "
-	  "while smtpd_tls_mandatory_protocols stays strict for submission. " IN_OFF_POSTFIX },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_IN, "exim",
-	  "The client and your server share no TLS version: usually the client only speaks SSLv3, "
-	  "TLS 1.0 or 1.1, refused by openssl_options (OpenSSL) or tls_require_ciphers (GnuTLS) "
-	  "in the main section. " IN_OFF_EXIM },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_IN, "sendmail",
-	  "The client and your server share no TLS version: usually the client only speaks SSLv3, "
-	  "TLS 1.0 or 1.1, refused by confSERVER_SSL_OPTIONS or OpenSSL's own minimum. "
-	  IN_OFF_SENDMAIL },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_IN, "dovecot",
-	  "The mail program and Dovecot share no TLS version: the program is older than your "
-	  "ssl_min_protocol. Update the program rather than lowering ssl_min_protocol for "
-	  "everyone." },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_OUT, NULL,
-	  "The server only speaks TLS versions your side refuses (SSLv3, TLS 1.0 or 1.1). Tell its "
-	  "postmaster; until it is fixed, stop using TLS for that server only." },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_OUT, "postfix",
-	  "The server only speaks TLS versions your side refuses (SSLv3, TLS 1.0 or 1.1). Tell its "
-	  "postmaster; meanwhile allow older versions for it only (\"example.net may "
-	  "protocols=!SSLv2:!SSLv3\" in smtp_tls_policy_maps) or, if that fails too, use none "
-	  "instead of may. " OUT_OFF_POSTFIX },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_OUT, "exim",
-	  "The server only speaks TLS versions your side refuses (openssl_options or "
-	  "tls_require_ciphers). Tell its postmaster; until it is fixed: " OUT_OFF_EXIM },
-	{ KIND_TLS_PROTOCOL_MISMATCH, D_OUT, "sendmail",
-	  "The server only speaks TLS versions your side refuses (confCLIENT_SSL_OPTIONS or "
-	  "OpenSSL's own minimum). Tell its postmaster; until it is fixed: " OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_WEAK_CRYPTO, D_IN, NULL,
-	  "A key, DH group or digest was too weak: the client's, or your own DH parameters. If "
-	  "many clients fail, use DH parameters of at least 2048 bits (openssl dhparam -out "
-	  "dh2048.pem 2048); if it is one old client, it must be updated." },
-	{ KIND_TLS_WEAK_CRYPTO, D_IN, "postfix",
-	  "A key, DH group or digest was too weak: the client's, or your own DH parameters. If "
-	  "many clients fail, point smtpd_tls_dh1024_param_file at 2048-bit parameters (openssl "
-	  "dhparam -out /etc/postfix/dh2048.pem 2048; the name is historical). If it is one old "
-	  "client: " IN_OFF_POSTFIX },
-	{ KIND_TLS_WEAK_CRYPTO, D_IN, "exim",
-	  "A key, DH group or digest was too weak: the client's, or your own DH parameters. If "
-	  "many clients fail, set tls_dhparam to a file of 2048-bit parameters. If it is one old "
-	  "client: " IN_OFF_EXIM },
-	{ KIND_TLS_WEAK_CRYPTO, D_IN, "sendmail",
-	  "A key, DH group or digest was too weak: the client's, or your own DH parameters. If "
-	  "many clients fail, set confDH_PARAMETERS to a file of 2048-bit parameters. If it is "
-	  "one old client: " IN_OFF_SENDMAIL },
-	{ KIND_TLS_WEAK_CRYPTO, D_IN, "dovecot",
-	  "A key, DH group or digest was too weak: the mail program's, or your DH parameters "
-	  "(ssl_dh, at least 2048 bits). If it is one old program, it must be updated." },
-	{ KIND_TLS_WEAK_CRYPTO, D_OUT, NULL,
-	  "The server uses a key, DH group or signature your TLS library refuses (1024-bit DH, "
-	  "SHA-1 or MD5 signatures). Tell its postmaster; until it is fixed, stop using TLS for "
-	  "that server only." },
-	{ KIND_TLS_WEAK_CRYPTO, D_OUT, "postfix",
-	  "The server uses a key, DH group or signature your TLS library refuses (1024-bit DH, "
-	  "SHA-1 or MD5 signatures). Tell its postmaster; until it is fixed: " OUT_OFF_POSTFIX },
-	{ KIND_TLS_WEAK_CRYPTO, D_OUT, "exim",
-	  "The server uses a key, DH group or signature your TLS library refuses (1024-bit DH, "
-	  "SHA-1 or MD5 signatures). Tell its postmaster; until it is fixed: " OUT_OFF_EXIM },
-	{ KIND_TLS_WEAK_CRYPTO, D_OUT, "sendmail",
-	  "The server uses a key, DH group or signature your TLS library refuses (1024-bit DH, "
-	  "SHA-1 or MD5 signatures). Tell its postmaster; until it is fixed: " OUT_OFF_SENDMAIL },
-
-	/* ---- broken STARTTLS on the other side ---- */
-	{ KIND_TLS_HANDSHAKE_FAILED, D_IN, NULL,
-	  "The TLS handshake with this client failed without a more specific cause. " BROKEN_IN },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_IN, "postfix",
-	  "The TLS handshake with this client failed without a more specific cause. " BROKEN_IN
-	  " " IN_OFF_POSTFIX },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_IN, "exim",
-	  "The TLS handshake with this client failed without a more specific cause. " BROKEN_IN
-	  " " IN_OFF_EXIM },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_IN, "sendmail",
-	  "The TLS handshake with this client failed without a more specific cause. " BROKEN_IN
-	  " " IN_OFF_SENDMAIL },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_IN, "dovecot",
-	  "The TLS handshake with this client failed without a more specific cause. "
-	  BROKEN_DOVECOT },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_OUT, NULL,
-	  "The TLS handshake with this server failed without a more specific cause. " BROKEN_OUT },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_OUT, "postfix",
-	  "The TLS handshake with this server failed without a more specific cause. " BROKEN_OUT
-	  " " OUT_OFF_POSTFIX },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_OUT, "exim",
-	  "The TLS handshake with this server failed without a more specific cause. " BROKEN_OUT
-	  " " OUT_OFF_EXIM },
-	{ KIND_TLS_HANDSHAKE_FAILED, D_OUT, "sendmail",
-	  "The TLS handshake with this server failed without a more specific cause. " BROKEN_OUT
-	  " " OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_LOST_CONNECTION, D_IN, NULL,
-	  "The client hung up during the TLS handshake. " BROKEN_IN },
-	{ KIND_TLS_LOST_CONNECTION, D_IN, "postfix",
-	  "The client hung up during the TLS handshake. " BROKEN_IN " " IN_OFF_POSTFIX },
-	{ KIND_TLS_LOST_CONNECTION, D_IN, "exim",
-	  "The client hung up during the TLS handshake. " BROKEN_IN " " IN_OFF_EXIM },
-	{ KIND_TLS_LOST_CONNECTION, D_IN, "sendmail",
-	  "The client hung up during the TLS handshake. " BROKEN_IN " " IN_OFF_SENDMAIL },
-	{ KIND_TLS_LOST_CONNECTION, D_IN, "dovecot",
-	  "The client hung up during the TLS handshake. " BROKEN_DOVECOT },
-	{ KIND_TLS_LOST_CONNECTION, D_OUT, NULL,
-	  "The server hung up during the TLS handshake. " BROKEN_OUT },
-	{ KIND_TLS_LOST_CONNECTION, D_OUT, "postfix",
-	  "The server hung up during the TLS handshake. " BROKEN_OUT " " OUT_OFF_POSTFIX },
-	{ KIND_TLS_LOST_CONNECTION, D_OUT, "exim",
-	  "The server hung up during the TLS handshake. " BROKEN_OUT " " OUT_OFF_EXIM },
-	{ KIND_TLS_LOST_CONNECTION, D_OUT, "sendmail",
-	  "The server hung up during the TLS handshake. " BROKEN_OUT " " OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_TIMEOUT, D_IN, NULL,
-	  "The TLS handshake with this client timed out. " BROKEN_IN },
-	{ KIND_TLS_TIMEOUT, D_IN, "postfix",
-	  "The TLS handshake with this client timed out. " BROKEN_IN " " IN_OFF_POSTFIX },
-	{ KIND_TLS_TIMEOUT, D_IN, "exim",
-	  "The TLS handshake with this client timed out. " BROKEN_IN " " IN_OFF_EXIM },
-	{ KIND_TLS_TIMEOUT, D_IN, "sendmail",
-	  "The TLS handshake with this client timed out. " BROKEN_IN " " IN_OFF_SENDMAIL },
-	{ KIND_TLS_TIMEOUT, D_IN, "dovecot",
-	  "The TLS handshake with this client timed out. " BROKEN_DOVECOT },
-	{ KIND_TLS_TIMEOUT, D_OUT, NULL,
-	  "The TLS handshake with this server timed out (a firewall dropping large packets can do "
-	  "that too). " BROKEN_OUT },
-	{ KIND_TLS_TIMEOUT, D_OUT, "postfix",
-	  "The TLS handshake with this server timed out (a firewall dropping large packets can do "
-	  "that too). " BROKEN_OUT " " OUT_OFF_POSTFIX },
-	{ KIND_TLS_TIMEOUT, D_OUT, "exim",
-	  "The TLS handshake with this server timed out (a firewall dropping large packets can do "
-	  "that too). " BROKEN_OUT " " OUT_OFF_EXIM },
-	{ KIND_TLS_TIMEOUT, D_OUT, "sendmail",
-	  "The TLS handshake with this server timed out (a firewall dropping large packets can do "
-	  "that too). " BROKEN_OUT " " OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_STARTTLS_REFUSED, D_OUT, NULL,
-	  "The server advertised STARTTLS but answered it with an error: its TLS is broken "
-	  "(often a missing certificate on its side). Tell its postmaster; until it is fixed, "
-	  "stop using TLS for that server only." },
-	{ KIND_TLS_STARTTLS_REFUSED, D_OUT, "postfix",
-	  "The server advertised STARTTLS but answered it with an error: its TLS is broken "
-	  "(often a missing certificate on its side). Tell its postmaster; until it is fixed: "
-	  OUT_OFF_POSTFIX },
-	{ KIND_TLS_STARTTLS_REFUSED, D_OUT, "exim",
-	  "The server advertised STARTTLS but answered it with an error: its TLS is broken "
-	  "(often a missing certificate on its side). Tell its postmaster; until it is fixed: "
-	  OUT_OFF_EXIM },
-	{ KIND_TLS_STARTTLS_REFUSED, D_OUT, "sendmail",
-	  "The server advertised STARTTLS but answered it with an error: its TLS is broken "
-	  "(often a missing certificate on its side). Tell its postmaster; until it is fixed: "
-	  OUT_OFF_SENDMAIL },
-
-	{ KIND_TLS_NON_TLS_PEER, D_IN, NULL,
-	  "The client spoke plain text or HTTP where TLS was expected (on port 465, 993 or 995, "
-	  "or right after STARTTLS). Scanners do this all the time; if it is one of your users, "
-	  "their program must use SSL/TLS on 465, 993 and 995, or STARTTLS on 587, 143 and 110." },
-	{ KIND_TLS_NON_TLS_PEER, D_OUT, NULL,
-	  "The server answered in plain text where TLS was expected: usually a relay set up for "
-	  "TLS from the first byte (port 465) that really wants STARTTLS on port 587, or the "
-	  "other way round. Check the port and mode configured for that relay." },
-	{ KIND_TLS_NON_TLS_PEER, D_OUT, "postfix",
-	  "The server answered in plain text where TLS was expected: usually a relay set up for "
-	  "TLS from the first byte that really wants STARTTLS. smtp_tls_wrappermode = yes is for "
-	  "port 465 only; for [smtp.example.net]:587 leave it at no and use STARTTLS." },
-	{ KIND_TLS_NON_TLS_PEER, D_OUT, "exim",
-	  "The server answered in plain text where TLS was expected: usually a relay set up for "
-	  "TLS from the first byte that really wants STARTTLS. protocol = smtps on the smtp "
-	  "transport is for port 465 only; for port 587 use protocol = smtp, with STARTTLS." },
-
-	/* ---- policy ---- */
-	{ KIND_TLS_NOT_OFFERED, D_OUT, NULL,
-	  "The server did not offer STARTTLS although your policy requires TLS for it, so the "
-	  "mail waits in the queue. Ask its postmaster to enable TLS; if the mail may travel in "
-	  "plain text, relax the requirement for that destination only." },
-	{ KIND_TLS_NOT_OFFERED, D_OUT, "postfix",
-	  "The server did not offer STARTTLS although your policy requires TLS for it, so the "
-	  "mail waits in the queue. Ask its postmaster to enable TLS; if the mail may travel in "
-	  "plain text, change its entry in smtp_tls_policy_maps from encrypt (or verify, secure) "
-	  "to \"example.net may\" and postmap the table (or lower smtp_tls_security_level if "
-	  "that is what requires it)." },
-	{ KIND_TLS_NOT_OFFERED, D_OUT, "exim",
-	  "The server did not offer STARTTLS although it is in hosts_require_tls on the smtp "
-	  "transport, so the mail waits in the queue. Ask its postmaster to enable TLS; if the "
-	  "mail may travel in plain text, take the host out of hosts_require_tls." },
-	{ KIND_TLS_NOT_OFFERED, D_OUT, "sendmail",
-	  "The server did not offer STARTTLS although the access map requires encryption for it "
-	  "(a TLS_Srv: or TLS_Rcpt: entry with ENCR or VERIFY), so the mail waits in the queue. "
-	  "Ask its postmaster to enable TLS; if the mail may travel in plain text, relax that "
-	  "entry and rebuild the map with makemap." },
-
-	{ KIND_TLS_REQUIRED, D_IN, NULL,
-	  "The client tried to send or authenticate without STARTTLS where you require TLS. If "
-	  "it is one of your users, set the program to STARTTLS on port 587 (or SSL/TLS on 465). "
-	  "Do not require TLS on port 25 from the whole internet: many legitimate servers still "
-	  "send in plain text." },
-	{ KIND_TLS_REQUIRED, D_IN, "postfix",
-	  "The client tried to send or authenticate without STARTTLS where you require TLS. If "
-	  "it is one of your users, set the program to STARTTLS on port 587 (or SSL/TLS on 465). "
-	  "smtpd_tls_security_level = encrypt belongs on the submission service in master.cf "
-	  "(-o smtpd_tls_security_level=encrypt), not on port 25, where may is right." },
-	{ KIND_TLS_REQUIRED, D_IN, "exim",
-	  "The client tried to send or authenticate without STARTTLS where you require TLS. If "
-	  "it is one of your users, set the program to STARTTLS on port 587 (or SSL/TLS on 465). "
-	  "An ACL that refuses sessions without $tls_in_cipher should only apply to the "
-	  "submission ports, not to port 25." },
-	{ KIND_TLS_REQUIRED, D_IN, "sendmail",
-	  "The client tried to send or authenticate without STARTTLS where you require TLS. If "
-	  "it is one of your users, set the program to STARTTLS on port 587 (or SSL/TLS on 465). "
-	  "A TLS_Clt: entry in the access map with ENCR should name your own clients, not the "
-	  "whole internet on port 25." },
-	{ KIND_TLS_REQUIRED, D_IN, "dovecot",
-	  "The mail program tried to log in without TLS, which Dovecot refuses (ssl = required, "
-	  "or disable_plaintext_auth = yes; auth_allow_cleartext = no in 2.4). Keep that, and "
-	  "set the program to STARTTLS on 143 or 110, or SSL/TLS on 993 or 995." },
-
-	{ KIND_TLS_DOWNGRADED, D_OUT, NULL,
-	  "TLS failed with that server and the mail went out in plain text. Find out why from "
-	  "its other events. If its TLS is broken for good, stop trying it; if this mail must "
-	  "not travel in plain text, require TLS for that destination instead." },
-	{ KIND_TLS_DOWNGRADED, D_OUT, "postfix",
-	  "TLS failed with that server and the mail went out in plain text. Find out why from "
-	  "its other events. In smtp_tls_policy_maps, \"example.net none\" stops trying TLS "
-	  "with it, \"example.net encrypt\" never sends to it in plain text (the mail waits "
-	  "instead); postmap the table after editing." },
-	{ KIND_TLS_DOWNGRADED, D_OUT, "exim",
-	  "TLS failed with that server and the mail went out in plain text. Find out why from "
-	  "its other events. On the smtp transport, hosts_avoid_tls stops trying TLS with it; "
-	  "hosts_require_tls (or tls_tempfail_tryclear = false) never falls back to plain text, "
-	  "the mail waits instead." },
-	{ KIND_TLS_DOWNGRADED, D_OUT, "sendmail",
-	  "TLS failed with that server and the mail went out in plain text. Find out why from "
-	  "its other events. In the access map, \"Try_TLS:mx.example.net NO\" stops trying TLS "
-	  "with it, \"TLS_Srv:mx.example.net ENCR:128\" requires encryption (the mail waits "
-	  "instead); rebuild the map with makemap." },
-
-	{ KIND_TLS_POLICY_FAILURE, D_OUT, NULL,
-	  "A DANE or MTA-STS policy failed: the server's certificate does not match the domain's "
-	  "TLSA records (often after a key change without a DNS update) or its MTA-STS policy. "
-	  "The mail waits in the queue, as it should. Check the domain with a DANE or MTA-STS "
-	  "checker and tell its postmaster." },
-	{ KIND_TLS_POLICY_FAILURE, D_OUT, "postfix",
-	  "A DANE or MTA-STS policy failed: the server's certificate does not match the domain's "
-	  "TLSA records (often after a key change without a DNS update) or its MTA-STS policy. "
-	  "The mail waits, as it should; posttls-finger -c -l dane example.net shows what fails. "
-	  "Tell the domain's postmaster. " OUT_RELAX_POSTFIX },
-	{ KIND_TLS_POLICY_FAILURE, D_OUT, "exim",
-	  "A DANE policy failed: the server's certificate does not match the domain's TLSA "
-	  "records (often after a key change without a DNS update). The mail waits, as it should. "
-	  "Tell the domain's postmaster; to deliver meanwhile, take the host out of "
-	  "hosts_require_dane on the smtp transport for a while." },
-	{ KIND_TLS_POLICY_FAILURE, D_IN, NULL, NULL },
-
-	{ KIND_TLS_LOCAL_ERROR, D_BOTH, NULL,
-	  "Your own TLS set-up is broken: the certificate or key cannot be read, or they do not "
-	  "match. Fix it first; while it is broken every peer fails or falls back to plain text. "
-	  "The key matches when openssl x509 -noout -pubkey -in cert.pem and openssl pkey -pubout "
-	  "-in key.pem print the same." },
-	{ KIND_TLS_LOCAL_ERROR, D_BOTH, "postfix",
-	  "Your own TLS set-up is broken: check smtpd_tls_cert_file and smtpd_tls_key_file (or "
-	  "smtpd_tls_chain_files; the smtp_ ones for outgoing mail), that the files exist, and "
-	  "that the key matches (openssl x509 -noout -pubkey -in cert.pem and openssl pkey "
-	  "-pubout -in key.pem print the same). postfix check, then postfix reload." },
-	{ KIND_TLS_LOCAL_ERROR, D_BOTH, "exim",
-	  "Your own TLS set-up is broken: check tls_certificate and tls_privatekey (main section; "
-	  "on the smtp transport for outgoing mail), that the Exim user can read both, and that "
-	  "the key matches (openssl x509 -noout -pubkey -in cert.pem and openssl pkey -pubout -in "
-	  "key.pem print the same). Then reload Exim." },
-	{ KIND_TLS_LOCAL_ERROR, D_BOTH, "sendmail",
-	  "Your own TLS set-up is broken: check confSERVER_CERT, confSERVER_KEY (confCLIENT_CERT, "
-	  "confCLIENT_KEY for outgoing mail), confCACERT and confCACERT_PATH. Sendmail refuses a "
-	  "key file readable by group or others; the key must match the certificate. Rebuild "
-	  "sendmail.cf and restart sendmail." },
-	{ KIND_TLS_LOCAL_ERROR, D_BOTH, "dovecot",
-	  "Dovecot's own TLS set-up is broken: check ssl_cert and ssl_key (ssl_server_cert_file "
-	  "and ssl_server_key_file in 2.4; in 2.3 the value needs the < before the path, ssl_cert "
-	  "= </etc/ssl/certs/mail.pem), that the key matches the certificate, and what doveconf "
-	  "-n shows; then doveadm reload." },
-
-	/* ---- authentication ---- */
-	{ KIND_AUTH_FAILED, D_IN, NULL, GUESS_GENERIC },
-	{ KIND_AUTH_FAILED, D_IN, "postfix", GUESS_GENERIC
-	  " In Postfix: fail2ban's postfix-sasl jail reads these lines; smtpd_client_auth_rate_limit "
-	  "(Postfix 3.1 and later) limits AUTH attempts per client; postscreen keeps most bots away "
-	  "from port 25; better still, enable smtpd_sasl_auth_enable only on the submission and "
-	  "submissions services in master.cf, not in main.cf." },
-	{ KIND_AUTH_FAILED, D_IN, "exim", GUESS_GENERIC
-	  " In Exim: fail2ban's exim jail reads the authenticator failed lines; a ratelimit "
-	  "condition in acl_smtp_auth limits AUTH attempts per address; auth_advertise_hosts "
-	  "decides who is offered AUTH at all." },
-	{ KIND_AUTH_FAILED, D_IN, "sendmail", GUESS_GENERIC
-	  " In Sendmail: fail2ban's sendmail-auth jail reads these lines; FEATURE(`ratecontrol') "
-	  "and FEATURE(`conncontrol') limit connections per client (ClientRate: and ClientConn: "
-	  "entries in the access map)." },
-	{ KIND_AUTH_FAILED, D_IN, "dovecot", GUESS_GENERIC
-	  " In Dovecot: fail2ban's dovecot jail reads these lines, and auth_failure_delay slows "
-	  "every wrong guess; doveadm auth test USER checks a user's password by hand." },
-	{ KIND_AUTH_FAILED, D_OUT, NULL,
-	  "Your server failed to authenticate to the other server (a relay host or smarthost): "
-	  "the credentials configured on your side are wrong or expired, or the account is "
-	  "locked. Check them with the provider." },
-	{ KIND_AUTH_FAILED, D_OUT, "postfix",
-	  "Your server failed to authenticate to the relay host: check its entry in "
-	  "smtp_sasl_password_maps (the key must match relayhost exactly, e.g. "
-	  "[smtp.example.net]:587), postmap the file after editing, and set "
-	  "smtp_sasl_mechanism_filter if the provider wants one mechanism." },
-	{ KIND_AUTH_FAILED, D_OUT, "exim",
-	  "Your server failed to authenticate to the relay host: check client_send (or "
-	  "client_username and client_password) of the client authenticator used for it, and "
-	  "hosts_require_auth or hosts_try_auth on the smtp transport." },
-	{ KIND_AUTH_FAILED, D_OUT, "sendmail",
-	  "Your server failed to authenticate to the relay host: check its AuthInfo: entry "
-	  "(FEATURE(`authinfo') or the access map), e.g. AuthInfo:smtp.example.net \"U:smmsp\" "
-	  "\"I:user\" \"P:password\" \"M:PLAIN\", and rebuild it with makemap." },
-
-	{ KIND_AUTH_TEMP_FAILURE, D_IN, NULL,
-	  "Authentication failed on your side: the back end (Dovecot auth, saslauthd, LDAP or "
-	  "SQL) was unreachable or returned an error. Not the client's fault, do not block it; "
-	  "check that the back end runs and answers." },
-	{ KIND_AUTH_TEMP_FAILURE, D_IN, "postfix",
-	  "Authentication failed on your side: Postfix could not get an answer from its SASL "
-	  "server (smtpd_sasl_type and smtpd_sasl_path, e.g. dovecot and private/auth). Not the "
-	  "client's fault, do not block it; check that socket and the back end's log." },
-	{ KIND_AUTH_TEMP_FAILURE, D_IN, "exim",
-	  "Authentication failed on your side: the server authenticator's back end (driver = "
-	  "dovecot with server_socket, saslauthd, LDAP or SQL lookups) failed. Not the client's "
-	  "fault, do not block it; check the back end and its log." },
-	{ KIND_AUTH_TEMP_FAILURE, D_IN, "sendmail",
-	  "Authentication failed on your side: Cyrus SASL (Sendmail.conf, usually pwcheck_method: "
-	  "saslauthd) could not check the password. Not the client's fault, do not block it; "
-	  "check saslauthd and its back end." },
-	{ KIND_AUTH_TEMP_FAILURE, D_IN, "dovecot",
-	  "Authentication failed on Dovecot's side: a passdb or userdb back end (LDAP, SQL) "
-	  "failed. Not the user's fault, do not block it; read the auth process's log, and test "
-	  "with doveadm auth test USER." },
-	{ KIND_AUTH_TEMP_FAILURE, D_OUT, NULL,
-	  "The other server's authentication back end failed; not your fault. The mail is "
-	  "retried; tell that server's administrator if it goes on." },
-
-	{ KIND_AUTH_ABORTED, D_IN, NULL,
-	  "The client gave up in the middle of AUTH. Mail programs do this when a password "
-	  "prompt is cancelled or a mechanism cannot be finished; bots do it in bulk. A few are "
-	  "harmless; many from one address are password guessing: block it (fail2ban)." },
-	{ KIND_AUTH_ABORTED, D_OUT, NULL,
-	  "Your server cancelled its own AUTH, usually for lack of credentials for a mechanism "
-	  "the relay insists on. Check the credentials and mechanisms configured for that "
-	  "relay." },
-
-	{ KIND_AUTH_WITHOUT_TLS, D_IN, NULL,
-	  "The client tried AUTH without TLS and was refused, which is right: passwords must "
-	  "not travel in plain text. Nearly always a mail program set to port 587 (or 25) "
-	  "without encryption: set it to STARTTLS on 587, or SSL/TLS on 465. Many of these from "
-	  "unknown addresses are bots: treat them as password guessing." },
-	{ KIND_AUTH_WITHOUT_TLS, D_IN, "postfix",
-	  "The client tried AUTH without TLS and was refused, which is right: passwords must "
-	  "not travel in plain text. Nearly always a mail program set to port 587 without "
-	  "encryption: set it to STARTTLS on 587, or SSL/TLS on 465. Keep smtpd_tls_auth_only = "
-	  "yes; do not loosen it for one user." },
-	{ KIND_AUTH_WITHOUT_TLS, D_IN, "exim",
-	  "The client tried AUTH without TLS and was refused, which is right: passwords must "
-	  "not travel in plain text. Nearly always a mail program set to port 587 without "
-	  "encryption: set it to STARTTLS on 587, or SSL/TLS on 465. Keep AUTH for TLS sessions "
-	  "only (server_advertise_condition = ${if def:tls_in_cipher} in the authenticator); do "
-	  "not loosen it for one user." },
-	{ KIND_AUTH_WITHOUT_TLS, D_IN, "sendmail",
-	  "The client tried AUTH without TLS and was refused, which is right: passwords must "
-	  "not travel in plain text. Nearly always a mail program set to port 587 without "
-	  "encryption: set it to STARTTLS on 587, or SSL/TLS on 465. Keep the p flag of "
-	  "confAUTH_OPTIONS (define(`confAUTH_OPTIONS', `A p')); do not loosen it for one user." },
-	{ KIND_AUTH_WITHOUT_TLS, D_IN, "dovecot",
-	  "The client tried to log in without TLS and was refused, which is right. Keep "
-	  "disable_plaintext_auth = yes (auth_allow_cleartext = no in Dovecot 2.4), and set the "
-	  "mail program to STARTTLS on 143 or 110, or SSL/TLS on 993 or 995." },
-	{ KIND_AUTH_WITHOUT_TLS, D_OUT, NULL,
-	  "Your server tried to authenticate to a relay without TLS and was refused. Require "
-	  "TLS towards that relay, so credentials never travel in plain text." },
-	{ KIND_AUTH_WITHOUT_TLS, D_OUT, "postfix",
-	  "Your server tried to authenticate to the relay without TLS and was refused. Require "
-	  "TLS towards it: \"[smtp.example.net]:587 encrypt\" in smtp_tls_policy_maps (postmap "
-	  "it), or smtp_tls_security_level = encrypt when all mail goes to the relayhost." },
-	{ KIND_AUTH_WITHOUT_TLS, D_OUT, "exim",
-	  "Your server tried to authenticate to the relay without TLS and was refused. Require "
-	  "TLS towards it: hosts_require_tls = smtp.example.net on the smtp transport used for "
-	  "the smarthost." },
-	{ KIND_AUTH_WITHOUT_TLS, D_OUT, "sendmail",
-	  "Your server tried to authenticate to the relay without TLS and was refused. Require "
-	  "TLS towards it: \"TLS_Srv:smtp.example.net ENCR:128\" in the access map, rebuilt with "
-	  "makemap." },
-
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_IN, NULL,
-	  "The client asked for an authentication mechanism you do not offer (such as CRAM-MD5 "
-	  "where only PLAIN and LOGIN are offered). Set the mail program to normal password, or "
-	  "offer the mechanism if your password store supports it." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_IN, "postfix",
-	  "The client asked for an authentication mechanism you do not offer. Postfix offers "
-	  "what its SASL server offers (with Dovecot SASL: auth_mechanisms), filtered by "
-	  "smtpd_sasl_security_options and smtpd_sasl_tls_security_options. Set the mail program "
-	  "to normal password, or offer the mechanism." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_IN, "exim",
-	  "The client asked for an authentication mechanism you do not offer: Exim offers one "
-	  "mechanism per server authenticator (its public_name). Set the mail program to normal "
-	  "password, or add an authenticator for the mechanism." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_IN, "sendmail",
-	  "The client asked for an authentication mechanism you do not offer: Sendmail offers "
-	  "confAUTH_MECHANISMS as far as Cyrus SASL supports them. Set the mail program to normal "
-	  "password, or add the mechanism." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_IN, "dovecot",
-	  "The client asked for an authentication mechanism Dovecot does not offer "
-	  "(auth_mechanisms; the default is plain only, add login for old Outlook versions). Set "
-	  "the mail program to normal password, or add the mechanism." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_OUT, NULL,
-	  "The relay does not offer the mechanism your side uses. Configure a mechanism the "
-	  "relay lists in its EHLO answer." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_OUT, "postfix",
-	  "The relay does not offer the mechanism your side uses: set smtp_sasl_mechanism_filter "
-	  "to one it lists (e.g. plain, login), and install the Cyrus SASL plugins for it "
-	  "(libsasl2-modules on Debian)." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_OUT, "exim",
-	  "The relay does not offer the mechanism your side uses: define a client authenticator "
-	  "whose public_name the relay lists in its EHLO answer." },
-	{ KIND_AUTH_MECH_UNSUPPORTED, D_OUT, "sendmail",
-	  "The relay does not offer the mechanism your side uses: name one it lists in the M: "
-	  "part of its AuthInfo: entry, or in confAUTH_MECHANISMS." },
+struct advice_var {
+	char *name, *value;
 };
 
-const char *
-advice_text(enum event_kind kind, const char *mta, enum event_direction dir)
+struct advice {
+	struct advice_entry *e;
+	size_t n, cap;
+	struct advice_var *var;
+	size_t nvar;
+};
+
+/* The placeholders every entry may use, and what stands for an unknown value. */
+static const struct {
+	const char *name, *unknown;
+} builtins[] = {
+	{ "ip", "ADDRESS" }, { "ip_cidr", "ADDRESS" }, { "ip_exim", "ADDRESS" },
+	{ "ip_sendmail", "ADDRESS" }, { "ip_bracket", "[ADDRESS]" },
+	{ "host", "HOSTNAME" }, { "domain", "DOMAIN" },
+};
+#define NBUILTINS (sizeof(builtins) / sizeof(builtins[0]))
+
+static const char *const mtas[] = { "postfix", "exim", "sendmail", "dovecot", NULL };
+
+/* ---- loading ---- */
+
+struct parse {
+	struct advice *a;
+	const char *file;
+	int line;
+	int errors;
+	struct advice_entry *cur;	/* the entry text lines are added to */
+	int bad_entry;			/* its header was wrong: its text is not reported again */
+};
+
+static void __attribute__((format(printf, 2, 3)))
+perr(struct parse *p, const char *fmt, ...)
 {
-	const struct advice *generic = NULL;
+	char msg[512];
+	va_list ap;
 
-	if ((unsigned)kind >= KIND_COUNT || (unsigned)dir >= DIR_COUNT)
-		return NULL;
-	for (size_t i = 0; i < sizeof(advice) / sizeof(advice[0]); i++) {
-		const struct advice *a = &advice[i];
-		if (a->kind != kind || !(a->dirs & (1u << dir)))
-			continue;
-		if (a->mta == NULL) {
-			if (generic == NULL)
-				generic = a;
-		} else if (mta != NULL && strcasecmp(a->mta, mta) == 0) {
-			return a->text;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", p->file, p->line, msg);
+	p->errors++;
+}
+
+static void
+set_var(struct advice *a, const char *name, const char *value)
+{
+	for (size_t i = 0; i < a->nvar; i++) {
+		if (strcmp(a->var[i].name, name) == 0) {
+			free(a->var[i].value);
+			a->var[i].value = xstrdup(value);
+			return;
 		}
 	}
-	return generic ? generic->text : NULL;
+	a->var = xreallocarray(a->var, a->nvar + 1, sizeof(*a->var));
+	a->var[a->nvar].name = xstrdup(name);
+	a->var[a->nvar++].value = xstrdup(value);
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '_')
+			return 0;
+	return 1;
+}
+
+/* "set NAME VALUE": VALUE is the rest of the line, printable ASCII. */
+static void
+parse_set(struct parse *p, char *rest)
+{
+	char *name = strtok(rest, " \t");
+	char *value = name ? strtok(NULL, "") : NULL;
+
+	while (value && (*value == ' ' || *value == '\t'))
+		value++;
+	if (name == NULL || value == NULL || *value == '\0') {
+		perr(p, "\"set\" needs a name and a value");
+		return;
+	}
+	if (!valid_name(name)) {
+		perr(p, "\"%s\": a name is lower-case letters, digits and _", name);
+		return;
+	}
+	for (size_t i = 0; i < NBUILTINS; i++)
+		if (strcmp(builtins[i].name, name) == 0) {
+			perr(p, "\"%s\" is filled from the event, it cannot be set", name);
+			return;
+		}
+	set_var(p->a, name, value);
+}
+
+/* "in", "out" or "in,out" (either order). */
+static unsigned
+parse_dirs(const char *s)
+{
+	if (strcmp(s, "in") == 0)
+		return D_IN;
+	if (strcmp(s, "out") == 0)
+		return D_OUT;
+	if (strcmp(s, "in,out") == 0 || strcmp(s, "out,in") == 0)
+		return D_IN | D_OUT;
+	return 0;
+}
+
+/* "advice KIND DIRS MTA" starts an entry. */
+static void
+parse_entry(struct parse *p, char *rest)
+{
+	char *kind = strtok(rest, " \t"), *dirs = strtok(NULL, " \t"), *mta = strtok(NULL, " \t");
+	int k;
+	unsigned d;
+
+	p->cur = NULL;
+	p->bad_entry = 1;
+	if (kind == NULL || dirs == NULL || mta == NULL || strtok(NULL, " \t") != NULL) {
+		perr(p, "expected \"advice KIND in|out|in,out MTA\"");
+		return;
+	}
+	if ((k = event_kind_from_name(kind, strlen(kind))) < 0) {
+		perr(p, "unknown kind \"%s\" (see tlslogd.rules(5))", kind);
+		return;
+	}
+	if ((d = parse_dirs(dirs)) == 0) {
+		perr(p, "unknown direction \"%s\": in, out or in,out", dirs);
+		return;
+	}
+	size_t m = 0;
+	while (mtas[m] != NULL && strcmp(mtas[m], mta) != 0)
+		m++;
+	if (mtas[m] == NULL && strcmp(mta, "any") != 0) {
+		perr(p, "unknown MTA \"%s\": postfix, exim, sendmail, dovecot or any", mta);
+		return;
+	}
+	struct advice *a = p->a;
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->e = xreallocarray(a->e, a->cap, sizeof(*a->e));
+	}
+	p->cur = &a->e[a->n++];
+	memset(p->cur, 0, sizeof(*p->cur));
+	p->cur->kind = (enum event_kind)k;
+	p->cur->dirs = d;
+	p->cur->mta = mtas[m] ? xstrdup(mtas[m]) : NULL;
+	p->cur->file = xstrdup(p->file);
+	p->cur->line = p->line;
+	p->bad_entry = 0;
+}
+
+/* A text line: appended to the current entry with one space. */
+static void
+parse_text(struct parse *p, const char *s)
+{
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
+			perr(p, "the text must be printable ASCII");
+			return;
+		}
+	if (p->cur == NULL && p->bad_entry)
+		return;
+	if (p->cur == NULL) {
+		perr(p, "text outside an entry (an entry begins with \"advice KIND DIRS MTA\")");
+		return;
+	}
+	if (p->cur->text == NULL) {
+		p->cur->text = xstrdup(s);
+	} else {
+		char *t = xasprintf("%s %s", p->cur->text, s);
+		free(p->cur->text);
+		p->cur->text = t;
+	}
+}
+
+static void
+parse_line(struct parse *p, char *line)
+{
+	size_t len = strlen(line);
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+	    line[len - 1] == '\t'))
+		line[--len] = '\0';
+	if (line[0] == ' ' || line[0] == '\t') {
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s != '\0' && *s != '#')
+			parse_text(p, s);
+		return;
+	}
+	if (line[0] == '\0' || line[0] == '#')
+		return;
+	if (strncmp(line, "advice", 6) == 0 && (line[6] == ' ' || line[6] == '\t'))
+		parse_entry(p, line + 7);
+	else if (strncmp(line, "set", 3) == 0 && (line[3] == ' ' || line[3] == '\t')) {
+		p->cur = NULL;
+		p->bad_entry = 0;
+		parse_set(p, line + 4);
+	}
+	else
+		perr(p, "expected \"advice KIND DIRS MTA\", \"set NAME VALUE\", text indented, "
+		    "or a # comment");
+}
+
+static int
+parse_file(struct advice *a, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[ADVICE_LINE_MAX];
+	struct parse p = { .a = a, .file = path };
+
+	if (f == NULL) {
+		log_warn("%s", path);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		p.line++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			perr(&p, "line longer than %d bytes", ADVICE_LINE_MAX - 1);
+			int c;
+			while ((c = getc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		parse_line(&p, line);
+	}
+	if (ferror(f)) {
+		log_warn("%s", path);
+		p.errors++;
+	}
+	fclose(f);
+	return p.errors;
+}
+
+static int
+name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* Parse the *.advice files of dir in name order; the number of errors (a missing dir when must). */
+static int
+load_dir(struct advice *a, const char *dir, int must)
+{
+	DIR *d = opendir(dir);
+	char **names = NULL;
+	size_t n = 0;
+	int errors = 0;
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (!must && errno == ENOENT)
+			return 0;
+		log_warn("%s", dir);
+		return 1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len <= 7 || de->d_name[0] == '.' || strcmp(de->d_name + len - 7, ".advice") != 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		errors += parse_file(a, path);
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	if (n == 0 && must) {
+		log_warnx("%s: no *.advice files", dir);
+		errors++;
+	}
+	return errors;
+}
+
+static const char *
+var_value(const struct advice *a, const char *name, size_t len)
+{
+	for (size_t i = 0; i < a->nvar; i++)
+		if (strlen(a->var[i].name) == len && strncmp(a->var[i].name, name, len) == 0)
+			return a->var[i].value;
+	return NULL;
+}
+
+static int
+builtin_index(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NBUILTINS; i++)
+		if (strlen(builtins[i].name) == len && strncmp(builtins[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Every placeholder of every entry names a value: the errors, logged at the entry. */
+static int
+check_placeholders(const struct advice *a)
+{
+	int errors = 0;
+
+	for (size_t i = 0; i < a->n; i++) {
+		const struct advice_entry *e = &a->e[i];
+		for (const char *s = e->text; s != NULL && (s = strchr(s, '%')) != NULL;) {
+			if (s[1] == '%') {
+				s += 2;
+				continue;
+			}
+			const char *end = s[1] == '{' ? strchr(s, '}') : NULL;
+			if (end == NULL) {
+				log_warnx("%s:%d: a %% not followed by {name} (write %%%% for a percent sign)",
+				    e->file, e->line);
+				errors++;
+				break;
+			}
+			for (const char *n = s + 2; n <= end;) {
+				size_t len = strcspn(n, "|}");
+				if (builtin_index(n, len) < 0 && var_value(a, n, len) == NULL) {
+					log_warnx("%s:%d: unknown placeholder \"%.*s\" (not filled from the "
+					    "event, nor given by \"set\")", e->file, e->line, (int)len, n);
+					errors++;
+				}
+				n += len + 1;
+			}
+			s = end + 1;
+		}
+	}
+	return errors;
+}
+
+struct advice *
+advice_load(const char *dir, const char *local_dir)
+{
+	struct advice *a = xcalloc(1, sizeof(*a));
+	int errors = load_dir(a, dir, 1);
+
+	if (local_dir != NULL && *local_dir != '\0')
+		errors += load_dir(a, local_dir, 0);
+	errors += check_placeholders(a);
+	if (errors > 0) {
+		advice_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+advice_free(struct advice *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->e[i].mta);
+		free(a->e[i].text);
+		free(a->e[i].file);
+	}
+	for (size_t i = 0; i < a->nvar; i++) {
+		free(a->var[i].name);
+		free(a->var[i].value);
+	}
+	free(a->e);
+	free(a->var);
+	free(a);
+}
+
+size_t
+advice_count(const struct advice *a)
+{
+	return a ? a->n : 0;
+}
+
+/* ---- values ---- */
+
+/* A host name we dare to print: letters, digits, '-', '.', '_' in labels, at most 253 bytes. */
+static int
+valid_host(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len == 0 || len > HOST_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')
+			return 0;
+	return strstr(s, "..") == NULL;
+}
+
+/* The address in canonical form into out (IPv4-mapped IPv6 as IPv4); 4, 6, or 0 if none. */
+static int
+canonical_ip(const char *ip, char *out, size_t size)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (ip == NULL)
+		return 0;
+	if (inet_pton(AF_INET, ip, &v4) == 1)
+		return inet_ntop(AF_INET, &v4, out, (socklen_t)size) ? 4 : 0;
+	if (inet_pton(AF_INET6, ip, &v6) != 1)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+		memcpy(&v4, &v6.s6_addr[12], 4);
+		return inet_ntop(AF_INET, &v4, out, (socklen_t)size) ? 4 : 0;
+	}
+	return inet_ntop(AF_INET6, &v6, out, (socklen_t)size) ? 6 : 0;
+}
+
+/* Builtin i's value for v into out; 0, or -1 when it is not known. */
+static int
+builtin_value(size_t i, const struct advice_values *v, struct buf *out)
+{
+	const char *name = builtins[i].name;
+	char ip[INET6_ADDRSTRLEN];
+	int family;
+
+	if (strcmp(name, "host") == 0 || strcmp(name, "domain") == 0) {
+		const char *s = v ? (name[0] == 'h' ? v->host : v->domain) : NULL;
+		if (!valid_host(s))
+			return -1;
+		for (; *s; s++)
+			buf_putc(out, (char)tolower((unsigned char)*s));
+		return 0;
+	}
+	if ((family = canonical_ip(v ? v->ip : NULL, ip, sizeof(ip))) == 0)
+		return -1;
+	if (strcmp(name, "ip_cidr") == 0) {
+		buf_printf(out, "%s/%d", ip, family == 4 ? 32 : 128);
+	} else if (strcmp(name, "ip_exim") == 0) {
+		for (const char *c = ip; *c; c++) {
+			if (*c == ':')
+				buf_putc(out, ':');
+			buf_putc(out, *c);
+		}
+	} else if (strcmp(name, "ip_sendmail") == 0) {
+		buf_printf(out, "%s%s", family == 6 ? "IPv6:" : "", ip);
+	} else if (strcmp(name, "ip_bracket") == 0) {
+		buf_printf(out, "[%s]", ip);
+	} else {
+		buf_puts(out, ip);
+	}
+	return 0;
+}
+
+/* The placeholder's names s..end (without braces): the first known value, or the first's marker. */
+static void
+fill(const struct advice *a, const char *s, const char *end, const struct advice_values *v,
+    struct buf *out)
+{
+	const char *first = s;
+	size_t first_len = strcspn(s, "|}");
+
+	while (s < end) {
+		size_t len = strcspn(s, "|}");
+		int b = builtin_index(s, len);
+		const char *var;
+		if (b >= 0 && builtin_value((size_t)b, v, out) == 0)
+			return;
+		if (b < 0 && (var = var_value(a, s, len)) != NULL) {
+			buf_puts(out, var);
+			return;
+		}
+		s += len + 1;
+	}
+	int b = builtin_index(first, first_len);
+	buf_puts(out, b >= 0 ? builtins[b].unknown : "UNKNOWN");
+}
+
+static const struct advice_entry *
+lookup(const struct advice *a, enum event_kind kind, enum event_direction dir, const char *mta)
+{
+	const struct advice_entry *generic = NULL;
+
+	for (size_t i = a->n; i-- > 0;) {
+		const struct advice_entry *e = &a->e[i];
+		if (e->kind != kind || !(e->dirs & (1u << dir)))
+			continue;
+		if (e->mta == NULL) {
+			if (generic == NULL)
+				generic = e;
+		} else if (mta != NULL && strcasecmp(e->mta, mta) == 0) {
+			return e;
+		}
+	}
+	return generic;
+}
+
+char *
+advice_render(const struct advice *a, enum event_kind kind, enum event_direction dir,
+    const char *mta, const struct advice_values *v)
+{
+	const struct advice_entry *e;
+	struct buf out;
+
+	if (a == NULL || (unsigned)kind >= KIND_COUNT || (unsigned)dir >= DIR_COUNT)
+		return NULL;
+	if ((e = lookup(a, kind, dir, mta)) == NULL || e->text == NULL)
+		return NULL;
+	buf_init(&out);
+	for (const char *s = e->text; *s;) {
+		const char *end;
+		if (s[0] == '%' && s[1] == '%') {
+			buf_putc(&out, '%');
+			s += 2;
+		} else if (s[0] == '%' && s[1] == '{' && (end = strchr(s, '}')) != NULL) {
+			fill(a, s + 2, end, v, &out);
+			s = end + 1;
+		} else {
+			buf_putc(&out, *s++);
+		}
+	}
+	buf_putc(&out, '\0');
+	return out.data;
+}
+
+/* ---- the recipient domain ---- */
+
+/* The address starting at s (up to '>', ',', blank or end): its domain into out, or NULL. */
+static const char *
+address_domain(const char *s, char *out, size_t size)
+{
+	size_t len = strcspn(s, ">, \t\n");
+	const char *at = NULL;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '@')
+			at = s + i;
+	if (at == NULL || (size_t)(s + len - at - 1) >= size)
+		return NULL;
+	size_t n = (size_t)(s + len - at - 1);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)tolower((unsigned char)at[1 + i]);
+	out[n] = '\0';
+	return valid_host(out) && strchr(out, '.') != NULL ? out : NULL;
+}
+
+const char *
+advice_recipient_domain(const char *raw, char *out, size_t size)
+{
+	/* Postfix and Sendmail "to=<a@b>", Sendmail "to=a@b"; Exim's delivery and defer markers. */
+	static const char *const marks[] = { " to=<", " to=", " == ", " ** ", " => ", NULL };
+
+	for (size_t m = 0; raw != NULL && marks[m] != NULL; m++) {
+		const char *p = strstr(raw, marks[m]);
+		if (p != NULL && address_domain(p + strlen(marks[m]), out, size) != NULL)
+			return out;
+	}
+	return NULL;
 }

@@ -510,6 +510,8 @@ where_clause(struct buf *sql, struct peer_sel *p, int since, int until, int kind
 /* One cause: a kind, seen in one direction by one MTA. */
 struct cause {
 	char *kind, *direction, *mta, *reason;	/* reason: the most frequent one, or NULL */
+	char *ip, *host, *domain;		/* for the advice: NULL unless all events agree */
+	int several;				/* bit 0: ip, 1: host, 2: domain differ */
 	int64_t count, first, last;
 	int64_t reasons;			/* distinct reasons seen */
 };
@@ -538,6 +540,40 @@ cause_cmp(const void *a, const void *b)
 	return x->last > y->last ? -1 : x->last < y->last;
 }
 
+/* *v is the value every row so far gave (rows without one aside), else NULL with bit set. */
+static void
+agree(char **v, const char *value, int *several, int bit)
+{
+	if (value == NULL || (*several & bit))
+		return;
+	if (*v == NULL) {
+		*v = xstrdup(value);
+	} else if (strcasecmp(*v, value) != 0) {
+		free(*v);
+		*v = NULL;
+		*several |= bit;
+	}
+}
+
+/* Fold one row's address, host and recipient domain (columns 7-11) into c, for its advice. */
+static void
+cause_values(struct cause *c, sqlite3_stmt *s)
+{
+	const char *ip_lo = (const char *)sqlite3_column_text(s, 7);
+	const char *ip_hi = (const char *)sqlite3_column_text(s, 8);
+	const char *host_lo = (const char *)sqlite3_column_text(s, 9);
+	const char *host_hi = (const char *)sqlite3_column_text(s, 10);
+	char dom[256];
+	const char *domain = advice_recipient_domain((const char *)sqlite3_column_text(s, 11), dom,
+	    sizeof(dom));
+
+	agree(&c->ip, ip_lo, &c->several, 1);
+	agree(&c->ip, ip_hi, &c->several, 1);
+	agree(&c->host, host_lo, &c->several, 2);
+	agree(&c->host, host_hi, &c->several, 2);
+	agree(&c->domain, domain, &c->several, 4);
+}
+
 /*
  * The causes among the selected events, most frequent first; -1 (logged) on
  * a database error. Grouped by reason in SQL, then folded per cause here (a
@@ -555,7 +591,8 @@ load_causes(sqlite3 *db, const char *dbpath, const char *where, struct cause **o
 
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT e.kind, e.direction, e.mta, e.reason, count(*) AS n, min(e.time), "
-	    "max(e.time) FROM events e WHERE ");
+	    "max(e.time), min(e.peer_ip), max(e.peer_ip), min(e.peer_host), max(e.peer_host), "
+	    "max(CASE WHEN e.direction = 'out' THEN e.raw END) FROM events e WHERE ");
 	buf_puts(&sql, where);	/* our own text: every value in it is a parameter */
 	buf_puts(&sql, " GROUP BY e.kind, e.direction, e.mta, e.reason "
 	    "ORDER BY e.kind, e.direction, e.mta, e.reason IS NULL, n DESC");
@@ -587,6 +624,7 @@ load_causes(sqlite3 *db, const char *dbpath, const char *where, struct cause **o
 			last->last = sqlite3_column_int64(s, 6);
 		}
 		last->count += sqlite3_column_int64(s, 4);
+		cause_values(last, s);
 		if (sqlite3_column_type(s, 3) != SQLITE_NULL)
 			last->reasons++;
 		if (sqlite3_column_int64(s, 5) < last->first)
@@ -612,19 +650,24 @@ free_causes(struct cause *c, size_t n)
 		free(c[i].direction);
 		free(c[i].mta);
 		free(c[i].reason);
+		free(c[i].ip);
+		free(c[i].host);
+		free(c[i].domain);
 	}
 	free(c);
 }
 
-static const char *
-cause_advice(const struct cause *c)
+/* The advice for a cause with its peer's values (a new string), or NULL. */
+static char *
+cause_advice(const struct advice *adv, const struct cause *c)
 {
 	int kind = c->kind ? event_kind_from_name(c->kind, strlen(c->kind)) : -1;
 	int dir = c->direction ? event_direction_from_name(c->direction) : -1;
+	struct advice_values v = { c->ip, c->host, c->domain };
 
 	if (kind < 0 || dir < 0)
 		return NULL;
-	return advice_text((enum event_kind)kind, c->mta, (enum event_direction)dir);
+	return advice_render(adv, (enum event_kind)kind, (enum event_direction)dir, c->mta, &v);
 }
 
 static void
@@ -677,7 +720,7 @@ put_wrapped(struct buf *out, const char *text, size_t indent, size_t width)
 
 static void
 print_diagnosis_table(struct buf *out, const char *peer, const struct cause *c, size_t n,
-    int64_t total, unsigned long shown, size_t width)
+    int64_t total, unsigned long shown, size_t width, const struct advice *adv)
 {
 	if (width == 0 || width > 100)
 		width = 78;
@@ -709,9 +752,10 @@ print_diagnosis_table(struct buf *out, const char *peer, const struct cause *c, 
 				    c[i].reasons == 2 ? "" : "s");
 			buf_putc(out, '\n');
 		}
-		const char *advice = cause_advice(&c[i]);
+		char *advice = cause_advice(adv, &c[i]);
 		if (advice != NULL)
 			put_wrapped(out, advice, 4, width);
+		free(advice);
 	}
 	if (n > DIAGNOSIS_CAUSES) {
 		int64_t rest = 0;
@@ -733,7 +777,7 @@ json_string_or_null(struct buf *out, const char *s)
 }
 
 static void
-print_diagnosis_json(struct buf *out, const struct cause *c, size_t n)
+print_diagnosis_json(struct buf *out, const struct cause *c, size_t n, const struct advice *adv)
 {
 	buf_puts(out, "\"diagnosis\": [");
 	for (size_t i = 0; i < n; i++) {
@@ -750,7 +794,9 @@ print_diagnosis_json(struct buf *out, const struct cause *c, size_t n)
 		    (long long)c[i].count, first, last);
 		json_string_or_null(out, c[i].reason);
 		buf_printf(out, ", \"reasons\": %lld, \"advice\": ", (long long)c[i].reasons);
-		json_string_or_null(out, cause_advice(&c[i]));
+		char *advice = cause_advice(adv, &c[i]);
+		json_string_or_null(out, advice);
+		free(advice);
 		buf_putc(out, '}');
 	}
 	buf_puts(out, n ? "\n]" : "]");
@@ -921,6 +967,7 @@ cmd_query(int argc, char **argv)
 	sqlite3_stmt *s = NULL;
 	struct cause *causes = NULL;
 	size_t ncauses = 0;
+	struct advice *adv = NULL;
 	int status = EXIT_OK;
 	int want_causes = format == OUTPUT_TABLE || (format == OUTPUT_JSON && json_diagnosis);
 	if (sqlite3_prepare_v2(db, sql.data, -1, &s, NULL) != SQLITE_OK) {
@@ -962,11 +1009,15 @@ cmd_query(int argc, char **argv)
 	if (status == EXIT_OK && rows > 0 && want_causes &&
 	    load_causes(db, conf.database, where.data, &causes, &ncauses, bind_params, &params) < 0)
 		status = EXIT_TROUBLE;
+	/* Without the advice files the diagnosis is still worth printing (advice_load logged why). */
+	if (status == EXIT_OK && rows > 0 && want_causes &&
+	    (adv = advice_load(conf.advice, conf.local_rules)) == NULL)
+		log_warnx("the diagnosis goes without advice");
 	if (format == OUTPUT_JSON) {
 		buf_puts(&out, rows ? "\n]" : "]");
 		if (json_diagnosis) {
 			buf_puts(&out, ",\n");
-			print_diagnosis_json(&out, causes, ncauses);
+			print_diagnosis_json(&out, causes, ncauses, adv);
 			buf_putc(&out, '}');
 		}
 		buf_putc(&out, '\n');
@@ -975,7 +1026,7 @@ cmd_query(int argc, char **argv)
 		int64_t total = 0;
 		for (size_t i = 0; i < ncauses; i++)
 			total += causes[i].count;
-		print_diagnosis_table(&out, peer, causes, ncauses, total, rows, width);
+		print_diagnosis_table(&out, peer, causes, ncauses, total, rows, width, adv);
 	}
 	if (rows == 0 && status == EXIT_OK) {
 		struct buf shown;
@@ -995,6 +1046,7 @@ cmd_query(int argc, char **argv)
 	buf_free(&out);
 done:
 	free_causes(causes, ncauses);
+	advice_free(adv);
 	sqlite3_finalize(s);
 	buf_free(&sql);
 	buf_free(&where);

@@ -228,6 +228,11 @@ cmd_summary(int argc, char **argv)
 	mail_host_name(host, sizeof(host));
 	struct summary_view view = { .host = host, .until_now = until_arg == NULL,
 		.last = until_arg == NULL && timeparse_duration(since_arg) >= 0 };
+	/* Without the advice files the summary still goes out (advice_load logged why). */
+	struct advice *adv = advice_load(conf.advice, conf.local_rules);
+	if (adv == NULL)
+		log_warnx("the summary goes without advice");
+	view.advice = adv;
 	int status = EXIT_OK;
 	if (skip_empty && summary_is_empty(s)) {
 		log_debug("summary: nothing to report");
@@ -247,6 +252,7 @@ cmd_summary(int argc, char **argv)
 		buf_free(&out);
 	}
 	summary_free(s);
+	advice_free(adv);
 	conf_free(&conf);
 	return status;
 }

@@ -161,6 +161,7 @@ conf_free(struct conf *conf)
 	free(conf->database);
 	free(conf->patterns);
 	free(conf->local_rules);
+	free(conf->advice);
 	free(conf->timezone);
 	free(conf->user);
 	free(conf->group);
@@ -606,6 +607,7 @@ static const struct conf_setting settings[] = {
 	STR("database", database, TLSLOGD_DEFAULT_DB),
 	STR("patterns", patterns, TLSLOGD_DEFAULT_PATTERNS),
 	CUSTOM("local_rules", parse_local_rules),
+	STR("advice", advice, TLSLOGD_DEFAULT_ADVICE),
 	CUSTOM("timezone", parse_timezone),
 	CUSTOM("source", parse_source_line),
 	NUM("batch_events", CONF_COUNT, CONF_C_LONG, batch_events, 1, 1000000,

@@ -39,6 +39,7 @@ struct conf {
 	char *path;		/* the file read, or NULL when none was */
 	char *database;
 	char *patterns;
+	char *advice;		/* folder of the shipped *.advice files (advice.h) */
 	char *local_rules;		/* local rules folder, added to and overriding patterns */
 	int local_rules_is_default;	/* not named by the user: may be missing */
 	char *timezone;

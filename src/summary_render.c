@@ -386,17 +386,20 @@ put_peer_cause(struct buf *out, const struct summary_peer *p, int html)
 	}
 }
 
-/* The advice for the peer's main cause, or NULL. */
-static const char *
-peer_advice(const struct summary_peer *p)
+/* The advice for the peer's main cause with its address and name (a new string), or NULL. */
+static char *
+peer_advice(const struct summary_peer *p, const struct summary_view *v)
 {
+	struct advice_values values = { p->ip, p->reverse ? p->reverse : p->host, NULL };
+
 	if (p->kind == NULL || p->direction == NULL)
 		return NULL;
 	int kind = event_kind_from_name(p->kind, strlen(p->kind));
 	int dir = event_direction_from_name(p->direction);
 	if (kind < 0 || dir < 0)
 		return NULL;
-	return advice_text((enum event_kind)kind, p->mta, (enum event_direction)dir);
+	return advice_render(v->advice, (enum event_kind)kind, (enum event_direction)dir, p->mta,
+	    &values);
 }
 
 /* Label of bar i: "07:00" for hours (with the date on the first bar and at midnight), else a date. */
@@ -498,7 +501,8 @@ text_counts(struct buf *out, const char *title, const struct summary_count *rows
 }
 
 static void
-text_peers(struct buf *out, const struct summary *s, const struct summary_server *sv)
+text_peers(struct buf *out, const struct summary *s, const struct summary_server *sv,
+    const struct summary_view *v)
 {
 	buf_puts(out, "\nTOP FAILING PEERS");
 	if (s->nservers > 1) {
@@ -513,7 +517,7 @@ text_peers(struct buf *out, const struct summary *s, const struct summary_server
 		buf_puts(out, "  none in this period\n");
 	for (size_t i = 0; i < sv->npeers; i++) {
 		const struct summary_peer *p = &sv->peers[i];
-		const char *advice = peer_advice(p);
+		char *advice = peer_advice(p, v);
 
 		buf_printf(out, "%2zu. ", i + 1);
 		put_peer_name(out, p, 0);
@@ -530,6 +534,7 @@ text_peers(struct buf *out, const struct summary *s, const struct summary_server
 			wrap(out, advice, 15, 4, 78);
 			buf_putc(out, '\n');
 		}
+		free(advice);
 	}
 }
 
@@ -623,7 +628,7 @@ summary_render_text(struct buf *out, const struct summary *s, const struct summa
 	text_flags(out, "CLEARED (quiet for flag_quiet)", s->cleared, s->ncleared, 1);
 	for (size_t i = 0; i < s->nservers; i++)
 		if (s->servers[i].cur > 0 || s->nservers == 1)
-			text_peers(out, s, &s->servers[i]);
+			text_peers(out, s, &s->servers[i], v);
 	text_chart(out, s);
 	buf_puts(out, "\n-- \nDetails: tlslogd query --peer PEER; flags: tlslogd flagged.\n");
 }
@@ -736,7 +741,8 @@ html_flags(struct buf *out, const char *title, const struct summary_flag *f, siz
 }
 
 static void
-html_peers(struct buf *out, const struct summary *s, const struct summary_server *sv)
+html_peers(struct buf *out, const struct summary *s, const struct summary_server *sv,
+    const struct summary_view *v)
 {
 	buf_puts(out, H2 "Top failing peers");
 	if (s->nservers > 1) {
@@ -754,7 +760,7 @@ html_peers(struct buf *out, const struct summary *s, const struct summary_server
 	buf_puts(out, "<ol style=\"margin:0;padding-left:24px\">\n");
 	for (size_t i = 0; i < sv->npeers; i++) {
 		const struct summary_peer *p = &sv->peers[i];
-		const char *advice = peer_advice(p);
+		char *advice = peer_advice(p, v);
 
 		buf_puts(out, "<li style=\"margin:0 0 10px\">");
 		put_peer_name(out, p, 1);
@@ -772,6 +778,7 @@ html_peers(struct buf *out, const struct summary *s, const struct summary_server
 			put_ours(out, advice, 1);
 			buf_puts(out, "</div>");
 		}
+		free(advice);
 		buf_puts(out, "</li>\n");
 	}
 	buf_puts(out, "</ol>\n");
@@ -833,7 +840,7 @@ summary_render_html(struct buf *out, const struct summary *s, const struct summa
 		html_flags(out, "Cleared (quiet for flag_quiet)", s->cleared, s->ncleared, 1);
 		for (size_t i = 0; i < s->nservers; i++)
 			if (s->servers[i].cur > 0 || s->nservers == 1)
-				html_peers(out, s, &s->servers[i]);
+				html_peers(out, s, &s->servers[i], v);
 	}
 	buf_puts(out, "<p style=\"margin:22px 0 0;font-size:12px;color:" COLOR_MUTED "\">Details: "
 	    "<code>tlslogd query --peer PEER</code>; flags: <code>tlslogd flagged</code>.</p>\n");

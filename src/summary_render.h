@@ -15,6 +15,7 @@
 #ifndef TLSLOGD_SUMMARY_RENDER_H
 #define TLSLOGD_SUMMARY_RENDER_H
 
+#include "advice.h"
 #include "summary.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@ struct summary_view {
 	const char *host;	/* the name of the host tlslogd runs on (mail_host_name) */
 	int until_now;		/* the period ends now: "flagged now" */
 	int last;		/* ... and began a duration ago: "in the last 24h" */
+	const struct advice *advice;	/* the "What to do" texts (NULL: none) */
 };
 
 void summary_render_subject(struct buf *out, const struct summary *s, const struct summary_view *v);

@@ -7,6 +7,9 @@
 # the index each selection uses, the schema 5 migration, and usage errors.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
+# The advice of the source tree (tlslogd.conf(5) advice): nothing is installed yet.
+printf 'advice %s/advice\n' "$TLSLOGD_SRCDIR" >"$test_scratch/advice.conf"
+
 rules="--patterns $TLSLOGD_PATTERNS"
 
 # lines SPEC...: one Postfix failure per SPEC "MINUTES_AGO,KIND,IP,HOST,SERVER"
@@ -104,7 +107,7 @@ test_expect_success '.domain: the domain itself and every name under it, nothing
 	for dom in .example.net .EXAMPLE.NET .mx.example.net .net .example.org .co.uk .nosuch.example; do
 		expect_same t.db $dom || exit 1
 	done &&
-	tlslogd query -c /dev/null --db t.db --peer .example.net --format json >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --format json >out &&
 	python3 -c "import json; hosts = {e[\"peer_host\"].lower() for e in json.load(open(\"out\"))}; assert \"notexample.net\" not in hosts and \"mx.example.net.evil.org\" not in hosts and \"example.net\" in hosts and \"deep.mx.example.net\" in hosts, hosts"
 '
 
@@ -119,7 +122,7 @@ test_expect_success '--direction, --server and --limit, alone and together' '
 '
 
 test_expect_success 'the table: rows, then the diagnosis with counts, reasons and MTA advice' '
-	tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 >out &&
 	cat out &&
 	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 2 &&
 	grep "^Diagnosis for 192.0.2.7: 2 events, 1 cause$" out &&
@@ -130,18 +133,18 @@ test_expect_success 'the table: rows, then the diagnosis with counts, reasons an
 '
 
 test_expect_success 'the diagnosis names the right MTA knob for broken TLS' '
-	tlslogd query -c /dev/null --db t.db --peer .example.net --direction in --server mx1 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --direction in --server mx1 >out &&
 	cat out &&
 	grep "smtpd_discard_ehlo_keyword_address_maps" out &&
-	tlslogd query -c /dev/null --db t.db --peer .example.net --direction out --kind tls_no_shared_cipher >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --direction out --kind tls_no_shared_cipher >out &&
 	cat out &&
-	grep "Try_TLS:mx.example.net NO" out &&
+	grep -E "Try_TLS:[a-z.]+\.example\.net NO" out &&
 	grep "hosts_avoid_tls" out
 '
 
 test_expect_success '--limit under a table: how many are shown; the diagnosis counts them all' '
-	total=$(tlslogd query -c /dev/null --db t.db --peer .example.net --format csv | sed 1d | wc -l) &&
-	tlslogd query -c /dev/null --db t.db --peer .example.net --limit 2 >out &&
+	total=$(tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --format csv | sed 1d | wc -l) &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --limit 2 >out &&
 	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 2 &&
 	grep "^(the 2 newest of $total events; --limit N shows more)$" out &&
 	grep "^Diagnosis for .example.net: $total events, " out &&
@@ -158,17 +161,17 @@ test_expect_success 'a table shows the 100 newest events unless --limit says oth
 	        f.write("%s mx1 postfix/smtpd[%d]: warning: unknown[192.0.2.222]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=u%d\n" % (t, 5000 + i, i))
 	PY
 	tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db many.db many.log &&
-	tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db many.db --peer 192.0.2.222 >out &&
 	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 100 &&
 	grep "^(the 100 newest of 130 events; --limit N shows more)$" out &&
 	grep "u129" out && ! grep " u29 " out &&
-	tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 --limit 1000 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db many.db --peer 192.0.2.222 --limit 1000 >out &&
 	test "$(sed -e 1d -e "/^\$/,\$d" out | wc -l)" = 130 &&
-	test "$(tlslogd query -c /dev/null --db many.db --peer 192.0.2.222 --format csv | sed 1d | wc -l)" = 130
+	test "$(tlslogd query -c "$test_scratch/advice.conf" --db many.db --peer 192.0.2.222 --format csv | sed 1d | wc -l)" = 130
 '
 
 test_expect_success 'JSON with --diagnosis: events and causes; counts add up; advice per cause' '
-	tlslogd query -c /dev/null --db t.db --peer .example.net --format json --diagnosis >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --format json --diagnosis >out &&
 	python3 -c "
 import json
 d = json.load(open(\"out\"))
@@ -184,25 +187,25 @@ for c in dg:
     assert c[\"advice\"] is None or len(c[\"advice\"]) > 40
 assert any(c[\"mta\"] == \"sendmail\" and \"Srv_Features\" in (c[\"advice\"] or \"\") for c in dg), dg
 " &&
-	tlslogd query -c /dev/null --db t.db --peer .example.net --format json --diagnosis --limit 1 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --format json --diagnosis --limit 1 >out &&
 	python3 -c "import json; d = json.load(open(\"out\")); assert len(d[\"events\"]) == 1 and sum(c[\"count\"] for c in d[\"diagnosis\"]) > 1" &&
-	tlslogd query -c /dev/null --db t.db --peer 192.0.2.99 --format json --diagnosis >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.99 --format json --diagnosis >out &&
 	python3 -c "import json; assert json.load(open(\"out\")) == {\"events\": [], \"diagnosis\": []}"
 '
 
 test_expect_success 'JSON without --diagnosis stays an array; CSV has no diagnosis' '
-	tlslogd query -c /dev/null --db t.db --peer 192.0.2.0/24 --format json >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.0/24 --format json >out &&
 	python3 -c "import json; d = json.load(open(\"out\")); assert isinstance(d, list) and len(d) > 3" &&
-	tlslogd query -c /dev/null --db t.db --peer 192.0.2.0/24 --format csv >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.0/24 --format csv >out &&
 	head -n 1 out | grep "^time,server,mta," &&
 	! grep -i "diagnosis" out &&
 	python3 -c "import csv; rows = list(csv.reader(open(\"out\"))); assert len({len(r) for r in rows}) == 1, rows"
 '
 
 test_expect_success 'no events with filters: the sentence says so' '
-	tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --direction out >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 --direction out >out &&
 	grep "^No events for 192.0.2.7 with these filters.$" out &&
-	tlslogd query -c /dev/null --db t.db --peer 10.0.0.0/8 >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 10.0.0.0/8 >out &&
 	grep "^No events for 10.0.0.0/8.$" out
 '
 
@@ -232,13 +235,13 @@ v4_db() {
 
 test_expect_success 'schema 5: a version 4 database gets peer_domain for its old events' '
 	v4_db v4.db "[(1, \"Mail.Example.CO.UK\", \"192.0.2.1\"), (2, \"unknown\", \"192.0.2.2\")]" &&
-	test_exit_code 1 tlslogd query -c /dev/null --db v4.db --peer 192.0.2.1 2>err &&
+	test_exit_code 1 tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer 192.0.2.1 2>err &&
 	grep "older than this" err &&
 	tlslogd scan -q -c /dev/null $rules --db v4.db /dev/null &&
 	test "$(sql v4.db "PRAGMA user_version")" = 9 &&
 	test "$(sql v4.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time")" = ".example.co.uk
 -" &&
-	tlslogd query -c /dev/null --db v4.db --peer .example.co.uk --format csv >out &&
+	tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer .example.co.uk --format csv >out &&
 	test "$(sed 1d out | wc -l)" = 1
 '
 
@@ -268,13 +271,13 @@ test_expect_success 'an interrupted backfill goes on from where it was at the ne
 '
 
 test_expect_success 'usage errors exit 2 with a message' '
-	test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --direction sideways 2>err &&
+	test_exit_code 2 tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 --direction sideways 2>err &&
 	grep "direction: expected in or out" err &&
-	test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --limit 0 2>err &&
-	test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --limit ten 2>err &&
-	test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer 192.0.2.7 --server "" 2>err &&
+	test_exit_code 2 tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 --limit 0 2>err &&
+	test_exit_code 2 tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 --limit ten 2>err &&
+	test_exit_code 2 tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer 192.0.2.7 --server "" 2>err &&
 	for bad in 192.0.2.0/33 2001:db8::/129 192.0.2.0/ 192.0.2.0/x nonsense/24 ../etc . .. .a..b ".a b" ".a%b"; do
-		test_exit_code 2 tlslogd query -c /dev/null --db t.db --peer "$bad" 2>err || exit 1
+		test_exit_code 2 tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer "$bad" 2>err || exit 1
 	done &&
 	test_exit_code 0 tlslogd query --help >out &&
 	grep -- "--direction DIR" out && grep -- "--server NAME" out && grep -- "--limit N" out

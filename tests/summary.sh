@@ -9,6 +9,9 @@
 # real MTA's sendmail interface (a private Exim instance) when one is installed.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
+# The advice of the source tree (tlslogd.conf(5) advice): nothing is installed yet.
+printf 'advice %s/advice\n' "$TLSLOGD_SRCDIR" >"$test_scratch/advice.conf"
+
 rules="--patterns $TLSLOGD_PATTERNS"
 
 # The fixture, in lines relative to now (UTC), written as bytes: some values
@@ -92,8 +95,8 @@ cat >fake-sendmail <<-EOF
 	EOF
 chmod +x fake-sendmail
 
-printf 'mail_from tlslogd@mx1.example.com\nmail_to postmaster@example.com ops@example.org\nsendmail %s -t -oi\n' \
-	"$PWD/fake-sendmail" >mail.conf
+printf 'mail_from tlslogd@mx1.example.com\nmail_to postmaster@example.com ops@example.org\nsendmail %s -t -oi\nadvice %s/advice\n' \
+	"$PWD/fake-sendmail" "$TLSLOGD_SRCDIR" >mail.conf
 
 # check_mail FILE [ADDRESS...]: the message parses as promised (see below).
 cat >check_mail.py <<-\PY
@@ -185,7 +188,7 @@ test_expect_success 'the fixture: two servers, flags raised and cleared' '
 '
 
 test_expect_success 'text: totals against the day before, kinds, servers, flags, peers, chart' '
-	tlslogd summary -c /dev/null --db s.db >out.txt &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db s.db >out.txt &&
 	cat out.txt &&
 	grep "^34 TLS and AUTH failures, up 386% from 7 in the 24h before\.$" out.txt &&
 	grep "^6 peers newly flagged, 1 cleared; 6 peers are flagged now\.$" out.txt &&
@@ -223,7 +226,7 @@ test_expect_success 'text: hostile values are escaped, cut, and shown as data' '
 '
 
 test_expect_success 'html: a page of our own elements, with the hostile text escaped' '
-	tlslogd summary -c /dev/null --db s.db --format html >out.html &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db s.db --format html >out.html &&
 	no_raw_control out.html &&
 	check_html out.html &&
 	grep -F "&lt;script&gt;alert(1)&lt;/script&gt;" out.html &&
@@ -345,7 +348,7 @@ test_expect_success 'one server: its top 10, events without a peer, long flag li
 	PY
 	tlslogd scan -q -c /dev/null $rules --db one.db one.log &&
 	test "$(sql one.db "SELECT count(*) FROM flags")" = 16 &&
-	tlslogd summary -c /dev/null --db one.db >one.txt &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db one.db >one.txt &&
 	cat one.txt &&
 	! grep "^FAILURES BY SERVER" one.txt &&
 	grep "^TOP FAILING PEERS$" one.txt &&
@@ -355,25 +358,25 @@ test_expect_success 'one server: its top 10, events without a peer, long flag li
 	! grep "^11\. " one.txt &&
 	test "$(grep -c "^  192\.0\.2\.[0-9]* (guessing)" one.txt)" = 15 &&
 	grep "^  and 1 more (tlslogd flagged --all)$" one.txt &&
-	tlslogd summary -c /dev/null --db one.db --format html >one.html &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db one.db --format html >one.html &&
 	check_html one.html &&
 	grep "and 1 more" one.html
 '
 
 test_expect_success 'a longer period gets longer bars; a period in the past is named by its dates' '
-	tlslogd summary -c /dev/null --db s.db --since 7d >week.txt &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db s.db --since 7d >week.txt &&
 	grep "^FAILURES PER 4 HOURS (UTC)$" week.txt &&
 	grep "in the 7d before\.$" week.txt &&
-	tlslogd summary -c /dev/null --db s.db --since 2d --until 1d >past.txt &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db s.db --since 2d --until 1d >past.txt &&
 	head -1 past.txt | grep "^tlslogd summary on .* from [0-9-]* [0-9:]* to [0-9-]* [0-9:]* UTC$"
 '
 
 test_expect_success 'the database is only read' '
 	cp s.db ro.db && chmod 0444 ro.db &&
 	sum1=$(cksum <ro.db) &&
-	tlslogd summary -c /dev/null --db ro.db >/dev/null &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db ro.db >/dev/null &&
 	test "$(cksum <ro.db)" = "$sum1" &&
-	test_exit_code 1 tlslogd summary -c /dev/null --db no-such.db 2>err &&
+	test_exit_code 1 tlslogd summary -c "$test_scratch/advice.conf" --db no-such.db 2>err &&
 	grep "no-such.db" err
 '
 
