@@ -27,8 +27,9 @@ fi
 
 # Debian package names of everything the build and the tests use.
 # libsystemd-dev: the journal source (optional for the build, used when found).
+# libmicrohttpd-dev: the /metrics endpoint (optional for the build, used when found).
 deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
-libev-dev zlib1g-dev libsystemd-dev sqlite3 python3"
+libev-dev zlib1g-dev libsystemd-dev libmicrohttpd-dev sqlite3 python3"
 # What only some tests use: installed where the distribution has it; the tests
 # that need a missing one say so and are skipped (or, for the fuzzers, not run).
 optional=
@@ -44,6 +45,8 @@ if [ "$mode" = check ]; then
 	# xz makes a rotated file tlslogd cannot read (tests/follow-restart.sh);
 	# bash-completion says where the completion is installed (tests/install.sh).
 	optional="$optional logrotate xz-utils bash-completion"
+	# promtool checks the metrics and the alert rules (tests/metrics.sh).
+	optional="$optional prometheus"
 	# The Debian package test (tests/deb.sh) runs in CI only: see below.
 	if [ "${CI:-}" = true ] || [ "${TLSLOGD_DEB_TEST:-}" = 1 ]; then
 		optional="$optional dpkg-dev debhelper lintian adduser"

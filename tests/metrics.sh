@@ -6,7 +6,9 @@
 # (metrics_listen) on the loopback address only, answering GET /metrics and
 # nothing else, a source's lag while the daemon cannot keep up, counters kept
 # across a reload, promtool's check where it is installed, and clear errors for
-# a wrong metrics_listen line or a folder the file cannot be written to.
+# a wrong metrics_listen line or a folder the file cannot be written to; the
+# alert rules and the Grafana dashboard in contrib/prometheus/ use what is
+# exported, and the alerts fire as promtool's unit tests say.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 . "$TLSLOGD_SRCDIR/tests/follow-lib.sh"
 
@@ -220,6 +222,43 @@ test_expect_success 'a wrong metrics_listen line names its file and line, and ru
 	grep -q "t.conf:5: metrics_interval" err &&
 	conf "metrics_listen [::1]:9809" "metrics_file /tmp/x.prom" &&
 	"$TLSLOGD" run -n -c t.conf >out
+'
+
+if command -v promtool >/dev/null 2>&1; then
+	test_expect_success 'the alert rules in contrib/ load, and fire as their tests say' '
+		cp "$TLSLOGD_SRCDIR/contrib/prometheus/tlslogd-alerts.yml" \
+			"$TLSLOGD_SRCDIR/tests/prometheus/alerts-test.yml" . &&
+		promtool check rules tlslogd-alerts.yml &&
+		promtool test rules alerts-test.yml
+	'
+else
+	test_skip 'the alert rules in contrib/ load, and fire as their tests say' \
+		'promtool (Debian: prometheus) is not installed'
+fi
+
+follow_test 'the dashboard and the alerts use only metrics the daemon exports' '
+	port=$(free_port) && fails 1 3 >mail.log &&
+	conf "metrics_listen $port" && daemon_run -c t.conf && wait_events t.db 3 &&
+	scrape http://127.0.0.1:$port/metrics >m.txt && daemon_term &&
+	python3 - m.txt "$TLSLOGD_SRCDIR/contrib/prometheus/tlslogd-dashboard.json" \
+		"$TLSLOGD_SRCDIR/contrib/prometheus/tlslogd-alerts.yml" <<-\PY
+	import json, re, sys
+	exported = set()
+	for line in open(sys.argv[1]):
+	    m = re.match(r"# TYPE (\S+) (\S+)", line)
+	    if m:
+	        exported.add(m.group(1))
+	        if m.group(2) == "histogram":
+	            exported.update(m.group(1) + s for s in ("_bucket", "_sum", "_count"))
+	dash = json.load(open(sys.argv[2]))
+	exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+	exprs += [v["query"] for v in dash["templating"]["list"] if v["type"] == "query"]
+	exprs.append(open(sys.argv[3]).read())
+	used = set(n for e in exprs for n in re.findall(r"\btlslogd_[a-z_]+", e))
+	unknown = sorted(used - exported)
+	assert not unknown, "not exported: %s" % unknown
+	assert len(used) >= 10, used
+	PY
 '
 
 test_done
