@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <fnmatch.h>
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +138,21 @@ bigram_hash(unsigned char a, unsigned char b)
 	return ((unsigned)a * 31u + b) & ((1u << BIGRAM_BITS) - 1);
 }
 
+/*
+ * JIT compiling every pattern at load took most of the start-up (31M of 69M
+ * instructions with the shipped rules), and a log exercises a few of them: a
+ * pattern is JIT-compiled just before its first match instead (rule_jit).
+ * The rules are shared by the forks of other threads, so the first match of
+ * a rule compiles it under a lock, and a flag per rule (set after the
+ * compile, read before every match) tells the others it is done: no thread
+ * matches a pattern while another compiles it. The result is the same as
+ * compiling at load: every match runs the JIT code when there is any.
+ */
+struct jit_once {
+	pthread_mutex_t lock;
+	atomic_uchar *done;	/* per rule index */
+};
+
 struct route_entry {
 	char tag[TAG_MAX];
 	size_t len;
@@ -158,6 +175,7 @@ struct rules {
 	struct route_entry route[ROUTE_CACHE];
 	size_t route_next;
 	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
+	struct jit_once *jit;		/* the original's, shared by its forks */
 	unsigned long limit_hits;	/* matches given up at a PCRE2 limit (rules_limit_hits) */
 	int limit_logged;		/* the first one was logged */
 };
@@ -291,8 +309,7 @@ compile_pattern(struct parse *ps, struct rule *r)
 		perr(ps, "rule %s: bad pattern at offset %zu: %s", r->id, (size_t)erroff, (char *)msg);
 		return;
 	}
-	/* Without JIT (e.g. an unsupported CPU) the interpreter is used: slower, same result. */
-	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	/* JIT-compiled at its first match (rule_jit): most rules never run on a given log. */
 	map_groups(ps, r);
 }
 
@@ -1037,6 +1054,9 @@ rules_finish(struct rules *rules)
 			for (size_t j = 0; j < rules->nrules; j++)
 				if (rules->rules[j].set == rules->rules[i].set)
 					rules->rules[j].tallied = 1;
+	rules->jit = xcalloc(1, sizeof(*rules->jit));
+	pthread_mutex_init(&rules->jit->lock, NULL);
+	rules->jit->done = xcalloc(rules->nrules ? rules->nrules : 1, sizeof(*rules->jit->done));
 	return match_state_init(rules);
 }
 
@@ -1148,6 +1168,11 @@ rules_free(struct rules *rules)
 	for (size_t i = 0; i < rules->nfiles; i++)
 		free(rules->files[i]);
 	free(rules->files);
+	if (rules->jit != NULL) {
+		pthread_mutex_destroy(&rules->jit->lock);
+		free(rules->jit->done);
+		free(rules->jit);
+	}
 	match_state_free(rules);
 	free(rules);
 }
@@ -1309,6 +1334,24 @@ rules_limit_hits(const struct rules *rules)
 	return rules->limit_hits;
 }
 
+/* Make sure the rule's pattern is JIT-compiled (where the JIT is available) before it runs. */
+static inline void
+rule_jit(const struct rules *rules, const struct rule *r)
+{
+	struct jit_once *jit = rules->jit;
+	size_t i = (size_t)(r - rules->rules);
+
+	if (atomic_load_explicit(&jit->done[i], memory_order_acquire))
+		return;
+	pthread_mutex_lock(&jit->lock);
+	if (!atomic_load_explicit(&jit->done[i], memory_order_relaxed)) {
+		/* Without JIT (e.g. an unsupported CPU) the interpreter is used: slower, same result. */
+		(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+		atomic_store_explicit(&jit->done[i], 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&jit->lock);
+}
+
 /* Run one rule's literal check (found: the set's scan of msg) and pattern; fills m on a match. */
 static int
 try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *daemon,
@@ -1318,6 +1361,7 @@ try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *
 		return 0;
 	if (!program_applies(r, daemon, daemon_len))
 		return 0;
+	rule_jit(rules, r);
 	int rc = pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rules->md, rules->mctx);
 	if (rc < 0) {
 		if (rc != PCRE2_ERROR_NOMATCH)

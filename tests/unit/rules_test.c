@@ -5,10 +5,15 @@
  * their first bytes, one-byte literals, short literals gated by an anchored
  * start (and those that cannot be), rules without one, more than 64
  * literals in a set), routing by program tag, first match wins, the reason
- * table, and the match limit on a pathological line.
+ * table, the match limit on a pathological line, and patterns JIT-compiled
+ * at their first match (also by two threads at once).
  */
 #include "config.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,36 @@ ends_match(struct rules *rules, const char *msg, int matters)
 	return r ? r->id : NULL;
 }
 
+/* The size of a rule's JIT code: 0 while it is not JIT-compiled. */
+static size_t
+jit_size(const struct rules *rules, const char *id)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < rules_count(rules); i++)
+		if (strcmp(rules_get(rules, i)->id, id) == 0)
+			pcre2_pattern_info(rules_get(rules, i)->code, PCRE2_INFO_JITSIZE, &size);
+	return size;
+}
+
+/* A thread matching on its own fork: how many of 200 lines of one rule matched. */
+struct racer {
+	struct rules *fork;
+	int matched;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *rc = arg;
+
+	for (int i = 0; i < 200; i++) {
+		const char *got = match(rc->fork, "t/d", "word42x");
+		rc->matched += got != NULL && strcmp(got, "many-42") == 0;
+	}
+	return NULL;
+}
+
 #define RULE(id, literal, pattern) \
 	"rule " id "\n kind auth_failed\n direction in\n" literal " pattern " pattern "\n" \
 	" example Nov 22 06:40:07 mx1 t/d[1]: x\n"
@@ -114,6 +149,25 @@ main(void)
 	if (rules == NULL)
 		return done_testing();
 	is_int(rules_set_count(rules), 1, "one set");
+
+	/* JIT at the first match: two threads on forks race to be first, both match every line. */
+	uint32_t have_jit = 0;
+	pcre2_config(PCRE2_CONFIG_JIT, &have_jit);
+	is_int(jit_size(rules, "many-42"), 0, "no pattern is JIT-compiled at load");
+	struct racer racers[2] = { { rules_fork(rules), 0 }, { rules_fork(rules), 0 } };
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++)
+		if (racers[i].fork == NULL || pthread_create(&threads[i], NULL, race, &racers[i]) != 0)
+			return 2;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(threads[i], NULL);
+		rules_fork_free(racers[i].fork);
+	}
+	ok(racers[0].matched == 200 && racers[1].matched == 200,
+	    "two threads matching one fresh pattern at once: every line matched (%d, %d)",
+	    racers[0].matched, racers[1].matched);
+	ok(!have_jit || jit_size(rules, "many-42") > 0, "the pattern is JIT-compiled after its first match");
+	is_int(jit_size(rules, "many-41"), 0, "a pattern that never ran is not");
 
 	is_str(match(rules, "t/d", "SSL_accept 192.0.2.1"), "at-start", "literal at the start");
 	is_str(match(rules, "t/d", "end of line tail"), "at-end", "literal at the very end");
