@@ -245,6 +245,77 @@ main(void)
 		rules_free(rules);
 	}
 
+	/*
+	 * Rules for some programs only: each program's lines are scanned for
+	 * the literals of the rules that run on it, and every such rule whose
+	 * literal is in the line is still tried, in file order.
+	 */
+	snprintf(sub, sizeof(sub), "%s/programs", dir);
+	if (mkdir(sub, 0700) != 0)
+		return 2;
+	buf_init(&text);
+	buf_puts(&text, "mta p\nprograms p/* p\n");
+	buf_puts(&text, RULE("in-only", " programs smtpd\n literal handshake failed\n", "^handshake failed in$"));
+	buf_puts(&text, RULE("out-only", " programs smtp lmtp\n literal handshake failed\n", "^handshake failed"));
+	buf_puts(&text, RULE("glob", " programs smtp*\n literal glob word\n", "glob word"));
+	buf_puts(&text, RULE("everywhere", " literal disabling TLS support\n", "disabling TLS support$"));
+	buf_puts(&text, RULE("everywhere-late", " literal ab\n", "^ab$"));
+	for (int i = 0; i < 20; i++) {
+		char id[32], lit[64];
+		snprintf(id, sizeof(id), "in-%02d", i);
+		snprintf(lit, sizeof(lit), " programs smtpd\n literal in-word%02d\n", i);
+		buf_printf(&text, RULE("%s", "%s", "in-word%02d"), id, lit, i);
+	}
+	for (int i = 0; i < 20; i++) {
+		char id[32], lit[64], pat[64];
+		snprintf(id, sizeof(id), "own-%02d", i);
+		snprintf(lit, sizeof(lit), " programs d%02d\n literal own word\n", i);
+		snprintf(pat, sizeof(pat), "own word %02d$", i);
+		buf_printf(&text, RULE("%s", "%s", "%s"), id, lit, pat);
+	}
+	write_rules("programs/p.rules", text.data);
+	buf_free(&text);
+	rules = rules_load(sub, NULL, 0);
+	ok(rules != NULL, "rules for some programs load");
+	if (rules != NULL) {
+		for (int round = 0; round < 2; round++) {	/* the second: from the program cache */
+			is_str(match(rules, "p/smtpd", "handshake failed in"), "in-only", "smtpd: its rule");
+			is_str(match(rules, "p/smtp", "handshake failed in"), "out-only",
+			    "smtp: the same literal, its own rule");
+			is_str(match(rules, "p/lmtp", "handshake failed out"), "out-only", "lmtp: a second program of the rule");
+			is_str(match(rules, "p/qmgr", "handshake failed in"), NULL, "qmgr: no rule of its own");
+			is_str(match(rules, "p/qmgr", "x disabling TLS support"), "everywhere",
+			    "qmgr: a rule for every program");
+			is_str(match(rules, "p/smtpd", "x disabling TLS support"), "everywhere", "smtpd: that rule too");
+			is_str(match(rules, "p/qmgr", "ab"), "everywhere-late", "a short literal of a rule for every program");
+			is_str(match(rules, "p/smtp-out", "a glob word"), "glob", "a glob of programs");
+			is_str(match(rules, "p/lmtpd", "a glob word"), NULL, "and not past it");
+			is_str(match(rules, "p/smtpd", "in-word19"), "in-19", "the last of a program's many literals");
+			is_str(match(rules, "p/smtp", "in-word19"), NULL, "not on another program");
+			is_str(match(rules, "p", "x disabling TLS support"), "everywhere", "a tag without a '/'");
+		}
+		struct rule_match m;
+		int set = rules_route(rules, "p/x", 3);
+		is_str(rules_match(rules, set, NULL, 0, "x disabling TLS support", 23, &m) ?
+		    m.rule->id : NULL, "everywhere", "no program: the rules for every program");
+		ok(rules_match(rules, set, "", 0, "handshake failed in", 19, &m) == NULL,
+		    "an empty program: none of the others");
+		/* More programs with rules of their own than a matcher makes views for (16). */
+		int right = 0;
+		for (int i = 0; i < 20; i++) {
+			char prog[32], own[32], other[32], id[32];
+			snprintf(prog, sizeof(prog), "p/d%02d", i);
+			snprintf(own, sizeof(own), "own word %02d", i);
+			snprintf(other, sizeof(other), "own word %02d", (i + 1) % 20);
+			snprintf(id, sizeof(id), "own-%02d", i);
+			const char *got_own = match(rules, prog, own);
+			right += got_own != NULL && strcmp(got_own, id) == 0 && match(rules, prog, other) == NULL;
+		}
+		is_int(right, 20, "20 programs with a rule each: each its own rule, not the others'");
+		is_str(match(rules, "p/smtpd", "handshake failed in"), "in-only", "and the first program still");
+		rules_free(rules);
+	}
+
 	/* A line that makes a pattern backtrack past the match limit is counted, not lost silently. */
 	snprintf(sub, sizeof(sub), "%s/limit", dir);
 	if (mkdir(sub, 0700) != 0)
