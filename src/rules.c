@@ -1603,6 +1603,25 @@ rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
 	return try_rule(rules, r, found, daemon, daemon_len, 0, msg, len, m);
 }
 
+/*
+ * Is the entry's text in the reason (both in lower case, e->len <= len)? A
+ * memchr for its first byte and a compare there: glibc's memmem prepares
+ * each search at a cost of hundreds of instructions, on a reason of a few
+ * dozen bytes that is searched for one entry after another.
+ */
+static int
+reason_in(const char *lower, size_t len, const struct reason_entry *e)
+{
+	const char *p = lower, *last = lower + (len - e->len);
+
+	while (p <= last && (p = memchr(p, e->lower[0], (size_t)(last - p) + 1)) != NULL) {
+		if (memcmp(p, e->lower, e->len) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 int
 rules_classify(const struct rules *rules, const char *reason, size_t len,
     enum event_kind *kind, const char **norm, size_t *norm_len)
@@ -1628,7 +1647,7 @@ rules_classify(const struct rules *rules, const char *reason, size_t len,
 		    (pairs[e->bigram / 64] & ((uint64_t)1 << (e->bigram % 64))) != 0;
 		if (e->len > len || !first_pair_in)
 			continue;
-		if (util_memmem(lower, len, e->lower, e->len) != NULL) {
+		if (reason_in(lower, len, e)) {
 			*kind = e->kind;
 			*norm = e->text;
 			*norm_len = e->len;

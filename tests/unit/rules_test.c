@@ -199,6 +199,12 @@ main(void)
 	is_str(event_kind_name(kind), "auth_temp_failure", "first entry wins");
 	is_str(norm, "backend down", "normalized text");
 	ok(rules_classify(rules, "nothing", 7, &kind, &norm, &norm_len) == 0, "unknown reason");
+	ok(rules_classify(rules, "back: backend dow, backend down", 31, &kind, &norm, &norm_len) == 1 &&
+	    strcmp(norm, "backend down") == 0, "reason text after false starts, at the very end");
+	ok(rules_classify(rules, "Backend Down", 12, &kind, &norm, &norm_len) == 1 &&
+	    strcmp(norm, "backend down") == 0, "reason text that is the whole reason");
+	ok(rules_classify(rules, "backend dow", 11, &kind, &norm, &norm_len) == 0,
+	    "reason text cut at the end: no entry");
 
 	/* A pathological line stops at the match limit, fast. */
 	size_t n = 200000;
