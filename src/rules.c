@@ -116,6 +116,7 @@ struct rule_view {
 	struct scan_window main;	/* over its rules' literals that are not gated */
 	size_t *rule_idx;		/* its rules, in file order */
 	size_t nrules;
+	uint64_t *bit;			/* per rule_idx entry: its literal's scan bit; 0: none */
 	uint64_t *later_bits;	/* per rule_idx entry: the scan bits of the rules after it */
 	unsigned char *later_unscanned;	/* ... 1: some rule after it has no bit in the scan */
 };
@@ -1027,8 +1028,10 @@ view_finish(const struct rules *rules, struct rule_view *v)
 	/* What the rules after each one may match: rules_match_ends skips end rules on it. */
 	v->later_bits = xcalloc(v->nrules ? v->nrules : 1, sizeof(*v->later_bits));
 	v->later_unscanned = xcalloc(v->nrules ? v->nrules : 1, 1);
+	v->bit = xcalloc(v->nrules ? v->nrules : 1, sizeof(*v->bit));
 	for (size_t k = v->nrules; k-- > 0;) {
 		const struct rule *r = &rules->rules[v->rule_idx[k]];
+		v->bit[k] = r->literal_bit >= 0 ? (uint64_t)1 << r->literal_bit : 0;
 		v->later_bits[k] = bits;
 		v->later_unscanned[k] = unscanned;
 		if (r->literal_bit >= 0)
@@ -1045,6 +1048,7 @@ view_free(struct rule_view *v)
 {
 	free(v->main.shift);
 	free(v->rule_idx);
+	free(v->bit);
 	free(v->later_bits);
 	free(v->later_unscanned);
 }
@@ -1501,6 +1505,15 @@ view_make(struct rules *rules, int set, const char *daemon, size_t len)
 	return v;
 }
 
+/* Is e the cache entry of daemon (len bytes; null: none) in the set? */
+static inline int
+daemon_is(const struct daemon_entry *e, int set, const char *daemon, size_t len, int null)
+{
+	return e->set == set && e->len == len && e->null == null &&
+	    (len == 0 || (e->name[0] == daemon[0] && e->name[len - 1] == daemon[len - 1] &&
+	    memcmp(e->name, daemon, len) == 0));
+}
+
 /* The view for lines of daemon (the tag's last component; may be NULL) in the set. */
 static const struct rule_view *
 view_for(struct rules *rules, int set, const char *daemon, size_t len)
@@ -1513,12 +1526,11 @@ view_for(struct rules *rules, int set, const char *daemon, size_t len)
 	if (len >= TAG_MAX)
 		return &rules->sets[set].all;
 	/* Most lines come from the program of the line before, or of one of the last few. */
-	if (e != NULL && e->set == set && e->len == len && e->null == null &&
-	    memcmp(e->name, daemon, len) == 0)
+	if (e != NULL && daemon_is(e, set, daemon, len, null))
 		return e->view;
 	for (size_t i = 0; i < DAEMON_CACHE; i++) {
 		e = &rules->daemons[i];
-		if (e->set == set && e->len == len && e->null == null && memcmp(e->name, daemon, len) == 0) {
+		if (daemon_is(e, set, daemon, len, null)) {
 			rules->daemon_last = e;
 			return e->view;
 		}
@@ -1556,6 +1568,8 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 	if (found == 0 && v->complete)
 		return NULL;	/* the common case: no literal of any rule in the line */
 	for (size_t i = 0; i < v->nrules; i++) {
+		if (v->bit[i] != 0 && (found & v->bit[i]) == 0)
+			continue;	/* its literal is not in the line: most rules, at one test */
 		const struct rule *r = &rules->rules[v->rule_idx[i]];
 
 		/*
@@ -1570,8 +1584,6 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 			if (!ends_matter)
 				return NULL;
 		}
-		if (r->literal_bit >= 0 && !(found & ((uint64_t)1 << r->literal_bit)))
-			continue;	/* (try_rule would say so, at the cost of a call) */
 		if (try_rule(rules, r, found, daemon, daemon_len, v->filtered, msg, len, m))
 			return r;
 	}
