@@ -213,6 +213,7 @@ struct rules {
 	pcre2_jit_stack *jit_stack;
 	struct route_entry route[ROUTE_CACHE];
 	size_t route_next;
+	const struct route_entry *route_last;	/* the entry of the last tag routed; NULL */
 	struct rule_view *views[VIEW_MAX];	/* this matcher's views per program */
 	size_t nviews;
 	struct daemon_entry daemons[DAEMON_CACHE];
@@ -1268,6 +1269,7 @@ rules_fork(const struct rules *rules)
 	copy->limit_logged = 0;
 	memset(copy->route, 0, sizeof(copy->route));
 	copy->route_next = 0;
+	copy->route_last = NULL;
 	memset(copy->views, 0, sizeof(copy->views));
 	copy->nviews = 0;	/* (match_state_init empties its program cache) */
 	if (match_state_init(copy) < 0) {
@@ -1335,24 +1337,12 @@ route_uncached(const struct rules *rules, const char *tag)
 	return -1;
 }
 
-int
-rules_route(struct rules *rules, const char *program, size_t len)
+/* A tag not in the route cache: routed by the globs, and put in the cache. */
+static int
+route_miss(struct rules *rules, const char *program, size_t len)
 {
 	char tag[TAG_MAX];
 
-	if (program == NULL) {
-		for (size_t i = 0; i < rules->nsets; i++)
-			if (rules->sets[i].headerless)
-				return (int)i;
-		return -1;
-	}
-	if (len >= TAG_MAX)
-		return -1;
-	for (size_t i = 0; i < ROUTE_CACHE; i++) {
-		struct route_entry *e = &rules->route[i];
-		if (e->len == len && len > 0 && memcmp(e->tag, program, len) == 0)
-			return e->set;
-	}
 	memcpy(tag, program, len);
 	tag[len] = '\0';
 	int set = route_uncached(rules, tag);
@@ -1360,7 +1350,35 @@ rules_route(struct rules *rules, const char *program, size_t len)
 	memcpy(e->tag, tag, len + 1);
 	e->len = len;
 	e->set = set;
+	rules->route_last = e;
 	return set;
+}
+
+int
+rules_route(struct rules *rules, const char *program, size_t len)
+{
+	const struct route_entry *e = rules->route_last;
+
+	if (program == NULL) {
+		for (size_t i = 0; i < rules->nsets; i++)
+			if (rules->sets[i].headerless)
+				return (int)i;
+		return -1;
+	}
+	if (len >= TAG_MAX || len == 0)
+		return len == 0 ? route_miss(rules, program, len) : -1;
+	/* Four lines in ten come from the program of the line before. */
+	if (e != NULL && e->len == len && e->tag[len - 1] == program[len - 1] &&
+	    memcmp(e->tag, program, len) == 0)
+		return e->set;
+	for (size_t i = 0; i < ROUTE_CACHE; i++) {
+		e = &rules->route[i];
+		if (e->len == len && e->tag[len - 1] == program[len - 1] && memcmp(e->tag, program, len) == 0) {
+			rules->route_last = e;
+			return e->set;
+		}
+	}
+	return route_miss(rules, program, len);
 }
 
 static int
