@@ -271,17 +271,29 @@ open_entry(struct correlator *c, struct event *ev, const struct rule *rule)
 		e->seen[e->nseen++] = rule;
 }
 
+/*
+ * Add bytes to a hash (kept in memory only, compared with hashes of this
+ * run): eight bytes a step, the rest one by one, then the length, so that
+ * ("ab","c") and ("a","bc") differ. Byte by byte, the hashes of each
+ * session line's process and peer took 3 of every 100 instructions of a scan.
+ */
 static uint64_t
 hash_more(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	size_t n = len;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= UINT64_C(0x100000001b3);
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * UINT64_C(0x9e3779b97f4a7c15);
+		h ^= h >> 29;
 	}
-	h ^= 0xff;	/* separator: ("ab","c") and ("a","bc") differ */
-	return h * UINT64_C(0x100000001b3);
+	for (; n > 0; p++, n--)
+		h = (h ^ *p) * UINT64_C(0x100000001b3);
+	h ^= (uint64_t)len << 1 | 1;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	return h ^ (h >> 32);
 }
 
 /*
@@ -423,20 +435,27 @@ static int
 session_end(struct correlator *c, const struct event *ev)
 {
 	uint64_t proc;
-	uint64_t h = c->nsession ? session_hash(ev, &proc) : 0;
+	unsigned key = (unsigned)(event_key(ev) & 1023);
+	unsigned left = c->nsession ? c->session_pids[key] : 0;
 	int found = 0;
 
+	/* Its marks are among those of its pidkey, which the newest first reach soonest. */
+	uint64_t h = left ? session_hash(ev, &proc) : 0;
 	if (h == 0)
 		return 0;
-	for (size_t i = 0; i < SESSION_MAX; i++)
-		if (c->session[i].hash == h) {
-			if (c->session[i].time <= ev->time &&
-			    ev->time <= c->session[i].time + CORRELATE_SESSION_MAX)
+	for (size_t k = 1; k <= SESSION_MAX && left > 0; k++) {
+		struct session_mark *m = &c->session[(c->session_next + SESSION_MAX - k) % SESSION_MAX];
+		if (m->hash == 0 || m->pidkey != key)
+			continue;
+		left--;
+		if (m->hash == h) {
+			if (m->time <= ev->time && ev->time <= m->time + CORRELATE_SESSION_MAX)
 				found = 1;
-			c->session[i].hash = 0;
+			m->hash = 0;
 			c->nsession--;
-			c->session_pids[c->session[i].pidkey]--;
+			c->session_pids[key]--;
 		}
+	}
 	return found;
 }
 

@@ -20,6 +20,7 @@ linematch_init(struct linematch *lm, struct rules *rules, int forced_set, int64_
 	memset(lm, 0, sizeof(*lm));
 	lm->rules = rules;
 	lm->forced_set = forced_set;
+	lm->last_set = -1;
 	header_clock_init(&lm->clock, reference);
 }
 
@@ -125,7 +126,12 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	const char *msg = h.msg;
 	size_t msg_len = h.msg_len;
 	long pid = h.pid;
-	if (h.program != NULL && rules_set_headerless(lm->rules, set)) {
+	if (set != lm->last_set || lm->rules != lm->last_rules) {
+		lm->last_rules = lm->rules;
+		lm->last_set = set;
+		lm->last_headerless = rules_set_headerless(lm->rules, set);
+	}
+	if (h.program != NULL && lm->last_headerless) {
 		/* Exim through syslog repeats its own time stamp (and maybe pid). */
 		size_t skip = header_embedded_stamp_len(msg, msg_len);
 		msg += skip;

@@ -52,6 +52,9 @@ struct linematch {
 	int count_unknown;	/* tell lines that mention TLS or AUTH and no rule knows (LM_UNKNOWN) */
 	linematch_ends_fn ends;	/* see above; NULL: none */
 	void *ends_ctx;
+	const struct rules *last_rules;	/* the rules, set (-1: none) and ... */
+	int last_set;
+	int last_headerless;	/* ... headerless flag of the line before: asked once per run */
 };
 
 /* Does the text mention TLS or SMTP AUTH (the words test-rules --missed looks for)? */

@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <fnmatch.h>
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,13 +88,37 @@ struct literal_scan {
 	const char *text[SCAN_MAX];
 	size_t len[SCAN_MAX];
 	size_t n;
-	int complete;			/* every rule of the set has a literal in the scan */
 	const char *gate[SCAN_MAX];	/* a gated literal (NULL: a window literal): the start ... */
 	size_t gate_len[SCAN_MAX];	/* ... every one of its rules' messages has */
 	size_t rare[SCAN_MAX];		/* a gated literal's rarest byte: where memchr looks */
 	uint64_t gated;			/* the bits of the gated literals */
-	unsigned char gate_first[256];	/* 1: some gate starts with this byte */
-	struct scan_window main;	/* over the literals that are not gated */
+};
+
+/*
+ * The failure rules of a set that may run on a line, in file order, and the
+ * scan of their literals. A set whose rules all run on every program has one
+ * view, of all its rules. A set with rules for some programs only (Postfix:
+ * smtpd's rules, smtp's) also gets a view per program that its lines come
+ * from, made at the program's first line (view_for): the rules that do not
+ * apply to that program are left out, and so are their literals from the
+ * scan. A qmgr or cleanup line is then scanned for the one literal of the
+ * rule that runs on every Postfix program, in steps of that literal's length,
+ * and an smtpd line for smtpd's literals only. The bits are the set's (of its
+ * literal_scan), so a view's scan finds a subset of what the whole set's
+ * would: those of the rules that may match.
+ */
+struct rule_view {
+	int set;
+	int complete;			/* every rule of the view has a literal in the scan */
+	int filtered;			/* made for one program: all its rules apply to it */
+	uint64_t gated;			/* the gated literals of its rules */
+	unsigned char gate_first[256];	/* 1: one of their gates starts with this byte */
+	struct scan_window main;	/* over its rules' literals that are not gated */
+	size_t *rule_idx;		/* its rules, in file order */
+	size_t nrules;
+	uint64_t *bit;			/* per rule_idx entry: its literal's scan bit; 0: none */
+	uint64_t *later_bits;	/* per rule_idx entry: the scan bits of the rules after it */
+	unsigned char *later_unscanned;	/* ... 1: some rule after it has no bit in the scan */
 };
 
 struct rule_set {
@@ -101,10 +127,8 @@ struct rule_set {
 	char **programs;	/* globs on the whole tag */
 	size_t nprograms;
 	int headerless;
-	size_t *rule_idx;	/* this set's failure rules, in file order */
-	size_t nrules;
-	uint64_t *later_bits;	/* per rule_idx entry: the scan bits of the rules after it */
-	unsigned char *later_unscanned;	/* ... 1: some rule after it has no bit in the scan */
+	int by_program;		/* some failure rule runs on some programs only */
+	struct rule_view all;	/* all its failure rules */
 	size_t *ignore_idx;	/* its rules with role ignore */
 	size_t nignore;
 };
@@ -136,10 +160,42 @@ bigram_hash(unsigned char a, unsigned char b)
 	return ((unsigned)a * 31u + b) & ((1u << BIGRAM_BITS) - 1);
 }
 
+/*
+ * JIT compiling every pattern at load took most of the start-up (31M of 69M
+ * instructions with the shipped rules), and a log exercises a few of them: a
+ * pattern is JIT-compiled just before its first match instead (rule_jit).
+ * The rules are shared by the forks of other threads, so the first match of
+ * a rule compiles it under a lock, and a flag per rule (set after the
+ * compile, read before every match) tells the others it is done: no thread
+ * matches a pattern while another compiles it. The result is the same as
+ * compiling at load: every match runs the JIT code when there is any.
+ */
+struct jit_once {
+	pthread_mutex_t lock;
+	atomic_uchar *done;	/* per rule index */
+};
+
 struct route_entry {
 	char tag[TAG_MAX];
 	size_t len;
 	int set;
+};
+
+/*
+ * The views of one matcher (each fork makes its own: nothing shared is
+ * written while other threads match): VIEW_MAX at most, then a program
+ * without one of its own is matched with its whole set's view; and which
+ * view each of the last DAEMON_CACHE programs (last tag component) uses.
+ */
+#define VIEW_MAX 16
+#define DAEMON_CACHE 16
+
+struct daemon_entry {
+	char name[TAG_MAX];
+	size_t len;
+	int set;		/* -1: a free entry */
+	int null;		/* for lines without a program (name "") */
+	const struct rule_view *view;
 };
 
 struct rules {
@@ -157,7 +213,14 @@ struct rules {
 	pcre2_jit_stack *jit_stack;
 	struct route_entry route[ROUTE_CACHE];
 	size_t route_next;
+	const struct route_entry *route_last;	/* the entry of the last tag routed; NULL */
+	struct rule_view *views[VIEW_MAX];	/* this matcher's views per program */
+	size_t nviews;
+	struct daemon_entry daemons[DAEMON_CACHE];
+	size_t daemon_next;
+	const struct daemon_entry *daemon_last;	/* the last one used */
 	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
+	struct jit_once *jit;		/* the original's, shared by its forks */
 	unsigned long limit_hits;	/* matches given up at a PCRE2 limit (rules_limit_hits) */
 	int limit_logged;		/* the first one was logged */
 };
@@ -291,8 +354,7 @@ compile_pattern(struct parse *ps, struct rule *r)
 		perr(ps, "rule %s: bad pattern at offset %zu: %s", r->id, (size_t)erroff, (char *)msg);
 		return;
 	}
-	/* Without JIT (e.g. an unsupported CPU) the interpreter is used: slower, same result. */
-	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	/* JIT-compiled at its first match (rule_jit): most rules never run on a given log. */
 	map_groups(ps, r);
 }
 
@@ -817,17 +879,14 @@ window_build(const struct literal_scan *scan, struct scan_window *w, uint64_t ma
 	}
 }
 
-/* Once every literal is in: the window over those not gated, the rare bytes of the others. */
+/* Once every literal is in: which are gated, and the rare bytes of those. */
 static void
 scan_build(struct literal_scan *scan)
 {
-	uint64_t all = scan->n == SCAN_MAX ? ~(uint64_t)0 : ((uint64_t)1 << scan->n) - 1;
-
 	for (size_t k = 0; k < scan->n; k++) {
 		if (scan->gate[k] == NULL)
 			continue;
 		scan->gated |= (uint64_t)1 << k;
-		scan->gate_first[(unsigned char)scan->gate[k][0]] = 1;
 		scan->rare[k] = scan->len[k] - 1;
 		for (size_t i = scan->len[k]; i-- > 0;) {
 			char c = scan->text[k][i];
@@ -837,7 +896,16 @@ scan_build(struct literal_scan *scan)
 			}
 		}
 	}
-	window_build(scan, &scan->main, all & ~scan->gated);
+}
+
+/* A view's scan of the literals in mask: the window over those not gated, the gates of the others. */
+static void
+view_scan_build(const struct literal_scan *scan, struct rule_view *v, uint64_t mask)
+{
+	v->gated = scan->gated & mask;
+	for (uint64_t g = v->gated; g != 0; g &= g - 1)
+		v->gate_first[(unsigned char)scan->gate[__builtin_ctzll(g)][0]] = 1;
+	window_build(scan, &v->main, mask & ~scan->gated);
 }
 
 /* The literals whose window ends at p[j] and that start at p[j + 1 - m]. */
@@ -925,13 +993,13 @@ gated_in(const struct literal_scan *scan, int k, const char *msg, size_t len)
 	return 0;
 }
 
-/* The gated literals in msg: those whose gate msg starts with and that it holds. */
+/* The gated literals of mask in msg: those whose gate msg starts with and that it holds. */
 static uint64_t
-scan_gated(const struct literal_scan *scan, const char *msg, size_t len)
+scan_gated(const struct literal_scan *scan, uint64_t mask, const char *msg, size_t len)
 {
 	uint64_t found = 0;
 
-	for (uint64_t g = scan->gated; g != 0; g &= g - 1) {
+	for (uint64_t g = mask; g != 0; g &= g - 1) {
 		int k = __builtin_ctzll(g);
 		if (len >= scan->gate_len[k] && len >= scan->len[k] && msg[0] == scan->gate[k][0] &&
 		    memcmp(msg, scan->gate[k], scan->gate_len[k]) == 0 && gated_in(scan, k, msg, len))
@@ -940,21 +1008,66 @@ scan_gated(const struct literal_scan *scan, const char *msg, size_t len)
 	return found;
 }
 
-/* Which of the set's literals occur in msg (a gated one: if msg starts with its gate). */
+/* Which of the view's literals occur in msg (a gated one: if msg starts with its gate). */
 static inline uint64_t
-scan_line(const struct literal_scan *scan, const char *msg, size_t len)
+scan_line(const struct literal_scan *scan, const struct rule_view *v, const char *msg, size_t len)
 {
-	uint64_t found = scan_window(scan, &scan->main, msg, len);
+	uint64_t found = scan_window(scan, &v->main, msg, len);
 
-	if (len > 0 && scan->gate_first[(unsigned char)msg[0]])
-		found |= scan_gated(scan, msg, len);	/* (nearly every line is let go at once) */
+	if (len > 0 && v->gate_first[(unsigned char)msg[0]])
+		found |= scan_gated(scan, v->gated, msg, len);	/* (nearly every line is let go at once) */
 	return found;
+}
+
+/* The scan, completeness and later bits of a view whose set and rules are in. */
+static void
+view_finish(const struct rules *rules, struct rule_view *v)
+{
+	uint64_t bits = 0;
+	unsigned char unscanned = 0;
+
+	/* What the rules after each one may match: rules_match_ends skips end rules on it. */
+	v->later_bits = xcalloc(v->nrules ? v->nrules : 1, sizeof(*v->later_bits));
+	v->later_unscanned = xcalloc(v->nrules ? v->nrules : 1, 1);
+	v->bit = xcalloc(v->nrules ? v->nrules : 1, sizeof(*v->bit));
+	for (size_t k = v->nrules; k-- > 0;) {
+		const struct rule *r = &rules->rules[v->rule_idx[k]];
+		v->bit[k] = r->literal_bit >= 0 ? (uint64_t)1 << r->literal_bit : 0;
+		v->later_bits[k] = bits;
+		v->later_unscanned[k] = unscanned;
+		if (r->literal_bit >= 0)
+			bits |= (uint64_t)1 << r->literal_bit;
+		else
+			unscanned = 1;
+	}
+	v->complete = !unscanned;
+	view_scan_build(&rules->sets[v->set].scan, v, bits);
+}
+
+static void
+view_free(struct rule_view *v)
+{
+	free(v->main.shift);
+	free(v->rule_idx);
+	free(v->bit);
+	free(v->later_bits);
+	free(v->later_unscanned);
+}
+
+static void
+daemons_init(struct rules *rules)
+{
+	for (size_t i = 0; i < DAEMON_CACHE; i++)
+		rules->daemons[i].set = -1;
+	rules->daemon_next = 0;
+	rules->daemon_last = NULL;
 }
 
 /* What matching writes to: match data, context and JIT stack; one per thread. */
 static int
 match_state_init(struct rules *rules)
 {
+	daemons_init(rules);
 	rules->md = pcre2_match_data_create(RULE_MAX_GROUPS, NULL);
 	rules->mctx = pcre2_match_context_create(NULL);
 	rules->jit_stack = pcre2_jit_stack_create(JIT_STACK_MIN, JIT_STACK_MAX, NULL);
@@ -975,6 +1088,10 @@ match_state_free(struct rules *rules)
 	pcre2_match_data_free(rules->md);
 	pcre2_match_context_free(rules->mctx);
 	pcre2_jit_stack_free(rules->jit_stack);
+	for (size_t i = 0; i < rules->nviews; i++) {
+		view_free(rules->views[i]);
+		free(rules->views[i]);
+	}
 }
 
 static int
@@ -1003,40 +1120,27 @@ rules_finish(struct rules *rules)
 			s->ignore_idx[s->nignore++] = i;
 			continue;
 		}
-		s->rule_idx = xreallocarray(s->rule_idx, s->nrules + 1, sizeof(*s->rule_idx));
-		s->rule_idx[s->nrules++] = i;
+		struct rule_view *v = &s->all;
+		v->rule_idx = xreallocarray(v->rule_idx, v->nrules + 1, sizeof(*v->rule_idx));
+		v->rule_idx[v->nrules++] = i;
 		scan_add(&s->scan, r);
+		if (r->nprograms > 0)
+			s->by_program = 1;
 	}
 	free(byorder);
 	for (size_t i = 0; i < rules->nsets; i++) {
-		struct rule_set *s = &rules->sets[i];
-		uint64_t bits = 0;
-		unsigned char unscanned = 0;
-
-		scan_build(&s->scan);
-		s->scan.complete = 1;
-		/* What the rules after each one may match: rules_match_ends skips end rules on it. */
-		s->later_bits = xcalloc(s->nrules ? s->nrules : 1, sizeof(*s->later_bits));
-		s->later_unscanned = xcalloc(s->nrules ? s->nrules : 1, 1);
-		for (size_t k = s->nrules; k-- > 0;) {
-			const struct rule *r = &rules->rules[s->rule_idx[k]];
-			s->later_bits[k] = bits;
-			s->later_unscanned[k] = unscanned;
-			if (r->literal_bit >= 0)
-				bits |= (uint64_t)1 << r->literal_bit;
-			else
-				unscanned = 1;
-		}
+		scan_build(&rules->sets[i].scan);
+		rules->sets[i].all.set = (int)i;
+		view_finish(rules, &rules->sets[i].all);
 	}
-	for (size_t i = 0; i < rules->nrules; i++)
-		if (rules->rules[i].literal_bit < 0 && rules->rules[i].role != ROLE_IGNORE &&
-		    !rules->rules[i].disabled)
-			rules->sets[rules->rules[i].set].scan.complete = 0;
 	for (size_t i = 0; i < rules->nrules; i++)
 		if (rules->rules[i].role == ROLE_TALLY && !rules->rules[i].disabled)
 			for (size_t j = 0; j < rules->nrules; j++)
 				if (rules->rules[j].set == rules->rules[i].set)
 					rules->rules[j].tallied = 1;
+	rules->jit = xcalloc(1, sizeof(*rules->jit));
+	pthread_mutex_init(&rules->jit->lock, NULL);
+	rules->jit->done = xcalloc(rules->nrules ? rules->nrules : 1, sizeof(*rules->jit->done));
 	return match_state_init(rules);
 }
 
@@ -1133,11 +1237,8 @@ rules_free(struct rules *rules)
 	for (size_t i = 0; i < rules->nsets; i++) {
 		free(rules->sets[i].mta);
 		free_words(rules->sets[i].programs, rules->sets[i].nprograms);
-		free(rules->sets[i].rule_idx);
 		free(rules->sets[i].ignore_idx);
-		free(rules->sets[i].scan.main.shift);
-		free(rules->sets[i].later_bits);
-		free(rules->sets[i].later_unscanned);
+		view_free(&rules->sets[i].all);
 	}
 	free(rules->sets);
 	for (size_t i = 0; i < rules->nreasons; i++) {
@@ -1148,6 +1249,11 @@ rules_free(struct rules *rules)
 	for (size_t i = 0; i < rules->nfiles; i++)
 		free(rules->files[i]);
 	free(rules->files);
+	if (rules->jit != NULL) {
+		pthread_mutex_destroy(&rules->jit->lock);
+		free(rules->jit->done);
+		free(rules->jit);
+	}
 	match_state_free(rules);
 	free(rules);
 }
@@ -1163,6 +1269,9 @@ rules_fork(const struct rules *rules)
 	copy->limit_logged = 0;
 	memset(copy->route, 0, sizeof(copy->route));
 	copy->route_next = 0;
+	copy->route_last = NULL;
+	memset(copy->views, 0, sizeof(copy->views));
+	copy->nviews = 0;	/* (match_state_init empties its program cache) */
 	if (match_state_init(copy) < 0) {
 		rules_fork_free(copy);
 		return NULL;
@@ -1228,24 +1337,12 @@ route_uncached(const struct rules *rules, const char *tag)
 	return -1;
 }
 
-int
-rules_route(struct rules *rules, const char *program, size_t len)
+/* A tag not in the route cache: routed by the globs, and put in the cache. */
+static int
+route_miss(struct rules *rules, const char *program, size_t len)
 {
 	char tag[TAG_MAX];
 
-	if (program == NULL) {
-		for (size_t i = 0; i < rules->nsets; i++)
-			if (rules->sets[i].headerless)
-				return (int)i;
-		return -1;
-	}
-	if (len >= TAG_MAX)
-		return -1;
-	for (size_t i = 0; i < ROUTE_CACHE; i++) {
-		struct route_entry *e = &rules->route[i];
-		if (e->len == len && len > 0 && memcmp(e->tag, program, len) == 0)
-			return e->set;
-	}
 	memcpy(tag, program, len);
 	tag[len] = '\0';
 	int set = route_uncached(rules, tag);
@@ -1253,7 +1350,35 @@ rules_route(struct rules *rules, const char *program, size_t len)
 	memcpy(e->tag, tag, len + 1);
 	e->len = len;
 	e->set = set;
+	rules->route_last = e;
 	return set;
+}
+
+int
+rules_route(struct rules *rules, const char *program, size_t len)
+{
+	const struct route_entry *e = rules->route_last;
+
+	if (program == NULL) {
+		for (size_t i = 0; i < rules->nsets; i++)
+			if (rules->sets[i].headerless)
+				return (int)i;
+		return -1;
+	}
+	if (len >= TAG_MAX || len == 0)
+		return len == 0 ? route_miss(rules, program, len) : -1;
+	/* Four lines in ten come from the program of the line before. */
+	if (e != NULL && e->len == len && e->tag[len - 1] == program[len - 1] &&
+	    memcmp(e->tag, program, len) == 0)
+		return e->set;
+	for (size_t i = 0; i < ROUTE_CACHE; i++) {
+		e = &rules->route[i];
+		if (e->len == len && e->tag[len - 1] == program[len - 1] && memcmp(e->tag, program, len) == 0) {
+			rules->route_last = e;
+			return e->set;
+		}
+	}
+	return route_miss(rules, program, len);
 }
 
 static int
@@ -1309,15 +1434,38 @@ rules_limit_hits(const struct rules *rules)
 	return rules->limit_hits;
 }
 
-/* Run one rule's literal check (found: the set's scan of msg) and pattern; fills m on a match. */
+/* Make sure the rule's pattern is JIT-compiled (where the JIT is available) before it runs. */
+static inline void
+rule_jit(const struct rules *rules, const struct rule *r)
+{
+	struct jit_once *jit = rules->jit;
+	size_t i = (size_t)(r - rules->rules);
+
+	if (atomic_load_explicit(&jit->done[i], memory_order_acquire))
+		return;
+	pthread_mutex_lock(&jit->lock);
+	if (!atomic_load_explicit(&jit->done[i], memory_order_relaxed)) {
+		/* Without JIT (e.g. an unsupported CPU) the interpreter is used: slower, same result. */
+		(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+		atomic_store_explicit(&jit->done[i], 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&jit->lock);
+}
+
+/*
+ * Run one rule's literal check (found: the set's scan of msg) and pattern;
+ * fills m on a match. applies: the caller knows that the rule runs on the
+ * daemon (a view made for it).
+ */
 static int
 try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *daemon,
-    size_t daemon_len, const char *msg, size_t len, struct rule_match *m)
+    size_t daemon_len, int applies, const char *msg, size_t len, struct rule_match *m)
 {
 	if (!literal_in(r, found, msg, len))
 		return 0;
-	if (!program_applies(r, daemon, daemon_len))
+	if (!applies && !program_applies(r, daemon, daemon_len))
 		return 0;
+	rule_jit(rules, r);
 	int rc = pcre2_match(r->code, (PCRE2_SPTR)msg, len, 0, 0, rules->md, rules->mctx);
 	if (rc < 0) {
 		if (rc != PCRE2_ERROR_NOMATCH)
@@ -1340,6 +1488,83 @@ try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *
 	return 1;
 }
 
+/*
+ * A new view of the set's rules that run on daemon, or NULL when this
+ * matcher has VIEW_MAX already. One with the same rules is shared.
+ */
+static const struct rule_view *
+view_make(struct rules *rules, int set, const char *daemon, size_t len)
+{
+	const struct rule_view *all = &rules->sets[set].all;
+	size_t *idx = xcalloc(all->nrules ? all->nrules : 1, sizeof(*idx));
+	size_t n = 0;
+
+	for (size_t i = 0; i < all->nrules; i++)
+		if (program_applies(&rules->rules[all->rule_idx[i]], daemon, len))
+			idx[n++] = all->rule_idx[i];
+	for (size_t i = 0; i < rules->nviews; i++) {
+		const struct rule_view *v = rules->views[i];
+		if (v->set == set && v->nrules == n && memcmp(v->rule_idx, idx, n * sizeof(*idx)) == 0) {
+			free(idx);
+			return v;
+		}
+	}
+	if (rules->nviews == VIEW_MAX) {
+		free(idx);
+		return NULL;
+	}
+	struct rule_view *v = xcalloc(1, sizeof(*v));
+	v->set = set;
+	v->filtered = 1;
+	v->rule_idx = idx;
+	v->nrules = n;
+	view_finish(rules, v);
+	rules->views[rules->nviews++] = v;
+	return v;
+}
+
+/* Is e the cache entry of daemon (len bytes; null: none) in the set? */
+static inline int
+daemon_is(const struct daemon_entry *e, int set, const char *daemon, size_t len, int null)
+{
+	return e->set == set && e->len == len && e->null == null &&
+	    (len == 0 || (e->name[0] == daemon[0] && e->name[len - 1] == daemon[len - 1] &&
+	    memcmp(e->name, daemon, len) == 0));
+}
+
+/* The view for lines of daemon (the tag's last component; may be NULL) in the set. */
+static const struct rule_view *
+view_for(struct rules *rules, int set, const char *daemon, size_t len)
+{
+	const struct daemon_entry *e = rules->daemon_last;
+	int null = daemon == NULL;
+
+	if (null)
+		len = 0;
+	if (len >= TAG_MAX)
+		return &rules->sets[set].all;
+	/* Most lines come from the program of the line before, or of one of the last few. */
+	if (e != NULL && daemon_is(e, set, daemon, len, null))
+		return e->view;
+	for (size_t i = 0; i < DAEMON_CACHE; i++) {
+		e = &rules->daemons[i];
+		if (daemon_is(e, set, daemon, len, null)) {
+			rules->daemon_last = e;
+			return e->view;
+		}
+	}
+	const struct rule_view *v = view_make(rules, set, daemon, len);
+	struct daemon_entry *d = &rules->daemons[rules->daemon_next++ % DAEMON_CACHE];
+	if (len > 0)
+		memcpy(d->name, daemon, len);
+	d->len = len;
+	d->null = null;
+	d->set = set;
+	d->view = v != NULL ? v : &rules->sets[set].all;
+	rules->daemon_last = d;
+	return d->view;
+}
+
 const struct rule *
 rules_match(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, struct rule_match *m)
@@ -1351,33 +1576,33 @@ const struct rule *
 rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, rules_ends_fn ends, void *ctx, struct rule_match *m)
 {
-	const struct rule_set *s;
 	int ends_matter = -1;	/* not asked yet */
 
 	if (set < 0 || (size_t)set >= rules->nsets)
 		return NULL;
-	s = &rules->sets[set];
-	uint64_t found = scan_line(&s->scan, msg, len);
-	if (found == 0 && s->scan.complete)
+	const struct rule_set *s = &rules->sets[set];
+	const struct rule_view *v = s->by_program ? view_for(rules, set, daemon, daemon_len) : &s->all;
+	uint64_t found = scan_line(&s->scan, v, msg, len);
+	if (found == 0 && v->complete)
 		return NULL;	/* the common case: no literal of any rule in the line */
-	for (size_t i = 0; i < s->nrules; i++) {
-		const struct rule *r = &rules->rules[s->rule_idx[i]];
+	for (size_t i = 0; i < v->nrules; i++) {
+		if (v->bit[i] != 0 && (found & v->bit[i]) == 0)
+			continue;	/* its literal is not in the line: most rules, at one test */
+		const struct rule *r = &rules->rules[v->rule_idx[i]];
 
 		/*
 		 * A session end that matters to no one: skipped, unless a later
 		 * rule may match (then this one, if it matches, must win).
 		 */
 		if (ends != NULL && (r->role == ROLE_END || r->role == ROLE_CLOSE) &&
-		    (found & s->later_bits[i]) == 0 && !s->later_unscanned[i] &&
+		    (found & v->later_bits[i]) == 0 && !v->later_unscanned[i] &&
 		    literal_in(r, found, msg, len)) {
 			if (ends_matter < 0)
 				ends_matter = ends(ctx) != 0;
 			if (!ends_matter)
 				return NULL;
 		}
-		if (r->literal_bit >= 0 && !(found & ((uint64_t)1 << r->literal_bit)))
-			continue;	/* (try_rule would say so, at the cost of a call) */
-		if (try_rule(rules, r, found, daemon, daemon_len, msg, len, m))
+		if (try_rule(rules, r, found, daemon, daemon_len, v->filtered, msg, len, m))
 			return r;
 	}
 	return NULL;
@@ -1392,7 +1617,7 @@ rules_match_ignore(struct rules *rules, int set, const char *daemon, size_t daem
 	const struct rule_set *s = &rules->sets[set];
 	for (size_t i = 0; i < s->nignore; i++) {
 		const struct rule *r = &rules->rules[s->ignore_idx[i]];
-		if (try_rule(rules, r, 0, daemon, daemon_len, msg, len, m))
+		if (try_rule(rules, r, 0, daemon, daemon_len, 0, msg, len, m))
 			return r;
 	}
 	return NULL;
@@ -1402,9 +1627,29 @@ int
 rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m)
 {
-	uint64_t found = scan_line(&rules->sets[r->set].scan, msg, len);
+	const struct rule_set *s = &rules->sets[r->set];
+	uint64_t found = scan_line(&s->scan, &s->all, msg, len);
 
-	return try_rule(rules, r, found, daemon, daemon_len, msg, len, m);
+	return try_rule(rules, r, found, daemon, daemon_len, 0, msg, len, m);
+}
+
+/*
+ * Is the entry's text in the reason (both in lower case, e->len <= len)? A
+ * memchr for its first byte and a compare there: glibc's memmem prepares
+ * each search at a cost of hundreds of instructions, on a reason of a few
+ * dozen bytes that is searched for one entry after another.
+ */
+static int
+reason_in(const char *lower, size_t len, const struct reason_entry *e)
+{
+	const char *p = lower, *last = lower + (len - e->len);
+
+	while (p <= last && (p = memchr(p, e->lower[0], (size_t)(last - p) + 1)) != NULL) {
+		if (memcmp(p, e->lower, e->len) == 0)
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 int
@@ -1432,7 +1677,7 @@ rules_classify(const struct rules *rules, const char *reason, size_t len,
 		    (pairs[e->bigram / 64] & ((uint64_t)1 << (e->bigram % 64))) != 0;
 		if (e->len > len || !first_pair_in)
 			continue;
-		if (util_memmem(lower, len, e->lower, e->len) != NULL) {
+		if (reason_in(lower, len, e)) {
 			*kind = e->kind;
 			*norm = e->text;
 			*norm_len = e->len;

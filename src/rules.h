@@ -3,8 +3,8 @@
  * rules.h: the pattern sets of patterns/NAME.rules files (format: tlslogd.rules(5)).
  *
  * A rules folder is loaded once: every set's patterns are compiled with PCRE2
- * (JIT where available) and every mistake is reported as "file:line: message"
- * before anything runs. Matching then routes a line to a set by its program
+ * (JIT-compiled, where available, at their first match) and every mistake is
+ * reported as "file:line: message" before anything runs. Matching then routes a line to a set by its program
  * tag, skips rules whose literal is absent (most lines stop there), and runs
  * the remaining patterns, first match wins. The reason table maps a failure's
  * reason text to a kind for every MTA alike.

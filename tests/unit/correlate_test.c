@@ -441,6 +441,20 @@ main(void)
 	    NULL, "tally"), &r_tally);
 	is_int(nout, 2, "a failure longer ago than a session lasts does not explain it");
 	reset();
+	/* A session's marks found behind those of 200 sessions after it, each of them forgotten. */
+	correlate_add(c, ev(900, 20000, KIND_AUTH_FAILED, "192.0.2.90", NULL, "sasl"), &r_alone);
+	correlate_add(c, ev(900, 20000, KIND_AUTH_FAILED, "192.0.2.90", NULL, "sasl"), &r_alone);
+	for (long pid = 1000; pid < 1200; pid++)
+		correlate_add(c, ev(pid, 20001, KIND_AUTH_FAILED, "192.0.2.91", NULL, "sasl"), &r_alone);
+	reset();
+	correlate_add(c, ev(900, 20002, KIND_AUTH_WITHOUT_TLS, "192.0.2.90", NULL, "tally"), &r_tally);
+	is_int(nout, 0, "the tally of a session with older marks than 200 others adds nothing");
+	ok(!correlate_has_process(c, "postfix", "mx1", 3, "postfix/smtpd", 13, 900),
+	    "and both of its marks are forgotten");
+	correlate_add(c, ev(1100, 20002, KIND_AUTH_WITHOUT_TLS, "192.0.2.91", NULL, "tally"), &r_tally);
+	correlate_add(c, ev(1100, 20003, KIND_AUTH_WITHOUT_TLS, "192.0.2.91", NULL, "tally"), &r_tally);
+	is_int(nout, 1, "one of the others: its first tally adds nothing, the next is an event");
+	reset();
 	correlate_free(c);
 	return done_testing();
 }

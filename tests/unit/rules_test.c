@@ -5,10 +5,15 @@
  * their first bytes, one-byte literals, short literals gated by an anchored
  * start (and those that cannot be), rules without one, more than 64
  * literals in a set), routing by program tag, first match wins, the reason
- * table, and the match limit on a pathological line.
+ * table, the match limit on a pathological line, and patterns JIT-compiled
+ * at their first match (also by two threads at once).
  */
 #include "config.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,36 @@ ends_match(struct rules *rules, const char *msg, int matters)
 	return r ? r->id : NULL;
 }
 
+/* The size of a rule's JIT code: 0 while it is not JIT-compiled. */
+static size_t
+jit_size(const struct rules *rules, const char *id)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < rules_count(rules); i++)
+		if (strcmp(rules_get(rules, i)->id, id) == 0)
+			pcre2_pattern_info(rules_get(rules, i)->code, PCRE2_INFO_JITSIZE, &size);
+	return size;
+}
+
+/* A thread matching on its own fork: how many of 200 lines of one rule matched. */
+struct racer {
+	struct rules *fork;
+	int matched;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *rc = arg;
+
+	for (int i = 0; i < 200; i++) {
+		const char *got = match(rc->fork, "t/d", "word42x");
+		rc->matched += got != NULL && strcmp(got, "many-42") == 0;
+	}
+	return NULL;
+}
+
 #define RULE(id, literal, pattern) \
 	"rule " id "\n kind auth_failed\n direction in\n" literal " pattern " pattern "\n" \
 	" example Nov 22 06:40:07 mx1 t/d[1]: x\n"
@@ -115,6 +150,25 @@ main(void)
 		return done_testing();
 	is_int(rules_set_count(rules), 1, "one set");
 
+	/* JIT at the first match: two threads on forks race to be first, both match every line. */
+	uint32_t have_jit = 0;
+	pcre2_config(PCRE2_CONFIG_JIT, &have_jit);
+	is_int(jit_size(rules, "many-42"), 0, "no pattern is JIT-compiled at load");
+	struct racer racers[2] = { { rules_fork(rules), 0 }, { rules_fork(rules), 0 } };
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++)
+		if (racers[i].fork == NULL || pthread_create(&threads[i], NULL, race, &racers[i]) != 0)
+			return 2;
+	for (int i = 0; i < 2; i++) {
+		pthread_join(threads[i], NULL);
+		rules_fork_free(racers[i].fork);
+	}
+	ok(racers[0].matched == 200 && racers[1].matched == 200,
+	    "two threads matching one fresh pattern at once: every line matched (%d, %d)",
+	    racers[0].matched, racers[1].matched);
+	ok(!have_jit || jit_size(rules, "many-42") > 0, "the pattern is JIT-compiled after its first match");
+	is_int(jit_size(rules, "many-41"), 0, "a pattern that never ran is not");
+
 	is_str(match(rules, "t/d", "SSL_accept 192.0.2.1"), "at-start", "literal at the start");
 	is_str(match(rules, "t/d", "end of line tail"), "at-end", "literal at the very end");
 	is_str(match(rules, "t/d", "end of line tai"), NULL, "literal cut at the end: no match");
@@ -145,6 +199,12 @@ main(void)
 	is_str(event_kind_name(kind), "auth_temp_failure", "first entry wins");
 	is_str(norm, "backend down", "normalized text");
 	ok(rules_classify(rules, "nothing", 7, &kind, &norm, &norm_len) == 0, "unknown reason");
+	ok(rules_classify(rules, "back: backend dow, backend down", 31, &kind, &norm, &norm_len) == 1 &&
+	    strcmp(norm, "backend down") == 0, "reason text after false starts, at the very end");
+	ok(rules_classify(rules, "Backend Down", 12, &kind, &norm, &norm_len) == 1 &&
+	    strcmp(norm, "backend down") == 0, "reason text that is the whole reason");
+	ok(rules_classify(rules, "backend dow", 11, &kind, &norm, &norm_len) == 0,
+	    "reason text cut at the end: no entry");
 
 	/* A pathological line stops at the match limit, fast. */
 	size_t n = 200000;
@@ -188,6 +248,77 @@ main(void)
 		is_str(ends_match(rules, "magic word", 0), "alone-later", "other rules are not affected");
 		is_int(ends_asked, 0, "and the consumer is not asked without an end literal");
 		is_str(ends_match(rules, "hello", 0), NULL, "no literal, no rule");
+		rules_free(rules);
+	}
+
+	/*
+	 * Rules for some programs only: each program's lines are scanned for
+	 * the literals of the rules that run on it, and every such rule whose
+	 * literal is in the line is still tried, in file order.
+	 */
+	snprintf(sub, sizeof(sub), "%s/programs", dir);
+	if (mkdir(sub, 0700) != 0)
+		return 2;
+	buf_init(&text);
+	buf_puts(&text, "mta p\nprograms p/* p\n");
+	buf_puts(&text, RULE("in-only", " programs smtpd\n literal handshake failed\n", "^handshake failed in$"));
+	buf_puts(&text, RULE("out-only", " programs smtp lmtp\n literal handshake failed\n", "^handshake failed"));
+	buf_puts(&text, RULE("glob", " programs smtp*\n literal glob word\n", "glob word"));
+	buf_puts(&text, RULE("everywhere", " literal disabling TLS support\n", "disabling TLS support$"));
+	buf_puts(&text, RULE("everywhere-late", " literal ab\n", "^ab$"));
+	for (int i = 0; i < 20; i++) {
+		char id[32], lit[64];
+		snprintf(id, sizeof(id), "in-%02d", i);
+		snprintf(lit, sizeof(lit), " programs smtpd\n literal in-word%02d\n", i);
+		buf_printf(&text, RULE("%s", "%s", "in-word%02d"), id, lit, i);
+	}
+	for (int i = 0; i < 20; i++) {
+		char id[32], lit[64], pat[64];
+		snprintf(id, sizeof(id), "own-%02d", i);
+		snprintf(lit, sizeof(lit), " programs d%02d\n literal own word\n", i);
+		snprintf(pat, sizeof(pat), "own word %02d$", i);
+		buf_printf(&text, RULE("%s", "%s", "%s"), id, lit, pat);
+	}
+	write_rules("programs/p.rules", text.data);
+	buf_free(&text);
+	rules = rules_load(sub, NULL, 0);
+	ok(rules != NULL, "rules for some programs load");
+	if (rules != NULL) {
+		for (int round = 0; round < 2; round++) {	/* the second: from the program cache */
+			is_str(match(rules, "p/smtpd", "handshake failed in"), "in-only", "smtpd: its rule");
+			is_str(match(rules, "p/smtp", "handshake failed in"), "out-only",
+			    "smtp: the same literal, its own rule");
+			is_str(match(rules, "p/lmtp", "handshake failed out"), "out-only", "lmtp: a second program of the rule");
+			is_str(match(rules, "p/qmgr", "handshake failed in"), NULL, "qmgr: no rule of its own");
+			is_str(match(rules, "p/qmgr", "x disabling TLS support"), "everywhere",
+			    "qmgr: a rule for every program");
+			is_str(match(rules, "p/smtpd", "x disabling TLS support"), "everywhere", "smtpd: that rule too");
+			is_str(match(rules, "p/qmgr", "ab"), "everywhere-late", "a short literal of a rule for every program");
+			is_str(match(rules, "p/smtp-out", "a glob word"), "glob", "a glob of programs");
+			is_str(match(rules, "p/lmtpd", "a glob word"), NULL, "and not past it");
+			is_str(match(rules, "p/smtpd", "in-word19"), "in-19", "the last of a program's many literals");
+			is_str(match(rules, "p/smtp", "in-word19"), NULL, "not on another program");
+			is_str(match(rules, "p", "x disabling TLS support"), "everywhere", "a tag without a '/'");
+		}
+		struct rule_match m;
+		int set = rules_route(rules, "p/x", 3);
+		is_str(rules_match(rules, set, NULL, 0, "x disabling TLS support", 23, &m) ?
+		    m.rule->id : NULL, "everywhere", "no program: the rules for every program");
+		ok(rules_match(rules, set, "", 0, "handshake failed in", 19, &m) == NULL,
+		    "an empty program: none of the others");
+		/* More programs with rules of their own than a matcher makes views for (16). */
+		int right = 0;
+		for (int i = 0; i < 20; i++) {
+			char prog[32], own[32], other[32], id[32];
+			snprintf(prog, sizeof(prog), "p/d%02d", i);
+			snprintf(own, sizeof(own), "own word %02d", i);
+			snprintf(other, sizeof(other), "own word %02d", (i + 1) % 20);
+			snprintf(id, sizeof(id), "own-%02d", i);
+			const char *got_own = match(rules, prog, own);
+			right += got_own != NULL && strcmp(got_own, id) == 0 && match(rules, prog, other) == NULL;
+		}
+		is_int(right, 20, "20 programs with a rule each: each its own rule, not the others'");
+		is_str(match(rules, "p/smtpd", "handshake failed in"), "in-only", "and the first program still");
 		rules_free(rules);
 	}
 
