@@ -211,10 +211,13 @@ peer_text(struct buf *out, const struct reportdb_rows *r, size_t width)
 		buf_putc(&host, '-');
 	/* Escaped text is ASCII but for valid UTF-8; count columns as output_pad does. */
 	size_t hcols = text_columns(host.data, host.len);
-	if (width == 0 || hcols + addr.len <= width || addr.len + 2 > width) {
-		buf_append(out, host.data, host.len);
+	if (width == 0 || hcols + addr.len <= width || addr.len == 0 || addr.len + 1 > width) {
+		buf_append(out, host.data, host.len);	/* fits, or output_pad cuts its end */
 		buf_append(out, addr.data, addr.len);
-	} else if (host.len > 0) {
+	} else if (addr.len + 2 > width) {
+		buf_putc(out, '~');			/* room for the address only */
+		buf_append(out, addr.data, addr.len);
+	} else {
 		output_pad(out, host.data, host.len, width - addr.len);
 		buf_append(out, addr.data, addr.len);
 	}
