@@ -7,8 +7,12 @@
 #ifndef TLSLOGD_CMD_H
 #define TLSLOGD_CMD_H
 
+#include <stdint.h>
+
 #include "conf.h"
 #include "rules.h"
+
+struct reportdb;
 
 /* Exit codes, documented in tlslogd(8). */
 enum {
@@ -34,6 +38,38 @@ struct common_opts {
 int cmd_setup(const struct common_opts *opts, struct conf *conf);
 /* Load the shipped and local rules the configuration names; NULL (logged) on error. */
 struct rules *cmd_load_rules(const struct conf *conf);
+
+/* A point in time given on the command line, read in the configuration's time zone. */
+struct cmd_when {
+	const char *option;	/* "since", for the message */
+	const char *text;	/* NULL: not given, *out untouched */
+	int64_t *out;
+};
+
+/*
+ * The prologue of every command that reports (query, top, flagged, stats,
+ * summary): load the configuration (cmd_setup), read the nwhen points in
+ * time (timeparse_point, relative to now), open the database read-only
+ * (reportdb.h). EXIT_OK with *db set; or EXIT_USAGE (configuration, a
+ * time) or EXIT_TROUBLE (the database), logged, with conf freed.
+ */
+int cmd_open_db(const struct common_opts *opts, struct conf *conf, const struct cmd_when *when,
+    size_t nwhen, struct reportdb **db);
+/* The epilogue: close db, free conf; returns status. */
+int cmd_close_db(struct reportdb *db, struct conf *conf, int status);
+/*
+ * getopt_long returned '?' (with opterr = 0): one line on stderr, "tlslogd
+ * CMD: unknown option --foo; see tlslogd CMD --help" (or "option --peer
+ * needs a value"), not the whole usage; returns EXIT_USAGE. optstring: the
+ * one given to getopt_long.
+ */
+int cmd_bad_option(const char *cmd, const char *optstring, int argc, char **argv);
+/*
+ * -n, --check in every command: the configuration (and what the command
+ * would open) is fine; prints "tlslogd CMD: configuration OK" on stdout and
+ * returns EXIT_OK.
+ */
+int cmd_checked(const char *cmd);
 
 int cmd_scan(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -5,11 +5,16 @@
  */
 #include "config.h"
 
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cmd.h"
 #include "log.h"
+#include "reportdb.h"
+#include "timeparse.h"
 #include "util.h"
 
 int
@@ -66,4 +71,61 @@ cmd_load_rules(const struct conf *conf)
 		log_warnx("rules in %s%s%s not loaded", conf->patterns, local ? " and " : "",
 		    local ? local : "");
 	return rules;
+}
+
+int
+cmd_open_db(const struct common_opts *opts, struct conf *conf, const struct cmd_when *when,
+    size_t nwhen, struct reportdb **db)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	*db = NULL;
+	if (cmd_setup(opts, conf) < 0)
+		return cmd_close_db(NULL, conf, EXIT_USAGE);
+	/* After the configuration: its time zone applies to dates without one. */
+	for (size_t i = 0; i < nwhen; i++) {
+		if (when[i].text != NULL && timeparse_point(when[i].text, now, when[i].out) < 0) {
+			log_warnx("--%s: \"%s\" is neither a duration (24h, 7d) nor an ISO date",
+			    when[i].option, when[i].text);
+			return cmd_close_db(NULL, conf, EXIT_USAGE);
+		}
+	}
+	if ((*db = reportdb_open(conf->database)) == NULL)
+		return cmd_close_db(NULL, conf, EXIT_TROUBLE);
+	return EXIT_OK;
+}
+
+int
+cmd_close_db(struct reportdb *db, struct conf *conf, int status)
+{
+	reportdb_close(db);
+	conf_free(conf);
+	return status;
+}
+
+int
+cmd_bad_option(const char *cmd, const char *optstring, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind - 1 < argc ? argv[optind - 1] : "";
+	int is_long = strncmp(arg, "--", 2) == 0;
+	int missing = is_long ? optopt != 0 : optopt != 0 && optopt != ':' &&
+	    strchr(optstring, optopt) != NULL;
+	int len = (int)strcspn(arg, "=");
+
+	if (is_long)
+		fprintf(stderr, "tlslogd %s: %s %.*s%s; see tlslogd %s --help\n", cmd,
+		    missing ? "option" : "unknown option", len, arg, missing ? " needs a value" : "",
+		    cmd);
+	else
+		fprintf(stderr, "tlslogd %s: %s -%c%s; see tlslogd %s --help\n", cmd,
+		    missing ? "option" : "unknown option", optopt ? optopt : '?',
+		    missing ? " needs a value" : "", cmd);
+	return EXIT_USAGE;
+}
+
+int
+cmd_checked(const char *cmd)
+{
+	printf("tlslogd %s: configuration OK\n", cmd);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_TROUBLE;
 }

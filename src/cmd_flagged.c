@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,40 +16,29 @@
 #include "cmd.h"
 #include "log.h"
 #include "output.h"
-#include "store.h"
+#include "reportdb.h"
 #include "timeparse.h"
 #include "util.h"
 
 static const char flagged_usage[] =
-    "usage: tlslogd flagged [--all] [--format table|json|csv] [-c FILE] [--db PATH]\n"
+    "usage: tlslogd flagged [--all] [--format table|json|jsonl|csv] [-n] [-c FILE]\n"
+    "                       [--db PATH]\n"
     "\n"
     "Print the peers flagged now, worst first: an IP address or a domain that\n"
     "crossed a \"flag\" threshold of the configuration and has not been quiet for\n"
     "flag_quiet since. With --all, every flag, cleared ones too, newest first.\n"
     "\n"
     "  -a, --all            every flag, with when it was cleared\n"
-    "  -f, --format FMT     table (default), json or csv\n"
+    "  -f, --format FMT     table (default), json, jsonl (one JSON object a line) or csv\n"
+    "  -n, --check          check the options, configuration and database, then exit\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
 
-static const char *const columns[] = {
-	"peer", "peer_kind", "threshold", "count", "first_event", "last_event", "flagged",
-	"cleared", "main_kind", "host", "why"
-};
-#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+#define NCOLUMNS REPORTDB_FL_COLUMNS
+#define columns reportdb_flag_columns
 enum { C_PEER, C_PEER_KIND, C_THRESHOLD, C_COUNT, C_FIRST, C_LAST, C_FLAGGED, C_CLEARED,
 	C_MAIN_KIND, C_HOST, C_WHY };
-
-/* ?1: now, ?2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
-static const char active_sql[] =
-    "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, NULL, "
-    "main_kind, host, why FROM flags WHERE cleared IS NULL AND last_event + ?2 > ?1 "
-    "ORDER BY count DESC, last_event DESC";
-static const char all_sql[] =
-    "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, "
-    "coalesce(cleared, CASE WHEN last_event + ?2 <= ?1 THEN last_event + ?2 END), "
-    "main_kind, host, why FROM flags ORDER BY flagged DESC, id DESC";
 
 static int
 is_time(size_t c)
@@ -59,24 +47,26 @@ is_time(size_t c)
 }
 
 static void
-put_cell(struct buf *out, sqlite3_stmt *s, size_t c, enum output_format fmt)
+put_cell(struct buf *out, const struct reportdb_rows *s, size_t c, enum output_format fmt)
 {
-	if (sqlite3_column_type(s, (int)c) == SQLITE_NULL) {
+	if (fmt == OUTPUT_JSONL)
+		fmt = OUTPUT_JSON;
+	if (reportdb_null(s, (int)c)) {
 		buf_puts(out, fmt == OUTPUT_JSON ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
 		return;
 	}
 	if (is_time(c)) {
 		char iso[32];
-		timeparse_format_iso(sqlite3_column_int64(s, (int)c), iso, sizeof(iso));
+		timeparse_format_iso(reportdb_int(s, (int)c), iso, sizeof(iso));
 		buf_printf(out, fmt == OUTPUT_JSON ? "\"%s\"" : "%s", iso);
 		return;
 	}
 	if (c == C_COUNT) {
-		buf_printf(out, "%lld", (long long)sqlite3_column_int64(s, (int)c));
+		buf_printf(out, "%lld", (long long)reportdb_int(s, (int)c));
 		return;
 	}
-	const char *t = (const char *)sqlite3_column_text(s, (int)c);
-	size_t len = (size_t)sqlite3_column_bytes(s, (int)c);
+	size_t len;
+	const char *t = reportdb_text(s, (int)c, &len);
 	if (fmt == OUTPUT_JSON)
 		output_escape_json(out, t, len);
 	else if (fmt == OUTPUT_CSV)
@@ -86,17 +76,21 @@ put_cell(struct buf *out, sqlite3_stmt *s, size_t c, enum output_format fmt)
 }
 
 static void
-put_row(struct buf *out, sqlite3_stmt *s, enum output_format fmt, int all, size_t n)
+put_row(struct buf *out, const struct reportdb_rows *s, enum output_format fmt, int all, size_t n,
+    size_t width)
 {
-	if (fmt == OUTPUT_JSON) {
-		buf_puts(out, n ? ",\n  {" : "\n  {");
+	if (fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL) {
+		if (fmt == OUTPUT_JSON)
+			buf_puts(out, n ? ",\n  {" : "\n  {");
+		else
+			buf_putc(out, '{');
 		for (size_t c = 0; c < NCOLUMNS; c++) {
 			if (c == C_CLEARED && !all)
 				continue;
 			buf_printf(out, "%s\"%s\": ", c ? ", " : "", columns[c]);
 			put_cell(out, s, c, fmt);
 		}
-		buf_putc(out, '}');
+		buf_puts(out, fmt == OUTPUT_JSONL ? "}\n" : "}");
 	} else if (fmt == OUTPUT_CSV) {
 		for (size_t c = 0; c < NCOLUMNS; c++) {
 			if (c == C_CLEARED && !all)
@@ -114,7 +108,11 @@ put_row(struct buf *out, sqlite3_stmt *s, enum output_format fmt, int all, size_
 		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 			buf_reset(&cell);
 			put_cell(&cell, s, order[i], fmt);
-			output_pad(out, cell.data, cell.len, widths[i == 0 ? 0 : i + 1]);
+			/* Not on a terminal, a long peer (an IPv6 address) is printed whole. */
+			if (width == 0 && cell.len > widths[i == 0 ? 0 : i + 1])
+				buf_append(out, cell.data, cell.len);
+			else
+				output_pad(out, cell.data, cell.len, widths[i == 0 ? 0 : i + 1]);
 			buf_putc(out, ' ');
 		}
 		if (all) {
@@ -126,7 +124,7 @@ put_row(struct buf *out, sqlite3_stmt *s, enum output_format fmt, int all, size_
 		put_cell(out, s, C_WHY, fmt);
 		buf_puts(out, ", mostly ");
 		put_cell(out, s, C_MAIN_KIND, fmt);
-		if (sqlite3_column_type(s, C_HOST) != SQLITE_NULL) {
+		if (!reportdb_null(s, C_HOST)) {
 			buf_puts(out, ", host ");
 			put_cell(out, s, C_HOST, fmt);
 		}
@@ -138,66 +136,60 @@ put_row(struct buf *out, sqlite3_stmt *s, enum output_format fmt, int all, size_
 int
 cmd_flagged(int argc, char **argv)
 {
+	static const char optstring[] = "af:nc:h";
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common;
-	int ch, all = 0;
+	int ch, all = 0, check = 0;
 	enum output_format fmt = OUTPUT_TABLE;
 
 	memset(&common, 0, sizeof(common));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "af:c:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'a': all = 1; break;
 		case 'f': {
 			int f = output_format_from_name(optarg);
 			if (f < 0) {
-				log_warnx("--format: expected table, json or csv, not \"%s\"", optarg);
+				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
 			fmt = (enum output_format)f;
 			break;
 		}
+		case 'n': check = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(flagged_usage, stdout); return EXIT_OK;
-		default: fputs(flagged_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("flagged", optstring, argc, argv);
 		}
 	}
 	if (optind < argc) {
-		log_warnx("flagged: unexpected argument \"%s\"", argv[optind]);
+		log_warnx("flagged: unexpected argument \"%s\"; see tlslogd flagged --help", argv[optind]);
 		return EXIT_USAGE;
 	}
 	struct conf conf;
-	if (cmd_setup(&common, &conf) < 0) {
-		conf_free(&conf);
-		return EXIT_USAGE;
-	}
-	struct store *store = store_open(conf.database, STORE_READ_ONLY);
-	if (store == NULL) {
-		conf_free(&conf);
-		return EXIT_TROUBLE;
-	}
-	sqlite3 *db = store_db(store);
-	sqlite3_stmt *s = NULL;
-	int status = EXIT_OK, rc;
+	struct reportdb *db;
+	int status = cmd_open_db(&common, &conf, NULL, 0, &db);
+	if (status != EXIT_OK)
+		return status;
+	if (check)
+		return cmd_close_db(db, &conf, cmd_checked("flagged"));
+
+	struct reportdb_rows *s = reportdb_flags(db, all, (int64_t)time(NULL), conf.flag_quiet);
+	size_t n = 0, width = output_terminal_width();
 	struct buf out;
-	size_t n = 0;
+	int rc = -1;
 
 	buf_init(&out);
-	if (sqlite3_prepare_v2(db, all ? all_sql : active_sql, -1, &s, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot read the flags: %s", conf.database, sqlite3_errmsg(db));
-		status = EXIT_TROUBLE;
-		goto done;
-	}
-	sqlite3_bind_int64(s, 1, (int64_t)time(NULL));
-	sqlite3_bind_int64(s, 2, conf.flag_quiet);
 	if (fmt == OUTPUT_JSON)
 		buf_putc(&out, '[');
 	else if (fmt == OUTPUT_CSV) {
@@ -205,29 +197,25 @@ cmd_flagged(int argc, char **argv)
 			if (c != C_CLEARED || all)
 				buf_printf(&out, "%s%s", c ? "," : "", columns[c]);
 		buf_putc(&out, '\n');
-	} else {
+	} else if (fmt == OUTPUT_TABLE) {
 		buf_printf(&out, "%-26s %-10s %-7s %-21s %-21s %s%s\n", "PEER", "THRESHOLD", "EVENTS",
 		    "FIRST", "LAST", all ? "CLEARED               " : "", "WHY");
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		put_row(&out, s, fmt, all, n++);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: cannot read the flags: %s", conf.database, sqlite3_errmsg(db));
+	while (s != NULL && (rc = reportdb_next(s)) == 1)
+		put_row(&out, s, fmt, all, n++, width);
+	if (rc != 0) {
 		status = EXIT_TROUBLE;
-		goto done;
+	} else {
+		if (fmt == OUTPUT_JSON)
+			buf_puts(&out, n ? "\n]\n" : "]\n");
+		else if (fmt == OUTPUT_TABLE && n == 0) {
+			buf_reset(&out);
+			buf_puts(&out, all ? "no peer was ever flagged\n" : "no peer is flagged now\n");
+		}
+		if (output_write_stdout(&out) < 0)
+			status = EXIT_TROUBLE;
 	}
-	if (fmt == OUTPUT_JSON)
-		buf_puts(&out, n ? "\n]\n" : "]\n");
-	else if (fmt == OUTPUT_TABLE && n == 0) {
-		buf_reset(&out);
-		buf_puts(&out, all ? "no peer was ever flagged\n" : "no peer is flagged now\n");
-	}
-	if (output_write_stdout(&out) < 0)
-		status = EXIT_TROUBLE;
-done:
-	sqlite3_finalize(s);
+	reportdb_rows_free(s);
 	buf_free(&out);
-	store_close(store);
-	conf_free(&conf);
-	return status;
+	return cmd_close_db(db, &conf, status);
 }

@@ -49,6 +49,7 @@ cmd_purge(int argc, char **argv)
 
 	memset(&common, 0, sizeof(common));
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "c:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': common.config = optarg; break;
@@ -71,7 +72,7 @@ cmd_purge(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'h': fputs(purge_usage, stdout); return EXIT_OK;
-		default: fputs(purge_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("purge", "c:qh", argc, argv);
 		}
 	}
 	if (optind < argc) {

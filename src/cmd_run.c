@@ -832,6 +832,7 @@ parse_args(struct daemon *d, int argc, char **argv, int *foreground, int *check)
 	int ch;
 
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "c:dnh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': d->common.config = optarg; break;
@@ -871,7 +872,7 @@ parse_args(struct daemon *d, int argc, char **argv, int *foreground, int *check)
 			d->cli_sources[d->ncli - 1].mta = xstrdup(optarg);
 			break;
 		case 'h': fputs(run_usage, stdout); return 1;
-		default: fputs(run_usage, stderr); return -1;
+		default: cmd_bad_option("run", "c:dnh", argc, argv); return -1;
 		}
 	}
 	if (optind < argc) {

@@ -161,6 +161,7 @@ cmd_scan(int argc, char **argv)
 	ingest_options_default(&iopt);
 	iopt.match_threads = default_jobs();
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "c:j:qh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': common.config = optarg; break;
@@ -194,7 +195,7 @@ cmd_scan(int argc, char **argv)
 		}
 		case 'q': quiet = 1; break;
 		case 'h': fputs(scan_usage, stdout); return EXIT_OK;
-		default: fputs(scan_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("scan", "c:j:qh", argc, argv);
 		}
 	}
 	if (optind >= argc) {

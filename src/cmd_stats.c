@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +18,13 @@
 #include "cmd.h"
 #include "log.h"
 #include "output.h"
-#include "store.h"
+#include "reportdb.h"
 #include "timeparse.h"
 #include "util.h"
 #include "writerlock.h"
 
 static const char stats_usage[] =
-    "usage: tlslogd stats [--format table|json] [-c FILE] [--db PATH]\n"
+    "usage: tlslogd stats [--format table|json] [-n] [-c FILE] [--db PATH]\n"
     "\n"
     "Print the database's size, its events per kind, and for each source of\n"
     "tlslogd run the file it reads, how many bytes of it are still unread, and\n"
@@ -33,6 +32,7 @@ static const char stats_usage[] =
     "or AUTH that no rule knows (see tlslogd test-rules --missed).\n"
     "\n"
     "  -f, --format FMT     table (default) or json\n"
+    "  -n, --check          check the options, configuration and database, then exit\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
@@ -99,19 +99,18 @@ by_count(const void *a, const void *b)
  * every stored event would pay for (schema 6 dropped it).
  */
 static int
-count_kinds(sqlite3 *db, struct kind_count **out, size_t *nout)
+count_kinds(struct reportdb *db, struct kind_count **out, size_t *nout)
 {
-	sqlite3_stmt *s = NULL;
+	struct reportdb_rows *s = reportdb_kind_times(db);
 	struct kind_count *kinds = NULL;
 	size_t n = 0, last_hit = 0;
-	int rc;
+	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT kind, time FROM events INDEXED BY events_time", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (s == NULL)
 		return -1;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(s, 0);
-		int64_t t = sqlite3_column_int64(s, 1);
+	while ((rc = reportdb_next(s)) == 1) {
+		const char *kind = reportdb_text(s, 0, NULL);
+		int64_t t = reportdb_int(s, 1);
 		size_t i = last_hit;
 
 		if (kind == NULL)
@@ -132,8 +131,8 @@ count_kinds(sqlite3 *db, struct kind_count **out, size_t *nout)
 		if (t > kinds[i].last)
 			kinds[i].last = t;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
+	reportdb_rows_free(s);
+	if (rc != 0) {
 		free_kinds(kinds, n);
 		return -1;
 	}
@@ -153,24 +152,21 @@ count_kinds(sqlite3 *db, struct kind_count **out, size_t *nout)
  * has none to tell.
  */
 static int
-report_losses(sqlite3 *db, int json, struct buf *out)
+report_losses(struct reportdb *db, int json, struct buf *out)
 {
-	sqlite3_stmt *s = NULL;
-	int rc, n = 0;
+	int rc, n = 0, absent;
+	struct reportdb_rows *s = reportdb_losses(db, LOSSES_LISTED, &absent);
 
-	if (sqlite3_prepare_v2(db, "SELECT time, path, from_offset, to_offset, reason, "
-	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT ?1", -1, &s,
-	    NULL) != SQLITE_OK) {
-		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
+	if (s == NULL) {
+		if (!absent)
 			return -1;
 		if (json)
 			buf_puts(out, ",\n  \"losses\": {\"count\": 0, \"latest\": []}");
 		return 0;
 	}
-	sqlite3_bind_int(s, 1, LOSSES_LISTED);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t total = sqlite3_column_int64(s, 5);
-		int has_end = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	while ((rc = reportdb_next(s)) == 1) {
+		int64_t total = reportdb_int(s, 5);
+		int has_end = !reportdb_null(s, 3);
 
 		if (n == 0 && json)
 			buf_printf(out, ",\n  \"losses\": {\"count\": %lld, \"latest\": [",
@@ -180,34 +176,34 @@ report_losses(sqlite3 *db, int json, struct buf *out)
 			    "turn came): %lld file%s\n", (long long)total, total == 1 ? "" : "s");
 		if (json) {
 			buf_puts(out, n ? ",\n    {\"time\": " : "\n    {\"time\": ");
-			put_time(out, sqlite3_column_int64(s, 0), 1);
+			put_time(out, reportdb_int(s, 0), 1);
 			buf_puts(out, ", \"path\": ");
-			put_string(out, (const char *)sqlite3_column_text(s, 1), 1);
+			put_string(out, reportdb_text(s, 1, NULL), 1);
 			buf_printf(out, ", \"from\": %lld, \"to\": ",
-			    (long long)sqlite3_column_int64(s, 2));
-			if (has_end) buf_printf(out, "%lld", (long long)sqlite3_column_int64(s, 3));
+			    (long long)reportdb_int(s, 2));
+			if (has_end) buf_printf(out, "%lld", (long long)reportdb_int(s, 3));
 			else buf_puts(out, "null");
 			buf_puts(out, ", \"reason\": ");
-			put_string(out, (const char *)sqlite3_column_text(s, 4), 1);
+			put_string(out, reportdb_text(s, 4, NULL), 1);
 			buf_putc(out, '}');
 		} else {
 			buf_puts(out, "  ");
-			put_time(out, sqlite3_column_int64(s, 0), 0);
+			put_time(out, reportdb_int(s, 0), 0);
 			buf_puts(out, "  ");
-			put_string(out, (const char *)sqlite3_column_text(s, 1), 0);
-			buf_printf(out, " from byte %lld", (long long)sqlite3_column_int64(s, 2));
+			put_string(out, reportdb_text(s, 1, NULL), 0);
+			buf_printf(out, " from byte %lld", (long long)reportdb_int(s, 2));
 			if (has_end)
-				buf_printf(out, " to %lld", (long long)sqlite3_column_int64(s, 3));
+				buf_printf(out, " to %lld", (long long)reportdb_int(s, 3));
 			else
 				buf_puts(out, " to its end");
 			buf_puts(out, ": ");
-			put_string(out, (const char *)sqlite3_column_text(s, 4), 0);
+			put_string(out, reportdb_text(s, 4, NULL), 0);
 			buf_putc(out, '\n');
 		}
 		n++;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	reportdb_rows_free(s);
+	if (rc != 0)
 		return -1;
 	if (json)
 		buf_puts(out, n ? "\n  ]}" : ",\n  \"losses\": {\"count\": 0, \"latest\": []}");
@@ -215,11 +211,11 @@ report_losses(sqlite3 *db, int json, struct buf *out)
 }
 
 static int
-report(sqlite3 *db, const char *path, int json, struct buf *out)
+report(struct reportdb *db, const char *path, int json, struct buf *out)
 {
-	sqlite3_stmt *s = NULL;
+	struct reportdb_rows *s = NULL;
 	int64_t total = 0, first = 0, last = 0;
-	int rc;
+	int rc, absent;
 
 	/* Database */
 	int64_t bytes = file_size(path), wal = -1;
@@ -229,16 +225,8 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 	/* The daemon that writes the database, if one runs (writerlock.h). */
 	pid_t holder = writerlock_holder(path);
 	int holder_errno = errno;
-	if (sqlite3_prepare_v2(db, "SELECT count(*), min(time), max(time) FROM events", -1, &s,
-	    NULL) != SQLITE_OK)
+	if (reportdb_event_span(db, &total, &first, &last) < 0)
 		goto fail;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		total = sqlite3_column_int64(s, 0);
-		first = sqlite3_column_int64(s, 1);
-		last = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (json) {
 		buf_puts(out, "{\n  \"database\": {\"path\": ");
 		put_string(out, path, 1);
@@ -298,20 +286,15 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 
 	/* Sources of the daemon */
 	int n = 0;
-	rc = SQLITE_DONE;
+	rc = 0;
 	/* A database of schema 1 (never written by this tlslogd) has no sources table. */
-	if (sqlite3_prepare_v2(db, "SELECT s.name, f.path, f.offset, s.cursor, s.lines, "
-	    "s.lines_cut, s.lines_unknown, s.updated FROM sources s LEFT JOIN files f "
-	    "ON f.id = s.file_id ORDER BY s.name", -1, &s, NULL) != SQLITE_OK) {
-		if (strstr(sqlite3_errmsg(db), "no such table") == NULL)
-			goto fail;
-		s = NULL;
-	}
-	while (s != NULL && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(s, 0);
-		const char *fpath = (const char *)sqlite3_column_text(s, 1);
-		int64_t offset = sqlite3_column_int64(s, 2);
-		const char *cursor = (const char *)sqlite3_column_text(s, 3);
+	if ((s = reportdb_sources(db, &absent)) == NULL && !absent)
+		goto fail;
+	while (s != NULL && (rc = reportdb_next(s)) == 1) {
+		const char *name = reportdb_text(s, 0, NULL);
+		const char *fpath = reportdb_text(s, 1, NULL);
+		int64_t offset = reportdb_int(s, 2);
+		const char *cursor = reportdb_text(s, 3, NULL);
 		int64_t size = file_size(name);
 		/* Behind: only when the name still leads to the file it read. */
 		int64_t behind = fpath != NULL && size >= 0 ? size - offset : -1;
@@ -326,9 +309,9 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 			buf_puts(out, ", \"cursor\": ");
 			put_string(out, cursor, 1);
 			buf_printf(out, ", \"lines\": %lld, \"lines_cut\": %lld, \"lines_unknown\": %lld, "
-			    "\"updated\": ", (long long)sqlite3_column_int64(s, 4),
-			    (long long)sqlite3_column_int64(s, 5), (long long)sqlite3_column_int64(s, 6));
-			put_time(out, sqlite3_column_int64(s, 7), 1);
+			    "\"updated\": ", (long long)reportdb_int(s, 4),
+			    (long long)reportdb_int(s, 5), (long long)reportdb_int(s, 6));
+			put_time(out, reportdb_int(s, 7), 1);
 			buf_putc(out, '}');
 		} else {
 			if (n == 0)
@@ -343,15 +326,15 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 				put_string(out, cursor, 0);
 			}
 			buf_printf(out, "; %lld lines read, %lld cut, %lld about TLS or AUTH no rule "
-			    "knows; updated ", (long long)sqlite3_column_int64(s, 4),
-			    (long long)sqlite3_column_int64(s, 5), (long long)sqlite3_column_int64(s, 6));
-			put_time(out, sqlite3_column_int64(s, 7), 0);
+			    "knows; updated ", (long long)reportdb_int(s, 4),
+			    (long long)reportdb_int(s, 5), (long long)reportdb_int(s, 6));
+			put_time(out, reportdb_int(s, 7), 0);
 			buf_putc(out, '\n');
 		}
 		n++;
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	reportdb_rows_free(s);
+	if (rc != 0)
 		return -1;
 	if (json)
 		buf_puts(out, n ? "\n  ]" : "]");
@@ -363,26 +346,29 @@ report(sqlite3 *db, const char *path, int json, struct buf *out)
 		buf_puts(out, "\n}\n");
 	return 0;
 fail:
-	sqlite3_finalize(s);
+	reportdb_rows_free(s);
 	return -1;
 }
 
 int
 cmd_stats(int argc, char **argv)
 {
+	static const char optstring[] = "f:nc:h";
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common;
-	int ch, json = 0;
+	int ch, json = 0, check = 0;
 
 	memset(&common, 0, sizeof(common));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "f:c:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
@@ -392,39 +378,32 @@ cmd_stats(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'n': check = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(stats_usage, stdout); return EXIT_OK;
-		default: fputs(stats_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("stats", optstring, argc, argv);
 		}
 	}
 	if (optind < argc) {
-		log_warnx("stats: unexpected argument \"%s\"", argv[optind]);
+		log_warnx("stats: unexpected argument \"%s\"; see tlslogd stats --help", argv[optind]);
 		return EXIT_USAGE;
 	}
 	struct conf conf;
-	if (cmd_setup(&common, &conf) < 0) {
-		conf_free(&conf);
-		return EXIT_USAGE;
-	}
-	struct store *store = store_open(conf.database, STORE_READ_ONLY);
-	if (store == NULL) {
-		conf_free(&conf);
-		return EXIT_TROUBLE;
-	}
+	struct reportdb *db;
+	int status = cmd_open_db(&common, &conf, NULL, 0, &db);
+	if (status != EXIT_OK)
+		return status;
+	if (check)
+		return cmd_close_db(db, &conf, cmd_checked("stats"));
 	struct buf out;
 	buf_init(&out);
-	int status = EXIT_OK;
-	if (report(store_db(store), conf.database, json, &out) < 0) {
-		log_warnx("%s: cannot read the statistics: %s", conf.database,
-		    sqlite3_errmsg(store_db(store)));
+	if (report(db, conf.database, json, &out) < 0) {
+		log_warnx("%s: cannot read the statistics", conf.database);
 		status = EXIT_TROUBLE;
-	} else {
-		if (output_write_stdout(&out) < 0)
-			status = EXIT_TROUBLE;
+	} else if (output_write_stdout(&out) < 0) {
+		status = EXIT_TROUBLE;
 	}
 	buf_free(&out);
-	store_close(store);
-	conf_free(&conf);
-	return status;
+	return cmd_close_db(db, &conf, status);
 }

@@ -21,7 +21,7 @@
 #include "log.h"
 #include "mail.h"
 #include "output.h"
-#include "store.h"
+#include "reportdb.h"
 #include "summary.h"
 #include "summary_render.h"
 #include "timeparse.h"
@@ -29,7 +29,7 @@
 
 static const char summary_usage[] =
     "usage: tlslogd summary [--since WHEN] [--until WHEN] [--format text|html]\n"
-    "                       [--skip-empty] [-c FILE] [--db PATH]\n"
+    "                       [--skip-empty] [-n] [-c FILE] [--db PATH]\n"
     "       tlslogd summary --mail [ADDRESS...] [--sendmail PATH] [--since WHEN]\n"
     "                       [--until WHEN] [--skip-empty] [-c FILE] [--db PATH]\n"
     "\n"
@@ -50,6 +50,7 @@ static const char summary_usage[] =
     "      --sendmail PATH  run PATH -t -oi instead of the configured sendmail\n"
     "      --skip-empty     no failure and no flag change in the period: print or\n"
     "                       send nothing (otherwise a short \"all quiet\" report)\n"
+    "  -n, --check          check the options, configuration and database, then exit\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
@@ -107,6 +108,7 @@ cmd_summary(int argc, char **argv)
 		{ "mail", no_argument, NULL, 'm' },
 		{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
 		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -114,11 +116,13 @@ cmd_summary(int argc, char **argv)
 	};
 	struct common_opts common;
 	const char *since_arg = "24h", *until_arg = NULL, *sendmail = NULL;
-	int ch, html = 0, format_given = 0, mail = 0, skip_empty = 0;
+	static const char optstring[] = "s:u:f:mnc:h";
+	int ch, html = 0, format_given = 0, mail = 0, skip_empty = 0, check = 0;
 
 	memset(&common, 0, sizeof(common));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "s:u:f:mc:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': since_arg = optarg; break;
 		case 'u': until_arg = optarg; break;
@@ -132,12 +136,13 @@ cmd_summary(int argc, char **argv)
 			format_given = 1;
 			break;
 		case 'm': mail = 1; break;
+		case 'n': check = 1; break;
 		case OPT_SENDMAIL: sendmail = optarg; break;
 		case OPT_SKIP_EMPTY: skip_empty = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(summary_usage, stdout); return EXIT_OK;
-		default: fputs(summary_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("summary", optstring, argc, argv);
 		}
 	}
 	if (!mail && optind < argc) {
@@ -207,17 +212,17 @@ cmd_summary(int argc, char **argv)
 		}
 	}
 
-	struct store *store = store_open(conf.database, STORE_READ_ONLY);
-	if (store == NULL) {
-		conf_free(&conf);
-		return EXIT_TROUBLE;
-	}
+	struct reportdb *db = reportdb_open(conf.database);
+	if (db == NULL)
+		return cmd_close_db(NULL, &conf, EXIT_TROUBLE);
+	if (check)
+		return cmd_close_db(db, &conf, cmd_checked("summary"));
 	struct summary_opts opts = {
 		.since = since, .until = until, .now = now, .quiet = conf.flag_quiet,
 		.top = TOP_PEERS, .top_many = TOP_PEERS_PER_SERVER
 	};
-	struct summary *s = summary_collect(store_db(store), &opts);
-	store_close(store);
+	struct summary *s = summary_collect(reportdb_sqlite(db), &opts);
+	reportdb_close(db);
 	if (s == NULL) {
 		log_warnx("%s: no summary", conf.database);
 		conf_free(&conf);

@@ -448,6 +448,7 @@ cmd_test_rules(int argc, char **argv)
 	int check = 0, missed = 0, details = 0, ch;
 
 	optind = 1;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C': check = 1; break;
@@ -459,7 +460,7 @@ cmd_test_rules(int argc, char **argv)
 		case 'c': common.config = optarg; break;
 		case 'T': common.timezone = optarg; break;
 		case 'h': fputs(test_rules_usage, stdout); return EXIT_OK;
-		default: fputs(test_rules_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("test-rules", "c:h", argc, argv);
 		}
 	}
 	if (argc - optind > 1 || (check && argc - optind > 0)) {

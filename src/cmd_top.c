@@ -3,19 +3,14 @@
  * cmd_top.c: `tlslogd top`: the peers (or kinds, servers, domains) with the
  * most failures since a point in time, worst first.
  *
- * One GROUP BY in SQLite over the events since --since, read through the
- * events_time index (INDEXED BY: with ANALYZE statistics SQLite would rather
- * skip-scan another index such as events_peer_domain and then read the
- * table in random order, 2 to 4 times slower on 10 million events), so the
- * cost follows the events of the period, not the size of the database; the
- * index holds the kind too (schema 6). A peer is its address, or where none was logged its
+ * One GROUP BY in SQLite over the events since --since (reportdb_top says
+ * how it stays cheap). A peer is its address, or where none was logged its
  * reverse name, or its HELO name; a domain is the registered domain of the
  * reverse name (peer_domain, the one flagging uses: ".example.net").
  */
 #include "config.h"
 
 #include <getopt.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +19,13 @@
 #include "cmd.h"
 #include "log.h"
 #include "output.h"
-#include "store.h"
+#include "reportdb.h"
 #include "timeparse.h"
 #include "util.h"
 
 static const char top_usage[] =
     "usage: tlslogd top [--since WHEN] [--by peer|kind|server|domain] [--limit N]\n"
-    "                   [--format table|json|csv] [-c FILE] [--db PATH]\n"
+    "                   [--format table|json|jsonl|csv] [-n] [-c FILE] [--db PATH]\n"
     "\n"
     "Count the failures since WHEN (default 24h) by peer, kind, server or domain,\n"
     "worst first. WHEN is a duration back from now (90s, 30m, 24h, 7d, 2w) or an\n"
@@ -40,48 +35,31 @@ static const char top_usage[] =
     "\n"
     "  -s, --since WHEN     count the events at or after WHEN (default 24h)\n"
     "  -b, --by WHAT        peer (default), kind, server or domain\n"
-    "  -n, --limit N        the N worst (default 20; 0: all)\n"
-    "  -f, --format FMT     table (default), json or csv\n"
+    "  -l, --limit N        the N worst (default 20; 0: all)\n"
+    "  -f, --format FMT     table (default), json, jsonl (one JSON object a line) or csv\n"
+    "  -n, --check          check the options, configuration and database, then exit\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
 
-enum top_by { BY_PEER, BY_KIND, BY_SERVER, BY_DOMAIN };
+#define BY_PEER REPORTDB_BY_PEER
+#define top_by reportdb_top_by
 
 static const char *const by_names[] = { "peer", "kind", "server", "domain" };
 
-/*
- * ?1: since, ?2: limit (-1: all). Column 0 is the key, 1 the count, 2 the
- * host (by peer: a reverse name seen) or the number of distinct peers, 3 and
- * 4 the first and last event.
- */
-static const char *const top_sql[] = {
-	[BY_PEER] = "SELECT coalesce(peer_ip, peer_host, helo) AS k, count(*) AS n, max(peer_host), "
-	    "min(time), max(time) FROM events INDEXED BY events_time WHERE time >= ?1 "
-	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
-	[BY_KIND] = "SELECT kind AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
-	[BY_SERVER] = "SELECT server AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
-	[BY_DOMAIN] = "SELECT peer_domain AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 AND peer_domain IS NOT NULL "
-	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
-};
-
 /* Text of a column, escaped for fmt; NULL is "-" in a table, null in JSON, empty in CSV. */
 static void
-put_text(struct buf *out, sqlite3_stmt *s, int c, enum output_format fmt)
+put_text(struct buf *out, const struct reportdb_rows *s, int c, enum output_format fmt)
 {
-	if (sqlite3_column_type(s, c) == SQLITE_NULL) {
-		buf_puts(out, fmt == OUTPUT_JSON ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
+	int json = fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL;
+
+	if (reportdb_null(s, c)) {
+		buf_puts(out, json ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
 		return;
 	}
-	const char *t = (const char *)sqlite3_column_text(s, c);
-	size_t len = (size_t)sqlite3_column_bytes(s, c);
-	if (fmt == OUTPUT_JSON)
+	size_t len;
+	const char *t = reportdb_text(s, c, &len);
+	if (json)
 		output_escape_json(out, t, len);
 	else if (fmt == OUTPUT_CSV)
 		output_escape_csv(out, t, len);
@@ -89,48 +67,79 @@ put_text(struct buf *out, sqlite3_stmt *s, int c, enum output_format fmt)
 		output_escape_text(out, t, len);
 }
 
+/*
+ * The width of the key column: 40 when not on a terminal (a longer key is
+ * then printed whole, never cut); on a terminal, what the other columns
+ * (count, host, the two times: 84) leave, between 24 and 64.
+ */
+static size_t
+key_width(size_t width)
+{
+	if (width == 0 || width < 84 + 24)
+		return width == 0 ? 40 : 24;
+	return width - 84 > 64 ? 64 : width - 84;
+}
+
+/* cell padded to w; cut (marked "~") only on a terminal (width != 0). */
 static void
-put_row(struct buf *out, sqlite3_stmt *s, enum top_by by, enum output_format fmt, size_t n)
+pad_cell(struct buf *out, const struct buf *cell, size_t w, size_t width)
+{
+	size_t cols = 0;
+
+	for (size_t i = 0; i < cell->len; i++)
+		cols += ((unsigned char)cell->data[i] & 0xC0) != 0x80;
+	if (width == 0 && cols > w)
+		buf_append(out, cell->data, cell->len);
+	else
+		output_pad(out, cell->data, cell->len, w);
+}
+
+static void
+put_row(struct buf *out, const struct reportdb_rows *s, enum top_by by, enum output_format fmt,
+    size_t n, size_t width)
 {
 	const char *third = by == BY_PEER ? "host" : "peers";
 	char first[32], last[32];
 
-	timeparse_format_iso(sqlite3_column_int64(s, 3), first, sizeof(first));
-	timeparse_format_iso(sqlite3_column_int64(s, 4), last, sizeof(last));
-	if (fmt == OUTPUT_JSON) {
-		buf_printf(out, "%s{\"%s\": ", n ? ",\n  " : "\n  ", by_names[by]);
+	timeparse_format_iso(reportdb_int(s, 3), first, sizeof(first));
+	timeparse_format_iso(reportdb_int(s, 4), last, sizeof(last));
+	if (fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL) {
+		if (fmt == OUTPUT_JSON)
+			buf_puts(out, n ? ",\n  " : "\n  ");
+		buf_printf(out, "{\"%s\": ", by_names[by]);
 		put_text(out, s, 0, fmt);
-		buf_printf(out, ", \"count\": %lld, \"%s\": ", (long long)sqlite3_column_int64(s, 1),
+		buf_printf(out, ", \"count\": %lld, \"%s\": ", (long long)reportdb_int(s, 1),
 		    third);
 		if (by == BY_PEER)
 			put_text(out, s, 2, fmt);
 		else
-			buf_printf(out, "%lld", (long long)sqlite3_column_int64(s, 2));
-		buf_printf(out, ", \"first\": \"%s\", \"last\": \"%s\"}", first, last);
+			buf_printf(out, "%lld", (long long)reportdb_int(s, 2));
+		buf_printf(out, ", \"first\": \"%s\", \"last\": \"%s\"}%s", first, last,
+		    fmt == OUTPUT_JSONL ? "\n" : "");
 	} else if (fmt == OUTPUT_CSV) {
 		put_text(out, s, 0, fmt);
-		buf_printf(out, ",%lld,", (long long)sqlite3_column_int64(s, 1));
+		buf_printf(out, ",%lld,", (long long)reportdb_int(s, 1));
 		put_text(out, s, 2, fmt);
 		buf_printf(out, ",%s,%s\n", first, last);
 	} else {
 		struct buf cell;
 		buf_init(&cell);
 		put_text(&cell, s, 0, fmt);
-		output_pad(out, cell.data, cell.len, 40);
-		buf_printf(out, " %9lld ", (long long)sqlite3_column_int64(s, 1));
+		pad_cell(out, &cell, key_width(width), width);
+		buf_printf(out, " %9lld ", (long long)reportdb_int(s, 1));
 		buf_reset(&cell);
 		if (by == BY_PEER)
 			put_text(&cell, s, 2, fmt);
 		else
-			buf_printf(&cell, "%6lld", (long long)sqlite3_column_int64(s, 2));
-		output_pad(out, cell.data, cell.len, by == BY_PEER ? 32 : 6);
+			buf_printf(&cell, "%6lld", (long long)reportdb_int(s, 2));
+		pad_cell(out, &cell, by == BY_PEER ? 32 : 6, width);
 		buf_printf(out, " %s %s\n", first, last);
 		buf_free(&cell);
 	}
 }
 
 static void
-put_header(struct buf *out, enum top_by by, enum output_format fmt)
+put_header(struct buf *out, enum top_by by, enum output_format fmt, size_t width)
 {
 	const char *third = by == BY_PEER ? "host" : "peers";
 
@@ -142,7 +151,7 @@ put_header(struct buf *out, enum top_by by, enum output_format fmt)
 		for (i = 0; by_names[by][i] != '\0' && i < sizeof(name) - 1; i++)
 			name[i] = (char)(by_names[by][i] - 'a' + 'A');
 		name[i] = '\0';
-		output_pad(out, name, strlen(name), 40);
+		output_pad(out, name, strlen(name), key_width(width));
 		buf_puts(out, "     COUNT ");
 		output_pad(out, by == BY_PEER ? "HOST" : " PEERS", by == BY_PEER ? 4 : 6,
 		    by == BY_PEER ? 32 : 6);
@@ -153,11 +162,13 @@ put_header(struct buf *out, enum top_by by, enum output_format fmt)
 int
 cmd_top(int argc, char **argv)
 {
+	static const char optstring[] = "s:b:l:f:nc:h";
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "by", required_argument, NULL, 'b' },
-		{ "limit", required_argument, NULL, 'n' },
+		{ "limit", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,12 +179,13 @@ cmd_top(int argc, char **argv)
 	enum top_by by = BY_PEER;
 	enum output_format fmt = OUTPUT_TABLE;
 	long long limit = 20;
-	int64_t now = (int64_t)time(NULL), t_since;
-	int ch, f;
+	int64_t t_since;
+	int ch, f, check = 0;
 	char *end;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "s:b:n:f:c:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': since = optarg; break;
 		case 'b': {
@@ -188,7 +200,7 @@ cmd_top(int argc, char **argv)
 			by = (enum top_by)i;
 			break;
 		}
-		case 'n':
+		case 'l':
 			limit = strtoll(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || limit < 0) {
 				log_warnx("--limit: expected a number (0: all), not \"%s\"", optarg);
@@ -197,77 +209,56 @@ cmd_top(int argc, char **argv)
 			break;
 		case 'f':
 			if ((f = output_format_from_name(optarg)) < 0) {
-				log_warnx("--format: expected table, json or csv, not \"%s\"", optarg);
+				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
 				return EXIT_USAGE;
 			}
 			fmt = (enum output_format)f;
 			break;
+		case 'n': check = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(top_usage, stdout); return EXIT_OK;
-		default: fputs(top_usage, stderr); return EXIT_USAGE;
+		default: return cmd_bad_option("top", optstring, argc, argv);
 		}
 	}
 	if (optind < argc) {
-		log_warnx("top: unexpected argument \"%s\"", argv[optind]);
-		fputs(top_usage, stderr);
+		log_warnx("top: unexpected argument \"%s\"; see tlslogd top --help", argv[optind]);
 		return EXIT_USAGE;
 	}
 
 	struct conf conf;
-	if (cmd_setup(&common, &conf) < 0) {
-		conf_free(&conf);
-		return EXIT_USAGE;
-	}
-	/* After the configuration: its time zone applies to dates without one. */
-	if (timeparse_point(since, now, &t_since) < 0) {
-		log_warnx("--since: \"%s\" is neither a duration (24h, 7d) nor an ISO date", since);
-		conf_free(&conf);
-		return EXIT_USAGE;
-	}
-	struct store *store = store_open(conf.database, STORE_READ_ONLY);
-	if (store == NULL) {
-		conf_free(&conf);
-		return EXIT_TROUBLE;
-	}
+	struct reportdb *db;
+	struct cmd_when when[] = { { "since", since, &t_since } };
+	int status = cmd_open_db(&common, &conf, when, 1, &db);
+	if (status != EXIT_OK)
+		return status;
+	if (check)
+		return cmd_close_db(db, &conf, cmd_checked("top"));
 
-	sqlite3 *db = store_db(store);
-	sqlite3_stmt *s = NULL;
-	int status = EXIT_OK, rc;
+	struct reportdb_rows *s = reportdb_top(db, by, t_since, limit);
 	struct buf out;
-	size_t n = 0;
+	size_t n = 0, width = output_terminal_width();
+	int rc = -1;
 
 	buf_init(&out);
-	if (sqlite3_prepare_v2(db, top_sql[by], -1, &s, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot query: %s", conf.database, sqlite3_errmsg(db));
-		status = EXIT_TROUBLE;
-		goto done;
-	}
-	sqlite3_bind_int64(s, 1, t_since);
-	sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
 	if (fmt == OUTPUT_JSON)
 		buf_putc(&out, '[');
 	else if (fmt == OUTPUT_CSV)
-		put_header(&out, by, fmt);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		put_header(&out, by, fmt, width);
+	while (s != NULL && (rc = reportdb_next(s)) == 1) {
 		if (fmt == OUTPUT_TABLE && n == 0)
-			put_header(&out, by, fmt);
-		put_row(&out, s, by, fmt, n++);
+			put_header(&out, by, fmt, width);
+		put_row(&out, s, by, fmt, n++, width);
 	}
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: cannot query: %s", conf.database, sqlite3_errmsg(db));
+	if (rc != 0)
 		status = EXIT_TROUBLE;
-	}
 	if (fmt == OUTPUT_JSON)
 		buf_puts(&out, n ? "\n]\n" : "]\n");
 	else if (fmt == OUTPUT_TABLE && n == 0 && status == EXIT_OK)
 		buf_puts(&out, "No events in this period.\n");
-	if (output_write_stdout(&out) < 0)
+	if (status == EXIT_OK && output_write_stdout(&out) < 0)
 		status = EXIT_TROUBLE;
-done:
 	buf_free(&out);
-	sqlite3_finalize(s);
-	store_close(store);
-	conf_free(&conf);
-	return status;
+	reportdb_rows_free(s);
+	return cmd_close_db(db, &conf, status);
 }

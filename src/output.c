@@ -22,6 +22,8 @@ output_format_from_name(const char *name)
 		return OUTPUT_JSON;
 	if (strcmp(name, "csv") == 0)
 		return OUTPUT_CSV;
+	if (strcmp(name, "jsonl") == 0)
+		return OUTPUT_JSONL;
 	return -1;
 }
 
@@ -270,12 +272,14 @@ output_terminal_width(void)
 	const char *env = getenv("COLUMNS");
 	struct winsize ws;
 
+	if (!isatty(STDOUT_FILENO))
+		return 0;	/* a pipe or a file: nothing is cut */
 	if (env != NULL) {
 		long v = strtol(env, NULL, 10);
 		if (v >= 40 && v <= 1000)
 			return (size_t)v;
 	}
-	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
 		return ws.ws_col;
 	return 0;
 }

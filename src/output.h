@@ -26,10 +26,11 @@
 enum output_format {
 	OUTPUT_TABLE,
 	OUTPUT_JSON,
-	OUTPUT_CSV
+	OUTPUT_CSV,
+	OUTPUT_JSONL		/* one JSON object a line */
 };
 
-/* Parse "table", "json" or "csv"; -1 if unknown. */
+/* Parse "table", "json", "csv" or "jsonl"; -1 if unknown. */
 int output_format_from_name(const char *name);
 
 void output_escape_text(struct buf *out, const char *s, size_t len);
@@ -45,7 +46,10 @@ void output_pad(struct buf *out, const char *s, size_t len, size_t width);
 /* Write out to standard output and flush it; -1 (logged) if that failed (a full disk, a closed pipe). */
 int output_write_stdout(const struct buf *out);
 
-/* Columns of the terminal on stdout (COLUMNS, then the tty), or 0 when not a terminal. */
+/*
+ * Columns of the terminal on stdout (COLUMNS, then TIOCGWINSZ), or 0 when
+ * stdout is not a terminal (a pipe or a file: tables are then never cut).
+ */
 size_t output_terminal_width(void);
 
 #endif

@@ -129,12 +129,31 @@ for cmd in scan query test-rules; do
 		test_cmp out out2
 	'
 
-	test_expect_success "tlslogd $cmd with an unknown option: exit 2, usage on stderr" '
+done
+
+for cmd in scan query test-rules run stats purge flagged top summary; do
+	test_expect_success "tlslogd $cmd with an unknown option: exit 2, one line that points to --help" '
 		test_exit_code 2 tlslogd '"$cmd"' --no-such-option >out 2>err &&
 		cat err &&
 		test ! -s out &&
-		grep -- "--no-such-option" err &&
-		grep "^usage: tlslogd '"$cmd"' " err
+		test "$(wc -l <err)" -eq 1 &&
+		grep -x "tlslogd '"$cmd"': unknown option --no-such-option; see tlslogd '"$cmd"' --help" err &&
+		test_exit_code 2 tlslogd '"$cmd"' -Z 2>err &&
+		grep -x "tlslogd '"$cmd"': unknown option -Z; see tlslogd '"$cmd"' --help" err
+	'
+done
+
+test_expect_success 'set up: an empty database' '
+	: >empty.log &&
+	tlslogd scan -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db n.db empty.log
+'
+
+for cmd in query top flagged stats summary; do
+	test_expect_success "tlslogd $cmd -n: checks the configuration and the database, prints nothing else" '
+		peer= && if [ '"$cmd"' = query ]; then peer="--peer 192.0.2.1"; fi &&
+		test_exit_code 0 tlslogd '"$cmd"' -n -c /dev/null --db n.db $peer >out 2>err &&
+		grep -x "tlslogd '"$cmd"': configuration OK" out &&
+		test_exit_code 1 tlslogd '"$cmd"' -n -c /dev/null --db missing.db $peer 2>err
 	'
 done
 
@@ -191,7 +210,7 @@ test_expect_success 'query --format xml: exit 2' '
 	test_exit_code 2 query --db x.db --peer 192.0.2.1 --format xml >out 2>err &&
 	cat err &&
 	test ! -s out &&
-	grep -- "--format: expected table, json or csv, not \"xml\"" err
+	grep -- "--format: expected table, json, jsonl or csv, not \"xml\"" err
 '
 
 test_expect_success 'query --since and --until with bad times: exit 2' '

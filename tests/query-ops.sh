@@ -34,7 +34,8 @@ lines() {
 
 # expect_same DB PEER [FILTER]: tlslogd query --format json equals what Python
 # selects from the database for PEER (address, network or .domain) and FILTER
-# (a Python expression over the row r), newest first.
+# (a Python expression over the row r), newest first. An IPv4-mapped IPv6
+# address (::ffff:192.0.2.1) counts as its IPv4 address.
 expect_same() {
 	python3 - "$@" <<-\PY
 	import ipaddress, json, sqlite3, subprocess, sys, os
@@ -49,8 +50,13 @@ expect_same() {
 	        h = (r["peer_host"] or "").lower()
 	        return h == peer[1:].lower() or h.endswith(peer.lower())
 	    net = ipaddress.ip_network(peer, strict=False)
+	    if net.version == 6 and net.prefixlen >= 96 and net.network_address.ipv4_mapped:
+	        net = ipaddress.ip_network("%s/%d" % (net.network_address.ipv4_mapped, net.prefixlen - 96))
 	    try:
-	        return r["peer_ip"] is not None and ipaddress.ip_address(r["peer_ip"]) in net
+	        # An IPv4-mapped IPv6 address is the IPv4 one (cidr.h).
+	        a = ipaddress.ip_address(r["peer_ip"]) if r["peer_ip"] is not None else None
+	        a = getattr(a, "ipv4_mapped", None) or a
+	        return a is not None and a in net
 	    except ValueError:
 	        return False
 	want = [(r["time"], r["peer_ip"], r["kind"]) for r in rows if match(r) and eval(flt)]

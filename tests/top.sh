@@ -119,7 +119,7 @@ test_expect_success '--limit: the N worst; 0: all' '
 	json_check "assert [r[\"peer\"] for r in d] == [\"203.0.113.99\", \"192.0.2.7\"], d" <out &&
 	tlslogd top -c /dev/null --db t.db --since 7d --limit 0 --format csv >out &&
 	test "$(wc -l <out)" = 7 &&
-	tlslogd top -c /dev/null --db t.db --since 7d -n 1 >out &&
+	tlslogd top -c /dev/null --db t.db --since 7d -l 1 >out &&
 	test "$(wc -l <out)" = 2
 '
 

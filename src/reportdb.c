@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * reportdb.c: every query of the reporting commands (see reportdb.h).
+ *
+ * Events of a peer are selected by index, never by reading every event:
+ *   - an address: peer_ip = canonical text (events_peer_ip); an IPv4 address
+ *     also as its IPv4-mapped IPv6 text ("::ffff:192.0.2.7"), the form a
+ *     dual-stack server logs;
+ *   - a network (192.0.2.0/24, 2001:db8::/32): addresses are stored as text,
+ *     so the network becomes ranges of that text: an IPv4 prefix is rounded
+ *     up to whole octets ("192.0.2." .. "192.0.2/"; at most 256 ranges, each
+ *     twice: plain and mapped); an IPv6 one becomes the ranges of its first
+ *     group ("2001:"), and the exact test is tlslogd_in_net(), a function
+ *     registered on the connection that asks cidr.h;
+ *   - ".domain": the reverse name is the domain or ends with ".domain"; the
+ *     registered domain of it (flag_domain_of, stored as peer_domain by
+ *     schema 5) is the index key, so ".mx.example.net" reads the events of
+ *     .example.net only; a public suffix (".net") has no such key and reads
+ *     the peer_domain index;
+ *   - anything else: a reverse name or HELO name (events_peer_host,
+ *     events_helo), case-insensitive.
+ *
+ * top reads the events of its period through the events_time index (INDEXED
+ * BY: with ANALYZE statistics SQLite would rather skip-scan another index
+ * such as events_peer_domain and then read the table in random order, 2 to 4
+ * times slower on 10 million events), so the cost follows the events of the
+ * period, not the size of the database; the index holds the kind too
+ * (schema 6).
+ *
+ * Values are always bound parameters; the SQL text is our own. Parameters
+ * are positional ("?"), bound in the order a query's text names them.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "advice.h"
+#include "flag.h"
+#include "log.h"
+#include "reportdb.h"
+#include "store.h"
+#include "util.h"
+
+struct reportdb {
+	struct store *store;
+	sqlite3 *db;
+	struct cidr net;	/* the IPv6 network of the query being built (tlslogd_in_net) */
+};
+
+/* One bound value: text (owned) or an integer. */
+struct value {
+	char *text;
+	int64_t i;
+};
+
+struct reportdb_rows {
+	struct reportdb *db;
+	sqlite3_stmt *s;
+};
+
+/* A query being built: its text and its values, in order. */
+struct query {
+	struct buf sql;
+	struct value *values;
+	size_t n;
+};
+
+const char *const reportdb_event_columns[REPORTDB_EV_COLUMNS] = {
+	"time", "server", "mta", "program", "pid", "direction", "kind", "peer_host", "peer_ip",
+	"peer_port", "helo", "user", "mech", "reason", "tls_version", "cipher", "queue_id",
+	"source", "offset", "raw", "downgraded"
+};
+
+const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS] = {
+	"peer", "peer_kind", "threshold", "count", "first_event", "last_event", "flagged",
+	"cleared", "main_kind", "host", "why"
+};
+
+static const char select_sql[] =
+    "SELECT e.time, e.server, e.mta, e.program, e.pid, e.direction, e.kind, e.peer_host, "
+    "e.peer_ip, e.peer_port, e.helo, e.user, e.mech, e.reason, e.tls_version, e.cipher, "
+    "e.queue_id, f.path, e.offset, e.raw, e.downgraded, e.id "
+    "FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE ";
+
+/* ---- the connection ---- */
+
+/* tlslogd_in_net(ip): 1 when ip is an address in the network of the query. */
+static void
+sql_in_net(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const struct reportdb *db = sqlite3_user_data(ctx);
+	const char *text = (const char *)sqlite3_value_text(argv[0]);
+
+	(void)argc;
+	sqlite3_result_int(ctx, text != NULL && cidr_contains_text(&db->net, text));
+}
+
+static void
+log_error(struct reportdb *db)
+{
+	log_warnx("%s: cannot query: %s", store_path(db->store), sqlite3_errmsg(db->db));
+}
+
+struct reportdb *
+reportdb_open(const char *path)
+{
+	struct store *st = store_open(path, STORE_READ_ONLY);
+
+	if (st == NULL)
+		return NULL;
+	struct reportdb *db = xcalloc(1, sizeof(*db));
+	db->store = st;
+	db->db = store_db(st);
+	if (sqlite3_create_function(db->db, "tlslogd_in_net", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+	    db, sql_in_net, NULL, NULL) != SQLITE_OK) {
+		log_error(db);
+		reportdb_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+reportdb_close(struct reportdb *db)
+{
+	if (db == NULL)
+		return;
+	store_close(db->store);
+	free(db);
+}
+
+const char *
+reportdb_path(const struct reportdb *db)
+{
+	return store_path(db->store);
+}
+
+struct sqlite3 *
+reportdb_sqlite(struct reportdb *db)
+{
+	return db->db;
+}
+
+/* ---- rows ---- */
+
+int
+reportdb_next(struct reportdb_rows *r)
+{
+	int rc = sqlite3_step(r->s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_error(r->db);
+	return -1;
+}
+
+void
+reportdb_rows_free(struct reportdb_rows *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_finalize(r->s);
+	free(r);
+}
+
+int
+reportdb_null(const struct reportdb_rows *r, int col)
+{
+	return sqlite3_column_type(r->s, col) == SQLITE_NULL;
+}
+
+int64_t
+reportdb_int(const struct reportdb_rows *r, int col)
+{
+	return sqlite3_column_int64(r->s, col);
+}
+
+const char *
+reportdb_text(const struct reportdb_rows *r, int col, size_t *len)
+{
+	const char *t = (const char *)sqlite3_column_text(r->s, col);
+
+	if (len != NULL)
+		*len = t ? (size_t)sqlite3_column_bytes(r->s, col) : 0;
+	return t;
+}
+
+/*
+ * Prepare sql with the values of q (may be NULL). NULL (logged) on an error;
+ * with absent, a missing table sets *absent and is not logged.
+ */
+static struct reportdb_rows *
+prepare(struct reportdb *db, const char *sql, const struct query *q, int *absent)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (absent != NULL)
+		*absent = 0;
+	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		if (absent != NULL && strstr(sqlite3_errmsg(db->db), "no such table") != NULL)
+			*absent = 1;
+		else
+			log_error(db);
+		return NULL;
+	}
+	for (size_t i = 0; q != NULL && i < q->n; i++) {
+		if (q->values[i].text != NULL)
+			sqlite3_bind_text(s, (int)i + 1, q->values[i].text, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(s, (int)i + 1, q->values[i].i);
+	}
+	struct reportdb_rows *r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	r->s = s;
+	return r;
+}
+
+/* ---- building a query ---- */
+
+static void
+query_init(struct query *q)
+{
+	buf_init(&q->sql);
+	q->values = NULL;
+	q->n = 0;
+}
+
+static void
+query_free(struct query *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->values[i].text);
+	free(q->values);
+	buf_free(&q->sql);
+}
+
+static void
+add_text(struct query *q, const char *text)
+{
+	q->values = xreallocarray(q->values, q->n + 1, sizeof(*q->values));
+	q->values[q->n].text = xstrdup(text);
+	q->values[q->n].i = 0;
+	q->n++;
+	buf_putc(&q->sql, '?');
+}
+
+static void
+add_int(struct query *q, int64_t i)
+{
+	q->values = xreallocarray(q->values, q->n + 1, sizeof(*q->values));
+	q->values[q->n].text = NULL;
+	q->values[q->n].i = i;
+	q->n++;
+	buf_putc(&q->sql, '?');
+}
+
+/* One range of address text: [lo, lo with its last character + 1), or lo alone if exact. */
+static void
+add_text_range(struct query *q, const char *lo, int exact, int *n)
+{
+	buf_puts(&q->sql, (*n)++ ? " OR " : "");
+	if (exact) {
+		buf_puts(&q->sql, "e.peer_ip = ");
+		add_text(q, lo);
+	} else {
+		char hi[INET6_ADDRSTRLEN + 8];
+		util_strlcpy(hi, lo, sizeof(hi));
+		hi[strlen(hi) - 1]++;
+		buf_puts(&q->sql, "(e.peer_ip >= ");
+		add_text(q, lo);
+		buf_puts(&q->sql, " AND e.peer_ip < ");
+		add_text(q, hi);
+		buf_puts(&q->sql, ")");
+	}
+}
+
+/* An IPv4 range, plain and in its IPv4-mapped IPv6 form. */
+static void
+add_v4_range(struct query *q, const char *lo, int exact, int *n)
+{
+	char mapped[INET6_ADDRSTRLEN + 8];
+
+	add_text_range(q, lo, exact, n);
+	snprintf(mapped, sizeof(mapped), "::ffff:%s", lo);
+	add_text_range(q, mapped, exact, n);
+}
+
+/* The ranges of the first group of an IPv6 address g: "2001:" ("0:" and "::" for 0). */
+static void
+add_v6_group(struct query *q, unsigned g, int *n)
+{
+	char lo[16];
+
+	if (g == 0) {
+		add_text_range(q, "0:", 0, n);
+		add_text_range(q, "::", 0, n);
+	} else {
+		snprintf(lo, sizeof(lo), "%x:", g);
+		add_text_range(q, lo, 0, n);
+	}
+}
+
+static void
+v4_net_terms(struct query *q, const struct cidr *net, int *n)
+{
+	int whole = net->prefix <= 8 ? 8 : (net->prefix + 7) / 8 * 8;
+	unsigned base = ((unsigned)net->addr[0] << 24) | ((unsigned)net->addr[1] << 16) |
+	    ((unsigned)net->addr[2] << 8) | net->addr[3];
+	unsigned count = 1u << (whole - net->prefix);
+
+	for (unsigned i = 0; i < count; i++) {
+		unsigned a = base + (whole == 32 ? i : i << (32 - whole));
+		char lo[INET_ADDRSTRLEN + 1];
+		if (whole == 32)
+			snprintf(lo, sizeof(lo), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255,
+			    (a >> 8) & 255, a & 255);
+		else if (whole == 24)
+			snprintf(lo, sizeof(lo), "%u.%u.%u.", a >> 24, (a >> 16) & 255, (a >> 8) & 255);
+		else if (whole == 16)
+			snprintf(lo, sizeof(lo), "%u.%u.", a >> 24, (a >> 16) & 255);
+		else
+			snprintf(lo, sizeof(lo), "%u.", a >> 24);
+		add_v4_range(q, lo, whole == 32, n);
+	}
+}
+
+/* The WHERE terms that select a network by the events_peer_ip index (see the top). */
+static void
+net_terms(struct query *q, const struct cidr *net)
+{
+	int n = 0;
+
+	buf_puts(&q->sql, "(");
+	if (net->family == AF_INET) {
+		v4_net_terms(q, net, &n);
+		buf_puts(&q->sql, ")");
+		return;
+	}
+	if (net->prefix == 128) {
+		char text[INET6_ADDRSTRLEN];
+		cidr_format(net, text, sizeof(text));
+		add_text_range(q, text, 1, &n);
+		buf_puts(&q->sql, ")");
+		return;
+	}
+	unsigned g0 = ((unsigned)net->addr[0] << 8) | net->addr[1];
+	if (net->prefix >= 16) {
+		add_v6_group(q, g0, &n);
+	} else if (net->prefix >= 8) {
+		for (unsigned i = 0; i < (1u << (16 - net->prefix)); i++)
+			add_v6_group(q, g0 + i, &n);
+	} else {
+		buf_puts(&q->sql, "e.peer_ip IS NOT NULL");	/* a /7 or wider: the whole index */
+	}
+	buf_puts(&q->sql, ") AND tlslogd_in_net(e.peer_ip)");
+}
+
+static void
+peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f)
+{
+	switch (f->type) {
+	case REPORTDB_PEER_ALL:
+		buf_puts(&q->sql, "1");
+		break;
+	case REPORTDB_PEER_IP:
+		buf_puts(&q->sql, "e.peer_ip IN (");
+		add_text(q, f->text);
+		if (f->net.family == AF_INET) {
+			char mapped[sizeof(f->text) + 8];
+			snprintf(mapped, sizeof(mapped), "::ffff:%s", f->text);
+			buf_puts(&q->sql, ", ");
+			add_text(q, mapped);
+		}
+		buf_puts(&q->sql, ")");
+		break;
+	case REPORTDB_PEER_NAME:
+		buf_puts(&q->sql, "(e.peer_host = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " OR e.helo = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, ")");
+		break;
+	case REPORTDB_PEER_NET:
+		db->net = f->net;
+		net_terms(q, &f->net);
+		break;
+	case REPORTDB_PEER_DOMAIN:
+		/* LIKE is case-insensitive for ASCII; the domain holds no % or _ (filter_peer). */
+		if (f->key[0] != '\0') {
+			buf_puts(&q->sql, "e.peer_domain = ");
+			add_text(q, f->key);
+		} else {
+			buf_puts(&q->sql, "e.peer_domain LIKE '%.' || ");
+			add_text(q, f->text);
+		}
+		buf_puts(&q->sql, " AND (e.peer_host = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " OR e.peer_host LIKE '%.' || ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, ")");
+		break;
+	}
+}
+
+/* The WHERE clause (after "WHERE ") for the peer and the filters; with_since: --since too. */
+static void
+where_clause(struct reportdb *db, struct query *q, const struct reportdb_filter *f, int with_since)
+{
+	peer_terms(db, q, f);
+	if (f->since && with_since) {
+		buf_puts(&q->sql, " AND e.time >= ");
+		add_int(q, f->t_since);
+	}
+	if (f->until) {
+		buf_puts(&q->sql, " AND e.time <= ");
+		add_int(q, f->t_until);
+	}
+	if (f->kind) {
+		buf_puts(&q->sql, " AND e.kind = ");
+		add_text(q, f->kind);
+	}
+	if (f->server) {
+		buf_puts(&q->sql, " AND e.server = ");
+		add_text(q, f->server);
+	}
+	if (f->direction) {
+		buf_puts(&q->sql, " AND e.direction = ");
+		add_text(q, f->direction);
+	}
+}
+
+/* ---- events ---- */
+
+int
+reportdb_filter_peer(struct reportdb_filter *f, const char *peer)
+{
+	memset(f->text, 0, sizeof(f->text));
+	memset(f->key, 0, sizeof(f->key));
+	memset(&f->net, 0, sizeof(f->net));
+	if (peer == NULL) {
+		f->type = REPORTDB_PEER_ALL;
+	} else if (cidr_parse_addr(peer, &f->net) == 0) {
+		f->type = REPORTDB_PEER_IP;
+		cidr_format(&f->net, f->text, sizeof(f->text));
+	} else if (strchr(peer, '/') != NULL) {
+		f->type = REPORTDB_PEER_NET;
+		if (cidr_parse(peer, 0, &f->net) < 0) {
+			log_warnx("--peer: \"%s\" is not a network (192.0.2.0/24, 2001:db8::/32)", peer);
+			return -1;
+		}
+		cidr_format(&f->net, f->text, sizeof(f->text));
+	} else if (peer[0] == '.') {
+		size_t len = strlen(peer + 1);
+		int ok = len > 0 && len < 254 && peer[1] != '.' && peer[len] != '.' &&
+		    strstr(peer, "..") == NULL;
+		for (size_t i = 1; ok && peer[i]; i++) {
+			char c = peer[i];
+			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.';
+		}
+		if (!ok) {
+			log_warnx("--peer: \"%s\" is not a domain (.example.net)", peer);
+			return -1;
+		}
+		f->type = REPORTDB_PEER_DOMAIN;
+		for (size_t i = 0; i <= len; i++) {
+			char c = peer[i + 1];
+			f->text[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		}
+		if (flag_domain_of(f->text, f->key, sizeof(f->key)) == NULL)
+			f->key[0] = '\0';
+	} else {
+		f->type = REPORTDB_PEER_NAME;
+		util_strlcpy(f->text, peer, sizeof(f->text));
+	}
+	return 0;
+}
+
+struct reportdb_rows *
+reportdb_events(struct reportdb *db, const struct reportdb_filter *f, long long limit)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, select_sql);
+	where_clause(db, &q, f, 1);
+	buf_puts(&q.sql, " ORDER BY e.time DESC, e.id DESC");
+	if (limit > 0) {
+		buf_puts(&q.sql, " LIMIT ");
+		add_int(&q, limit);
+	}
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+struct reportdb_rows *
+reportdb_events_after(struct reportdb *db, const struct reportdb_filter *f, int64_t after,
+    int64_t replay_to, long long limit)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, select_sql);
+	where_clause(db, &q, f, 0);
+	buf_puts(&q.sql, " AND e.id > ");
+	add_int(&q, after);
+	if (f->since) {
+		buf_puts(&q.sql, " AND (e.id > ");
+		add_int(&q, replay_to);
+		buf_puts(&q.sql, " OR e.time >= ");
+		add_int(&q, f->t_since);
+		buf_puts(&q.sql, ")");
+	}
+	buf_puts(&q.sql, " ORDER BY e.id LIMIT ");
+	add_int(&q, limit > 0 ? limit : -1);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+int64_t
+reportdb_last_event_id(struct reportdb *db)
+{
+	struct reportdb_rows *r = prepare(db, "SELECT coalesce(max(id), 0) FROM events", NULL, NULL);
+	int64_t id = -1;
+
+	if (r != NULL && reportdb_next(r) == 1)
+		id = reportdb_int(r, 0);
+	reportdb_rows_free(r);
+	return id;
+}
+
+/* ---- causes ---- */
+
+static char *
+column_dup(const struct reportdb_rows *r, int i)
+{
+	size_t len;
+	const char *t = reportdb_text(r, i, &len);
+
+	return t == NULL ? NULL : xstrndup(t, len);
+}
+
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+static int
+cause_cmp(const void *a, const void *b)
+{
+	const struct reportdb_cause *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->last > y->last ? -1 : x->last < y->last;
+}
+
+/* *v is the value every row so far gave (rows without one aside), else NULL with bit set. */
+static void
+agree(char **v, const char *value, int *several, int bit)
+{
+	if (value == NULL || (*several & bit))
+		return;
+	if (*v == NULL) {
+		*v = xstrdup(value);
+	} else if (strcasecmp(*v, value) != 0) {
+		free(*v);
+		*v = NULL;
+		*several |= bit;
+	}
+}
+
+/* Fold one row's address, host and recipient domain (columns 7-11) into c, for its advice. */
+static void
+cause_values(struct reportdb_cause *c, const struct reportdb_rows *r)
+{
+	char dom[256];
+	const char *domain = advice_recipient_domain(reportdb_text(r, 11, NULL), dom, sizeof(dom));
+
+	agree(&c->ip, reportdb_text(r, 7, NULL), &c->several, 1);
+	agree(&c->ip, reportdb_text(r, 8, NULL), &c->several, 1);
+	agree(&c->host, reportdb_text(r, 9, NULL), &c->several, 2);
+	agree(&c->host, reportdb_text(r, 10, NULL), &c->several, 2);
+	agree(&c->domain, domain, &c->several, 4);
+}
+
+/*
+ * Fold one row (kind, direction, mta, reason, n, first, last, and the
+ * values cause_values reads) into the causes.
+ */
+static void
+fold_cause(const struct reportdb_rows *r, struct reportdb_cause **c, size_t *len, size_t *cap)
+{
+	const char *kind = reportdb_text(r, 0, NULL);
+	const char *dir = reportdb_text(r, 1, NULL);
+	const char *mta = reportdb_text(r, 2, NULL);
+	struct reportdb_cause *last = *len ? &(*c)[*len - 1] : NULL;
+
+	if (last == NULL || !same(last->kind, kind) || !same(last->direction, dir) ||
+	    !same(last->mta, mta)) {
+		if (*len == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			*c = xreallocarray(*c, *cap, sizeof(**c));
+		}
+		last = &(*c)[(*len)++];
+		memset(last, 0, sizeof(*last));
+		last->kind = column_dup(r, 0);
+		last->direction = column_dup(r, 1);
+		last->mta = column_dup(r, 2);
+		last->reason = column_dup(r, 3);
+		last->first = reportdb_int(r, 5);
+		last->last = reportdb_int(r, 6);
+	}
+	last->count += reportdb_int(r, 4);
+	cause_values(last, r);
+	if (!reportdb_null(r, 3))
+		last->reasons++;
+	if (reportdb_int(r, 5) < last->first)
+		last->first = reportdb_int(r, 5);
+	if (reportdb_int(r, 6) > last->last)
+		last->last = reportdb_int(r, 6);
+}
+
+/*
+ * Grouped by reason in SQL, then folded per cause here (a peer has a handful
+ * of causes, so no table is needed).
+ */
+int
+reportdb_causes(struct reportdb *db, const struct reportdb_filter *f,
+    struct reportdb_cause **out, size_t *n)
+{
+	struct query q;
+	struct reportdb_cause *c = NULL;
+	size_t len = 0, cap = 0;
+	int rc = -1;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT e.kind, e.direction, e.mta, e.reason, count(*) AS n, min(e.time), "
+	    "max(e.time), min(e.peer_ip), max(e.peer_ip), min(e.peer_host), max(e.peer_host), "
+	    "max(CASE WHEN e.direction = 'out' THEN e.raw END) FROM events e WHERE ");
+	where_clause(db, &q, f, 1);
+	buf_puts(&q.sql, " GROUP BY e.kind, e.direction, e.mta, e.reason "
+	    "ORDER BY e.kind, e.direction, e.mta, e.reason IS NULL, n DESC");
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	while (r != NULL && (rc = reportdb_next(r)) == 1)
+		fold_cause(r, &c, &len, &cap);
+	reportdb_rows_free(r);
+	if (len > 1)
+		qsort(c, len, sizeof(*c), cause_cmp);
+	*out = c;
+	*n = len;
+	return rc == 0 ? 0 : -1;
+}
+
+void
+reportdb_causes_free(struct reportdb_cause *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].kind);
+		free(c[i].direction);
+		free(c[i].mta);
+		free(c[i].reason);
+		free(c[i].ip);
+		free(c[i].host);
+		free(c[i].domain);
+	}
+	free(c);
+}
+
+/* ---- top ---- */
+
+/* ?1: since, ?2: limit (-1: all). */
+static const char *const top_sql[] = {
+	[REPORTDB_BY_PEER] = "SELECT coalesce(peer_ip, peer_host, helo) AS k, count(*) AS n, "
+	    "max(peer_host), min(time), max(time) FROM events INDEXED BY events_time "
+	    "WHERE time >= ?1 GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
+	[REPORTDB_BY_KIND] = "SELECT kind AS k, count(*) AS n, "
+	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
+	[REPORTDB_BY_SERVER] = "SELECT server AS k, count(*) AS n, "
+	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
+	[REPORTDB_BY_DOMAIN] = "SELECT peer_domain AS k, count(*) AS n, "
+	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
+	    "FROM events INDEXED BY events_time WHERE time >= ?1 AND peer_domain IS NOT NULL "
+	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
+};
+
+struct reportdb_rows *
+reportdb_top(struct reportdb *db, enum reportdb_top_by by, int64_t since, long long limit)
+{
+	struct value v[2] = { { NULL, since }, { NULL, limit > 0 ? limit : -1 } };
+	struct query q = { .values = v, .n = 2 };
+
+	return prepare(db, top_sql[by], &q, NULL);
+}
+
+/* ---- flags ---- */
+
+/* ?1: now, ?2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
+static const char active_sql[] =
+    "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, NULL, "
+    "main_kind, host, why FROM flags WHERE cleared IS NULL AND last_event + ?2 > ?1 "
+    "ORDER BY count DESC, last_event DESC";
+static const char all_sql[] =
+    "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, "
+    "coalesce(cleared, CASE WHEN last_event + ?2 <= ?1 THEN last_event + ?2 END), "
+    "main_kind, host, why FROM flags ORDER BY flagged DESC, id DESC";
+
+struct reportdb_rows *
+reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
+{
+	struct value v[2] = { { NULL, now }, { NULL, quiet } };
+	struct query q = { .values = v, .n = 2 };
+
+	return prepare(db, all ? all_sql : active_sql, &q, NULL);
+}
+
+/* ---- stats ---- */
+
+int
+reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last)
+{
+	struct reportdb_rows *r = prepare(db, "SELECT count(*), min(time), max(time) FROM events",
+	    NULL, NULL);
+	int rc = r ? reportdb_next(r) : -1;
+
+	if (rc == 1) {
+		*total = reportdb_int(r, 0);
+		*first = reportdb_int(r, 1);
+		*last = reportdb_int(r, 2);
+	}
+	reportdb_rows_free(r);
+	return rc == 1 ? 0 : -1;
+}
+
+struct reportdb_rows *
+reportdb_kind_times(struct reportdb *db)
+{
+	return prepare(db, "SELECT kind, time FROM events INDEXED BY events_time", NULL, NULL);
+}
+
+struct reportdb_rows *
+reportdb_sources(struct reportdb *db, int *absent)
+{
+	/* A database of schema 1 (never written by this tlslogd) has no sources table. */
+	return prepare(db, "SELECT s.name, f.path, f.offset, s.cursor, s.lines, s.lines_cut, "
+	    "s.lines_unknown, s.updated FROM sources s LEFT JOIN files f ON f.id = s.file_id "
+	    "ORDER BY s.name", NULL, absent);
+}
+
+struct reportdb_rows *
+reportdb_losses(struct reportdb *db, int limit, int *absent)
+{
+	struct value v[1] = { { NULL, limit } };
+	struct query q = { .values = v, .n = 1 };
+
+	/* Schema 7 (sql/007-file-lineage.sql) brought the losses table. */
+	return prepare(db, "SELECT time, path, from_offset, to_offset, reason, "
+	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT ?1", &q, absent);
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * reportdb.h: the read side of the database, for the commands that report
+ * (query, top, flagged, stats, summary). Every SQL text they run and every
+ * column name they depend on lives in reportdb.c, so that a schema change
+ * (or a second database engine) touches one file; the commands keep their
+ * options and their output, and none of them includes <sqlite3.h>.
+ *
+ * The database is opened read-only (store.h): in WAL mode a reader never
+ * blocks the daemon and never sees half of its batch.
+ *
+ * A query gives a struct reportdb_rows, read one row at a time with
+ * reportdb_next(); the accessors read the current row's columns, whose
+ * numbers each query below names. Text is NUL-terminated, NULL for an SQL
+ * NULL, and valid until the next reportdb_next() or reportdb_rows_free().
+ * Every failure is logged with the database path and SQLite's message.
+ */
+#ifndef TLSLOGD_REPORTDB_H
+#define TLSLOGD_REPORTDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+
+struct reportdb;
+struct reportdb_rows;
+struct sqlite3;
+
+/* Open path read-only; NULL (logged) if it cannot be read. */
+struct reportdb *reportdb_open(const char *path);
+void reportdb_close(struct reportdb *db);
+const char *reportdb_path(const struct reportdb *db);
+/* The connection, for summary.c (whose queries are its own module). */
+struct sqlite3 *reportdb_sqlite(struct reportdb *db);
+
+/* 1: a row is there to read; 0: no more rows; -1: an error (logged). */
+int reportdb_next(struct reportdb_rows *r);
+void reportdb_rows_free(struct reportdb_rows *r);
+int reportdb_null(const struct reportdb_rows *r, int col);
+int64_t reportdb_int(const struct reportdb_rows *r, int col);
+/* NULL for an SQL NULL; *len (if len) its length in bytes. */
+const char *reportdb_text(const struct reportdb_rows *r, int col, size_t *len);
+
+/* ---- events of a peer (query) ---- */
+
+enum reportdb_peer_type {
+	REPORTDB_PEER_ALL,	/* every event (query --follow without --peer) */
+	REPORTDB_PEER_NAME,	/* a reverse or HELO name */
+	REPORTDB_PEER_IP,	/* one address */
+	REPORTDB_PEER_NET,	/* a network */
+	REPORTDB_PEER_DOMAIN	/* ".domain" */
+};
+
+/* The columns of an event row, in the order of tlslogd.rules(5). */
+enum {
+	REPORTDB_EV_TIME, REPORTDB_EV_SERVER, REPORTDB_EV_MTA, REPORTDB_EV_PROGRAM,
+	REPORTDB_EV_PID, REPORTDB_EV_DIRECTION, REPORTDB_EV_KIND, REPORTDB_EV_PEER_HOST,
+	REPORTDB_EV_PEER_IP, REPORTDB_EV_PEER_PORT, REPORTDB_EV_HELO, REPORTDB_EV_USER,
+	REPORTDB_EV_MECH, REPORTDB_EV_REASON, REPORTDB_EV_TLS_VERSION, REPORTDB_EV_CIPHER,
+	REPORTDB_EV_QUEUE_ID, REPORTDB_EV_SOURCE, REPORTDB_EV_OFFSET, REPORTDB_EV_RAW,
+	REPORTDB_EV_DOWNGRADED,
+	REPORTDB_EV_ID,		/* the event's row id: after the named columns, not printed */
+	REPORTDB_EV_COLUMNS = REPORTDB_EV_ID
+};
+/* The names of the event columns (the JSON and CSV keys). */
+extern const char *const reportdb_event_columns[REPORTDB_EV_COLUMNS];
+
+/* Which events: a peer and the filters; NULL / 0 for "any". */
+struct reportdb_filter {
+	enum reportdb_peer_type type;
+	char text[300];		/* canonical address, network address, name, or domain without dot */
+	char key[260];		/* DOMAIN: its registered domain, "" if none */
+	struct cidr net;	/* NET */
+	const char *kind, *server, *direction;
+	int since, until;	/* whether t_since / t_until apply */
+	int64_t t_since, t_until;
+};
+
+/*
+ * Fill f's peer from the text of --peer (an address, a network, ".domain" or
+ * a name); an IPv4-mapped IPv6 address (::ffff:192.0.2.7) is the IPv4 one.
+ * The filters are left as they are. 0, or -1 (logged) when PEER is a
+ * malformed network or domain.
+ */
+int reportdb_filter_peer(struct reportdb_filter *f, const char *peer);
+
+/*
+ * The events f selects, newest first, at most limit (0: all). An address,
+ * or an IPv4 network, matches the IPv4-mapped IPv6 form of it too.
+ */
+struct reportdb_rows *reportdb_events(struct reportdb *db, const struct reportdb_filter *f,
+    long long limit);
+
+/*
+ * For `query --follow`: the events f selects with a row id above after, in
+ * the order they were stored, at most limit; those with an id at or below
+ * replay_to must also be at or after f->t_since (the replay of --since),
+ * later ones are taken whatever their time.
+ */
+struct reportdb_rows *reportdb_events_after(struct reportdb *db, const struct reportdb_filter *f,
+    int64_t after, int64_t replay_to, long long limit);
+
+/* The row id of the newest event, 0 if none; -1 on an error (logged). */
+int64_t reportdb_last_event_id(struct reportdb *db);
+
+/* One cause: a kind, seen in one direction by one MTA. */
+struct reportdb_cause {
+	char *kind, *direction, *mta, *reason;	/* reason: the most frequent one, or NULL */
+	char *ip, *host, *domain;		/* for the advice: NULL unless all events agree */
+	int several;				/* bit 0: ip, 1: host, 2: domain differ */
+	int64_t count, first, last;
+	int64_t reasons;			/* distinct reasons seen */
+};
+
+/* The causes among the events f selects, most frequent first; 0 or -1 (logged). */
+int reportdb_causes(struct reportdb *db, const struct reportdb_filter *f,
+    struct reportdb_cause **out, size_t *n);
+void reportdb_causes_free(struct reportdb_cause *c, size_t n);
+
+/* ---- top ---- */
+
+enum reportdb_top_by { REPORTDB_BY_PEER, REPORTDB_BY_KIND, REPORTDB_BY_SERVER, REPORTDB_BY_DOMAIN };
+
+/*
+ * The keys with the most events at or after since, worst first, at most
+ * limit (0: all). Columns: 0 the key, 1 the count, 2 by peer a reverse name
+ * seen, else the number of distinct peers, 3 and 4 the first and last event.
+ */
+struct reportdb_rows *reportdb_top(struct reportdb *db, enum reportdb_top_by by, int64_t since,
+    long long limit);
+
+/* ---- flagged ---- */
+
+/* The columns of a flag row. */
+enum {
+	REPORTDB_FL_PEER, REPORTDB_FL_PEER_KIND, REPORTDB_FL_THRESHOLD, REPORTDB_FL_COUNT,
+	REPORTDB_FL_FIRST, REPORTDB_FL_LAST, REPORTDB_FL_FLAGGED, REPORTDB_FL_CLEARED,
+	REPORTDB_FL_MAIN_KIND, REPORTDB_FL_HOST, REPORTDB_FL_WHY,
+	REPORTDB_FL_COLUMNS
+};
+extern const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS];
+
+/*
+ * The flags active at now (not cleared, not quiet for quiet seconds), most
+ * events first; or with all, every flag, newest first, with "cleared" the
+ * row's or, once passed, last_event + quiet.
+ */
+struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet);
+
+/* ---- stats ---- */
+
+/* The number of events and the time of the first and last; 0 or -1 (logged). */
+int reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last);
+/* Every event's kind (0) and time (1), in the order of the events_time index. */
+struct reportdb_rows *reportdb_kind_times(struct reportdb *db);
+/*
+ * The sources of the daemon: 0 name, 1 file path, 2 offset, 3 journal cursor,
+ * 4 lines, 5 lines cut, 6 lines unknown, 7 updated. *absent set (and NULL
+ * returned) when the database is too old to have them.
+ */
+struct reportdb_rows *reportdb_sources(struct reportdb *db, int *absent);
+/*
+ * The latest limit losses: 0 time, 1 path, 2 from, 3 to (NULL: its end),
+ * 4 reason, 5 the count of all. *absent as for reportdb_sources.
+ */
+struct reportdb_rows *reportdb_losses(struct reportdb *db, int limit, int *absent);
+
+#endif
