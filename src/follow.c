@@ -1002,16 +1002,22 @@ follow_totals(const struct follower *f, struct follow_totals *t)
 	for (size_t i = 0; i < f->n; i++) {
 		struct follow_totals st;
 		source_totals(&f->src[i], &st);
-		t->lines += st.lines;
-		t->bytes += st.bytes;
-		t->matched += st.matched;
-		t->events += st.events;
-		t->cut_lines += st.cut_lines;
-		t->no_header += st.no_header;
-		t->unknown += st.unknown;
-		for (int k = 0; k < KIND_COUNT; k++)
-			t->kind_events[k] += st.kind_events[k];
+		follow_totals_add(t, &st);
 	}
+}
+
+void
+follow_totals_add(struct follow_totals *to, const struct follow_totals *t)
+{
+	to->lines += t->lines;
+	to->bytes += t->bytes;
+	to->matched += t->matched;
+	to->events += t->events;
+	to->cut_lines += t->cut_lines;
+	to->no_header += t->no_header;
+	to->unknown += t->unknown;
+	for (int k = 0; k < KIND_COUNT; k++)
+		to->kind_events[k] += t->kind_events[k];
 }
 
 void

@@ -86,6 +86,8 @@ int follow_commit(struct follower *f);
 void follow_stop(struct follower *f);
 /* Counters of every file read since follow_new. */
 void follow_totals(const struct follower *f, struct follow_totals *t);
+/* to += t, counter by counter. */
+void follow_totals_add(struct follow_totals *to, const struct follow_totals *t);
 /* Log one line per source: its file, position and how far behind its end it is. */
 void follow_log_sources(const struct follower *f);
 /*

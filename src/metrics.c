@@ -53,20 +53,6 @@ metrics_observe_commit(struct metrics *m, double seconds)
 		}
 }
 
-static void
-add_totals(struct follow_totals *to, const struct follow_totals *t)
-{
-	to->lines += t->lines;
-	to->bytes += t->bytes;
-	to->matched += t->matched;
-	to->events += t->events;
-	to->cut_lines += t->cut_lines;
-	to->no_header += t->no_header;
-	to->unknown += t->unknown;
-	for (int k = 0; k < KIND_COUNT; k++)
-		to->kind_events[k] += t->kind_events[k];
-}
-
 /*
  * Add c's committed count into the list *list of *n entries; a new entry's
  * MTA name is copied when own is set (an event's MTA name belongs to the
@@ -93,7 +79,7 @@ add_count(struct batch_count **list, size_t *n, const struct batch_count *c, int
 void
 metrics_carry(struct metrics *m, const struct metrics_view *v)
 {
-	add_totals(&m->carried, &v->totals);
+	follow_totals_add(&m->carried, &v->totals);
 	for (size_t i = 0; i < v->ncounts; i++)
 		add_count(&m->carried_counts, &m->ncarried, &v->counts[i], 1);
 	m->carried_limit_hits += v->match_limit_hits;
@@ -140,7 +126,7 @@ render_lines(const struct metrics *m, const struct metrics_view *v, struct buf *
 	struct follow_totals all = m->carried;
 	const struct follow_totals *t = &all;
 
-	add_totals(&all, &v->totals);
+	follow_totals_add(&all, &v->totals);
 	counter(out, "tlslogd_lines_read_total", "Log lines read.", t->lines);
 	counter(out, "tlslogd_read_bytes_total", "Log bytes read.", t->bytes);
 	counter(out, "tlslogd_lines_matched_total", "Log lines a rule matched.", t->matched);
