@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "conf.h"
 #include "event.h"
 #include "log.h"
@@ -345,24 +345,11 @@ conf_valid_address(const char *a)
 static int
 valid_allow(const char *w)
 {
-	unsigned char addr[16];
-	char ip[64];
+	struct cidr net;
 	const char *slash = strchr(w, '/');
-	size_t len = slash ? (size_t)(slash - w) : strlen(w);
 
-	if (len < sizeof(ip)) {
-		memcpy(ip, w, len);
-		ip[len] = '\0';
-		int v4 = inet_pton(AF_INET, ip, addr) == 1;
-		int v6 = !v4 && inet_pton(AF_INET6, ip, addr) == 1;
-		if (v4 || v6) {
-			if (slash == NULL)
-				return 1;
-			char *end;
-			long bits = strtol(slash + 1, &end, 10);
-			return end != slash + 1 && *end == '\0' && bits >= 0 && bits <= (v4 ? 32 : 128);
-		}
-	}
+	if (cidr_parse(w, 1, &net) == 0)
+		return 1;
 	if (slash != NULL)
 		return 0;
 	/* A domain: letters, digits, '-', '.', an optional leading '.', and a letter in it. */
