@@ -121,10 +121,8 @@ source_totals(const struct fsource *s, struct follow_totals *t)
 		add_ingest(t, s->cur->ing);
 	for (size_t i = 0; i < s->nold; i++)
 		add_ingest(t, s->old[i]->ing);
-#ifdef HAVE_SYSTEMD
 	if (s->journal)
 		add_ingest(t, journal_ingest(s->journal));
-#endif
 }
 
 /*
@@ -307,13 +305,9 @@ follow_new(struct rules *rules, struct batch *batch,
 	for (size_t i = 0; i < nsources; i++) {
 		struct fsource *s;
 		if (sources[i].type == SOURCE_JOURNAL) {
-#ifdef HAVE_SYSTEMD
 			s = &f->src[f->n++];
 			s->is_journal = 1;
 			s->name = journal_source_name(&sources[i]);
-#else
-			continue;	/* refused when the configuration is checked */
-#endif
 		} else {
 			s = &f->src[f->n++];
 			s->name = sources[i].path;
@@ -346,7 +340,6 @@ note_poll(struct fsource *s, int64_t now_ms)
 	s->polled_ms = now_ms;
 }
 
-#ifdef HAVE_SYSTEMD
 /* Open a journal source where its stored cursor says. -1: the database failed. */
 static int
 journal_start(struct follower *f, struct fsource *s)
@@ -404,7 +397,6 @@ poll_journal(struct follower *f, struct fsource *s, int64_t now_ms, size_t budge
 		s->caught_up_ms = now_ms;
 	journal_settle(s->journal, now_ms, f->settle_ms);
 }
-#endif
 
 /* The modification time of fd's file in nanoseconds, 0 when unknown. */
 static int64_t
@@ -751,10 +743,8 @@ follow_start(struct follower *f, int64_t now_ms, const char *gap)
 	for (size_t i = 0; i < f->n && !batch_failed(f->batch); i++) {
 		struct fsource *s = &f->src[i];
 		if (s->is_journal) {
-#ifdef HAVE_SYSTEMD
 			if (s->journal == NULL && journal_start(f, s) < 0)
 				break;
-#endif
 			s->started = 1;
 			continue;
 		}
@@ -898,12 +888,10 @@ follow_poll(struct follower *f, int64_t now_ms, size_t budget)
 	int more = 0;
 
 	for (size_t i = 0; i < f->n && !batch_failed(f->batch); i++) {
-#ifdef HAVE_SYSTEMD
 		if (f->src[i].is_journal) {
 			poll_journal(f, &f->src[i], now_ms, budget, &more);
 			continue;
 		}
-#endif
 		poll_source(f, &f->src[i], now_ms, budget, &more);
 	}
 	return batch_failed(f->batch) ? -1 : more;
@@ -936,12 +924,10 @@ follow_commit(struct follower *f)
 			if (t != NULL)
 				(void)ingest_record_position(t->ing, framer_offset(&t->fr), NULL);
 		}
-#ifdef HAVE_SYSTEMD
 		if (s->journal != NULL) {
 			(void)journal_record(s->journal, &cursor);
 			file_id = ingest_file_id(journal_ingest(s->journal));
 		}
-#endif
 		struct follow_totals now;
 		source_totals(s, &now);
 		/*
@@ -982,13 +968,11 @@ follow_stop(struct follower *f)
 			f->src[i].nold--;
 			tail_close(f, &f->src[i], o, 0);
 		}
-#ifdef HAVE_SYSTEMD
 		if (f->src[i].journal != NULL) {
 			add_ingest(&f->src[i].closed, journal_ingest(f->src[i].journal));
 			journal_close(f->src[i].journal);
 			f->src[i].journal = NULL;
 		}
-#endif
 		f->src[i].waiting_logged = 0;
 	}
 	batch_reset(f->batch);
@@ -1030,11 +1014,7 @@ follow_log_sources(const struct follower *f)
 		if (s->is_journal) {
 			struct follow_totals t;
 			source_totals(s, &t);
-#ifdef HAVE_SYSTEMD
 			uint64_t usec = s->journal ? journal_last_usec(s->journal) : 0;
-#else
-			uint64_t usec = 0;
-#endif
 			if (s->journal == NULL)
 				log_info("source %s: waiting for the journal", s->name);
 			else
@@ -1119,12 +1099,7 @@ follow_path(const struct follower *f, size_t i)
 int
 follow_journal_fd(const struct follower *f, size_t i)
 {
-#ifdef HAVE_SYSTEMD
 	if (i < f->n && f->src[i].journal != NULL)
 		return journal_fd(f->src[i].journal);
-#else
-	(void)f;
-	(void)i;
-#endif
 	return -1;
 }

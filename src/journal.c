@@ -8,6 +8,10 @@
  * the entries (matches), turning each into a line the header parser knows,
  * and remembering, per line end, the cursor to store when the position
  * recorded is that line end ("marks").
+ *
+ * Built without libsystemd, a journal source cannot be opened (the
+ * configuration check refuses it first); the functions are still here, so
+ * that the follower has one code path and no #ifdef.
  */
 #include "config.h"
 
@@ -16,6 +20,30 @@
 #include <stdlib.h>
 
 #include "journal.h"
+#include "log.h"
+#include "util.h"
+
+char *
+journal_source_name(const struct conf_source *src)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "journal");
+	if (src->identifiers != NULL) {
+		buf_puts(&b, " identifiers ");
+		for (char **p = src->identifiers; *p != NULL; p++)
+			buf_printf(&b, "%s%s", p == src->identifiers ? "" : ",", *p);
+	}
+	if (src->units != NULL) {
+		buf_puts(&b, " units ");
+		for (char **p = src->units; *p != NULL; p++)
+			buf_printf(&b, "%s%s", p == src->units ? "" : ",", *p);
+	}
+	if (src->directory != NULL)
+		buf_printf(&b, " directory %s", src->directory);
+	return b.data;	/* the caller frees it */
+}
 
 #ifdef HAVE_SYSTEMD
 
@@ -28,8 +56,6 @@
 #include <systemd/sd-journal.h>
 
 #include "framer.h"
-#include "log.h"
-#include "util.h"
 
 /* The journal entry ending at byte end of our line count: its cursor. */
 struct mark {
@@ -53,28 +79,6 @@ struct journal_tail {
 	struct buf line;	/* the current entry as a line */
 	int read_error_logged;
 };
-
-char *
-journal_source_name(const struct conf_source *src)
-{
-	struct buf b;
-
-	buf_init(&b);
-	buf_puts(&b, "journal");
-	if (src->identifiers != NULL) {
-		buf_puts(&b, " identifiers ");
-		for (char **p = src->identifiers; *p != NULL; p++)
-			buf_printf(&b, "%s%s", p == src->identifiers ? "" : ",", *p);
-	}
-	if (src->units != NULL) {
-		buf_puts(&b, " units ");
-		for (char **p = src->units; *p != NULL; p++)
-			buf_printf(&b, "%s%s", p == src->units ? "" : ",", *p);
-	}
-	if (src->directory != NULL)
-		buf_printf(&b, " directory %s", src->directory);
-	return b.data;	/* the caller frees it */
-}
 
 static int
 has_wildcard(const char *s)
@@ -486,6 +490,82 @@ uint64_t
 journal_last_usec(const struct journal_tail *jt)
 {
 	return jt->last_usec;
+}
+
+#else /* !HAVE_SYSTEMD */
+
+struct journal_tail {
+	int unused;
+};
+
+struct journal_tail *
+journal_open(const struct conf_source *src, const char *name, const char *cursor, int at_end,
+    struct rules *rules, struct batch *batch, const struct ingest_options *opt, int quiet,
+    int *store_failed)
+{
+	(void)src;
+	(void)cursor;
+	(void)at_end;
+	(void)rules;
+	(void)batch;
+	(void)opt;
+	*store_failed = 0;
+	if (!quiet)
+		log_warnx("source %s: this tlslogd was built without libsystemd and cannot read "
+		    "the journal", name);
+	return NULL;
+}
+
+void
+journal_close(struct journal_tail *jt)
+{
+	free(jt);
+}
+
+int
+journal_fd(const struct journal_tail *jt)
+{
+	(void)jt;
+	return -1;
+}
+
+int
+journal_read(struct journal_tail *jt, int64_t now_ms, size_t budget)
+{
+	(void)jt;
+	(void)now_ms;
+	(void)budget;
+	return 0;
+}
+
+void
+journal_settle(struct journal_tail *jt, int64_t now_ms, int64_t idle_ms)
+{
+	(void)jt;
+	(void)now_ms;
+	(void)idle_ms;
+}
+
+int
+journal_record(struct journal_tail *jt, const char **cursor)
+{
+	(void)jt;
+	*cursor = NULL;
+	return 0;
+}
+
+struct ingest *
+journal_ingest(struct journal_tail *jt)
+{
+	(void)jt;
+	return NULL;
+}
+
+uint64_t
+journal_last_usec(const struct journal_tail *jt)
+{
+	(void)jt;
+	return 0;
 }
 
 #endif /* HAVE_SYSTEMD */

@@ -13,8 +13,8 @@
  * reads the same entries into the same offsets again, so nothing is lost and
  * the events' (file, offset) uniqueness drops what was already stored.
  *
- * Built only with libsystemd (HAVE_SYSTEMD); without it a journal source is
- * refused when the configuration is checked.
+ * Read only with libsystemd (HAVE_SYSTEMD); without it a journal source is
+ * refused when the configuration is checked, and journal_open fails.
  */
 #ifndef TLSLOGD_JOURNAL_H
 #define TLSLOGD_JOURNAL_H
