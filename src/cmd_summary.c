@@ -55,9 +55,9 @@ static const char summary_usage[] =
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
 
-/* Peers listed for one server, and for each server when several log into the database. */
+/* The worst peers collected, and the new and the recovered (each) named. */
 #define TOP_PEERS 10
-#define TOP_PEERS_PER_SERVER 5
+#define CHANGED_PEERS 6
 
 /* An address given to --mail or in mail_to: safe in a header and as an argument. */
 static int
@@ -219,9 +219,9 @@ cmd_summary(int argc, char **argv)
 		return cmd_close_db(db, &conf, cmd_checked("summary"));
 	struct summary_opts opts = {
 		.since = since, .until = until, .now = now, .quiet = conf.flag_quiet,
-		.top = TOP_PEERS, .top_many = TOP_PEERS_PER_SERVER
+		.top = TOP_PEERS, .changes = CHANGED_PEERS
 	};
-	struct summary *s = summary_collect(reportdb_sqlite(db), &opts);
+	struct summary *s = summary_collect(db, &opts);
 	reportdb_close(db);
 	if (s == NULL) {
 		log_warnx("%s: no summary", conf.database);
