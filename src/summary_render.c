@@ -7,8 +7,8 @@
  * day: what changed since the period before first, then each cause once with
  * what to do about it, the worst peers one line each, and the chart as one
  * line of block characters. The advice, the longest part, gets the lines the
- * rest leaves: a cause whose advice does not fit is listed without it, and
- * `tlslogd query --peer` gives it.
+ * rest leaves (the first cause's always): a cause whose advice does not fit
+ * is listed without it, and `tlslogd query --peer` or the HTML part gives it.
  *
  * The HTML is written for mail programs, not browsers: layout by tables,
  * every style inline, colours given twice (bgcolor and style) for the
@@ -801,9 +801,10 @@ text_causes(struct buf *out, const struct summary *s, const struct summary_view 
 		wrap(&advice, text, 15, 4, 78);
 		buf_putc(&advice, '\n');
 		free(text);
-		if (count_lines(&advice) <= budget) {
+		/* The advice of the first cause is the one most worth the lines. */
+		if (i == 0 || count_lines(&advice) <= budget) {
 			buf_append(out, advice.data, advice.len);
-			budget -= count_lines(&advice);
+			budget -= count_lines(&advice) < budget ? count_lines(&advice) : budget;
 		} else {
 			left_out = 1;
 		}
