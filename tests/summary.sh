@@ -355,6 +355,74 @@ test_expect_success 'one server: its top 10, events without a peer, long flag li
 	grep "and 1 more" one.html
 '
 
+# A realistic day: 49 failures from 14 peers (a guesser, a user-name guesser, a
+# spray of 8 single tries, broken TLS in and out), and a day before with two
+# peers that stopped failing since. The text part must fit in 50 lines (a mail
+# reader's or a terminal's screen).
+test_expect_success 'a realistic day: one screen, changes first, advice once per cause, prompts decoded' '
+	python3 - <<-\PY &&
+	import time, random
+	random.seed(7)
+	now = int(time.time())
+	def iso(ago):
+	    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now - int(ago * 60)))
+	out = []
+	pid = [3000]
+	def np():
+	    pid[0] += 1
+	    return pid[0]
+	def auth(ago, ip, prompt="UGFzc3dvcmQ6", host="unknown"):
+	    out.append((ago, "%s mx1 postfix/submission/smtpd[%d]: warning: %s[%s]: SASL LOGIN authentication failed: %s" % (iso(ago), np(), host, ip, prompt)))
+	def tlsin(ago, ip, host, err="error:0A0000C1:SSL routines::no shared cipher:ssl/statem/statem_srvr.c:2283:"):
+	    p = np()
+	    out.append((ago, "%s mx1 postfix/smtpd[%d]: SSL_accept error from %s[%s]: -1" % (iso(ago), p, host, ip)))
+	    out.append((ago - 0.001, "%s mx1 postfix/smtpd[%d]: warning: TLS library problem: %s" % (iso(ago), p, err)))
+	    out.append((ago - 0.002, "%s mx1 postfix/smtpd[%d]: disconnect from %s[%s] ehlo=1 starttls=0/1 commands=1/2" % (iso(ago), p, host, ip)))
+	def mismatch(ago, ip, host):
+	    p = np()
+	    out.append((ago, "%s mx1 postfix/smtp[%d]: server certificate verification failed for %s[%s]:25: num=62:hostname mismatch" % (iso(ago), p, host, ip)))
+	    out.append((ago - 0.001, "%s mx1 postfix/smtp[%d]: 4bXk2Q1Tz%05d: to=<carol@partner.example>, relay=%s[%s]:25, delay=1.5, delays=0.01/0/1.4/0, dsn=4.7.5, status=deferred (Server certificate not verified)" % (iso(ago), p, p, host, ip)))
+	# The day (0..1440 minutes ago)
+	for i in range(14): auth(60 + i * 7, "192.0.2.7")              # guesser, new
+	for i in range(9): auth(300 + i * 20, "192.0.2.8", "VXNlcm5hbWU6")  # guesser at the user name, continuing
+	for ip in range(20, 28): auth(500 + ip * 3, "198.51.100.%d" % ip)   # a spray: 8 peers, once each
+	for i in range(6): tlsin(100 + i * 150, "203.0.113.9", "mail.example.net")
+	for i in range(4): tlsin(200 + i * 30, "192.0.2.202", "old.example.org", "error:0A000102:SSL routines::unsupported protocol:ssl/statem/statem_srvr.c:1657:")
+	for i in range(5): mismatch(40 + i * 60, "203.0.113.30", "mx.partner.example")
+	for i in range(3): auth(900 + i, "192.0.2.99")
+	# The day before (1440..2880)
+	for i in range(5): auth(1500 + i, "192.0.2.40")                # recovered
+	for i in range(7): tlsin(1600 + i * 10, "198.51.100.77", "slow.example.net")   # recovered
+	for i in range(6): auth(1700 + i * 30, "192.0.2.8", "VXNlcm5hbWU6")
+	for i in range(3): tlsin(2000 + i * 30, "203.0.113.9", "mail.example.net")
+	for i in range(2): mismatch(2100 + i, "203.0.113.30", "mx.partner.example")
+	out.sort(key=lambda x: -x[0])
+	open("day.log", "w").write("\n".join(l for a, l in out) + "\n")
+	PY
+	tlslogd scan -q -c /dev/null $rules --db day.db day.log &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db day.db >day.txt &&
+	cat day.txt &&
+	test "$(wc -l <day.txt)" -le 50 &&
+	grep "^49 TLS and AUTH failures from 14 peers, up 113% from 23 in the 24 hours before\.$" day.txt &&
+	grep -n "^WHAT CHANGED SINCE THE 24 HOURS BEFORE$" day.txt | grep "^[0-9]:" &&
+	grep "^  11 new peers failing: 192\.0\.2\.7 (14), 192\.0\.2\.202 (4), " day.txt &&
+	grep "^  2 peers recovered (failing before, not since): 198\.51\.100\.77 (7$" day.txt &&
+	grep "^    tls_no_shared_cipher), 192\.0\.2\.40 (5 auth_failed)$" day.txt &&
+	grep "^  New kinds: tls_protocol_mismatch (4)$" day.txt &&
+	test "$(grep -c "^    What to do: Wrong user name or password" day.txt)" = 1 &&
+	test "$(grep -c "^  auth_failed (in, postfix): 34 failures from 11 peers" day.txt)" = 1 &&
+	grep -F "Reason \"UGFzc3dvcmQ6\" (the SASL prompt \"Password:\", in base64)" day.txt &&
+	grep "^   1\. 192\.0\.2\.7: 14 auth_failed for 2 hours, new$" day.txt &&
+	grep "^   2\. 192\.0\.2\.8: 9 auth_failed for 3 hours$" day.txt &&
+	! grep "[0-9]h[0-9][0-9]m" day.txt &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db day.db --format html >day.html &&
+	check_html day.html &&
+	grep -F "the SASL prompt &quot;Username:&quot;, in base64" day.html &&
+	test "$(grep -o "What to do:" day.html | wc -l)" = 4 &&
+	tlslogd summary -c "$test_scratch/advice.conf" --db day.db --since 36d >month.txt &&
+	grep "in the 36 days before\.$" month.txt
+'
+
 test_expect_success 'a longer period gets longer bars; a period in the past is named by its dates' '
 	tlslogd summary -c "$test_scratch/advice.conf" --db s.db --since 7d >week.txt &&
 	grep "^FAILURES PER 4 HOURS (UTC)" week.txt &&
