@@ -423,6 +423,46 @@ test_expect_success 'a realistic day: one screen, changes first, advice once per
 	grep "in the 36 days before\.$" month.txt
 '
 
+# The HTML as a person sees it: rendered by a headless Chromium at a mail
+# reader's width (640 px), then the laid-out page checked: nothing wider than
+# the window, the chart's bars drawn with a height, no text cut by overflow.
+browser=$(command -v chromium || command -v chromium-browser)
+if [ -z "$browser" ]; then
+	test_skip 'html in a headless browser: no overflow at 640 px, the chart drawn' \
+		"no chromium installed (Debian package chromium): the rendered page cannot be checked"
+else
+	test_expect_success 'html in a headless browser: no overflow at 640 px, the chart drawn' '
+		cat >probe.js <<-\EOF &&
+		window.addEventListener("load", function () {
+		  var w = document.documentElement.clientWidth, bad = [], bars = 0;
+		  document.querySelectorAll("body *").forEach(function (e) {
+		    var r = e.getBoundingClientRect();
+		    if (r.right > w + 1) bad.push(e.tagName + ":" + Math.round(r.right));
+		    if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow == "hidden") bad.push("cut " + e.tagName);
+		    if (e.getAttribute("bgcolor") == "#c0392b" && r.height >= 1 && r.width >= 3) bars++;
+		  });
+		  var p = document.createElement("pre");
+		  p.id = "probe";
+		  p.textContent = "width=" + w + " scroll=" + document.documentElement.scrollWidth + " bars=" + bars + " bad=" + bad.join(",");
+		  document.body.appendChild(p);
+		});
+		EOF
+		for f in day out; do
+			sed "s|</body>|<script src=\"probe.js\"></script></body>|" $f.html >$f.probe.html &&
+			timeout 120 "$browser" --headless --disable-gpu --no-sandbox --window-size=640,2000 \
+				--virtual-time-budget=2000 --dump-dom "file://$PWD/$f.probe.html" >$f.dom 2>$f.err ||
+				{ cat $f.err; return 1; }
+			grep -o "width=[0-9]* scroll=[0-9]* bars=[0-9]* bad=[^<]*" $f.dom >$f.probe &&
+			cat $f.probe &&
+			grep -q "bad=$" $f.probe &&
+			w=$(sed "s/width=\([0-9]*\).*/\1/" $f.probe) &&
+			sc=$(sed "s/.*scroll=\([0-9]*\).*/\1/" $f.probe) &&
+			test "$sc" -le "$w" &&
+			test "$(sed "s/.*bars=\([0-9]*\).*/\1/" $f.probe)" -ge 4 || return 1
+		done
+	'
+fi
+
 test_expect_success 'a longer period gets longer bars; a period in the past is named by its dates' '
 	tlslogd summary -c "$test_scratch/advice.conf" --db s.db --since 7d >week.txt &&
 	grep "^FAILURES PER 4 HOURS (UTC)" week.txt &&
