@@ -47,6 +47,8 @@ if [ "$mode" = check ]; then
 	optional="$optional logrotate xz-utils bash-completion"
 	# promtool checks the metrics and the alert rules (tests/metrics.sh).
 	optional="$optional prometheus"
+	# A headless Chromium renders the summary's HTML part (tests/summary.sh).
+	optional="$optional chromium"
 	# The Debian package test (tests/deb.sh) runs in CI only: see below.
 	if [ "${CI:-}" = true ] || [ "${TLSLOGD_DEB_TEST:-}" = 1 ]; then
 		optional="$optional dpkg-dev debhelper lintian adduser"

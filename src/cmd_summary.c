@@ -33,11 +33,11 @@ static const char summary_usage[] =
     "       tlslogd summary --mail [ADDRESS...] [--sendmail PATH] [--since WHEN]\n"
     "                       [--until WHEN] [--skip-empty] [-c FILE] [--db PATH]\n"
     "\n"
-    "Summarize a period (default: the last 24 hours): the failures per kind and\n"
-    "per server against the period of the same length before, the peers flagged\n"
-    "and cleared, the top failing peers with their main cause and what to do\n"
-    "about it, and the failures per hour. WHEN is a duration back from now (24h,\n"
-    "7d) or an ISO 8601 date or time.\n"
+    "Summarize a period (default: the last 24 hours) against the period of the\n"
+    "same length before: what changed (new and recovered peers, new kinds, flags\n"
+    "raised and cleared), each cause once with what to do about it, the worst\n"
+    "peers one line each, and the failures per hour. WHEN is a duration back\n"
+    "from now (24h, 7d) or an ISO 8601 date or time.\n"
     "\n"
     "With --mail, send it as a mail with a text and an HTML part to the ADDRESSes,\n"
     "or to mail_to of the configuration, through its sendmail program (default\n"
@@ -55,9 +55,9 @@ static const char summary_usage[] =
     "      --db PATH        database (default: from the configuration)\n"
     "  -h, --help           this help\n";
 
-/* Peers listed for one server, and for each server when several log into the database. */
+/* The worst peers collected, and the new and the recovered (each) named. */
 #define TOP_PEERS 10
-#define TOP_PEERS_PER_SERVER 5
+#define CHANGED_PEERS 6
 
 /* An address given to --mail or in mail_to: safe in a header and as an argument. */
 static int
@@ -219,9 +219,9 @@ cmd_summary(int argc, char **argv)
 		return cmd_close_db(db, &conf, cmd_checked("summary"));
 	struct summary_opts opts = {
 		.since = since, .until = until, .now = now, .quiet = conf.flag_quiet,
-		.top = TOP_PEERS, .top_many = TOP_PEERS_PER_SERVER
+		.top = TOP_PEERS, .changes = CHANGED_PEERS
 	};
-	struct summary *s = summary_collect(reportdb_sqlite(db), &opts);
+	struct summary *s = summary_collect(db, &opts);
 	reportdb_close(db);
 	if (s == NULL) {
 		log_warnx("%s: no summary", conf.database);

@@ -52,10 +52,11 @@ struct reportdb {
 	struct cidr net;	/* the IPv6 network of the query being built (tlslogd_in_net) */
 };
 
-/* One bound value: text (owned) or an integer. */
+/* One bound value: text (owned by a query being built), an integer, or with null an SQL NULL. */
 struct value {
 	char *text;
 	int64_t i;
+	int null;
 };
 
 struct reportdb_rows {
@@ -140,10 +141,20 @@ reportdb_path(const struct reportdb *db)
 	return store_path(db->store);
 }
 
-struct sqlite3 *
-reportdb_sqlite(struct reportdb *db)
+int
+reportdb_begin(struct reportdb *db)
 {
-	return db->db;
+	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		log_error(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+reportdb_end(struct reportdb *db)
+{
+	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* ---- rows ---- */
@@ -211,7 +222,9 @@ prepare(struct reportdb *db, const char *sql, const struct query *q, int *absent
 		return NULL;
 	}
 	for (size_t i = 0; q != NULL && i < q->n; i++) {
-		if (q->values[i].text != NULL)
+		if (q->values[i].null)
+			sqlite3_bind_null(s, (int)i + 1);
+		else if (q->values[i].text != NULL)
 			sqlite3_bind_text(s, (int)i + 1, q->values[i].text, -1, SQLITE_TRANSIENT);
 		else
 			sqlite3_bind_int64(s, (int)i + 1, q->values[i].i);
@@ -247,6 +260,7 @@ add_text(struct query *q, const char *text)
 	q->values = xreallocarray(q->values, q->n + 1, sizeof(*q->values));
 	q->values[q->n].text = xstrdup(text);
 	q->values[q->n].i = 0;
+	q->values[q->n].null = 0;
 	q->n++;
 	buf_putc(&q->sql, '?');
 }
@@ -257,6 +271,7 @@ add_int(struct query *q, int64_t i)
 	q->values = xreallocarray(q->values, q->n + 1, sizeof(*q->values));
 	q->values[q->n].text = NULL;
 	q->values[q->n].i = i;
+	q->values[q->n].null = 0;
 	q->n++;
 	buf_putc(&q->sql, '?');
 }
@@ -700,7 +715,7 @@ static const char *const top_sql[] = {
 struct reportdb_rows *
 reportdb_top(struct reportdb *db, enum reportdb_top_by by, int64_t since, long long limit)
 {
-	struct value v[2] = { { NULL, since }, { NULL, limit > 0 ? limit : -1 } };
+	struct value v[2] = { { NULL, since, 0 }, { NULL, limit > 0 ? limit : -1, 0 } };
 	struct query q = { .values = v, .n = 2 };
 
 	return prepare(db, top_sql[by], &q, NULL);
@@ -721,7 +736,7 @@ static const char all_sql[] =
 struct reportdb_rows *
 reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
 {
-	struct value v[2] = { { NULL, now }, { NULL, quiet } };
+	struct value v[2] = { { NULL, now, 0 }, { NULL, quiet, 0 } };
 	struct query q = { .values = v, .n = 2 };
 
 	return prepare(db, all ? all_sql : active_sql, &q, NULL);
@@ -763,10 +778,171 @@ reportdb_sources(struct reportdb *db, int *absent)
 struct reportdb_rows *
 reportdb_losses(struct reportdb *db, int limit, int *absent)
 {
-	struct value v[1] = { { NULL, limit } };
+	struct value v[1] = { { NULL, limit, 0 } };
 	struct query q = { .values = v, .n = 1 };
 
 	/* Schema 7 (sql/007-file-lineage.sql) brought the losses table. */
 	return prepare(db, "SELECT time, path, from_offset, to_offset, reason, "
 	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT ?1", &q, absent);
+}
+
+/* ---- summary ---- */
+
+/*
+ * Every query over events is bounded by a time range on the events_time
+ * index (or by a peer and a time range on events_peer_ip / events_peer_host),
+ * so the cost follows the events of the two periods read, not the size of
+ * the database. SQLite 3.24 is the oldest we build with: no window
+ * functions, hence plain GROUP BY queries folded by summary.c.
+ */
+
+/* A text parameter (NULL: an SQL NULL). */
+static struct value
+text_value(const char *t)
+{
+	struct value v = { (char *)t, 0, t == NULL };
+	return v;
+}
+
+static struct value
+int_value(int64_t i)
+{
+	struct value v = { NULL, i, 0 };
+	return v;
+}
+
+static struct reportdb_rows *
+prepare_values(struct reportdb *db, const char *sql, struct value *v, size_t n)
+{
+	struct query q = { .values = v, .n = n };
+
+	return prepare(db, sql, &q, NULL);
+}
+
+struct reportdb_rows *
+reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+
+	return prepare_values(db, "SELECT server, kind, time >= ?2, count(*) FROM events "
+	    "WHERE time >= ?1 AND time < ?3 GROUP BY 1, 2, 3", v, 3);
+}
+
+struct reportdb_rows *
+reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t bucket)
+{
+	struct value v[] = { int_value(since), int_value(until), int_value(bucket) };
+
+	return prepare_values(db, "SELECT time / ?3, count(*) FROM events "
+	    "WHERE time >= ?1 AND time < ?2 GROUP BY 1", v, 3);
+}
+
+/* A peer is its address, or its name (any case) when the log gives no address. */
+struct reportdb_rows *
+reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+
+	return prepare_values(db, "SELECT peer_ip AS ip, CASE WHEN peer_ip IS NULL THEN peer_host "
+	    "END COLLATE NOCASE AS host, sum(time >= ?2) AS cur, sum(time < ?2) AS before, "
+	    "count(DISTINCT server), max(server), CASE WHEN count(DISTINCT kind) = 1 THEN "
+	    "max(kind) END, max(time) FROM events WHERE time >= ?1 AND time < ?3 "
+	    "GROUP BY ip, host ORDER BY cur DESC, before DESC, max(time) DESC, ip, host", v, 3);
+}
+
+/* The three ways to select one peer's events; ?1 the peer, ?2 ?3 the period. */
+#define BY_IP "peer_ip = ?1"
+#define BY_HOST "peer_ip IS NULL AND peer_host = ?1"
+#define BY_NONE "peer_ip IS NULL AND peer_host IS NULL AND ?1 IS NULL"
+#define PERIOD " AND time >= ?2 AND time < ?3"
+#define CAUSES(where) \
+    "SELECT kind, direction, mta, count(*), count(DISTINCT user), max(peer_host), " \
+    "max(helo), max(user), min(time), max(time) FROM events WHERE " where PERIOD \
+    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
+#define REASON(where) \
+    "SELECT reason FROM events WHERE " where PERIOD " AND kind = ?4 AND direction = ?5 " \
+    "AND mta = ?6 AND reason IS NOT NULL GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 1"
+
+static int
+peer_how(const char *ip, const char *host)
+{
+	return ip != NULL ? 0 : host != NULL ? 1 : 2;
+}
+
+struct reportdb_rows *
+reportdb_summary_peer_causes(struct reportdb *db, const char *ip, const char *host, int64_t since,
+    int64_t until)
+{
+	static const char *const sql[] = { CAUSES(BY_IP), CAUSES(BY_HOST), CAUSES(BY_NONE) };
+	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until) };
+
+	return prepare_values(db, sql[peer_how(ip, host)], v, 3);
+}
+
+struct reportdb_rows *
+reportdb_summary_peer_reason(struct reportdb *db, const char *ip, const char *host, int64_t since,
+    int64_t until, const char *kind, const char *direction, const char *mta)
+{
+	static const char *const sql[] = { REASON(BY_IP), REASON(BY_HOST), REASON(BY_NONE) };
+	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until),
+		text_value(kind), text_value(direction), text_value(mta) };
+
+	return prepare_values(db, sql[peer_how(ip, host)], v, 6);
+}
+
+struct reportdb_rows *
+reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+
+	return prepare_values(db, "SELECT kind, direction, mta, sum(time >= ?2) AS cur, "
+	    "sum(time < ?2), count(DISTINCT CASE WHEN time >= ?2 THEN coalesce(peer_ip, "
+	    "lower(peer_host), '') END) FROM events WHERE time >= ?1 AND time < ?3 "
+	    "GROUP BY 1, 2, 3 ORDER BY cur DESC, 5 DESC, 1, 2, 3", v, 3);
+}
+
+struct reportdb_rows *
+reportdb_active_flag(struct reportdb *db, const char *ip, int64_t now, int64_t quiet)
+{
+	struct value v[] = { text_value(ip), int_value(quiet), int_value(now) };
+
+	return prepare_values(db, "SELECT threshold FROM flags WHERE peer = ?1 AND cleared IS NULL "
+	    "AND last_event + ?2 > ?3 ORDER BY count DESC, threshold LIMIT 1", v, 3);
+}
+
+#define FLAG_COLUMNS "peer, peer_kind, threshold, why, main_kind, host, count, first_event, " \
+    "last_event, flagged"
+
+/* ?1 ?2 the period, ?3 flag_quiet, ?4 now. A flag quiet for flag_quiet was cleared then. */
+struct reportdb_rows *
+reportdb_summary_flags(struct reportdb *db, int cleared, int64_t since, int64_t until, int64_t now,
+    int64_t quiet)
+{
+	static const char raised_sql[] =
+	    "SELECT " FLAG_COLUMNS ", coalesce(cleared, CASE WHEN last_event + ?3 <= ?4 "
+	    "THEN last_event + ?3 END) FROM flags WHERE flagged >= ?1 AND flagged < ?2 "
+	    "ORDER BY count DESC, flagged, id";
+	static const char cleared_sql[] =
+	    "SELECT " FLAG_COLUMNS ", cleared FROM flags WHERE cleared >= ?1 AND cleared < ?2 "
+	    "UNION ALL SELECT " FLAG_COLUMNS ", last_event + ?3 FROM flags WHERE cleared IS NULL "
+	    "AND last_event + ?3 >= ?1 AND last_event + ?3 < ?2 AND last_event + ?3 <= ?4 "
+	    "ORDER BY 7 DESC, 11, 1";
+	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
+
+	return prepare_values(db, cleared ? cleared_sql : raised_sql, v, 4);
+}
+
+int64_t
+reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t quiet)
+{
+	struct value v[] = { int_value(until), int_value(quiet), int_value(now) };
+	struct reportdb_rows *r = prepare_values(db, "SELECT (SELECT count(*) FROM flags WHERE "
+	    "cleared IS NULL AND flagged < ?1 AND last_event + ?2 > min(?1, ?3)) + "
+	    "(SELECT count(*) FROM flags WHERE cleared >= ?1 AND flagged < ?1)", v, 3);
+	int64_t n = -1;
+
+	if (r != NULL && reportdb_next(r) == 1)
+		n = reportdb_int(r, 0);
+	reportdb_rows_free(r);
+	return n;
 }

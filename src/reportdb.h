@@ -25,14 +25,18 @@
 
 struct reportdb;
 struct reportdb_rows;
-struct sqlite3;
 
 /* Open path read-only; NULL (logged) if it cannot be read. */
 struct reportdb *reportdb_open(const char *path);
 void reportdb_close(struct reportdb *db);
 const char *reportdb_path(const struct reportdb *db);
-/* The connection, for summary.c (whose queries are its own module). */
-struct sqlite3 *reportdb_sqlite(struct reportdb *db);
+/*
+ * A read transaction: every query between reportdb_begin() and reportdb_end()
+ * reads one snapshot of the database, even while the daemon writes. 0 or -1
+ * (logged).
+ */
+int reportdb_begin(struct reportdb *db);
+void reportdb_end(struct reportdb *db);
 
 /* 1: a row is there to read; 0: no more rows; -1: an error (logged). */
 int reportdb_next(struct reportdb_rows *r);
@@ -165,5 +169,56 @@ struct reportdb_rows *reportdb_sources(struct reportdb *db, int *absent);
  * 4 reason, 5 the count of all. *absent as for reportdb_sources.
  */
 struct reportdb_rows *reportdb_losses(struct reportdb *db, int limit, int *absent);
+
+/* ---- summary ---- */
+
+/*
+ * The summary (summary.h) reads two periods of the same length: the one
+ * before, [prev, since), and the period, [since, until).
+ *
+ * Failures per server, kind and period: 0 server, 1 kind, 2 in the period
+ * (1) or before (0), 3 the count.
+ */
+struct reportdb_rows *reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since,
+    int64_t until);
+/* Failures per bar of bucket seconds in the period: 0 time / bucket, 1 the count. */
+struct reportdb_rows *reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until,
+    int64_t bucket);
+/*
+ * The peers (an address, or a name when the log gives no address, or
+ * neither) failing in either period, most failures in the period first, then
+ * most before: 0 ip, 1 host, 2 failures in the period, 3 before, 4 the
+ * number of servers, 5 a server, 6 the kind when all its failures share one
+ * (else NULL), 7 its last failure.
+ */
+struct reportdb_rows *reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since,
+    int64_t until);
+/*
+ * The causes (kind, direction, MTA) of one peer (ip, else host, else
+ * neither) in the period, most first: 0 kind, 1 direction, 2 mta, 3 count,
+ * 4 distinct users, 5 a reverse name, 6 a HELO, 7 a user, 8 first, 9 last.
+ */
+struct reportdb_rows *reportdb_summary_peer_causes(struct reportdb *db, const char *ip,
+    const char *host, int64_t since, int64_t until);
+/* The most frequent reason of one peer's cause in the period: 0 the reason (no row: none). */
+struct reportdb_rows *reportdb_summary_peer_reason(struct reportdb *db, const char *ip,
+    const char *host, int64_t since, int64_t until, const char *kind, const char *direction,
+    const char *mta);
+/* The causes in either period: 0 kind, 1 direction, 2 mta, 3 in the period, 4 before, 5 peers in the period. */
+struct reportdb_rows *reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since,
+    int64_t until);
+/* The threshold of a flag active at now on ip (quiet: flag_quiet): 0 threshold; no row: none. */
+struct reportdb_rows *reportdb_active_flag(struct reportdb *db, const char *ip, int64_t now,
+    int64_t quiet);
+/*
+ * The flags raised in [since, until) (cleared: those cleared in it, a flag
+ * quiet for quiet seconds counting as cleared then, if before now), the most
+ * events first: 0 peer, 1 peer_kind, 2 threshold, 3 why, 4 main_kind, 5 host,
+ * 6 count, 7 first_event, 8 last_event, 9 flagged, 10 cleared (NULL: active).
+ */
+struct reportdb_rows *reportdb_summary_flags(struct reportdb *db, int cleared, int64_t since,
+    int64_t until, int64_t now, int64_t quiet);
+/* How many flags were active at until (now and quiet as above); -1 on an error (logged). */
+int64_t reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t quiet);
 
 #endif

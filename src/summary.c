@@ -2,97 +2,43 @@
 /*
  * summary.c: collect what a period of the database holds (see summary.h).
  *
- * The work is done by SQLite, and every query over events is bounded by a
- * time range on the events_time index (or by a peer and a time range on
- * events_peer_ip / events_peer_host), so the cost follows the number of
- * events in the two periods read, not the size of the database:
+ * The queries are reportdb's (reportdb.h); this file folds their rows:
  *   1. failures per (server, kind, period): one pass over both periods; the
  *      totals per kind and per server are sums of its few rows;
  *   2. failures per bar of the chart: one pass over the index alone;
- *   3. failures per (server, peer) in the period, most first: one pass; the
- *      first rows of each server are its top peers;
- *   4. for each top peer, two passes over its own events: its causes (with a
- *      reverse name, an HELO, a user and the number of users of each), then
- *      the most frequent reason of its main cause;
- *   5. the flags raised and cleared in the period, by the indexes of flags.
- * SQLite 3.24 is the oldest we build with: no window functions, and a common
- * table expression used twice would be computed twice, hence plain queries.
- *
+ *   3. failures per peer in each period, worst first: one pass; its first
+ *      rows are the worst peers, those without failures before are new, and
+ *      those without failures now (the last rows) recovered;
+ *   4. for each of the worst peers, two passes over its own events: its
+ *      causes (with a reverse name, an HELO, a user and the number of users
+ *      of each), then the most frequent reason of its main cause;
+ *   5. the causes of the period against the period before, with the values
+ *      their advice names (reportdb_causes);
+ *   6. the flags raised and cleared in the period, by the indexes of flags.
  * All of it runs in one read transaction: one snapshot, even while the daemon
  * writes.
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "log.h"
+#include "reportdb.h"
 #include "summary.h"
 #include "util.h"
 
 /* Most bars a chart gets; longer periods get longer buckets. */
 #define MAX_BARS 48
 
-static const char count_sql[] =
-    "SELECT server, kind, time >= ?2, count(*) FROM events "
-    "WHERE time >= ?1 AND time < ?3 GROUP BY 1, 2, 3";
-
-static const char bars_sql[] =
-    "SELECT time / ?3, count(*) FROM events WHERE time >= ?1 AND time < ?2 GROUP BY 1";
-
-/* A peer is its address, or its name when the log gives no address. */
-static const char peers_sql[] =
-    "SELECT server, peer_ip AS ip, CASE WHEN peer_ip IS NULL THEN peer_host END "
-    "COLLATE NOCASE AS host, count(*) AS n FROM events WHERE time >= ?1 AND time < ?2 "
-    "GROUP BY server, ip, host ORDER BY server, n DESC, ip, host";
-
-/* The three ways to select one peer's events; ?1 the peer, ?2 ?3 the period, ?4 the server. */
-#define BY_IP "peer_ip = ?1"
-#define BY_HOST "peer_ip IS NULL AND peer_host = ?1"
-#define BY_NONE "peer_ip IS NULL AND peer_host IS NULL AND ?1 IS NULL"
-#define PERIOD " AND time >= ?2 AND time < ?3 AND server IS ?4"
-#define CAUSES(where) \
-    "SELECT kind, direction, mta, count(*), count(DISTINCT user), max(peer_host), " \
-    "max(helo), max(user), min(time), max(time) FROM events WHERE " where PERIOD \
-    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
-#define REASON(where) \
-    "SELECT reason FROM events WHERE " where PERIOD " AND kind = ?5 AND direction = ?6 " \
-    "AND mta = ?7 AND reason IS NOT NULL GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 1"
-
-static const char *const causes_sql[] = { CAUSES(BY_IP), CAUSES(BY_HOST), CAUSES(BY_NONE) };
-static const char *const reason_sql[] = { REASON(BY_IP), REASON(BY_HOST), REASON(BY_NONE) };
-
-/* ?1 the peer, ?2 flag_quiet, ?3 now. */
-static const char peer_flag_sql[] =
-    "SELECT threshold FROM flags WHERE peer = ?1 AND cleared IS NULL AND last_event + ?2 > ?3 "
-    "ORDER BY count DESC, threshold LIMIT 1";
-
-#define FLAG_COLUMNS "peer, peer_kind, threshold, why, main_kind, host, count, first_event, " \
-    "last_event, flagged"
-/* ?1 ?2 the period, ?3 flag_quiet, ?4 now. A flag quiet for flag_quiet was cleared then. */
-static const char raised_sql[] =
-    "SELECT " FLAG_COLUMNS ", coalesce(cleared, CASE WHEN last_event + ?3 <= ?4 "
-    "THEN last_event + ?3 END) FROM flags WHERE flagged >= ?1 AND flagged < ?2 "
-    "ORDER BY count DESC, flagged, id";
-static const char cleared_sql[] =
-    "SELECT " FLAG_COLUMNS ", cleared FROM flags WHERE cleared >= ?1 AND cleared < ?2 "
-    "UNION ALL SELECT " FLAG_COLUMNS ", last_event + ?3 FROM flags WHERE cleared IS NULL "
-    "AND last_event + ?3 >= ?1 AND last_event + ?3 < ?2 AND last_event + ?3 <= ?4 "
-    "ORDER BY 7 DESC, 11, 1";
-/* Active at the end of the period ?2. */
-static const char active_sql[] =
-    "SELECT (SELECT count(*) FROM flags WHERE cleared IS NULL AND flagged < ?2 "
-    "AND last_event + ?3 > min(?2, ?4)) + "
-    "(SELECT count(*) FROM flags WHERE cleared >= ?2 AND flagged < ?2)";
-
 static char *
-column_dup(sqlite3_stmt *s, int c)
+column_dup(const struct reportdb_rows *r, int c)
 {
-	const unsigned char *t = sqlite3_column_text(s, c);
+	size_t len;
+	const char *t = reportdb_text(r, c, &len);
 
-	return t == NULL ? NULL : xstrndup((const char *)t, (size_t)sqlite3_column_bytes(s, c));
+	return t == NULL ? NULL : xstrndup(t, len);
 }
 
 /* Equal names as SQLite's NOCASE compares them (ASCII), NULL equal to NULL. */
@@ -146,271 +92,320 @@ bucket_for(int64_t len)
 }
 
 struct collector {
-	sqlite3 *db;
+	struct reportdb *db;
 	const struct summary_opts *o;
 	struct summary *s;
-	sqlite3_stmt *causes[3], *reason[3], *peer_flag;
+	int64_t prev;		/* the start of the period before */
 };
 
+/* Read every row of r with fold; 0, or -1 when r is NULL or a step failed (logged). */
 static int
-prepare(struct collector *c, const char *sql, sqlite3_stmt **s)
+each_row(struct reportdb_rows *r, void (*fold)(struct collector *, const struct reportdb_rows *),
+    struct collector *c)
 {
-	if (sqlite3_prepare_v2(c->db, sql, -1, s, NULL) != SQLITE_OK) {
-		*s = NULL;
-		return -1;
-	}
-	return 0;
+	int rc = -1;
+
+	while (r != NULL && (rc = reportdb_next(r)) == 1)
+		fold(c, r);
+	reportdb_rows_free(r);
+	return rc == 0 ? 0 : -1;
 }
 
-
 static void
-server_sort(struct summary *s, struct summary_count *list, size_t n)
+fold_count(struct collector *c, const struct reportdb_rows *r)
 {
-	if (n > 1)
-		qsort(list, n, sizeof(*list), by_count);
-	s->servers = xcalloc(n ? n : 1, sizeof(*s->servers));
-	for (size_t i = 0; i < n; i++) {
-		s->servers[i].name = list[i].name;	/* moved */
-		s->servers[i].cur = list[i].cur;
-		s->servers[i].prev = list[i].prev;
+	struct summary *s = c->s;
+	struct summary_count *k = find_count(&s->kinds, &s->nkinds, reportdb_text(r, 1, NULL));
+	struct summary_count *sv = find_count(&s->servers, &s->nservers, reportdb_text(r, 0, NULL));
+	int64_t n = reportdb_int(r, 3);
+
+	if (reportdb_int(r, 2)) {
+		k->cur += n;
+		sv->cur += n;
+		s->total += n;
+	} else {
+		k->prev += n;
+		sv->prev += n;
+		s->prev_total += n;
 	}
-	s->nservers = n;
 }
 
 static int
 collect_counts(struct collector *c)
 {
 	struct summary *s = c->s;
-	struct summary_count *servers = NULL;
-	size_t nservers = 0;
-	sqlite3_stmt *st;
-	int rc;
 
-	if (prepare(c, count_sql, &st) < 0)
+	if (each_row(reportdb_summary_counts(c->db, c->prev, s->since, s->until), fold_count, c) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, s->since - (s->until - s->since));
-	sqlite3_bind_int64(st, 2, s->since);
-	sqlite3_bind_int64(st, 3, s->until);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *server = (const char *)sqlite3_column_text(st, 0);
-		const char *kind = (const char *)sqlite3_column_text(st, 1);
-		int cur = sqlite3_column_int(st, 2);
-		int64_t n = sqlite3_column_int64(st, 3);
-		struct summary_count *k = find_count(&s->kinds, &s->nkinds, kind);
-		struct summary_count *sv = find_count(&servers, &nservers, server);
-
-		if (cur) {
-			k->cur += n;
-			sv->cur += n;
-			s->total += n;
-		} else {
-			k->prev += n;
-			sv->prev += n;
-			s->prev_total += n;
-		}
-	}
-	sqlite3_finalize(st);
 	if (s->nkinds > 1)	/* qsort must not get NULL, even for nothing */
 		qsort(s->kinds, s->nkinds, sizeof(*s->kinds), by_count);
-	server_sort(s, servers, nservers);
-	free(servers);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (s->nservers > 1)
+		qsort(s->servers, s->nservers, sizeof(*s->servers), by_count);
+	return 0;
+}
+
+static void
+fold_bar(struct collector *c, const struct reportdb_rows *r)
+{
+	struct summary *s = c->s;
+	int64_t i = reportdb_int(r, 0) - s->bucket_start / s->bucket;
+
+	if (i >= 0 && (size_t)i < s->nbars)
+		s->bars[i] = reportdb_int(r, 1);
 }
 
 static int
 collect_bars(struct collector *c)
 {
 	struct summary *s = c->s;
-	sqlite3_stmt *st;
-	int rc;
 
 	s->bucket = bucket_for(s->until - s->since);
 	s->bucket_start = s->since / s->bucket * s->bucket;
 	s->nbars = (size_t)((s->until - 1 - s->bucket_start) / s->bucket + 1);
 	s->bars = xcalloc(s->nbars, sizeof(*s->bars));
-	if (prepare(c, bars_sql, &st) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, s->since);
-	sqlite3_bind_int64(st, 2, s->until);
-	sqlite3_bind_int64(st, 3, s->bucket);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t i = sqlite3_column_int64(st, 0) - s->bucket_start / s->bucket;
-		if (i >= 0 && (size_t)i < s->nbars)
-			s->bars[i] = sqlite3_column_int64(st, 1);
+	return each_row(reportdb_summary_bars(c->db, s->since, s->until, s->bucket), fold_bar, c);
+}
+
+/* A peer of a peers row: its names, its counts, and while it is known its only kind. */
+static void
+peer_from_row(struct summary_peer *p, const struct reportdb_rows *r)
+{
+	memset(p, 0, sizeof(*p));
+	p->ip = column_dup(r, 0);
+	p->host = column_dup(r, 1);
+	p->count = reportdb_int(r, 2);
+	p->prev = reportdb_int(r, 3);
+	p->nservers = reportdb_int(r, 4);
+	p->server = p->nservers == 1 ? column_dup(r, 5) : NULL;
+	p->kind = column_dup(r, 6);
+	p->last = reportdb_int(r, 7);
+}
+
+static void
+add_peer(struct summary_peer **list, size_t *n, size_t max, const struct reportdb_rows *r)
+{
+	if (*n >= max)
+		return;
+	if (*list == NULL)
+		*list = xcalloc(max, sizeof(**list));
+	peer_from_row(&(*list)[(*n)++], r);
+}
+
+/* Rows come worst first: the first are the worst peers; new and recovered ones in their order. */
+static void
+fold_peer(struct collector *c, const struct reportdb_rows *r)
+{
+	struct summary *s = c->s;
+	int64_t cur = reportdb_int(r, 2), prev = reportdb_int(r, 3);
+
+	if (cur > 0) {
+		s->npeers_cur++;
+		add_peer(&s->peers, &s->npeers, c->o->top, r);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (cur > 0 && prev == 0) {
+		s->nfresh_all++;
+		add_peer(&s->fresh, &s->nfresh, c->o->changes, r);
+	} else if (cur == 0 && prev > 0) {
+		s->nrecovered_all++;
+		add_peer(&s->recovered, &s->nrecovered, c->o->changes, r);
+	}
+}
+
+static void
+peer_free(struct summary_peer *p)
+{
+	free(p->ip);
+	free(p->host);
+	free(p->server);
+	free(p->kind);
+	free(p->direction);
+	free(p->mta);
+	free(p->reverse);
+	free(p->helo);
+	free(p->reason);
+	free(p->user);
+	free(p->flag);
 }
 
 /* Its causes, the most frequent reason of the main one, and an active flag. */
 static int
-peer_details(struct collector *c, struct summary_peer *p, const char *server)
+peer_details(struct collector *c, struct summary_peer *p)
 {
-	int how = p->ip != NULL ? 0 : p->host != NULL ? 1 : 2;
-	const char *key = p->ip != NULL ? p->ip : p->host;
-	sqlite3_stmt *st;
-	int rc;
+	struct reportdb_rows *r = reportdb_summary_peer_causes(c->db, p->ip, p->host, c->s->since,
+	    c->s->until);
+	int rc = -1;
 
-	if (c->causes[how] == NULL && prepare(c, causes_sql[how], &c->causes[how]) < 0)
-		return -1;
-	st = c->causes[how];
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, c->s->since);
-	sqlite3_bind_int64(st, 3, c->s->until);
-	sqlite3_bind_text(st, 4, server, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t first = sqlite3_column_int64(st, 8), last = sqlite3_column_int64(st, 9);
+	free(p->kind);
+	p->kind = NULL;
+	while (r != NULL && (rc = reportdb_next(r)) == 1) {
+		int64_t first = reportdb_int(r, 8), last = reportdb_int(r, 9);
 		if (p->ncauses == 0 || first < p->first)
 			p->first = first;
 		if (p->ncauses == 0 || last > p->last)
 			p->last = last;
 		if (p->ncauses++ > 0)
 			continue;
-		p->kind = column_dup(st, 0);
-		p->direction = column_dup(st, 1);
-		p->mta = column_dup(st, 2);
-		p->kind_count = sqlite3_column_int64(st, 3);
-		p->users = sqlite3_column_int64(st, 4);
-		p->reverse = column_dup(st, 5);
-		p->helo = column_dup(st, 6);
-		p->user = column_dup(st, 7);
+		p->kind = column_dup(r, 0);
+		p->direction = column_dup(r, 1);
+		p->mta = column_dup(r, 2);
+		p->kind_count = reportdb_int(r, 3);
+		p->users = reportdb_int(r, 4);
+		p->reverse = column_dup(r, 5);
+		p->helo = column_dup(r, 6);
+		p->user = column_dup(r, 7);
 	}
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE)
+	reportdb_rows_free(r);
+	if (rc != 0)
 		return -1;
 	if (p->kind == NULL)
 		return 0;
 
-	if (c->reason[how] == NULL && prepare(c, reason_sql[how], &c->reason[how]) < 0)
-		return -1;
-	st = c->reason[how];
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, c->s->since);
-	sqlite3_bind_int64(st, 3, c->s->until);
-	sqlite3_bind_text(st, 4, server, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, p->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, p->direction, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, p->mta, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		p->reason = column_dup(st, 0);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	r = reportdb_summary_peer_reason(c->db, p->ip, p->host, c->s->since, c->s->until, p->kind,
+	    p->direction, p->mta);
+	rc = r ? reportdb_next(r) : -1;
+	if (rc == 1)
+		p->reason = column_dup(r, 0);
+	reportdb_rows_free(r);
+	if (rc < 0)
 		return -1;
 
 	if (p->ip == NULL)
 		return 0;
-	if (c->peer_flag == NULL && prepare(c, peer_flag_sql, &c->peer_flag) < 0)
-		return -1;
-	st = c->peer_flag;
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, p->ip, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, c->o->quiet);
-	sqlite3_bind_int64(st, 3, c->o->now);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		p->flag = column_dup(st, 0);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-static struct summary_server *
-find_server(struct summary *s, const char *name)
-{
-	for (size_t i = 0; i < s->nservers; i++)
-		if (same_name(s->servers[i].name, name))
-			return &s->servers[i];
-	return NULL;
+	r = reportdb_active_flag(c->db, p->ip, c->o->now, c->o->quiet);
+	rc = r ? reportdb_next(r) : -1;
+	if (rc == 1)
+		p->flag = column_dup(r, 0);
+	reportdb_rows_free(r);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
 collect_peers(struct collector *c)
 {
 	struct summary *s = c->s;
-	size_t top = s->nservers > 1 ? c->o->top_many : c->o->top;
-	sqlite3_stmt *st;
-	int rc;
 
-	if (prepare(c, peers_sql, &st) < 0)
+	if (each_row(reportdb_summary_peers(c->db, c->prev, s->since, s->until), fold_peer, c) < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, s->since);
-	sqlite3_bind_int64(st, 2, s->until);
-	/* Sorted by server, then worst first: the first rows of each server are its top. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct summary_server *sv = find_server(s, (const char *)sqlite3_column_text(st, 0));
-		if (sv == NULL || sv->npeers >= top)
-			continue;
-		if (sv->peers == NULL)
-			sv->peers = xcalloc(top, sizeof(*sv->peers));
-		struct summary_peer *p = &sv->peers[sv->npeers++];
-		p->ip = column_dup(st, 1);
-		p->host = column_dup(st, 2);
-		p->count = sqlite3_column_int64(st, 3);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	for (size_t i = 0; i < s->nservers; i++)
-		for (size_t j = 0; j < s->servers[i].npeers; j++)
-			if (peer_details(c, &s->servers[i].peers[j], s->servers[i].name) < 0)
-				return -1;
+	for (size_t i = 0; i < s->npeers; i++)
+		if (peer_details(c, &s->peers[i]) < 0)
+			return -1;
 	return 0;
 }
 
-static int
-collect_flag_list(struct collector *c, const char *sql, struct summary_flag **list, size_t *n)
+static void
+fold_cause(struct collector *c, const struct reportdb_rows *r)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct summary *s = c->s;
 
-	if (prepare(c, sql, &st) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 1, c->s->since);
-	sqlite3_bind_int64(st, 2, c->s->until);
-	sqlite3_bind_int64(st, 3, c->o->quiet);
-	sqlite3_bind_int64(st, 4, c->o->now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*list = xreallocarray(*list, *n + 1, sizeof(**list));
-		struct summary_flag *f = &(*list)[(*n)++];
-		f->peer = column_dup(st, 0);
-		f->peer_kind = column_dup(st, 1);
-		f->threshold = column_dup(st, 2);
-		f->why = column_dup(st, 3);
-		f->main_kind = column_dup(st, 4);
-		f->host = column_dup(st, 5);
-		f->count = sqlite3_column_int64(st, 6);
-		f->first_event = sqlite3_column_int64(st, 7);
-		f->last_event = sqlite3_column_int64(st, 8);
-		f->flagged = sqlite3_column_int64(st, 9);
-		f->cleared = sqlite3_column_int64(st, 10);	/* NULL: 0 */
+	if (reportdb_int(r, 3) == 0)
+		return;		/* gone since: the kinds say so */
+	s->causes = xreallocarray(s->causes, s->ncauses + 1, sizeof(*s->causes));
+	struct summary_cause *k = &s->causes[s->ncauses++];
+	memset(k, 0, sizeof(*k));
+	k->kind = column_dup(r, 0);
+	k->direction = column_dup(r, 1);
+	k->mta = column_dup(r, 2);
+	k->cur = reportdb_int(r, 3);
+	k->prev = reportdb_int(r, 4);
+	k->peers = reportdb_int(r, 5);
+}
+
+static struct summary_cause *
+find_cause(struct summary *s, const struct reportdb_cause *rc)
+{
+	for (size_t i = 0; i < s->ncauses; i++) {
+		struct summary_cause *k = &s->causes[i];
+		if (same_name(k->kind, rc->kind) && same_name(k->direction, rc->direction) &&
+		    same_name(k->mta, rc->mta))
+			return k;
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return NULL;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* The causes with their counts before, then the reason and the advice's values of each. */
+static int
+collect_causes(struct collector *c)
+{
+	struct summary *s = c->s;
+	struct reportdb_filter f;
+	struct reportdb_cause *rc = NULL;
+	size_t n = 0;
+
+	if (each_row(reportdb_summary_causes(c->db, c->prev, s->since, s->until), fold_cause, c) < 0)
+		return -1;
+	memset(&f, 0, sizeof(f));
+	f.type = REPORTDB_PEER_ALL;
+	f.since = f.until = 1;
+	f.t_since = s->since;
+	f.t_until = s->until - 1;	/* reportdb's until is inclusive, the summary's is not */
+	if (reportdb_causes(c->db, &f, &rc, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct summary_cause *k = find_cause(s, &rc[i]);
+		if (k == NULL)
+			continue;
+		k->reason = dup_or_null(rc[i].reason);
+		k->ip = dup_or_null(rc[i].ip);
+		k->host = dup_or_null(rc[i].host);
+		k->domain = dup_or_null(rc[i].domain);
+	}
+	reportdb_causes_free(rc, n);
+	return 0;
+}
+
+/* The columns of reportdb_summary_flags, in order. */
+static void
+fold_flag(struct summary_flag **list, size_t *n, const struct reportdb_rows *r)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	struct summary_flag *f = &(*list)[(*n)++];
+	f->peer = column_dup(r, 0);
+	f->peer_kind = column_dup(r, 1);
+	f->threshold = column_dup(r, 2);
+	f->why = column_dup(r, 3);
+	f->main_kind = column_dup(r, 4);
+	f->host = column_dup(r, 5);
+	f->count = reportdb_int(r, 6);
+	f->first_event = reportdb_int(r, 7);
+	f->last_event = reportdb_int(r, 8);
+	f->flagged = reportdb_int(r, 9);
+	f->cleared = reportdb_int(r, 10);	/* NULL: 0 */
+}
+
+static void
+fold_raised(struct collector *c, const struct reportdb_rows *r)
+{
+	fold_flag(&c->s->raised, &c->s->nraised, r);
+}
+
+static void
+fold_cleared(struct collector *c, const struct reportdb_rows *r)
+{
+	fold_flag(&c->s->cleared, &c->s->ncleared, r);
 }
 
 static int
 collect_flags(struct collector *c)
 {
 	struct summary *s = c->s;
-	sqlite3_stmt *st;
-	int rc;
+	int64_t now = c->o->now, quiet = c->o->quiet;
 
-	if (collect_flag_list(c, raised_sql, &s->raised, &s->nraised) < 0 ||
-	    collect_flag_list(c, cleared_sql, &s->cleared, &s->ncleared) < 0)
+	if (each_row(reportdb_summary_flags(c->db, 0, s->since, s->until, now, quiet), fold_raised,
+	    c) < 0 || each_row(reportdb_summary_flags(c->db, 1, s->since, s->until, now, quiet),
+	    fold_cleared, c) < 0)
 		return -1;
-	if (prepare(c, active_sql, &st) < 0)
-		return -1;
-	sqlite3_bind_int64(st, 2, s->until);
-	sqlite3_bind_int64(st, 3, c->o->quiet);
-	sqlite3_bind_int64(st, 4, c->o->now);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		s->active = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	s->active = reportdb_summary_active(c->db, s->until, now, quiet);
+	return s->active < 0 ? -1 : 0;
 }
 
 struct summary *
-summary_collect(struct sqlite3 *db, const struct summary_opts *opts)
+summary_collect(struct reportdb *db, const struct summary_opts *opts)
 {
 	struct collector c;
 	int ok;
@@ -421,21 +416,14 @@ summary_collect(struct sqlite3 *db, const struct summary_opts *opts)
 	c.s = xcalloc(1, sizeof(*c.s));
 	c.s->since = opts->since;
 	c.s->until = opts->until;
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("cannot read the database: %s", sqlite3_errmsg(db));
+	c.prev = opts->since - (opts->until - opts->since);
+	if (reportdb_begin(db) < 0) {
 		summary_free(c.s);
 		return NULL;
 	}
 	ok = collect_counts(&c) == 0 && collect_bars(&c) == 0 && collect_peers(&c) == 0 &&
-	    collect_flags(&c) == 0;
-	if (!ok)
-		log_warnx("cannot read the database: %s", sqlite3_errmsg(db));
-	for (int i = 0; i < 3; i++) {
-		sqlite3_finalize(c.causes[i]);
-		sqlite3_finalize(c.reason[i]);
-	}
-	sqlite3_finalize(c.peer_flag);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	    collect_causes(&c) == 0 && collect_flags(&c) == 0;
+	reportdb_end(db);
 	if (!ok) {
 		summary_free(c.s);
 		return NULL;
@@ -457,33 +445,43 @@ flags_free(struct summary_flag *list, size_t n)
 	free(list);
 }
 
+static void
+peers_free(struct summary_peer *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		peer_free(&list[i]);
+	free(list);
+}
+
+static void
+counts_free(struct summary_count *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+}
+
 void
 summary_free(struct summary *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < s->nkinds; i++)
-		free(s->kinds[i].name);
-	free(s->kinds);
-	for (size_t i = 0; i < s->nservers; i++) {
-		struct summary_server *sv = &s->servers[i];
-		for (size_t j = 0; j < sv->npeers; j++) {
-			struct summary_peer *p = &sv->peers[j];
-			free(p->ip);
-			free(p->host);
-			free(p->kind);
-			free(p->direction);
-			free(p->mta);
-			free(p->reverse);
-			free(p->helo);
-			free(p->reason);
-			free(p->user);
-			free(p->flag);
-		}
-		free(sv->peers);
-		free(sv->name);
+	counts_free(s->kinds, s->nkinds);
+	counts_free(s->servers, s->nservers);
+	peers_free(s->peers, s->npeers);
+	peers_free(s->fresh, s->nfresh);
+	peers_free(s->recovered, s->nrecovered);
+	for (size_t i = 0; i < s->ncauses; i++) {
+		struct summary_cause *k = &s->causes[i];
+		free(k->kind);
+		free(k->direction);
+		free(k->mta);
+		free(k->reason);
+		free(k->ip);
+		free(k->host);
+		free(k->domain);
 	}
-	free(s->servers);
+	free(s->causes);
 	flags_free(s->raised, s->nraised);
 	flags_free(s->cleared, s->ncleared);
 	free(s->bars);

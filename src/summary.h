@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * summary.h: what a period of the database holds, for the nightly summary
- * (`tlslogd summary`): the failures per kind and per server against the
- * period of the same length before, the flags raised and cleared in it, the
- * top failing peers of each server with their main cause, and the failures
- * per hour (or per longer bucket for long periods).
+ * (`tlslogd summary`), set against the period of the same length just before
+ * it: what a daily summary covered the day before, without any state kept
+ * between summaries (the database is only read, and a summary run by hand
+ * for another period compares the same way). It holds the failures per kind
+ * and per server in both periods, what changed (peers failing now that did
+ * not before, peers that failed before and no longer do, kinds that are new
+ * or gone), the flags raised and cleared in the period, the causes (kind,
+ * direction, MTA) with their counts in both periods, the worst peers with
+ * the main cause of each, and the failures per hour (or per longer bucket
+ * for long periods).
  *
  * Every string of a summary is a copy of a database value as it is: text from
  * the logs, which the renderer (summary_render.h) escapes. Collecting is read
- * only and reads one consistent snapshot of the database.
+ * only and reads one consistent snapshot of the database (reportdb.h).
  */
 #ifndef TLSLOGD_SUMMARY_H
 #define TLSLOGD_SUMMARY_H
@@ -16,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sqlite3;
+struct reportdb;
 
 /* A kind or a server: failures in the period and in the period before. */
 struct summary_count {
@@ -27,8 +33,11 @@ struct summary_count {
 struct summary_peer {
 	char *ip;		/* the peer's address, or NULL ... */
 	char *host;		/* ... then its name; both NULL: the log named no peer */
-	int64_t count;		/* failures in the period (on this server) */
-	int64_t first, last;
+	int64_t count;		/* failures in the period */
+	int64_t prev;		/* failures in the period before (0: a new peer) */
+	int64_t first, last;	/* in the period; for a recovered peer, last: its last failure */
+	char *server;		/* the server it failed on, NULL if several or not named */
+	int64_t nservers;
 	/* The main cause: the (kind, direction, mta) of most of its failures. */
 	char *kind, *direction, *mta;
 	int64_t kind_count;
@@ -39,11 +48,13 @@ struct summary_peer {
 	char *flag;		/* the threshold of a flag active now on its address, or NULL */
 };
 
-struct summary_server {
-	char *name;		/* NULL: not named in the log */
-	int64_t cur, prev;
-	struct summary_peer *peers;	/* worst first */
-	size_t npeers;
+/* One cause: a kind seen in one direction by one MTA. */
+struct summary_cause {
+	char *kind, *direction, *mta;
+	int64_t cur, prev;	/* failures in the period and before */
+	int64_t peers;		/* distinct peers in the period */
+	char *reason;		/* the most frequent reason in the period, or NULL */
+	char *ip, *host, *domain;	/* for the advice: NULL unless all its events agree */
 };
 
 struct summary_flag {
@@ -57,8 +68,19 @@ struct summary {
 	int64_t total, prev_total;
 	struct summary_count *kinds;	/* kinds seen in either period, most now first */
 	size_t nkinds;
-	struct summary_server *servers;	/* servers with failures in either period, most first */
+	struct summary_count *servers;	/* servers with failures in either period, most first */
 	size_t nservers;
+	int64_t npeers_cur;		/* distinct peers failing in the period */
+	struct summary_peer *peers;	/* the worst of them, most failures first */
+	size_t npeers;
+	struct summary_peer *fresh;	/* failing now, not before: the most failures first ... */
+	size_t nfresh;
+	int64_t nfresh_all;		/* ... and how many in all */
+	struct summary_peer *recovered;	/* failing before, not now: the most failures first ... */
+	size_t nrecovered;
+	int64_t nrecovered_all;		/* ... and how many in all */
+	struct summary_cause *causes;	/* causes seen in the period, most first */
+	size_t ncauses;
 	struct summary_flag *raised;	/* flagged in the period, the most events first */
 	size_t nraised;
 	struct summary_flag *cleared;	/* cleared in the period (quiet long enough), ditto */
@@ -74,12 +96,12 @@ struct summary_opts {
 	int64_t since, until;
 	int64_t now;		/* a flag quiet since before now - quiet is cleared */
 	int64_t quiet;		/* flag_quiet */
-	size_t top;		/* peers listed per server (top_many when several servers) */
-	size_t top_many;
+	size_t top;		/* the worst peers collected */
+	size_t changes;		/* the new and the recovered peers collected (of each) */
 };
 
-/* NULL (logged with SQLite's message) when the database cannot be read. */
-struct summary *summary_collect(struct sqlite3 *db, const struct summary_opts *opts);
+/* NULL (logged) when the database cannot be read. */
+struct summary *summary_collect(struct reportdb *db, const struct summary_opts *opts);
 void summary_free(struct summary *s);
 /* No failure in the period and no flag raised or cleared: nothing to report. */
 int summary_is_empty(const struct summary *s);

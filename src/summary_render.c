@@ -3,6 +3,13 @@
  * summary_render.c: the summary as text, as HTML and as a subject line (see
  * summary_render.h for the escaping promised).
  *
+ * The text part is meant to fit on one screen (TEXT_LINES) for an ordinary
+ * day: what changed since the period before first, then each cause once with
+ * what to do about it, the worst peers one line each, and the chart as one
+ * line of block characters. The advice, the longest part, gets the lines the
+ * rest leaves (the first cause's always): a cause whose advice does not fit
+ * is listed without it, and `tlslogd query --peer` or the HTML part gives it.
+ *
  * The HTML is written for mail programs, not browsers: layout by tables,
  * every style inline, colours given twice (bgcolor and style) for the
  * clients that honour only one of them, no CSS classes, no scripts, no
@@ -25,8 +32,17 @@
 
 /* Flags listed of those raised (or cleared) in the period, the most events first. */
 #define FLAGS_SHOWN 15
+/* Flags, causes and peers named on the text's one-screen summary. */
+#define TEXT_FLAGS 5
+#define TEXT_CAUSES 6
+/* Peers listed at least, before the advice gets the lines left. */
+#define TEXT_PEERS 5
+/* Lines of the text part: one screen of a mail reader or a terminal. */
+#define TEXT_LINES 50
 /* Longest value from a log shown, in code points (a HELO may be 1024 bytes). */
 #define VALUE_MAX 120
+/* ... on the text's compact lines. */
+#define VALUE_SHORT 40
 /* Widest bar of the text chart, tallest of the HTML chart (pixels). */
 #define TEXT_BAR 40
 #define HTML_BAR 100
@@ -107,21 +123,29 @@ put_ours(struct buf *out, const char *s, int html)
 
 /* ---- times and periods (our own text) ---- */
 
-/* "24h", "7d", "90m", or "6h20m" for a period between two dates (seconds dropped). */
+/*
+ * A length of time as people say it: "40 seconds", "25 minutes", "3 hours",
+ * "36 days": rounded to the nearest unit, the unit the largest that leaves
+ * at least two of it (under 90 minutes in minutes, under 48 hours in hours).
+ */
 static void
 put_duration(struct buf *out, int64_t len)
 {
-	if (len % 86400 == 0 && len > 2 * 86400)
-		buf_printf(out, "%lldd", (long long)(len / 86400));
-	else if (len % 3600 == 0)
-		buf_printf(out, "%lldh", (long long)(len / 3600));
-	else if (len < 60)
-		buf_printf(out, "%llds", (long long)len);
-	else if (len < 3600)
-		buf_printf(out, "%lldm", (long long)(len / 60));
-	else
-		buf_printf(out, "%lldh%02lldm", (long long)(len / 3600),
-		    (long long)(len % 3600 / 60));
+	int64_t n;
+	const char *unit;
+
+	if (len < 0)
+		len = 0;
+	if (len < 90) {
+		n = len, unit = "second";
+	} else if (len < 90 * 60) {
+		n = (len + 30) / 60, unit = "minute";
+	} else if (len < 48 * 3600) {
+		n = (len + 1800) / 3600, unit = "hour";
+	} else {
+		n = (len + 43200) / 86400, unit = "day";
+	}
+	buf_printf(out, "%lld %s%s", (long long)n, unit, n == 1 ? "" : "s");
 }
 
 /* "2026-11-22 07:00" (UTC). */
@@ -136,7 +160,18 @@ put_minute(struct buf *out, int64_t t)
 	buf_puts(out, iso);
 }
 
-/* "the last 24h", or "2026-11-21 07:00 to 2026-11-22 07:00 UTC". */
+/* "07:00" (UTC). */
+static void
+put_clock(struct buf *out, int64_t t)
+{
+	char iso[32];
+
+	timeparse_format_iso(t, iso, sizeof(iso));
+	iso[16] = '\0';
+	buf_puts(out, iso + 11);
+}
+
+/* "the last 24 hours", or "2026-11-21 07:00 to 2026-11-22 07:00 UTC". */
 static void
 put_period(struct buf *out, const struct summary *s, const struct summary_view *v)
 {
@@ -151,7 +186,7 @@ put_period(struct buf *out, const struct summary *s, const struct summary_view *
 	buf_puts(out, " UTC");
 }
 
-/* "in the last 24h", or "from 2026-11-21 07:00 to 2026-11-22 07:00 UTC". */
+/* "in the last 24 hours", or "from 2026-11-21 07:00 to 2026-11-22 07:00 UTC". */
 static void
 put_in_period(struct buf *out, const struct summary *s, const struct summary_view *v)
 {
@@ -159,7 +194,7 @@ put_in_period(struct buf *out, const struct summary *s, const struct summary_vie
 	put_period(out, s, v);
 }
 
-/* "the 24h before". */
+/* "the 24 hours before". */
 static void
 put_before(struct buf *out, const struct summary *s)
 {
@@ -200,6 +235,89 @@ plural(int64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* ---- SASL prompts ---- */
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * The SASL prompt a token of len bytes is the base64 of ("UGFzc3dvcmQ6" is
+ * "Password:", "VXNlcm5hbWU6" "Username:"), into out: printable ASCII ending
+ * in a colon, as the LOGIN mechanism's prompts are. 0 when it is not one
+ * (so that an ordinary word is never "decoded").
+ */
+static int
+sasl_prompt(const char *tok, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (len < 8 || len % 4 != 0 || len / 4 * 3 >= size)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (tok[i] == '=') {
+			if (i < len - 2 || (i == len - 2 && tok[len - 1] != '='))
+				return 0;
+			break;
+		}
+		int v = b64_value(tok[i]);
+		if (v < 0)
+			return 0;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] < 32 || (unsigned char)out[i] > 126)
+			return 0;
+	return n >= 2 && out[n - 1] == ':';
+}
+
+/*
+ * A reason as logged, quoted, then what its base64 SASL prompts say:
+ * "UGFzc3dvcmQ6" (the SASL prompt "Password:", in base64). The prompt is
+ * printable ASCII without quotes or angle brackets of its own making: it
+ * still goes through put_value.
+ */
+static void
+put_reason(struct buf *out, const char *reason, size_t max, int html)
+{
+	const char *quote = html ? "&quot;" : "\"";
+	char prompt[64];
+	int shown = 0;
+
+	buf_puts(out, quote);
+	put_value(out, reason, max, html);
+	buf_puts(out, quote);
+	for (const char *p = reason; p != NULL && *p && shown < 2; ) {
+		size_t n = strcspn(p, " \t,;");
+		if (sasl_prompt(p, n, prompt, sizeof(prompt))) {
+			buf_printf(out, "%sthe SASL prompt %s", shown ? ", " : " (", quote);
+			put_value(out, prompt, max, html);
+			buf_puts(out, quote);
+			shown++;
+		}
+		p += n;
+		p += strspn(p, " \t,;");
+	}
+	if (shown)
+		buf_puts(out, ", in base64)");
+}
+
 /* ---- the subject ---- */
 
 void
@@ -223,6 +341,9 @@ summary_render_subject(struct buf *out, const struct summary *s, const struct su
 		    plural(s->total, "or AUTH failure", "and AUTH failures"));
 	buf_printf(out, " on %s ", where);
 	put_in_period(out, s, v);
+	if (s->nfresh_all > 0)
+		buf_printf(out, ", %lld new %s", (long long)s->nfresh_all,
+		    plural(s->nfresh_all, "peer", "peers"));
 	if (s->nraised > 0)
 		buf_printf(out, ", %zu %s newly flagged", s->nraised, plural((int64_t)s->nraised,
 		    "peer", "peers"));
@@ -233,7 +354,7 @@ summary_render_subject(struct buf *out, const struct summary *s, const struct su
 
 /* ---- pieces shared by text and HTML ---- */
 
-/* The headline: "12 TLS and AUTH failures, up 20% from 10 in the 24h before." */
+/* "91 TLS and AUTH failures from 14 peers, up 20% from 76 in the 24 hours before." */
 static void
 put_headline(struct buf *out, const struct summary *s, int html)
 {
@@ -244,7 +365,8 @@ put_headline(struct buf *out, const struct summary *s, int html)
 		return;
 	}
 	buf_printf(out, html ? "<b>%lld</b>" : "%lld", (long long)s->total);
-	buf_printf(out, " TLS %s, ", plural(s->total, "or AUTH failure", "and AUTH failures"));
+	buf_printf(out, " TLS %s from %lld %s, ", plural(s->total, "or AUTH failure",
+	    "and AUTH failures"), (long long)s->npeers_cur, plural(s->npeers_cur, "peer", "peers"));
 	if (s->prev_total == 0) {
 		buf_puts(out, "none in ");
 	} else if (s->prev_total == s->total) {
@@ -281,11 +403,11 @@ put_flag_line(struct buf *out, const struct summary *s, const struct summary_vie
 
 /* A value from the log, in bold in HTML. */
 static void
-put_strong(struct buf *out, const char *value, int html)
+put_strong(struct buf *out, const char *value, size_t max, int html)
 {
 	if (html)
 		buf_puts(out, "<b>");
-	put_value(out, value, VALUE_MAX, html);
+	put_value(out, value, max, html);
 	if (html)
 		buf_puts(out, "</b>");
 }
@@ -294,7 +416,7 @@ put_strong(struct buf *out, const char *value, int html)
 static void
 put_flag(struct buf *out, const struct summary_flag *f, int html)
 {
-	put_strong(out, f->peer, html);
+	put_strong(out, f->peer, VALUE_MAX, html);
 	buf_puts(out, " (");
 	put_value(out, f->threshold, VALUE_MAX, html);
 	buf_puts(out, "): ");
@@ -321,85 +443,98 @@ put_flag_times(struct buf *out, const struct summary_flag *f, int cleared)
 	buf_printf(out, ", %lld %s", (long long)f->count, plural(f->count, "event", "events"));
 }
 
-/* The peer's name: "192.0.2.7 (mail.example.net)", "mx.example.org", "(no peer in the log)". */
+/*
+ * The peer's name: its address or name ("(no peer named in the log)"), then
+ * the name it goes by: its reverse name, else the HELO name it gave.
+ */
 static void
-put_peer_name(struct buf *out, const struct summary_peer *p, int html)
+put_peer_name(struct buf *out, const struct summary_peer *p, size_t max, int html)
 {
-	if (html)
-		buf_puts(out, "<b>");
 	if (p->ip != NULL || p->host != NULL)
-		put_value(out, p->ip != NULL ? p->ip : p->host, VALUE_MAX, html);
+		put_strong(out, p->ip != NULL ? p->ip : p->host, max, html);
 	else
-		buf_puts(out, "(no peer named in the log)");
-	if (html)
-		buf_puts(out, "</b>");
+		buf_puts(out, html ? "<b>(no peer named in the log)</b>" : "(no peer named in the log)");
 	if (p->ip != NULL && p->reverse != NULL && strcmp(p->reverse, "unknown") != 0) {
 		buf_puts(out, " (");
-		put_value(out, p->reverse, VALUE_MAX, html);
+		put_value(out, p->reverse, max, html);
 		buf_putc(out, ')');
+	} else if (p->helo != NULL) {
+		buf_puts(out, html ? " (HELO &quot;" : " (HELO \"");
+		put_value(out, p->helo, max, html);
+		buf_puts(out, html ? "&quot;)" : "\")");
 	}
+}
+
+/* "auth_failed (in, postfix)" */
+static void
+put_cause_name(struct buf *out, const char *kind, const char *dir, const char *mta, int html)
+{
+	put_strong(out, kind, VALUE_MAX, html);
+	buf_puts(out, " (");
+	put_value(out, dir, VALUE_MAX, html);
+	buf_puts(out, ", ");
+	put_value(out, mta, VALUE_MAX, html);
+	buf_putc(out, ')');
+}
+
+/* "12 auth_failed for 3 hours" or "12 failures, 9 auth_failed, once": the peer's compact line. */
+static void
+put_peer_summary(struct buf *out, const struct summary *s, const struct summary_peer *p, int html)
+{
+	if (p->kind != NULL && p->ncauses > 1) {
+		buf_printf(out, "%lld failures, %lld ", (long long)p->count, (long long)p->kind_count);
+		put_value(out, p->kind, VALUE_MAX, html);
+	} else if (p->kind != NULL) {
+		buf_printf(out, "%lld ", (long long)p->count);
+		put_value(out, p->kind, VALUE_MAX, html);
+	} else {
+		buf_printf(out, "%lld %s", (long long)p->count, plural(p->count, "failure", "failures"));
+	}
+	if (p->count == 1 || p->first == p->last) {
+		buf_puts(out, p->count == 1 ? " at " : " all at ");
+		put_clock(out, p->first);
+	} else {
+		buf_puts(out, " for ");
+		put_duration(out, p->last - p->first);
+	}
+	if (p->server != NULL && s->nservers > 1) {
+		buf_puts(out, " on ");
+		put_value(out, p->server, VALUE_SHORT, html);
+	}
+	if (p->prev == 0)
+		buf_puts(out, html ? ", <span style=\"color:" COLOR_UP "\">new</span>" : ", new");
 	if (p->flag != NULL) {
 		buf_puts(out, html ? ", <span style=\"color:" COLOR_UP "\">flagged now</span> (" :
 		    ", flagged now (");
-		put_value(out, p->flag, VALUE_MAX, html);
+		put_value(out, p->flag, VALUE_SHORT, html);
 		buf_putc(out, ')');
 	}
 }
 
-/*
- * "mostly auth_failed (in, postfix): 9 of 10", then the reason, the users and
- * the HELO: on lines of their own in text (each value may be 120 characters),
- * after "; " in HTML.
- */
-static void
-put_peer_cause(struct buf *out, const struct summary_peer *p, int html)
-{
-	const char *sep = html ? "; " : "\n    ";
-	const char *quote = html ? "&quot;" : "\"";
-
-	if (p->kind == NULL)
-		return;
-	buf_puts(out, p->ncauses > 1 ? "mostly " : "all ");
-	put_strong(out, p->kind, html);
-	buf_puts(out, " (");
-	put_value(out, p->direction, VALUE_MAX, html);
-	buf_puts(out, ", ");
-	put_value(out, p->mta, VALUE_MAX, html);
-	buf_putc(out, ')');
-	if (p->ncauses > 1)
-		buf_printf(out, ": %lld of %lld", (long long)p->kind_count, (long long)p->count);
-	if (p->reason != NULL) {
-		buf_printf(out, "%sreason %s", sep, quote);
-		put_value(out, p->reason, VALUE_MAX, html);
-		buf_puts(out, quote);
-	}
-	if (p->users > 0) {
-		buf_printf(out, "%s%lld user %s, e.g. %s", sep, (long long)p->users,
-		    plural(p->users, "name", "names"), quote);
-		put_value(out, p->user, VALUE_MAX, html);
-		buf_puts(out, quote);
-	}
-	if (p->helo != NULL) {
-		buf_printf(out, "%sHELO %s", sep, quote);
-		put_value(out, p->helo, VALUE_MAX, html);
-		buf_puts(out, quote);
-	}
-}
-
-/* The advice for the peer's main cause with its address and name (a new string), or NULL. */
+/* The advice for a cause with the values all its events agree on (a new string), or NULL. */
 static char *
-peer_advice(const struct summary_peer *p, const struct summary_view *v)
+cause_advice(const struct summary_cause *k, const struct summary_view *v)
 {
-	struct advice_values values = { p->ip, p->reverse ? p->reverse : p->host, NULL };
+	struct advice_values values = { k->ip, k->host, k->domain };
 
-	if (p->kind == NULL || p->direction == NULL)
+	if (k->kind == NULL || k->direction == NULL)
 		return NULL;
-	int kind = event_kind_from_name(p->kind, strlen(p->kind));
-	int dir = event_direction_from_name(p->direction);
+	int kind = event_kind_from_name(k->kind, strlen(k->kind));
+	int dir = event_direction_from_name(k->direction);
 	if (kind < 0 || dir < 0)
 		return NULL;
-	return advice_render(v->advice, (enum event_kind)kind, (enum event_direction)dir, p->mta,
+	return advice_render(v->advice, (enum event_kind)kind, (enum event_direction)dir, k->mta,
 	    &values);
+}
+
+/* "40 failures from 9 peers, up 20%" */
+static void
+put_cause_counts(struct buf *out, const struct summary_cause *k, int html)
+{
+	buf_printf(out, "%lld %s from %lld %s, ", (long long)k->cur,
+	    plural(k->cur, "failure", "failures"), (long long)k->peers,
+	    plural(k->peers, "peer", "peers"));
+	put_change(out, k->cur, k->prev, html);
 }
 
 /* Label of bar i: "07:00" for hours (with the date on the first bar and at midnight), else a date. */
@@ -452,7 +587,7 @@ bars_max(const struct summary *s, size_t *at)
 
 /* ---- text ---- */
 
-/* Words of our own text, wrapped at width columns, each line after the first indented. */
+/* Words of text, wrapped at width columns, each line after the first indented. */
 static void
 wrap(struct buf *out, const char *text, size_t col, size_t indent, size_t width)
 {
@@ -477,117 +612,294 @@ wrap(struct buf *out, const char *text, size_t col, size_t indent, size_t width)
 	}
 }
 
-/* Rows of kinds or of servers (whose name may be NULL: not in the log). */
+/* "  Title: text", wrapped at 78 columns with the next lines indented by 4. */
 static void
-text_counts(struct buf *out, const char *title, const struct summary_count *rows, size_t n)
+text_item(struct buf *out, const char *title, const struct buf *text)
 {
-	struct buf cell;
-
-	buf_init(&cell);
-	buf_printf(out, "\n%-40s %10s %10s  %s\n", title, "NOW", "BEFORE", "CHANGE");
-	for (size_t i = 0; i < n; i++) {
-		buf_reset(&cell);
-		if (rows[i].name != NULL)
-			put_value(&cell, rows[i].name, VALUE_MAX, 0);
-		else
-			buf_puts(&cell, "(not named in the log)");
-		buf_puts(out, "  ");
-		output_pad(out, cell.data, cell.len, 38);
-		buf_printf(out, " %10lld %10lld  ", (long long)rows[i].cur, (long long)rows[i].prev);
-		put_change(out, rows[i].cur, rows[i].prev, 0);
-		buf_putc(out, '\n');
-	}
-	buf_free(&cell);
+	buf_printf(out, "  %s:", title);
+	wrap(out, text->data, strlen(title) + 3, 4, 78);
+	buf_putc(out, '\n');
 }
 
+/*
+ * Peers named in the changes: "192.0.2.7 (12), 192.0.2.8 (3), and 4 more"; those
+ * failing before only with their kind, which the rest of the summary does not name:
+ * "192.0.2.40 (5 auth_failed)".
+ */
 static void
-text_peers(struct buf *out, const struct summary *s, const struct summary_server *sv,
-    const struct summary_view *v)
+put_peer_list(struct buf *out, const struct summary_peer *p, size_t n, int64_t all, int before,
+    int html)
 {
-	buf_puts(out, "\nTOP FAILING PEERS");
-	if (s->nservers > 1) {
-		buf_puts(out, " ON ");
-		if (sv->name != NULL)
-			put_value(out, sv->name, VALUE_MAX, 0);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, i ? ", " : "");
+		if (p[i].ip != NULL || p[i].host != NULL)
+			put_strong(out, p[i].ip != NULL ? p[i].ip : p[i].host, VALUE_SHORT, html);
 		else
-			buf_puts(out, "(a server not named in the log)");
+			buf_puts(out, "(no peer named)");
+		buf_printf(out, " (%lld", (long long)(before ? p[i].prev : p[i].count));
+		if (before && p[i].kind != NULL) {
+			buf_putc(out, ' ');
+			put_value(out, p[i].kind, VALUE_SHORT, html);
+		}
+		buf_putc(out, ')');
 	}
-	buf_putc(out, '\n');
-	if (sv->npeers == 0)
-		buf_puts(out, "  none in this period\n");
-	for (size_t i = 0; i < sv->npeers; i++) {
-		const struct summary_peer *p = &sv->peers[i];
-		char *advice = peer_advice(p, v);
+	if ((int64_t)n < all)
+		buf_printf(out, ", and %lld more", (long long)(all - (int64_t)n));
+}
 
-		buf_printf(out, "%2zu. ", i + 1);
-		put_peer_name(out, p, 0);
-		buf_printf(out, "\n    %lld %s, ", (long long)p->count,
-		    plural(p->count, "failure", "failures"));
-		put_minute(out, p->first);
-		buf_puts(out, " to ");
-		put_minute(out, p->last);
-		buf_puts(out, "\n    ");
-		put_peer_cause(out, p, 0);
+/* Kinds new in the period (new) or no longer seen in it: "tls_no_shared_cipher (8)". */
+static size_t
+put_kind_list(struct buf *out, const struct summary *s, int new, int html)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < s->nkinds; i++) {
+		const struct summary_count *k = &s->kinds[i];
+		if (new ? !(k->cur > 0 && k->prev == 0) : !(k->cur == 0 && k->prev > 0))
+			continue;
+		buf_puts(out, shown++ ? ", " : "");
+		put_strong(out, k->name, VALUE_SHORT, html);
+		buf_printf(out, " (%lld)", (long long)(new ? k->cur : k->prev));
+	}
+	return shown;
+}
+
+/* Flags named in the changes: "192.0.2.7 (guessing), 203.0.113.9 (tls), and 2 more". */
+static void
+put_flag_list(struct buf *out, const struct summary_flag *f, size_t n, size_t max, int html)
+{
+	for (size_t i = 0; i < n && i < max; i++) {
+		buf_puts(out, i ? ", " : "");
+		put_strong(out, f[i].peer, VALUE_SHORT, html);
+		buf_puts(out, " (");
+		put_value(out, f[i].threshold, VALUE_SHORT, html);
+		buf_putc(out, ')');
+	}
+	if (n > max)
+		buf_printf(out, ", and %zu more", n - max);
+}
+
+/* Our own text in capitals, for a heading. */
+static void
+put_upper(struct buf *out, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		buf_putc(out, *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p);
+}
+
+/* A heading of the text: "\nWHAT CHANGED SINCE THE 24 HOURS BEFORE\n". */
+static void
+text_heading(struct buf *out, const char *title, const struct summary *s)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, title);
+	if (s != NULL)
+		put_before(&b, s);
+	buf_putc(out, '\n');
+	put_upper(out, b.data);
+	buf_putc(out, '\n');
+	buf_free(&b);
+}
+
+/* New and recovered peers, new and gone kinds, flags raised and cleared. */
+static void
+text_changes(struct buf *out, const struct summary *s)
+{
+	struct buf item;
+	char title[96];
+	int any = 0;
+
+	buf_init(&item);
+	text_heading(out, "What changed since ", s);
+	if (s->nfresh_all > 0) {
+		put_peer_list(&item, s->fresh, s->nfresh, s->nfresh_all, 0, 0);
+		snprintf(title, sizeof(title), "%lld new %s failing", (long long)s->nfresh_all,
+		    plural(s->nfresh_all, "peer", "peers"));
+		text_item(out, title, &item);
+		any = 1;
+	}
+	if (s->nrecovered_all > 0) {
+		buf_reset(&item);
+		put_peer_list(&item, s->recovered, s->nrecovered, s->nrecovered_all, 1, 0);
+		snprintf(title, sizeof(title), "%lld %s recovered (failing before, not since)",
+		    (long long)s->nrecovered_all, plural(s->nrecovered_all, "peer", "peers"));
+		text_item(out, title, &item);
+		any = 1;
+	}
+	buf_reset(&item);
+	if (put_kind_list(&item, s, 1, 0) > 0) {
+		text_item(out, "New kinds", &item);
+		any = 1;
+	}
+	buf_reset(&item);
+	if (put_kind_list(&item, s, 0, 0) > 0) {
+		text_item(out, "Kinds no longer seen", &item);
+		any = 1;
+	}
+	if (s->nraised + s->ncleared > 0) {
+		buf_reset(&item);
+		if (s->nraised > 0)
+			put_flag_list(&item, s->raised, s->nraised, TEXT_FLAGS, 0);
+		else
+			buf_puts(&item, "none");
+		if (s->ncleared > 0) {
+			buf_puts(&item, "; cleared: ");
+			put_flag_list(&item, s->cleared, s->ncleared, TEXT_FLAGS, 0);
+		}
+		text_item(out, "Newly flagged", &item);
+		any = 1;
+	}
+	if (!any)
+		buf_puts(out, "  Nothing new: the same peers and kinds, no flag raised or cleared.\n");
+	buf_free(&item);
+}
+
+static size_t
+count_lines(const struct buf *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->len; i++)
+		n += b->data[i] == '\n';
+	return n;
+}
+
+/*
+ * Each cause once, most failures first: its counts and its most frequent
+ * reason, then what to do while the advice fits in budget lines; a cause
+ * whose advice does not fit is listed without it.
+ */
+static void
+text_causes(struct buf *out, const struct summary *s, const struct summary_view *v, size_t budget)
+{
+	struct buf advice;
+	int left_out = 0;
+
+	if (s->ncauses == 0)
+		return;
+	text_heading(out, "Causes and what to do", NULL);
+	buf_init(&advice);
+	for (size_t i = 0; i < s->ncauses && i < TEXT_CAUSES; i++) {
+		const struct summary_cause *k = &s->causes[i];
+		buf_puts(out, "  ");
+		put_cause_name(out, k->kind, k->direction, k->mta, 0);
+		buf_puts(out, ": ");
+		put_cause_counts(out, k, 0);
 		buf_putc(out, '\n');
-		if (advice != NULL) {
-			buf_puts(out, "    What to do:");
-			wrap(out, advice, 15, 4, 78);
+		if (k->reason != NULL) {
+			buf_puts(out, "    Reason ");
+			put_reason(out, k->reason, VALUE_SHORT * 2, 0);
 			buf_putc(out, '\n');
 		}
-		free(advice);
+		char *text = cause_advice(k, v);
+		if (text == NULL)
+			continue;
+		buf_reset(&advice);
+		buf_puts(&advice, "    What to do:");
+		wrap(&advice, text, 15, 4, 78);
+		buf_putc(&advice, '\n');
+		free(text);
+		/* The advice of the first cause is the one most worth the lines. */
+		if (i == 0 || count_lines(&advice) <= budget) {
+			buf_append(out, advice.data, advice.len);
+			budget -= count_lines(&advice) < budget ? count_lines(&advice) : budget;
+		} else {
+			left_out = 1;
+		}
 	}
+	if (s->ncauses > TEXT_CAUSES)
+		buf_printf(out, "  and %zu more (in the HTML part)\n", s->ncauses - TEXT_CAUSES);
+	if (left_out)
+		buf_puts(out, "  What to do about the others: tlslogd query --peer PEER, or the HTML part.\n");
+	buf_free(&advice);
 }
 
+/* The worst peers, one line each, at most max. */
+static void
+text_peers(struct buf *out, const struct summary *s, size_t max)
+{
+	size_t n = s->npeers < max ? s->npeers : max;
+
+	if (n == 0)
+		return;
+	text_heading(out, "Worst peers", NULL);
+	for (size_t i = 0; i < n; i++) {
+		const struct summary_peer *p = &s->peers[i];
+		buf_printf(out, "%4zu. ", i + 1);
+		put_peer_name(out, p, VALUE_SHORT, 0);
+		buf_puts(out, ": ");
+		put_peer_summary(out, s, p, 0);
+		buf_putc(out, '\n');
+	}
+	if ((int64_t)n < s->npeers_cur)
+		buf_printf(out, "  and %lld more (tlslogd top)\n", (long long)(s->npeers_cur - (int64_t)n));
+}
+
+/* The chart as one line of block characters, a bar for each bucket, "." for none. */
 static void
 text_chart(struct buf *out, const struct summary *s)
 {
+	static const char *const blocks[] = { "\u2581", "\u2582", "\u2583", "\u2584", "\u2585",
+		"\u2586", "\u2587", "\u2588" };
 	size_t at;
 	int64_t max = bars_max(s, &at);
+	struct buf b;
 
-	struct buf name;
-	buf_init(&name);
-	put_bucket_name(&name, s);
-	buf_puts(out, "\nFAILURES PER ");
-	for (size_t i = 0; i < name.len; i++)
-		buf_putc(out, name.data[i] >= 'a' && name.data[i] <= 'z' ? name.data[i] - 'a' + 'A' :
-		    name.data[i]);
-	buf_puts(out, " (UTC)\n");
-	buf_free(&name);
-	for (size_t i = 0; i < s->nbars; i++) {
-		size_t len = max ? (size_t)((s->bars[i] * TEXT_BAR + max - 1) / max) : 0;
-		struct buf label;
-		buf_init(&label);
-		put_bar_label(&label, s, i, i == 0 || (s->bucket_start + (int64_t)i * s->bucket) %
-		    86400 == 0);
-		buf_printf(out, "  %11s  ", label.data);
-		buf_free(&label);
-		for (size_t j = 0; j < TEXT_BAR; j++)
-			buf_putc(out, j < len ? '#' : ' ');
-		buf_printf(out, " %lld\n", (long long)s->bars[i]);
+	buf_init(&b);
+	buf_puts(&b, "Failures per ");
+	put_bucket_name(&b, s);
+	buf_puts(&b, " (UTC)");
+	if (max > 0) {
+		buf_printf(&b, ", highest %lld at ", (long long)max);
+		put_bar_label(&b, s, at, 1);
 	}
+	text_heading(out, b.data, NULL);
+	buf_free(&b);
+	buf_puts(out, "  ");
+	put_bar_label(out, s, 0, 0);
+	buf_putc(out, ' ');
+	for (size_t i = 0; i < s->nbars; i++) {
+		if (s->bars[i] == 0)
+			buf_putc(out, '.');
+		else
+			buf_puts(out, blocks[(s->bars[i] * 8 - 1) / max]);
+	}
+	buf_putc(out, ' ');
+	put_bar_label(out, s, s->nbars - 1, 0);
+	buf_putc(out, '\n');
 }
 
+/* "SERVERS: mx1 26 (up 420%), mx2 8 (new)", when several log into the database. */
 static void
-text_flags(struct buf *out, const char *title, const struct summary_flag *f, size_t n,
-    int cleared)
+text_servers(struct buf *out, const struct summary *s)
 {
-	if (n == 0)
+	struct buf item;
+
+	if (s->nservers < 2)
 		return;
-	buf_printf(out, "\n%s\n", title);
-	for (size_t i = 0; i < n && i < FLAGS_SHOWN; i++) {
-		buf_puts(out, "  ");
-		put_flag(out, &f[i], 0);
-		buf_puts(out, "\n    ");
-		put_flag_times(out, &f[i], cleared);
-		buf_putc(out, '\n');
+	buf_init(&item);
+	for (size_t i = 0; i < s->nservers; i++) {
+		buf_puts(&item, i ? ", " : "");
+		if (s->servers[i].name != NULL)
+			put_value(&item, s->servers[i].name, VALUE_SHORT, 0);
+		else
+			buf_puts(&item, "(not named)");
+		buf_printf(&item, " %lld (", (long long)s->servers[i].cur);
+		put_change(&item, s->servers[i].cur, s->servers[i].prev, 0);
+		buf_putc(&item, ')');
 	}
-	if (n > FLAGS_SHOWN)
-		buf_printf(out, "  and %zu more (tlslogd flagged --all)\n", n - FLAGS_SHOWN);
+	buf_puts(out, "Per server:");
+	wrap(out, item.data, 11, 4, 78);
+	buf_putc(out, '\n');
+	buf_free(&item);
 }
 
 void
 summary_render_text(struct buf *out, const struct summary *s, const struct summary_view *v)
 {
+
 	buf_printf(out, "tlslogd summary on %s %s", v->host, v->last ? "for " : "from ");
 	put_period(out, s, v);
 	buf_puts(out, "\n");
@@ -613,24 +925,26 @@ summary_render_text(struct buf *out, const struct summary *s, const struct summa
 	buf_putc(out, '\n');
 	put_flag_line(out, s, v);
 	buf_putc(out, '\n');
-	text_counts(out, "FAILURES BY KIND", s->kinds, s->nkinds);
-	if (s->nservers > 1) {
-		struct summary_count *rows = xcalloc(s->nservers, sizeof(*rows));
-		for (size_t i = 0; i < s->nservers; i++) {
-			rows[i].name = s->servers[i].name;
-			rows[i].cur = s->servers[i].cur;
-			rows[i].prev = s->servers[i].prev;
-		}
-		text_counts(out, "FAILURES BY SERVER", rows, s->nservers);
-		free(rows);
-	}
-	text_flags(out, "NEWLY FLAGGED", s->raised, s->nraised, 0);
-	text_flags(out, "CLEARED (quiet for flag_quiet)", s->cleared, s->ncleared, 1);
-	for (size_t i = 0; i < s->nservers; i++)
-		if (s->servers[i].cur > 0 || s->nservers == 1)
-			text_peers(out, s, &s->servers[i], v);
-	text_chart(out, s);
-	buf_puts(out, "\n-- \nDetails: tlslogd query --peer PEER; flags: tlslogd flagged.\n");
+	text_servers(out, s);
+	text_changes(out, s);
+	/*
+	 * The lines left after the rest (and after at least TEXT_PEERS peers) go
+	 * to the advice, most failures first; the peers get what the advice leaves.
+	 */
+	struct buf tail, probe;
+	buf_init(&tail);
+	buf_init(&probe);
+	text_chart(&tail, s);
+	buf_puts(&tail, "\n-- \nDetails: tlslogd query --peer PEER; flags: tlslogd flagged.\n");
+	text_causes(&probe, s, v, 0);
+	size_t peer_lines = s->npeers ? 3 + (s->npeers < TEXT_PEERS ? s->npeers : TEXT_PEERS) : 0;
+	size_t used = count_lines(out) + count_lines(&probe) + count_lines(&tail) + peer_lines;
+	text_causes(out, s, v, used < TEXT_LINES ? TEXT_LINES - used : 0);
+	used = count_lines(out) + count_lines(&tail);
+	text_peers(out, s, used + 3 + TEXT_PEERS < TEXT_LINES ? TEXT_LINES - used - 3 : TEXT_PEERS);
+	buf_append(out, tail.data, tail.len);
+	buf_free(&tail);
+	buf_free(&probe);
 }
 
 /* ---- HTML ---- */
@@ -641,8 +955,12 @@ summary_render_text(struct buf *out, const struct summary *s, const struct summa
     "font-size:12px;color:" COLOR_MUTED ";font-weight:normal\">"
 #define THR "<th align=\"right\" style=\"padding:3px 0 3px 12px;border-bottom:1px solid #cccccc;" \
     "font-size:12px;color:" COLOR_MUTED ";font-weight:normal\">"
-#define TD "<td style=\"padding:3px 8px 3px 0;border-bottom:1px solid #eeeeee\">"
+/* Long values from logs (a HELO of 120 characters without a blank) break anywhere. */
+#define BREAK "overflow-wrap:anywhere;word-wrap:break-word;word-break:break-word"
+#define TD "<td style=\"padding:3px 8px 3px 0;border-bottom:1px solid #eeeeee;" BREAK "\">"
 #define TDR "<td align=\"right\" style=\"padding:3px 0 3px 12px;border-bottom:1px solid #eeeeee\">"
+#define LI "<li style=\"margin:0 0 6px;" BREAK "\">"
+#define MUTED "<span style=\"font-size:12px;color:" COLOR_MUTED "\">"
 
 static void
 html_counts(struct buf *out, const char *title, const struct summary_count *rows, size_t n,
@@ -721,56 +1039,75 @@ html_chart(struct buf *out, const struct summary *s)
 }
 
 static void
-html_flags(struct buf *out, const char *title, const struct summary_flag *f, size_t n,
-    int cleared)
+html_item(struct buf *out, const char *title, const struct buf *text)
 {
-	if (n == 0)
-		return;
-	buf_printf(out, H2 "%s</h2>\n<ul style=\"margin:0;padding-left:20px\">\n", title);
-	for (size_t i = 0; i < n && i < FLAGS_SHOWN; i++) {
-		buf_puts(out, "<li style=\"margin:0 0 4px\">");
-		put_flag(out, &f[i], 1);
-		buf_puts(out, "<br><span style=\"font-size:12px;color:" COLOR_MUTED "\">");
-		put_flag_times(out, &f[i], cleared);
-		buf_puts(out, "</span></li>\n");
+	buf_printf(out, LI "%s: ", title);
+	buf_append(out, text->data, text->len);
+	buf_puts(out, "</li>\n");
+}
+
+/* The changes, as text_changes. */
+static void
+html_changes(struct buf *out, const struct summary *s)
+{
+	struct buf item;
+	char title[96];
+	int any = 0;
+
+	buf_init(&item);
+	buf_puts(out, H2 "What changed since ");
+	put_before(out, s);
+	buf_puts(out, "</h2>\n<ul style=\"margin:0;padding-left:20px\">\n");
+	if (s->nfresh_all > 0) {
+		put_peer_list(&item, s->fresh, s->nfresh, s->nfresh_all, 0, 1);
+		snprintf(title, sizeof(title), "%lld new %s failing", (long long)s->nfresh_all,
+		    plural(s->nfresh_all, "peer", "peers"));
+		html_item(out, title, &item);
+		any = 1;
 	}
-	if (n > FLAGS_SHOWN)
-		buf_printf(out, "<li style=\"margin:0;list-style:none;color:" COLOR_MUTED "\">and %zu "
-		    "more (<code>tlslogd flagged --all</code>)</li>\n", n - FLAGS_SHOWN);
+	if (s->nrecovered_all > 0) {
+		buf_reset(&item);
+		put_peer_list(&item, s->recovered, s->nrecovered, s->nrecovered_all, 1, 1);
+		snprintf(title, sizeof(title), "%lld %s recovered (failing before, not since)",
+		    (long long)s->nrecovered_all, plural(s->nrecovered_all, "peer", "peers"));
+		html_item(out, title, &item);
+		any = 1;
+	}
+	buf_reset(&item);
+	if (put_kind_list(&item, s, 1, 1) > 0) {
+		html_item(out, "New kinds", &item);
+		any = 1;
+	}
+	buf_reset(&item);
+	if (put_kind_list(&item, s, 0, 1) > 0) {
+		html_item(out, "Kinds no longer seen", &item);
+		any = 1;
+	}
+	if (!any)
+		buf_puts(out, LI "Nothing new: the same peers and kinds.</li>\n");
 	buf_puts(out, "</ul>\n");
+	buf_free(&item);
 }
 
 static void
-html_peers(struct buf *out, const struct summary *s, const struct summary_server *sv,
-    const struct summary_view *v)
+html_causes(struct buf *out, const struct summary *s, const struct summary_view *v)
 {
-	buf_puts(out, H2 "Top failing peers");
-	if (s->nservers > 1) {
-		buf_puts(out, " on ");
-		if (sv->name != NULL)
-			put_value(out, sv->name, VALUE_MAX, 1);
-		else
-			buf_puts(out, "a server not named in the log");
-	}
-	buf_puts(out, "</h2>\n");
-	if (sv->npeers == 0) {
-		buf_puts(out, "<p style=\"margin:0;color:" COLOR_MUTED "\">None in this period.</p>\n");
+	if (s->ncauses == 0)
 		return;
-	}
-	buf_puts(out, "<ol style=\"margin:0;padding-left:24px\">\n");
-	for (size_t i = 0; i < sv->npeers; i++) {
-		const struct summary_peer *p = &sv->peers[i];
-		char *advice = peer_advice(p, v);
+	buf_puts(out, H2 "Causes and what to do</h2>\n<ul style=\"margin:0;padding-left:20px\">\n");
+	for (size_t i = 0; i < s->ncauses; i++) {
+		const struct summary_cause *k = &s->causes[i];
+		char *advice = cause_advice(k, v);
 
-		buf_puts(out, "<li style=\"margin:0 0 10px\">");
-		put_peer_name(out, p, 1);
-		buf_printf(out, "<br>\n%lld %s, ", (long long)p->count,
-		    plural(p->count, "failure", "failures"));
-		put_minute(out, p->first);
-		buf_puts(out, " to ");
-		put_minute(out, p->last);
-		buf_puts(out, "; ");
-		put_peer_cause(out, p, 1);
+		buf_puts(out, LI);
+		put_cause_name(out, k->kind, k->direction, k->mta, 1);
+		buf_puts(out, ": ");
+		put_cause_counts(out, k, 1);
+		if (k->reason != NULL) {
+			buf_puts(out, "<br>" MUTED "reason ");
+			put_reason(out, k->reason, VALUE_MAX, 1);
+			buf_puts(out, "</span>");
+		}
 		if (advice != NULL) {
 			buf_puts(out, "\n<div style=\"margin:4px 0 0;padding:6px 8px;"
 			    "background-color:#f3f6fa;border-left:3px solid #5b7db1\">"
@@ -781,7 +1118,106 @@ html_peers(struct buf *out, const struct summary *s, const struct summary_server
 		free(advice);
 		buf_puts(out, "</li>\n");
 	}
+	buf_puts(out, "</ul>\n");
+}
+
+/* The peer's details under its line: reason, users, HELO. */
+static void
+html_peer_details(struct buf *out, const struct summary_peer *p)
+{
+	const char *sep = "<br>" MUTED;
+
+	if (p->kind != NULL) {
+		buf_puts(out, sep);
+		sep = "; ";
+		put_value(out, p->direction, VALUE_MAX, 1);
+		buf_puts(out, ", ");
+		put_value(out, p->mta, VALUE_MAX, 1);
+	}
+	if (p->reason != NULL) {
+		buf_puts(out, sep);
+		sep = "; ";
+		buf_puts(out, "reason ");
+		put_reason(out, p->reason, VALUE_MAX, 1);
+	}
+	if (p->users > 0) {
+		buf_puts(out, sep);
+		sep = "; ";
+		buf_printf(out, "%lld user %s, e.g. &quot;", (long long)p->users,
+		    plural(p->users, "name", "names"));
+		put_value(out, p->user, VALUE_MAX, 1);
+		buf_puts(out, "&quot;");
+	}
+	if (p->helo != NULL) {
+		buf_puts(out, sep);
+		sep = "; ";
+		buf_puts(out, "HELO &quot;");
+		put_value(out, p->helo, VALUE_MAX, 1);
+		buf_puts(out, "&quot;");
+	}
+	if (sep[0] == ';')
+		buf_puts(out, "</span>");
+}
+
+static void
+html_peers(struct buf *out, const struct summary *s)
+{
+	if (s->npeers == 0)
+		return;
+	buf_puts(out, H2 "Worst peers</h2>\n<ol style=\"margin:0;padding-left:24px\">\n");
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct summary_peer *p = &s->peers[i];
+		buf_puts(out, LI);
+		put_peer_name(out, p, VALUE_MAX, 1);
+		buf_puts(out, ": ");
+		put_peer_summary(out, s, p, 1);
+		html_peer_details(out, p);
+		buf_puts(out, "</li>\n");
+	}
+	if ((int64_t)s->npeers < s->npeers_cur)
+		buf_printf(out, "<li style=\"margin:0;list-style:none;color:" COLOR_MUTED "\">and "
+		    "%lld more (<code>tlslogd top</code>)</li>\n",
+		    (long long)(s->npeers_cur - (int64_t)s->npeers));
 	buf_puts(out, "</ol>\n");
+}
+
+static void
+html_flags(struct buf *out, const char *title, const struct summary_flag *f, size_t n,
+    int cleared)
+{
+	if (n == 0)
+		return;
+	buf_printf(out, H2 "%s</h2>\n<ul style=\"margin:0;padding-left:20px\">\n", title);
+	for (size_t i = 0; i < n && i < FLAGS_SHOWN; i++) {
+		buf_puts(out, LI);
+		put_flag(out, &f[i], 1);
+		buf_puts(out, "<br>" MUTED);
+		put_flag_times(out, &f[i], cleared);
+		buf_puts(out, "</span></li>\n");
+	}
+	if (n > FLAGS_SHOWN)
+		buf_printf(out, "<li style=\"margin:0;list-style:none;color:" COLOR_MUTED "\">and %zu "
+		    "more (<code>tlslogd flagged --all</code>)</li>\n", n - FLAGS_SHOWN);
+	buf_puts(out, "</ul>\n");
+}
+
+static void
+html_body(struct buf *out, const struct summary *s, const struct summary_view *v)
+{
+	buf_puts(out, "<p style=\"margin:0 0 4px;font-size:16px\">");
+	put_headline(out, s, 1);
+	buf_puts(out, "</p>\n<p style=\"margin:0\">");
+	put_flag_line(out, s, v);
+	buf_puts(out, "</p>\n");
+	html_changes(out, s);
+	html_flags(out, "Newly flagged", s->raised, s->nraised, 0);
+	html_flags(out, "Cleared (quiet for flag_quiet)", s->cleared, s->ncleared, 1);
+	html_chart(out, s);
+	html_causes(out, s, v);
+	html_peers(out, s);
+	html_counts(out, "Failures by kind", s->kinds, s->nkinds, s, "kind");
+	if (s->nservers > 1)
+		html_counts(out, "Failures by server", s->servers, s->nservers, s, "server");
 }
 
 void
@@ -793,9 +1229,9 @@ summary_render_html(struct buf *out, const struct summary *s, const struct summa
 	buf_puts(out, TABLE " width=\"100%\" bgcolor=\"#f4f4f4\" style=\"background-color:#f4f4f4\">"
 	    "<tr><td align=\"center\" style=\"padding:16px 8px\">\n");
 	buf_puts(out, TABLE " width=\"680\" bgcolor=\"#ffffff\" style=\"width:100%;max-width:680px;"
-	    "background-color:#ffffff;border:1px solid #dddddd\"><tr><td align=\"left\" "
-	    "style=\"padding:16px 20px;font-family:Arial,Helvetica,sans-serif;font-size:14px;"
-	    "line-height:1.45;color:#222222\">\n");
+	    "table-layout:fixed;background-color:#ffffff;border:1px solid #dddddd\"><tr><td "
+	    "align=\"left\" style=\"padding:16px 20px;font-family:Arial,Helvetica,sans-serif;"
+	    "font-size:14px;line-height:1.45;color:#222222;" BREAK "\">\n");
 	buf_puts(out, "<h1 style=\"margin:0 0 2px;font-size:20px;color:#222222\">tlslogd summary on ");
 	html_escape(out, v->host, strlen(v->host));
 	buf_puts(out, "</h1>\n<p style=\"margin:0 0 14px;font-size:12px;color:" COLOR_MUTED "\">");
@@ -819,28 +1255,7 @@ summary_render_html(struct buf *out, const struct summary *s, const struct summa
 		put_active(out, s, v);
 		buf_puts(out, ".</p>\n");
 	} else {
-		buf_puts(out, "<p style=\"margin:0 0 4px;font-size:16px\">");
-		put_headline(out, s, 1);
-		buf_puts(out, "</p>\n<p style=\"margin:0\">");
-		put_flag_line(out, s, v);
-		buf_puts(out, "</p>\n");
-		html_chart(out, s);
-		html_counts(out, "Failures by kind", s->kinds, s->nkinds, s, "kind");
-		if (s->nservers > 1) {
-			struct summary_count *rows = xcalloc(s->nservers, sizeof(*rows));
-			for (size_t i = 0; i < s->nservers; i++) {
-				rows[i].name = s->servers[i].name;
-				rows[i].cur = s->servers[i].cur;
-				rows[i].prev = s->servers[i].prev;
-			}
-			html_counts(out, "Failures by server", rows, s->nservers, s, "server");
-			free(rows);
-		}
-		html_flags(out, "Newly flagged", s->raised, s->nraised, 0);
-		html_flags(out, "Cleared (quiet for flag_quiet)", s->cleared, s->ncleared, 1);
-		for (size_t i = 0; i < s->nservers; i++)
-			if (s->servers[i].cur > 0 || s->nservers == 1)
-				html_peers(out, s, &s->servers[i], v);
+		html_body(out, s, v);
 	}
 	buf_puts(out, "<p style=\"margin:22px 0 0;font-size:12px;color:" COLOR_MUTED "\">Details: "
 	    "<code>tlslogd query --peer PEER</code>; flags: <code>tlslogd flagged</code>.</p>\n");
