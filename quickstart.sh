@@ -28,7 +28,7 @@ fi
 # Debian package names of everything the build and the tests use.
 # libsystemd-dev: the journal source (optional for the build, used when found).
 deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
-libev-dev zlib1g-dev libsystemd-dev sqlite3 python3"
+libev-dev zlib1g-dev libpsl-dev libsystemd-dev sqlite3 python3"
 # What only some tests use: installed where the distribution has it; the tests
 # that need a missing one say so and are skipped (or, for the fuzzers, not run).
 optional=

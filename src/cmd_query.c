@@ -15,7 +15,7 @@
  *     IPv6 one becomes the ranges of its first group ("2001:"), and the exact
  *     test is a function registered on the connection;
  *   - ".domain": the reverse name is the domain or ends with ".domain"; the
- *     registered domain of it (flag_domain_of, stored as peer_domain by
+ *     registered domain of it (domain_of, stored as peer_domain by
  *     schema 5) is the index key, so ".mx.example.net" reads the events of
  *     .example.net only; a public suffix (".net") has no such key and reads
  *     the peer_domain index;
@@ -35,7 +35,7 @@
 #include "advice.h"
 #include "cmd.h"
 #include "event.h"
-#include "flag.h"
+#include "domain.h"
 #include "log.h"
 #include "output.h"
 #include "store.h"
@@ -343,7 +343,7 @@ parse_peer(const char *peer, struct peer_sel *p)
 			char c = peer[i + 1];
 			p->text[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 		}
-		if (flag_domain_of(p->text, p->key, sizeof(p->key)) == NULL)
+		if (domain_of(p->text, p->key, sizeof(p->key)) == NULL)
 			p->key[0] = '\0';
 	} else {
 		p->type = PEER_NAME;

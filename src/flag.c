@@ -18,13 +18,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "domain.h"
 #include "flag.h"
 #include "log.h"
 #include "util.h"
 
 #define BUCKETS 4096
 #define MAX_SLOTS (1u << 20)	/* event times kept in all windows together */
-#define DOMAIN_MAX 253
+#define DOMAIN_MAX 253		/* the longest host name */
 
 struct window {
 	struct window *next;
@@ -106,14 +107,6 @@ hash(const char *s, size_t extra)
 
 /* ---- names ---- */
 
-static int
-is_ip(const char *s)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
-}
-
 size_t
 flag_active_count(const struct flagger *f)
 {
@@ -125,60 +118,6 @@ flag_active_count(const struct flagger *f)
 		for (const struct active *a = f->actives[b]; a != NULL; a = a->next)
 			n++;
 	return n;
-}
-
-const char *
-flag_domain_of(const char *host, char *out, size_t size)
-{
-	size_t len = host ? strlen(host) : 0;
-
-	if (len == 0 || len > DOMAIN_MAX || strcmp(host, "unknown") == 0 || is_ip(host) ||
-	    host[0] == '[')
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char c = host[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.'))
-			return NULL;
-	}
-	if (host[len - 1] == '.')
-		len--;
-	/*
-	 * The last two labels, or three under a country code's generic second
-	 * level ("example.co.uk", "example.com.au"): the registered domain, without
-	 * a public suffix list (which this heuristic approximates; "web.de" stays
-	 * "web.de").
-	 */
-	static const char *const second[] = { "co", "com", "net", "org", "gov", "edu", "ac",
-		"ne", "or", "go", "gob", "mil", "nic", "ltd", "plc", "sch", NULL };
-	const char *labels[4] = { NULL, NULL, NULL, NULL };
-	int n = 0;
-	for (size_t i = len; i > 0 && n < 3; i--)
-		if (host[i - 1] == '.')
-			labels[n++] = host + i;
-	if (n < 1)
-		return NULL;	/* a single label is no domain */
-	int keep = 2;
-	if ((size_t)(host + len - labels[0]) == 2) {
-		const char *sld = n >= 2 ? labels[1] : host;
-		size_t sld_len = (size_t)(labels[0] - 1 - sld);
-		for (int i = 0; second[i]; i++)
-			if (strlen(second[i]) == sld_len && strncasecmp(sld, second[i], sld_len) == 0)
-				keep = 3;
-	}
-	if (keep > n + 1)
-		return NULL;	/* "co.uk" itself */
-	const char *start = keep == n + 1 ? host : labels[keep - 1];
-	size_t dlen = (size_t)(host + len - start);
-	if (dlen + 2 > size)
-		return NULL;
-	out[0] = '.';
-	for (size_t i = 0; i < dlen; i++) {
-		char c = start[i];
-		out[i + 1] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	out[dlen + 1] = '\0';
-	return out;
 }
 
 /* ---- the allow-list ---- */
@@ -548,7 +487,7 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	if (!*seeded)
 		return w;
 
-	/* A domain is looked up by the peer_domain column (schema 5), stored as flag_domain_of gives it. */
+	/* A domain is looked up by the peer_domain column (schema 5), stored as domain_of gives it. */
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
 	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
@@ -1038,7 +977,7 @@ flag_observe(struct flagger *f, const struct event *ev)
 		return 0;
 	const char *ip = ev->field[EF_PEER_IP];
 	char domain[DOMAIN_MAX + 2];
-	const char *dom = flag_domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
+	const char *dom = domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
 
 	if (ev->time > f->latest)
 		f->latest = ev->time;

@@ -102,7 +102,4 @@ size_t flag_active_count(const struct flagger *f);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */
 int flag_reset(struct flagger *f);
 
-/* The domain flagged for a reverse name ("mail3.example.co.uk" -> ".example.co.uk"), or NULL. */
-const char *flag_domain_of(const char *host, char *out, size_t size);
-
 #endif
