@@ -72,6 +72,8 @@ struct flagger {
 	const struct conf *conf;
 	uint32_t *masks;	/* per threshold: the kinds it counts */
 	char **kind_lists;	/* per threshold: ",kind,kind," for SQL's instr() */
+	uint32_t *domain_masks;	/* per threshold: the kinds it counts for a domain */
+	char **domain_kind_lists;	/* the same for SQL */
 	struct window *windows[BUCKETS];
 	size_t slots;
 	int64_t max_window;
@@ -103,6 +105,13 @@ hash(const char *s, size_t extra)
 {
 	uint64_t h = util_fnv1a(s, strlen(s)) ^ (extra * UINT64_C(0x9e3779b97f4a7c15));
 	return (uint32_t)(h % BUCKETS);
+}
+
+/* The kinds w counts, for SQL's instr(): a domain's are flag_domain_kinds of the threshold's. */
+static const char *
+kind_list(const struct flagger *f, size_t th, int is_domain)
+{
+	return is_domain ? f->domain_kind_lists[th] : f->kind_lists[th];
 }
 
 /* ---- names ---- */
@@ -490,7 +499,7 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	/* A domain is looked up by the peer_domain column (schema 5), stored as domain_of gives it. */
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
-	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, th, is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, c->count);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	/* Newest first: fill from the back so that the ring ends up oldest first. */
@@ -611,7 +620,7 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
 	sqlite3_bind_int64(s, 3, t + c->window);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == size) {
@@ -712,7 +721,7 @@ chain(struct flagger *f, const struct window *w, const struct event *ev, int64_t
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, first);
 	sqlite3_bind_int64(s, 3, until);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	*count = 0;
 	*last = first;
@@ -742,7 +751,7 @@ crossed_at(struct flagger *f, const struct window *w, const struct event *ev, st
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, a->first_event);
 	sqlite3_bind_int64(s, 3, a->flagged);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (++n == count) {
@@ -986,7 +995,9 @@ flag_observe(struct flagger *f, const struct event *ev)
 			continue;
 		if (ip != NULL && observe_peer(f, ip, 0, th, ev) < 0)
 			return -1;
-		if (dom != NULL && observe_peer(f, dom, 1, th, ev) < 0)
+		/* A domain counts only the kinds the domain as a whole controls (flag.h). */
+		if (dom != NULL && (f->domain_masks[th] & (UINT32_C(1) << ev->kind)) &&
+		    observe_peer(f, dom, 1, th, ev) < 0)
 			return -1;
 	}
 	return 0;
@@ -1054,6 +1065,41 @@ flag_reset(struct flagger *f)
 	return read_seed_horizon(f);
 }
 
+/* The kinds that patterns ("tls_*", "auth_failed"; NULL-terminated, or NULL) select, as bits. */
+static uint32_t
+kinds_mask(char *const *patterns)
+{
+	uint32_t mask = 0;
+
+	for (int k = 0; k < KIND_COUNT; k++) {
+		const char *name = event_kind_name((enum event_kind)k);
+		for (char *const *pat = patterns; pat != NULL && *pat; pat++) {
+			size_t len = strlen(*pat);
+			if ((*pat)[len - 1] == '*' ? strncmp(name, *pat, len - 1) == 0 :
+			    strcmp(name, *pat) == 0) {
+				mask |= UINT32_C(1) << k;
+				break;
+			}
+		}
+	}
+	return mask;
+}
+
+/* The kinds of mask as ",kind,kind," (allocated), for SQL's instr(). */
+static char *
+kinds_text(uint32_t mask)
+{
+	struct buf list;
+
+	buf_init(&list);
+	buf_putc(&list, ',');
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (mask & (UINT32_C(1) << k))
+			buf_printf(&list, "%s,", event_kind_name((enum event_kind)k));
+	buf_putc(&list, '\0');
+	return list.data;
+}
+
 static int
 prepare(struct flagger *f, sqlite3_stmt **s, const char *sql)
 {
@@ -1073,25 +1119,15 @@ flag_new(struct store *st, const struct conf *conf)
 	f->latest = INT64_MIN;
 	f->masks = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->masks));
 	f->kind_lists = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->kind_lists));
+	size_t nth = conf->nthresholds ? conf->nthresholds : 1;
+	f->domain_masks = xcalloc(nth, sizeof(*f->domain_masks));
+	f->domain_kind_lists = xcalloc(nth, sizeof(*f->domain_kind_lists));
+	uint32_t domain_mask = kinds_mask(conf->flag_domain_kinds);
 	for (size_t th = 0; th < conf->nthresholds; th++) {
-		struct buf list;
-		buf_init(&list);
-		buf_putc(&list, ',');
-		for (int k = 0; k < KIND_COUNT; k++) {
-			const char *name = event_kind_name((enum event_kind)k);
-			for (char **pat = conf->thresholds[th].kinds; *pat; pat++) {
-				size_t len = strlen(*pat);
-				int match = (*pat)[len - 1] == '*' ? strncmp(name, *pat, len - 1) == 0 :
-				    strcmp(name, *pat) == 0;
-				if (match) {
-					f->masks[th] |= UINT32_C(1) << k;
-					buf_printf(&list, "%s,", name);
-					break;
-				}
-			}
-		}
-		buf_putc(&list, '\0');
-		f->kind_lists[th] = list.data;
+		f->masks[th] = kinds_mask(conf->thresholds[th].kinds);
+		f->kind_lists[th] = kinds_text(f->masks[th]);
+		f->domain_masks[th] = f->masks[th] & domain_mask;
+		f->domain_kind_lists[th] = kinds_text(f->domain_masks[th]);
 		if (conf->thresholds[th].window > f->max_window)
 			f->max_window = conf->thresholds[th].window;
 	}
@@ -1155,9 +1191,13 @@ flag_free(struct flagger *f)
 	sqlite3_finalize(f->past_find);
 	sqlite3_finalize(f->past_count);
 	sqlite3_finalize(f->action_insert);
-	for (size_t th = 0; th < f->conf->nthresholds; th++)
+	for (size_t th = 0; th < f->conf->nthresholds; th++) {
 		free(f->kind_lists[th]);
+		free(f->domain_kind_lists[th]);
+	}
 	free(f->kind_lists);
+	free(f->domain_kind_lists);
+	free(f->domain_masks);
 	free(f->masks);
 	free(f->nets);
 	for (size_t i = 0; i < f->ndomains; i++)
