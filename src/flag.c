@@ -1117,9 +1117,9 @@ flag_new(struct store *st, const struct conf *conf)
 	f->store = st;
 	f->conf = conf;
 	f->latest = INT64_MIN;
-	f->masks = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->masks));
-	f->kind_lists = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->kind_lists));
 	size_t nth = conf->nthresholds ? conf->nthresholds : 1;
+	f->masks = xcalloc(nth, sizeof(*f->masks));
+	f->kind_lists = xcalloc(nth, sizeof(*f->kind_lists));
 	f->domain_masks = xcalloc(nth, sizeof(*f->domain_masks));
 	f->domain_kind_lists = xcalloc(nth, sizeof(*f->domain_kind_lists));
 	uint32_t domain_mask = kinds_mask(conf->flag_domain_kinds);
