@@ -29,7 +29,7 @@ fi
 # libsystemd-dev: the journal source (optional for the build, used when found).
 # libmicrohttpd-dev: the /metrics endpoint (optional for the build, used when found).
 deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
-libev-dev zlib1g-dev libsystemd-dev libmicrohttpd-dev sqlite3 python3"
+libev-dev zlib1g-dev libpsl-dev libsystemd-dev libmicrohttpd-dev sqlite3 python3"
 # What only some tests use: installed where the distribution has it; the tests
 # that need a missing one say so and are skipped (or, for the fuzzers, not run).
 optional=

@@ -168,6 +168,7 @@ conf_free(struct conf *conf)
 	free(conf->server);
 	free_sources(conf);
 	free_thresholds(conf);
+	free_list(conf->flag_domain_kinds);
 	free_list(conf->allow);
 	free_list(conf->action_flag);
 	free_list(conf->action_clear);
@@ -366,6 +367,23 @@ valid_allow(const char *w)
 	return letters > 0;
 }
 
+/* Every kind of list is a kind or a prefix with "*"; else -1 (logged, as "KW NAME: ..."). */
+static int
+check_kinds(char **list, const char *path, int lineno, const char *kw, const char *name)
+{
+	for (char **k = list; *k; k++) {
+		size_t len = strlen(*k);
+		int wild = len > 0 && (*k)[len - 1] == '*';
+		if (!wild && event_kind_from_name(*k, len) < 0) {
+			log_warnx("%s:%d: %s%s%s: unknown kind \"%s\" (see tlslogd.rules(5); "
+			    "\"tls_*\" and \"auth_*\" select by prefix)", path, lineno, kw,
+			    name ? " " : "", name ? name : "", *k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* "flag NAME KINDS COUNT WINDOW", or "flag none". */
 static int
 parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
@@ -392,18 +410,9 @@ parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
 		    path, lineno, name);
 		return -1;
 	}
-	for (char **k = list; *k; k++) {
-		size_t len = strlen(*k);
-		int wild = len > 0 && (*k)[len - 1] == '*';
-		int known = wild;
-		if (!wild)
-			known = event_kind_from_name(*k, len) >= 0;
-		if (!known) {
-			log_warnx("%s:%d: flag %s: unknown kind \"%s\" (see tlslogd.rules(5); "
-			    "\"tls_*\" and \"auth_*\" select by prefix)", path, lineno, name, *k);
-			free_list(list);
-			return -1;
-		}
+	if (check_kinds(list, path, lineno, "flag", name) < 0) {
+		free_list(list);
+		return -1;
 	}
 	int64_t n, w = timeparse_duration(window);
 	if (parse_number(count, 1, 10000, NULL, &n) < 0 || w <= 0) {
@@ -469,6 +478,27 @@ parse_flag(struct conf *conf, char *value, const char *path, int lineno)
 		conf->thresholds_given = 1;
 	}
 	return parse_threshold(conf, value, path, lineno) < 0;
+}
+
+/* "flag_domain_kinds KINDS" or "flag_domain_kinds none" (no domain is flagged). */
+static int
+parse_flag_domain_kinds(struct conf *conf, char *value, const char *path, int lineno)
+{
+	char **list = strcmp(value, "none") == 0 ? xcalloc(1, sizeof(*list)) : split_list(value);
+
+	if (list == NULL || strchr(value, ' ') != NULL || strchr(value, '\t') != NULL) {
+		log_warnx("%s:%d: flag_domain_kinds: expected a comma-separated list of kinds "
+		    "(for example \"tls_cert_*,tls_policy_failure\") or \"none\"", path, lineno);
+		free_list(list);
+		return 1;
+	}
+	if (check_kinds(list, path, lineno, "flag_domain_kinds", NULL) < 0) {
+		free_list(list);
+		return 1;
+	}
+	free_list(conf->flag_domain_kinds);
+	conf->flag_domain_kinds = list;
+	return 0;
 }
 
 /* "allow PEER ...": each peer is checked, each bad one reported. */
@@ -615,6 +645,7 @@ static const struct conf_setting settings[] = {
 	CUSTOM("flag", parse_flag),
 	NUM("flag_quiet", CONF_DURATION, CONF_C_INT64, flag_quiet, 1, INT64_MAX,
 	    CONF_DEFAULT_FLAG_QUIET, NULL, "a duration such as 24h or 7d"),
+	CUSTOM("flag_domain_kinds", parse_flag_domain_kinds),
 	CUSTOM("allow", parse_allow),
 	CUSTOM("action_flag", parse_action_flag),
 	CUSTOM("action_clear", parse_action_clear),
@@ -735,6 +766,7 @@ conf_init(struct conf *conf)
 	conf->local_rules = xstrdup(TLSLOGD_DEFAULT_LOCAL_RULES);
 	conf->local_rules_is_default = 1;
 	conf_default_thresholds(conf);
+	conf->flag_domain_kinds = split_list(CONF_DEFAULT_FLAG_DOMAIN_KINDS);
 	char sendmail[] = CONF_DEFAULT_SENDMAIL;
 	conf->sendmail = split_words(sendmail);
 }

@@ -60,6 +60,7 @@ struct conf {
 	size_t nthresholds;
 	int thresholds_given;	/* a flag line was read: the defaults are replaced */
 	int64_t flag_quiet;	/* seconds without events after which a flag clears */
+	char **flag_domain_kinds;	/* NULL-terminated: the kinds a domain is flagged for */
 	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
 	size_t nallow;
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
@@ -85,6 +86,15 @@ struct conf {
 #define CONF_MAX_MAX_LINE (64 * 1024 * 1024)
 #define CONF_DEFAULT_RETENTION_DAYS 400
 #define CONF_DEFAULT_FLAG_QUIET (24 * 3600)
+/*
+ * The kinds a domain is flagged for: what the domain as a whole controls (its
+ * certificates, its TLS versions and ciphers, its STARTTLS, its DANE or
+ * MTA-STS policy, whether its clients use TLS), never a lost connection, a
+ * timeout, a handshake failure without a cause, a port scanner's plaintext,
+ * our own TLS set-up or a password (those are one host's, or ours).
+ */
+#define CONF_DEFAULT_FLAG_DOMAIN_KINDS "tls_cert_*,tls_no_shared_cipher,tls_protocol_mismatch," \
+	"tls_weak_crypto,tls_not_offered,tls_starttls_refused,tls_required,tls_policy_failure"
 #define CONF_DEFAULT_ACTION_TIMEOUT 30
 #define CONF_DEFAULT_METRICS_INTERVAL 10
 

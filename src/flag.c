@@ -18,13 +18,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "domain.h"
 #include "flag.h"
 #include "log.h"
 #include "util.h"
 
 #define BUCKETS 4096
 #define MAX_SLOTS (1u << 20)	/* event times kept in all windows together */
-#define DOMAIN_MAX 253
+#define DOMAIN_MAX 253		/* the longest host name */
 
 struct window {
 	struct window *next;
@@ -71,6 +72,8 @@ struct flagger {
 	const struct conf *conf;
 	uint32_t *masks;	/* per threshold: the kinds it counts */
 	char **kind_lists;	/* per threshold: ",kind,kind," for SQL's instr() */
+	uint32_t *domain_masks;	/* per threshold: the kinds it counts for a domain */
+	char **domain_kind_lists;	/* the same for SQL */
 	struct window *windows[BUCKETS];
 	size_t slots;
 	int64_t max_window;
@@ -104,15 +107,14 @@ hash(const char *s, size_t extra)
 	return (uint32_t)(h % BUCKETS);
 }
 
-/* ---- names ---- */
-
-static int
-is_ip(const char *s)
+/* The kinds w counts, for SQL's instr(): a domain's are flag_domain_kinds of the threshold's. */
+static const char *
+kind_list(const struct flagger *f, size_t th, int is_domain)
 {
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+	return is_domain ? f->domain_kind_lists[th] : f->kind_lists[th];
 }
+
+/* ---- names ---- */
 
 size_t
 flag_active_count(const struct flagger *f)
@@ -125,60 +127,6 @@ flag_active_count(const struct flagger *f)
 		for (const struct active *a = f->actives[b]; a != NULL; a = a->next)
 			n++;
 	return n;
-}
-
-const char *
-flag_domain_of(const char *host, char *out, size_t size)
-{
-	size_t len = host ? strlen(host) : 0;
-
-	if (len == 0 || len > DOMAIN_MAX || strcmp(host, "unknown") == 0 || is_ip(host) ||
-	    host[0] == '[')
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char c = host[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.'))
-			return NULL;
-	}
-	if (host[len - 1] == '.')
-		len--;
-	/*
-	 * The last two labels, or three under a country code's generic second
-	 * level ("example.co.uk", "example.com.au"): the registered domain, without
-	 * a public suffix list (which this heuristic approximates; "web.de" stays
-	 * "web.de").
-	 */
-	static const char *const second[] = { "co", "com", "net", "org", "gov", "edu", "ac",
-		"ne", "or", "go", "gob", "mil", "nic", "ltd", "plc", "sch", NULL };
-	const char *labels[4] = { NULL, NULL, NULL, NULL };
-	int n = 0;
-	for (size_t i = len; i > 0 && n < 3; i--)
-		if (host[i - 1] == '.')
-			labels[n++] = host + i;
-	if (n < 1)
-		return NULL;	/* a single label is no domain */
-	int keep = 2;
-	if ((size_t)(host + len - labels[0]) == 2) {
-		const char *sld = n >= 2 ? labels[1] : host;
-		size_t sld_len = (size_t)(labels[0] - 1 - sld);
-		for (int i = 0; second[i]; i++)
-			if (strlen(second[i]) == sld_len && strncasecmp(sld, second[i], sld_len) == 0)
-				keep = 3;
-	}
-	if (keep > n + 1)
-		return NULL;	/* "co.uk" itself */
-	const char *start = keep == n + 1 ? host : labels[keep - 1];
-	size_t dlen = (size_t)(host + len - start);
-	if (dlen + 2 > size)
-		return NULL;
-	out[0] = '.';
-	for (size_t i = 0; i < dlen; i++) {
-		char c = start[i];
-		out[i + 1] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	out[dlen + 1] = '\0';
-	return out;
 }
 
 /* ---- the allow-list ---- */
@@ -548,10 +496,10 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	if (!*seeded)
 		return w;
 
-	/* A domain is looked up by the peer_domain column (schema 5), stored as flag_domain_of gives it. */
+	/* A domain is looked up by the peer_domain column (schema 5), stored as domain_of gives it. */
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
-	sqlite3_bind_text(s, 4, f->kind_lists[th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, th, is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, c->count);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	/* Newest first: fill from the back so that the ring ends up oldest first. */
@@ -672,7 +620,7 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, t - c->window);
 	sqlite3_bind_int64(s, 3, t + c->window);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (n == size) {
@@ -773,7 +721,7 @@ chain(struct flagger *f, const struct window *w, const struct event *ev, int64_t
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, first);
 	sqlite3_bind_int64(s, 3, until);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	*count = 0;
 	*last = first;
@@ -803,7 +751,7 @@ crossed_at(struct flagger *f, const struct window *w, const struct event *ev, st
 	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, a->first_event);
 	sqlite3_bind_int64(s, 3, a->flagged);
-	sqlite3_bind_text(s, 4, f->kind_lists[w->th], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		if (++n == count) {
@@ -1038,7 +986,7 @@ flag_observe(struct flagger *f, const struct event *ev)
 		return 0;
 	const char *ip = ev->field[EF_PEER_IP];
 	char domain[DOMAIN_MAX + 2];
-	const char *dom = flag_domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
+	const char *dom = domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
 
 	if (ev->time > f->latest)
 		f->latest = ev->time;
@@ -1047,7 +995,9 @@ flag_observe(struct flagger *f, const struct event *ev)
 			continue;
 		if (ip != NULL && observe_peer(f, ip, 0, th, ev) < 0)
 			return -1;
-		if (dom != NULL && observe_peer(f, dom, 1, th, ev) < 0)
+		/* A domain counts only the kinds the domain as a whole controls (flag.h). */
+		if (dom != NULL && (f->domain_masks[th] & (UINT32_C(1) << ev->kind)) &&
+		    observe_peer(f, dom, 1, th, ev) < 0)
 			return -1;
 	}
 	return 0;
@@ -1115,6 +1065,41 @@ flag_reset(struct flagger *f)
 	return read_seed_horizon(f);
 }
 
+/* The kinds that patterns ("tls_*", "auth_failed"; NULL-terminated, or NULL) select, as bits. */
+static uint32_t
+kinds_mask(char *const *patterns)
+{
+	uint32_t mask = 0;
+
+	for (int k = 0; k < KIND_COUNT; k++) {
+		const char *name = event_kind_name((enum event_kind)k);
+		for (char *const *pat = patterns; pat != NULL && *pat; pat++) {
+			size_t len = strlen(*pat);
+			if ((*pat)[len - 1] == '*' ? strncmp(name, *pat, len - 1) == 0 :
+			    strcmp(name, *pat) == 0) {
+				mask |= UINT32_C(1) << k;
+				break;
+			}
+		}
+	}
+	return mask;
+}
+
+/* The kinds of mask as ",kind,kind," (allocated), for SQL's instr(). */
+static char *
+kinds_text(uint32_t mask)
+{
+	struct buf list;
+
+	buf_init(&list);
+	buf_putc(&list, ',');
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (mask & (UINT32_C(1) << k))
+			buf_printf(&list, "%s,", event_kind_name((enum event_kind)k));
+	buf_putc(&list, '\0');
+	return list.data;
+}
+
 static int
 prepare(struct flagger *f, sqlite3_stmt **s, const char *sql)
 {
@@ -1132,27 +1117,17 @@ flag_new(struct store *st, const struct conf *conf)
 	f->store = st;
 	f->conf = conf;
 	f->latest = INT64_MIN;
-	f->masks = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->masks));
-	f->kind_lists = xcalloc(conf->nthresholds ? conf->nthresholds : 1, sizeof(*f->kind_lists));
+	size_t nth = conf->nthresholds ? conf->nthresholds : 1;
+	f->masks = xcalloc(nth, sizeof(*f->masks));
+	f->kind_lists = xcalloc(nth, sizeof(*f->kind_lists));
+	f->domain_masks = xcalloc(nth, sizeof(*f->domain_masks));
+	f->domain_kind_lists = xcalloc(nth, sizeof(*f->domain_kind_lists));
+	uint32_t domain_mask = kinds_mask(conf->flag_domain_kinds);
 	for (size_t th = 0; th < conf->nthresholds; th++) {
-		struct buf list;
-		buf_init(&list);
-		buf_putc(&list, ',');
-		for (int k = 0; k < KIND_COUNT; k++) {
-			const char *name = event_kind_name((enum event_kind)k);
-			for (char **pat = conf->thresholds[th].kinds; *pat; pat++) {
-				size_t len = strlen(*pat);
-				int match = (*pat)[len - 1] == '*' ? strncmp(name, *pat, len - 1) == 0 :
-				    strcmp(name, *pat) == 0;
-				if (match) {
-					f->masks[th] |= UINT32_C(1) << k;
-					buf_printf(&list, "%s,", name);
-					break;
-				}
-			}
-		}
-		buf_putc(&list, '\0');
-		f->kind_lists[th] = list.data;
+		f->masks[th] = kinds_mask(conf->thresholds[th].kinds);
+		f->kind_lists[th] = kinds_text(f->masks[th]);
+		f->domain_masks[th] = f->masks[th] & domain_mask;
+		f->domain_kind_lists[th] = kinds_text(f->domain_masks[th]);
 		if (conf->thresholds[th].window > f->max_window)
 			f->max_window = conf->thresholds[th].window;
 	}
@@ -1216,9 +1191,13 @@ flag_free(struct flagger *f)
 	sqlite3_finalize(f->past_find);
 	sqlite3_finalize(f->past_count);
 	sqlite3_finalize(f->action_insert);
-	for (size_t th = 0; th < f->conf->nthresholds; th++)
+	for (size_t th = 0; th < f->conf->nthresholds; th++) {
 		free(f->kind_lists[th]);
+		free(f->domain_kind_lists[th]);
+	}
 	free(f->kind_lists);
+	free(f->domain_kind_lists);
+	free(f->domain_masks);
 	free(f->masks);
 	free(f->nets);
 	for (size_t i = 0; i < f->ndomains; i++)

@@ -5,8 +5,11 @@
  * A threshold of tlslogd.conf ("flag guessing auth_failed 5 10m") flags a
  * peer when COUNT of its events of KINDS fall within WINDOW of event time:
  * their first and last are at most WINDOW apart. A peer is an IP address,
- * and also the domain of its reverse name where the log names one
- * (".example.net": many hosts of one provider). A flag is a row of the flags
+ * and also the registered domain of its reverse name where the log names one
+ * (domain.h: ".example.net" for its many hosts), which counts only the kinds
+ * of flag_domain_kinds: what the domain as a whole controls (certificates,
+ * TLS policy), never one connection's lost connection or timeout, so that a
+ * large provider's scattered hiccups are no flag of the provider. A flag is a row of the flags
  * table (sql/004-flags.sql), written in the same transaction as the event
  * that raised it; while it is active, later events of its kinds raise its
  * count (written by flag_flush before each commit); it clears flag_quiet
@@ -101,8 +104,5 @@ void flag_record_actions(struct flagger *f, int on_flag, int on_clear);
 size_t flag_active_count(const struct flagger *f);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */
 int flag_reset(struct flagger *f);
-
-/* The domain flagged for a reverse name ("mail3.example.co.uk" -> ".example.co.uk"), or NULL. */
-const char *flag_domain_of(const char *host, char *out, size_t size);
 
 #endif

@@ -13,7 +13,7 @@
  *     group ("2001:"), and the exact test is tlslogd_in_net(), a function
  *     registered on the connection that asks cidr.h;
  *   - ".domain": the reverse name is the domain or ends with ".domain"; the
- *     registered domain of it (flag_domain_of, stored as peer_domain by
+ *     registered domain of it (domain_of, stored as peer_domain by
  *     schema 5) is the index key, so ".mx.example.net" reads the events of
  *     .example.net only; a public suffix (".net") has no such key and reads
  *     the peer_domain index;
@@ -40,7 +40,7 @@
 #include <strings.h>
 
 #include "advice.h"
-#include "flag.h"
+#include "domain.h"
 #include "log.h"
 #include "reportdb.h"
 #include "store.h"
@@ -489,7 +489,7 @@ reportdb_filter_peer(struct reportdb_filter *f, const char *peer)
 			char c = peer[i + 1];
 			f->text[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 		}
-		if (flag_domain_of(f->text, f->key, sizeof(f->key)) == NULL)
+		if (domain_of(f->text, f->key, sizeof(f->key)) == NULL)
 			f->key[0] = '\0';
 	} else {
 		f->type = REPORTDB_PEER_NAME;

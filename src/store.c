@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "checkpointer.h"
-#include "flag.h"
+#include "domain.h"
 #include "log.h"
 #include "rotation.h"
 #include "schema.h"
@@ -213,16 +213,16 @@ store_backfill_step(struct store *st)
 	if (last == INT64_MIN)
 		return -1;
 	if (!st->backfill_announced && next <= last) {
-		log_info("%s: filling in the peer domain of the events stored before schema 5 "
-		    "(ids %lld to %lld), %d at a time", st->path, (long long)next, (long long)last,
-		    BACKFILL_IDS);
+		log_info("%s: filling in the peer domain (by the Public Suffix List) of the events "
+		    "stored before schema 10 (ids %lld to %lld), %d at a time", st->path,
+		    (long long)next, (long long)last, BACKFILL_IDS);
 		st->backfill_announced = 1;
 	}
 	int64_t upto = next + BACKFILL_IDS;
 	int done = upto > last;
 	if (sqlite3_prepare_v2(st->db, "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
-	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND peer_domain IS NULL AND "
-	    "tlslogd_domain(peer_host) IS NOT NULL", -1, &fill, NULL) != SQLITE_OK ||
+	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND "
+	    "peer_domain IS NOT tlslogd_domain(peer_host)", -1, &fill, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, done ? "DELETE FROM backfills WHERE name = 'peer_domain'" :
 	    "UPDATE backfills SET next_id = ?1 WHERE name = 'peer_domain'", -1, &step,
 	    NULL) != SQLITE_OK) {
@@ -269,7 +269,7 @@ store_backfill(struct store *st)
 }
 
 /*
- * The domain of a peer's reverse name (flag_domain_of: the one flagging uses),
+ * The registered domain of a peer's reverse name (domain_of: the one flagging uses),
  * or NULL: stored with every event as peer_domain. A host with a NUL byte in
  * it has no domain.
  */
@@ -278,10 +278,10 @@ peer_domain(const char *host, size_t len, char *out, size_t size)
 {
 	if (host == NULL || strlen(host) != len)
 		return NULL;
-	return flag_domain_of(host, out, size);
+	return domain_of(host, out, size);
 }
 
-/* tlslogd_domain(host): peer_domain in SQL, for migration 5 to fill in old events. */
+/* tlslogd_domain(host): peer_domain in SQL, for the backfill of old events (sql/005, sql/010). */
 static void
 sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {

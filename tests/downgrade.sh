@@ -63,7 +63,7 @@ test_expect_success 'schema 9: old tls_downgraded events of a version 8 database
 	con.commit()
 	PY
 	tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db v8.db d.log &&
-	test "$(sql v8.db "PRAGMA user_version")" = 9 &&
+	test "$(sql v8.db "PRAGMA user_version")" = 10 &&
 	test "$(sql v8.db "SELECT group_concat(kind || \"=\" || downgraded, \" \") FROM (SELECT kind, downgraded FROM events WHERE time < 10 ORDER BY time)")" = "tls_downgraded=1 tls_cert_expired=0" &&
 	test "$(sql v8.db "SELECT count(*) FROM event_view WHERE downgraded = 1")" = 4
 '

@@ -350,7 +350,7 @@ follow_test 'an upgraded database: the daemon follows its files while it fills i
 	wait_events old.db 30002 &&
 	test "$(dbq old.db "SELECT count(*) FROM backfills")" = 1 &&
 	wait_moving 20 "grep -q \"peer domains filled in\" daemon.err" "dbq old.db \"SELECT count(peer_domain) FROM events\"" &&
-	grep "filling in the peer domain of the events stored before schema 5 (ids 1 to 3000[0-2])" daemon.err &&
+	grep "filling in the peer domain (by the Public Suffix List) of the events stored before schema 10 (ids 1 to 3000[0-2])" daemon.err &&
 	test "$(dbq old.db "SELECT count(*) FROM backfills")" = 0 &&
 	test "$(dbq old.db "SELECT count(*) FROM events WHERE id <= 30000 AND peer_domain = '"'.example.net'"'")" = 27000 &&
 	fail 3 >>mail.log &&

@@ -4,7 +4,8 @@
 # networks, .domain), --direction, --server, --limit, the diagnosis under the
 # table and in JSON with --diagnosis, every format (JSON parsed by Python's
 # json, checked against what Python's ipaddress computes from the database),
-# the index each selection uses, the schema 5 migration, and usage errors.
+# the index each selection uses, the schema 5 and 10 migrations (peer_domain
+# filled in, then recomputed by the Public Suffix List), and usage errors.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
 # The advice of the source tree (tlslogd.conf(5) advice): nothing is installed yet.
@@ -83,7 +84,7 @@ test_expect_success 'set up: the samples and generated peers, v4 and v6, several
 		140,tls,198.51.100.77,deep.mx.example.net,mx2 150,tls,198.51.100.78,EXAMPLE.NET,mx1 \
 		160,tls,198.51.100.79,notexample.net,mx1 170,tls,198.51.100.80,mx.example.net.evil.org,mx1 >gen.log &&
 	tlslogd scan -q -c /dev/null $rules --db t.db mixed.log exim-mainlog.log gen.log &&
-	test "$(sql t.db "PRAGMA user_version")" = 9 &&
+	test "$(sql t.db "PRAGMA user_version")" = 10 &&
 	test "$(sql t.db "SELECT count(*) FROM sqlite_master WHERE name = '"'events_kind'"'")" = 0 &&
 	test "$(sql t.db "SELECT group_concat(name) FROM pragma_index_info('"'events_time'"')")" = time,kind &&
 	test "$(sql t.db "SELECT count(*) FROM events WHERE peer_ip = '"'192.0.2.7'"'")" = 2
@@ -244,7 +245,7 @@ test_expect_success 'schema 5: a version 4 database gets peer_domain for its old
 	test_exit_code 1 tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer 192.0.2.1 2>err &&
 	grep "older than this" err &&
 	tlslogd scan -q -c /dev/null $rules --db v4.db /dev/null &&
-	test "$(sql v4.db "PRAGMA user_version")" = 9 &&
+	test "$(sql v4.db "PRAGMA user_version")" = 10 &&
 	test "$(sql v4.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time")" = ".example.co.uk
 -" &&
 	tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer .example.co.uk --format csv >out &&
@@ -256,7 +257,7 @@ test_expect_success 'schema 5 on 50,000 old events: filled in batches, none miss
 		\"mx%d.example%d.net\" % (i, i % 7)), \"192.0.2.%d\" % (i % 250 + 1)) for i in range(50000)]" &&
 	tlslogd scan -c /dev/null $rules --db big4.db /dev/null >out 2>err &&
 	cat err &&
-	grep "filling in the peer domain of the events stored before schema 5 (ids 1 to 50000), 5000 at a time" err &&
+	grep "filling in the peer domain (by the Public Suffix List) of the events stored before schema 10 (ids 1 to 50000), 5000 at a time" err &&
 	grep "peer domains filled in" err &&
 	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain IS NOT NULL")" = 40000 &&
 	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain = '"'.example3.net'"'")" = \
@@ -274,6 +275,34 @@ test_expect_success 'an interrupted backfill goes on from where it was at the ne
 	grep "(ids 30000 to 50000)" err &&
 	test "$(sql big4.db "SELECT count(*) FROM events WHERE peer_domain IS NOT NULL")" = 40000 &&
 	test "$(sql big4.db "SELECT count(*) FROM backfills")" = 0
+'
+
+# v9_db DB: a database as schema 9 left it (made by this tlslogd, then put
+# back to version 9), whose events carry the peer_domain that the guess
+# before the Public Suffix List stored (".gv.at", ".amazonaws.com").
+v9_db() {
+	tlslogd scan -q -c /dev/null $rules --db "$1" /dev/null &&
+	python3 - "$1" <<-\PY
+	import sqlite3, sys
+	con = sqlite3.connect(sys.argv[1])
+	con.execute("PRAGMA user_version = 9")
+	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip, peer_domain) "
+	                "VALUES (?, 'postfix', 'in', 'auth_failed', ?, '192.0.2.1', ?)",
+	                [(1, "mx1.example.gv.at", ".gv.at"),
+	                 (2, "ec2-198-51-100-7.compute-1.amazonaws.com", ".amazonaws.com"),
+	                 (3, "mx.example.net", ".example.net"), (4, "unknown", None)])
+	con.commit()
+	PY
+}
+
+test_expect_success 'schema 10: the guessed peer_domain of a version 9 database is recomputed by the PSL' '
+	v9_db v9.db &&
+	tlslogd scan -c /dev/null $rules --db v9.db /dev/null 2>err &&
+	grep "stored before schema 10 (ids 1 to 4)" err &&
+	test "$(sql v9.db "PRAGMA user_version")" = 10 &&
+	test "$(sql v9.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time" | tr "\n" " ")" = \
+		".example.gv.at - .example.net - " &&
+	test "$(sql v9.db "SELECT count(*) FROM backfills")" = 0
 '
 
 test_expect_success 'usage errors exit 2 with a message' '

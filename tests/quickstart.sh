@@ -12,7 +12,7 @@ top=$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)
 missing=
 if command -v dpkg-query >/dev/null 2>&1; then
 	for pkg in build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev \
-	    libev-dev zlib1g-dev libsystemd-dev sqlite3 python3; do
+	    libev-dev zlib1g-dev libpsl-dev libsystemd-dev sqlite3 python3; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
 			missing="$missing $pkg"
 	done

@@ -4,8 +4,7 @@
  * replaced inside its own argument, values verbatim (no splitting, no
  * quoting needed), control characters made harmless, unknown placeholders
  * and lone percent signs left alone, a value never an option (a leading
- * - or + where it starts an argument becomes ?). And the domain a reverse name is
- * flagged under.
+ * - or + where it starts an argument becomes ?).
  */
 #include "config.h"
 
@@ -79,21 +78,5 @@ main(void)
 	is_str(argv[1], "?x", "nor does a value starting with +");
 	action_free_argv(argv);
 
-	char buf[300];
-	const char *d = flag_domain_of("mail3.Example.NET", buf, sizeof(buf));
-	is_str(d ? d : "(null)", ".example.net", "domain of a reverse name, lower case");
-	d = flag_domain_of("mx.example.co.uk", buf, sizeof(buf));
-	is_str(d ? d : "(null)", ".example.co.uk", "under a country's second level");
-	d = flag_domain_of("a.b.example.de", buf, sizeof(buf));
-	is_str(d ? d : "(null)", ".example.de", "a country code with a long second level");
-	ok(flag_domain_of("unknown", buf, sizeof(buf)) == NULL, "Postfix's unknown is no domain");
-	ok(flag_domain_of("192.0.2.7", buf, sizeof(buf)) == NULL, "an address is no domain");
-	ok(flag_domain_of("localhost", buf, sizeof(buf)) == NULL, "a single label is no domain");
-	ok(flag_domain_of("x;$(id).example.net", buf, sizeof(buf)) == NULL, "odd characters: no domain");
-	ok(flag_domain_of("co.uk", buf, sizeof(buf)) == NULL, "a public suffix alone is no domain");
-	d = flag_domain_of("mx01.web.de", buf, sizeof(buf));
-	is_str(d ? d : "(null)", ".web.de", "a short name under a country code is a domain");
-	d = flag_domain_of("example.net.", buf, sizeof(buf));
-	is_str(d ? d : "(null)", ".example.net", "a trailing dot");
 	return done_testing();
 }

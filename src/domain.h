@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * domain.h: the registered domain of a host name, by the Public Suffix List.
+ *
+ * The list is libpsl's: the system's copy (Debian's publicsuffix package,
+ * /usr/share/publicsuffix) when it is newer than the one built into libpsl,
+ * otherwise the built-in one; it is loaded once per process, on first use,
+ * and read only after that (any thread may ask). Its private section counts:
+ * a cloud customer's name under a provider's suffix ("*.compute-1.amazonaws.com")
+ * is its own, never the provider's. The domain is what the events store as
+ * peer_domain (sql/005, sql/010), what flagging counts a provider's hosts
+ * under (flag.h) and what "query --peer .example.net" looks up.
+ */
+#ifndef TLSLOGD_DOMAIN_H
+#define TLSLOGD_DOMAIN_H
+
+#include <stddef.h>
+
+/*
+ * The registered domain of host, lower case, with a leading dot
+ * ("mail3.Example.co.uk" -> ".example.co.uk"), in out (size bytes), or NULL:
+ * no host, "unknown", an address, a name with characters no host name has, a
+ * single label, a public suffix itself ("co.uk", an EC2 host under
+ * "*.compute-1.amazonaws.com"), or too long for out. A trailing dot is ignored.
+ */
+const char *domain_of(const char *host, char *out, size_t size);
+
+#endif
