@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cidr.h"
 #include "domain.h"
 #include "flag.h"
 #include "log.h"
@@ -56,12 +56,6 @@ struct active {
 	int raise_action;	/* its action_flag is recorded (due or done) */
 };
 
-struct net {
-	int family;
-	unsigned char addr[16];
-	int bits;
-};
-
 struct pending {
 	struct flag_notice n;
 	char *strings[6];	/* owned copies behind the pointers of n */
@@ -86,7 +80,7 @@ struct flagger {
 	 */
 	int64_t seed_horizon;
 	struct active *actives[BUCKETS];
-	struct net *nets;
+	struct cidr *nets;	/* allowed addresses and networks (cidr.h) */
 	size_t nnets;
 	char **domains;		/* allowed domains, without a leading '.' */
 	size_t ndomains;
@@ -136,22 +130,10 @@ load_allow(struct flagger *f)
 {
 	for (size_t i = 0; i < f->conf->nallow; i++) {
 		const char *w = f->conf->allow[i];
-		const char *slash = strchr(w, '/');
-		char ip[64];
-		size_t len = slash ? (size_t)(slash - w) : strlen(w);
-		struct net net;
+		struct cidr net;
 
-		memset(&net, 0, sizeof(net));
-		if (len < sizeof(ip)) {
-			memcpy(ip, w, len);
-			ip[len] = '\0';
-			if (inet_pton(AF_INET, ip, net.addr) == 1)
-				net.family = AF_INET;
-			else if (inet_pton(AF_INET6, ip, net.addr) == 1)
-				net.family = AF_INET6;
-		}
-		if (net.family != 0) {
-			net.bits = slash ? atoi(slash + 1) : (net.family == AF_INET ? 32 : 128);
+		/* conf.c took only addresses, networks and domains (one parser: cidr.h). */
+		if (cidr_parse(w, 1, &net) == 0) {
 			f->nets = xreallocarray(f->nets, f->nnets + 1, sizeof(*f->nets));
 			f->nets[f->nnets++] = net;
 		} else {
@@ -159,20 +141,6 @@ load_allow(struct flagger *f)
 			f->domains[f->ndomains++] = xstrdup(w[0] == '.' ? w + 1 : w);
 		}
 	}
-}
-
-static int
-in_net(const struct net *net, int family, const unsigned char *addr)
-{
-	if (net->family != family)
-		return 0;
-	int full = net->bits / 8, rest = net->bits % 8;
-	if (memcmp(net->addr, addr, (size_t)full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	unsigned char mask = (unsigned char)(0xff << (8 - rest));
-	return (net->addr[full] & mask) == (addr[full] & mask);
 }
 
 /* host equals domain or ends in "." domain, ignoring case. */
@@ -193,11 +161,10 @@ allowed(const struct flagger *f, const struct event *ev)
 	const char *host = ev->field[EF_PEER_HOST];
 
 	if (ip != NULL && f->nnets > 0) {
-		unsigned char addr[16];
-		int family = inet_pton(AF_INET, ip, addr) == 1 ? AF_INET :
-		    inet_pton(AF_INET6, ip, addr) == 1 ? AF_INET6 : 0;
-		for (size_t i = 0; family && i < f->nnets; i++)
-			if (in_net(&f->nets[i], family, addr))
+		struct cidr addr;
+		/* ::ffff:192.0.2.77 is 192.0.2.77, inside an allowed 192.0.2.0/24. */
+		for (size_t i = 0; cidr_parse_addr(ip, &addr) == 0 && i < f->nnets; i++)
+			if (cidr_contains(&f->nets[i], &addr))
 				return 1;
 	}
 	for (size_t i = 0; host != NULL && i < f->ndomains; i++)

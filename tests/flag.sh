@@ -103,6 +103,19 @@ test_expect_success 'allow-listed peers (address, network, domain) are never fla
 	test "$(flags al.db)" = "192.0.2.16|guessing|5|1"
 '
 
+test_expect_success 'an IPv4-mapped address (a dual-stack server'"'"'s log) is inside its allowed IPv4 network' '
+	printf "allow 192.0.2.0/28
+" >allow4.conf &&
+	lines 9,auth,::ffff:192.0.2.7 8,auth,::ffff:192.0.2.7 7,auth,::ffff:192.0.2.7 \
+		6,auth,::ffff:192.0.2.7 5,auth,::ffff:192.0.2.7 \
+		9,auth,::ffff:192.0.2.17 8,auth,::ffff:192.0.2.17 7,auth,::ffff:192.0.2.17 \
+		6,auth,::ffff:192.0.2.17 5,auth,::ffff:192.0.2.17 >mapped.log &&
+	tlslogd scan -q -c allow4.conf $rules --db mapped.db mapped.log &&
+	test "$(sql mapped.db "SELECT count(*) FROM events")" = 10 &&
+	test "$(sql mapped.db "SELECT count(*) FROM flags")" = 1 &&
+	sql mapped.db "SELECT peer FROM flags" | grep -q "192.0.2.17"
+'
+
 test_expect_success 'a domain is flagged from the reverse names of several addresses' '
 	lines 30,tls,203.0.113.1,mx1.badtls.example.net 20,tls,203.0.113.2,mx2.badtls.example.net \
 		10,tls,203.0.113.3,mx3.badtls.example.net >d.log &&
