@@ -377,15 +377,21 @@ static void
 subdomain_terms(struct query *q, const struct reportdb_filter *f, const char *key,
     const char *name)
 {
+	buf_puts(&q->sql, "(");
+	buf_puts(&q->sql, key);
 	if (f->key[0] != '\0') {
-		buf_printf(&q->sql, "(%s = ", key);
+		buf_puts(&q->sql, " = ");
 		add_text(q, f->key);
 	} else {
 		/* The range (registered domains start with '.') makes it a search of the index. */
-		buf_printf(&q->sql, "(%s >= '.' AND %s LIKE '%%.' || ", key, key);
+		buf_puts(&q->sql, " >= '.' AND ");
+		buf_puts(&q->sql, key);
+		buf_puts(&q->sql, " LIKE '%.' || ");
 		add_text(q, f->text);
 	}
-	buf_printf(&q->sql, " AND %s LIKE '%%.' || ", name);
+	buf_puts(&q->sql, " AND ");
+	buf_puts(&q->sql, name);
+	buf_puts(&q->sql, " LIKE '%.' || ");
 	add_text(q, f->text);
 	buf_puts(&q->sql, ")");
 }
@@ -443,7 +449,9 @@ kind_terms(struct query *q, uint32_t kinds, const char *column)
 
 	if (kinds == 0)
 		return;
-	buf_printf(&q->sql, " AND %s IN (", column);
+	buf_puts(&q->sql, " AND ");
+	buf_puts(&q->sql, column);
+	buf_puts(&q->sql, " IN (");
 	for (int k = 0; k < KIND_COUNT; k++) {
 		if (!(kinds & (UINT32_C(1) << k)))
 			continue;
@@ -799,19 +807,25 @@ reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb
 	struct query q;
 
 	query_init(&q);
-	buf_printf(&q.sql, "SELECT %s AS k, count(*) AS n, %s, min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ", top_group[by].key,
-	    top_group[by].third);
+	buf_puts(&q.sql, "SELECT ");
+	buf_puts(&q.sql, top_group[by].key);
+	buf_puts(&q.sql, " AS k, count(*) AS n, ");
+	buf_puts(&q.sql, top_group[by].third);
+	buf_puts(&q.sql, ", min(time), max(time) FROM events INDEXED BY events_time WHERE time >= ");
 	add_int(&q, f->t_since);
 	if (f->until) {
 		buf_puts(&q.sql, " AND time <= ");
 		add_int(&q, f->t_until);
 	}
 	kind_terms(&q, f->kinds, "kind");
-	if (top_group[by].only != NULL)
-		buf_printf(&q.sql, " AND %s", top_group[by].only);
-	buf_puts(&q.sql, by == REPORTDB_BY_KIND || by == REPORTDB_BY_SERVER ?
-	    " GROUP BY k ORDER BY n DESC, k LIMIT " : " GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ");
+	if (top_group[by].only != NULL) {
+		buf_puts(&q.sql, " AND ");
+		buf_puts(&q.sql, top_group[by].only);
+	}
+	buf_puts(&q.sql, " GROUP BY k ORDER BY n DESC, ");
+	if (by != REPORTDB_BY_KIND && by != REPORTDB_BY_SERVER)
+		buf_puts(&q.sql, "max(time) DESC, ");
+	buf_puts(&q.sql, "k LIMIT ");
 	add_int(&q, limit > 0 ? limit : -1);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);

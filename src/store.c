@@ -205,19 +205,21 @@ query_int(struct store *st, const char *sql, int64_t none)
 
 /*
  * The jobs a migration leaves (the backfills table), done in this order:
- * the event ids from next_id up are filled in by fill (?1 .. ?2: a range of
- * ids), then the job's row is deleted.
+ * the event ids from next_id up (read by next) are filled in by fill (?1 ..
+ * ?2: a range of ids), then the job's row is deleted.
  */
 static const struct backfill_job {
-	const char *name, *what, *done, *fill;
+	const char *name, *what, *done, *next, *fill;
 } backfill_jobs[] = {
 	{ "peer_domain", "the peer domain of the events stored before schema 5",
 	  "peer domains filled in",
+	  "SELECT next_id FROM backfills WHERE name = 'peer_domain'",
 	  "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
 	  "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND peer_domain IS NULL AND "
 	  "tlslogd_domain(peer_host) IS NOT NULL" },
 	{ "domains", "the recipient and HELO domains of the events stored before schema 12",
 	  "recipient and HELO domains filled in",
+	  "SELECT next_id FROM backfills WHERE name = 'domains'",
 	  "UPDATE events SET recipient_domain = CASE WHEN direction = 'out' THEN "
 	  "tlslogd_recipient_domain(raw) END, helo_domain = tlslogd_domain(helo) "
 	  "WHERE id >= ?1 AND id < ?2 AND ((direction = 'out' AND raw IS NOT NULL) OR "
@@ -230,10 +232,7 @@ backfill_pending(struct store *st, int64_t *next, int *failed)
 {
 	*failed = 0;
 	for (size_t i = 0; i < sizeof(backfill_jobs) / sizeof(backfill_jobs[0]); i++) {
-		char sql[128];
-		snprintf(sql, sizeof(sql), "SELECT next_id FROM backfills WHERE name = '%s'",
-		    backfill_jobs[i].name);
-		*next = query_int(st, sql, -1);
+		*next = query_int(st, backfill_jobs[i].next, -1);
 		if (*next == INT64_MIN) {
 			*failed = 1;
 			return NULL;
