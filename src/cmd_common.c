@@ -85,7 +85,7 @@ cmd_open_db(const struct common_opts *opts, struct conf *conf, const struct cmd_
 	/* After the configuration: its time zone applies to dates without one. */
 	for (size_t i = 0; i < nwhen; i++) {
 		if (when[i].text != NULL && timeparse_point(when[i].text, now, when[i].out) < 0) {
-			log_warnx("--%s: \"%s\" is neither a duration (24h, 7d) nor an ISO date",
+			log_warnx("--%s: \"%s\" is not a time: expected " TIMEPARSE_FORMS,
 			    when[i].option, when[i].text);
 			return cmd_close_db(NULL, conf, EXIT_USAGE);
 		}

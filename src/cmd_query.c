@@ -36,7 +36,7 @@
 #include "util.h"
 
 static const char query_usage[] =
-    "usage: tlslogd query --peer HOST|IP|CIDR|.DOMAIN [--since WHEN] [--until WHEN]\n"
+    "usage: tlslogd query --peer DOMAIN|HOST|IP|CIDR [--since WHEN] [--until WHEN]\n"
     "                     [--kind KIND] [--direction in|out] [--server NAME] [--limit N]\n"
     "                     [--format table|json|jsonl|csv] [--diagnosis] [-n] [-c FILE]\n"
     "                     [--db PATH]\n"
@@ -44,19 +44,23 @@ static const char query_usage[] =
     "                     [--format jsonl|table|csv]\n"
     "\n"
     "Print the failures of one peer, newest first, and under the table the causes\n"
-    "seen and what to do about each. HOST matches the peer's reverse name or its\n"
-    "HELO name (case-insensitive); IP matches its address (IPv4 or IPv6; an IPv4\n"
-    "address also in its IPv4-mapped IPv6 form ::ffff:192.0.2.7); CIDR a network\n"
-    "(192.0.2.0/24, 2001:db8::/32); .DOMAIN the reverse names in that domain\n"
-    "(.example.net: example.net and mx.example.net). WHEN is a duration back from\n"
-    "now (90s, 30m, 24h, 7d, 2w) or an ISO 8601 date or time (2026-11-22,\n"
-    "2026-11-22T06:40:07Z). With --follow, print the events as they are stored\n"
-    "(of every peer unless --peer), until interrupted: for log shippers.\n"
+    "seen and what to do about each. DOMAIN (partner.example, or .partner.example)\n"
+    "matches the peers whose reverse or HELO name is in it (partner.example,\n"
+    "mx1.partner.example) and the outgoing failures of mail to recipients\n"
+    "@partner.example; HOST, a name of one label, matches a reverse or HELO name\n"
+    "(case-insensitive); IP matches an address (IPv4 or IPv6; an IPv4 address also\n"
+    "in its IPv4-mapped IPv6 form ::ffff:192.0.2.7); CIDR a network (192.0.2.0/24,\n"
+    "2001:db8::/32). WHEN is today, yesterday, a weekday (monday: its 00:00), a\n"
+    "duration back from now (90m, 36h, 2d, 2w) or an ISO 8601 date or time\n"
+    "(2026-11-22, 2026-11-22T06:40:07Z), in the local time zone (TZ). With\n"
+    "--follow, print the events as they are stored (of every peer unless --peer),\n"
+    "until interrupted: for log shippers.\n"
     "\n"
-    "  -p, --peer PEER      the peer: HOST, IP, CIDR or .DOMAIN\n"
+    "  -p, --peer PEER      the peer: DOMAIN, HOST, IP or CIDR\n"
     "      --since WHEN     only events at or after WHEN (with --follow: replay them first)\n"
     "      --until WHEN     only events at or before WHEN (not with --follow)\n"
-    "      --kind KIND      only events of this kind (see tlslogd.rules(5))\n"
+    "      --kind KIND      only events of these kinds: tls, auth, or kinds of\n"
+    "                       tlslogd.rules(5), comma-separated or --kind again\n"
     "      --direction DIR  only incoming (in) or outgoing (out) events\n"
     "      --server NAME    only events logged by this server (case-insensitive)\n"
     "  -l, --limit N        print at most the N newest events (the diagnosis counts all;\n"
@@ -537,12 +541,15 @@ report(struct reportdb *db, const struct conf *conf, const struct reportdb_filte
 		struct buf shown;
 		buf_init(&shown);
 		output_escape_text(&shown, peer, strlen(peer));
+		const char *filters = f->since || f->until || f->kinds || f->direction ||
+		    f->server ? " with these filters" : "";
+		const char *tried = reportdb_filter_tried(f);
 		if (format == OUTPUT_TABLE)
-			buf_printf(&out, "No events for %s%s.\n", shown.data,
-			    f->since || f->until || f->kind || f->direction || f->server ?
-			    " with these filters" : "");
+			buf_printf(&out, "No events for %s%s%s%s%s.\n", shown.data, tried ? " (" : "",
+			    tried ? tried : "", tried ? ")" : "", filters);
 		else
-			log_warnx("no events for %s", shown.data);
+			log_warnx("no events for %s%s%s%s%s", shown.data, tried ? " (" : "",
+			    tried ? tried : "", tried ? ")" : "", filters);
 		buf_free(&shown);
 	}
 	if (flush_out(&out) < 0 || fflush(stdout) != 0) {
@@ -651,7 +658,10 @@ cmd_query(int argc, char **argv)
 		case 'p': peer = optarg; break;
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
-		case 'k': f.kind = optarg; break;
+		case 'k':
+			if (reportdb_parse_kinds(optarg, &f.kinds) < 0)
+				return EXIT_USAGE;
+			break;
 		case 'd': f.direction = optarg; break;
 		case 'S': f.server = optarg; break;
 		case 'l':
@@ -682,7 +692,7 @@ cmd_query(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!following && (peer == NULL || *peer == '\0')) {
-		log_warnx("query: --peer HOST|IP|CIDR|.DOMAIN is required; see tlslogd query --help");
+		log_warnx("query: --peer DOMAIN|HOST|IP|CIDR is required; see tlslogd query --help");
 		return EXIT_USAGE;
 	}
 	if (following && (until != NULL || limit > 0 || format == OUTPUT_JSON)) {
@@ -693,10 +703,6 @@ cmd_query(int argc, char **argv)
 	}
 	if (format < 0)
 		format = following && output_terminal_width() == 0 ? OUTPUT_JSONL : OUTPUT_TABLE;
-	if (f.kind != NULL && event_kind_from_name(f.kind, strlen(f.kind)) < 0) {
-		log_warnx("--kind: unknown kind \"%s\" (see tlslogd.rules(5))", f.kind);
-		return EXIT_USAGE;
-	}
 	if (f.direction != NULL && event_direction_from_name(f.direction) < 0) {
 		log_warnx("--direction: expected in or out, not \"%s\"", f.direction);
 		return EXIT_USAGE;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * cmd_top.c: `tlslogd top`: the peers (or kinds, servers, domains) with the
- * most failures since a point in time, worst first.
+ * cmd_top.c: `tlslogd top`: the peers (or kinds, servers, domains, users)
+ * with the most failures in a period, worst first, of some kinds or all.
  *
- * One GROUP BY in SQLite over the events since --since (reportdb_top says
+ * One GROUP BY in SQLite over the events of the period (reportdb_top says
  * how it stays cheap). A peer is its address, or where none was logged its
  * reverse name, or its HELO name; a domain is the registered domain of the
- * reverse name (peer_domain, the one flagging uses: ".example.net").
+ * reverse name (peer_domain, the one flagging uses: ".example.net"); a user
+ * is the account an AUTH failure named, with the number of addresses that
+ * tried it (one account from many addresses: password spraying). The table
+ * starts with the period in local time and says which zone that is.
  */
 #include "config.h"
 
@@ -24,17 +27,24 @@
 #include "util.h"
 
 static const char top_usage[] =
-    "usage: tlslogd top [--since WHEN] [--by peer|kind|server|domain] [--limit N]\n"
+    "usage: tlslogd top [--since WHEN] [--until WHEN] [--kind KIND[,KIND]...]\n"
+    "                   [--by peer|kind|server|domain|user] [--limit N]\n"
     "                   [--format table|json|jsonl|csv] [-n] [-c FILE] [--db PATH]\n"
     "\n"
-    "Count the failures since WHEN (default 24h) by peer, kind, server or domain,\n"
-    "worst first. WHEN is a duration back from now (90s, 30m, 24h, 7d, 2w) or an\n"
-    "ISO 8601 date or time (2026-11-22, 2026-11-22T06:40:07Z). A peer is its IP\n"
-    "address (or its reverse or HELO name when no address was logged); a domain\n"
-    "is the registered domain of the reverse names (.example.net).\n"
+    "Count the failures since WHEN (default 24h) by peer, kind, server, domain or\n"
+    "user, worst first. WHEN is today, yesterday, a weekday (monday: its 00:00),\n"
+    "a duration back from now (90m, 36h, 2d, 2w) or an ISO 8601 date or time\n"
+    "(2026-11-22, 2026-11-22T06:40:07Z), in the local time zone (TZ, else the\n"
+    "system's; the table's first line names it). A peer is its IP address (or its\n"
+    "reverse or HELO name when no address was logged); a domain is the registered\n"
+    "domain of the reverse names (.example.net); a user is the account AUTH\n"
+    "failures named, with the number of addresses that tried it.\n"
     "\n"
     "  -s, --since WHEN     count the events at or after WHEN (default 24h)\n"
-    "  -b, --by WHAT        peer (default), kind, server or domain\n"
+    "  -u, --until WHEN     ... and at or before WHEN (default: now)\n"
+    "  -k, --kind KIND      only these kinds: tls, auth, or kinds of tlslogd.rules(5),\n"
+    "                       comma-separated or --kind again\n"
+    "  -b, --by WHAT        peer (default), kind, server, domain or user\n"
     "  -l, --limit N        the N worst (default 20; 0: all)\n"
     "  -f, --format FMT     table (default), json, jsonl (one JSON object a line) or csv\n"
     "  -n, --check          check the options, configuration and database, then exit\n"
@@ -45,7 +55,14 @@ static const char top_usage[] =
 #define BY_PEER REPORTDB_BY_PEER
 #define top_by reportdb_top_by
 
-static const char *const by_names[] = { "peer", "kind", "server", "domain" };
+static const char *const by_names[] = { "peer", "kind", "server", "domain", "user" };
+
+/* The third column: a host name by peer, addresses by user, else peers. */
+static const char *
+third_name(enum top_by by)
+{
+	return by == BY_PEER ? "host" : by == REPORTDB_BY_USER ? "addresses" : "peers";
+}
 
 /* Text of a column, escaped for fmt; NULL is "-" in a table, null in JSON, empty in CSV. */
 static void
@@ -98,7 +115,7 @@ static void
 put_row(struct buf *out, const struct reportdb_rows *s, enum top_by by, enum output_format fmt,
     size_t n, size_t width)
 {
-	const char *third = by == BY_PEER ? "host" : "peers";
+	const char *third = third_name(by);
 	char first[32], last[32];
 
 	timeparse_format_iso(reportdb_int(s, 3), first, sizeof(first));
@@ -141,7 +158,7 @@ put_row(struct buf *out, const struct reportdb_rows *s, enum top_by by, enum out
 static void
 put_header(struct buf *out, enum top_by by, enum output_format fmt, size_t width)
 {
-	const char *third = by == BY_PEER ? "host" : "peers";
+	const char *third = third_name(by);
 
 	if (fmt == OUTPUT_CSV) {
 		buf_printf(out, "%s,count,%s,first,last\n", by_names[by], third);
@@ -153,18 +170,45 @@ put_header(struct buf *out, enum top_by by, enum output_format fmt, size_t width
 		name[i] = '\0';
 		output_pad(out, name, strlen(name), key_width(width));
 		buf_puts(out, "     COUNT ");
-		output_pad(out, by == BY_PEER ? "HOST" : " PEERS", by == BY_PEER ? 4 : 6,
-		    by == BY_PEER ? 32 : 6);
+		output_pad(out, by == BY_PEER ? "HOST" : by == REPORTDB_BY_USER ? " ADDRS" : " PEERS",
+		    by == BY_PEER ? 4 : 6, by == BY_PEER ? 32 : 6);
 		buf_puts(out, " FIRST                LAST\n");
 	}
+}
+
+/*
+ * The table's first line: the period in local time, whose zone it names,
+ * and the kinds counted as given ("Since 2026-12-07 00:00 CET, until now;
+ * kinds: tls").
+ */
+static void
+put_period(struct buf *out, const struct reportdb_filter *f, const char *kinds)
+{
+	char t[64];
+
+	timeparse_format_local(f->t_since, t, sizeof(t));
+	buf_printf(out, "Since %s, until ", t);
+	if (f->until) {
+		timeparse_format_local(f->t_until, t, sizeof(t));
+		buf_puts(out, t);
+	} else {
+		buf_puts(out, "now");
+	}
+	if (*kinds) {
+		buf_puts(out, "; kinds: ");
+		output_escape_text(out, kinds, strlen(kinds));
+	}
+	buf_puts(out, "\n");
 }
 
 int
 cmd_top(int argc, char **argv)
 {
-	static const char optstring[] = "s:b:l:f:nc:h";
+	static const char optstring[] = "s:u:k:b:l:f:nc:h";
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "kind", required_argument, NULL, 'k' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
@@ -175,26 +219,37 @@ cmd_top(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common = { 0 };
-	const char *since = "24h";
+	const char *since = "24h", *until = NULL;
+	struct reportdb_filter filter;
+	char kinds[256] = "";	/* the --kind values, for the table's first line */
+	size_t len;
 	enum top_by by = BY_PEER;
 	enum output_format fmt = OUTPUT_TABLE;
 	long long limit = 20;
-	int64_t t_since;
 	int ch, f, check = 0;
 	char *end;
 
+	memset(&filter, 0, sizeof(filter));
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': since = optarg; break;
+		case 'u': until = optarg; break;
+		case 'k':
+			if (reportdb_parse_kinds(optarg, &filter.kinds) < 0)
+				return EXIT_USAGE;
+			len = strlen(kinds);
+			snprintf(kinds + len, sizeof(kinds) - len, "%s%s", len ? "," : "", optarg);
+			break;
 		case 'b': {
 			size_t i;
 			for (i = 0; i < sizeof(by_names) / sizeof(by_names[0]); i++)
 				if (strcmp(optarg, by_names[i]) == 0)
 					break;
 			if (i == sizeof(by_names) / sizeof(by_names[0])) {
-				log_warnx("--by: expected peer, kind, server or domain, not \"%s\"", optarg);
+				log_warnx("--by: expected peer, kind, server, domain or user, not \"%s\"",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			by = (enum top_by)i;
@@ -228,14 +283,18 @@ cmd_top(int argc, char **argv)
 
 	struct conf conf;
 	struct reportdb *db;
-	struct cmd_when when[] = { { "since", since, &t_since } };
-	int status = cmd_open_db(&common, &conf, when, 1, &db);
+	struct cmd_when when[] = {
+		{ "since", since, &filter.t_since }, { "until", until, &filter.t_until }
+	};
+	int status = cmd_open_db(&common, &conf, when, 2, &db);
 	if (status != EXIT_OK)
 		return status;
+	filter.since = 1;
+	filter.until = until != NULL;
 	if (check)
 		return cmd_close_db(db, &conf, cmd_checked("top"));
 
-	struct reportdb_rows *s = reportdb_top(db, by, t_since, limit);
+	struct reportdb_rows *s = reportdb_top(db, by, &filter, limit);
 	struct buf out;
 	size_t n = 0, width = output_terminal_width();
 	int rc = -1;
@@ -245,6 +304,8 @@ cmd_top(int argc, char **argv)
 		buf_putc(&out, '[');
 	else if (fmt == OUTPUT_CSV)
 		put_header(&out, by, fmt, width);
+	if (fmt == OUTPUT_TABLE)
+		put_period(&out, &filter, kinds);
 	while (s != NULL && (rc = reportdb_next(s)) == 1) {
 		if (fmt == OUTPUT_TABLE && n == 0)
 			put_header(&out, by, fmt, width);

@@ -12,20 +12,25 @@
  *     twice: plain and mapped); an IPv6 one becomes the ranges of its first
  *     group ("2001:"), and the exact test is tlslogd_in_net(), a function
  *     registered on the connection that asks cidr.h;
- *   - ".domain": the reverse name is the domain or ends with ".domain"; the
- *     registered domain of it (domain_of, stored as peer_domain by
- *     schema 5) is the index key, so ".mx.example.net" reads the events of
- *     .example.net only; a public suffix (".net") has no such key and reads
- *     the peer_domain index;
- *   - anything else: a reverse name or HELO name (events_peer_host,
- *     events_helo), case-insensitive.
+ *   - a domain ("example.net" or ".example.net"): the reverse name or the
+ *     HELO name is the domain (events_peer_host, events_helo) or ends with
+ *     ".domain", or the recipient of a failed delivery is in the domain
+ *     (events_recipient_domain, schema 11). For the suffix, the registered
+ *     domain (domain_of, stored as peer_domain by schema 5 and
+ *     helo_domain by schema 11) is the index key, so "mx.example.net" reads
+ *     the events of .example.net only; a public suffix ("net") has no such
+ *     key and reads the whole peer_domain and helo_domain indexes. Each term
+ *     of the OR has its index, so SQLite reads their union, never the table;
+ *   - anything else (a single label, a HELO such as "[192.0.2.7]"): a
+ *     reverse name or HELO name (events_peer_host, events_helo),
+ *     case-insensitive.
  *
  * top reads the events of its period through the events_time index (INDEXED
  * BY: with ANALYZE statistics SQLite would rather skip-scan another index
  * such as events_peer_domain and then read the table in random order, 2 to 4
  * times slower on 10 million events), so the cost follows the events of the
  * period, not the size of the database; the index holds the kind too
- * (schema 6).
+ * (schema 6), so --kind is tested in the index before a row is read.
  *
  * Values are always bound parameters; the SQL text is our own. Parameters
  * are positional ("?"), bound in the order a query's text names them.
@@ -41,6 +46,7 @@
 
 #include "advice.h"
 #include "domain.h"
+#include "event.h"
 #include "log.h"
 #include "reportdb.h"
 #include "store.h"
@@ -377,6 +383,34 @@ net_terms(struct query *q, const struct cidr *net)
 	buf_puts(&q->sql, ") AND tlslogd_in_net(e.peer_ip)");
 }
 
+/*
+ * The names in column name that end with ".domain", found by the registered
+ * domain in column key (see the top). LIKE is case-insensitive for ASCII;
+ * the domain holds no % or _ (reportdb_filter_peer).
+ */
+static void
+subdomain_terms(struct query *q, const struct reportdb_filter *f, const char *key,
+    const char *name)
+{
+	buf_puts(&q->sql, "(");
+	buf_puts(&q->sql, key);
+	if (f->key[0] != '\0') {
+		buf_puts(&q->sql, " = ");
+		add_text(q, f->key);
+	} else {
+		/* The range (registered domains start with '.') makes it a search of the index. */
+		buf_puts(&q->sql, " >= '.' AND ");
+		buf_puts(&q->sql, key);
+		buf_puts(&q->sql, " LIKE '%.' || ");
+		add_text(q, f->text);
+	}
+	buf_puts(&q->sql, " AND ");
+	buf_puts(&q->sql, name);
+	buf_puts(&q->sql, " LIKE '%.' || ");
+	add_text(q, f->text);
+	buf_puts(&q->sql, ")");
+}
+
 static void
 peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f)
 {
@@ -407,21 +441,39 @@ peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f
 		net_terms(q, &f->net);
 		break;
 	case REPORTDB_PEER_DOMAIN:
-		/* LIKE is case-insensitive for ASCII; the domain holds no % or _ (filter_peer). */
-		if (f->key[0] != '\0') {
-			buf_puts(&q->sql, "e.peer_domain = ");
-			add_text(q, f->key);
-		} else {
-			buf_puts(&q->sql, "e.peer_domain LIKE '%.' || ");
-			add_text(q, f->text);
-		}
-		buf_puts(&q->sql, " AND (e.peer_host = ");
+		buf_puts(&q->sql, "(e.peer_host = ");
 		add_text(q, f->text);
-		buf_puts(&q->sql, " OR e.peer_host LIKE '%.' || ");
+		buf_puts(&q->sql, " OR e.helo = ");
 		add_text(q, f->text);
+		buf_puts(&q->sql, " OR e.recipient_domain = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " OR ");
+		subdomain_terms(q, f, "e.peer_domain", "e.peer_host");
+		buf_puts(&q->sql, " OR ");
+		subdomain_terms(q, f, "e.helo_domain", "e.helo");
 		buf_puts(&q->sql, ")");
 		break;
 	}
+}
+
+/* " AND column IN (...)" for the kinds, nothing for 0 (any). */
+static void
+kind_terms(struct query *q, uint32_t kinds, const char *column)
+{
+	int n = 0;
+
+	if (kinds == 0)
+		return;
+	buf_puts(&q->sql, " AND ");
+	buf_puts(&q->sql, column);
+	buf_puts(&q->sql, " IN (");
+	for (int k = 0; k < KIND_COUNT; k++) {
+		if (!(kinds & (UINT32_C(1) << k)))
+			continue;
+		buf_puts(&q->sql, n++ ? ", " : "");
+		add_text(q, event_kind_name((enum event_kind)k));
+	}
+	buf_puts(&q->sql, ")");
 }
 
 /* The WHERE clause (after "WHERE ") for the peer and the filters; with_since: --since too. */
@@ -437,10 +489,7 @@ where_clause(struct reportdb *db, struct query *q, const struct reportdb_filter 
 		buf_puts(&q->sql, " AND e.time <= ");
 		add_int(q, f->t_until);
 	}
-	if (f->kind) {
-		buf_puts(&q->sql, " AND e.kind = ");
-		add_text(q, f->kind);
-	}
+	kind_terms(q, f->kinds, "e.kind");
 	if (f->server) {
 		buf_puts(&q->sql, " AND e.server = ");
 		add_text(q, f->server);
@@ -452,6 +501,30 @@ where_clause(struct reportdb *db, struct query *q, const struct reportdb_filter 
 }
 
 /* ---- events ---- */
+
+/* Letters, digits, '-' and '.', without an empty label, at most 253 bytes. */
+static int
+is_host_text(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A host name of two labels or more ("partner.example"). */
+static int
+is_domain(const char *s)
+{
+	return is_host_text(s) && strchr(s, '.') != NULL;
+}
 
 int
 reportdb_filter_peer(struct reportdb_filter *f, const char *peer)
@@ -471,30 +544,64 @@ reportdb_filter_peer(struct reportdb_filter *f, const char *peer)
 			return -1;
 		}
 		cidr_format(&f->net, f->text, sizeof(f->text));
-	} else if (peer[0] == '.') {
-		size_t len = strlen(peer + 1);
-		int ok = len > 0 && len < 254 && peer[1] != '.' && peer[len] != '.' &&
-		    strstr(peer, "..") == NULL;
-		for (size_t i = 1; ok && peer[i]; i++) {
-			char c = peer[i];
-			ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			    c == '-' || c == '.';
-		}
-		if (!ok) {
-			log_warnx("--peer: \"%s\" is not a domain (.example.net)", peer);
+	} else if (peer[0] == '.' || is_domain(peer)) {
+		const char *d = peer[0] == '.' ? peer + 1 : peer;
+		size_t len = strlen(d);
+		if (!is_domain(d) && !(peer[0] == '.' && len > 0 && strchr(d, '.') == NULL &&
+		    is_host_text(d))) {
+			log_warnx("--peer: \"%s\" is not a domain (example.net)", peer);
 			return -1;
 		}
 		f->type = REPORTDB_PEER_DOMAIN;
-		for (size_t i = 0; i <= len; i++) {
-			char c = peer[i + 1];
-			f->text[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-		}
+		for (size_t i = 0; i <= len; i++)
+			f->text[i] = (d[i] >= 'A' && d[i] <= 'Z') ? (char)(d[i] - 'A' + 'a') : d[i];
 		if (domain_of(f->text, f->key, sizeof(f->key)) == NULL)
 			f->key[0] = '\0';
 	} else {
 		f->type = REPORTDB_PEER_NAME;
 		util_strlcpy(f->text, peer, sizeof(f->text));
 	}
+	return 0;
+}
+
+const char *
+reportdb_filter_tried(const struct reportdb_filter *f)
+{
+	switch (f->type) {
+	case REPORTDB_PEER_DOMAIN:
+		return "as a domain: its hosts, HELO names and recipient domain";
+	case REPORTDB_PEER_NAME:
+		return "as a reverse or HELO name";
+	default:
+		return NULL;	/* an address or a network: nothing else was tried */
+	}
+}
+
+int
+reportdb_parse_kinds(const char *list, uint32_t *kinds)
+{
+	uint32_t add = 0;
+	const char *p = list;
+
+	do {
+		size_t len = strcspn(p, ",");
+		int k = event_kind_from_name(p, len);
+		if (k >= 0) {
+			add |= UINT32_C(1) << k;
+		} else if ((len == 3 && strncmp(p, "tls", 3) == 0) ||
+		    (len == 4 && strncmp(p, "auth", 4) == 0)) {
+			for (int i = 0; i < KIND_COUNT; i++)
+				if (strncmp(event_kind_name((enum event_kind)i), p, len) == 0 &&
+				    event_kind_name((enum event_kind)i)[len] == '_')
+					add |= UINT32_C(1) << i;
+		} else {
+			log_warnx("--kind: unknown kind \"%.*s\" (tls, auth, or a kind of "
+			    "tlslogd.rules(5) such as tls_cert_expired)", (int)len, p);
+			return -1;
+		}
+		p += len;
+	} while (*p++ == ',');
+	*kinds |= add;
 	return 0;
 }
 
@@ -695,30 +802,49 @@ reportdb_causes_free(struct reportdb_cause *c, size_t n)
 
 /* ---- top ---- */
 
-/* ?1: since, ?2: limit (-1: all). */
-static const char *const top_sql[] = {
-	[REPORTDB_BY_PEER] = "SELECT coalesce(peer_ip, peer_host, helo) AS k, count(*) AS n, "
-	    "max(peer_host), min(time), max(time) FROM events INDEXED BY events_time "
-	    "WHERE time >= ?1 GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
-	[REPORTDB_BY_KIND] = "SELECT kind AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
-	[REPORTDB_BY_SERVER] = "SELECT server AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 GROUP BY k ORDER BY n DESC, k LIMIT ?2",
-	[REPORTDB_BY_DOMAIN] = "SELECT peer_domain AS k, count(*) AS n, "
-	    "count(DISTINCT coalesce(peer_ip, peer_host, helo)), min(time), max(time) "
-	    "FROM events INDEXED BY events_time WHERE time >= ?1 AND peer_domain IS NOT NULL "
-	    "GROUP BY k ORDER BY n DESC, max(time) DESC, k LIMIT ?2",
+/* What top groups by: the key, the third column, and the rows it counts. */
+static const struct {
+	const char *key, *third, *only;
+} top_group[] = {
+	[REPORTDB_BY_PEER] = { "coalesce(peer_ip, peer_host, helo)", "max(peer_host)", NULL },
+	[REPORTDB_BY_KIND] = { "kind", "count(DISTINCT coalesce(peer_ip, peer_host, helo))", NULL },
+	[REPORTDB_BY_SERVER] = { "server", "count(DISTINCT coalesce(peer_ip, peer_host, helo))",
+	    NULL },
+	[REPORTDB_BY_DOMAIN] = { "peer_domain", "count(DISTINCT coalesce(peer_ip, peer_host, helo))",
+	    "peer_domain IS NOT NULL" },
+	[REPORTDB_BY_USER] = { "user", "count(DISTINCT peer_ip)", "user IS NOT NULL" },
 };
 
 struct reportdb_rows *
-reportdb_top(struct reportdb *db, enum reportdb_top_by by, int64_t since, long long limit)
+reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb_filter *f,
+    long long limit)
 {
-	struct value v[2] = { { NULL, since, 0 }, { NULL, limit > 0 ? limit : -1, 0 } };
-	struct query q = { .values = v, .n = 2 };
+	struct query q;
 
-	return prepare(db, top_sql[by], &q, NULL);
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT ");
+	buf_puts(&q.sql, top_group[by].key);
+	buf_puts(&q.sql, " AS k, count(*) AS n, ");
+	buf_puts(&q.sql, top_group[by].third);
+	buf_puts(&q.sql, ", min(time), max(time) FROM events INDEXED BY events_time WHERE time >= ");
+	add_int(&q, f->t_since);
+	if (f->until) {
+		buf_puts(&q.sql, " AND time <= ");
+		add_int(&q, f->t_until);
+	}
+	kind_terms(&q, f->kinds, "kind");
+	if (top_group[by].only != NULL) {
+		buf_puts(&q.sql, " AND ");
+		buf_puts(&q.sql, top_group[by].only);
+	}
+	buf_puts(&q.sql, " GROUP BY k ORDER BY n DESC, ");
+	if (by != REPORTDB_BY_KIND && by != REPORTDB_BY_SERVER)
+		buf_puts(&q.sql, "max(time) DESC, ");
+	buf_puts(&q.sql, "k LIMIT ");
+	add_int(&q, limit > 0 ? limit : -1);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
 }
 
 /* ---- flags ---- */

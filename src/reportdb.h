@@ -50,10 +50,10 @@ const char *reportdb_text(const struct reportdb_rows *r, int col, size_t *len);
 
 enum reportdb_peer_type {
 	REPORTDB_PEER_ALL,	/* every event (query --follow without --peer) */
-	REPORTDB_PEER_NAME,	/* a reverse or HELO name */
+	REPORTDB_PEER_NAME,	/* a reverse or HELO name of one label ("mx1") */
 	REPORTDB_PEER_IP,	/* one address */
 	REPORTDB_PEER_NET,	/* a network */
-	REPORTDB_PEER_DOMAIN	/* ".domain" */
+	REPORTDB_PEER_DOMAIN	/* "domain" or ".domain": a name with a dot */
 };
 
 /* The columns of an event row, in the order of tlslogd.rules(5). */
@@ -76,18 +76,40 @@ struct reportdb_filter {
 	char text[300];		/* canonical address, network address, name, or domain without dot */
 	char key[260];		/* DOMAIN: its registered domain, "" if none */
 	struct cidr net;	/* NET */
-	const char *kind, *server, *direction;
+	uint32_t kinds;		/* bit 1 << enum event_kind for each kind wanted; 0: any */
+	const char *server, *direction;
 	int since, until;	/* whether t_since / t_until apply */
 	int64_t t_since, t_until;
 };
 
 /*
- * Fill f's peer from the text of --peer (an address, a network, ".domain" or
- * a name); an IPv4-mapped IPv6 address (::ffff:192.0.2.7) is the IPv4 one.
- * The filters are left as they are. 0, or -1 (logged) when PEER is a
- * malformed network or domain.
+ * Fill f's peer from the text of --peer (an address, a network, a domain
+ * with or without a leading dot, or a name of one label); an IPv4-mapped
+ * IPv6 address (::ffff:192.0.2.7) is the IPv4 one. The filters are left as
+ * they are. 0, or -1 (logged) when PEER is a malformed network or domain.
+ *
+ * A domain ("partner.example", ".partner.example") selects the events whose
+ * reverse name or HELO name is the domain or ends with ".domain", and the
+ * outgoing events whose failed delivery was to a recipient in exactly that
+ * domain (recipient_domain, schema 11). A text that is not a well-formed
+ * host name ("[192.0.2.7]", "User") is a name, matched exactly.
  */
 int reportdb_filter_peer(struct reportdb_filter *f, const char *peer);
+
+/*
+ * What f's peer was matched as, for "no events for PEER (...)": "as a
+ * domain: its hosts, HELO names and recipient domain", "as a reverse or HELO
+ * name"; NULL for an address or a network, which are what they are.
+ */
+const char *reportdb_filter_tried(const struct reportdb_filter *f);
+
+/*
+ * Add to *kinds the kinds a --kind value names: one kind or several,
+ * comma-separated ("tls_cert_expired,auth_failed"), "tls" for every tls_*
+ * kind and "auth" for every auth_* one. 0, or -1 (logged, *kinds as it
+ * was) when a name is not a kind.
+ */
+int reportdb_parse_kinds(const char *list, uint32_t *kinds);
 
 /*
  * The events f selects, newest first, at most limit (0: all). An address,
@@ -124,15 +146,21 @@ void reportdb_causes_free(struct reportdb_cause *c, size_t n);
 
 /* ---- top ---- */
 
-enum reportdb_top_by { REPORTDB_BY_PEER, REPORTDB_BY_KIND, REPORTDB_BY_SERVER, REPORTDB_BY_DOMAIN };
+enum reportdb_top_by {
+	REPORTDB_BY_PEER, REPORTDB_BY_KIND, REPORTDB_BY_SERVER, REPORTDB_BY_DOMAIN,
+	REPORTDB_BY_USER
+};
 
 /*
- * The keys with the most events at or after since, worst first, at most
- * limit (0: all). Columns: 0 the key, 1 the count, 2 by peer a reverse name
- * seen, else the number of distinct peers, 3 and 4 the first and last event.
+ * The keys with the most events among those f selects by time (t_since
+ * always, t_until if until) and kind, worst first, at most limit (0: all);
+ * f's peer, server and direction are not read. Columns: 0 the key, 1 the
+ * count, 2 by peer a reverse name seen, by user the number of distinct
+ * addresses, else the number of distinct peers, 3 and 4 the first and last
+ * event. By user, only the events that name a user.
  */
-struct reportdb_rows *reportdb_top(struct reportdb *db, enum reportdb_top_by by, int64_t since,
-    long long limit);
+struct reportdb_rows *reportdb_top(struct reportdb *db, enum reportdb_top_by by,
+    const struct reportdb_filter *f, long long limit);
 
 /* ---- flagged ---- */
 

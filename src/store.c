@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "checkpointer.h"
 #include "domain.h"
 #include "log.h"
@@ -37,7 +38,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	enum store_mode mode;
-	int backfill_announced;	/* its start was logged */
+	int backfill_announced;	/* 1 + the job whose start was logged, 0: none */
 	int in_txn;
 	struct checkpointer *checkpointer;	/* NULL: SQLite's own checkpoints */
 	sqlite3_stmt *insert_event;	/* one row */
@@ -202,29 +203,68 @@ query_int(struct store *st, const char *sql, int64_t none)
 	return v;
 }
 
+/*
+ * The jobs a migration leaves (the backfills table), done in this order:
+ * the event ids from next_id up (read by next) are filled in by fill (?1 ..
+ * ?2: a range of ids), then the job's row is deleted.
+ */
+static const struct backfill_job {
+	const char *name, *what, *done, *next, *fill;
+} backfill_jobs[] = {
+	{ "peer_domain", "the peer domain (by the Public Suffix List) of the events stored "
+	  "before schema 10", "peer domains filled in",
+	  "SELECT next_id FROM backfills WHERE name = 'peer_domain'",
+	  "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
+	  "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND "
+	  "peer_domain IS NOT tlslogd_domain(peer_host)" },
+	{ "domains", "the recipient and HELO domains of the events stored before schema 11",
+	  "recipient and HELO domains filled in",
+	  "SELECT next_id FROM backfills WHERE name = 'domains'",
+	  "UPDATE events SET recipient_domain = CASE WHEN direction = 'out' THEN "
+	  "tlslogd_recipient_domain(raw) END, helo_domain = tlslogd_domain(helo) "
+	  "WHERE id >= ?1 AND id < ?2 AND ((direction = 'out' AND raw IS NOT NULL) OR "
+	  "helo IS NOT NULL)" },
+};
+
+/* The first job left, or NULL (*next its next id); *failed on an error (logged). */
+static const struct backfill_job *
+backfill_pending(struct store *st, int64_t *next, int *failed)
+{
+	*failed = 0;
+	for (size_t i = 0; i < sizeof(backfill_jobs) / sizeof(backfill_jobs[0]); i++) {
+		*next = query_int(st, backfill_jobs[i].next, -1);
+		if (*next == INT64_MIN) {
+			*failed = 1;
+			return NULL;
+		}
+		if (*next >= 0)
+			return &backfill_jobs[i];
+	}
+	return NULL;
+}
+
 int
 store_backfill_step(struct store *st)
 {
 	sqlite3_stmt *fill = NULL, *step = NULL;
-	int64_t next = query_int(st, "SELECT next_id FROM backfills WHERE name = 'peer_domain'", -1);
-	if (next < 0)
-		return next == INT64_MIN ? -1 : 0;
+	int64_t next;
+	int failed;
+	const struct backfill_job *job = backfill_pending(st, &next, &failed);
+	if (job == NULL)
+		return failed ? -1 : 0;
 	int64_t last = query_int(st, "SELECT max(id) FROM events", 0);
 	if (last == INT64_MIN)
 		return -1;
-	if (!st->backfill_announced && next <= last) {
-		log_info("%s: filling in the peer domain (by the Public Suffix List) of the events "
-		    "stored before schema 10 (ids %lld to %lld), %d at a time", st->path,
+	if (st->backfill_announced != (int)(job - backfill_jobs) + 1 && next <= last) {
+		log_info("%s: filling in %s (ids %lld to %lld), %d at a time", st->path, job->what,
 		    (long long)next, (long long)last, BACKFILL_IDS);
-		st->backfill_announced = 1;
+		st->backfill_announced = (int)(job - backfill_jobs) + 1;
 	}
 	int64_t upto = next + BACKFILL_IDS;
 	int done = upto > last;
-	if (sqlite3_prepare_v2(st->db, "UPDATE events SET peer_domain = tlslogd_domain(peer_host) "
-	    "WHERE id >= ?1 AND id < ?2 AND peer_host IS NOT NULL AND "
-	    "peer_domain IS NOT tlslogd_domain(peer_host)", -1, &fill, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, done ? "DELETE FROM backfills WHERE name = 'peer_domain'" :
-	    "UPDATE backfills SET next_id = ?1 WHERE name = 'peer_domain'", -1, &step,
+	if (sqlite3_prepare_v2(st->db, job->fill, -1, &fill, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, done ? "DELETE FROM backfills WHERE name = ?2" :
+	    "UPDATE backfills SET next_id = ?1 WHERE name = ?2", -1, &step,
 	    NULL) != SQLITE_OK) {
 		store_error(st, "cannot prepare the backfill");
 		goto fail;
@@ -234,11 +274,12 @@ store_backfill_step(struct store *st)
 	sqlite3_bind_int64(fill, 1, next);
 	sqlite3_bind_int64(fill, 2, upto);
 	if (sqlite3_step(fill) != SQLITE_DONE) {
-		store_error(st, "cannot fill in peer domains");
+		store_error(st, "cannot fill in a backfill");
 		goto rollback;
 	}
 	if (!done)
 		sqlite3_bind_int64(step, 1, upto);
+	sqlite3_bind_text(step, 2, job->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(step) != SQLITE_DONE) {
 		store_error(st, "cannot record the backfill's progress");
 		goto rollback;
@@ -247,9 +288,12 @@ store_backfill_step(struct store *st)
 		goto rollback;
 	sqlite3_finalize(fill);
 	sqlite3_finalize(step);
-	if (done && st->backfill_announced)
-		log_info("%s: peer domains filled in", st->path);
-	return done ? 0 : 1;
+	if (done && st->backfill_announced == (int)(job - backfill_jobs) + 1)
+		log_info("%s: %s", st->path, job->done);
+	/* Another job may be left: the caller asks again. */
+	if (done)
+		return backfill_pending(st, &next, &failed) != NULL ? 1 : failed ? -1 : 0;
+	return 1;
 rollback:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 fail:
@@ -297,6 +341,34 @@ sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_text(ctx, dom, -1, SQLITE_TRANSIENT);
 }
 
+/*
+ * The recipient domain of an outgoing event's raw lines (advice.h), or NULL:
+ * stored as recipient_domain. Raw text with a NUL byte is read up to it.
+ */
+static const char *
+recipient_domain(const struct event *ev, char *out, size_t size)
+{
+	if (ev->direction != DIR_OUT || ev->field[EF_RAW] == NULL)
+		return NULL;
+	return advice_recipient_domain(ev->field[EF_RAW], out, size);
+}
+
+/* tlslogd_recipient_domain(raw): advice_recipient_domain in SQL, for migration 12. */
+static void
+sql_recipient_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char out[300];
+	const char *raw = (const char *)sqlite3_value_text(argv[0]);
+	const char *dom;
+
+	(void)argc;
+	dom = raw ? advice_recipient_domain(raw, out, sizeof(out)) : NULL;
+	if (dom == NULL)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, dom, -1, SQLITE_TRANSIENT);
+}
+
 /* tlslogd_log_name(path): rotation_log_name in SQL, for migration 7 to fill in old files. */
 static void
 sql_log_name(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -323,9 +395,9 @@ prepare(struct store *st, sqlite3_stmt **stmt, const char *sql)
 	return 0;
 }
 
-#define EVENT_COLUMNS 22
+#define EVENT_COLUMNS 24
 
-/* "INSERT OR IGNORE INTO events (...) VALUES (?1, ..., ?21), ..." for rows rows. */
+/* "INSERT OR IGNORE INTO events (...) VALUES (?1, ..., ?24), ..." for rows rows. */
 static char *
 insert_sql(size_t rows)
 {
@@ -334,7 +406,8 @@ insert_sql(size_t rows)
 	buf_init(&sql);
 	buf_puts(&sql, "INSERT OR IGNORE INTO events (time, server, mta, program, pid, direction, "
 	    "kind, peer_host, peer_ip, peer_port, helo, user, mech, reason, tls_version, cipher, "
-	    "queue_id, file_id, offset, raw, peer_domain, downgraded) VALUES ");
+	    "queue_id, file_id, offset, raw, peer_domain, downgraded, recipient_domain, helo_domain) "
+	    "VALUES ");
 	for (size_t r = 0; r < rows; r++) {
 		buf_puts(&sql, r == 0 ? "(" : ", (");
 		for (size_t c = 1; c <= EVENT_COLUMNS; c++)
@@ -569,6 +642,11 @@ open_read_write(struct store *st)
 		store_error(st, "cannot register a function");
 		return -1;
 	}
+	if (sqlite3_create_function(st->db, "tlslogd_recipient_domain", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_recipient_domain, NULL, NULL) != SQLITE_OK) {
+		store_error(st, "cannot register a function");
+		return -1;
+	}
 	if (sqlite3_create_function(st->db, "tlslogd_log_name", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_log_name, NULL, NULL) != SQLITE_OK) {
 		store_error(st, "cannot register a function");
@@ -733,6 +811,15 @@ bind_event(sqlite3_stmt *s, int row, const struct event *ev)
 	else
 		sqlite3_bind_null(s, b + 21);
 	sqlite3_bind_int(s, b + 22, ev->downgraded != 0);
+	if ((dom = recipient_domain(ev, domain, sizeof(domain))) != NULL)
+		sqlite3_bind_text(s, b + 23, dom, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, b + 23);
+	if ((dom = peer_domain(ev->field[EF_HELO], ev->field_len[EF_HELO], domain,
+	    sizeof(domain))) != NULL)
+		sqlite3_bind_text(s, b + 24, dom, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, b + 24);
 }
 
 /* The row ev would have: its file and offset (the unique key), NULL as the store binds it. */

@@ -39,8 +39,10 @@ struct sqlite3 *store_db(struct store *st);
 /*
  * Work a schema migration left on the events already stored (the backfills
  * table: peer_domain, by the Public Suffix List, of events stored before
- * schema 10), one transaction of a few thousand events per step, so that the
- * write-ahead log stays small and the daemon goes on between steps. step: 1 when there is more to do, 0
+ * schema 10; the recipient and HELO domains before schema 11), one job after
+ * the other, one transaction of a few thousand events per step, so that the
+ * write-ahead log stays small and the daemon goes on between steps. step: 1
+ * when there is more to do, 0
  * when nothing is left, -1 on an error (logged). store_backfill: all of it.
  * Not inside a transaction; read-write stores only. An interrupted backfill
  * goes on where it stopped.

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "header.h"
@@ -53,16 +54,66 @@ num(const char *p, int n)
 	return v;
 }
 
+/*
+ * 00:00 local time of the day back days before now's, by the calendar (a
+ * day of a change to or from summer time is 23 or 25 hours); -1 on error.
+ */
+static int
+local_midnight(int64_t now, int back, int64_t *out)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	tm.tm_mday -= back;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+/* Days back from now's to the day s names ("today" 0, "yesterday" 1, "mon"...), or -1. */
+static int
+named_day(const char *s, int64_t now)
+{
+	static const char *const days[] = { "sunday", "monday", "tuesday", "wednesday",
+		"thursday", "friday", "saturday" };
+	time_t t = (time_t)now;
+	struct tm tm;
+	size_t len = strlen(s);
+
+	if (strcasecmp(s, "today") == 0)
+		return 0;
+	if (strcasecmp(s, "yesterday") == 0)
+		return 1;
+	if (len < 3 || localtime_r(&t, &tm) == NULL)
+		return -1;
+	for (int d = 0; d < 7; d++)
+		if ((len == 3 || len == strlen(days[d])) && strncasecmp(s, days[d], len) == 0)
+			return (tm.tm_wday - d + 7) % 7;
+	return -1;
+}
+
 int
 timeparse_point(const char *s, int64_t now, int64_t *out)
 {
 	int64_t d = timeparse_duration(s);
 	size_t len = strlen(s);
+	int back;
 
 	if (d >= 0) {
 		*out = now - d;
 		return 0;
 	}
+	if (strcasecmp(s, "now") == 0) {
+		*out = now;
+		return 0;
+	}
+	if ((back = named_day(s, now)) >= 0)
+		return local_midnight(now, back, out);
 	if (len < 10 || s[4] != '-' || s[7] != '-')
 		return -1;
 	int y = num(s, 4), mo = num(s + 5, 2), day = num(s + 8, 2), h = 0, mi = 0, sec = 0;
@@ -123,6 +174,16 @@ timeparse_point(const char *s, int64_t now, int64_t *out)
 		return -1;
 	*out = (int64_t)t;
 	return 0;
+}
+
+void
+timeparse_format_local(int64_t t, char *out, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL || strftime(out, size, "%Y-%m-%d %H:%M %Z", &tm) == 0)
+		snprintf(out, size, "%lld", (long long)t);
 }
 
 void

@@ -241,7 +241,7 @@ test_expect_success 'a hostile peer name in "No events for" is escaped too' '
 	test_exit_code 0 query --db hostile.db --peer "$(printf "\033[31mnobody\377")" >none.table &&
 	cat none.table &&
 	test "$(grep -c "$(printf "\033")" none.table)" = 0 &&
-	grep "^No events for \\\\x1b\[31mnobody\\\\xff\.$" none.table
+	grep "^No events for \\\\x1b\[31mnobody\\\\xff (as a reverse or HELO name)\.$" none.table
 '
 
 test_expect_success 'hostile fields in JSON: valid UTF-8, the escapes kept as \u001b' '

@@ -195,9 +195,9 @@ test_expect_success 'query without --peer: exit 2' '
 	test_exit_code 2 query --db x.db >out 2>err &&
 	cat err &&
 	test ! -s out &&
-	grep "query: --peer HOST|IP|CIDR|.DOMAIN is required" err &&
+	grep "query: --peer DOMAIN|HOST|IP|CIDR is required" err &&
 	test_exit_code 2 query --db x.db --peer "" 2>err &&
-	grep "query: --peer HOST|IP|CIDR|.DOMAIN is required" err &&
+	grep "query: --peer DOMAIN|HOST|IP|CIDR is required" err &&
 	test ! -e x.db
 '
 
@@ -214,11 +214,11 @@ test_expect_success 'query --format xml: exit 2' '
 '
 
 test_expect_success 'query --since and --until with bad times: exit 2' '
-	for when in yesterday 24 7x 2026-13-01 2026-11-22T25:00 2026-11-22Tnoon -1d ""; do
+	for when in yesterdays mo tomorrow 24 7x 2026-13-01 2026-11-22T25:00 2026-11-22Tnoon -1d ""; do
 		test_exit_code 2 query --db x.db --peer 192.0.2.1 --since "$when" 2>err &&
-		grep -- "--since: \"$when\" is neither a duration" err &&
+		grep -- "--since: \"$when\" is not a time: expected today, yesterday, a weekday" err &&
 		test_exit_code 2 query --db x.db --peer 192.0.2.1 --until "$when" 2>err &&
-		grep -- "--until: \"$when\" is neither a duration" err || exit 1
+		grep -- "--until: \"$when\" is not a time" err || exit 1
 	done
 '
 
@@ -302,11 +302,15 @@ assert d[0][\"peer_ip\"] == \"192.0.2.1\", d
 	test "$(body_lines <table)" = 1
 '
 
-test_expect_success 'a host name does not match a part of another one' '
-	test_exit_code 0 query --db t.db --peer example.net >out &&
-	grep "^No events for example.net.$" out &&
+test_expect_success 'a name matches itself and the names under it, never a part of another one' '
+	test_exit_code 0 query --db t.db --peer ample.net >out &&
+	grep "^No events for ample.net (as a domain: its hosts, HELO names and recipient domain).$" out &&
 	test_exit_code 0 query --db t.db --peer 192.0.2 >out &&
-	grep "^No events for 192.0.2.$" out
+	grep "^No events for 192.0.2 (as a domain: its hosts, HELO names and recipient domain).$" out &&
+	test_exit_code 0 query --db t.db --peer example.net --format json >out &&
+	json_check "
+assert [e[\"user\"] for e in d] == [\"bob\"], d
+" <out
 '
 
 test_expect_success 'query --kind keeps that kind only' '

@@ -85,7 +85,7 @@ if command -v bash >/dev/null; then
 		try tlslogd query --format ""
 		EOF
 		bash comp.bash >got &&
-		printf "%s\n" "query" "--by" "peer kind server domain" "--foreground --follow" \
+		printf "%s\n" "query" "--by" "peer kind server domain user" "--foreground --follow" \
 			"table json csv" >want &&
 		test_cmp want got
 	'

@@ -104,6 +104,11 @@ daemon_stop() {
 }
 
 # sql DB QUERY: one query through the sqlite3 shell, or Python's sqlite3 if absent.
+# The schema version of the newest migration in sql/ (PRAGMA user_version after a scan).
+schema_latest() {
+	ls "$TLSLOGD_SRCDIR"/sql/[0-9]*.sql | sed -n '$s|.*/0*\([0-9][0-9]*\)-[^/]*$|\1|p'
+}
+
 sql() {
 	if command -v sqlite3 >/dev/null 2>&1; then
 		sqlite3 -batch -noheader "$1" "$2"

@@ -34,7 +34,8 @@ lines() {
 }
 
 # expect_same DB PEER [FILTER]: tlslogd query --format json equals what Python
-# selects from the database for PEER (address, network or .domain) and FILTER
+# selects from the database for PEER (address, network or .domain: its reverse
+# and HELO names, and the recipient domain of outgoing failures) and FILTER
 # (a Python expression over the row r), newest first. An IPv4-mapped IPv6
 # address (::ffff:192.0.2.1) counts as its IPv4 address.
 expect_same() {
@@ -48,8 +49,11 @@ expect_same() {
 	rows = con.execute("SELECT * FROM events ORDER BY time DESC, id DESC").fetchall()
 	def match(r):
 	    if peer.startswith("."):
-	        h = (r["peer_host"] or "").lower()
-	        return h == peer[1:].lower() or h.endswith(peer.lower())
+	        # A domain: the reverse or HELO name in it, or a delivery to it (schema 11).
+	        d = peer[1:].lower()
+	        names = [(r["peer_host"] or "").lower(), (r["helo"] or "").lower()]
+	        return any(n == d or n.endswith("." + d) for n in names) or \
+	            (r["recipient_domain"] or "").lower() == d
 	    net = ipaddress.ip_network(peer, strict=False)
 	    if net.version == 6 and net.prefixlen >= 96 and net.network_address.ipv4_mapped:
 	        net = ipaddress.ip_network("%s/%d" % (net.network_address.ipv4_mapped, net.prefixlen - 96))
@@ -84,7 +88,7 @@ test_expect_success 'set up: the samples and generated peers, v4 and v6, several
 		140,tls,198.51.100.77,deep.mx.example.net,mx2 150,tls,198.51.100.78,EXAMPLE.NET,mx1 \
 		160,tls,198.51.100.79,notexample.net,mx1 170,tls,198.51.100.80,mx.example.net.evil.org,mx1 >gen.log &&
 	tlslogd scan -q -c /dev/null $rules --db t.db mixed.log exim-mainlog.log gen.log &&
-	test "$(sql t.db "PRAGMA user_version")" = 10 &&
+	test "$(sql t.db "PRAGMA user_version")" = "$(schema_latest)" &&
 	test "$(sql t.db "SELECT count(*) FROM sqlite_master WHERE name = '"'events_kind'"'")" = 0 &&
 	test "$(sql t.db "SELECT group_concat(name) FROM pragma_index_info('"'events_time'"')")" = time,kind &&
 	test "$(sql t.db "SELECT count(*) FROM events WHERE peer_ip = '"'192.0.2.7'"'")" = 2
@@ -115,7 +119,7 @@ test_expect_success '.domain: the domain itself and every name under it, nothing
 		expect_same t.db $dom || exit 1
 	done &&
 	tlslogd query -c "$test_scratch/advice.conf" --db t.db --peer .example.net --format json >out &&
-	python3 -c "import json; hosts = {e[\"peer_host\"].lower() for e in json.load(open(\"out\"))}; assert \"notexample.net\" not in hosts and \"mx.example.net.evil.org\" not in hosts and \"example.net\" in hosts and \"deep.mx.example.net\" in hosts, hosts"
+	python3 -c "import json; hosts = {(e[\"peer_host\"] or \"\").lower() for e in json.load(open(\"out\"))}; assert \"notexample.net\" not in hosts and \"mx.example.net.evil.org\" not in hosts and \"example.net\" in hosts and \"deep.mx.example.net\" in hosts, hosts"
 '
 
 test_expect_success '--direction, --server and --limit, alone and together' '
@@ -245,7 +249,7 @@ test_expect_success 'schema 5: a version 4 database gets peer_domain for its old
 	test_exit_code 1 tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer 192.0.2.1 2>err &&
 	grep "older than this" err &&
 	tlslogd scan -q -c /dev/null $rules --db v4.db /dev/null &&
-	test "$(sql v4.db "PRAGMA user_version")" = 10 &&
+	test "$(sql v4.db "PRAGMA user_version")" = "$(schema_latest)" &&
 	test "$(sql v4.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time")" = ".example.co.uk
 -" &&
 	tlslogd query -c "$test_scratch/advice.conf" --db v4.db --peer .example.co.uk --format csv >out &&
@@ -285,6 +289,9 @@ v9_db() {
 	python3 - "$1" <<-\PY
 	import sqlite3, sys
 	con = sqlite3.connect(sys.argv[1])
+	for c in ("recipient_domain", "helo_domain"):  # schema 11
+	    con.execute("DROP INDEX IF EXISTS events_" + c)
+	    con.execute("ALTER TABLE events DROP COLUMN " + c)
 	con.execute("PRAGMA user_version = 9")
 	con.executemany("INSERT INTO events (time, mta, direction, kind, peer_host, peer_ip, peer_domain) "
 	                "VALUES (?, 'postfix', 'in', 'auth_failed', ?, '192.0.2.1', ?)",
@@ -299,7 +306,7 @@ test_expect_success 'schema 10: the guessed peer_domain of a version 9 database 
 	v9_db v9.db &&
 	tlslogd scan -c /dev/null $rules --db v9.db /dev/null 2>err &&
 	grep "stored before schema 10 (ids 1 to 4)" err &&
-	test "$(sql v9.db "PRAGMA user_version")" = 10 &&
+	test "$(sql v9.db "PRAGMA user_version")" = "$(schema_latest)" &&
 	test "$(sql v9.db "SELECT coalesce(peer_domain, '"'-'"') FROM events ORDER BY time" | tr "\n" " ")" = \
 		".example.gv.at - .example.net - " &&
 	test "$(sql v9.db "SELECT count(*) FROM backfills")" = 0

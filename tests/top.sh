@@ -53,11 +53,12 @@ test_expect_success 'set up: failures in the last day and three days ago' '
 test_expect_success 'by peer (the default), last 24h (the default): worst first, the table' '
 	tlslogd top -c /dev/null --db t.db >out &&
 	cat out &&
-	head -n 1 out | grep "^PEER  *COUNT HOST  *FIRST  *LAST$" &&
-	sed -n 2p out | grep "^192.0.2.7  *5 -  *20" &&
-	sed -n 3p out | grep "^198.51.100.2  *2 mx2.alpha.example.net " &&
-	sed -n 4p out | grep "^203.0.113.9  *2 mail.beta.example.co.uk " &&
-	test "$(wc -l <out)" = 6 &&
+	head -n 1 out | grep "^Since 20[0-9-]* [0-9:]* UTC, until now$" &&
+	sed -n 2p out | grep "^PEER  *COUNT HOST  *FIRST  *LAST$" &&
+	sed -n 3p out | grep "^192.0.2.7  *5 -  *20" &&
+	sed -n 4p out | grep "^198.51.100.2  *2 mx2.alpha.example.net " &&
+	sed -n 5p out | grep "^203.0.113.9  *2 mail.beta.example.co.uk " &&
+	test "$(wc -l <out)" = 7 &&
 	! grep 203.0.113.99 out
 '
 
@@ -120,7 +121,7 @@ test_expect_success '--limit: the N worst; 0: all' '
 	tlslogd top -c /dev/null --db t.db --since 7d --limit 0 --format csv >out &&
 	test "$(wc -l <out)" = 7 &&
 	tlslogd top -c /dev/null --db t.db --since 7d -l 1 >out &&
-	test "$(wc -l <out)" = 2
+	test "$(wc -l <out)" = 3
 '
 
 test_expect_success 'an empty period: a sentence, [] and a bare header' '
@@ -133,9 +134,13 @@ test_expect_success 'an empty period: a sentence, [] and a bare header' '
 '
 
 test_expect_success 'usage errors exit 2' '
-	test_exit_code 2 tlslogd top -c /dev/null --db t.db --by user 2>err &&
-	grep "expected peer, kind, server or domain" err &&
-	test_exit_code 2 tlslogd top -c /dev/null --db t.db --since yesterday 2>err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --by address 2>err &&
+	grep "expected peer, kind, server, domain or user" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --since someday 2>err &&
+	grep -- "--since: \"someday\" is not a time: expected today, yesterday" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --kind tls,nosuch 2>err &&
+	grep -- "--kind: unknown kind \"nosuch\"" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --kind tl 2>err &&
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db --limit -3 2>err &&
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db --format xml 2>err &&
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db extra 2>err &&
