@@ -4,16 +4,21 @@
  *
  * libpsl does the matching (its rules, wildcards and exceptions); this file
  * only decides what a host name is, lowers its case (libpsl wants lower-case
- * input) and keeps the one list of the process.
+ * input) and keeps the one list of the process. The cache is direct-mapped
+ * by a hash of the name as it was asked for: a name is compared whole, so a
+ * collision only costs a lookup.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <libpsl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain.h"
+#include "util.h"
 
 #define DOMAIN_MAX 253
 
@@ -75,5 +80,55 @@ domain_of(const char *host, char *out, size_t size)
 		return NULL;
 	out[0] = '.';
 	memcpy(out + 1, reg, dlen + 1);
+	return out;
+}
+
+#define CACHE_SLOTS 512
+
+struct cached {
+	size_t len;		/* of host; 0: an empty slot */
+	int has_domain;
+	char host[DOMAIN_MAX + 1];
+	char domain[DOMAIN_MAX + 2];	/* ".example.net" */
+};
+
+struct domain_cache {
+	struct cached slot[CACHE_SLOTS];
+};
+
+struct domain_cache *
+domain_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct domain_cache));
+}
+
+void
+domain_cache_free(struct domain_cache *c)
+{
+	free(c);
+}
+
+const char *
+domain_of_cached(struct domain_cache *c, const char *host, char *out, size_t size)
+{
+	size_t len = host ? strlen(host) : 0;
+
+	if (c == NULL || len == 0 || len > DOMAIN_MAX)
+		return domain_of(host, out, size);
+	struct cached *e = &c->slot[util_fnv1a(host, len) % CACHE_SLOTS];
+	if (e->len != len || memcmp(e->host, host, len) != 0) {
+		char dom[DOMAIN_MAX + 2];
+		e->len = len;
+		memcpy(e->host, host, len + 1);
+		e->has_domain = domain_of(host, dom, sizeof(dom)) != NULL;
+		if (e->has_domain)
+			memcpy(e->domain, dom, strlen(dom) + 1);
+	}
+	if (!e->has_domain)
+		return NULL;
+	size_t dlen = strlen(e->domain);
+	if (dlen + 1 > size)
+		return NULL;
+	memcpy(out, e->domain, dlen + 1);
 	return out;
 }

@@ -25,4 +25,15 @@
  */
 const char *domain_of(const char *host, char *out, size_t size);
 
+/*
+ * The same answers, remembered: libpsl's lookup costs a few thousand
+ * instructions, and the hosts of a log repeat (the same few providers fail
+ * again and again), so the one writer and the flagger each keep a small
+ * cache of the names they asked about last. A cache belongs to one thread.
+ */
+struct domain_cache;
+struct domain_cache *domain_cache_new(void);
+void domain_cache_free(struct domain_cache *c);
+const char *domain_of_cached(struct domain_cache *c, const char *host, char *out, size_t size);
+
 #endif

@@ -953,7 +953,8 @@ flag_observe(struct flagger *f, const struct event *ev)
 		return 0;
 	const char *ip = ev->field[EF_PEER_IP];
 	char domain[DOMAIN_MAX + 2];
-	const char *dom = domain_of(ev->field[EF_PEER_HOST], domain, sizeof(domain));
+	const char *dom = domain_of_cached(store_domain_cache(f->store),
+	    ev->field[EF_PEER_HOST], domain, sizeof(domain));
 
 	if (ev->time > f->latest)
 		f->latest = ev->time;

@@ -41,6 +41,7 @@ struct store {
 	int backfill_announced;	/* 1 + the job whose start was logged, 0: none */
 	int in_txn;
 	struct checkpointer *checkpointer;	/* NULL: SQLite's own checkpoints */
+	struct domain_cache *domains;	/* peer_domain and helo_domain of the events inserted */
 	sqlite3_stmt *insert_event;	/* one row */
 	sqlite3_stmt *insert_group;	/* STORE_GROUP rows */
 	sqlite3_stmt *group_rows;	/* the file and offset of the rows a group inserted */
@@ -318,11 +319,17 @@ store_backfill(struct store *st)
  * it has no domain.
  */
 static const char *
-peer_domain(const char *host, size_t len, char *out, size_t size)
+peer_domain(struct domain_cache *cache, const char *host, size_t len, char *out, size_t size)
 {
 	if (host == NULL || strlen(host) != len)
 		return NULL;
-	return domain_of(host, out, size);
+	return domain_of_cached(cache, host, out, size);
+}
+
+struct domain_cache *
+store_domain_cache(struct store *st)
+{
+	return st->domains;
 }
 
 /* tlslogd_domain(host): peer_domain in SQL, for the backfill of old events (sql/005, sql/010). */
@@ -334,7 +341,8 @@ sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const char *dom;
 
 	(void)argc;
-	dom = host ? peer_domain(host, (size_t)sqlite3_value_bytes(argv[0]), out, sizeof(out)) : NULL;
+	dom = host ? peer_domain(NULL, host, (size_t)sqlite3_value_bytes(argv[0]), out, sizeof(out)) :
+	    NULL;
 	if (dom == NULL)
 		sqlite3_result_null(ctx);
 	else
@@ -663,6 +671,8 @@ store_open(const char *path, enum store_mode mode)
 	struct store *st = xcalloc(1, sizeof(*st));
 	int rc;
 
+	st->domains = domain_cache_new();
+
 	/*
 	 * No statistics of SQLite's memory use, which nothing reads: keeping
 	 * them takes a global mutex on every allocation SQLite makes. Only
@@ -702,6 +712,7 @@ store_close(struct store *st)
 	sqlite3_finalize(st->set_source);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		store_error(st, "cannot close database");
+	domain_cache_free(st->domains);
 	free(st->path);
 	free(st);
 }
@@ -779,7 +790,7 @@ bind_opt_int(sqlite3_stmt *stmt, int idx, int64_t v, int64_t none)
 
 /* Bind ev as row row (from 0) of an insert statement. */
 static void
-bind_event(sqlite3_stmt *s, int row, const struct event *ev)
+bind_event(struct store *st, sqlite3_stmt *s, int row, const struct event *ev)
 {
 	int b = row * EVENT_COLUMNS;
 
@@ -804,8 +815,8 @@ bind_event(sqlite3_stmt *s, int row, const struct event *ev)
 	bind_opt_int(s, b + 19, ev->offset, -1);
 	bind_field(s, b + 20, ev, EF_RAW);
 	char domain[300];
-	const char *dom = peer_domain(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST], domain,
-	    sizeof(domain));
+	const char *dom = peer_domain(st->domains, ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST],
+	    domain, sizeof(domain));
 	if (dom != NULL)
 		sqlite3_bind_text(s, b + 21, dom, -1, SQLITE_TRANSIENT);
 	else
@@ -815,7 +826,7 @@ bind_event(sqlite3_stmt *s, int row, const struct event *ev)
 		sqlite3_bind_text(s, b + 23, dom, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(s, b + 23);
-	if ((dom = peer_domain(ev->field[EF_HELO], ev->field_len[EF_HELO], domain,
+	if ((dom = peer_domain(st->domains, ev->field[EF_HELO], ev->field_len[EF_HELO], domain,
 	    sizeof(domain))) != NULL)
 		sqlite3_bind_text(s, b + 24, dom, -1, SQLITE_TRANSIENT);
 	else
@@ -870,7 +881,7 @@ static int
 insert_rows(struct store *st, sqlite3_stmt *s, struct event *const *evs, size_t n, int64_t *ids)
 {
 	for (size_t i = 0; i < n; i++)
-		bind_event(s, (int)i, evs[i]);
+		bind_event(st, s, (int)i, evs[i]);
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

@@ -28,11 +28,14 @@ enum store_mode {
 };
 
 struct store;
+struct domain_cache;
 struct sqlite3;
 
 struct store *store_open(const char *path, enum store_mode mode);
 void store_close(struct store *st);
 const char *store_path(const struct store *st);
+/* The writer's cache of registered domains (domain.h), for the flagger on the same thread. */
+struct domain_cache *store_domain_cache(struct store *st);
 /* The connection, for readers that run their own queries. */
 struct sqlite3 *store_db(struct store *st);
 

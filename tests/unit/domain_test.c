@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <stdio.h>
+
 #include <string.h>
 
 #include "domain.h"
@@ -52,5 +54,34 @@ main(void)
 	domain_is("mx.example.com.au", ".example.com.au", "com.au");
 	ok(domain_of("mx.example.net", small, sizeof(small)) == NULL, "too long for the buffer: NULL");
 	ok(domain_of(NULL, small, sizeof(small)) == NULL, "no host: NULL");
+
+	/* The cache gives what domain_of gives, for many names that share slots. */
+	struct domain_cache *c = domain_cache_new();
+	static const char *const names[] = { "mx1.example.gv.at", "co.uk", "Mail.Example.NET",
+	    "192.0.2.1", "ec2-198-51-100-7.compute-1.amazonaws.com", "mx01.web.de", "localhost",
+	    "mx.example.net.", "mx.example.com.au" };
+	int same = 1;
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 2000; i++) {
+			char host[64], want[300], got[300];
+			if (i < (int)(sizeof(names) / sizeof(names[0])))
+				snprintf(host, sizeof(host), "%s", names[i]);
+			else
+				snprintf(host, sizeof(host), "mx%d.d%d.example%s", i, i % 37,
+				    i % 3 ? ".co.uk" : ".net");
+			const char *w = domain_of(host, want, sizeof(want));
+			const char *g = domain_of_cached(c, host, got, sizeof(got));
+			if ((w == NULL) != (g == NULL) || (w != NULL && strcmp(w, g) != 0)) {
+				printf("# %s: %s, cached %s\n", host, w ? w : "NULL", g ? g : "NULL");
+				same = 0;
+			}
+		}
+	ok(same, "the cache answers as domain_of, hit or miss, over 2000 names three times");
+	ok(domain_of_cached(c, "mx.example.net", small, sizeof(small)) == NULL,
+	    "a cached answer too long for the buffer: NULL");
+	char out[300];
+	ok(domain_of_cached(NULL, "mx.example.net", out, sizeof(out)) != NULL,
+	    "no cache: domain_of");
+	domain_cache_free(c);
 	return done_testing();
 }
