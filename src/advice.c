@@ -583,38 +583,3 @@ advice_render(const struct advice *a, enum event_kind kind, enum event_direction
 	buf_putc(&out, '\0');
 	return out.data;
 }
-
-/* ---- the recipient domain ---- */
-
-/* The address starting at s (up to '>', ',', blank or end): its domain into out, or NULL. */
-static const char *
-address_domain(const char *s, char *out, size_t size)
-{
-	size_t len = strcspn(s, ">, \t\n");
-	const char *at = NULL;
-
-	for (size_t i = 0; i < len; i++)
-		if (s[i] == '@')
-			at = s + i;
-	if (at == NULL || (size_t)(s + len - at - 1) >= size)
-		return NULL;
-	size_t n = (size_t)(s + len - at - 1);
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)at[1 + i]);
-	out[n] = '\0';
-	return valid_host(out) && strchr(out, '.') != NULL ? out : NULL;
-}
-
-const char *
-advice_recipient_domain(const char *raw, char *out, size_t size)
-{
-	/* Postfix and Sendmail "to=<a@b>", Sendmail "to=a@b"; Exim's delivery and defer markers. */
-	static const char *const marks[] = { " to=<", " to=", " == ", " ** ", " => ", NULL };
-
-	for (size_t m = 0; raw != NULL && marks[m] != NULL; m++) {
-		const char *p = strstr(raw, marks[m]);
-		if (p != NULL && address_domain(p + strlen(marks[m]), out, size) != NULL)
-			return out;
-	}
-	return NULL;
-}

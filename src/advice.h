@@ -53,14 +53,6 @@ void advice_free(struct advice *a);
 char *advice_render(const struct advice *a, enum event_kind kind, enum event_direction dir,
     const char *mta, const struct advice_values *v);
 
-/*
- * The recipient domain of the first delivery named in an event's raw lines
- * (Postfix and Sendmail "to=<user@domain>", Exim "== user@domain", "**",
- * "=>"), lower-cased into out; NULL when none is named or it is not a
- * well-formed domain.
- */
-const char *advice_recipient_domain(const char *raw, char *out, size_t size);
-
 /* How many entries were loaded (for tests and `-n` reports). */
 size_t advice_count(const struct advice *a);
 

@@ -134,3 +134,57 @@ domain_of_cached(struct domain_cache *c, const char *host, char *out, size_t siz
 	memcpy(out, e->domain, dlen + 1);
 	return out;
 }
+
+/* ---- the recipient domain ---- */
+
+/* A domain name we dare to store and print: letters, digits, '-', '.', '_', a dot, no "..". */
+static int
+valid_name(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > DOMAIN_MAX || s[0] == '.' || s[0] == '-' || strchr(s, '.') == NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_'))
+			return 0;
+	}
+	return strstr(s, "..") == NULL;
+}
+
+/* The address starting at s (up to '>', ',', blank or end): its domain into out, or NULL. */
+static const char *
+address_domain(const char *s, char *out, size_t size)
+{
+	size_t len = strcspn(s, ">, \t\n");
+	const char *at = NULL;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '@')
+			at = s + i;
+	if (at == NULL || (size_t)(s + len - at - 1) >= size)
+		return NULL;
+	size_t n = (size_t)(s + len - at - 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = at[1 + i];
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+	return valid_name(out) ? out : NULL;
+}
+
+const char *
+domain_of_recipient(const char *raw, char *out, size_t size)
+{
+	/* Postfix and Sendmail "to=<a@b>", Sendmail "to=a@b"; Exim's delivery and defer markers. */
+	static const char *const marks[] = { " to=<", " to=", " == ", " ** ", " => ", NULL };
+
+	for (size_t m = 0; raw != NULL && marks[m] != NULL; m++) {
+		const char *p = strstr(raw, marks[m]);
+		if (p != NULL && address_domain(p + strlen(marks[m]), out, size) != NULL)
+			return out;
+	}
+	return NULL;
+}

@@ -36,4 +36,13 @@ struct domain_cache *domain_cache_new(void);
 void domain_cache_free(struct domain_cache *c);
 const char *domain_of_cached(struct domain_cache *c, const char *host, char *out, size_t size);
 
+/*
+ * The recipient domain of the first delivery named in an event's raw lines
+ * (Postfix and Sendmail "to=<user@domain>", Sendmail "to=user@domain", Exim
+ * "== user@domain", "**", "=>"), lower-cased into out; NULL when none is
+ * named or it is not a well-formed domain name (letters, digits, '-', '_',
+ * '.', with a dot). Stored as recipient_domain (sql/011); the advice names it.
+ */
+const char *domain_of_recipient(const char *raw, char *out, size_t size);
+
 #endif

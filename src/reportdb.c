@@ -44,7 +44,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "advice.h"
 #include "domain.h"
 #include "event.h"
 #include "log.h"
@@ -707,7 +706,7 @@ static void
 cause_values(struct reportdb_cause *c, const struct reportdb_rows *r)
 {
 	char dom[256];
-	const char *domain = advice_recipient_domain(reportdb_text(r, 11, NULL), dom, sizeof(dom));
+	const char *domain = domain_of_recipient(reportdb_text(r, 11, NULL), dom, sizeof(dom));
 
 	agree(&c->ip, reportdb_text(r, 7, NULL), &c->several, 1);
 	agree(&c->ip, reportdb_text(r, 8, NULL), &c->several, 1);

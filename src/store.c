@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "advice.h"
 #include "checkpointer.h"
 #include "domain.h"
 #include "log.h"
@@ -358,10 +357,10 @@ recipient_domain(const struct event *ev, char *out, size_t size)
 {
 	if (ev->direction != DIR_OUT || ev->field[EF_RAW] == NULL)
 		return NULL;
-	return advice_recipient_domain(ev->field[EF_RAW], out, size);
+	return domain_of_recipient(ev->field[EF_RAW], out, size);
 }
 
-/* tlslogd_recipient_domain(raw): advice_recipient_domain in SQL, for migration 12. */
+/* tlslogd_recipient_domain(raw): domain_of_recipient in SQL, for the backfill of sql/011. */
 static void
 sql_recipient_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -370,7 +369,7 @@ sql_recipient_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const char *dom;
 
 	(void)argc;
-	dom = raw ? advice_recipient_domain(raw, out, sizeof(out)) : NULL;
+	dom = raw ? domain_of_recipient(raw, out, sizeof(out)) : NULL;
 	if (dom == NULL)
 		sqlite3_result_null(ctx);
 	else

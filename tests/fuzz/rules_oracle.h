@@ -4,8 +4,9 @@
  * for the fuzz targets that include src/rules.c itself (its literal scan and
  * its sets are private to it).
  *
- *   - the one-pass literal scan of a set finds a literal exactly when memmem
- *     finds it (a gated literal: in a message that starts with its gate);
+ *   - the one-pass literal scan of a set (its view of all its failure rules)
+ *     finds a literal exactly when memmem finds it (a gated literal: in a
+ *     message that starts with its gate);
  *   - rules_match gives the first rule of the set, in order, whose literal
  *     memmem finds, whose programs apply and whose pattern matches: the scan's
  *     shortcuts change nothing.
@@ -23,8 +24,15 @@ oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, c
 	if (set < 0 || (size_t)set >= rs->nsets)
 		return;
 	s = &rs->sets[set];
-	uint64_t found = scan_line(&s->scan, msg, len);
+	/* The view of all the set's failure rules: the literals its scan covers. */
+	const struct rule_view *v = &s->all;
+	uint64_t covered = v->gated;
+	for (size_t i = 0; i < v->nrules; i++)
+		covered |= v->bit[i];
+	uint64_t found = scan_line(&s->scan, v, msg, len);
 	for (size_t k = 0; k < s->scan.n; k++) {
+		if (!(covered >> k & 1))
+			continue;
 		int in = util_memmem(msg, len, s->scan.text[k], s->scan.len[k]) != NULL;
 		/* A gated literal is looked for only in a message that starts with its gate. */
 		if (s->scan.gate[k] != NULL)
@@ -36,8 +44,8 @@ oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, c
 	}
 
 	const struct rule *want = NULL;
-	for (size_t i = 0; i < s->nrules && want == NULL; i++) {
-		const struct rule *r = &rs->rules[s->rule_idx[i]];
+	for (size_t i = 0; i < v->nrules && want == NULL; i++) {
+		const struct rule *r = &rs->rules[v->rule_idx[i]];
 		if (r->disabled)
 			continue;
 		if (r->literal_len > 0 && util_memmem(msg, len, r->literal, r->literal_len) == NULL)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "domain.h"
 #include "log.h"
 #include "event.h"
 #include "tap.h"
@@ -327,15 +328,15 @@ values_and_files(void)
 
 	/* The recipient domain of a delivery line. */
 	char dom[256];
-	const char *d = advice_recipient_domain("x postfix/smtp[1]: Q: to=<bob@Partner.Example>, relay=mx",
+	const char *d = domain_of_recipient("x postfix/smtp[1]: Q: to=<bob@Partner.Example>, relay=mx",
 	    dom, sizeof(dom));
 	ok(d && strcmp(d, "partner.example") == 0, "postfix to=<bob@partner.example>");
-	d = advice_recipient_domain("2026-11-21 1tB-000 == gina@partner.example.net R=dnslookup", dom,
+	d = domain_of_recipient("2026-11-21 1tB-000 == gina@partner.example.net R=dnslookup", dom,
 	    sizeof(dom));
 	ok(d && strcmp(d, "partner.example.net") == 0, "exim == gina@partner.example.net");
-	d = advice_recipient_domain("sm-mta[1]: Q: to=adam@legacy.example.net, delay=0", dom, sizeof(dom));
+	d = domain_of_recipient("sm-mta[1]: Q: to=adam@legacy.example.net, delay=0", dom, sizeof(dom));
 	ok(d && strcmp(d, "legacy.example.net") == 0, "sendmail to=adam@legacy.example.net");
-	ok(advice_recipient_domain("SSL_connect error to mx[192.0.2.1]:25", dom, sizeof(dom)) == NULL,
+	ok(domain_of_recipient("SSL_connect error to mx[192.0.2.1]:25", dom, sizeof(dom)) == NULL,
 	    "no delivery line: no domain");
 
 	/* A local folder replaces an entry by its key and adds variables; errors name file and line. */
