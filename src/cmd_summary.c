@@ -178,14 +178,12 @@ cmd_summary(int argc, char **argv)
 	}
 	int64_t now = (int64_t)time(NULL), since, until = now;
 	if (timeparse_point(since_arg, now, &since) < 0) {
-		log_warnx("--since: expected a duration (24h, 7d) or an ISO date, not \"%s\"",
-		    since_arg);
+		log_warnx("--since: \"%s\" is not a time: expected " TIMEPARSE_FORMS, since_arg);
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}
 	if (until_arg != NULL && timeparse_point(until_arg, now, &until) < 0) {
-		log_warnx("--until: expected a duration (24h, 7d) or an ISO date, not \"%s\"",
-		    until_arg);
+		log_warnx("--until: \"%s\" is not a time: expected " TIMEPARSE_FORMS, until_arg);
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}

@@ -349,7 +349,7 @@ sql_domain(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /*
- * The recipient domain of an outgoing event's raw lines (advice.h), or NULL:
+ * The recipient domain of an outgoing event's raw lines (domain.h), or NULL:
  * stored as recipient_domain. Raw text with a NUL byte is read up to it.
  */
 static const char *

@@ -168,8 +168,27 @@ line = \"Nov 21 08:32:00 mx1 postfix/smtpd[4242]: connect from unknown[198.51.10
 sys.stdout.write(line * 300000)" >>mail.log &&
 	fails 4 4 >>mail.log &&
 	size=$(stat -c %s mail.log) &&
-	{ scrape http://127.0.0.1:$port/metrics >lag.txt & } && spid=$! &&
-	sleep 1 && kill -CONT "$dpid" && wait "$spid" &&
+	stopped=$(now_ms) &&
+	# The request is sent (and queued by the kernel) while the daemon is
+	# stopped; it is answered between two of the daemon'"'"'s reads.
+	{ python3 - "$port" >lag.txt <<-\PY &
+	import socket, sys
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=120)
+	s.sendall(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+	open("sent", "w").close()
+	data = b""
+	while True:
+	    chunk = s.recv(65536)
+	    if not chunk:
+	        break
+	    data += chunk
+	sys.stdout.write(data.split(b"\r\n\r\n", 1)[1].decode())
+	PY
+	} && spid=$! &&
+	wait_until 60 "test -e sent" &&
+	# Stopped for a second at least, so that the lag in seconds is one at least.
+	wait_until 60 "[ \$((\$(now_ms) - $stopped)) -ge 1000 ]" &&
+	kill -CONT "$dpid" && wait "$spid" &&
 	bytes=$(value lag.txt "tlslogd_source_lag_bytes{source=\"$PWD/mail.log\"}") &&
 	secs=$(value lag.txt "tlslogd_source_lag_seconds{source=\"$PWD/mail.log\"}") &&
 	echo "lag seen: $bytes bytes, $secs s (file $size bytes)" >>"$notes" &&
@@ -190,12 +209,12 @@ follow_test 'a reload keeps the counters; a port in use is logged and the daemon
 	test "$(value b.txt tlslogd_lines_read_total)" -ge "$(value a.txt tlslogd_lines_read_total)" &&
 	test "$(value b.txt tlslogd_start_time_seconds)" = "$(value a.txt tlslogd_start_time_seconds)" &&
 	# A second daemon (its own database) asking for the same port.
-	mkdir two && (cd two && fails 1 2 >mail.log && conf "metrics_listen $port" &&
-		"$TLSLOGD" run -d -c t.conf 2>daemon.err & echo $! >two/pid) &&
-	sleep 0 && bg_add "$(cat two/pid)" &&
+	mkdir two && (cd two && fails 1 2 >mail.log && conf "metrics_listen $port") &&
+	{ (cd two && exec "$TLSLOGD" run -d -c t.conf 2>daemon.err) & } && tpid=$! &&
+	bg_add "$tpid" &&
 	wait_until 30 "grep -q \"metrics_listen 127.0.0.1:$port: cannot listen\" two/daemon.err" &&
 	wait_events two/t.db 2 &&
-	kill -TERM "$(cat two/pid)" &&
+	kill -TERM "$tpid" && wait "$tpid" &&
 	daemon_term
 '
 
