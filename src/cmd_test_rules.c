@@ -174,6 +174,7 @@ role_note(enum rule_role role)
 	case ROLE_CLOSE: return " (close)";
 	case ROLE_HINT: return " (hint)";
 	case ROLE_SUMMARY: return " (summary)";
+	case ROLE_SUCCESS: return " (success)";
 	default: return "";
 	}
 }
@@ -412,9 +413,27 @@ check_examples(struct rules *rules)
 				}
 			}
 			event_free(ev);
-			/* The whole set must pick this rule, not an earlier one. */
 			lm.only_rule = NULL;
 			ev = NULL;
+			if (r->role == ROLE_SUCCESS) {
+				/* Counted by this rule, not an earlier success rule of the set. */
+				struct success sc;
+				lm.success = &sc;
+				linematch_line(&lm, ex->line, len, &ev, &got);
+				lm.success = NULL;
+				event_free(ev);
+				if (sc.rule != r) {
+					log_warnx("%s:%d: rule %s: example is %s", r->file, ex->lineno,
+					    r->id, sc.rule == NULL ? "not counted (no peer address or name)" :
+					    "counted by earlier success rule");
+					if (sc.rule != NULL)
+						log_warnx("%s:%d: (earlier rule %s)", sc.rule->file,
+						    sc.rule->lineno, sc.rule->id);
+					failures++;
+				}
+				continue;
+			}
+			/* The whole set must pick this rule, not an earlier one. */
 			if (linematch_line(&lm, ex->line, len, &ev, &got) == LM_EVENT && got != r) {
 				log_warnx("%s:%d: rule %s: example is taken by earlier rule %s (%s:%d)",
 				    r->file, ex->lineno, r->id, got->id, got->file, got->lineno);

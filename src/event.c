@@ -243,64 +243,76 @@ event_field_from_name(const char *name, size_t len)
 	return -1;
 }
 
-/* A link-local IPv6 address with its zone ("fe80::1%eth0"): kept, canonical before the "%". */
-static int
-scoped_v6(struct event *ev, const char *ip)
+/*
+ * A link-local IPv6 address with its zone ("fe80::1%eth0"): canonical before
+ * the "%", the zone kept. Its length in out, or 0.
+ */
+static size_t
+scoped_v6(const char *ip, char out[EVENT_IP_MAX])
 {
 	const char *pct = strchr(ip, '%');
 	unsigned char addr[16];
-	char text[INET6_ADDRSTRLEN + 64];
 	char head[INET6_ADDRSTRLEN];
 
 	if (pct == NULL || (size_t)(pct - ip) >= sizeof(head) || strlen(pct) > 32)
 		return 0;
 	memcpy(head, ip, (size_t)(pct - ip));
 	head[pct - ip] = '\0';
-	if (inet_pton(AF_INET6, head, addr) != 1 || inet_ntop(AF_INET6, addr, text, INET6_ADDRSTRLEN) == NULL)
+	if (inet_pton(AF_INET6, head, addr) != 1 || inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN) == NULL)
 		return 0;
-	size_t n = strlen(text);
-	memcpy(text + n, pct, strlen(pct) + 1);
-	event_set(ev, EF_PEER_IP, text, strlen(text));
-	return 1;
+	size_t n = strlen(out);
+	memcpy(out + n, pct, strlen(pct) + 1);
+	return strlen(out);
+}
+
+size_t
+event_ip_canonical(const char *ip, size_t len, char out[EVENT_IP_MAX])
+{
+	unsigned char addr[16];
+	char text[INET6_ADDRSTRLEN + 32];
+
+	if (len >= sizeof(text) || memchr(ip, '\0', len) != NULL)
+		return 0;	/* too long, or a NUL inside: no address */
+	memcpy(text, ip, len);
+	text[len] = '\0';
+	if (inet_pton(AF_INET, text, addr) == 1) {
+		/* inet_ntop's "%u.%u.%u.%u" without printf. */
+		size_t n = 0;
+		for (int i = 0; i < 4; i++) {
+			unsigned v = addr[i];
+			if (i > 0)
+				out[n++] = '.';
+			if (v >= 100)
+				out[n++] = (char)('0' + v / 100);
+			if (v >= 10)
+				out[n++] = (char)('0' + v / 10 % 10);
+			out[n++] = (char)('0' + v % 10);
+		}
+		out[n] = '\0';
+		return n;
+	}
+	if (inet_pton(AF_INET6, text, addr) == 1)
+		return inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN) != NULL ? strlen(out) : 0;
+	return scoped_v6(text, out);
 }
 
 void
 event_canonicalize_ip(struct event *ev)
 {
 	const char *ip = ev->field[EF_PEER_IP];
-	unsigned char addr[16];
-	char text[INET6_ADDRSTRLEN];
+	char text[EVENT_IP_MAX];
 
 	if (ip == NULL)
 		return;
-	if (ev->field_len[EF_PEER_IP] >= INET6_ADDRSTRLEN + 32 || strlen(ip) != ev->field_len[EF_PEER_IP]) {
-		event_set(ev, EF_PEER_IP, NULL, 0);	/* too long, or a NUL inside: no address */
-		return;
-	}
-	if (inet_pton(AF_INET, ip, addr) == 1) {
-		/* inet_ntop's "%u.%u.%u.%u" without printf; most addresses are already so. */
-		size_t n = 0;
-		for (int i = 0; i < 4; i++) {
-			unsigned v = addr[i];
-			if (i > 0)
-				text[n++] = '.';
-			if (v >= 100)
-				text[n++] = (char)('0' + v / 100);
-			if (v >= 10)
-				text[n++] = (char)('0' + v / 10 % 10);
-			text[n++] = (char)('0' + v % 10);
-		}
-		if (n != ev->field_len[EF_PEER_IP] || memcmp(text, ip, n) != 0)
-			event_set(ev, EF_PEER_IP, text, n);
-	} else if (inet_pton(AF_INET6, ip, addr) == 1) {
-		if (inet_ntop(AF_INET6, addr, text, sizeof(text)) != NULL)
-			event_set(ev, EF_PEER_IP, text, strlen(text));
-	} else if (!scoped_v6(ev, ip)) {
+	size_t n = event_ip_canonical(ip, ev->field_len[EF_PEER_IP], text);
+	if (n == 0) {
 		/*
 		 * No address: Postfix's "unknown[unknown]" (the client left before
 		 * its address was known) or text made up to look like one. Kept, it
 		 * would be flagged and handed to actions as an address.
 		 */
 		event_set(ev, EF_PEER_IP, NULL, 0);
+	} else if (n != ev->field_len[EF_PEER_IP] || memcmp(text, ip, n) != 0) {
+		event_set(ev, EF_PEER_IP, text, n);	/* most addresses are already so */
 	}
 }

@@ -120,6 +120,13 @@ int event_direction_from_name(const char *name);
 const char *event_field_name(enum event_field f);
 int event_field_from_name(const char *name, size_t len);
 
+/* Room for a canonical address with a link-local zone ("fe80::1%eth0"). */
+#define EVENT_IP_MAX (46 + 32)
+/*
+ * The canonical text (inet_ntop's) of an address of len bytes, NUL-terminated
+ * in out: its length, or 0 when the text is no address.
+ */
+size_t event_ip_canonical(const char *ip, size_t len, char out[EVENT_IP_MAX]);
 /* Rewrite peer_ip in canonical text form (inet_ntop) when it parses as an address. */
 void event_canonicalize_ip(struct event *ev);
 

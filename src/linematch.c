@@ -109,6 +109,24 @@ ask_ends(void *ctx)
 	return matters;
 }
 
+/* The line's success, if a success rule of its set takes it (with the scan just made). */
+static void
+match_success(struct linematch *lm, const struct line_header *h, int set, const char *daemon,
+    size_t daemon_len, const char *msg, size_t msg_len)
+{
+	struct rule_match sm;
+
+	if (rules_match_success(lm->rules, set, daemon, daemon_len, msg, msg_len, &sm) == NULL)
+		return;
+	const char *server = h->host;
+	size_t server_len = h->host_len;
+	if (server == NULL && lm->server != NULL) {
+		server = lm->server;
+		server_len = strlen(lm->server);
+	}
+	success_fill(lm->success, &sm, h->time, rules_set_mta(lm->rules, set), server, server_len);
+}
+
 enum linematch_result
 linematch_line(struct linematch *lm, const char *line, size_t len, struct event **out,
     const struct rule **rule)
@@ -117,6 +135,8 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	struct rule_match m;
 	int set;
 
+	if (lm->success != NULL)
+		lm->success->rule = NULL;
 	if (header_parse(&lm->clock, line, len, &h) < 0)
 		return LM_NO_HEADER;
 	set = lm->forced_set >= 0 ? lm->forced_set : rules_route(lm->rules, h.program, h.program_len);
@@ -150,6 +170,7 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 	}
 
 	const struct rule *r;
+	int skipped = 0;
 	if (lm->only_rule != NULL)
 		r = lm->only_rule->set == set && rules_match_one(lm->rules, lm->only_rule, daemon,
 		    daemon_len, msg, msg_len, &m) ? lm->only_rule : NULL;
@@ -157,10 +178,13 @@ linematch_line(struct linematch *lm, const char *line, size_t len, struct event 
 		struct ends_query q = { lm, &h, set, 0 };
 		r = rules_match_ends(lm->rules, set, daemon, daemon_len, msg, msg_len, ask_ends, &q,
 		    &m);
-		if (r == NULL && q.skipped)
-			return LM_NO_MATCH;	/* a session end: known, and of no matter */
+		skipped = r == NULL && q.skipped;
 	} else
 		r = rules_match(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
+	if (lm->success != NULL && lm->only_rule == NULL)
+		match_success(lm, &h, set, daemon, daemon_len, msg, msg_len);
+	if (skipped)
+		return LM_NO_MATCH;	/* a session end: known, and of no matter */
 	if (r == NULL && lm->want_ignored)
 		r = rules_match_ignore(lm->rules, set, daemon, daemon_len, msg, msg_len, &m);
 	if (r == NULL && lm->count_unknown && lm->only_rule == NULL &&

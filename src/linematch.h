@@ -16,6 +16,7 @@
 #include "event.h"
 #include "header.h"
 #include "rules.h"
+#include "success.h"
 
 /*
  * The process a line is about and its time, as the event would carry them:
@@ -51,6 +52,8 @@ struct linematch {
 	int want_ignored;	/* also try the ignore rules when no failure rule matched */
 	int count_unknown;	/* tell lines that mention TLS or AUTH and no rule knows (LM_UNKNOWN) */
 	linematch_ends_fn ends;	/* see above; NULL: none */
+	struct success *success;	/* non-NULL: each line is also tried with the success
+					   rules; success->rule is set when one matched */
 	void *ends_ctx;
 	const struct rules *last_rules;	/* the rules, set (-1: none) and ... */
 	int last_set;
@@ -73,7 +76,9 @@ void linematch_init(struct linematch *lm, struct rules *rules, int forced_set, i
 
 /*
  * Match one line (without its newline). On LM_EVENT, *out is a new event the
- * caller owns and *rule the rule that matched.
+ * caller owns and *rule the rule that matched. Whatever the result, with
+ * lm->success set, lm->success->rule says whether the line was a success
+ * too (its record points into line).
  */
 enum linematch_result linematch_line(struct linematch *lm, const char *line, size_t len,
     struct event **out, const struct rule **rule);

@@ -119,6 +119,11 @@ struct rule_view {
 	uint64_t *bit;			/* per rule_idx entry: its literal's scan bit; 0: none */
 	uint64_t *later_bits;	/* per rule_idx entry: the scan bits of the rules after it */
 	unsigned char *later_unscanned;	/* ... 1: some rule after it has no bit in the scan */
+	uint64_t fail_bits;		/* the scan bits of its failure rules */
+	size_t *success_idx;		/* its success rules (role success), in file order */
+	size_t nsuccess;
+	uint64_t success_bits;		/* their scan bits */
+	int success_complete;		/* every one of them has a bit */
 };
 
 struct rule_set {
@@ -127,7 +132,7 @@ struct rule_set {
 	char **programs;	/* globs on the whole tag */
 	size_t nprograms;
 	int headerless;
-	int by_program;		/* some failure rule runs on some programs only */
+	int by_program;		/* some failure or success rule runs on some programs only */
 	struct rule_view all;	/* all its failure rules */
 	size_t *ignore_idx;	/* its rules with role ignore */
 	size_t nignore;
@@ -222,6 +227,12 @@ struct rules {
 	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
 	struct jit_once *jit;		/* the original's, shared by its forks */
 	unsigned long limit_hits;	/* matches given up at a PCRE2 limit (rules_limit_hits) */
+	/* The line rules_match_ends scanned last, for rules_match_success. */
+	const char *scanned_msg;
+	size_t scanned_len;
+	int scanned_set;
+	const struct rule_view *scanned_view;
+	uint64_t scanned_found;
 	int limit_logged;		/* the first one was logged */
 };
 
@@ -235,7 +246,7 @@ struct parse {
 	int local;		/* a file of the local rules folder */
 	int is_reason_file;
 	struct rule *rule;	/* rule being read, NULL before the first */
-	int seen_kind, seen_direction, seen_pattern;
+	int seen_kind, seen_direction, seen_pattern, seen_counts;
 };
 
 static void
@@ -358,6 +369,16 @@ compile_pattern(struct parse *ps, struct rule *r)
 	map_groups(ps, r);
 }
 
+/* Does the rule's pattern capture the peer (peer_ip or peer_host)? */
+static int
+names_peer(const struct rule *r)
+{
+	for (int g = 1; g < r->ngroups; g++)
+		if (r->group_field[g] == EF_PEER_IP || r->group_field[g] == EF_PEER_HOST)
+			return 1;
+	return 0;
+}
+
 /* Validate and finish the rule being read, if any. */
 static void
 end_rule(struct parse *ps)
@@ -379,10 +400,23 @@ end_rule(struct parse *ps)
 		return;
 	}
 	/* A rule that recognizes non-failures needs no kind or direction. */
-	if (!ps->seen_kind && r->role != ROLE_IGNORE)
+	if (!ps->seen_kind && r->role != ROLE_IGNORE && r->role != ROLE_SUCCESS)
 		perr(ps, "rule %s: no kind", r->id);
 	if (!ps->seen_direction && r->role != ROLE_IGNORE)
 		perr(ps, "rule %s: no direction", r->id);
+	if (r->role == ROLE_SUCCESS) {
+		/* Counted per peer: off the hot path only behind a literal. */
+		if (ps->seen_kind)
+			perr(ps, "rule %s: a success rule has no kind (it is no failure)", r->id);
+		if (!ps->seen_counts)
+			perr(ps, "rule %s: a success rule says what a line is: counts session, "
+			    "message or login", r->id);
+		if (r->literal == NULL)
+			perr(ps, "rule %s: a success rule needs a literal", r->id);
+		if (r->code != NULL && !names_peer(r))
+			perr(ps, "rule %s: a success rule captures peer_ip or peer_host", r->id);
+	} else if (ps->seen_counts)
+		perr(ps, "rule %s: \"counts\" is for success rules (role success)", r->id);
 	if (!ps->seen_pattern)
 		perr(ps, "rule %s: no pattern", r->id);
 	if (r->nexamples == 0 && ps->seen_pattern)
@@ -466,7 +500,7 @@ start_rule(struct parse *ps, const char *value)
 	r->set = ps->set;
 	r->role = ROLE_ALONE;
 	ps->rule = r;
-	ps->seen_kind = ps->seen_direction = ps->seen_pattern = 0;
+	ps->seen_kind = ps->seen_direction = ps->seen_pattern = ps->seen_counts = 0;
 }
 
 static void
@@ -620,9 +654,21 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 			r->role = ROLE_SUMMARY;
 		else if (strcmp(value, "ignore") == 0)
 			r->role = ROLE_IGNORE;
+		else if (strcmp(value, "success") == 0)
+			r->role = ROLE_SUCCESS;
 		else
 			perr(ps, "role: expected alone, part, detail, end, close, hint, tally, "
-			    "summary or ignore, not \"%s\"", value);
+			    "summary, ignore or success, not \"%s\"", value);
+	} else if (strcmp(kw, "counts") == 0) {
+		if (strcmp(value, "session") == 0)
+			r->counts = COUNTS_SESSION;
+		else if (strcmp(value, "message") == 0)
+			r->counts = COUNTS_MESSAGE;
+		else if (strcmp(value, "login") == 0)
+			r->counts = COUNTS_LOGIN;
+		else
+			perr(ps, "counts: expected session, message or login, not \"%s\"", value);
+		ps->seen_counts = 1;
 	} else if (strcmp(kw, "literal") == 0) {
 		free(r->literal);
 		r->literal = xstrdup(value);
@@ -1041,7 +1087,17 @@ view_finish(const struct rules *rules, struct rule_view *v)
 			unscanned = 1;
 	}
 	v->complete = !unscanned;
-	view_scan_build(&rules->sets[v->set].scan, v, bits);
+	v->fail_bits = bits;
+	v->success_bits = 0;
+	v->success_complete = 1;
+	for (size_t k = 0; k < v->nsuccess; k++) {
+		const struct rule *r = &rules->rules[v->success_idx[k]];
+		if (r->literal_bit >= 0)
+			v->success_bits |= (uint64_t)1 << r->literal_bit;
+		else
+			v->success_complete = 0;
+	}
+	view_scan_build(&rules->sets[v->set].scan, v, bits | v->success_bits);
 }
 
 static void
@@ -1052,6 +1108,7 @@ view_free(struct rule_view *v)
 	free(v->bit);
 	free(v->later_bits);
 	free(v->later_unscanned);
+	free(v->success_idx);
 }
 
 static void
@@ -1120,9 +1177,25 @@ rules_finish(struct rules *rules)
 			s->ignore_idx[s->nignore++] = i;
 			continue;
 		}
+		if (r->role == ROLE_SUCCESS)
+			continue;	/* after every failure rule: those keep their bits first */
 		struct rule_view *v = &s->all;
 		v->rule_idx = xreallocarray(v->rule_idx, v->nrules + 1, sizeof(*v->rule_idx));
 		v->rule_idx[v->nrules++] = i;
+		scan_add(&s->scan, r);
+		if (r->nprograms > 0)
+			s->by_program = 1;
+	}
+	/* The success rules' literals join the same scan: one pass finds both. */
+	for (size_t k = 0; k < rules->nrules; k++) {
+		size_t i = byorder[k];
+		struct rule *r = &rules->rules[i];
+		struct rule_set *s = &rules->sets[r->set];
+		if (r->disabled || r->role != ROLE_SUCCESS)
+			continue;
+		struct rule_view *v = &s->all;
+		v->success_idx = xreallocarray(v->success_idx, v->nsuccess + 1, sizeof(*v->success_idx));
+		v->success_idx[v->nsuccess++] = i;
 		scan_add(&s->scan, r);
 		if (r->nprograms > 0)
 			s->by_program = 1;
@@ -1272,6 +1345,8 @@ rules_fork(const struct rules *rules)
 	copy->route_last = NULL;
 	memset(copy->views, 0, sizeof(copy->views));
 	copy->nviews = 0;	/* (match_state_init empties its program cache) */
+	copy->scanned_msg = NULL;
+	copy->scanned_view = NULL;
 	if (match_state_init(copy) < 0) {
 		rules_fork_free(copy);
 		return NULL;
@@ -1499,18 +1574,27 @@ view_make(struct rules *rules, int set, const char *daemon, size_t len)
 	size_t *idx = xcalloc(all->nrules ? all->nrules : 1, sizeof(*idx));
 	size_t n = 0;
 
+	size_t *sidx = xcalloc(all->nsuccess ? all->nsuccess : 1, sizeof(*sidx));
+	size_t ns = 0;
+
 	for (size_t i = 0; i < all->nrules; i++)
 		if (program_applies(&rules->rules[all->rule_idx[i]], daemon, len))
 			idx[n++] = all->rule_idx[i];
+	for (size_t i = 0; i < all->nsuccess; i++)
+		if (program_applies(&rules->rules[all->success_idx[i]], daemon, len))
+			sidx[ns++] = all->success_idx[i];
 	for (size_t i = 0; i < rules->nviews; i++) {
 		const struct rule_view *v = rules->views[i];
-		if (v->set == set && v->nrules == n && memcmp(v->rule_idx, idx, n * sizeof(*idx)) == 0) {
+		if (v->set == set && v->nrules == n && memcmp(v->rule_idx, idx, n * sizeof(*idx)) == 0 &&
+		    v->nsuccess == ns && memcmp(v->success_idx, sidx, ns * sizeof(*sidx)) == 0) {
 			free(idx);
+			free(sidx);
 			return v;
 		}
 	}
 	if (rules->nviews == VIEW_MAX) {
 		free(idx);
+		free(sidx);
 		return NULL;
 	}
 	struct rule_view *v = xcalloc(1, sizeof(*v));
@@ -1518,6 +1602,8 @@ view_make(struct rules *rules, int set, const char *daemon, size_t len)
 	v->filtered = 1;
 	v->rule_idx = idx;
 	v->nrules = n;
+	v->success_idx = sidx;
+	v->nsuccess = ns;
 	view_finish(rules, v);
 	rules->views[rules->nviews++] = v;
 	return v;
@@ -1583,7 +1669,12 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 	const struct rule_set *s = &rules->sets[set];
 	const struct rule_view *v = s->by_program ? view_for(rules, set, daemon, daemon_len) : &s->all;
 	uint64_t found = scan_line(&s->scan, v, msg, len);
-	if (found == 0 && v->complete)
+	rules->scanned_msg = msg;
+	rules->scanned_len = len;
+	rules->scanned_set = set;
+	rules->scanned_view = v;
+	rules->scanned_found = found;
+	if ((found & v->fail_bits) == 0 && v->complete)
 		return NULL;	/* the common case: no literal of any rule in the line */
 	for (size_t i = 0; i < v->nrules; i++) {
 		if (v->bit[i] != 0 && (found & v->bit[i]) == 0)
@@ -1606,6 +1697,43 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 			return r;
 	}
 	return NULL;
+}
+
+const struct rule *
+rules_match_success(struct rules *rules, int set, const char *daemon, size_t daemon_len,
+    const char *msg, size_t len, struct rule_match *m)
+{
+	if (set < 0 || (size_t)set >= rules->nsets)
+		return NULL;
+	const struct rule_set *s = &rules->sets[set];
+	const struct rule_view *v;
+	uint64_t found;
+	if (rules->scanned_msg == msg && rules->scanned_len == len && rules->scanned_set == set) {
+		v = rules->scanned_view;
+		found = rules->scanned_found;
+		rules->scanned_msg = NULL;	/* the next line may sit at the same address */
+	} else {
+		v = s->by_program ? view_for(rules, set, daemon, daemon_len) : &s->all;
+		if (v->nsuccess == 0)
+			return NULL;
+		found = scan_line(&s->scan, v, msg, len);
+	}
+	if ((found & v->success_bits) == 0 && v->success_complete)
+		return NULL;	/* nearly every line */
+	for (size_t i = 0; i < v->nsuccess; i++) {
+		const struct rule *r = &rules->rules[v->success_idx[i]];
+		if (r->literal_bit >= 0 && (found & ((uint64_t)1 << r->literal_bit)) == 0)
+			continue;
+		if (try_rule(rules, r, found, daemon, daemon_len, v->filtered, msg, len, m))
+			return r;
+	}
+	return NULL;
+}
+
+int
+rules_set_has_success(const struct rules *rules, int set)
+{
+	return set >= 0 && (size_t)set < rules->nsets && rules->sets[set].all.nsuccess > 0;
 }
 
 const struct rule *

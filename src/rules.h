@@ -31,8 +31,18 @@ enum rule_role {
 	ROLE_SUMMARY,	/* sums up failures the MTA may also have logged one by one: an
 			   event only when no alone line of its kind, process and peer
 			   came before it (Sendmail's "possible SMTP attack") */
-	ROLE_IGNORE	/* a known line that is not a failure (a successful handshake):
+	ROLE_IGNORE,	/* a known line that is not a failure (a successful handshake):
 			   never an event; only `test-rules --missed` looks for these */
+	ROLE_SUCCESS	/* a session, message or login that succeeded: never an event,
+			   counted per peer and day (success.h); tried on every line
+			   with its literal, whatever the failure rules made of it */
+};
+
+/* What one line of a success rule is ("counts"). */
+enum rule_counts {
+	COUNTS_SESSION,		/* a TLS or clear-text session */
+	COUNTS_MESSAGE,		/* a message received or delivered */
+	COUNTS_LOGIN		/* a login (IMAP, POP3, submission) */
 };
 
 struct rule_expect {
@@ -59,6 +69,7 @@ struct rule {
 	int classify;		/* look the reason up in the reason table */
 	enum event_direction direction;
 	enum rule_role role;
+	enum rule_counts counts;	/* role success: what a line is */
 	char *literal;
 	size_t literal_len;
 	int literal_bit;	/* index in its set's literal scan, -1: searched with memmem */
@@ -155,6 +166,17 @@ const struct rule *rules_match_ends(struct rules *rules, int set, const char *da
 /* Try the set's ignore rules (known non-failures); the first that matches, or NULL. */
 const struct rule *rules_match_ignore(struct rules *rules, int set, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
+
+/*
+ * Try the set's success rules (role success) on the line the last
+ * rules_match / rules_match_ends call scanned (the same msg, len and set;
+ * another line is scanned again): the first that matches, or NULL. A line
+ * without the literal of any success rule costs one test of that scan.
+ */
+const struct rule *rules_match_success(struct rules *rules, int set, const char *daemon,
+    size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
+/* Whether the set has success rules (a caller that does not count them asks nothing). */
+int rules_set_has_success(const struct rules *rules, int set);
 
 /* Try one rule alone (for checking its examples); 1 on a match, else 0. */
 int rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
