@@ -84,6 +84,16 @@ success_cipher_of(const char *t, size_t len)
 	return SC_OTHER;
 }
 
+/* Does the rule's pattern capture tls_version (so that its absence means clear text)? */
+static int
+says_protocol(const struct rule *r)
+{
+	for (int g = 1; g < r->ngroups; g++)
+		if (r->group_field[g] == EF_TLS_VERSION)
+			return 1;
+	return 0;
+}
+
 int
 success_fill(struct success *s, const struct rule_match *m, int64_t time, const char *mta,
     const char *server, size_t server_len)
@@ -142,6 +152,8 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		return -1;
 	if (version != NULL)
 		s->protocol = success_protocol_of(version, version_len);
+	else if (!says_protocol(r))
+		s->protocol = SP_UNSAID;
 	else
 		s->cipher = SC_NONE;
 	s->rule = r;

@@ -29,6 +29,8 @@ enum success_protocol {
 	SP_TLS12,
 	SP_TLS13,
 	SP_TLS_OTHER,	/* TLS, version not logged or not known (Dovecot's ", TLS") */
+	SP_UNSAID,	/* the rule's line never says (it has no tls_version group:
+			   Postfix's status=sent): neither TLS nor clear text */
 	SP_COUNT
 };
 
