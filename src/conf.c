@@ -169,6 +169,7 @@ conf_free(struct conf *conf)
 	free_sources(conf);
 	free_thresholds(conf);
 	free_list(conf->flag_domain_kinds);
+	free_list(conf->regression_kinds);
 	free_list(conf->allow);
 	free_list(conf->action_flag);
 	free_list(conf->action_clear);
@@ -767,6 +768,8 @@ conf_init(struct conf *conf)
 	conf->local_rules_is_default = 1;
 	conf_default_thresholds(conf);
 	conf->flag_domain_kinds = split_list(CONF_DEFAULT_FLAG_DOMAIN_KINDS);
+	conf->regression_days = CONF_DEFAULT_REGRESSION_DAYS;
+	conf->regression_kinds = split_list(CONF_DEFAULT_REGRESSION_KINDS);
 	char sendmail[] = CONF_DEFAULT_SENDMAIL;
 	conf->sendmail = split_words(sendmail);
 }

@@ -61,6 +61,9 @@ struct conf {
 	int thresholds_given;	/* a flag line was read: the defaults are replaced */
 	int64_t flag_quiet;	/* seconds without events after which a flag clears */
 	char **flag_domain_kinds;	/* NULL-terminated: the kinds a domain is flagged for */
+	int regression_days;	/* a peer with a success in so many days before fails: a
+				   regression (flag.h); 0: no regression flags */
+	char **regression_kinds;	/* NULL-terminated: the kinds that make one */
 	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
 	size_t nallow;
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
@@ -93,6 +96,10 @@ struct conf {
  * timeout, a handshake failure without a cause, a port scanner's plaintext,
  * our own TLS set-up or a password (those are one host's, or ours).
  */
+#define CONF_DEFAULT_REGRESSION_DAYS 7
+#define CONF_DEFAULT_REGRESSION_KINDS "tls_no_shared_cipher,tls_protocol_mismatch," \
+	"tls_non_tls_peer,tls_cert_*,tls_weak_crypto,tls_not_offered,tls_starttls_refused," \
+	"tls_required,tls_downgraded,tls_policy_failure,tls_handshake_failed"
 #define CONF_DEFAULT_FLAG_DOMAIN_KINDS "tls_cert_*,tls_no_shared_cipher,tls_protocol_mismatch," \
 	"tls_weak_crypto,tls_not_offered,tls_starttls_refused,tls_required,tls_policy_failure"
 #define CONF_DEFAULT_ACTION_TIMEOUT 30
