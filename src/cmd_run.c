@@ -495,10 +495,12 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		return;
 	}
+	int days;
 	int n = retention_step(d->store, (int64_t)time(NULL), d->conf.retention_days,
-	    d->conf.retention_bytes);
+	    d->conf.retention_bytes, &days);
 	if (n > 0)
-		log_debug("retention: %d old events deleted", n);
+		log_debug("retention: %d old events and %d days of peer successes deleted", n - days,
+		    days);
 	w->repeat = n > 0 ? PURGE_NEXT_SECONDS : PURGE_SECONDS;
 	ev_timer_again(loop, w);
 }
