@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cmd.h"
 #include "log.h"
@@ -112,6 +111,11 @@ parse_below(const char *text, struct peers_ask *a)
 	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 		if (strcmp(v, versions[i]) != 0)
 			continue;
+		if (a->below[0] != '\0' && strcmp(a->below, versions[i]) != 0) {
+			log_warnx("--below %s and --below %s (or --old-tls): give one version",
+			    a->below, versions[i]);
+			return -1;
+		}
 		/* Older than 1.0 is SSLv3; each step adds the version before. */
 		a->select |= BIT(REPORTDB_SSL3);
 		for (size_t k = 0; k < i; k++)
@@ -142,10 +146,12 @@ parse_ciphers(const char *list, struct peers_ask *a)
 			    (int)len, p);
 			return -1;
 		}
+		if (!(a->select & BIT(families[i].counter))) {
+			size_t used = strlen(a->ciphers);
+			snprintf(a->ciphers + used, sizeof(a->ciphers) - used, "%s%s",
+			    used ? "," : "", families[i].name);
+		}
 		a->select |= BIT(families[i].counter);
-		size_t used = strlen(a->ciphers);
-		snprintf(a->ciphers + used, sizeof(a->ciphers) - used, "%s%s", used ? "," : "",
-		    families[i].name);
 		p += len;
 	} while (*p++ == ',');
 	return 0;
@@ -206,7 +212,7 @@ static const char *const day_keys[] = {
 
 #define NKEYS(k) (sizeof(k) / sizeof(k[0]))
 
-/* Value of key for the row (a JSON value, or a CSV cell with json 0). */
+/* The value of key in the row: a JSON value, or a CSV cell (fmt OUTPUT_CSV). */
 static void
 put_value(struct buf *out, const struct reportdb_rows *r, const char *key, enum output_format fmt)
 {
@@ -530,15 +536,8 @@ cmd_peers(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (ask.below[0] != '\0') {
-				log_warnx("--below: give one version");
-				return EXIT_USAGE;
-			}
-			if (parse_below(optarg, &ask) < 0)
-				return EXIT_USAGE;
-			break;
 		case 'O':
-			if (ask.below[0] == '\0' && parse_below("1.2", &ask) < 0)
+			if (parse_below(ch == 'b' ? optarg : "1.2", &ask) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'C':

@@ -97,6 +97,7 @@ test_expect_success '--old-tls: partners first, then the most old sessions; the 
 
 test_expect_success '--below VERSION: older than VERSION; TLSv1.1 and TLS1.3 spellings' '
 	peers --below 1.2 --format csv >a && peers --old-tls --format csv >b && test_cmp a b &&
+	peers --old-tls --below TLSv1.2 --format csv >b && test_cmp a b &&
 	peers --below TLSv1.1 --format json >out &&
 	json_check "assert [r[\"peer\"] for r in d] == [\"192.0.2.7\", \"2001:db8::25\", \"203.0.113.66\"], d" <out &&
 	peers --below 1.0 --format json >out &&
@@ -157,6 +158,7 @@ test_expect_success '--cleartext and --cipher FAMILY' '
 	peers --cipher rc4,des3 --format json >out &&
 	json_check "assert [r[\"peer\"] for r in d] == [\"2001:db8::25\", \"203.0.113.66\"], d" <out &&
 	peers --cipher rc4 --cipher des3 --format csv >a && peers --cipher des3,rc4 --format csv >b && test_cmp a b &&
+	peers --cipher rc4,rc4 --cipher rc4 | head -n 1 | grep "; a cipher of rc4$" &&
 	peers --cipher other --format json >out &&
 	json_check "assert [r[\"peer\"] for r in d] == [\"192.0.2.50\"], d" <out &&
 	peers --cipher cbc --format json >out &&
@@ -289,7 +291,8 @@ test_expect_success 'periods: dates are local midnights, days are UTC days' '
 test_expect_success 'usage errors: one line on stderr, exit 2' '
 	for args in "--bogus" "--below 1.4" "--below" "--cipher blowfish" "--direction sideways" \
 		"--cipher rc4 --old-tls" "--cipher cbc --cleartext" "--since someday" "--limit -1" \
-		"--format xml" "--peer 192.0.2.0/33" "extra" "--below 1.2 --below 1.1"; do
+		"--format xml" "--peer 192.0.2.0/33" "extra" "--below 1.2 --below 1.1" \
+		"--below 1.1 --old-tls"; do
 		test_exit_code 2 peers $args 2>err >out || exit 1
 		test "$(wc -l <err)" = 1 || { cat err; exit 1; }
 		test ! -s out || exit 1
