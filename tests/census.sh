@@ -274,6 +274,10 @@ test_expect_success 'periods: a UTC day counts whole when any success of it is i
 	test "$(count --since 2025-11-12 --until 2025-11-30)" = "" &&
 	tlslogd peers -c /dev/null --db p.db --old-tls --since 2025-11-01 >out &&
 	sed -n 2p out | grep "^Successes are stored since 2025-11-10 01:00 UTC only\.$" &&
+	tlslogd peers -c /dev/null --db p.db --old-tls --since 2025-11-08 >out &&
+	sed -n 2p out | grep "^Successes are stored since 2025-11-10 01:00 UTC only\.$" &&
+	tlslogd peers -c /dev/null --db p.db --old-tls --since 2025-11-09 >out &&
+	! grep "stored since" out &&
 	tlslogd peers -c /dev/null --db p.db --old-tls --since 2025-11-12 --until 2025-11-30 >out &&
 	grep "^No peer used TLS older than 1.2 since 2025-11-12 00:00 UTC, until 2025-11-30 00:00 UTC\.$" out
 '
