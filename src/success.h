@@ -57,6 +57,10 @@ struct success {
 	size_t host_len;
 	const char *server;		/* the host that logged it; NULL */
 	size_t server_len;
+	/* The cipher name read last and its family: most lines name the same one. */
+	char last_cipher[64];
+	size_t last_cipher_len;
+	enum success_cipher last_family;
 };
 
 /*
