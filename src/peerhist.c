@@ -104,7 +104,10 @@ peerhist_read(struct reportdb *db, const char *peer, int window, struct peerhist
 		h->login = (int)reportdb_int(r, 5);
 	}
 	reportdb_rows_free(r);
-	if (rc < 0 || (h->known && read_days(db, peer, h, last_day) < 0) ||
+	/* No success of this peer: is any success counted at all? */
+	int kept = h->known ? 1 : absent ? 0 : reportdb_peer_days_kept(db);
+	h->untracked = kept == 0;
+	if (rc < 0 || kept < 0 || (h->known && read_days(db, peer, h, last_day) < 0) ||
 	    read_failures(db, peer, h) < 0) {
 		peerhist_free(h);
 		return -1;
@@ -126,19 +129,22 @@ peerhist_free(struct peerhist *h)
 int
 peerhist_worth_saying(const struct peerhist *h)
 {
-	return h->known || h->failures > 0;
+	return h->known || (!h->untracked && h->failures > 0);
 }
 
-/* "2026-12-01" or "2026-12-01 09:14", UTC. */
+enum { PUT_DATE, PUT_DATE_TIME, PUT_TIME };
+
+/* "2026-12-01", "2026-12-01 09:14" or "09:14", UTC. */
 static void
-put_utc(struct buf *out, int64_t when, int with_time)
+put_utc(struct buf *out, int64_t when, int what)
 {
 	char text[32];
 	time_t t = (time_t)when;
 	struct tm tm;
 
 	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(text, sizeof(text), with_time ? "%Y-%m-%d %H:%M" : "%Y-%m-%d", &tm) == 0)
+	    strftime(text, sizeof(text), what == PUT_DATE ? "%Y-%m-%d" : what == PUT_TIME ? "%H:%M" :
+	    "%Y-%m-%d %H:%M", &tm) == 0)
 		snprintf(text, sizeof(text), "%lld", (long long)when);
 	buf_puts(out, text);
 }
@@ -164,18 +170,18 @@ peerhist_sentence(struct buf *out, const struct peerhist *h)
 		buf_puts(out, " in clear text");
 	if (h->days == 1 && h->span == 1) {
 		buf_puts(out, " on ");
-		put_utc(out, h->last, 0);
+		put_utc(out, h->last, PUT_DATE);
 		buf_puts(out, " until ");
-		put_utc(out, h->last, 1);
+		put_utc(out, h->last, PUT_TIME);
 	} else {
 		if (h->days == h->span) {
 			buf_puts(out, " every day from ");
-			put_utc(out, h->first, 0);
+			put_utc(out, h->first, PUT_DATE);
 		} else {
 			buf_printf(out, " on %d of the %d days", h->days, h->window);
 		}
 		buf_puts(out, " until ");
-		put_utc(out, h->last, 1);
+		put_utc(out, h->last, PUT_DATE_TIME);
 	}
 	if (h->messages > 0)
 		buf_printf(out, " (%lld %s)", (long long)h->messages,
@@ -187,7 +193,7 @@ peerhist_sentence(struct buf *out, const struct peerhist *h)
 		    plural(h->sessions, "session", "sessions"));
 	if (h->failures > 0) {
 		buf_puts(out, "; fails since ");
-		put_utc(out, h->fail_first, 1);
+		put_utc(out, h->fail_first, PUT_DATE_TIME);
 		buf_printf(out, " with %s", h->fail_kind ? h->fail_kind : "?");
 	} else {
 		buf_puts(out, "; no failure since");

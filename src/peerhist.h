@@ -24,6 +24,8 @@
 struct reportdb;
 
 struct peerhist {
+	int untracked;		/* the database counts no success (none in peer_days, or none
+				   before schema 12): "never succeeded" would mean nothing */
 	int window;		/* days looked at, ending with the last success */
 	int known;		/* a success on record */
 	int64_t last;		/* the last success */
@@ -49,7 +51,7 @@ int peerhist_read(struct reportdb *db, const char *peer, int window, struct peer
 void peerhist_free(struct peerhist *h);
 /*
  * Whether h says anything: a success on record, or failures of a peer that
- * never succeeded.
+ * never succeeded, in a database that counts successes (some peer has one).
  */
 int peerhist_worth_saying(const struct peerhist *h);
 /* The sentence (without the peer's name) appended to out. */

@@ -1081,8 +1081,9 @@ reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t
 /*
  * Every read of one peer's history is an index range of peer_days' primary
  * key (peer, day, direction, server): the peer, then a range of days. The
- * failing peers without history are the events of the period (events_time)
- * each tested by one probe of that key. A database older than schema 12 has
+ * failing peers without history are the events of the period (INDEXED BY
+ * events_time, as top: grouping by address, SQLite would rather read the
+ * whole events_peer_ip index), each address tested by one probe of that key. A database older than schema 12 has
  * no peer_days: *absent is set, nothing is logged, and there is no history.
  */
 
@@ -1142,8 +1143,22 @@ reportdb_summary_unknown_peers(struct reportdb *db, int64_t since, int64_t until
 
 	return prepare(db, "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, "
 	    "count(*) AS n, max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN "
-	    "max(kind) END AS kind FROM events WHERE time >= ?1 AND time < ?2 AND peer_ip IS NOT "
+	    "max(kind) END AS kind FROM events INDEXED BY events_time WHERE time >= ?1 AND "
+	    "time < ?2 AND peer_ip IS NOT "
 	    "NULL GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p "
 	    "WHERE p.peer = e.ip) AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND "
 	    "f.cleared IS NULL AND f.last_event + ?3 > ?4) ORDER BY e.n DESC, e.ip", &q, absent);
+}
+
+int
+reportdb_peer_days_kept(struct reportdb *db)
+{
+	int absent = 0;
+	struct reportdb_rows *r = prepare(db, "SELECT EXISTS (SELECT 1 FROM peer_days)", NULL,
+	    &absent);
+	int rc = r ? reportdb_next(r) : -1;
+	int kept = rc == 1 ? reportdb_int(r, 0) != 0 : absent ? 0 : -1;
+
+	reportdb_rows_free(r);
+	return kept;
 }

@@ -284,5 +284,11 @@ struct reportdb_rows *reportdb_filter_addresses(struct reportdb *db,
  */
 struct reportdb_rows *reportdb_summary_unknown_peers(struct reportdb *db, int64_t since,
     int64_t until, int64_t now, int64_t quiet, int *absent);
+/*
+ * Whether the database keeps a success history at all (peer_days has a
+ * row): 1 or 0 (0 too before schema 12), -1 on an error (logged). Without
+ * one, "never succeeded" says nothing about a peer.
+ */
+int reportdb_peer_days_kept(struct reportdb *db);
 
 #endif

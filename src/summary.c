@@ -456,11 +456,18 @@ fold_noise(struct collector *c, const struct reportdb_rows *r)
 	p->kind = column_dup(r, 3);
 }
 
-/* The failing peers that never succeeded and no threshold flagged (none before schema 12). */
+/*
+ * The failing peers that never succeeded and no threshold flagged; none
+ * when the database counts no success at all (before schema 12, or no
+ * success rule matched yet).
+ */
 static int
 collect_noise(struct collector *c)
 {
-	int absent = 0;
+	int absent = 0, kept = reportdb_peer_days_kept(c->db);
+
+	if (kept <= 0)
+		return kept;	/* no success counted at all: every peer would be noise */
 	struct reportdb_rows *r = reportdb_summary_unknown_peers(c->db, c->s->since, c->s->until,
 	    c->o->now, c->o->quiet, &absent);
 
