@@ -155,25 +155,25 @@ table_header(struct buf *out, int all)
 }
 
 /*
- * Before the table's row n: its header, under "Regressions: ..." when the
- * first row is one; and "Other flags" with a header again after the last
- * regression. Without regressions, the table of old.
+ * Before a row of the table (regression: it is one; the regressions come
+ * first): the header, under "Regressions: ..." when the first row is one,
+ * and "Other flags" with the header again after the last regression.
+ * *section: 0 before the first row, 1 among regressions, 2 among the others.
+ * Without regressions, the table of old.
  */
 static void
-table_section(struct buf *out, const struct reportdb_rows *s, int all, size_t n, int *regressions)
+table_section(struct buf *out, int regression, int all, int *section)
 {
-	int regression = reportdb_int(s, C_REGRESSION) != 0;
-
-	if (n == 0 && regression) {
-		buf_puts(out, "Regressions: partners that used to succeed\n");
-		*regressions = 1;
-	} else if (n > 0 && *regressions && !regression && *regressions != 2) {
+	if (*section == 0) {
+		if (regression)
+			buf_puts(out, "Regressions: partners that used to succeed\n");
+		*section = regression ? 1 : 2;
+		table_header(out, all);
+	} else if (*section == 1 && !regression) {
 		buf_puts(out, "\nOther flags\n");
-		*regressions = 2;
-	} else if (n > 0) {
-		return;
+		*section = 2;
+		table_header(out, all);
 	}
-	table_header(out, all);
 }
 
 int
@@ -241,10 +241,10 @@ cmd_flagged(int argc, char **argv)
 				buf_printf(&out, "%s%s", c ? "," : "", columns[c]);
 		buf_putc(&out, '\n');
 	}
-	int regressions = 0;
+	int section = 0;
 	while (s != NULL && (rc = reportdb_next(s)) == 1) {
 		if (fmt == OUTPUT_TABLE)
-			table_section(&out, s, all, n, &regressions);
+			table_section(&out, reportdb_int(s, C_REGRESSION) != 0, all, &section);
 		put_row(&out, s, fmt, all, n++, width);
 	}
 	if (rc != 0) {

@@ -63,7 +63,7 @@ struct conf {
 	char **flag_domain_kinds;	/* NULL-terminated: the kinds a domain is flagged for */
 	/* Regressions: a peer that succeeded in the last regression_days days and now fails. */
 	int regression_days;	/* 0: no regression flags */
-	char **regression_kinds;	/* NULL-terminated: the kinds that make one ("tls_cert_*" too) */
+	char **regression_kinds;	/* NULL-terminated, "tls_cert_*" by prefix (empty: none) */
 	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
 	size_t nallow;
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */

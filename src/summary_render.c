@@ -685,8 +685,8 @@ put_flag_list(struct buf *out, const struct summary_flag *f, size_t n, size_t ma
 }
 
 /*
- * The peers that never succeeded: "1, none flagged: 203.0.113.66 (3
- * tls_no_shared_cipher), and 2 more".
+ * The peers that never succeeded and no threshold flagged: "3, flagged by
+ * no threshold (noise): 203.0.113.66 (3 tls_no_shared_cipher), and 2 more".
  */
 static void
 put_noise_list(struct buf *out, const struct summary *s, int html)

@@ -166,7 +166,10 @@ test_expect_success 'summary: the regression at the top of what changed, the pee
 	! grep "no success history.*203.0.113.50" changed &&
 	tlslogd summary -c t.conf --db d.db --since 2026-12-01 --until 2026-12-02 --format html >h 2>err &&
 	grep "Regression: <b>mx.partner.example \[192.0.2.7\]: delivered over TLSv1.2 every day" h &&
-	grep "Failing peers with no success history: 1" h
+	grep "Failing peers with no success history: 1" h &&
+	printf "#!/bin/sh\ncat >\"%s/mail.txt\"\n" "$PWD" >sm.sh && chmod +x sm.sh &&
+	tlslogd summary -c t.conf --db d.db --since 2026-12-01 --until 2026-12-02 --mail ops@example.com --sendmail "$PWD/sm.sh" 2>err &&
+	sed -n "/^Subject:/,/^Message-ID:/p" mail.txt | tr -d "\n" | grep "^Subject: tlslogd: 58 TLS and AUTH failures on .* UTC, 1 regression, 4 new peers"
 '
 
 test_expect_success 'a database that counts no success: no headline, no noise (nothing to tell apart)' '
