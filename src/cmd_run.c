@@ -229,7 +229,9 @@ static void stop_watchers(struct daemon *d);
 static void
 record_actions(struct daemon *d)
 {
-	flag_record_actions(d->flags, d->conf.action_flag != NULL, d->conf.action_clear != NULL);
+	flag_record_actions(d->flags, d->conf.action_flag != NULL,
+	    d->conf.action_regression != NULL || d->conf.action_flag != NULL,
+	    d->conf.action_clear != NULL);
 	action_runner_set_store(d->actions, d->store);
 }
 static void start_watchers(struct daemon *d);

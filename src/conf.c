@@ -169,10 +169,11 @@ conf_free(struct conf *conf)
 	free_sources(conf);
 	free_thresholds(conf);
 	free_list(conf->flag_domain_kinds);
-	free_list(conf->regression_kinds);
 	free_list(conf->allow);
 	free_list(conf->action_flag);
 	free_list(conf->action_clear);
+	free_list(conf->action_regression);
+	free_list(conf->regression_kinds);
 	free_list(conf->sendmail);
 	free(conf->mail_from);
 	free_list(conf->mail_to);
@@ -395,6 +396,11 @@ parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
 
 	if (strcmp(name, "none") == 0 && kinds == NULL)
 		return 0;	/* no thresholds: nothing is flagged */
+	if (strcmp(name, CONF_REGRESSION) == 0) {
+		log_warnx("%s:%d: flag: the name \"%s\" is reserved for the flags of partners that "
+		    "used to succeed and now fail (see regression_days)", path, lineno, name);
+		return -1;
+	}
 	if (window == NULL || extra != NULL) {
 		log_warnx("%s:%d: flag: expected \"flag NAME KINDS COUNT WINDOW\" (for example "
 		    "\"flag guessing auth_failed 5 10m\") or \"flag none\"", path, lineno);
@@ -502,6 +508,37 @@ parse_flag_domain_kinds(struct conf *conf, char *value, const char *path, int li
 	return 0;
 }
 
+/*
+ * "regression_kinds KIND ..." (blank- or comma-separated, "tls_cert_*" by
+ * prefix) or "regression_kinds none" (no regression flag).
+ */
+static int
+parse_regression_kinds(struct conf *conf, char *value, const char *path, int lineno)
+{
+	char **list = xcalloc(1, sizeof(*list));
+	size_t n = 0;
+
+	for (char *p = value; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		list = xreallocarray(list, n + 2, sizeof(*list));
+		list[n++] = xstrdup(w);
+		list[n] = NULL;
+	}
+	if (n == 1 && strcmp(list[0], "none") == 0) {
+		free(list[0]);
+		list[0] = NULL;
+	}
+	if (check_kinds(list, path, lineno, "regression_kinds", NULL) < 0) {
+		free_list(list);
+		return 1;
+	}
+	free_list(conf->regression_kinds);
+	conf->regression_kinds = list;
+	return 0;
+}
+
 /* "allow PEER ...": each peer is checked, each bad one reported. */
 static int
 parse_allow(struct conf *conf, char *value, const char *path, int lineno)
@@ -547,6 +584,13 @@ static int
 parse_action_clear(struct conf *conf, char *value, const char *path, int lineno)
 {
 	return parse_command(&conf->action_clear, "action_clear", "command", value, path, lineno);
+}
+
+static int
+parse_action_regression(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_command(&conf->action_regression, "action_regression", "command", value, path,
+	    lineno);
 }
 
 static int
@@ -647,9 +691,14 @@ static const struct conf_setting settings[] = {
 	NUM("flag_quiet", CONF_DURATION, CONF_C_INT64, flag_quiet, 1, INT64_MAX,
 	    CONF_DEFAULT_FLAG_QUIET, NULL, "a duration such as 24h or 7d"),
 	CUSTOM("flag_domain_kinds", parse_flag_domain_kinds),
+	NUM("regression_days", CONF_DAYS, CONF_C_INT, regression_days, 0, CONF_MAX_REGRESSION_DAYS,
+	    CONF_DEFAULT_REGRESSION_DAYS, "none",
+	    "days from 0 to 366 (\"7\" or \"7d\"; 0 or \"none\": no regression flag)"),
+	CUSTOM("regression_kinds", parse_regression_kinds),
 	CUSTOM("allow", parse_allow),
 	CUSTOM("action_flag", parse_action_flag),
 	CUSTOM("action_clear", parse_action_clear),
+	CUSTOM("action_regression", parse_action_regression),
 	NUM("action_timeout", CONF_DURATION, CONF_C_INT64, action_timeout, 1, 3600,
 	    CONF_DEFAULT_ACTION_TIMEOUT, NULL, "a duration from 1s to 1h"),
 	STR("metrics_file", metrics_file, NULL),
@@ -697,6 +746,11 @@ store_number(struct conf *conf, const struct conf_setting *s, int64_t v)
 	case CONF_C_INT64:
 		memcpy(field, &v, sizeof(v));
 		break;
+	case CONF_C_INT: {
+		int x = (int)v;
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
 	case CONF_C_NONE:
 		break;
 	}
@@ -768,7 +822,6 @@ conf_init(struct conf *conf)
 	conf->local_rules_is_default = 1;
 	conf_default_thresholds(conf);
 	conf->flag_domain_kinds = split_list(CONF_DEFAULT_FLAG_DOMAIN_KINDS);
-	conf->regression_days = CONF_DEFAULT_REGRESSION_DAYS;
 	conf->regression_kinds = split_list(CONF_DEFAULT_REGRESSION_KINDS);
 	char sendmail[] = CONF_DEFAULT_SENDMAIL;
 	conf->sendmail = split_words(sendmail);

@@ -97,6 +97,7 @@ struct flagger {
 	sqlite3_stmt *seed_ip, *seed_domain, *around_ip, *around_domain, *insert, *update, *clear;
 	sqlite3_stmt *chain_ip, *chain_domain, *past_find, *past_count, *action_insert;
 	int act_flag, act_clear;	/* record the actions as due (flag_record_actions) */
+	int act_regression;	/* ... a regression's raise action */
 	int unsaved;		/* some active flag has events not yet in its row */
 	uint32_t regression_mask;	/* the kinds that make a regression; 0: none */
 	struct candidate *candidates;	/* failures to judge at the flush, in order */
@@ -1158,7 +1159,7 @@ judge(struct flagger *f, const struct candidate *c)
 	a->next = *slot;
 	*slot = a;
 	/* Its action runs when the failure is of the present, as a flag's does. */
-	if (f->act_flag && c->time >= wall_clock() - f->conf->flag_quiet) {
+	if (f->act_regression && c->time >= wall_clock() - f->conf->flag_quiet) {
 		if (action_due(f, a->id, 1) < 0)
 			return -1;
 		a->raise_action = 1;
@@ -1249,11 +1250,12 @@ flag_expire(struct flagger *f, int64_t now)
 }
 
 void
-flag_record_actions(struct flagger *f, int on_flag, int on_clear)
+flag_record_actions(struct flagger *f, int on_flag, int on_regression, int on_clear)
 {
 	if (f == NULL)
 		return;
 	f->act_flag = on_flag;
+	f->act_regression = on_regression;
 	f->act_clear = on_clear;
 }
 

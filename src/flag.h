@@ -67,7 +67,7 @@
 struct flagger;
 
 /* The name of a regression's flag (the threshold column; no flag line may take it). */
-#define FLAG_REGRESSION "regression"
+#define FLAG_REGRESSION CONF_REGRESSION
 
 struct flag_notice {
 	int raised;		/* 1: flagged, 0: cleared */
@@ -109,10 +109,11 @@ void flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx);
  * a raise action for a flag whose window reaches into the present (the newest
  * event of the window that crossed the threshold, or a later event counted
  * into the flag, is no older than the threshold's WINDOW by the wall clock),
- * a clear action for a flag whose raise action was recorded. Off by default
- * (`tlslogd scan` runs no action).
+ * a clear action for a flag whose raise action was recorded; on_regression:
+ * the raise action of a regression (action_regression, or else action_flag,
+ * runs it). Off by default (`tlslogd scan` runs no action).
  */
-void flag_record_actions(struct flagger *f, int on_flag, int on_clear);
+void flag_record_actions(struct flagger *f, int on_flag, int on_regression, int on_clear);
 /* The flags active now, as this flagger sees them (for the metrics). NULL: 0. */
 size_t flag_active_count(const struct flagger *f);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "domain.h"
 #include "event.h"
 #include "log.h"
@@ -84,7 +85,7 @@ const char *const reportdb_event_columns[REPORTDB_EV_COLUMNS] = {
 
 const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS] = {
 	"peer", "peer_kind", "threshold", "count", "first_event", "last_event", "flagged",
-	"cleared", "main_kind", "host", "why"
+	"cleared", "main_kind", "host", "why", "regression"
 };
 
 static const char select_sql[] =
@@ -849,14 +850,17 @@ reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb
 /* ---- flags ---- */
 
 /* ?1: now, ?2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
+/* Regressions (threshold "regression", issue 17) come first, in their own order. */
 static const char active_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, NULL, "
-    "main_kind, host, why FROM flags WHERE cleared IS NULL AND last_event + ?2 > ?1 "
-    "ORDER BY count DESC, last_event DESC";
+    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
+    "WHERE cleared IS NULL AND last_event + ?2 > ?1 "
+    "ORDER BY regression DESC, count DESC, last_event DESC";
 static const char all_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, "
     "coalesce(cleared, CASE WHEN last_event + ?2 <= ?1 THEN last_event + ?2 END), "
-    "main_kind, host, why FROM flags ORDER BY flagged DESC, id DESC";
+    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
+    "ORDER BY regression DESC, flagged DESC, id DESC";
 
 struct reportdb_rows *
 reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
@@ -1070,6 +1074,93 @@ reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t
 		n = reportdb_int(r, 0);
 	reportdb_rows_free(r);
 	return n;
+}
+
+/* ---- peer_days: the successes of a peer (issue 17, schema 12) ---- */
+
+/*
+ * Every read of one peer's history is an index range of peer_days' primary
+ * key (peer, day, direction, server): the peer, then a range of days. The
+ * failing peers without history are the events of the period (INDEXED BY
+ * events_time, as top: grouping by address, SQLite would rather read the
+ * whole events_peer_ip index), each address tested by one probe of that key. A database older than schema 12 has
+ * no peer_days: *absent is set, nothing is logged, and there is no history.
+ */
+
+struct reportdb_rows *
+reportdb_peer_last_success(struct reportdb *db, const char *peer, int *absent)
+{
+	struct value v[] = { text_value(peer) };
+	struct query q = { .values = v, .n = 1 };
+
+	return prepare(db, "SELECT day, last_time, last_version, direction, host, logins > 0 "
+	    "FROM peer_days WHERE peer = ?1 AND day = (SELECT max(day) FROM peer_days "
+	    "WHERE peer = ?1) ORDER BY last_time DESC LIMIT 1", &q, absent);
+}
+
+struct reportdb_rows *
+reportdb_peer_history(struct reportdb *db, const char *peer, int64_t from_day, int64_t to_day)
+{
+	struct value v[] = { text_value(peer), int_value(from_day), int_value(to_day) };
+
+	return prepare_values(db, "SELECT day, min(first_time), max(last_time), sum(messages), "
+	    "sum(clear + ssl3 + tls10 + tls11 + tls12 + tls13 + tls_other), sum(logins) "
+	    "FROM peer_days WHERE peer = ?1 AND day >= ?2 AND day <= ?3 GROUP BY day ORDER BY day",
+	    v, 3);
+}
+
+struct reportdb_rows *
+reportdb_peer_failures_after(struct reportdb *db, const char *peer, int64_t after)
+{
+	struct value v[] = { text_value(peer), int_value(after) };
+
+	return prepare_values(db, "SELECT kind, count(*), min(time) FROM events "
+	    "WHERE peer_ip = ?1 AND time > ?2 GROUP BY kind ORDER BY 2 DESC, 1", v, 2);
+}
+
+struct reportdb_rows *
+reportdb_filter_addresses(struct reportdb *db, const struct reportdb_filter *f, long long limit)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT e.peer_ip, max(e.peer_host) FROM events e WHERE ");
+	where_clause(db, &q, f, 1);
+	buf_puts(&q.sql, " AND e.peer_ip IS NOT NULL GROUP BY e.peer_ip ORDER BY count(*) DESC, "
+	    "e.peer_ip LIMIT ");
+	add_int(&q, limit);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+struct reportdb_rows *
+reportdb_summary_unknown_peers(struct reportdb *db, int64_t since, int64_t until, int64_t now,
+    int64_t quiet, int *absent)
+{
+	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
+	struct query q = { .values = v, .n = 4 };
+
+	return prepare(db, "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, "
+	    "count(*) AS n, max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN "
+	    "max(kind) END AS kind FROM events INDEXED BY events_time WHERE time >= ?1 AND "
+	    "time < ?2 AND peer_ip IS NOT "
+	    "NULL GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p "
+	    "WHERE p.peer = e.ip) AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND "
+	    "f.cleared IS NULL AND f.last_event + ?3 > ?4) ORDER BY e.n DESC, e.ip", &q, absent);
+}
+
+int
+reportdb_peer_days_kept(struct reportdb *db)
+{
+	int absent = 0;
+	struct reportdb_rows *r = prepare(db, "SELECT EXISTS (SELECT 1 FROM peer_days)", NULL,
+	    &absent);
+	int rc = r ? reportdb_next(r) : -1;
+	int kept = rc == 1 ? reportdb_int(r, 0) != 0 : absent ? 0 : -1;
+
+	reportdb_rows_free(r);
+	return kept;
 }
 
 /* ---- peers: the successes of peer_days (schema 12) ---- */

@@ -169,6 +169,7 @@ enum {
 	REPORTDB_FL_PEER, REPORTDB_FL_PEER_KIND, REPORTDB_FL_THRESHOLD, REPORTDB_FL_COUNT,
 	REPORTDB_FL_FIRST, REPORTDB_FL_LAST, REPORTDB_FL_FLAGGED, REPORTDB_FL_CLEARED,
 	REPORTDB_FL_MAIN_KIND, REPORTDB_FL_HOST, REPORTDB_FL_WHY,
+	REPORTDB_FL_REGRESSION,	/* 1: a regression flag (threshold CONF_REGRESSION), 0: not */
 	REPORTDB_FL_COLUMNS
 };
 extern const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS];
@@ -176,7 +177,8 @@ extern const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS];
 /*
  * The flags active at now (not cleared, not quiet for quiet seconds), most
  * events first; or with all, every flag, newest first, with "cleared" the
- * row's or, once passed, last_event + quiet.
+ * row's or, once passed, last_event + quiet. Regression flags first, either
+ * way.
  */
 struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet);
 
@@ -249,6 +251,46 @@ struct reportdb_rows *reportdb_summary_flags(struct reportdb *db, int cleared, i
 /* How many flags were active at until (now and quiet as above); -1 on an error (logged). */
 int64_t reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t quiet);
 
+/* ---- peer_days: the successes of a peer (issue 17) ---- */
+
+/*
+ * A peer's last success: 0 day, 1 last_time, 2 last_version (NULL: clear
+ * text), 3 direction, 4 host, 5 whether that row counts logins. No row: no
+ * success on record; NULL with *absent set: a database older than schema 12.
+ */
+struct reportdb_rows *reportdb_peer_last_success(struct reportdb *db, const char *peer,
+    int *absent);
+/*
+ * A peer's successes per day in [from_day, to_day] (UTC days, time / 86400),
+ * oldest first: 0 day, 1 first success, 2 last success, 3 messages, 4
+ * sessions (TLS and clear text), 5 logins.
+ */
+struct reportdb_rows *reportdb_peer_history(struct reportdb *db, const char *peer, int64_t from_day,
+    int64_t to_day);
+/* A peer's failures after a time, per kind, most first: 0 kind, 1 count, 2 first. */
+struct reportdb_rows *reportdb_peer_failures_after(struct reportdb *db, const char *peer,
+    int64_t after);
+/*
+ * The addresses among the events f selects (a name or a domain), the most
+ * events first, at most limit: 0 address, 1 a reverse name.
+ */
+struct reportdb_rows *reportdb_filter_addresses(struct reportdb *db,
+    const struct reportdb_filter *f, long long limit);
+/*
+ * The addresses failing in [since, until) that never succeeded (no row in
+ * peer_days) and have no flag active at now (quiet: flag_quiet), the most
+ * failures first: 0 address, 1 failures, 2 a reverse name, 3 the kind when
+ * all share one. *absent as for reportdb_peer_last_success.
+ */
+struct reportdb_rows *reportdb_summary_unknown_peers(struct reportdb *db, int64_t since,
+    int64_t until, int64_t now, int64_t quiet, int *absent);
+/*
+ * Whether the database keeps a success history at all (peer_days has a
+ * row): 1 or 0 (0 too before schema 12), -1 on an error (logged). Without
+ * one, "never succeeded" says nothing about a peer.
+ */
+int reportdb_peer_days_kept(struct reportdb *db);
+
 /* ---- peers: the successes of peer_days (schema 12) ---- */
 
 /*
@@ -313,5 +355,6 @@ struct reportdb_rows *reportdb_peer_days(struct reportdb *db, const struct repor
     uint32_t select, long long limit);
 /* The number of rows of peer_days, and the first day's first success (0 if none); 0 or -1 (logged). */
 int reportdb_peer_days_span(struct reportdb *db, int64_t *rows, int64_t *first);
+
 
 #endif
