@@ -221,6 +221,7 @@ fill_options(const struct daemon *d, struct ingest_options *opt)
 	opt->max_line = d->conf.max_line;
 	opt->batch_events = (size_t)d->conf.batch_events;
 	opt->count_unknown = 1;		/* for stats and SIGUSR1 */
+	opt->count_successes = d->conf.peer_history;
 }
 
 static void stop_watchers(struct daemon *d);

@@ -653,6 +653,21 @@ parse_metrics_listen(struct conf *conf, char *value, const char *path, int linen
 	return 0;
 }
 
+/* "peer_history yes" (the default) or "peer_history no". */
+static int
+parse_peer_history(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (strcmp(value, "yes") == 0)
+		conf->peer_history = 1;
+	else if (strcmp(value, "no") == 0)
+		conf->peer_history = 0;
+	else {
+		log_warnx("%s:%d: peer_history: expected yes or no, not \"%s\"", path, lineno, value);
+		return 1;
+	}
+	return 0;
+}
+
 #define STR(name, field, def) \
 	{ name, CONF_STRING, CONF_C_NONE, offsetof(struct conf, field), 0, 0, 0, def, NULL, NULL, \
 	  NULL }
@@ -695,6 +710,7 @@ static const struct conf_setting settings[] = {
 	    CONF_DEFAULT_REGRESSION_DAYS, "none",
 	    "days from 0 to 366 (\"7\" or \"7d\"; 0 or \"none\": no regression flag)"),
 	CUSTOM("regression_kinds", parse_regression_kinds),
+	CUSTOM("peer_history", parse_peer_history),
 	CUSTOM("allow", parse_allow),
 	CUSTOM("action_flag", parse_action_flag),
 	CUSTOM("action_clear", parse_action_clear),
@@ -823,6 +839,7 @@ conf_init(struct conf *conf)
 	conf_default_thresholds(conf);
 	conf->flag_domain_kinds = split_list(CONF_DEFAULT_FLAG_DOMAIN_KINDS);
 	conf->regression_kinds = split_list(CONF_DEFAULT_REGRESSION_KINDS);
+	conf->peer_history = 1;
 	char sendmail[] = CONF_DEFAULT_SENDMAIL;
 	conf->sendmail = split_words(sendmail);
 }

@@ -64,6 +64,7 @@ struct conf {
 	/* Regressions: a peer that succeeded in the last regression_days days and now fails. */
 	int regression_days;	/* 0: no regression flags */
 	char **regression_kinds;	/* NULL-terminated, "tls_cert_*" by prefix (empty: none) */
+	int peer_history;	/* count the successes per peer and day (peer_days) */
 	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
 	size_t nallow;
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */

@@ -37,6 +37,7 @@ ingest_options_default(struct ingest_options *opt)
 	opt->max_line = CONF_DEFAULT_MAX_LINE;
 	opt->batch_events = DEFAULT_BATCH;
 	opt->linger = DEFAULT_LINGER;
+	opt->count_successes = 1;
 }
 
 /*
@@ -91,7 +92,8 @@ ingest_new(struct rules *rules, struct batch *batch, const struct ingest_options
 	ing->opt = *opt;
 	ing->fd = -1;
 	ing->pipe = pipeline_new(rules, &popt, emit, ing);
-	pipeline_count_successes(ing->pipe, on_success);
+	if (opt->count_successes)
+		pipeline_count_successes(ing->pipe, on_success);
 	return ing;
 }
 
