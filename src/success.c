@@ -190,8 +190,8 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		return -1;
 	if (version != NULL)
 		s->protocol = success_protocol_of(version, version_len);
-	else if (!says_protocol(r))
-		s->protocol = SP_UNSAID;
+	else if (!says_protocol(r) && r->counts != COUNTS_SESSION)
+		s->protocol = SP_UNSAID;	/* a message or login line that never says */
 	else
 		s->cipher = SC_NONE;
 	s->rule = r;

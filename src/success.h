@@ -29,8 +29,9 @@ enum success_protocol {
 	SP_TLS12,
 	SP_TLS13,
 	SP_TLS_OTHER,	/* TLS, version not logged or not known (Dovecot's ", TLS") */
-	SP_UNSAID,	/* the rule's line never says (it has no tls_version group:
-			   Postfix's status=sent): neither TLS nor clear text */
+	SP_UNSAID,	/* a message or login rule without a tls_version group: its
+			   line never says (Postfix's status=sent); neither TLS nor
+			   clear text. A session rule without one is clear text. */
 	SP_COUNT
 };
 
