@@ -152,6 +152,17 @@ action_spawn(char *const *argv)
 	return pid;
 }
 
+char *const *
+action_template(const struct conf *conf, int raised, const char *threshold)
+{
+	if (!raised)
+		return conf->action_clear;
+	if (conf->action_regression != NULL && threshold != NULL &&
+	    strcmp(threshold, CONF_REGRESSION) == 0)
+		return conf->action_regression;
+	return conf->action_flag;
+}
+
 /* ---- the runner (see action.h) ---- */
 
 #define DUE_BATCH 64		/* due rows looked at per call */
@@ -447,7 +458,7 @@ consider_row(struct action_runner *r, const struct due_row *d, char *const **tem
 
 	if (is_running(r, d->id))
 		return 0;
-	*template = d->raised ? r->conf->action_flag : r->conf->action_clear;
+	*template = action_template(r->conf, d->raised, d->n.threshold);
 	if (!d->raised && d->raise_gave_up)
 		why = "its flag's action was given up";
 	else if (!d->raised && !d->raise_done)
@@ -455,7 +466,8 @@ consider_row(struct action_runner *r, const struct due_row *d, char *const **tem
 	else if (d->raised && d->attempts == 0 && d->flag_cleared)
 		why = "the flag cleared before its action could run";
 	else if (*template == NULL || (*template)[0] == NULL)
-		why = d->raised ? "no action_flag is configured now" : "no action_clear is configured now";
+		why = d->raised ? "no action_flag (nor action_regression) is configured now" :
+		    "no action_clear is configured now";
 	else if (d->attempts >= ACTION_ATTEMPTS)
 		why = "started too often (the daemon died while it ran?)";
 	if (why == NULL)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action.h: run the administrator's command when a peer is flagged or
- * cleared (tlslogd.conf: action_flag, action_clear).
+ * cleared (tlslogd.conf: action_flag, action_clear; action_regression for a
+ * regression flag).
  *
  * The command is an argv template, run with execve: never through a shell.
  * Placeholders (%ip%, %host%, %domain%, %peer%, %kind%, %count%, %threshold%,
@@ -44,6 +45,12 @@
 /* The argv for a notice (NULL-terminated, allocated; free with action_free_argv). */
 char **action_argv(char *const *template, const struct flag_notice *n);
 void action_free_argv(char **argv);
+/*
+ * The template of a flag's action (raised) or of its clear action: a flag
+ * whose threshold is CONF_REGRESSION runs action_regression when it is
+ * configured, else action_flag; a clear runs action_clear. NULL: none.
+ */
+char *const *action_template(const struct conf *conf, int raised, const char *threshold);
 /*
  * Start argv[0] with argv, standard input and output on /dev/null, in its own
  * process group, with a minimal environment. Returns its pid, or -1 (logged).

@@ -9,11 +9,13 @@
 
 #include "batch.h"
 #include "flag.h"
+#include "peerdays.h"
 #include "util.h"
 
 struct batch {
 	struct store *store;
 	struct flagger *flags;
+	struct peerdays *successes;	/* counted into peer_days at each commit */
 	struct event *queue[STORE_GROUP];	/* made, not yet inserted */
 	struct batch_tally *queue_tally[STORE_GROUP];
 	size_t nqueue;
@@ -31,6 +33,7 @@ batch_new(struct store *st, struct flagger *flags)
 
 	b->store = st;
 	b->flags = flags;
+	b->successes = peerdays_new(st);
 	return b;
 }
 
@@ -40,6 +43,7 @@ batch_free(struct batch *b)
 	if (b == NULL)
 		return;
 	batch_reset(b);
+	peerdays_free(b->successes);
 	free(b->counts);
 	free(b);
 }
@@ -209,18 +213,37 @@ batch_add(struct batch *b, struct event *ev, struct batch_tally *tally)
 		flush(b);
 }
 
+void
+batch_success(struct batch *b, int64_t file_id, int64_t offset, const struct success *s)
+{
+	if (b->failed || batch_begin(b) < 0)
+		return;
+	peerdays_add(b->successes, file_id, offset, s);
+}
+
+/* A success waits in memory at a fraction of an event's cost: commit after eight times as many. */
+#define SUCCESSES_PER_EVENT 8
+
 size_t
 batch_pending(const struct batch *b)
 {
-	return b->pending;
+	return b->pending + peerdays_weight(b->successes) / SUCCESSES_PER_EVENT;
 }
 
 int
-batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t size)
+batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t counted, int64_t size)
 {
+	int64_t in_db;
+
 	if (batch_begin(b) < 0 || flush(b) < 0)
 		return -1;
-	if (store_file_set_offset(b->store, file_id, offset, size) < 0) {
+	/* Inside the transaction: what another writer counted since is not counted again. */
+	if (store_file_counted(b->store, file_id, &in_db) < 0) {
+		b->failed = 1;
+		return -1;
+	}
+	peerdays_count_file(b->successes, file_id, in_db);
+	if (store_file_set_offset(b->store, file_id, offset, counted, size) < 0) {
 		b->failed = 1;
 		return -1;
 	}
@@ -232,11 +255,13 @@ batch_commit(struct batch *b)
 {
 	if (!store_in_txn(b->store) && b->nqueue == 0)
 		return b->failed ? -1 : 0;
-	if (flush(b) < 0 || flag_flush(b->flags) < 0 || store_commit(b->store) < 0) {
+	if (flush(b) < 0 || peerdays_write(b->successes) < 0 || flag_flush(b->flags) < 0 ||
+	    store_commit(b->store) < 0) {
 		batch_rollback(b);
 		b->failed = 1;
 		return -1;
 	}
+	peerdays_committed(b->successes);
 	close_tallies(b, 1);
 	close_counts(b, 1);
 	b->pending = 0;
@@ -252,6 +277,7 @@ batch_rollback(struct batch *b)
 		event_free(b->queue[i]);
 	b->nqueue = 0;
 	b->pending = 0;
+	peerdays_forget(b->successes);
 	close_tallies(b, 0);
 	close_counts(b, 0);
 }

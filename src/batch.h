@@ -8,16 +8,21 @@
  * crash-safety rule of the whole program, written here once: the events made
  * from an input's bytes and the input's position after those bytes (never
  * past a line an unfinished failure holds: the caller's safe offset) are
- * committed in one transaction, with the flags those events changed; all of
- * it or, when anything fails, none of it.
+ * committed in one transaction, with the flags those events changed and the
+ * successes those bytes hold (counted per peer and day); all of it or, when
+ * anything fails, none of it.
  *
  *   - The transaction begins with the first thing written (batch_begin is
  *     called by whatever writes first: an event, a file record, a position).
  *   - batch_add queues an event; STORE_GROUP of them go in one INSERT, and
  *     each new one (not already stored: events are unique per file and
  *     offset) is shown to the flagger, in order.
+ *   - batch_success hands over a success line; it is counted when its
+ *     file's position is recorded (peerdays.h says how each line is counted
+ *     once).
  *   - batch_position records an input's position: after the queued events.
- *   - batch_commit inserts what is queued, writes the flags' changes, commits,
+ *   - batch_commit inserts what is queued, writes the counted successes and
+ *     the flags' changes, commits,
  *     and counts what was stored into each input's tally. On failure it rolls
  *     back: the queue is dropped, the open counts forgotten, and the batch is
  *     failed (batch_failed) until batch_rollback starts it again.
@@ -34,6 +39,7 @@
 
 #include "event.h"
 #include "store.h"
+#include "success.h"
 
 struct flagger;
 
@@ -74,13 +80,23 @@ void batch_fail(struct batch *b);
 
 /* Store ev (the batch owns it from now on); its result is counted in tally. */
 void batch_add(struct batch *b, struct event *ev, struct batch_tally *tally);
-/* Events added since the last commit. */
+/*
+ * A success of the line at offset of file_id (0: a stream), counted into
+ * peer_days (peerdays.h) when the file's position is recorded: at most once
+ * per line, however often it is read.
+ */
+void batch_success(struct batch *b, int64_t file_id, int64_t offset, const struct success *s);
+/* Events added since the last commit, and successes waiting, weighed as events. */
 size_t batch_pending(const struct batch *b);
 /*
  * In the transaction, after every event added so far: file_id was read up
- * to offset (store_file_set_offset; size: the file's size, -1 unknown).
+ * to offset (store_file_set_offset; -1: not recorded, a stream with the
+ * file's text), and the successes of its lines before counted (the end of
+ * the lines read: a held failure keeps offset behind, never counted) are
+ * counted. size: the file's size, -1 unknown.
  */
-int batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t size);
+int batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t counted,
+    int64_t size);
 /* Commit (see above). 0, or -1 when it failed and was rolled back. Nothing open: 0. */
 int batch_commit(struct batch *b);
 /* Roll back what is open (a failed batch stays failed). */

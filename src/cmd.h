@@ -80,5 +80,6 @@ int cmd_purge(int argc, char **argv);
 int cmd_flagged(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
+int cmd_peers(int argc, char **argv);
 
 #endif

@@ -4,6 +4,10 @@
  * every flag with its history), worst first. A flag whose quiet period has
  * passed counts as cleared even if no tlslogd has written that down yet, so
  * the answer does not depend on when the daemon last looked.
+ *
+ * Regressions (partners that used to succeed and now fail, issue 17) come
+ * first: in the table under their own title, before the other flags; in
+ * JSON and CSV as the first rows, each row with "regression": true or false.
  */
 #include "config.h"
 
@@ -27,6 +31,9 @@ static const char flagged_usage[] =
     "Print the peers flagged now, worst first: an IP address or a domain that\n"
     "crossed a \"flag\" threshold of the configuration and has not been quiet for\n"
     "flag_quiet since. With --all, every flag, cleared ones too, newest first.\n"
+    "Regressions come first, under their own title: partners that succeeded in\n"
+    "the last regression_days and now fail (threshold \"regression\"; JSON and\n"
+    "CSV: \"regression\": true).\n"
     "\n"
     "  -a, --all            every flag, with when it was cleared\n"
     "  -f, --format FMT     table (default), json, jsonl (one JSON object a line) or csv\n"
@@ -38,7 +45,7 @@ static const char flagged_usage[] =
 #define NCOLUMNS REPORTDB_FL_COLUMNS
 #define columns reportdb_flag_columns
 enum { C_PEER, C_PEER_KIND, C_THRESHOLD, C_COUNT, C_FIRST, C_LAST, C_FLAGGED, C_CLEARED,
-	C_MAIN_KIND, C_HOST, C_WHY };
+	C_MAIN_KIND, C_HOST, C_WHY, C_REGRESSION };
 
 static int
 is_time(size_t c)
@@ -59,6 +66,10 @@ put_cell(struct buf *out, const struct reportdb_rows *s, size_t c, enum output_f
 		char iso[32];
 		timeparse_format_iso(reportdb_int(s, (int)c), iso, sizeof(iso));
 		buf_printf(out, fmt == OUTPUT_JSON ? "\"%s\"" : "%s", iso);
+		return;
+	}
+	if (c == C_REGRESSION) {
+		buf_puts(out, reportdb_int(s, (int)c) ? "true" : "false");
 		return;
 	}
 	if (c == C_COUNT) {
@@ -122,14 +133,46 @@ put_row(struct buf *out, const struct reportdb_rows *s, enum output_format fmt, 
 			buf_putc(out, ' ');
 		}
 		put_cell(out, s, C_WHY, fmt);
-		buf_puts(out, ", mostly ");
-		put_cell(out, s, C_MAIN_KIND, fmt);
+		/* A regression's why names its kind already. */
+		if (!reportdb_int(s, C_REGRESSION)) {
+			buf_puts(out, ", mostly ");
+			put_cell(out, s, C_MAIN_KIND, fmt);
+		}
 		if (!reportdb_null(s, C_HOST)) {
 			buf_puts(out, ", host ");
 			put_cell(out, s, C_HOST, fmt);
 		}
 		buf_putc(out, '\n');
 		buf_free(&cell);
+	}
+}
+
+static void
+table_header(struct buf *out, int all)
+{
+	buf_printf(out, "%-26s %-10s %-7s %-21s %-21s %s%s\n", "PEER", "THRESHOLD", "EVENTS",
+	    "FIRST", "LAST", all ? "CLEARED               " : "", "WHY");
+}
+
+/*
+ * Before a row of the table (regression: it is one; the regressions come
+ * first): the header, under "Regressions: ..." when the first row is one,
+ * and "Other flags" with the header again after the last regression.
+ * *section: 0 before the first row, 1 among regressions, 2 among the others.
+ * Without regressions, the table of old.
+ */
+static void
+table_section(struct buf *out, int regression, int all, int *section)
+{
+	if (*section == 0) {
+		if (regression)
+			buf_puts(out, "Regressions: partners that used to succeed\n");
+		*section = regression ? 1 : 2;
+		table_header(out, all);
+	} else if (*section == 1 && !regression) {
+		buf_puts(out, "\nOther flags\n");
+		*section = 2;
+		table_header(out, all);
 	}
 }
 
@@ -197,12 +240,13 @@ cmd_flagged(int argc, char **argv)
 			if (c != C_CLEARED || all)
 				buf_printf(&out, "%s%s", c ? "," : "", columns[c]);
 		buf_putc(&out, '\n');
-	} else if (fmt == OUTPUT_TABLE) {
-		buf_printf(&out, "%-26s %-10s %-7s %-21s %-21s %s%s\n", "PEER", "THRESHOLD", "EVENTS",
-		    "FIRST", "LAST", all ? "CLEARED               " : "", "WHY");
 	}
-	while (s != NULL && (rc = reportdb_next(s)) == 1)
+	int section = 0;
+	while (s != NULL && (rc = reportdb_next(s)) == 1) {
+		if (fmt == OUTPUT_TABLE)
+			table_section(&out, reportdb_int(s, C_REGRESSION) != 0, all, &section);
 		put_row(&out, s, fmt, all, n++, width);
+	}
 	if (rc != 0) {
 		status = EXIT_TROUBLE;
 	} else {

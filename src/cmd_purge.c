@@ -93,15 +93,22 @@ cmd_purge(int argc, char **argv)
 		conf_free(&conf);
 		return EXIT_TROUBLE;
 	}
-	int64_t total = 0, now = (int64_t)time(NULL);
-	int n, status = EXIT_OK;
-	while ((n = retention_step(store, now, days, max_bytes)) > 0)
-		total += n;
+	int64_t total = 0, total_days = 0, now = (int64_t)time(NULL);
+	int n, n_days, status = EXIT_OK;
+	while ((n = retention_step(store, now, days, max_bytes, &n_days)) > 0) {
+		total += n - n_days;
+		total_days += n_days;
+	}
 	if (n < 0)
 		status = EXIT_TROUBLE;
-	if (!quiet)
-		printf("%lld event%s deleted from %s\n", (long long)total, total == 1 ? "" : "s",
+	if (!quiet) {
+		printf("%lld event%s deleted from %s", (long long)total, total == 1 ? "" : "s",
 		    conf.database);
+		if (total_days > 0)
+			printf(", and %lld day%s of peer successes", (long long)total_days,
+			    total_days == 1 ? "" : "s");
+		printf("\n");
+	}
 	store_close(store);
 	conf_free(&conf);
 	return status;

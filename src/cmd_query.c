@@ -31,6 +31,7 @@
 #include "event.h"
 #include "log.h"
 #include "output.h"
+#include "peerhist.h"
 #include "reportdb.h"
 #include "timeparse.h"
 #include "util.h"
@@ -54,7 +55,10 @@ static const char query_usage[] =
     "duration back from now (90m, 36h, 2d, 2w) or an ISO 8601 date or time\n"
     "(2026-11-22, 2026-11-22T06:40:07Z), in the local time zone (TZ). With\n"
     "--follow, print the events as they are stored (of every peer unless --peer),\n"
-    "until interrupted: for log shippers.\n"
+    "until interrupted: for log shippers. The table of an address, a name or a\n"
+    "domain begins with what the peer did right (\"delivered over TLSv1.2 every\n"
+    "day from ... until ...; fails since ... with KIND\", over regression_days),\n"
+    "or that it never succeeded.\n"
     "\n"
     "  -p, --peer PEER      the peer: DOMAIN, HOST, IP or CIDR\n"
     "      --since WHEN     only events at or after WHEN (with --follow: replay them first)\n"
@@ -483,6 +487,63 @@ print_diagnosis_json(struct buf *out, const struct advice *adv, const struct rep
 #define QUERY_TABLE_ROWS 100
 
 /* The events and (table, json --diagnosis) the diagnosis; exit status. */
+/* ---- the history: what the peer did right (issue 17) ---- */
+
+#define HISTORY_ADDRESSES 3	/* addresses of a name or a domain given a headline */
+
+/* The headline of one address (host: a name of it, or NULL); 0 or -1 (logged). */
+static int
+history_line(struct buf *out, struct reportdb *db, const char *ip, const char *host, int window)
+{
+	struct peerhist h;
+
+	if (peerhist_read(db, ip, window, &h) < 0)
+		return -1;
+	if (peerhist_worth_saying(&h)) {
+		peerhist_headline(out, ip, host, &h);
+		buf_putc(out, '\n');
+	}
+	peerhist_free(&h);
+	return 0;
+}
+
+/*
+ * Before the events of an address, a name or a domain: for each address
+ * (of a name or a domain: the few with the most events), what it did right
+ * ("delivered over TLSv1.2 every day from ... until ...; fails since ...")
+ * or that it never succeeded; then a blank line. Nothing for a network, nor
+ * for an address without successes or failures. 0 or -1 (logged).
+ */
+static int
+print_history(struct buf *out, struct reportdb *db, const struct conf *conf,
+    const struct reportdb_filter *f)
+{
+	int window = conf->regression_days > 0 ? conf->regression_days :
+	    CONF_DEFAULT_REGRESSION_DAYS;
+	size_t before = out->len;
+	int rc = 0;
+
+	if (f->type == REPORTDB_PEER_IP) {
+		rc = history_line(out, db, f->text, NULL, window);
+	} else if (f->type == REPORTDB_PEER_NAME || f->type == REPORTDB_PEER_DOMAIN) {
+		struct reportdb_rows *r = reportdb_filter_addresses(db, f, HISTORY_ADDRESSES);
+		while (r != NULL && rc == 0 && (rc = reportdb_next(r)) == 1) {
+			char *ip = xstrdup(reportdb_text(r, 0, NULL));
+			const char *host = reportdb_text(r, 1, NULL);
+			char *name = host ? xstrdup(host) : NULL;
+			rc = history_line(out, db, ip, name, window);
+			free(ip);
+			free(name);
+		}
+		if (r == NULL)
+			rc = -1;
+		reportdb_rows_free(r);
+	}
+	if (rc == 0 && out->len > before)
+		buf_putc(out, '\n');
+	return rc;
+}
+
 static int
 report(struct reportdb *db, const struct conf *conf, const struct reportdb_filter *f,
     const char *peer, int format, long long limit, int json_diagnosis)
@@ -498,7 +559,7 @@ report(struct reportdb *db, const struct conf *conf, const struct reportdb_filte
 
 	struct reportdb_cause *causes = NULL;
 	size_t ncauses = 0, width = output_terminal_width();
-	int status = EXIT_OK, rc;
+	int status = EXIT_OK, rc = 0;
 	int want_causes = format == OUTPUT_TABLE || (format == OUTPUT_JSON && json_diagnosis);
 	unsigned long rows = 0;
 	struct buf out;
@@ -508,7 +569,9 @@ report(struct reportdb *db, const struct conf *conf, const struct reportdb_filte
 		buf_puts(&out, json_diagnosis ? "{\"events\": [" : "[");
 	else if (format == OUTPUT_CSV)
 		print_csv_header(&out);
-	while ((rc = reportdb_next(r)) == 1) {
+	else if (format == OUTPUT_TABLE && print_history(&out, db, conf, f) < 0)
+		status = EXIT_TROUBLE;
+	while (status == EXIT_OK && (rc = reportdb_next(r)) == 1) {
 		print_event(&out, r, format, rows++, width);
 		if (out.len > 65536 && flush_out(&out) < 0)
 			break;

@@ -221,6 +221,7 @@ fill_options(const struct daemon *d, struct ingest_options *opt)
 	opt->max_line = d->conf.max_line;
 	opt->batch_events = (size_t)d->conf.batch_events;
 	opt->count_unknown = 1;		/* for stats and SIGUSR1 */
+	opt->count_successes = d->conf.peer_history;
 }
 
 static void stop_watchers(struct daemon *d);
@@ -229,7 +230,9 @@ static void stop_watchers(struct daemon *d);
 static void
 record_actions(struct daemon *d)
 {
-	flag_record_actions(d->flags, d->conf.action_flag != NULL, d->conf.action_clear != NULL);
+	flag_record_actions(d->flags, d->conf.action_flag != NULL,
+	    d->conf.action_regression != NULL || d->conf.action_flag != NULL,
+	    d->conf.action_clear != NULL);
 	action_runner_set_store(d->actions, d->store);
 }
 static void start_watchers(struct daemon *d);
@@ -495,10 +498,12 @@ on_purge(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		return;
 	}
+	int days;
 	int n = retention_step(d->store, (int64_t)time(NULL), d->conf.retention_days,
-	    d->conf.retention_bytes);
+	    d->conf.retention_bytes, &days);
 	if (n > 0)
-		log_debug("retention: %d old events deleted", n);
+		log_debug("retention: %d old events and %d days of peer successes deleted", n - days,
+		    days);
 	w->repeat = n > 0 ? PURGE_NEXT_SECONDS : PURGE_SECONDS;
 	ev_timer_again(loop, w);
 }

@@ -209,6 +209,7 @@ cmd_scan(int argc, char **argv)
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}
+	iopt.count_successes = conf.peer_history;
 	struct rules *rules = cmd_load_rules(&conf);
 	if (rules == NULL) {
 		conf_free(&conf);

@@ -217,7 +217,7 @@ cmd_summary(int argc, char **argv)
 		return cmd_close_db(db, &conf, cmd_checked("summary"));
 	struct summary_opts opts = {
 		.since = since, .until = until, .now = now, .quiet = conf.flag_quiet,
-		.top = TOP_PEERS, .changes = CHANGED_PEERS
+		.top = TOP_PEERS, .changes = CHANGED_PEERS, .regression_days = conf.regression_days
 	};
 	struct summary *s = summary_collect(db, &opts);
 	reportdb_close(db);

@@ -172,6 +172,8 @@ conf_free(struct conf *conf)
 	free_list(conf->allow);
 	free_list(conf->action_flag);
 	free_list(conf->action_clear);
+	free_list(conf->action_regression);
+	free_list(conf->regression_kinds);
 	free_list(conf->sendmail);
 	free(conf->mail_from);
 	free_list(conf->mail_to);
@@ -394,6 +396,11 @@ parse_threshold(struct conf *conf, char *value, const char *path, int lineno)
 
 	if (strcmp(name, "none") == 0 && kinds == NULL)
 		return 0;	/* no thresholds: nothing is flagged */
+	if (strcmp(name, CONF_REGRESSION) == 0) {
+		log_warnx("%s:%d: flag: the name \"%s\" is reserved for the flags of partners that "
+		    "used to succeed and now fail (see regression_days)", path, lineno, name);
+		return -1;
+	}
 	if (window == NULL || extra != NULL) {
 		log_warnx("%s:%d: flag: expected \"flag NAME KINDS COUNT WINDOW\" (for example "
 		    "\"flag guessing auth_failed 5 10m\") or \"flag none\"", path, lineno);
@@ -501,6 +508,37 @@ parse_flag_domain_kinds(struct conf *conf, char *value, const char *path, int li
 	return 0;
 }
 
+/*
+ * "regression_kinds KIND ..." (blank- or comma-separated, "tls_cert_*" by
+ * prefix) or "regression_kinds none" (no regression flag).
+ */
+static int
+parse_regression_kinds(struct conf *conf, char *value, const char *path, int lineno)
+{
+	char **list = xcalloc(1, sizeof(*list));
+	size_t n = 0;
+
+	for (char *p = value; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	for (char *w; (w = next_word(&value)) != NULL;) {
+		list = xreallocarray(list, n + 2, sizeof(*list));
+		list[n++] = xstrdup(w);
+		list[n] = NULL;
+	}
+	if (n == 1 && strcmp(list[0], "none") == 0) {
+		free(list[0]);
+		list[0] = NULL;
+	}
+	if (check_kinds(list, path, lineno, "regression_kinds", NULL) < 0) {
+		free_list(list);
+		return 1;
+	}
+	free_list(conf->regression_kinds);
+	conf->regression_kinds = list;
+	return 0;
+}
+
 /* "allow PEER ...": each peer is checked, each bad one reported. */
 static int
 parse_allow(struct conf *conf, char *value, const char *path, int lineno)
@@ -546,6 +584,13 @@ static int
 parse_action_clear(struct conf *conf, char *value, const char *path, int lineno)
 {
 	return parse_command(&conf->action_clear, "action_clear", "command", value, path, lineno);
+}
+
+static int
+parse_action_regression(struct conf *conf, char *value, const char *path, int lineno)
+{
+	return parse_command(&conf->action_regression, "action_regression", "command", value, path,
+	    lineno);
 }
 
 static int
@@ -608,6 +653,21 @@ parse_metrics_listen(struct conf *conf, char *value, const char *path, int linen
 	return 0;
 }
 
+/* "peer_history yes" (the default) or "peer_history no". */
+static int
+parse_peer_history(struct conf *conf, char *value, const char *path, int lineno)
+{
+	if (strcmp(value, "yes") == 0)
+		conf->peer_history = 1;
+	else if (strcmp(value, "no") == 0)
+		conf->peer_history = 0;
+	else {
+		log_warnx("%s:%d: peer_history: expected yes or no, not \"%s\"", path, lineno, value);
+		return 1;
+	}
+	return 0;
+}
+
 #define STR(name, field, def) \
 	{ name, CONF_STRING, CONF_C_NONE, offsetof(struct conf, field), 0, 0, 0, def, NULL, NULL, \
 	  NULL }
@@ -646,9 +706,15 @@ static const struct conf_setting settings[] = {
 	NUM("flag_quiet", CONF_DURATION, CONF_C_INT64, flag_quiet, 1, INT64_MAX,
 	    CONF_DEFAULT_FLAG_QUIET, NULL, "a duration such as 24h or 7d"),
 	CUSTOM("flag_domain_kinds", parse_flag_domain_kinds),
+	NUM("regression_days", CONF_DAYS, CONF_C_INT, regression_days, 0, CONF_MAX_REGRESSION_DAYS,
+	    CONF_DEFAULT_REGRESSION_DAYS, "none",
+	    "days from 0 to 366 (\"7\" or \"7d\"; 0 or \"none\": no regression flag)"),
+	CUSTOM("regression_kinds", parse_regression_kinds),
+	CUSTOM("peer_history", parse_peer_history),
 	CUSTOM("allow", parse_allow),
 	CUSTOM("action_flag", parse_action_flag),
 	CUSTOM("action_clear", parse_action_clear),
+	CUSTOM("action_regression", parse_action_regression),
 	NUM("action_timeout", CONF_DURATION, CONF_C_INT64, action_timeout, 1, 3600,
 	    CONF_DEFAULT_ACTION_TIMEOUT, NULL, "a duration from 1s to 1h"),
 	STR("metrics_file", metrics_file, NULL),
@@ -696,6 +762,11 @@ store_number(struct conf *conf, const struct conf_setting *s, int64_t v)
 	case CONF_C_INT64:
 		memcpy(field, &v, sizeof(v));
 		break;
+	case CONF_C_INT: {
+		int x = (int)v;
+		memcpy(field, &x, sizeof(x));
+		break;
+	}
 	case CONF_C_NONE:
 		break;
 	}
@@ -767,6 +838,8 @@ conf_init(struct conf *conf)
 	conf->local_rules_is_default = 1;
 	conf_default_thresholds(conf);
 	conf->flag_domain_kinds = split_list(CONF_DEFAULT_FLAG_DOMAIN_KINDS);
+	conf->regression_kinds = split_list(CONF_DEFAULT_REGRESSION_KINDS);
+	conf->peer_history = 1;
 	char sendmail[] = CONF_DEFAULT_SENDMAIL;
 	conf->sendmail = split_words(sendmail);
 }

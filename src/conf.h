@@ -61,10 +61,15 @@ struct conf {
 	int thresholds_given;	/* a flag line was read: the defaults are replaced */
 	int64_t flag_quiet;	/* seconds without events after which a flag clears */
 	char **flag_domain_kinds;	/* NULL-terminated: the kinds a domain is flagged for */
+	/* Regressions: a peer that succeeded in the last regression_days days and now fails. */
+	int regression_days;	/* 0: no regression flags */
+	char **regression_kinds;	/* NULL-terminated, "tls_cert_*" by prefix (empty: none) */
+	int peer_history;	/* count the successes per peer and day (peer_days) */
 	char **allow;		/* NULL-terminated: IP, CIDR, domain (".example.net") never flagged */
 	size_t nallow;
 	char **action_flag;	/* argv templates (NULL: none), %ip% %host% ... see tlslogd.conf(5) */
 	char **action_clear;
+	char **action_regression;	/* for a regression flag (NULL: action_flag runs) */
 	int64_t action_timeout;	/* seconds */
 	/* Metrics for Prometheus (metrics.h). */
 	char *metrics_file;	/* the textfile collector's file, or NULL */
@@ -95,6 +100,20 @@ struct conf {
  */
 #define CONF_DEFAULT_FLAG_DOMAIN_KINDS "tls_cert_*,tls_no_shared_cipher,tls_protocol_mismatch," \
 	"tls_weak_crypto,tls_not_offered,tls_starttls_refused,tls_required,tls_policy_failure"
+/*
+ * Regressions (issue 17): the threshold NAME of a regression flag, which no
+ * "flag" line may take; how many days of success make a peer a partner; and
+ * the kinds a configuration causes (a certificate, a cipher, a protocol,
+ * STARTTLS, a policy, a handshake that failed), never a lost connection, a
+ * timeout or a password.
+ */
+#define CONF_REGRESSION "regression"
+#define CONF_DEFAULT_REGRESSION_DAYS 7
+#define CONF_MAX_REGRESSION_DAYS 366
+#define CONF_DEFAULT_REGRESSION_KINDS "tls_no_shared_cipher,tls_protocol_mismatch," \
+	"tls_non_tls_peer,tls_cert_untrusted,tls_cert_expired,tls_cert_host_mismatch," \
+	"tls_cert_missing,tls_cert_rejected_by_peer,tls_weak_crypto,tls_not_offered," \
+	"tls_starttls_refused,tls_required,tls_downgraded,tls_policy_failure,tls_handshake_failed"
 #define CONF_DEFAULT_ACTION_TIMEOUT 30
 #define CONF_DEFAULT_METRICS_INTERVAL 10
 
@@ -119,7 +138,8 @@ enum conf_ctype {
 	CONF_C_NONE,
 	CONF_C_LONG,
 	CONF_C_SIZE,
-	CONF_C_INT64
+	CONF_C_INT64,
+	CONF_C_INT
 };
 
 struct conf_setting {

@@ -56,6 +56,14 @@ struct active {
 	int raise_action;	/* its action_flag is recorded (due or done) */
 };
 
+/* A failure that may make its peer a regression, judged at the flush (flag.h). */
+struct candidate {
+	char *peer;
+	char *host;		/* NULL */
+	int64_t time;
+	enum event_kind kind;
+};
+
 struct pending {
 	struct flag_notice n;
 	char *strings[6];	/* owned copies behind the pointers of n */
@@ -89,7 +97,12 @@ struct flagger {
 	sqlite3_stmt *seed_ip, *seed_domain, *around_ip, *around_domain, *insert, *update, *clear;
 	sqlite3_stmt *chain_ip, *chain_domain, *past_find, *past_count, *action_insert;
 	int act_flag, act_clear;	/* record the actions as due (flag_record_actions) */
+	int act_regression;	/* ... a regression's raise action */
 	int unsaved;		/* some active flag has events not yet in its row */
+	uint32_t regression_mask;	/* the kinds that make a regression; 0: none */
+	struct candidate *candidates;	/* failures to judge at the flush, in order */
+	size_t ncandidates, candidates_cap;
+	sqlite3_stmt *history;
 };
 
 static int action_due(struct flagger *f, int64_t flag_id, int raised);
@@ -245,6 +258,16 @@ find_active(struct flagger *f, const char *peer, const char *threshold)
 }
 
 static void
+drop_candidates(struct flagger *f)
+{
+	for (size_t i = 0; i < f->ncandidates; i++) {
+		free(f->candidates[i].peer);
+		free(f->candidates[i].host);
+	}
+	f->ncandidates = 0;
+}
+
+static void
 forget_all(struct flagger *f)
 {
 	for (size_t b = 0; b < BUCKETS; b++) {
@@ -265,6 +288,7 @@ forget_all(struct flagger *f)
 	f->slots = 0;
 	f->unsaved = 0;
 	drop_notices(f);
+	drop_candidates(f);
 }
 
 static const char *
@@ -946,12 +970,216 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	    raise_flag(f, NULL, w, ev, &x, x.last + quiet);
 }
 
+/* ---- regressions ---- */
+
+/*
+ * A failure of a regression kind from peer: counted into the peer's active
+ * regression, or kept to be judged at the flush, when the successes of the
+ * transaction are in peer_days (so that the judgment depends on the times
+ * of the lines, not on where the commits fall).
+ */
+static int
+observe_regression(struct flagger *f, const char *peer, const struct event *ev)
+{
+	struct active **slot = find_active(f, peer, FLAG_REGRESSION);
+
+	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet) {
+		/* Quiet for long enough before this failure: it ended then. */
+		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+			return -1;
+		slot = find_active(f, peer, FLAG_REGRESSION);
+	}
+	if (*slot != NULL) {
+		count_events(f, *slot, ev, 1);
+		return 0;
+	}
+	if (f->ncandidates == f->candidates_cap) {
+		f->candidates_cap = f->candidates_cap ? 2 * f->candidates_cap : 64;
+		f->candidates = xreallocarray(f->candidates, f->candidates_cap,
+		    sizeof(*f->candidates));
+	}
+	struct candidate *c = &f->candidates[f->ncandidates++];
+	c->peer = xstrdup(peer);
+	c->host = ev->field[EF_PEER_HOST] != NULL && strcmp(ev->field[EF_PEER_HOST], "unknown") != 0 ?
+	    xstrndup(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST]) : NULL;
+	c->time = ev->time;
+	c->kind = ev->kind;
+	return 0;
+}
+
+/* What a peer's successes before a failure were (peer_days). */
+struct history {
+	int64_t days;		/* days with a success */
+	int64_t first_day, last_day;
+	int64_t last;		/* the last success known before the failure */
+	int64_t messages, logins, sessions;
+	char version[16];	/* of the day of the last success; "" */
+};
+
+/* The peer's successes in the regression_days before t. 1 when it had any, 0, -1. */
+static int
+read_history(struct flagger *f, const char *peer, int64_t t, struct history *h)
+{
+	sqlite3_stmt *s = f->history;
+	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	h->last = INT64_MIN;
+	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, day - f->conf->regression_days);
+	sqlite3_bind_int64(s, 3, day);
+	sqlite3_bind_int64(s, 4, t);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t d = sqlite3_column_int64(s, 0);
+		int64_t first = sqlite3_column_int64(s, 1), last = sqlite3_column_int64(s, 2);
+		int64_t before = last < t ? last : first;	/* first < t: the query says so */
+		if (h->days == 0 || d != h->last_day) {
+			if (h->days == 0)
+				h->first_day = d;
+			h->days++;
+			h->last_day = d;
+		}
+		if (before > h->last) {
+			h->last = before;
+			const char *v = (const char *)sqlite3_column_text(s, 3);
+			snprintf(h->version, sizeof(h->version), "%s", v != NULL ? v : "");
+		}
+		h->messages += sqlite3_column_int64(s, 4);
+		h->logins += sqlite3_column_int64(s, 5);
+		h->sessions += sqlite3_column_int64(s, 6);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return db_error(f, "cannot read the peer's successes");
+	return h->days > 0;
+}
+
+/* "312 messages over TLSv1.2 every day from 2026-11-24 until 2026-12-01 09:14 UTC; fails since with KIND". */
+static char *
+regression_why(const struct history *h, enum event_kind kind)
+{
+	char until[32], from[16];
+	struct tm tm;
+	time_t last = (time_t)h->last, first = (time_t)(h->first_day * 86400);
+	struct buf why;
+
+	gmtime_r(&last, &tm);
+	strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
+	gmtime_r(&first, &tm);
+	strftime(from, sizeof(from), "%Y-%m-%d", &tm);
+	buf_init(&why);
+	if (h->messages > 0)
+		buf_printf(&why, "%lld message%s", (long long)h->messages, h->messages == 1 ? "" : "s");
+	else if (h->logins > 0)
+		buf_printf(&why, "%lld login%s", (long long)h->logins, h->logins == 1 ? "" : "s");
+	else
+		buf_printf(&why, "%lld session%s", (long long)h->sessions, h->sessions == 1 ? "" : "s");
+	if (h->version[0] != '\0')
+		buf_printf(&why, " over %s", h->version);
+	if (h->days > 1 && h->days == h->last_day - h->first_day + 1)
+		buf_printf(&why, " every day from %s until %s", from, until);
+	else if (h->days > 1)
+		buf_printf(&why, " on %lld days from %s until %s", (long long)h->days, from, until);
+	else
+		buf_printf(&why, " until %s", until);
+	buf_printf(&why, "; fails since with %s", event_kind_name(kind));
+	buf_putc(&why, '\0');
+	return why.data;
+}
+
+/* A candidate, with the transaction's successes written: a regression, part of one, or noise. */
+static int
+judge(struct flagger *f, const struct candidate *c)
+{
+	struct active **slot = find_active(f, c->peer, FLAG_REGRESSION);
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time = c->time;
+	ev.kind = c->kind;
+	if (*slot != NULL && c->time >= (*slot)->last_event + f->conf->flag_quiet) {
+		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+			return -1;
+		slot = find_active(f, c->peer, FLAG_REGRESSION);
+	}
+	if (*slot != NULL) {
+		count_events(f, *slot, &ev, 1);	/* an earlier candidate raised it */
+		return 0;
+	}
+	struct history h;
+	int rc = read_history(f, c->peer, c->time, &h);
+	if (rc <= 0)
+		return rc;	/* never succeeded in the period: not a regression */
+
+	struct active *a = xcalloc(1, sizeof(*a));
+	a->peer = xstrdup(c->peer);
+	a->threshold = xstrdup(FLAG_REGRESSION);
+	a->why = regression_why(&h, c->kind);
+	a->main_kind = xstrdup(event_kind_name(c->kind));
+	a->host = c->host != NULL ? xstrdup(c->host) : NULL;
+	a->first_event = a->last_event = a->flagged = c->time;
+	a->count = 1;
+
+	sqlite3_stmt *s = f->insert;
+	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, "ip", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, a->first_event);
+	sqlite3_bind_int64(s, 5, a->last_event);
+	sqlite3_bind_int64(s, 6, a->count);
+	sqlite3_bind_int64(s, 7, a->flagged);
+	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
+	if (a->host != NULL)
+		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 10);
+	sqlite3_bind_null(s, 11);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_CONSTRAINT) {
+		/* Another writer (a scan beside the daemon) found the regression first: count into it. */
+		free_active(a);
+		if (load_actives(f, c->peer, FLAG_REGRESSION) < 0)
+			return -1;
+		slot = find_active(f, c->peer, FLAG_REGRESSION);
+		if (*slot == NULL)
+			return db_error(f, "cannot record a regression");
+		count_events(f, *slot, &ev, 1);
+		return 0;
+	}
+	if (rc != SQLITE_DONE) {
+		free_active(a);
+		return db_error(f, "cannot record a regression");
+	}
+	a->id = sqlite3_last_insert_rowid(store_db(f->store));
+	a->next = *slot;
+	*slot = a;
+	/* Its action runs when the failure is of the present, as a flag's does. */
+	if (f->act_regression && c->time >= wall_clock() - f->conf->flag_quiet) {
+		if (action_due(f, a->id, 1) < 0)
+			return -1;
+		a->raise_action = 1;
+	}
+	queue_notice(f, 1, a, 0);
+	f->pending[f->npending - 1].n.action_due = a->raise_action;
+	return 0;
+}
+
 int
 flag_observe(struct flagger *f, const struct event *ev)
 {
-	if (f == NULL || f->conf->nthresholds == 0 || allowed(f, ev))
+	if (f == NULL || (f->conf->nthresholds == 0 && f->regression_mask == 0) || allowed(f, ev))
 		return 0;
 	const char *ip = ev->field[EF_PEER_IP];
+	if (ip != NULL && (f->regression_mask & (UINT32_C(1) << ev->kind)) &&
+	    observe_regression(f, ip, ev) < 0)
+		return -1;
+	if (f->conf->nthresholds == 0)
+		return 0;
 	char domain[DOMAIN_MAX + 2];
 	const char *dom = domain_of_cached(store_domain_cache(f->store),
 	    ev->field[EF_PEER_HOST], domain, sizeof(domain));
@@ -974,7 +1202,15 @@ flag_observe(struct flagger *f, const struct event *ev)
 int
 flag_flush(struct flagger *f)
 {
-	if (f == NULL || !f->unsaved)
+	if (f == NULL)
+		return 0;
+	for (size_t i = 0; i < f->ncandidates; i++)
+		if (judge(f, &f->candidates[i]) < 0) {
+			drop_candidates(f);
+			return -1;
+		}
+	drop_candidates(f);
+	if (!f->unsaved)
 		return 0;
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active *a = f->actives[b]; a != NULL; a = a->next) {
@@ -1014,11 +1250,12 @@ flag_expire(struct flagger *f, int64_t now)
 }
 
 void
-flag_record_actions(struct flagger *f, int on_flag, int on_clear)
+flag_record_actions(struct flagger *f, int on_flag, int on_regression, int on_clear)
 {
 	if (f == NULL)
 		return;
 	f->act_flag = on_flag;
+	f->act_regression = on_regression;
 	f->act_clear = on_clear;
 }
 
@@ -1100,6 +1337,8 @@ flag_new(struct store *st, const struct conf *conf)
 			f->max_window = conf->thresholds[th].window;
 	}
 	load_allow(f);
+	if (conf->regression_days > 0)
+		f->regression_mask = kinds_mask(conf->regression_kinds);
 	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
 	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
@@ -1134,6 +1373,9 @@ flag_new(struct store *st, const struct conf *conf)
 	    "first_event = min(first_event, ?2), last_event = max(last_event, ?2) WHERE id = ?1") < 0 ||
 	    prepare(f, &f->action_insert, "INSERT OR IGNORE INTO flag_actions (flag_id, event, due, "
 	    "next_try) VALUES (?1, ?2, ?3, ?3)") < 0 ||
+	    prepare(f, &f->history, "SELECT day, first_time, last_time, last_version, messages, "
+	    "logins, clear + ssl3 + tls10 + tls11 + tls12 + tls13 + tls_other FROM peer_days "
+	    "WHERE peer = ?1 AND day >= ?2 AND day <= ?3 AND first_time < ?4 ORDER BY day") < 0 ||
 	    load_actives(f, NULL, NULL) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
@@ -1159,6 +1401,8 @@ flag_free(struct flagger *f)
 	sqlite3_finalize(f->past_find);
 	sqlite3_finalize(f->past_count);
 	sqlite3_finalize(f->action_insert);
+	sqlite3_finalize(f->history);
+	free(f->candidates);
 	for (size_t th = 0; th < f->conf->nthresholds; th++) {
 		free(f->kind_lists[th]);
 		free(f->domain_kind_lists[th]);

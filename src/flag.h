@@ -40,6 +40,16 @@
  * Memory is bounded: peers quiet for longer than every window are forgotten
  * first.
  *
+ * Regressions: a peer that succeeded (a row of peer_days, peerdays.h) in the
+ * regression_days before a failure of regression_kinds, and now fails, is
+ * flagged at its first such failure, whatever the thresholds: a flag named
+ * "regression" (FLAG_REGRESSION) whose why says what used to work. It is
+ * judged at flag_flush, when the successes of the transaction are written,
+ * by the times of the lines (a success logged before the failure), so that
+ * where the commits fall changes nothing. Later failures count into it; it
+ * clears flag_quiet after the last, as every flag does. A peer that never
+ * succeeded in the period is no regression (a scanner, a bot).
+ *
  * Changes are announced (flag_take_notices) only after the transaction that
  * wrote them was committed; after a rollback, flag_reset forgets what was
  * not committed.
@@ -55,6 +65,9 @@
 #include "store.h"
 
 struct flagger;
+
+/* The name of a regression's flag (the threshold column; no flag line may take it). */
+#define FLAG_REGRESSION CONF_REGRESSION
 
 struct flag_notice {
 	int raised;		/* 1: flagged, 0: cleared */
@@ -96,10 +109,11 @@ void flag_take_notices(struct flagger *f, flag_notice_fn fn, void *ctx);
  * a raise action for a flag whose window reaches into the present (the newest
  * event of the window that crossed the threshold, or a later event counted
  * into the flag, is no older than the threshold's WINDOW by the wall clock),
- * a clear action for a flag whose raise action was recorded. Off by default
- * (`tlslogd scan` runs no action).
+ * a clear action for a flag whose raise action was recorded; on_regression:
+ * the raise action of a regression (action_regression, or else action_flag,
+ * runs it). Off by default (`tlslogd scan` runs no action).
  */
-void flag_record_actions(struct flagger *f, int on_flag, int on_clear);
+void flag_record_actions(struct flagger *f, int on_flag, int on_regression, int on_clear);
 /* The flags active now, as this flagger sees them (for the metrics). NULL: 0. */
 size_t flag_active_count(const struct flagger *f);
 /* After a rollback: forget what was not committed, read the active flags again. -1 on failure. */

@@ -37,6 +37,7 @@ ingest_options_default(struct ingest_options *opt)
 	opt->max_line = CONF_DEFAULT_MAX_LINE;
 	opt->batch_events = DEFAULT_BATCH;
 	opt->linger = DEFAULT_LINGER;
+	opt->count_successes = 1;
 }
 
 /*
@@ -68,6 +69,15 @@ emit(void *ctx, struct event *ev)
 	batch_add(ing->batch, ev, &ing->stored);
 }
 
+/* A success line goes to the writer, which counts it once (batch_success). */
+static void
+on_success(void *ctx, const struct success *s, int64_t offset)
+{
+	struct ingest *ing = ctx;
+
+	batch_success(ing->batch, ing->file_id, offset, s);
+}
+
 struct ingest *
 ingest_new(struct rules *rules, struct batch *batch, const struct ingest_options *opt)
 {
@@ -82,6 +92,8 @@ ingest_new(struct rules *rules, struct batch *batch, const struct ingest_options
 	ing->opt = *opt;
 	ing->fd = -1;
 	ing->pipe = pipeline_new(rules, &popt, emit, ing);
+	if (opt->count_successes)
+		pipeline_count_successes(ing->pipe, on_success);
 	return ing;
 }
 
@@ -178,12 +190,16 @@ safe_offset(const struct ingest *ing, int64_t read_offset)
 	return pipeline_safe_offset(ing->pipe, read_offset);
 }
 
-/* Commit the batch with this input's position (a stream's is not recorded). */
+/*
+ * Commit the batch with this input's position (a stream's is not recorded;
+ * a stream with a known file's text records only how far its successes
+ * were counted).
+ */
 static int
 checkpoint(struct ingest *ing, int64_t read_offset)
 {
-	if (ing->file_id != 0 && !ing->stream_copy &&
-	    batch_position(ing->batch, ing->file_id, safe_offset(ing, read_offset), -1) < 0)
+	if (ing->file_id != 0 && batch_position(ing->batch, ing->file_id,
+	    ing->stream_copy ? -1 : safe_offset(ing, read_offset), read_offset, -1) < 0)
 		return -1;
 	return batch_commit(ing->batch);
 }
@@ -783,7 +799,7 @@ ingest_record_position(struct ingest *ing, int64_t read_offset, int64_t *recorde
 	}
 	struct stat sb;
 	int64_t size = ing->fd >= 0 && fstat(ing->fd, &sb) == 0 ? (int64_t)sb.st_size : -1;
-	if (batch_position(ing->batch, ing->file_id, pos, size) < 0)
+	if (batch_position(ing->batch, ing->file_id, pos, read_offset, size) < 0)
 		return -1;
 	if (recorded != NULL)
 		*recorded = pos;

@@ -47,6 +47,7 @@ struct ingest_options {
 	size_t batch_events;	/* commit after this many events */
 	int64_t linger;		/* seconds a multi-line failure waits for its next line */
 	int count_unknown;	/* count lines about TLS or AUTH that no rule knows */
+	int count_successes;	/* count the success lines per peer and day (peer_days) */
 	int match_threads;	/* > 1: regular files of 1 MiB and more are matched on
 				   this many threads (matchpool.h); the events are the same */
 };

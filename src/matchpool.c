@@ -55,6 +55,7 @@ struct worker {
 	struct match_block *block;	/* being read */
 	int deferred;		/* the line being matched is a session end, left to the caller */
 	struct linematch_process proc;
+	struct success success;	/* the line's, when lm.success points here */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct matchpool {
@@ -98,7 +99,7 @@ add_result(struct match_block *b, int64_t offset)
 }
 
 /* A session end left to the caller: the line stays in the block's buffer until it is released. */
-static void
+static struct match_result *
 add_deferred(struct match_block *b, const char *line, size_t len, int64_t offset,
     const struct linematch_process *p)
 {
@@ -107,6 +108,19 @@ add_deferred(struct match_block *b, const char *line, size_t len, int64_t offset
 	r->text = line;
 	r->len = len;
 	r->proc = *p;
+	return r;
+}
+
+/* A copy of a success record (it points into the block's buffer): 1 + its index. */
+static size_t
+add_success(struct match_block *b, const struct success *s)
+{
+	if (b->nsuccesses == b->successes_cap) {
+		b->successes_cap = b->successes_cap ? 2 * b->successes_cap : 64;
+		b->successes = xreallocarray(b->successes, b->successes_cap, sizeof(*b->successes));
+	}
+	b->successes[b->nsuccesses++] = *s;
+	return b->nsuccesses;
 }
 
 /* framer_line_fn of a worker: match a line the block owns. */
@@ -126,6 +140,7 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	/* After a cut line: its middle, as framer_offset would say (the rest is no line). */
 	b->resume = offset + (int64_t)len + (cut ? 0 : 1);
 	w->deferred = 0;
+	struct match_result *r = NULL;
 	switch (linematch_line(&w->lm, line, len, &ev, &rule)) {
 	case LM_NO_HEADER:
 		b->no_header++;
@@ -133,18 +148,22 @@ on_line(void *ctx, const char *line, size_t len, int64_t offset, int cut)
 	case LM_UNKNOWN:
 		b->unknown++;
 		break;
-	case LM_EVENT: {
-		struct match_result *r = add_result(b, offset);
+	case LM_EVENT:
+		r = add_result(b, offset);
 		r->ev = ev;
 		r->rule = rule;
 		break;
-	}
 	case LM_NO_MATCH:
 		if (w->deferred)
-			add_deferred(b, line, len, offset, &w->proc);
+			r = add_deferred(b, line, len, offset, &w->proc);
 		break;
 	case LM_IGNORED:
 		break;
+	}
+	if (w->lm.success != NULL && w->success.rule != NULL) {
+		if (r == NULL)
+			r = add_result(b, offset);
+		r->success = add_success(b, &w->success);
 	}
 }
 
@@ -186,6 +205,7 @@ read_block(struct worker *w, struct slot *s, size_t index)
 	b->start = pool->start + (int64_t)index * MATCHPOOL_BLOCK;
 	b->end = pool->end - b->start > MATCHPOOL_BLOCK ? b->start + MATCHPOOL_BLOCK : pool->end;
 	b->nresults = 0;
+	b->nsuccesses = 0;
 	b->lines = b->cut_lines = b->no_header = b->unknown = 0;
 	b->read_errno = 0;
 	b->shrunk = 0;
@@ -300,6 +320,7 @@ matchpool_new(const struct linematch *proto, int nthreads, size_t max_line, int 
 		w->lm.rules = w->rules;
 		w->lm.ends = defer_end;
 		w->lm.ends_ctx = w;
+		w->lm.success = proto->success != NULL ? &w->success : NULL;
 		pool->nworkers = i + 1;
 		int err = pthread_create(&w->thread, NULL, worker_main, w);
 		if (err != 0) {
@@ -338,6 +359,7 @@ free_results(struct match_block *b)
 		b->results[i].ev = NULL;
 	}
 	b->nresults = 0;
+	b->nsuccesses = 0;
 }
 
 void
@@ -371,6 +393,7 @@ matchpool_free(struct matchpool *pool)
 		struct match_block *b = &pool->slots[i].block;
 		free_results(b);
 		free(b->results);
+		free(b->successes);
 		framer_free(&pool->slots[i].fr);
 	}
 	free(pool->slots);

@@ -50,6 +50,9 @@ struct match_result {
 	struct linematch_process proc;	/* deferred: the session end's process */
 	const char *text;	/* deferred: the line (valid until the block is released) */
 	size_t len;
+	size_t success;		/* the line is a success too: 1 + the index of its
+				   record in the block's successes (valid until the
+				   block is released); 0: none */
 };
 
 struct match_block {
@@ -58,6 +61,8 @@ struct match_block {
 				   nothing read (resume where the block before ended) */
 	struct match_result *results;
 	size_t nresults, results_cap;
+	struct success *successes;	/* the records results point to */
+	size_t nsuccesses, successes_cap;
 	uint64_t lines, cut_lines, no_header, unknown;
 	int read_errno;		/* the read failed (at resume): 0 none */
 	int shrunk;		/* the file ended before the block did: it was cut

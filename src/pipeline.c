@@ -21,6 +21,8 @@ struct pipeline {
 	struct correlator *corr;
 	pipeline_emit_fn emit;
 	void *emit_ctx;
+	pipeline_success_fn on_success;	/* NULL: successes are not counted */
+	struct success success;		/* the line's, when lm.success points here */
 	int64_t file_id;
 	int64_t last_event_time;	/* log time of the latest matched line */
 	struct pipeline_stats stats;
@@ -87,6 +89,13 @@ pipeline_new(struct rules *rules, const struct pipeline_options *opt, pipeline_e
 }
 
 void
+pipeline_count_successes(struct pipeline *p, pipeline_success_fn fn)
+{
+	p->on_success = fn;
+	p->lm.success = fn != NULL ? &p->success : NULL;
+}
+
+void
 pipeline_free(struct pipeline *p)
 {
 	if (p == NULL)
@@ -125,8 +134,11 @@ match_line(struct pipeline *p, const char *line, size_t len, int64_t offset)
 {
 	struct event *ev;
 	const struct rule *rule;
+	enum linematch_result res = linematch_line(&p->lm, line, len, &ev, &rule);
 
-	switch (linematch_line(&p->lm, line, len, &ev, &rule)) {
+	if (p->lm.success != NULL && p->success.rule != NULL)
+		p->on_success(p->emit_ctx, &p->success, offset);
+	switch (res) {
 	case LM_NO_HEADER:
 		p->stats.no_header++;
 		return;
@@ -174,13 +186,18 @@ pipeline_block(struct pipeline *p, struct match_block *b)
 	for (size_t i = 0; i < b->nresults; i++) {
 		struct match_result *r = &b->results[i];
 
+		if (r->success > 0 && p->on_success != NULL)
+			p->on_success(p->emit_ctx, &b->successes[r->success - 1], r->offset);
 		if (r->ev != NULL) {
 			struct event *ev = r->ev;
 			r->ev = NULL;
 			on_event(p, ev, r->rule, r->offset);
-		} else if (ends_matter(p, &r->proc)) {
+		} else if (r->text != NULL && ends_matter(p, &r->proc)) {
 			/* A session end its correlator wants: matched here, in its place. */
+			struct success *counting = p->lm.success;
+			p->lm.success = NULL;	/* its success came with the block */
 			match_line(p, r->text, r->len, r->offset);
+			p->lm.success = counting;
 		}
 	}
 }

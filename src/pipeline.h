@@ -46,11 +46,20 @@ struct pipeline_stats {
 /* Receives each finished event and owns it from then on. */
 typedef void (*pipeline_emit_fn)(void *ctx, struct event *ev);
 
+/*
+ * Receives each success line (success.h; the record is valid during the
+ * call) with the offset where its line starts, before the line's event if
+ * it makes one.
+ */
+typedef void (*pipeline_success_fn)(void *ctx, const struct success *s, int64_t offset);
+
 struct pipeline;
 struct match_block;
 
 struct pipeline *pipeline_new(struct rules *rules, const struct pipeline_options *opt,
     pipeline_emit_fn emit, void *ctx);
+/* Also try the success rules on every line; fn (with the emit function's ctx) gets each. */
+void pipeline_count_successes(struct pipeline *p, pipeline_success_fn fn);
 /* Free it; failures still held are dropped (they are read again). NULL is fine. */
 void pipeline_free(struct pipeline *p);
 

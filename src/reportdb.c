@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "domain.h"
 #include "event.h"
 #include "log.h"
@@ -84,7 +85,7 @@ const char *const reportdb_event_columns[REPORTDB_EV_COLUMNS] = {
 
 const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS] = {
 	"peer", "peer_kind", "threshold", "count", "first_event", "last_event", "flagged",
-	"cleared", "main_kind", "host", "why"
+	"cleared", "main_kind", "host", "why", "regression"
 };
 
 static const char select_sql[] =
@@ -849,14 +850,17 @@ reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb
 /* ---- flags ---- */
 
 /* ?1: now, ?2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
+/* Regressions (threshold "regression", issue 17) come first, in their own order. */
 static const char active_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, NULL, "
-    "main_kind, host, why FROM flags WHERE cleared IS NULL AND last_event + ?2 > ?1 "
-    "ORDER BY count DESC, last_event DESC";
+    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
+    "WHERE cleared IS NULL AND last_event + ?2 > ?1 "
+    "ORDER BY regression DESC, count DESC, last_event DESC";
 static const char all_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, "
     "coalesce(cleared, CASE WHEN last_event + ?2 <= ?1 THEN last_event + ?2 END), "
-    "main_kind, host, why FROM flags ORDER BY flagged DESC, id DESC";
+    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
+    "ORDER BY regression DESC, flagged DESC, id DESC";
 
 struct reportdb_rows *
 reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
@@ -1070,4 +1074,303 @@ reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t
 		n = reportdb_int(r, 0);
 	reportdb_rows_free(r);
 	return n;
+}
+
+/* ---- peer_days: the successes of a peer (issue 17, schema 12) ---- */
+
+/*
+ * Every read of one peer's history is an index range of peer_days' primary
+ * key (peer, day, direction, server): the peer, then a range of days. The
+ * failing peers without history are the events of the period (INDEXED BY
+ * events_time, as top: grouping by address, SQLite would rather read the
+ * whole events_peer_ip index), each address tested by one probe of that key. A database older than schema 12 has
+ * no peer_days: *absent is set, nothing is logged, and there is no history.
+ */
+
+struct reportdb_rows *
+reportdb_peer_last_success(struct reportdb *db, const char *peer, int *absent)
+{
+	struct value v[] = { text_value(peer) };
+	struct query q = { .values = v, .n = 1 };
+
+	return prepare(db, "SELECT day, last_time, last_version, direction, host, logins > 0 "
+	    "FROM peer_days WHERE peer = ?1 AND day = (SELECT max(day) FROM peer_days "
+	    "WHERE peer = ?1) ORDER BY last_time DESC LIMIT 1", &q, absent);
+}
+
+struct reportdb_rows *
+reportdb_peer_history(struct reportdb *db, const char *peer, int64_t from_day, int64_t to_day)
+{
+	struct value v[] = { text_value(peer), int_value(from_day), int_value(to_day) };
+
+	return prepare_values(db, "SELECT day, min(first_time), max(last_time), sum(messages), "
+	    "sum(clear + ssl3 + tls10 + tls11 + tls12 + tls13 + tls_other), sum(logins) "
+	    "FROM peer_days WHERE peer = ?1 AND day >= ?2 AND day <= ?3 GROUP BY day ORDER BY day",
+	    v, 3);
+}
+
+struct reportdb_rows *
+reportdb_peer_failures_after(struct reportdb *db, const char *peer, int64_t after)
+{
+	struct value v[] = { text_value(peer), int_value(after) };
+
+	return prepare_values(db, "SELECT kind, count(*), min(time) FROM events "
+	    "WHERE peer_ip = ?1 AND time > ?2 GROUP BY kind ORDER BY 2 DESC, 1", v, 2);
+}
+
+struct reportdb_rows *
+reportdb_filter_addresses(struct reportdb *db, const struct reportdb_filter *f, long long limit)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT e.peer_ip, max(e.peer_host) FROM events e WHERE ");
+	where_clause(db, &q, f, 1);
+	buf_puts(&q.sql, " AND e.peer_ip IS NOT NULL GROUP BY e.peer_ip ORDER BY count(*) DESC, "
+	    "e.peer_ip LIMIT ");
+	add_int(&q, limit);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+struct reportdb_rows *
+reportdb_summary_unknown_peers(struct reportdb *db, int64_t since, int64_t until, int64_t now,
+    int64_t quiet, int *absent)
+{
+	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
+	struct query q = { .values = v, .n = 4 };
+
+	return prepare(db, "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, "
+	    "count(*) AS n, max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN "
+	    "max(kind) END AS kind FROM events INDEXED BY events_time WHERE time >= ?1 AND "
+	    "time < ?2 AND peer_ip IS NOT "
+	    "NULL GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p "
+	    "WHERE p.peer = e.ip) AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND "
+	    "f.cleared IS NULL AND f.last_event + ?3 > ?4) ORDER BY e.n DESC, e.ip", &q, absent);
+}
+
+int
+reportdb_peer_days_kept(struct reportdb *db)
+{
+	int absent = 0;
+	struct reportdb_rows *r = prepare(db, "SELECT EXISTS (SELECT 1 FROM peer_days)", NULL,
+	    &absent);
+	int rc = r ? reportdb_next(r) : -1;
+	int kept = rc == 1 ? reportdb_int(r, 0) != 0 : absent ? 0 : -1;
+
+	reportdb_rows_free(r);
+	return kept;
+}
+
+/* ---- peers: the successes of peer_days (schema 12) ---- */
+
+/*
+ * The census reads peer_days, one row per peer, UTC day, direction and
+ * server. The period selects rows by their first and last success of the
+ * day (a day partly in the period is read whole: the counts are per day),
+ * and nothing indexes them by day, so the census reads the whole table:
+ * retention keeps it to the days kept, one row per peer and day. The sums
+ * are grouped by peer, direction and server, which the primary key (peer,
+ * day, ...) does not order: SQLite sorts the rows, the costly part (30
+ * days of 20,000 peers, 600,000 rows: about 1.5 s for every peer's mix).
+ * With a selector, a first scan finds the peers that did it, and only
+ * their rows are read (by the primary key) and sorted. One peer (an
+ * address) is one range of the primary key. The last day on which the
+ * peer did what was asked is joined back to its row for that day's last
+ * success and version, and the host is read from the peer's latest row:
+ * both by the primary key.
+ */
+
+const char *const reportdb_counter_names[REPORTDB_COUNTERS] = {
+	"clear", "ssl3", "tls10", "tls11", "tls12", "tls13", "tls_other", "aead", "cbc", "des3",
+	"rc4", "cipher_other", "messages", "logins"
+};
+
+/* "(a + b + ...)": the sum of the counters in mask. */
+static void
+counter_sum(struct buf *sql, uint32_t mask)
+{
+	int n = 0;
+
+	buf_puts(sql, "(");
+	for (int c = 0; c < REPORTDB_COUNTERS; c++) {
+		if (!(mask & (UINT32_C(1) << c)))
+			continue;
+		buf_puts(sql, n++ ? " + " : "");
+		buf_puts(sql, reportdb_counter_names[c]);
+	}
+	buf_puts(sql, n ? ")" : "0)");
+}
+
+#define PROTOCOL_MASK ((UINT32_C(1) << REPORTDB_PROTOCOLS) - 1)
+
+/* The period, direction, server and peer of f over peer_days, after "WHERE ". */
+static void
+peers_where(struct reportdb *db, struct query *q, const struct reportdb_filter *f)
+{
+	buf_puts(&q->sql, "last_time >= ");
+	add_int(q, f->t_since);
+	if (f->until) {
+		buf_puts(&q->sql, " AND first_time <= ");
+		add_int(q, f->t_until);
+	}
+	if (f->direction) {
+		buf_puts(&q->sql, " AND direction = ");
+		add_text(q, f->direction);
+	}
+	if (f->server) {
+		buf_puts(&q->sql, " AND server = ");
+		add_text(q, f->server);
+		buf_puts(&q->sql, " COLLATE NOCASE");
+	}
+	switch (f->type) {
+	case REPORTDB_PEER_ALL:
+		break;
+	case REPORTDB_PEER_IP:
+		buf_puts(&q->sql, " AND peer IN (");
+		add_text(q, f->text);
+		if (f->net.family == AF_INET) {
+			char mapped[sizeof(f->text) + 8];
+			snprintf(mapped, sizeof(mapped), "::ffff:%s", f->text);
+			buf_puts(&q->sql, ", ");
+			add_text(q, mapped);
+		}
+		buf_puts(&q->sql, ")");
+		break;
+	case REPORTDB_PEER_NET:
+		db->net = f->net;
+		buf_puts(&q->sql, " AND tlslogd_in_net(peer)");
+		break;
+	case REPORTDB_PEER_NAME:
+		buf_puts(&q->sql, " AND (peer = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " COLLATE NOCASE OR host = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " COLLATE NOCASE)");
+		break;
+	case REPORTDB_PEER_DOMAIN:
+		/* f->text is lower case, without % or _ (reportdb_filter_peer). */
+		buf_puts(&q->sql, " AND (peer = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " COLLATE NOCASE OR host = ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " COLLATE NOCASE OR peer LIKE '%.' || ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, " OR host LIKE '%.' || ");
+		add_text(q, f->text);
+		buf_puts(&q->sql, ")");
+		break;
+	}
+}
+
+struct reportdb_rows *
+reportdb_peers(struct reportdb *db, const struct reportdb_filter *f, uint32_t select,
+    long long limit)
+{
+	struct query q;
+	struct buf match;
+
+	buf_init(&match);
+	counter_sum(&match, select ? select : PROTOCOL_MASK);
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT g.peer, g.direction, g.server, g.mta, (SELECT h.host FROM "
+	    "peer_days h WHERE h.peer = g.peer AND h.direction = g.direction AND h.server = "
+	    "g.server AND h.day <= g.seen_day AND h.host IS NOT NULL ORDER BY h.day DESC LIMIT 1)");
+	for (int c = 0; c < REPORTDB_COUNTERS; c++) {
+		buf_puts(&q.sql, ", g.");
+		buf_puts(&q.sql, reportdb_counter_names[c]);
+	}
+	buf_puts(&q.sql, ", g.matched, g.total, g.last_day, g.first, l.last_time, l.last_version, "
+	    "g.days, g.days_seen FROM (SELECT peer, direction, server, "
+	    "group_concat(DISTINCT mta) AS mta");
+	for (int c = 0; c < REPORTDB_COUNTERS; c++) {
+		buf_puts(&q.sql, ", sum(");
+		buf_puts(&q.sql, reportdb_counter_names[c]);
+		buf_puts(&q.sql, ") AS ");
+		buf_puts(&q.sql, reportdb_counter_names[c]);
+	}
+	buf_puts(&q.sql, ", sum");
+	buf_append(&q.sql, match.data, match.len);
+	buf_puts(&q.sql, " AS matched, sum");
+	counter_sum(&q.sql, PROTOCOL_MASK);
+	buf_puts(&q.sql, " AS total, max(CASE WHEN ");
+	if (select) {
+		buf_append(&q.sql, match.data, match.len);
+		buf_puts(&q.sql, " > 0");
+	} else {
+		buf_puts(&q.sql, "1");
+	}
+	buf_puts(&q.sql, " THEN day END) AS last_day, min(first_time) AS first, count(CASE WHEN ");
+	if (select) {
+		buf_append(&q.sql, match.data, match.len);
+		buf_puts(&q.sql, " > 0");
+	} else {
+		buf_puts(&q.sql, "1");
+	}
+	buf_puts(&q.sql, " THEN 1 END) AS days, count(*) AS days_seen, max(day) AS seen_day, "
+	    "sum(messages + logins) AS traffic FROM peer_days WHERE ");
+	peers_where(db, &q, f);
+	if (select) {
+		/* Only the peers that did it: their rows by the primary key (see above). */
+		buf_puts(&q.sql, " AND peer IN (SELECT peer FROM peer_days WHERE ");
+		peers_where(db, &q, f);
+		buf_puts(&q.sql, " AND ");
+		buf_append(&q.sql, match.data, match.len);
+		buf_puts(&q.sql, " > 0)");
+	}
+	buf_puts(&q.sql, " GROUP BY peer, direction, server) g JOIN peer_days l ON l.peer = g.peer "
+	    "AND l.day = g.last_day AND l.direction = g.direction AND l.server = g.server "
+	    "WHERE g.days > 0 ORDER BY g.traffic > 0 DESC, g.matched DESC, g.total DESC, "
+	    "l.last_time DESC, g.peer, g.direction, g.server LIMIT ");
+	add_int(&q, limit > 0 ? limit : -1);
+	buf_free(&match);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+struct reportdb_rows *
+reportdb_peer_days(struct reportdb *db, const struct reportdb_filter *f, uint32_t select,
+    long long limit)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT peer, direction, server, mta, host");
+	for (int c = 0; c < REPORTDB_COUNTERS; c++) {
+		buf_puts(&q.sql, ", ");
+		buf_puts(&q.sql, reportdb_counter_names[c]);
+	}
+	buf_puts(&q.sql, ", ");
+	counter_sum(&q.sql, select ? select : PROTOCOL_MASK);
+	buf_puts(&q.sql, ", ");
+	counter_sum(&q.sql, PROTOCOL_MASK);
+	buf_puts(&q.sql, ", day, first_time, last_time, last_version, 1, 1 FROM peer_days WHERE ");
+	peers_where(db, &q, f);
+	if (select) {
+		buf_puts(&q.sql, " AND ");
+		counter_sum(&q.sql, select);
+		buf_puts(&q.sql, " > 0");
+	}
+	buf_puts(&q.sql, " ORDER BY day DESC, peer, direction, server LIMIT ");
+	add_int(&q, limit > 0 ? limit : -1);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+int
+reportdb_peer_days_span(struct reportdb *db, int64_t *rows, int64_t *first)
+{
+	struct reportdb_rows *r = prepare(db, "SELECT count(*), coalesce(min(first_time), 0) "
+	    "FROM peer_days", NULL, NULL);
+	int rc = r ? reportdb_next(r) : -1;
+
+	if (rc == 1) {
+		*rows = reportdb_int(r, 0);
+		*first = reportdb_int(r, 1);
+	}
+	reportdb_rows_free(r);
+	return rc == 1 ? 0 : -1;
 }

@@ -169,6 +169,7 @@ enum {
 	REPORTDB_FL_PEER, REPORTDB_FL_PEER_KIND, REPORTDB_FL_THRESHOLD, REPORTDB_FL_COUNT,
 	REPORTDB_FL_FIRST, REPORTDB_FL_LAST, REPORTDB_FL_FLAGGED, REPORTDB_FL_CLEARED,
 	REPORTDB_FL_MAIN_KIND, REPORTDB_FL_HOST, REPORTDB_FL_WHY,
+	REPORTDB_FL_REGRESSION,	/* 1: a regression flag (threshold CONF_REGRESSION), 0: not */
 	REPORTDB_FL_COLUMNS
 };
 extern const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS];
@@ -176,7 +177,8 @@ extern const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS];
 /*
  * The flags active at now (not cleared, not quiet for quiet seconds), most
  * events first; or with all, every flag, newest first, with "cleared" the
- * row's or, once passed, last_event + quiet.
+ * row's or, once passed, last_event + quiet. Regression flags first, either
+ * way.
  */
 struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet);
 
@@ -248,5 +250,111 @@ struct reportdb_rows *reportdb_summary_flags(struct reportdb *db, int cleared, i
     int64_t until, int64_t now, int64_t quiet);
 /* How many flags were active at until (now and quiet as above); -1 on an error (logged). */
 int64_t reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t quiet);
+
+/* ---- peer_days: the successes of a peer (issue 17) ---- */
+
+/*
+ * A peer's last success: 0 day, 1 last_time, 2 last_version (NULL: clear
+ * text), 3 direction, 4 host, 5 whether that row counts logins. No row: no
+ * success on record; NULL with *absent set: a database older than schema 12.
+ */
+struct reportdb_rows *reportdb_peer_last_success(struct reportdb *db, const char *peer,
+    int *absent);
+/*
+ * A peer's successes per day in [from_day, to_day] (UTC days, time / 86400),
+ * oldest first: 0 day, 1 first success, 2 last success, 3 messages, 4
+ * sessions (TLS and clear text), 5 logins.
+ */
+struct reportdb_rows *reportdb_peer_history(struct reportdb *db, const char *peer, int64_t from_day,
+    int64_t to_day);
+/* A peer's failures after a time, per kind, most first: 0 kind, 1 count, 2 first. */
+struct reportdb_rows *reportdb_peer_failures_after(struct reportdb *db, const char *peer,
+    int64_t after);
+/*
+ * The addresses among the events f selects (a name or a domain), the most
+ * events first, at most limit: 0 address, 1 a reverse name.
+ */
+struct reportdb_rows *reportdb_filter_addresses(struct reportdb *db,
+    const struct reportdb_filter *f, long long limit);
+/*
+ * The addresses failing in [since, until) that never succeeded (no row in
+ * peer_days) and have no flag active at now (quiet: flag_quiet), the most
+ * failures first: 0 address, 1 failures, 2 a reverse name, 3 the kind when
+ * all share one. *absent as for reportdb_peer_last_success.
+ */
+struct reportdb_rows *reportdb_summary_unknown_peers(struct reportdb *db, int64_t since,
+    int64_t until, int64_t now, int64_t quiet, int *absent);
+/*
+ * Whether the database keeps a success history at all (peer_days has a
+ * row): 1 or 0 (0 too before schema 12), -1 on an error (logged). Without
+ * one, "never succeeded" says nothing about a peer.
+ */
+int reportdb_peer_days_kept(struct reportdb *db);
+
+/* ---- peers: the successes of peer_days (schema 12) ---- */
+
+/*
+ * The success counters of a peer_days row, in the order of the table; the
+ * names (reportdb_counter_names) are its column names and the JSON keys.
+ */
+enum reportdb_counter {
+	REPORTDB_CLEAR, REPORTDB_SSL3, REPORTDB_TLS10, REPORTDB_TLS11, REPORTDB_TLS12,
+	REPORTDB_TLS13, REPORTDB_TLS_OTHER, REPORTDB_AEAD, REPORTDB_CBC, REPORTDB_DES3,
+	REPORTDB_RC4, REPORTDB_CIPHER_OTHER, REPORTDB_MESSAGES, REPORTDB_LOGINS,
+	REPORTDB_COUNTERS
+};
+extern const char *const reportdb_counter_names[REPORTDB_COUNTERS];
+/* The counters of a protocol: clear to tls_other. Their sum is a peer's "total". */
+#define REPORTDB_PROTOCOLS (REPORTDB_TLS_OTHER + 1)
+
+/*
+ * The columns of a peers row. The counters are sums over the days read;
+ * "matched" the sum of the counters selected (all protocols when none is),
+ * "total" the sum of the protocol counters.
+ *   reportdb_peers: a peer in one direction on one server, over the period;
+ *     DAY the last UTC day (time / 86400) on which it did what was selected,
+ *     LAST and LAST_VERSION that day's last success and the protocol of that
+ *     day's last TLS success (the table keeps no finer time: LAST is the
+ *     selected success's day, not its time, unless LAST_VERSION is the one
+ *     selected); FIRST its first success in the period; DAYS the days on
+ *     which it did what was selected, DAYS_SEEN the days with any success;
+ *     HOST its name on its latest day, MTA the MTAs that logged it
+ *     (comma-separated).
+ *   reportdb_peer_days: one row of peer_days; FIRST, LAST, LAST_VERSION the
+ *     day's; DAYS and DAYS_SEEN are 1.
+ */
+enum {
+	REPORTDB_PS_PEER, REPORTDB_PS_DIRECTION, REPORTDB_PS_SERVER, REPORTDB_PS_MTA,
+	REPORTDB_PS_HOST,
+	REPORTDB_PS_COUNTER,	/* the first of the REPORTDB_COUNTERS counters */
+	REPORTDB_PS_MATCHED = REPORTDB_PS_COUNTER + REPORTDB_COUNTERS,
+	REPORTDB_PS_TOTAL, REPORTDB_PS_DAY, REPORTDB_PS_FIRST, REPORTDB_PS_LAST,
+	REPORTDB_PS_LAST_VERSION, REPORTDB_PS_DAYS, REPORTDB_PS_DAYS_SEEN,
+	REPORTDB_PS_COLUMNS
+};
+
+/*
+ * The rows of peer_days in f's period: a day is read whole when any of its
+ * successes is in it (its last success at or after t_since, its first at or
+ * before t_until if until), with f's direction and server
+ * (case-insensitive) if set, and f's peer unless REPORTDB_PEER_ALL (an
+ * address, also in its IPv4-mapped form; a network; a name: the peer or its
+ * host, case-insensitive; a domain: a peer or host that is it or ends with
+ * ".domain"); f's kinds are not read. select: bit 1 << enum reportdb_counter
+ * for each counter asked (the days on which one of them is not 0); 0: every
+ * day.
+ *
+ * reportdb_peers: grouped by peer, direction and server; the peers that
+ * delivered or received messages or logged in first, then by matched,
+ * total, last, peer; at most limit (0: all).
+ * reportdb_peer_days: newest day first, then peer, direction, server.
+ */
+struct reportdb_rows *reportdb_peers(struct reportdb *db, const struct reportdb_filter *f,
+    uint32_t select, long long limit);
+struct reportdb_rows *reportdb_peer_days(struct reportdb *db, const struct reportdb_filter *f,
+    uint32_t select, long long limit);
+/* The number of rows of peer_days, and the first day's first success (0 if none); 0 or -1 (logged). */
+int reportdb_peer_days_span(struct reportdb *db, int64_t *rows, int64_t *first);
+
 
 #endif

@@ -62,20 +62,26 @@ delete_batch(sqlite3 *db, const char *sql, int64_t bound)
 }
 
 int
-retention_step(struct store *st, int64_t now, int64_t max_age_days, int64_t max_bytes)
+retention_step(struct store *st, int64_t now, int64_t max_age_days, int64_t max_bytes,
+    int *days_deleted)
 {
 	sqlite3 *db = store_db(st);
-	int deleted = 0;
+	int deleted = 0, days = 0;
 
 	if (store_begin(st) < 0)
 		return -1;
 	if (max_age_days > 0) {
 		deleted = delete_batch(db, "DELETE FROM events WHERE id IN (SELECT id FROM events "
 		    "WHERE time < ?1 ORDER BY time LIMIT ?2)", now - max_age_days * 86400);
-		if (deleted < 0)
+		/* Then the days of successes before the period (the peers' history, peerdays.h). */
+		if (deleted == 0)
+			days = delete_batch(db, "DELETE FROM peer_days WHERE (peer, day, direction, "
+			    "server) IN (SELECT peer, day, direction, server FROM peer_days WHERE "
+			    "day < ?1 LIMIT ?2)", (now - max_age_days * 86400) / 86400);
+		if (deleted < 0 || days < 0)
 			goto fail;
 	}
-	if (deleted == 0 && max_bytes > 0) {
+	if (deleted == 0 && days == 0 && max_bytes > 0) {
 		int64_t used;
 		if (used_bytes(db, &used) < 0)
 			goto fail;
@@ -89,10 +95,12 @@ retention_step(struct store *st, int64_t now, int64_t max_age_days, int64_t max_
 	}
 	if (store_commit(st) < 0)
 		return -1;
-	if (deleted > 0)
+	if (days_deleted != NULL)
+		*days_deleted = days;
+	if (deleted > 0 || days > 0)
 		/* Give the freed pages back (a no-op without auto_vacuum = incremental). */
 		sqlite3_exec(db, "PRAGMA incremental_vacuum(256)", NULL, NULL, NULL);
-	return deleted;
+	return deleted + days;
 fail:
 	log_warnx("%s: retention: %s", store_path(st), sqlite3_errmsg(db));
 	store_rollback(st);

@@ -16,10 +16,13 @@
 
 /*
  * Delete at most one batch: events older than now - max_age_days (0: no age
- * limit), or, while the events use more than max_bytes (0: no cap), the oldest.
- * Returns the number of events deleted (0: nothing left to do), or -1 (logged).
+ * limit), then the peers' days of successes (peer_days) before that day, or,
+ * while the events use more than max_bytes (0: no cap), the oldest events.
+ * Returns the number of rows deleted (0: nothing left to do), or -1 (logged);
+ * *days_deleted (may be NULL): how many of them were peer_days rows.
  * Must not be called inside a transaction.
  */
-int retention_step(struct store *st, int64_t now, int64_t max_age_days, int64_t max_bytes);
+int retention_step(struct store *st, int64_t now, int64_t max_age_days, int64_t max_bytes,
+    int *days_deleted);
 
 #endif

@@ -50,6 +50,7 @@ struct store {
 	sqlite3_stmt *update_file;
 	sqlite3_stmt *adopt_file;
 	sqlite3_stmt *set_offset;
+	sqlite3_stmt *get_counted;
 	sqlite3_stmt *set_head;
 	sqlite3_stmt *set_source;
 };
@@ -461,8 +462,10 @@ prepare_writer(struct store *st)
 		return -1;
 	/* A position never moves back: a scan beside the daemon may have read further. */
 	if (prepare(st, &st->set_offset,
-	    "UPDATE files SET offset = max(offset, ?2), updated = ?3, "
-	    "size = coalesce(?4, size) WHERE id = ?1") < 0)
+	    "UPDATE files SET offset = max(offset, coalesce(?2, offset)), updated = ?3, "
+	    "size = coalesce(?4, size), counted = max(counted, ?5) WHERE id = ?1") < 0)
+		return -1;
+	if (prepare(st, &st->get_counted, "SELECT counted FROM files WHERE id = ?1") < 0)
 		return -1;
 	if (prepare(st, &st->set_head,
 	    "UPDATE files SET fingerprint = ?2, fingerprint_len = ?3, head_whole = ?4 "
@@ -707,6 +710,7 @@ store_close(struct store *st)
 	sqlite3_finalize(st->update_file);
 	sqlite3_finalize(st->adopt_file);
 	sqlite3_finalize(st->set_offset);
+	sqlite3_finalize(st->get_counted);
 	sqlite3_finalize(st->set_head);
 	sqlite3_finalize(st->set_source);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
@@ -1151,16 +1155,39 @@ store_file_adopt(struct store *st, int64_t file_id, const struct store_file_key 
 }
 
 int
-store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t size)
+store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t counted,
+    int64_t size)
 {
 	sqlite3_stmt *s = st->set_offset;
 
 	sqlite3_bind_int64(s, 1, file_id);
-	sqlite3_bind_int64(s, 2, offset);
+	if (offset >= 0)
+		sqlite3_bind_int64(s, 2, offset);
 	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
 	if (size >= 0)
 		sqlite3_bind_int64(s, 4, size);
+	sqlite3_bind_int64(s, 5, counted > 0 ? counted : 0);
 	return step_done(st, s, "cannot record the file position");
+}
+
+int
+store_file_counted(struct store *st, int64_t file_id, int64_t *counted)
+{
+	sqlite3_stmt *s = st->get_counted;
+	int rc;
+
+	*counted = 0;
+	sqlite3_bind_int64(s, 1, file_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*counted = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_error(st, "cannot read the file's counted offset");
+		return -1;
+	}
+	return 0;
 }
 
 int

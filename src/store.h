@@ -125,9 +125,15 @@ int store_file_adopt(struct store *st, int64_t file_id, const struct store_file_
 /*
  * Record the committed read position of a file (inside a transaction). It
  * never moves back: a scan beside the daemon may have committed further.
- * size: the file's size now (-1: not known, kept as it was).
+ * offset -1: kept as it was (a stream with the file's text, whose reading
+ * is not recorded). counted: the offset before which the lines' successes
+ * are in peer_days (peerdays.h); it never moves back either. size: the
+ * file's size now (-1: not known, kept as it was).
  */
-int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t size);
+int store_file_set_offset(struct store *st, int64_t file_id, int64_t offset, int64_t counted,
+    int64_t size);
+/* The offset before which file_id's successes are counted (0: none, or no such file). 0 / -1. */
+int store_file_counted(struct store *st, int64_t file_id, int64_t *counted);
 /*
  * The daemon's sources (sql/002-sources.sql), by configured name. get: 1 and
  * the oldest file under that name not finished (0: none), the file under the

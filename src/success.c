@@ -84,6 +84,45 @@ success_cipher_of(const char *t, size_t len)
 	return SC_OTHER;
 }
 
+/*
+ * The common case, an IPv4 address already in canonical form (four numbers
+ * of 0-255 without leading zeros): copied without inet_pton's round trip.
+ * 0 for anything else, which event_ip_canonical then reads.
+ */
+static int
+canonical_ipv4(const char *v, size_t len, char *out)
+{
+	size_t i = 0;
+
+	if (len < 7 || len > 15)
+		return 0;
+	for (int part = 0; part < 4; part++) {
+		unsigned n = 0;
+		size_t start = i;
+		while (i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3)
+			n = n * 10 + (unsigned)(v[i++] - '0');
+		if (i == start || n > 255 || (v[start] == '0' && i - start > 1))
+			return 0;
+		if (part < 3 && (i >= len || v[i++] != '.'))
+			return 0;
+	}
+	if (i != len)
+		return 0;
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return 1;
+}
+
+/* Does the rule's pattern capture tls_version (so that its absence means clear text)? */
+static int
+says_protocol(const struct rule *r)
+{
+	for (int g = 1; g < r->ngroups; g++)
+		if (r->group_field[g] == EF_TLS_VERSION)
+			return 1;
+	return 0;
+}
+
 int
 success_fill(struct success *s, const struct rule_match *m, int64_t time, const char *mta,
     const char *server, size_t server_len)
@@ -111,7 +150,7 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		size_t vlen = m->end[g] - m->start[g];
 		switch (r->group_field[g]) {
 		case EF_PEER_IP:
-			if (s->ip[0] == '\0')
+			if (s->ip[0] == '\0' && !canonical_ipv4(v, vlen, s->ip))
 				event_ip_canonical(v, vlen, s->ip);
 			break;
 		case EF_PEER_HOST:
@@ -127,7 +166,16 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 			}
 			break;
 		case EF_CIPHER:
+			if (vlen == s->last_cipher_len && vlen > 0 && memcmp(v, s->last_cipher, vlen) == 0) {
+				s->cipher = s->last_family;
+				break;
+			}
 			s->cipher = success_cipher_of(v, vlen);
+			if (vlen <= sizeof(s->last_cipher)) {
+				memcpy(s->last_cipher, v, vlen);
+				s->last_cipher_len = vlen;
+				s->last_family = s->cipher;
+			}
 			break;
 		default:
 			break;
@@ -142,6 +190,8 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		return -1;
 	if (version != NULL)
 		s->protocol = success_protocol_of(version, version_len);
+	else if (!says_protocol(r) && r->counts != COUNTS_SESSION)
+		s->protocol = SP_UNSAID;	/* a message or login line that never says */
 	else
 		s->cipher = SC_NONE;
 	s->rule = r;

@@ -29,6 +29,9 @@ enum success_protocol {
 	SP_TLS12,
 	SP_TLS13,
 	SP_TLS_OTHER,	/* TLS, version not logged or not known (Dovecot's ", TLS") */
+	SP_UNSAID,	/* a message or login rule without a tls_version group: its
+			   line never says (Postfix's status=sent); neither TLS nor
+			   clear text. A session rule without one is clear text. */
 	SP_COUNT
 };
 
@@ -55,6 +58,10 @@ struct success {
 	size_t host_len;
 	const char *server;		/* the host that logged it; NULL */
 	size_t server_len;
+	/* The cipher name read last and its family: most lines name the same one. */
+	char last_cipher[64];
+	size_t last_cipher_len;
+	enum success_cipher last_family;
 };
 
 /*

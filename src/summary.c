@@ -14,7 +14,10 @@
  *      of each), then the most frequent reason of its main cause;
  *   5. the causes of the period against the period before, with the values
  *      their advice names (reportdb_causes);
- *   6. the flags raised and cleared in the period, by the indexes of flags.
+ *   6. the flags raised and cleared in the period, by the indexes of flags;
+ *   7. for each regression flagged in the period, its history (peerhist.h:
+ *      index ranges of peer_days and events_peer_ip), and the failing peers
+ *      without any success on record (one probe of peer_days each).
  * All of it runs in one read transaction: one snapshot, even while the daemon
  * writes.
  */
@@ -24,7 +27,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "conf.h"
 #include "log.h"
+#include "peerhist.h"
 #include "reportdb.h"
 #include "summary.h"
 #include "util.h"
@@ -404,6 +409,73 @@ collect_flags(struct collector *c)
 	return s->active < 0 ? -1 : 0;
 }
 
+/* The regressions among the flags raised, each with its history. */
+static int
+collect_regressions(struct collector *c)
+{
+	struct summary *s = c->s;
+	int window = c->o->regression_days > 0 ? c->o->regression_days :
+	    CONF_DEFAULT_REGRESSION_DAYS;
+
+	for (size_t i = 0; i < s->nraised; i++) {
+		const struct summary_flag *f = &s->raised[i];
+		struct peerhist h;
+		struct buf b;
+		if (f->threshold == NULL || strcmp(f->threshold, CONF_REGRESSION) != 0 ||
+		    f->peer == NULL)
+			continue;
+		if (peerhist_read(c->db, f->peer, window, &h) < 0)
+			return -1;
+		buf_init(&b);
+		peerhist_headline(&b, f->peer, f->host, &h);
+		peerhist_free(&h);
+		s->regressions = xreallocarray(s->regressions, s->nregressions + 1,
+		    sizeof(*s->regressions));
+		struct summary_regression *g = &s->regressions[s->nregressions++];
+		g->peer = xstrdup(f->peer);
+		g->headline = xstrdup(b.data);
+		g->count = f->count;
+		buf_free(&b);
+	}
+	return 0;
+}
+
+static void
+fold_noise(struct collector *c, const struct reportdb_rows *r)
+{
+	struct summary *s = c->s;
+
+	s->nnoise_all++;
+	if (s->nnoise >= c->o->changes)
+		return;
+	s->noise = xreallocarray(s->noise, s->nnoise + 1, sizeof(*s->noise));
+	struct summary_noise *p = &s->noise[s->nnoise++];
+	p->ip = column_dup(r, 0);
+	p->count = reportdb_int(r, 1);
+	p->host = column_dup(r, 2);
+	p->kind = column_dup(r, 3);
+}
+
+/*
+ * The failing peers that never succeeded and no threshold flagged; none
+ * when the database counts no success at all (before schema 12, or no
+ * success rule matched yet).
+ */
+static int
+collect_noise(struct collector *c)
+{
+	int absent = 0, kept = reportdb_peer_days_kept(c->db);
+
+	if (kept <= 0)
+		return kept;	/* no success counted at all: every peer would be noise */
+	struct reportdb_rows *r = reportdb_summary_unknown_peers(c->db, c->s->since, c->s->until,
+	    c->o->now, c->o->quiet, &absent);
+
+	if (r == NULL)
+		return absent ? 0 : -1;
+	return each_row(r, fold_noise, c);
+}
+
 struct summary *
 summary_collect(struct reportdb *db, const struct summary_opts *opts)
 {
@@ -422,7 +494,8 @@ summary_collect(struct reportdb *db, const struct summary_opts *opts)
 		return NULL;
 	}
 	ok = collect_counts(&c) == 0 && collect_bars(&c) == 0 && collect_peers(&c) == 0 &&
-	    collect_causes(&c) == 0 && collect_flags(&c) == 0;
+	    collect_causes(&c) == 0 && collect_flags(&c) == 0 && collect_regressions(&c) == 0 &&
+	    collect_noise(&c) == 0;
 	reportdb_end(db);
 	if (!ok) {
 		summary_free(c.s);
@@ -484,6 +557,17 @@ summary_free(struct summary *s)
 	free(s->causes);
 	flags_free(s->raised, s->nraised);
 	flags_free(s->cleared, s->ncleared);
+	for (size_t i = 0; i < s->nregressions; i++) {
+		free(s->regressions[i].peer);
+		free(s->regressions[i].headline);
+	}
+	free(s->regressions);
+	for (size_t i = 0; i < s->nnoise; i++) {
+		free(s->noise[i].ip);
+		free(s->noise[i].host);
+		free(s->noise[i].kind);
+	}
+	free(s->noise);
 	free(s->bars);
 	free(s);
 }

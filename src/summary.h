@@ -10,7 +10,9 @@
  * or gone), the flags raised and cleared in the period, the causes (kind,
  * direction, MTA) with their counts in both periods, the worst peers with
  * the main cause of each, and the failures per hour (or per longer bucket
- * for long periods).
+ * for long periods). Regressions (partners that succeeded and now fail)
+ * come with their history, and the peers failing that never succeeded are
+ * counted apart as noise unless a threshold flagged them.
  *
  * Every string of a summary is a copy of a database value as it is: text from
  * the logs, which the renderer (summary_render.h) escapes. Collecting is read
@@ -63,6 +65,21 @@ struct summary_flag {
 	int64_t cleared;	/* 0: active */
 };
 
+/* A regression flagged in the period: a partner that used to succeed (issue 17). */
+struct summary_regression {
+	char *peer;
+	char *headline;		/* "mx.partner.example [192.0.2.7]: delivered over ..." (peerhist.h:
+				   printable ASCII, the renderer escapes it for HTML) */
+	int64_t count;		/* failures counted by its flag */
+};
+
+/* A peer failing in the period that never succeeded, flagged by no threshold: noise. */
+struct summary_noise {
+	char *ip, *host;	/* its address, a reverse name or NULL */
+	char *kind;		/* the kind when all its failures share one, or NULL */
+	int64_t count;		/* failures in the period */
+};
+
 struct summary {
 	int64_t since, until;	/* the period: since <= time < until */
 	int64_t total, prev_total;
@@ -85,6 +102,11 @@ struct summary {
 	size_t nraised;
 	struct summary_flag *cleared;	/* cleared in the period (quiet long enough), ditto */
 	size_t ncleared;
+	struct summary_regression *regressions;	/* regressions flagged in the period, ditto */
+	size_t nregressions;
+	struct summary_noise *noise;	/* the most failures first ... */
+	size_t nnoise;
+	int64_t nnoise_all;		/* ... and how many in all (0 before schema 12) */
 	int64_t active;		/* flags active at the end of the period */
 	int64_t bucket;		/* seconds per bar of the chart ... */
 	int64_t bucket_start;	/* ... the first starting here (aligned, <= since) */
@@ -97,7 +119,8 @@ struct summary_opts {
 	int64_t now;		/* a flag quiet since before now - quiet is cleared */
 	int64_t quiet;		/* flag_quiet */
 	size_t top;		/* the worst peers collected */
-	size_t changes;		/* the new and the recovered peers collected (of each) */
+	size_t changes;		/* the new and the recovered peers collected (of each), and noise */
+	int regression_days;	/* the days of a regression's history (0: the default) */
 };
 
 /* NULL (logged) when the database cannot be read. */

@@ -4,7 +4,9 @@
  * summary_render.h for the escaping promised).
  *
  * The text part is meant to fit on one screen (TEXT_LINES) for an ordinary
- * day: what changed since the period before first, then each cause once with
+ * day: what changed since the period before first (the regressions, partners
+ * that used to succeed, at its top with their history; the peers that never
+ * succeeded counted apart as noise at its end), then each cause once with
  * what to do about it, the worst peers one line each, and the chart as one
  * line of block characters. The advice, the longest part, gets the lines the
  * rest leaves (the first cause's always): a cause whose advice does not fit
@@ -341,6 +343,9 @@ summary_render_subject(struct buf *out, const struct summary *s, const struct su
 		    plural(s->total, "or AUTH failure", "and AUTH failures"));
 	buf_printf(out, " on %s ", where);
 	put_in_period(out, s, v);
+	if (s->nregressions > 0)
+		buf_printf(out, ", %zu %s", s->nregressions, plural((int64_t)s->nregressions,
+		    "regression", "regressions"));
 	if (s->nfresh_all > 0)
 		buf_printf(out, ", %lld new %s", (long long)s->nfresh_all,
 		    plural(s->nfresh_all, "peer", "peers"));
@@ -679,6 +684,31 @@ put_flag_list(struct buf *out, const struct summary_flag *f, size_t n, size_t ma
 		buf_printf(out, ", and %zu more", n - max);
 }
 
+/*
+ * The peers that never succeeded and no threshold flagged: "3, flagged by
+ * no threshold (noise): 203.0.113.66 (3 tls_no_shared_cipher), and 2 more".
+ */
+static void
+put_noise_list(struct buf *out, const struct summary *s, int html)
+{
+	buf_printf(out, "%lld, flagged by no threshold (noise): ", (long long)s->nnoise_all);
+	for (size_t i = 0; i < s->nnoise; i++) {
+		const struct summary_noise *p = &s->noise[i];
+		buf_puts(out, i ? ", " : "");
+		put_strong(out, p->ip, VALUE_SHORT, html);
+		buf_printf(out, " (%lld", (long long)p->count);
+		if (p->kind != NULL) {
+			buf_putc(out, ' ');
+			put_value(out, p->kind, VALUE_SHORT, html);
+		}
+		buf_putc(out, ')');
+	}
+	if ((int64_t)s->nnoise < s->nnoise_all)
+		buf_printf(out, ", and %lld more", (long long)(s->nnoise_all - (int64_t)s->nnoise));
+}
+
+#define NOISE_TITLE "Failing peers with no success history"
+
 /* Our own text in capitals, for a heading. */
 static void
 put_upper(struct buf *out, const char *text)
@@ -713,6 +743,17 @@ text_changes(struct buf *out, const struct summary *s)
 
 	buf_init(&item);
 	text_heading(out, "What changed since ", s);
+	/* Regressions first: the partners that used to succeed. */
+	for (size_t i = 0; i < s->nregressions && i < TEXT_FLAGS; i++) {
+		buf_reset(&item);
+		buf_puts(&item, s->regressions[i].headline);
+		text_item(out, "Regression", &item);
+		any = 1;
+	}
+	if (s->nregressions > TEXT_FLAGS)
+		buf_printf(out, "  and %zu more regressions (tlslogd flagged)\n",
+		    s->nregressions - TEXT_FLAGS);
+	buf_reset(&item);
 	if (s->nfresh_all > 0) {
 		put_peer_list(&item, s->fresh, s->nfresh, s->nfresh_all, 0, 0);
 		snprintf(title, sizeof(title), "%lld new %s failing", (long long)s->nfresh_all,
@@ -749,6 +790,12 @@ text_changes(struct buf *out, const struct summary *s)
 			put_flag_list(&item, s->cleared, s->ncleared, TEXT_FLAGS, 0);
 		}
 		text_item(out, "Newly flagged", &item);
+		any = 1;
+	}
+	if (s->nnoise_all > 0) {
+		buf_reset(&item);
+		put_noise_list(&item, s, 0);
+		text_item(out, NOISE_TITLE, &item);
 		any = 1;
 	}
 	if (!any)
@@ -1058,6 +1105,15 @@ html_changes(struct buf *out, const struct summary *s)
 	buf_puts(out, H2 "What changed since ");
 	put_before(out, s);
 	buf_puts(out, "</h2>\n<ul style=\"margin:0;padding-left:20px\">\n");
+	for (size_t i = 0; i < s->nregressions && i < FLAGS_SHOWN; i++) {
+		buf_reset(&item);
+		buf_puts(&item, "<b>");
+		html_escape(&item, s->regressions[i].headline, strlen(s->regressions[i].headline));
+		buf_puts(&item, "</b>");
+		html_item(out, "Regression", &item);
+		any = 1;
+	}
+	buf_reset(&item);
 	if (s->nfresh_all > 0) {
 		put_peer_list(&item, s->fresh, s->nfresh, s->nfresh_all, 0, 1);
 		snprintf(title, sizeof(title), "%lld new %s failing", (long long)s->nfresh_all,
@@ -1081,6 +1137,12 @@ html_changes(struct buf *out, const struct summary *s)
 	buf_reset(&item);
 	if (put_kind_list(&item, s, 0, 1) > 0) {
 		html_item(out, "Kinds no longer seen", &item);
+		any = 1;
+	}
+	if (s->nnoise_all > 0) {
+		buf_reset(&item);
+		put_noise_list(&item, s, 1);
+		html_item(out, NOISE_TITLE, &item);
 		any = 1;
 	}
 	if (!any)

@@ -31,6 +31,9 @@ static const char main_usage[] =
     "                      worst first\n"
     "  summary [--mail]    the daily report: failures against the day before, flags,\n"
     "                      top peers and what to do; --mail sends it by sendmail\n"
+    "  peers [--below 1.2] who would break if old TLS were turned off: the peers\n"
+    "                      whose successes used TLS older than 1.2 (or clear text, a\n"
+    "                      cipher family) in 30 days; without a selector, every mix\n"
     "  stats               the database's size, events per kind, sources and positions\n"
     "  purge               delete events older than the retention period now\n"
     "\n"
@@ -57,6 +60,7 @@ static const struct command commands[] = {
 	{ "flagged", cmd_flagged },
 	{ "top", cmd_top },
 	{ "summary", cmd_summary },
+	{ "peers", cmd_peers },
 };
 
 int

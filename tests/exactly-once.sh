@@ -42,21 +42,6 @@
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 . "$TLSLOGD_SRCDIR/tests/follow-lib.sh"
 
-# committed DB FILE: is FILE's whole size committed in DB (a files row for
-# its path whose offset is its size)?
-committed() {
-	_size=$(wc -c <"$2") &&
-	test "$(dbq "$1" "SELECT count(*) FROM files WHERE path = '$2' AND offset = $_size")" -gt 0
-}
-
-# wait_committed DB FILE [SECONDS]: wait until the daemon has committed FILE to its end.
-wait_committed() {
-	wait_until "${3:-10}" "committed '$1' '$2'" || {
-		echo "$2: $(wc -c <"$2") bytes; the positions of $1:"
-		dbq "$1" "SELECT path, offset FROM files"
-		return 1
-	}
-}
 
 # once DB [TRUTH]: the events of DB are the failures of TRUTH (./truth), each
 # exactly once: lost, duplicated and forged (stored, never written) counted

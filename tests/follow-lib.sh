@@ -240,6 +240,22 @@ for r in c.execute(sys.argv[2]): print("|".join("" if v is None else str(v) for 
 	fi
 }
 
+# committed DB FILE: is FILE's whole size committed in DB (a files row for
+# its path whose offset is its size)?
+committed() {
+	_size=$(wc -c <"$2") &&
+	test "$(dbq "$1" "SELECT count(*) FROM files WHERE path = '$2' AND offset = $_size")" -gt 0
+}
+
+# wait_committed DB FILE [SECONDS]: wait until the daemon has committed FILE to its end.
+wait_committed() {
+	wait_until "${3:-10}" "committed '$1' '$2'" || {
+		echo "$2: $(wc -c <"$2") bytes; the positions of $1:"
+		dbq "$1" "SELECT path, offset FROM files"
+		return 1
+	}
+}
+
 event_key="coalesce(user, kind || ' ' || peer_ip)"
 
 count() {

@@ -289,6 +289,8 @@ v9_db() {
 	python3 - "$1" <<-\PY
 	import sqlite3, sys
 	con = sqlite3.connect(sys.argv[1])
+	con.execute("DROP TABLE peer_days")  # schema 12
+	con.execute("ALTER TABLE files DROP COLUMN counted")
 	for c in ("recipient_domain", "helo_domain"):  # schema 11
 	    con.execute("DROP INDEX IF EXISTS events_" + c)
 	    con.execute("ALTER TABLE events DROP COLUMN " + c)

@@ -180,6 +180,8 @@ test_expect_success 'an old database gets the recipient and HELO domains in batc
 	python3 - <<-\PY &&
 	import sqlite3
 	con = sqlite3.connect("old.db")
+	con.execute("DROP TABLE peer_days")  # schema 12
+	con.execute("ALTER TABLE files DROP COLUMN counted")
 	for c in ("recipient_domain", "helo_domain"):
 	    con.execute("DROP INDEX events_" + c)
 	    con.execute("ALTER TABLE events DROP COLUMN " + c)

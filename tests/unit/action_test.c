@@ -4,7 +4,8 @@
  * replaced inside its own argument, values verbatim (no splitting, no
  * quoting needed), control characters made harmless, unknown placeholders
  * and lone percent signs left alone, a value never an option (a leading
- * - or + where it starts an argument becomes ?).
+ * - or + where it starts an argument becomes ?). A regression flag's command
+ * is action_regression when set, else action_flag.
  */
 #include "config.h"
 
@@ -78,5 +79,20 @@ main(void)
 	is_str(argv[1], "?x", "nor does a value starting with +");
 	action_free_argv(argv);
 
+
+	/* Which command: a regression flag's own, else action_flag; a clear, action_clear. */
+	struct conf conf;
+	char *flag[] = { "/f", NULL }, *clear[] = { "/c", NULL }, *regression[] = { "/r", NULL };
+	memset(&conf, 0, sizeof(conf));
+	conf.action_flag = flag;
+	conf.action_clear = clear;
+	ok(action_template(&conf, 1, "regression") == flag, "no action_regression: a regression runs action_flag");
+	conf.action_regression = regression;
+	ok(action_template(&conf, 1, "regression") == regression, "a regression runs action_regression");
+	ok(action_template(&conf, 1, "tls") == flag, "a threshold's flag runs action_flag");
+	ok(action_template(&conf, 0, "regression") == clear, "a regression's clear runs action_clear");
+	ok(action_template(&conf, 1, NULL) == flag, "no threshold: action_flag");
+	conf.action_flag = NULL;
+	ok(action_template(&conf, 1, "tls") == NULL, "no action_flag: none for a threshold's flag");
 	return done_testing();
 }

@@ -165,6 +165,11 @@ get_number(const struct conf *conf, const struct conf_setting *s)
 		memcpy(&x, field, sizeof(x));
 		return x;
 	}
+	case CONF_C_INT: {
+		int x;
+		memcpy(&x, field, sizeof(x));
+		return x;
+	}
 	default:
 		return -1;
 	}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * peerdays.c: successes to peer_days rows, exactly once (see peerdays.h).
+ *
+ * Two structures, both emptied by each commit or rollback:
+ *   - the pending successes: one byte vector of entries (numbers, then the
+ *     peer, host and server bytes), in the order they were read; a file's
+ *     are taken out when its position is recorded, the others stay;
+ *   - the rows: an open-addressing table of row indexes, keyed by a hash of
+ *     (peer, day, direction, server), over an array of rows whose strings
+ *     live in one arena. Counting a success is a hash, a probe or two and a
+ *     few additions; writing is one upsert per row at the commit.
+ */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "peerdays.h"
+#include "util.h"
+
+/* The counters of a row, in the order of the upsert's columns (clear .. logins). */
+enum {
+	C_CLEAR, C_SSL3, C_TLS10, C_TLS11, C_TLS12, C_TLS13, C_TLS_OTHER,
+	C_AEAD, C_CBC, C_DES3, C_RC4, C_CIPHER_OTHER,
+	C_MESSAGES, C_LOGINS,
+	C_COUNT
+};
+
+/* A success waiting for its file's position (its strings follow it in the vector). */
+struct pending {
+	int64_t file_id;
+	int64_t offset;
+	int64_t time;
+	const char *mta;
+	uint8_t direction, counts, protocol, cipher;
+	uint16_t peer_len, host_len, server_len;
+	uint32_t size;		/* of the entry with its strings, a multiple of 8 */
+};
+
+struct row {
+	uint64_t hash;
+	int64_t day;
+	int direction;
+	const char *mta;
+	size_t peer, peer_len;		/* offsets in the arena */
+	size_t server, server_len;
+	size_t host, host_len;		/* host_len 0: none */
+	int64_t first_time, last_time;
+	int64_t last_tls_time;
+	int last_protocol;		/* of the last TLS success, -1: none */
+	uint32_t n[C_COUNT];
+};
+
+struct peerdays {
+	struct store *store;
+	sqlite3_stmt *upsert;
+	unsigned char *pending;		/* entries */
+	size_t pending_used, pending_cap, npending;
+	struct row *rows;
+	size_t nrows, rows_cap;
+	uint32_t *slots;		/* row index + 1, 0: free */
+	size_t nslots;			/* a power of two, at least twice nrows */
+	char *arena;
+	size_t arena_used, arena_cap;
+};
+
+static const char *const upsert_sql =
+    "INSERT INTO peer_days (peer, day, direction, server, mta, host, first_time, last_time, "
+    "last_version, clear, ssl3, tls10, tls11, tls12, tls13, tls_other, aead, cbc, des3, rc4, "
+    "cipher_other, messages, logins) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21, ?22, ?23) "
+    "ON CONFLICT (peer, day, direction, server) DO UPDATE SET "
+    "host = coalesce(excluded.host, host), "
+    "first_time = min(first_time, excluded.first_time), "
+    "last_time = max(last_time, excluded.last_time), "
+    "last_version = CASE WHEN excluded.last_version IS NOT NULL AND "
+    "(last_version IS NULL OR excluded.last_time >= last_time) "
+    "THEN excluded.last_version ELSE last_version END, "
+    "clear = clear + excluded.clear, ssl3 = ssl3 + excluded.ssl3, "
+    "tls10 = tls10 + excluded.tls10, tls11 = tls11 + excluded.tls11, "
+    "tls12 = tls12 + excluded.tls12, tls13 = tls13 + excluded.tls13, "
+    "tls_other = tls_other + excluded.tls_other, aead = aead + excluded.aead, "
+    "cbc = cbc + excluded.cbc, des3 = des3 + excluded.des3, rc4 = rc4 + excluded.rc4, "
+    "cipher_other = cipher_other + excluded.cipher_other, "
+    "messages = messages + excluded.messages, logins = logins + excluded.logins";
+
+struct peerdays *
+peerdays_new(struct store *st)
+{
+	struct peerdays *pd = xcalloc(1, sizeof(*pd));
+
+	pd->store = st;
+	return pd;
+}
+
+void
+peerdays_free(struct peerdays *pd)
+{
+	if (pd == NULL)
+		return;
+	sqlite3_finalize(pd->upsert);
+	free(pd->pending);
+	free(pd->rows);
+	free(pd->slots);
+	free(pd->arena);
+	free(pd);
+}
+
+static size_t
+arena_put(struct peerdays *pd, const char *s, size_t len)
+{
+	if (pd->arena_used + len > pd->arena_cap) {
+		size_t cap = pd->arena_cap ? pd->arena_cap : 4096;
+		while (cap < pd->arena_used + len)
+			cap *= 2;
+		pd->arena = xrealloc(pd->arena, cap);
+		pd->arena_cap = cap;
+	}
+	size_t at = pd->arena_used;
+	memcpy(pd->arena + at, s, len);
+	pd->arena_used += len;
+	return at;
+}
+
+static void
+grow_slots(struct peerdays *pd)
+{
+	size_t n = pd->nslots ? pd->nslots * 2 : 1024;
+
+	free(pd->slots);
+	pd->slots = xcalloc(n, sizeof(*pd->slots));
+	pd->nslots = n;
+	for (size_t i = 0; i < pd->nrows; i++) {
+		size_t j = (size_t)pd->rows[i].hash & (n - 1);
+		while (pd->slots[j] != 0)
+			j = (j + 1) & (n - 1);
+		pd->slots[j] = (uint32_t)(i + 1);
+	}
+}
+
+/* The row of (peer, day, direction, server), made when new. */
+static struct row *
+row_of(struct peerdays *pd, const char *peer, size_t peer_len, int64_t day, int direction,
+    const char *server, size_t server_len, const char *mta)
+{
+	uint64_t h = util_fnv1a(peer, peer_len);
+	h = (h ^ util_fnv1a(server, server_len)) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)day) * 0x100000001b3ULL;
+	h = (h ^ (uint64_t)direction) * 0x100000001b3ULL;
+
+	if (2 * (pd->nrows + 1) > pd->nslots)
+		grow_slots(pd);
+	size_t j = (size_t)h & (pd->nslots - 1);
+	for (; pd->slots[j] != 0; j = (j + 1) & (pd->nslots - 1)) {
+		struct row *r = &pd->rows[pd->slots[j] - 1];
+		if (r->hash == h && r->day == day && r->direction == direction &&
+		    r->peer_len == peer_len && r->server_len == server_len &&
+		    memcmp(pd->arena + r->peer, peer, peer_len) == 0 &&
+		    memcmp(pd->arena + r->server, server, server_len) == 0)
+			return r;
+	}
+	if (pd->nrows == pd->rows_cap) {
+		pd->rows_cap = pd->rows_cap ? 2 * pd->rows_cap : 256;
+		pd->rows = xreallocarray(pd->rows, pd->rows_cap, sizeof(*pd->rows));
+	}
+	struct row *r = &pd->rows[pd->nrows];
+	memset(r, 0, sizeof(*r));
+	r->hash = h;
+	r->day = day;
+	r->direction = direction;
+	r->mta = mta;
+	r->peer = arena_put(pd, peer, peer_len);
+	r->peer_len = peer_len;
+	r->server = arena_put(pd, server, server_len);
+	r->server_len = server_len;
+	r->first_time = INT64_MAX;
+	r->last_time = INT64_MIN;
+	r->last_tls_time = INT64_MIN;
+	r->last_protocol = -1;
+	pd->slots[j] = (uint32_t)(++pd->nrows);
+	return r;
+}
+
+/* Count one success (e: its numbers; its strings beside). */
+static void
+count(struct peerdays *pd, const struct pending *e, const char *peer, const char *host,
+    const char *server)
+{
+	int64_t day = e->time >= 0 ? e->time / 86400 : (e->time - 86399) / 86400;
+	struct row *r = row_of(pd, peer, e->peer_len, day, e->direction, server, e->server_len,
+	    e->mta);
+
+	if (e->time < r->first_time)
+		r->first_time = e->time;
+	if (e->time >= r->last_time) {
+		r->last_time = e->time;
+		if (e->host_len > 0 && (e->host_len != r->host_len ||
+		    memcmp(pd->arena + r->host, host, e->host_len) != 0)) {
+			r->host = arena_put(pd, host, e->host_len);
+			r->host_len = e->host_len;
+		}
+	}
+	static const int protocol_counter[SP_COUNT] = {
+		[SP_CLEAR] = C_CLEAR, [SP_SSL3] = C_SSL3, [SP_TLS10] = C_TLS10, [SP_TLS11] = C_TLS11,
+		[SP_TLS12] = C_TLS12, [SP_TLS13] = C_TLS13, [SP_TLS_OTHER] = C_TLS_OTHER,
+		[SP_UNSAID] = -1
+	};
+	static const int cipher_counter[SC_COUNT] = {
+		[SC_NONE] = -1, [SC_AEAD] = C_AEAD, [SC_CBC] = C_CBC, [SC_DES3] = C_DES3,
+		[SC_RC4] = C_RC4, [SC_OTHER] = C_CIPHER_OTHER
+	};
+	if (protocol_counter[e->protocol] >= 0)
+		r->n[protocol_counter[e->protocol]]++;
+	if (cipher_counter[e->cipher] >= 0)
+		r->n[cipher_counter[e->cipher]]++;
+	if (e->protocol != SP_CLEAR && e->protocol != SP_UNSAID && e->time >= r->last_tls_time) {
+		r->last_tls_time = e->time;
+		r->last_protocol = e->protocol;
+	}
+	if (e->counts == COUNTS_MESSAGE)
+		r->n[C_MESSAGES]++;
+	else if (e->counts == COUNTS_LOGIN)
+		r->n[C_LOGINS]++;
+}
+
+/* The peer of s: its address, else its name in lower case (names differ in case between MTAs). */
+static size_t
+peer_of(const struct success *s, char *buf, size_t cap)
+{
+	size_t n = strlen(s->ip);
+
+	if (n > 0) {
+		memcpy(buf, s->ip, n);
+		return n;
+	}
+	n = s->host_len < cap ? s->host_len : cap;
+	for (size_t i = 0; i < n; i++) {
+		char c = s->host[i];
+		buf[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	return n;
+}
+
+void
+peerdays_add(struct peerdays *pd, int64_t file_id, int64_t offset, const struct success *s)
+{
+	char peer[256];
+	size_t peer_len = peer_of(s, peer, sizeof(peer));
+	size_t host_len = s->host_len, server_len = s->server != NULL ? s->server_len : 0;
+	const char *server = s->server != NULL ? s->server : "";
+
+	if (server_len > 255)
+		server_len = 255;
+	struct pending e = {
+		.file_id = file_id, .offset = offset, .time = s->time, .mta = s->mta,
+		.direction = (uint8_t)s->direction, .counts = (uint8_t)s->counts,
+		.protocol = (uint8_t)s->protocol, .cipher = (uint8_t)s->cipher,
+		.peer_len = (uint16_t)peer_len, .host_len = (uint16_t)host_len,
+		.server_len = (uint16_t)server_len
+	};
+	if (file_id == 0) {
+		count(pd, &e, peer, s->host, server);	/* a stream is read once */
+		return;
+	}
+	size_t size = (sizeof(e) + peer_len + host_len + server_len + 7) & ~(size_t)7;
+	e.size = (uint32_t)size;
+	if (pd->pending_used + size > pd->pending_cap) {
+		size_t cap = pd->pending_cap ? pd->pending_cap : 64 * 1024;
+		while (cap < pd->pending_used + size)
+			cap *= 2;
+		pd->pending = xrealloc(pd->pending, cap);
+		pd->pending_cap = cap;
+	}
+	unsigned char *p = pd->pending + pd->pending_used;
+	memcpy(p, &e, sizeof(e));
+	memcpy(p + sizeof(e), peer, peer_len);
+	if (host_len > 0)
+		memcpy(p + sizeof(e) + peer_len, s->host, host_len);
+	memcpy(p + sizeof(e) + peer_len + host_len, server, server_len);
+	pd->pending_used += size;
+	pd->npending++;
+}
+
+void
+peerdays_count_file(struct peerdays *pd, int64_t file_id, int64_t counted)
+{
+	size_t kept = 0, nkept = 0;
+	int64_t next = counted;	/* the first offset not counted yet */
+
+	for (size_t at = 0; at < pd->pending_used;) {
+		struct pending e;
+		memcpy(&e, pd->pending + at, sizeof(e));
+		const char *peer = (const char *)pd->pending + at + sizeof(e);
+		if (e.file_id != file_id) {
+			/* Another file's: it waits for its own position. */
+			if (kept != at)
+				memmove(pd->pending + kept, pd->pending + at, e.size);
+			kept += e.size;
+			nkept++;
+		} else if (e.offset >= next) {
+			/* Counted before (a line read again) when it is before what was counted. */
+			count(pd, &e, peer, peer + e.peer_len, peer + e.peer_len + e.host_len);
+			next = e.offset + 1;
+		}
+		at += e.size;
+	}
+	pd->pending_used = kept;
+	pd->npending = nkept;
+}
+
+size_t
+peerdays_weight(const struct peerdays *pd)
+{
+	return pd->npending + pd->nrows;
+}
+
+int
+peerdays_write(struct peerdays *pd)
+{
+	sqlite3 *db = store_db(pd->store);
+
+	if (pd->nrows == 0)
+		return 0;
+	if (pd->upsert == NULL &&
+	    sqlite3_prepare_v3(db, upsert_sql, -1, SQLITE_PREPARE_PERSISTENT, &pd->upsert, NULL) != SQLITE_OK) {
+		log_warnx("%s: cannot count the successes: %s", store_path(pd->store), sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_stmt *s = pd->upsert;
+	for (size_t i = 0; i < pd->nrows; i++) {
+		const struct row *r = &pd->rows[i];
+		sqlite3_bind_text(s, 1, pd->arena + r->peer, (int)r->peer_len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, r->day);
+		sqlite3_bind_text(s, 3, event_direction_name((enum event_direction)r->direction), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, pd->arena + r->server, (int)r->server_len, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, r->mta != NULL ? r->mta : "", -1, SQLITE_STATIC);
+		if (r->host_len > 0)
+			sqlite3_bind_text(s, 6, pd->arena + r->host, (int)r->host_len, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 6);
+		sqlite3_bind_int64(s, 7, r->first_time);
+		sqlite3_bind_int64(s, 8, r->last_time);
+		const char *version = r->last_protocol >= 0 ?
+		    success_protocol_name((enum success_protocol)r->last_protocol) : NULL;
+		if (version != NULL)
+			sqlite3_bind_text(s, 9, version, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 9);
+		for (int c = 0; c < C_COUNT; c++)
+			sqlite3_bind_int64(s, 10 + c, r->n[c]);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE) {
+			log_warnx("%s: cannot count the successes: %s", store_path(pd->store),
+			    sqlite3_errmsg(db));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The rows were written and committed, or are to be forgotten: empty them. */
+static void
+clear_rows(struct peerdays *pd)
+{
+	if (pd->nrows > 0)
+		memset(pd->slots, 0, pd->nslots * sizeof(*pd->slots));
+	pd->nrows = 0;
+	pd->arena_used = 0;
+}
+
+void
+peerdays_committed(struct peerdays *pd)
+{
+	clear_rows(pd);
+}
+
+void
+peerdays_forget(struct peerdays *pd)
+{
+	clear_rows(pd);
+	pd->pending_used = 0;
+	pd->npending = 0;
+}
