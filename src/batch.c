@@ -250,13 +250,22 @@ batch_position(struct batch *b, int64_t file_id, int64_t offset, int64_t counted
 	return 0;
 }
 
+/* A row of successes counted: the flagger looks for failures after them (flag_success). */
+static void
+show_success(void *ctx, const char *peer, size_t len, int64_t first_time)
+{
+	flag_success(ctx, peer, len, first_time);
+}
+
 int
 batch_commit(struct batch *b)
 {
 	if (!store_in_txn(b->store) && b->nqueue == 0)
 		return b->failed ? -1 : 0;
-	if (flush(b) < 0 || peerdays_write(b->successes) < 0 || flag_flush(b->flags) < 0 ||
-	    store_commit(b->store) < 0) {
+	int written = flush(b) == 0 && peerdays_write(b->successes) == 0;
+	if (written && b->flags != NULL)
+		peerdays_each_row(b->successes, show_success, b->flags);
+	if (!written || flag_flush(b->flags) < 0 || store_commit(b->store) < 0) {
 		batch_rollback(b);
 		b->failed = 1;
 		return -1;

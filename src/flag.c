@@ -60,8 +60,9 @@ struct active {
 struct candidate {
 	char *peer;
 	char *host;		/* NULL */
-	int64_t time;
+	int64_t time;		/* of the failure, or (late) of the first success counted */
 	enum event_kind kind;
+	int late;		/* successes counted, maybe after failures they came before */
 };
 
 struct pending {
@@ -102,7 +103,10 @@ struct flagger {
 	uint32_t regression_mask;	/* the kinds that make a regression; 0: none */
 	struct candidate *candidates;	/* failures to judge at the flush, in order */
 	size_t ncandidates, candidates_cap;
-	sqlite3_stmt *history;
+	sqlite3_stmt *history, *regression_first, *regression_count, *regression_kind;
+	char *regression_list;	/* the regression kinds as ",kind,kind," for SQL */
+	struct fail_slot *fail_cache;	/* FAIL_CACHE entries (observe_regression) */
+	int64_t fail_horizon;	/* a success older than this may have failures unseen */
 };
 
 static int action_due(struct flagger *f, int64_t flag_id, int raised);
@@ -365,6 +369,9 @@ read_seed_horizon(struct flagger *f)
 		f->seed_horizon = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MIN :
 		    sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
+	/* Failures stored before: a success older than the newest may be followed by one. */
+	if (f->seed_horizon > f->fail_horizon)
+		f->fail_horizon = f->seed_horizon;
 	return rc == SQLITE_ROW ? 0 : db_error(f, "cannot read the newest event");
 }
 
@@ -973,26 +980,49 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 /* ---- regressions ---- */
 
 /*
- * A failure of a regression kind from peer: counted into the peer's active
- * regression, or kept to be judged at the flush, when the successes of the
- * transaction are in peer_days (so that the judgment depends on the times
- * of the lines, not on where the commits fall).
+ * Which peers failed, and when last: a direct-mapped cache of this process's
+ * regression failures, so that a success counted late (a file read after a
+ * newer one) reads the events only for a peer that may have failed after it.
+ * An entry pushed out, and every event stored before the flagger started,
+ * raise fail_horizon: a success older than it always looks.
  */
-static int
-observe_regression(struct flagger *f, const char *peer, const struct event *ev)
-{
-	struct active **slot = find_active(f, peer, FLAG_REGRESSION);
+#define FAIL_CACHE 65536
 
-	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet) {
-		/* Quiet for long enough before this failure: it ended then. */
-		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
-			return -1;
-		slot = find_active(f, peer, FLAG_REGRESSION);
+struct fail_slot {
+	uint64_t hash;		/* 0: free */
+	int64_t time;		/* the newest failure seen of the peer */
+};
+
+static void
+note_failure(struct flagger *f, const char *peer, int64_t t)
+{
+	uint64_t h = util_fnv1a(peer, strlen(peer)) | 1;
+	struct fail_slot *e = &f->fail_cache[h & (FAIL_CACHE - 1)];
+
+	if (e->hash != h) {
+		if (e->hash != 0 && e->time > f->fail_horizon)
+			f->fail_horizon = e->time;
+		e->hash = h;
+		e->time = t;
+	} else if (t > e->time) {
+		e->time = t;
 	}
-	if (*slot != NULL) {
-		count_events(f, *slot, ev, 1);
-		return 0;
-	}
+}
+
+/* May the peer have failed after since, as far as this process knows? */
+static int
+failed_after(const struct flagger *f, const char *peer, int64_t since)
+{
+	uint64_t h = util_fnv1a(peer, strlen(peer)) | 1;
+	const struct fail_slot *e = &f->fail_cache[h & (FAIL_CACHE - 1)];
+
+	return since < f->fail_horizon || (e->hash == h && e->time > since);
+}
+
+static struct candidate *
+add_candidate(struct flagger *f, const char *peer, int64_t t, enum event_kind kind,
+    const char *host, size_t host_len)
+{
 	if (f->ncandidates == f->candidates_cap) {
 		f->candidates_cap = f->candidates_cap ? 2 * f->candidates_cap : 64;
 		f->candidates = xreallocarray(f->candidates, f->candidates_cap,
@@ -1000,127 +1030,146 @@ observe_regression(struct flagger *f, const char *peer, const struct event *ev)
 	}
 	struct candidate *c = &f->candidates[f->ncandidates++];
 	c->peer = xstrdup(peer);
-	c->host = ev->field[EF_PEER_HOST] != NULL && strcmp(ev->field[EF_PEER_HOST], "unknown") != 0 ?
-	    xstrndup(ev->field[EF_PEER_HOST], ev->field_len[EF_PEER_HOST]) : NULL;
-	c->time = ev->time;
-	c->kind = ev->kind;
+	c->host = host != NULL && !(host_len == 7 && memcmp(host, "unknown", 7) == 0) ?
+	    xstrndup(host, host_len) : NULL;
+	c->time = t;
+	c->kind = kind;
+	c->late = 0;
+	return c;
+}
+
+/*
+ * A failure of a regression kind from peer: counted into the peer's active
+ * regression when it is not older than its first failure, else kept to be
+ * judged at the flush, when the successes of the transaction are in
+ * peer_days (so that the judgment depends on the times of the lines, not
+ * on where the commits fall).
+ */
+static int
+observe_regression(struct flagger *f, const char *peer, const struct event *ev)
+{
+	struct active **slot = find_active(f, peer, FLAG_REGRESSION);
+
+	note_failure(f, peer, ev->time);
+	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet) {
+		/* Quiet for long enough before this failure: it ended then. */
+		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+			return -1;
+		slot = find_active(f, peer, FLAG_REGRESSION);
+	}
+	if (*slot != NULL && ev->time >= (*slot)->first_event) {
+		count_events(f, *slot, ev, 1);
+		return 0;
+	}
+	add_candidate(f, peer, ev->time, ev->kind, ev->field[EF_PEER_HOST],
+	    ev->field_len[EF_PEER_HOST]);
 	return 0;
 }
 
-/* What a peer's successes before a failure were (peer_days). */
-struct history {
-	int64_t days;		/* days with a success */
-	int64_t first_day, last_day;
-	int64_t last;		/* the last success known before the failure */
-	int64_t messages, logins, sessions;
-	char version[16];	/* of the day of the last success; "" */
-};
+void
+flag_success(struct flagger *f, const char *peer, size_t len, int64_t first_time)
+{
+	char text[EVENT_IP_MAX];
 
-/* The peer's successes in the regression_days before t. 1 when it had any, 0, -1. */
+	/* Only an address is flagged (a name is the peer of a success without one). */
+	if (f == NULL || f->regression_mask == 0 || len >= sizeof(text))
+		return;
+	memcpy(text, peer, len);
+	text[len] = '\0';
+	if (!failed_after(f, text, first_time))
+		return;
+	add_candidate(f, text, first_time, KIND_COUNT, NULL, 0)->late = 1;
+}
+
+/*
+ * Did the peer succeed in the regression_days before t (a row of peer_days
+ * whose first success is before t)? 1, 0, or -1. What it did is said by the
+ * readers from peer_days when they show the flag (peerhist.h); the flag
+ * itself keeps only what its failures decide, so that it is the same however
+ * the reading was cut into transactions and whatever order files came in.
+ */
 static int
-read_history(struct flagger *f, const char *peer, int64_t t, struct history *h)
+had_success(struct flagger *f, const char *peer, int64_t t)
 {
 	sqlite3_stmt *s = f->history;
 	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-	int rc;
 
-	memset(h, 0, sizeof(*h));
-	h->last = INT64_MIN;
 	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, day - f->conf->regression_days);
 	sqlite3_bind_int64(s, 3, day);
 	sqlite3_bind_int64(s, 4, t);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(s, 0);
-		int64_t first = sqlite3_column_int64(s, 1), last = sqlite3_column_int64(s, 2);
-		int64_t before = last < t ? last : first;	/* first < t: the query says so */
-		if (h->days == 0 || d != h->last_day) {
-			if (h->days == 0)
-				h->first_day = d;
-			h->days++;
-			h->last_day = d;
-		}
-		if (before > h->last) {
-			h->last = before;
-			const char *v = (const char *)sqlite3_column_text(s, 3);
-			snprintf(h->version, sizeof(h->version), "%s", v != NULL ? v : "");
-		}
-		h->messages += sqlite3_column_int64(s, 4);
-		h->logins += sqlite3_column_int64(s, 5);
-		h->sessions += sqlite3_column_int64(s, 6);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(f, "cannot read the peer's successes");
+	return rc == SQLITE_ROW;
+}
+
+/* "succeeded in the 7 days before; fails since with KIND". */
+static char *
+regression_why(const struct flagger *f, enum event_kind kind)
+{
+	return xasprintf("succeeded in the %d day%s before; fails since with %s",
+	    f->conf->regression_days, f->conf->regression_days == 1 ? "" : "s",
+	    event_kind_name(kind));
+}
+
+/* The regression now starts at a failure of kind: its why and main kind say so. */
+static int
+set_first_kind(struct flagger *f, struct active *a, enum event_kind kind)
+{
+	sqlite3_stmt *s = f->regression_kind;
+
+	free(a->why);
+	free(a->main_kind);
+	a->why = regression_why(f, kind);
+	a->main_kind = xstrdup(event_kind_name(kind));
+	sqlite3_bind_int64(s, 1, a->id);
+	sqlite3_bind_text(s, 2, a->why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->main_kind, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a regression");
+}
+
+/* The stored failures of the regression kinds of peer from t on, before until. -1 on an error. */
+static int64_t
+count_failures(struct flagger *f, const char *peer, int64_t t, int64_t until, int64_t *last)
+{
+	sqlite3_stmt *s = f->regression_count;
+	int64_t n = -1;
+
+	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, t);
+	sqlite3_bind_int64(s, 3, until);
+	sqlite3_bind_text(s, 4, f->regression_list, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		n = sqlite3_column_int64(s, 0);
+		if (last != NULL)
+			*last = sqlite3_column_type(s, 1) == SQLITE_NULL ? t : sqlite3_column_int64(s, 1);
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE)
-		return db_error(f, "cannot read the peer's successes");
-	return h->days > 0;
+	return n >= 0 ? n : db_error(f, "cannot count the peer's failures");
 }
 
-/* "312 messages over TLSv1.2 every day from 2026-11-24 until 2026-12-01 09:14 UTC; fails since with KIND". */
-static char *
-regression_why(const struct history *h, enum event_kind kind)
-{
-	char until[32], from[16];
-	struct tm tm;
-	time_t last = (time_t)h->last, first = (time_t)(h->first_day * 86400);
-	struct buf why;
-
-	gmtime_r(&last, &tm);
-	strftime(until, sizeof(until), "%Y-%m-%d %H:%M UTC", &tm);
-	gmtime_r(&first, &tm);
-	strftime(from, sizeof(from), "%Y-%m-%d", &tm);
-	buf_init(&why);
-	if (h->messages > 0)
-		buf_printf(&why, "%lld message%s", (long long)h->messages, h->messages == 1 ? "" : "s");
-	else if (h->logins > 0)
-		buf_printf(&why, "%lld login%s", (long long)h->logins, h->logins == 1 ? "" : "s");
-	else
-		buf_printf(&why, "%lld session%s", (long long)h->sessions, h->sessions == 1 ? "" : "s");
-	if (h->version[0] != '\0')
-		buf_printf(&why, " over %s", h->version);
-	if (h->days > 1 && h->days == h->last_day - h->first_day + 1)
-		buf_printf(&why, " every day from %s until %s", from, until);
-	else if (h->days > 1)
-		buf_printf(&why, " on %lld days from %s until %s", (long long)h->days, from, until);
-	else
-		buf_printf(&why, " until %s", until);
-	buf_printf(&why, "; fails since with %s", event_kind_name(kind));
-	buf_putc(&why, '\0');
-	return why.data;
-}
-
-/* A candidate, with the transaction's successes written: a regression, part of one, or noise. */
+/* Raise a regression of peer at its failure c, with n failures up to last. */
 static int
-judge(struct flagger *f, const struct candidate *c)
+raise_regression(struct flagger *f, struct active **slot, const struct candidate *c, int64_t n,
+    int64_t last)
 {
-	struct active **slot = find_active(f, c->peer, FLAG_REGRESSION);
-	struct event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.time = c->time;
-	ev.kind = c->kind;
-	if (*slot != NULL && c->time >= (*slot)->last_event + f->conf->flag_quiet) {
-		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
-			return -1;
-		slot = find_active(f, c->peer, FLAG_REGRESSION);
-	}
-	if (*slot != NULL) {
-		count_events(f, *slot, &ev, 1);	/* an earlier candidate raised it */
-		return 0;
-	}
-	struct history h;
-	int rc = read_history(f, c->peer, c->time, &h);
-	if (rc <= 0)
-		return rc;	/* never succeeded in the period: not a regression */
-
 	struct active *a = xcalloc(1, sizeof(*a));
+
 	a->peer = xstrdup(c->peer);
 	a->threshold = xstrdup(FLAG_REGRESSION);
-	a->why = regression_why(&h, c->kind);
+	a->why = regression_why(f, c->kind);
 	a->main_kind = xstrdup(event_kind_name(c->kind));
 	a->host = c->host != NULL ? xstrdup(c->host) : NULL;
-	a->first_event = a->last_event = a->flagged = c->time;
-	a->count = 1;
+	a->first_event = a->flagged = c->time;
+	a->last_event = last;
+	a->count = n;
 
 	sqlite3_stmt *s = f->insert;
 	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
@@ -1137,11 +1186,14 @@ judge(struct flagger *f, const struct candidate *c)
 	else
 		sqlite3_bind_null(s, 10);
 	sqlite3_bind_null(s, 11);
-	rc = sqlite3_step(s);
+	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc == SQLITE_CONSTRAINT) {
 		/* Another writer (a scan beside the daemon) found the regression first: count into it. */
+		struct event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.time = c->time;
 		free_active(a);
 		if (load_actives(f, c->peer, FLAG_REGRESSION) < 0)
 			return -1;
@@ -1159,7 +1211,7 @@ judge(struct flagger *f, const struct candidate *c)
 	a->next = *slot;
 	*slot = a;
 	/* Its action runs when the failure is of the present, as a flag's does. */
-	if (f->act_regression && c->time >= wall_clock() - f->conf->flag_quiet) {
+	if (f->act_regression && last >= wall_clock() - f->conf->flag_quiet) {
 		if (action_due(f, a->id, 1) < 0)
 			return -1;
 		a->raise_action = 1;
@@ -1167,6 +1219,97 @@ judge(struct flagger *f, const struct candidate *c)
 	queue_notice(f, 1, a, 0);
 	f->pending[f->npending - 1].n.action_due = a->raise_action;
 	return 0;
+}
+
+/*
+ * A regression's start read late: failures from t (with a success before
+ * it) up to its first failure join it, which now starts at t.
+ */
+static int
+start_earlier(struct flagger *f, struct active *a, int64_t t, enum event_kind kind)
+{
+	int64_t n = count_failures(f, a->peer, t, a->first_event, NULL);
+	struct event early;
+
+	if (n < 0)
+		return -1;
+	memset(&early, 0, sizeof(early));
+	early.time = t;
+	count_events(f, a, &early, n);
+	if (t < a->flagged)
+		a->flagged = t;
+	return set_first_kind(f, a, kind);
+}
+
+/* A failure c of the transaction, with its successes written: a regression, part of one, or noise. */
+static int
+judge_failure(struct flagger *f, const struct candidate *c)
+{
+	struct active **slot = find_active(f, c->peer, FLAG_REGRESSION);
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.time = c->time;
+	if (*slot != NULL && c->time >= (*slot)->first_event) {
+		count_events(f, *slot, &ev, 1);	/* an earlier candidate raised it */
+		return 0;
+	}
+	int rc = had_success(f, c->peer, c->time);
+	if (rc <= 0)
+		return rc;	/* no success in the period before it: not a regression */
+	if (*slot != NULL) {
+		/* Before the regression's first failure, after a success: its true start. */
+		count_events(f, *slot, &ev, 1);
+		if (c->time < (*slot)->flagged)
+			(*slot)->flagged = c->time;
+		return set_first_kind(f, *slot, c->kind);
+	}
+	return raise_regression(f, slot, c, 1, c->time);
+}
+
+/*
+ * Successes of peer counted from time c->time on, read after failures that
+ * came after them (a file read after a newer one): the first stored failure
+ * of the regression kinds in the regression_days after the success is where
+ * the regression starts, as if the lines had been read in time order.
+ */
+static int
+judge_success(struct flagger *f, const struct candidate *c)
+{
+	struct active **slot = find_active(f, c->peer, FLAG_REGRESSION);
+	int64_t day = c->time >= 0 ? c->time / 86400 : (c->time - 86399) / 86400;
+	sqlite3_stmt *s = f->regression_first;
+
+	if (*slot != NULL && (*slot)->first_event <= c->time)
+		return 0;	/* every failure after it is in the regression already */
+	sqlite3_bind_text(s, 1, c->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, c->time);
+	sqlite3_bind_int64(s, 3, (day + f->conf->regression_days + 1) * 86400);
+	sqlite3_bind_text(s, 4, f->regression_list, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	struct candidate failure = *c;
+	if (rc == SQLITE_ROW) {
+		failure.time = sqlite3_column_int64(s, 0);
+		int k = event_kind_from_name((const char *)sqlite3_column_text(s, 1),
+		    (size_t)sqlite3_column_bytes(s, 1));
+		failure.kind = k >= 0 ? (enum event_kind)k : KIND_TLS_HANDSHAKE_FAILED;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE)
+		return 0;	/* no failure after it */
+	if (rc != SQLITE_ROW)
+		return db_error(f, "cannot read the peer's failures");
+	if (*slot != NULL)
+		return failure.time < (*slot)->first_event ?
+		    start_earlier(f, *slot, failure.time, failure.kind) : 0;
+	if ((rc = had_success(f, c->peer, failure.time)) <= 0)
+		return rc;
+	int64_t last;
+	int64_t n = count_failures(f, c->peer, failure.time, INT64_MAX, &last);
+	if (n < 0)
+		return -1;
+	return raise_regression(f, slot, &failure, n, last);
 }
 
 int
@@ -1204,8 +1347,14 @@ flag_flush(struct flagger *f)
 {
 	if (f == NULL)
 		return 0;
+	/* The failures first: a late success then finds the regression they made. */
 	for (size_t i = 0; i < f->ncandidates; i++)
-		if (judge(f, &f->candidates[i]) < 0) {
+		if (!f->candidates[i].late && judge_failure(f, &f->candidates[i]) < 0) {
+			drop_candidates(f);
+			return -1;
+		}
+	for (size_t i = 0; i < f->ncandidates; i++)
+		if (f->candidates[i].late && judge_success(f, &f->candidates[i]) < 0) {
 			drop_candidates(f);
 			return -1;
 		}
@@ -1322,6 +1471,7 @@ flag_new(struct store *st, const struct conf *conf)
 	f->store = st;
 	f->conf = conf;
 	f->latest = INT64_MIN;
+	f->fail_horizon = INT64_MIN;
 	size_t nth = conf->nthresholds ? conf->nthresholds : 1;
 	f->masks = xcalloc(nth, sizeof(*f->masks));
 	f->kind_lists = xcalloc(nth, sizeof(*f->kind_lists));
@@ -1339,6 +1489,8 @@ flag_new(struct store *st, const struct conf *conf)
 	load_allow(f);
 	if (conf->regression_days > 0)
 		f->regression_mask = kinds_mask(conf->regression_kinds);
+	f->regression_list = kinds_text(f->regression_mask);
+	f->fail_cache = xcalloc(FAIL_CACHE, sizeof(*f->fail_cache));
 	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
 	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
 	    "ORDER BY time DESC LIMIT ?5") < 0 ||
@@ -1373,9 +1525,13 @@ flag_new(struct store *st, const struct conf *conf)
 	    "first_event = min(first_event, ?2), last_event = max(last_event, ?2) WHERE id = ?1") < 0 ||
 	    prepare(f, &f->action_insert, "INSERT OR IGNORE INTO flag_actions (flag_id, event, due, "
 	    "next_try) VALUES (?1, ?2, ?3, ?3)") < 0 ||
-	    prepare(f, &f->history, "SELECT day, first_time, last_time, last_version, messages, "
-	    "logins, clear + ssl3 + tls10 + tls11 + tls12 + tls13 + tls_other FROM peer_days "
-	    "WHERE peer = ?1 AND day >= ?2 AND day <= ?3 AND first_time < ?4 ORDER BY day") < 0 ||
+	    prepare(f, &f->history, "SELECT 1 FROM peer_days WHERE peer = ?1 AND day >= ?2 AND "
+	    "day <= ?3 AND first_time < ?4 LIMIT 1") < 0 ||
+	    prepare(f, &f->regression_kind, "UPDATE flags SET why = ?2, main_kind = ?3 WHERE id = ?1") < 0 ||
+	    prepare(f, &f->regression_first, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
+	    "time > ?2 AND time < ?3 AND instr(?4, ',' || kind || ',') > 0 ORDER BY time LIMIT 1") < 0 ||
+	    prepare(f, &f->regression_count, "SELECT count(*), max(time) FROM events WHERE "
+	    "peer_ip = ?1 AND time >= ?2 AND time < ?3 AND instr(?4, ',' || kind || ',') > 0") < 0 ||
 	    load_actives(f, NULL, NULL) < 0 || read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
@@ -1402,6 +1558,11 @@ flag_free(struct flagger *f)
 	sqlite3_finalize(f->past_count);
 	sqlite3_finalize(f->action_insert);
 	sqlite3_finalize(f->history);
+	sqlite3_finalize(f->regression_first);
+	sqlite3_finalize(f->regression_count);
+	sqlite3_finalize(f->regression_kind);
+	free(f->regression_list);
+	free(f->fail_cache);
 	free(f->candidates);
 	for (size_t th = 0; th < f->conf->nthresholds; th++) {
 		free(f->kind_lists[th]);

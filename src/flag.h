@@ -46,9 +46,12 @@
  * "regression" (FLAG_REGRESSION) whose why says what used to work. It is
  * judged at flag_flush, when the successes of the transaction are written,
  * by the times of the lines (a success logged before the failure), so that
- * where the commits fall changes nothing. Later failures count into it; it
- * clears flag_quiet after the last, as every flag does. A peer that never
- * succeeded in the period is no regression (a scanner, a bot).
+ * where the commits fall changes nothing; successes counted after failures
+ * that came after them (files read newest first) start the regression at
+ * the first of those failures, as the time order would have. Later failures
+ * count into it; it clears flag_quiet after the last, as every flag does. A
+ * peer that never succeeded in the period is no regression (a scanner, a
+ * bot).
  *
  * Changes are announced (flag_take_notices) only after the transaction that
  * wrote them was committed; after a rollback, flag_reset forgets what was
@@ -92,6 +95,14 @@ void flag_free(struct flagger *f);
 
 /* A new event was stored (inside the transaction). -1 when the database failed. */
 int flag_observe(struct flagger *f, const struct event *ev);
+/*
+ * Successes of peer (an address; len bytes) were counted in the transaction,
+ * the first at first_time: judged at the flush when this process may have
+ * seen, or the database may hold, a failure of it after them (a file read
+ * after a newer one), so that a regression starts at its first failure
+ * after a success whatever order the files were read in.
+ */
+void flag_success(struct flagger *f, const char *peer, size_t len, int64_t first_time);
 /*
  * Write what the events since the last flush added to active flags (their
  * count and last event): inside the transaction, just before its commit;

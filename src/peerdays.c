@@ -327,6 +327,13 @@ peerdays_weight(const struct peerdays *pd)
 	return pd->npending + pd->nrows;
 }
 
+void
+peerdays_each_row(const struct peerdays *pd, peerdays_row_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < pd->nrows; i++)
+		fn(ctx, pd->arena + pd->rows[i].peer, pd->rows[i].peer_len, pd->rows[i].first_time);
+}
+
 /* The upsert of n rows: "VALUES (?, ...), (?, ...) ..." numbered from ?1. */
 static sqlite3_stmt *
 prepare_upsert(struct peerdays *pd, size_t n)

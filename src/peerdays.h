@@ -42,6 +42,9 @@ void peerdays_add(struct peerdays *pd, int64_t file_id, int64_t offset, const st
 void peerdays_count_file(struct peerdays *pd, int64_t file_id, int64_t counted);
 /* What waits to be written: pending successes and rows, for the caller's batch size. */
 size_t peerdays_weight(const struct peerdays *pd);
+/* Each counted row's peer and first success, for the flagger (flag_success). */
+typedef void (*peerdays_row_fn)(void *ctx, const char *peer, size_t len, int64_t first_time);
+void peerdays_each_row(const struct peerdays *pd, peerdays_row_fn fn, void *ctx);
 /* Write the counted rows (inside the transaction). 0, or -1 (logged). */
 int peerdays_write(struct peerdays *pd);
 /* The transaction was committed: the counted rows are in the database. */
