@@ -62,6 +62,8 @@ test_expect_success 'schema 9: old tls_downgraded events of a version 8 database
 	for c in ("recipient_domain", "helo_domain"):  # schema 11
 	    con.execute("DROP INDEX IF EXISTS events_" + c)
 	    con.execute("ALTER TABLE events DROP COLUMN " + c)
+	con.execute("DROP TABLE peer_days")  # schema 12
+	con.execute("ALTER TABLE files DROP COLUMN counted")
 	con.execute("PRAGMA user_version = 8")
 	con.commit()
 	PY
