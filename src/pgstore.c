@@ -65,6 +65,7 @@ struct pgstore {
 	char *uri;		/* shown: the password masked */
 	char *server;
 	int in_txn;
+	int connected;		/* was connected: a bad connection now is one lost */
 	struct domain_cache *domains;
 	struct params p;
 };
@@ -271,7 +272,7 @@ log_pq(struct pgstore *ps, const char *what, const PGresult *r)
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(ps->conn);
 	size_t len = strcspn(msg, "\n");
-	if (PQstatus(ps->conn) == CONNECTION_BAD)
+	if (ps->connected && PQstatus(ps->conn) == CONNECTION_BAD)
 		log_warnx("%s: %s: %.*s (the connection to the database is lost)", ps->uri, what,
 		    (int)len, msg);
 	else
@@ -535,6 +536,7 @@ pgstore_open(const char *uri, const char *server)
 		log_pq(ps, "cannot connect to the database", NULL);
 		goto fail;
 	}
+	ps->connected = 1;
 	PQsetNoticeProcessor(ps->conn, notice, ps);
 	const char *enc = PQparameterStatus(ps->conn, "server_encoding");
 	if (enc == NULL || (strcmp(enc, "UTF8") != 0 && strcmp(enc, "SQL_ASCII") != 0)) {
