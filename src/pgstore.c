@@ -95,6 +95,12 @@ static const struct {
 	  "WHERE id = $1 AND server = $2" },
 	{ "get_file", "SELECT device, inode, \"offset\", fingerprint, fingerprint_len, updated, "
 	  "path, size FROM files WHERE id = $1 AND server = $2" },
+	{ "find_head", "SELECT id FROM files WHERE server = $1 AND head_whole = 1 AND "
+	  "fingerprint = $2 AND fingerprint_len = $3 LIMIT 2" },
+	{ "file_active", "SELECT \"offset\" FROM files WHERE server = $1 AND device = $2 AND "
+	  "inode = $3 AND updated >= $4 ORDER BY id DESC LIMIT 1" },
+	{ "loss_add", "INSERT INTO losses (server, time, file_id, path, from_offset, to_offset, "
+	  "reason) VALUES ($1, $2, $3, $4, $5, $6, $7)" },
 	{ "get_source", "SELECT file_id, cursor, current_id FROM sources "
 	  "WHERE server = $1 AND name = $2" },
 	{ "set_source", "INSERT INTO sources (server, name, file_id, cursor, lines, lines_cut, "
@@ -211,18 +217,30 @@ params_reset(struct params *p)
 	p->n = 0;
 }
 
+/* The next parameter's slot; more than a statement of ours has is a bug of ours. */
+static int
+param_slot(struct params *p)
+{
+	if (p->n >= MAX_PARAMS) {
+		log_warnx("pgstore: more than %d parameters", MAX_PARAMS);
+		abort();
+	}
+	return p->n++;
+}
+
 static void
 param_null(struct params *p)
 {
-	p->v[p->n++] = NULL;
+	p->v[param_slot(p)] = NULL;
 }
 
 static void
 param_int(struct params *p, int64_t v)
 {
-	snprintf(p->num[p->n], sizeof(p->num[p->n]), "%lld", (long long)v);
-	p->v[p->n] = p->num[p->n];
-	p->n++;
+	int i = param_slot(p);
+
+	snprintf(p->num[i], sizeof(p->num[i]), "%lld", (long long)v);
+	p->v[i] = p->num[i];
 }
 
 /* An integer, or NULL when it is none. */
@@ -246,13 +264,14 @@ param_text(struct params *p, const char *s, size_t len, int terminated)
 		param_null(p);
 		return;
 	}
+	int i = param_slot(p);
 	if (terminated && s[len] == '\0' && utf8_valid(s, len)) {
-		p->v[p->n++] = s;
+		p->v[i] = s;
 		return;
 	}
 	char *copy = utf8_valid(s, len) ? xstrndup(s, len) : utf8_repair(s, len);
 	p->owned[p->nowned++] = copy;
-	p->v[p->n++] = copy;
+	p->v[i] = copy;
 }
 
 static void
@@ -988,6 +1007,59 @@ pgstore_file_get(struct pgstore *ps, int64_t file_id, struct store_file_record *
 	}
 	PQclear(r);
 	return found;
+}
+
+int
+pgstore_file_find_head(struct pgstore *ps, const char *head, size_t head_len, int64_t *file_id)
+{
+	*file_id = 0;
+	param_str(&ps->p, ps->server);
+	param_int(&ps->p, (int64_t)util_fnv1a(head, head_len));
+	param_int(&ps->p, (int64_t)head_len);
+	PGresult *r = run(ps, "find_head", PGRES_TUPLES_OK, "cannot look up the file position");
+	if (r == NULL)
+		return -1;
+	int rows = PQntuples(r);
+	if (rows == 1)
+		*file_id = value_int(r, 0, 0, 0);
+	PQclear(r);
+	return rows == 1;
+}
+
+int
+pgstore_file_active(struct pgstore *ps, dev_t dev, ino_t ino, int64_t since, int64_t *offset)
+{
+	int found = 0;
+
+	param_str(&ps->p, ps->server);
+	param_int(&ps->p, (int64_t)dev);
+	param_int(&ps->p, (int64_t)ino);
+	param_int(&ps->p, since);
+	PGresult *r = run(ps, "file_active", PGRES_TUPLES_OK, "cannot look up the file position");
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) > 0) {
+		*offset = value_int(r, 0, 0, 0);
+		found = 1;
+	}
+	PQclear(r);
+	return found;
+}
+
+int
+pgstore_loss_add(struct pgstore *ps, int64_t file_id, const char *path, int64_t from,
+    int64_t to, const char *reason)
+{
+	struct params *p = &ps->p;
+
+	param_str(p, ps->server);
+	param_int(p, (int64_t)time(NULL));
+	param_opt_int(p, file_id > 0 ? file_id : 0, 0);
+	param_str(p, path);
+	param_int(p, from);
+	param_opt_int(p, to < 0 ? -1 : to, -1);
+	param_str(p, reason);
+	return run_command(ps, "loss_add", "cannot record a loss", NULL);
 }
 
 /* ---- sources ---- */

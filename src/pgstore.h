@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "event.h"
 #include "store.h"
@@ -86,6 +87,15 @@ int pgstore_file_set_offset(struct pgstore *ps, int64_t file_id, int64_t offset,
 int pgstore_file_counted(struct pgstore *ps, int64_t file_id, int64_t *counted);
 int pgstore_file_set_head(struct pgstore *ps, int64_t file_id, const char *head,
     size_t head_len, int whole);
+/* This server's one record whose whole first line is head: 1, 0 (none or several) or -1. */
+int pgstore_file_find_head(struct pgstore *ps, const char *head, size_t head_len,
+    int64_t *file_id);
+/* This server's record of dev and ino recorded at or after since: 1 and *offset, 0 or -1. */
+int pgstore_file_active(struct pgstore *ps, dev_t dev, ino_t ino, int64_t since,
+    int64_t *offset);
+/* Bytes [from, to) of a file never read (to < 0: to its end), in the transaction. */
+int pgstore_loss_add(struct pgstore *ps, int64_t file_id, const char *path, int64_t from,
+    int64_t to, const char *reason);
 /* The record file_id of this server; 1, 0 (none) or -1. */
 int pgstore_file_get(struct pgstore *ps, int64_t file_id, struct store_file_record *rec);
 

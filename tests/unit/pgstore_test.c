@@ -7,8 +7,10 @@
  * store says which were new; two servers with the same file path keep
  * their own positions; a rolled back transaction and a writer killed in
  * the middle of one leave nothing; a lost connection is an error the caller
- * sees; the read and counted offsets never move back; peer_days rows sum;
- * hostile bytes are stored; a password never reaches a message.
+ * sees, and so does a statement that failed in a transaction; the read and
+ * counted offsets never move back; the other lookups of a file stay within
+ * the server; peer_days rows sum; hostile bytes are stored; a password
+ * never reaches a message.
  *
  * The test checks through a connection of its own, with plain SQL.
  */
@@ -426,6 +428,52 @@ test_offsets_forward(struct pgstore *ps, int64_t fid)
 	ok(pgstore_file_counted(ps, fid, &counted) == 0 && counted == 260, "counted moved to 260");
 }
 
+/* The other lookups of a file record, and a loss, among this server's records. */
+static void
+test_file_lookups(struct pgstore *ps, int64_t fid)
+{
+	struct store_file_key key = key_of("/var/log/mail.log", 100);
+	int64_t found = 0, off = -1;
+
+	is_int(pgstore_file_find_head(ps, key.head, key.head_len, &found), 1,
+	    "the one record of this server with that first line is found");
+	is_int(found, fid, "this server's, though another server has the same line");
+	is_int(pgstore_file_active(ps, 1, 100, (int64_t)time(NULL) - 3600, &off), 1,
+	    "the record of a device and inode recorded lately is found");
+	is_int(off, 300, "with its offset");
+	is_int(pgstore_file_active(ps, 1, 100, (int64_t)time(NULL) + 3600, &off), 0,
+	    "not when recorded before the time asked");
+	is_int(pgstore_file_find(ps, &key, 1000, &found, &off), 1, "the file is found by its key");
+	ok(found == fid && off == 300, "at its offset, nothing recorded");
+	ok(pgstore_begin(ps) == 0 && pgstore_loss_add(ps, fid, "/var/log/mail.log.2.xz", 0, -1,
+	    "compressed with xz") == 0 && pgstore_commit(ps) == 0, "a loss recorded");
+	is_int(q_int("SELECT count(*) FROM losses WHERE server = 'mx1' AND file_id = $1 AND "
+	    "to_offset IS NULL", num(fid), NULL, NULL), 1, "under this server, to the file's end");
+}
+
+/* A statement that failed fails the commit: the transaction is rolled back whole. */
+static void
+test_failed_statement(struct pgstore *ps, int64_t fid)
+{
+	struct event *evs[2] = { make_event(fid, 50001, "192.0.2.10"),
+	    make_event(fid, 50002, "198.51.100.66") };
+	int64_t ids[2];
+
+	PQclear(PQexec(check, "ALTER TABLE events ADD CONSTRAINT test_refused "
+	    "CHECK (peer_ip <> '198.51.100.66')"));
+	ok(pgstore_begin(ps) == 0 && pgstore_add_events(ps, evs, 1, ids) == 0 && ids[0] > 0,
+	    "an event stored in a transaction");
+	ok(pgstore_add_events(ps, evs + 1, 1, ids + 1) < 0, "the next one is refused");
+	ok(pgstore_commit(ps) < 0, "the commit fails");
+	ok(!pgstore_in_txn(ps), "and nothing is open");
+	is_int(q_int("SELECT count(*) FROM events WHERE \"offset\" IN (50001, 50002)", NULL, NULL,
+	    NULL), 0, "neither event is stored");
+	PQclear(PQexec(check, "ALTER TABLE events DROP CONSTRAINT test_refused"));
+	ok(pgstore_begin(ps) == 0 && pgstore_add_events(ps, evs, 2, ids) == 0 &&
+	    pgstore_commit(ps) == 0 && ids[0] > 0 && ids[1] > 0, "the store goes on after it");
+	free_events(evs, 2);
+}
+
 /* peer_days: counters added, times widened, the later version kept. */
 static void
 test_peer_days(struct pgstore *ps)
@@ -546,6 +594,8 @@ main(void)
 	test_killed();
 	test_lost_connection();
 	test_offsets_forward(ps, fid);
+	test_file_lookups(ps, fid);
+	test_failed_statement(ps, fid);
 	test_peer_days(ps);
 	test_hostile(ps, fid);
 	test_password_hidden();
