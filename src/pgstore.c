@@ -21,6 +21,9 @@
  *     (pg_advisory_xact_lock): daemons starting at once queue on it, and the
  *     ones after the first find the schema done. The lock goes with the
  *     transaction, even when its daemon is killed.
+ *   - The writers of one server (a daemon, a scan beside it) take turns, one
+ *     transaction each, as SQLite's writers do: a server's advisory lock
+ *     taken by pgstore_begin (see there).
  *   - Every statement of the write path is prepared once (PQprepare) and run
  *     with its values as parameters in text form; numbers are printed by us,
  *     text is bound as it is, never pasted into SQL. The only SQL put
@@ -74,6 +77,8 @@ struct pgstore {
 static const struct {
 	const char *name, *sql;
 } statements[] = {
+	/* The writers of one server, one transaction at a time (pgstore_begin). */
+	{ "lock_server", "SELECT pg_advisory_xact_lock(hashtextextended('tlslogd writer ' || $1, 0))" },
 	{ "find_file", "SELECT id, fingerprint, fingerprint_len, \"offset\" FROM files "
 	  "WHERE server = $1 AND device = $2 AND inode = $3 ORDER BY id DESC" },
 	{ "find_text", "SELECT id, \"offset\" FROM files WHERE server = $1 AND head_whole = 1 "
@@ -606,12 +611,27 @@ pgstore_conn(struct pgstore *ps)
 
 /* ---- transactions ---- */
 
+/*
+ * A file record is looked for, then made when there is none: two writers of
+ * one server doing that at once (a scan beside the daemon) would make two
+ * records of one file, and store its events twice. SQLite's BEGIN IMMEDIATE
+ * keeps them apart; here a lock of the server's, held until the commit or
+ * rollback, does: the second waits for the first's transaction to end.
+ * Writers of other servers never wait for it.
+ */
 int
 pgstore_begin(struct pgstore *ps)
 {
 	if (run_sql(ps, "BEGIN", PGRES_COMMAND_OK, "cannot start a transaction") < 0)
 		return -1;
 	ps->in_txn = 1;
+	param_str(&ps->p, ps->server);
+	PGresult *r = run(ps, "lock_server", PGRES_TUPLES_OK, "cannot lock the server's records");
+	if (r == NULL) {
+		pgstore_rollback(ps);
+		return -1;
+	}
+	PQclear(r);
 	return 0;
 }
 

@@ -59,6 +59,11 @@ int pgstore_schema_version(struct pgstore *ps, int *version);
 /* The newest version this binary knows (sql/pg/). */
 int pgstore_schema_latest(void);
 
+/*
+ * Begin a transaction. It waits while another writer of the same server (a
+ * scan beside the daemon) has one open, as SQLite's writers take turns, so
+ * that two never record one file twice. 0 or -1.
+ */
 int pgstore_begin(struct pgstore *ps);
 int pgstore_in_txn(const struct pgstore *ps);
 /* Commit; on failure it is rolled back and -1 returned. */

@@ -385,6 +385,60 @@ test_killed(void)
 	    "no source");
 }
 
+/*
+ * Two writers of one server (a scan beside the daemon) take turns: the
+ * second's transaction waits for the first's, and finds the file record the
+ * first made instead of making another.
+ */
+static void
+test_same_server_turns(void)
+{
+	struct store_file_key key = key_of("/var/log/turns.log", 400);
+	struct pgstore *a = pgstore_open(uri, "mx5");
+	int64_t fid = 0, off, theirs = -1;
+	int report[2];
+
+	ok(a != NULL && pgstore_begin(a) == 0 && pgstore_file_resume(a, &key, 100, &fid, &off) == 0,
+	    "a writer records a new file in an open transaction");
+	if (pipe(report) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t kid = fork();
+	if (kid == 0) {
+		struct pgstore *b = pgstore_open(uri, "mx5");
+		int64_t id = -1, o;
+
+		close(report[0]);
+		if (b == NULL || pgstore_begin(b) < 0 ||
+		    pgstore_file_resume(b, &key, 100, &id, &o) < 0 || pgstore_commit(b) < 0)
+			id = -1;
+		(void)write(report[1], &id, sizeof(id));
+		_exit(0);
+	}
+	close(report[1]);
+	/* The second writer, in its own process, waits on the server's lock. */
+	int waiting = 0;
+	for (int i = 0; i < 3000 && !waiting; i++) {
+		waiting = q_int("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+		    "AND wait_event = 'advisory'", NULL, NULL, NULL) == 1;
+		if (!waiting)
+			usleep(10000);
+	}
+	ok(waiting, "a second writer of the same server waits for the first's transaction");
+	ok(pgstore_commit(a) == 0, "the first commits");
+	if (read(report[0], &theirs, sizeof(theirs)) != sizeof(theirs))
+		theirs = -2;
+	close(report[0]);
+	waitpid(kid, NULL, 0);
+	is_int(theirs, fid, "the second finds the first's record of the file");
+	is_int(q_int("SELECT count(*) FROM files WHERE server = 'mx5'", NULL, NULL, NULL), 1,
+	    "one record of the file");
+	pgstore_close(a);
+}
+
 /* The connection lost under the store: every call after fails, nothing is retried. */
 static void
 test_lost_connection(void)
@@ -592,6 +646,7 @@ main(void)
 	test_two_servers(ps, fid);
 	test_rollback(ps, fid);
 	test_killed();
+	test_same_server_turns();
 	test_lost_connection();
 	test_offsets_forward(ps, fid);
 	test_file_lookups(ps, fid);
