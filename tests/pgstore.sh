@@ -8,7 +8,11 @@
 
 pg_start
 pg_createdb tlslogd_store
-TLSLOGD_PG_URI=$pg_uri "$(dirname "$TLSLOGD")/tests/unit/pgstore_test"
+# A database whose text cannot hold what a log may say, to be refused.
+"$pg_bindir/createdb" -h "$pg_dir" -U tlslogd -E LATIN1 --locale=C -T template0 tlslogd_latin1 ||
+	pg_bail "createdb -E LATIN1 failed" "$pg_dir/server.log"
+TLSLOGD_PG_URI=$pg_uri TLSLOGD_PG_URI_LATIN1="postgresql://tlslogd@/tlslogd_latin1?host=$pg_dir" \
+    "$(dirname "$TLSLOGD")/tests/unit/pgstore_test"
 status=$?
 if [ "$status" -gt 1 ]; then
 	echo "Bail out! pgstore_test exited $status"

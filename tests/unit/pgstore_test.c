@@ -614,6 +614,9 @@ test_password_hidden(void)
 	    strstr(text, "postgresql://who:***@/nodb") != NULL, "without the password");
 	printf("# %s", text);
 	ok(pgstore_open("/var/lib/tlslogd/tlslogd.db", "mx9") == NULL, "a path is no URI");
+	const char *latin1 = getenv("TLSLOGD_PG_URI_LATIN1");
+	if (latin1 != NULL && *latin1 != '\0')
+		ok(pgstore_open(latin1, "mx9") == NULL, "a database in LATIN1 is refused");
 	ok(pgstore_open(uri, "") == NULL, "an empty server name is refused");
 	pgstore_close(NULL);
 }
