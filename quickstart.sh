@@ -28,8 +28,9 @@ fi
 # Debian package names of everything the build and the tests use.
 # libsystemd-dev: the journal source (optional for the build, used when found).
 # libmicrohttpd-dev: the /metrics endpoint (optional for the build, used when found).
+# libpq-dev: the PostgreSQL store (optional for the build, used when found).
 deps="build-essential autoconf automake libtool pkg-config libpcre2-dev libsqlite3-dev
-libev-dev zlib1g-dev libpsl-dev libsystemd-dev libmicrohttpd-dev sqlite3 python3"
+libev-dev zlib1g-dev libpsl-dev libsystemd-dev libmicrohttpd-dev libpq-dev sqlite3 python3"
 # What only some tests use: installed where the distribution has it; the tests
 # that need a missing one say so and are skipped (or, for the fuzzers, not run).
 optional=
@@ -47,6 +48,9 @@ if [ "$mode" = check ]; then
 	optional="$optional logrotate xz-utils bash-completion"
 	# promtool checks the metrics and the alert rules (tests/metrics.sh).
 	optional="$optional prometheus"
+	# PostgreSQL's server (Debian 12: version 15) runs the private cluster of
+	# the PostgreSQL tests (tests/pg-lib.sh).
+	optional="$optional postgresql"
 	# A headless Chromium renders the summary's HTML part (tests/summary.sh).
 	optional="$optional chromium"
 	# The Debian package test (tests/deb.sh) runs in CI only: see below.

@@ -15,5 +15,8 @@ struct schema_migration {
 
 extern const struct schema_migration schema_migrations[];
 extern const int schema_migration_count;
+/* PostgreSQL's (sql/pg/), to schema_version.version; built with libpq only. */
+extern const struct schema_migration pg_schema_migrations[];
+extern const int pg_schema_migration_count;
 
 #endif

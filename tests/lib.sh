@@ -25,9 +25,13 @@ unset COLUMNS
 test_count=0
 test_failed=0
 test_scratch=$(mktemp -d "${TMPDIR:-/tmp}/tlslogd-test.XXXXXX") || exit 99
-# Daemons started with daemon_start are killed when the script ends, whatever happened.
-trap 'if [ -f "$test_scratch/.daemons" ]; then kill $(cat "$test_scratch/.daemons") 2>/dev/null; fi
-chmod -R u+rwx "$test_scratch" 2>/dev/null; rm -rf "$test_scratch"' EXIT
+# Daemons started with daemon_start are killed when the script ends, whatever
+# happened (a harness that adds to it, like tests/pg-lib.sh, calls test_cleanup last).
+test_cleanup() {
+	if [ -f "$test_scratch/.daemons" ]; then kill $(cat "$test_scratch/.daemons") 2>/dev/null; fi
+	chmod -R u+rwx "$test_scratch" 2>/dev/null; rm -rf "$test_scratch"
+}
+trap test_cleanup EXIT
 cd "$test_scratch" || exit 99
 
 # tlslogd with the shipped rules and no system configuration.

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pgstore.h: the PostgreSQL database, for a fleet of daemons that write one
+ * (schema in sql/pg/, see schema.h). Built only with libpq (HAVE_LIBPQ).
+ *
+ * The write side of store.h, with the same promises: events are inserted in
+ * transactions, a file's read position is updated in the same transaction as
+ * the events read before it, so a crash loses nothing that was committed
+ * and re-reading never stores an event twice (events are unique per file
+ * and offset). What is new is the server: the name of the tlslogd host this
+ * store writes for. Read positions and sources are per server and file (a
+ * fleet's hosts share one database and each finds only its own records);
+ * events, flags and peer_days are the fleet's.
+ *
+ * Opening migrates the database under a transaction-scoped advisory lock, so
+ * that daemons starting at once migrate it once. Every statement of the
+ * write path is prepared at open and run with bound parameters.
+ *
+ * Every failure (libpq's message, with what was being done and the URI
+ * without its password) is logged and returned as -1 / NULL. A lost
+ * connection is such a failure: nothing is retried behind the caller's back,
+ * whose transaction is gone with the connection; it closes the store and
+ * opens a new one.
+ *
+ * Text from the log may hold any byte; PostgreSQL's text holds no NUL and,
+ * in a UTF8 database, only valid UTF-8. A NUL or a byte that is not part of
+ * valid UTF-8 is stored as U+FFFD (the replacement character), so that
+ * hostile input is stored, not refused. The database's encoding must be
+ * UTF8 (or SQL_ASCII).
+ */
+#ifndef TLSLOGD_PGSTORE_H
+#define TLSLOGD_PGSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "store.h"
+
+struct pgstore;
+struct pg_conn;
+
+/*
+ * Connect to uri ("postgresql://..." or "postgres://...") as server (the
+ * name of this tlslogd host, not empty), migrate and prepare. NULL (logged)
+ * on any failure.
+ */
+struct pgstore *pgstore_open(const char *uri, const char *server);
+/* Roll back what is open and close. NULL is fine. */
+void pgstore_close(struct pgstore *ps);
+/* The URI with its password masked, for messages. */
+const char *pgstore_uri(const struct pgstore *ps);
+const char *pgstore_server(const struct pgstore *ps);
+/* The connection, for readers that run their own queries (libpq's PGconn). */
+struct pg_conn *pgstore_conn(struct pgstore *ps);
+/* The schema version of the database (the largest of schema_version): 0 / -1. */
+int pgstore_schema_version(struct pgstore *ps, int *version);
+/* The newest version this binary knows (sql/pg/). */
+int pgstore_schema_latest(void);
+
+/*
+ * Begin a transaction. It waits while another writer of the same server (a
+ * scan beside the daemon) has one open, as SQLite's writers take turns, so
+ * that two never record one file twice. 0 or -1.
+ */
+int pgstore_begin(struct pgstore *ps);
+int pgstore_in_txn(const struct pgstore *ps);
+/* Commit; on failure it is rolled back and -1 returned. */
+int pgstore_commit(struct pgstore *ps);
+void pgstore_rollback(struct pgstore *ps);
+
+/*
+ * Store n events, STORE_GROUP at a time in one INSERT ... ON CONFLICT DO
+ * NOTHING RETURNING. ids[i]: the new row's id, or 0 when an event of the same
+ * file and offset was already there. Inside a transaction; 0 or -1.
+ */
+int pgstore_add_events(struct pgstore *ps, struct event *const *evs, size_t n, int64_t *ids);
+
+/* As store_file_resume, store_file_find and so on, among this server's records only. */
+int pgstore_file_resume(struct pgstore *ps, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset);
+int pgstore_file_find(struct pgstore *ps, const struct store_file_key *key, int64_t size,
+    int64_t *file_id, int64_t *offset);
+int pgstore_file_adopt(struct pgstore *ps, int64_t file_id, const struct store_file_key *key);
+/*
+ * As store_file_set_offset: offset and counted never move back (offset -1:
+ * kept; size -1: kept). A file_id that is not this server's is an error.
+ */
+int pgstore_file_set_offset(struct pgstore *ps, int64_t file_id, int64_t offset,
+    int64_t counted, int64_t size);
+int pgstore_file_counted(struct pgstore *ps, int64_t file_id, int64_t *counted);
+int pgstore_file_set_head(struct pgstore *ps, int64_t file_id, const char *head,
+    size_t head_len, int whole);
+/* This server's one record whose whole first line is head: 1, 0 (none or several) or -1. */
+int pgstore_file_find_head(struct pgstore *ps, const char *head, size_t head_len,
+    int64_t *file_id);
+/* This server's record of dev and ino recorded at or after since: 1 and *offset, 0 or -1. */
+int pgstore_file_active(struct pgstore *ps, dev_t dev, ino_t ino, int64_t since,
+    int64_t *offset);
+/* Bytes [from, to) of a file never read (to < 0: to its end), in the transaction. */
+int pgstore_loss_add(struct pgstore *ps, int64_t file_id, const char *path, int64_t from,
+    int64_t to, const char *reason);
+/* The record file_id of this server; 1, 0 (none) or -1. */
+int pgstore_file_get(struct pgstore *ps, int64_t file_id, struct store_file_record *rec);
+
+/* As store_source_get / store_source_set, by this server and configured name. */
+int pgstore_source_get(struct pgstore *ps, const char *name, int64_t *file_id,
+    int64_t *current_id, char **cursor);
+int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
+    int64_t current_id, const char *cursor, int64_t lines, int64_t cut, int64_t unknown);
+
+/* The counters of a peer_days row, in the order of its columns (clear .. logins). */
+enum {
+	PGSTORE_PD_CLEAR, PGSTORE_PD_SSL3, PGSTORE_PD_TLS10, PGSTORE_PD_TLS11,
+	PGSTORE_PD_TLS12, PGSTORE_PD_TLS13, PGSTORE_PD_TLS_OTHER,
+	PGSTORE_PD_AEAD, PGSTORE_PD_CBC, PGSTORE_PD_DES3, PGSTORE_PD_RC4,
+	PGSTORE_PD_CIPHER_OTHER, PGSTORE_PD_MESSAGES, PGSTORE_PD_LOGINS,
+	PGSTORE_PD_COUNT
+};
+
+/* One row of peer_days as src/peerdays.c sums it (strings with their lengths). */
+struct pgstore_peer_day {
+	const char *peer;
+	size_t peer_len;
+	int64_t day;
+	enum event_direction direction;
+	const char *server;		/* the logged server, "" when none */
+	size_t server_len;
+	const char *mta;
+	const char *host;		/* NULL: none */
+	size_t host_len;
+	int64_t first_time, last_time;
+	const char *last_version;	/* of the last TLS success, NULL: none */
+	int64_t n[PGSTORE_PD_COUNT];
+};
+
+/*
+ * Add row to peer_days (inside a transaction): the counters are added to
+ * those of the row of the same peer, day, direction and server, the times
+ * widened, the last version kept from the later success. 0 or -1.
+ */
+int pgstore_peer_day(struct pgstore *ps, const struct pgstore_peer_day *row);
+
+#endif
