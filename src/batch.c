@@ -222,7 +222,7 @@ batch_success(struct batch *b, int64_t file_id, int64_t offset, const struct suc
 }
 
 /* A success waits in memory at a fraction of an event's cost: commit after eight times as many. */
-#define SUCCESSES_PER_EVENT 8
+#define SUCCESSES_PER_EVENT 32
 
 size_t
 batch_pending(const struct batch *b)

@@ -70,6 +70,8 @@ cmd_load_rules(const struct conf *conf)
 	if (rules == NULL)
 		log_warnx("rules in %s%s%s not loaded", conf->patterns, local ? " and " : "",
 		    local ? local : "");
+	else
+		rules_count_successes(rules, conf->peer_history);	/* peer_history no: not scanned */
 	return rules;
 }
 

@@ -493,6 +493,8 @@ cmd_test_rules(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct rules *rules = cmd_load_rules(&conf);
+	if (rules != NULL)
+		rules_count_successes(rules, 1);	/* the success rules' examples are checked too */
 	if (rules == NULL) {
 		conf_free(&conf);
 		return EXIT_USAGE;

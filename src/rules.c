@@ -107,13 +107,22 @@ struct literal_scan {
  * literal_scan), so a view's scan finds a subset of what the whole set's
  * would: those of the rules that may match.
  */
+/*
+ * One pass over a line for some of a set's literals: the window over those
+ * not gated, the gates of the others.
+ */
+struct scan_part {
+	uint64_t gated;			/* the gated literals */
+	unsigned char gate_first[256];	/* 1: one of their gates starts with this byte */
+	struct scan_window main;	/* over the literals that are not gated */
+};
+
 struct rule_view {
 	int set;
 	int complete;			/* every rule of the view has a literal in the scan */
 	int filtered;			/* made for one program: all its rules apply to it */
-	uint64_t gated;			/* the gated literals of its rules */
-	unsigned char gate_first[256];	/* 1: one of their gates starts with this byte */
-	struct scan_window main;	/* over its rules' literals that are not gated */
+	struct scan_part all;		/* the literals of its failure and success rules */
+	struct scan_part failures;	/* ... of its failure rules alone (successes not counted) */
 	size_t *rule_idx;		/* its rules, in file order */
 	size_t nrules;
 	uint64_t *bit;			/* per rule_idx entry: its literal's scan bit; 0: none */
@@ -227,6 +236,7 @@ struct rules {
 	const struct rules *forked_from;	/* rules_fork: whose rules these are; NULL */
 	struct jit_once *jit;		/* the original's, shared by its forks */
 	unsigned long limit_hits;	/* matches given up at a PCRE2 limit (rules_limit_hits) */
+	int count_successes;	/* scan for the success rules' literals too (default) */
 	/* The line rules_match_ends scanned last, for rules_match_success. */
 	const char *scanned_msg;
 	size_t scanned_len;
@@ -944,14 +954,14 @@ scan_build(struct literal_scan *scan)
 	}
 }
 
-/* A view's scan of the literals in mask: the window over those not gated, the gates of the others. */
+/* A scan of the literals in mask: the window over those not gated, the gates of the others. */
 static void
-view_scan_build(const struct literal_scan *scan, struct rule_view *v, uint64_t mask)
+part_build(const struct literal_scan *scan, struct scan_part *p, uint64_t mask)
 {
-	v->gated = scan->gated & mask;
-	for (uint64_t g = v->gated; g != 0; g &= g - 1)
-		v->gate_first[(unsigned char)scan->gate[__builtin_ctzll(g)][0]] = 1;
-	window_build(scan, &v->main, mask & ~scan->gated);
+	p->gated = scan->gated & mask;
+	for (uint64_t g = p->gated; g != 0; g &= g - 1)
+		p->gate_first[(unsigned char)scan->gate[__builtin_ctzll(g)][0]] = 1;
+	window_build(scan, &p->main, mask & ~scan->gated);
 }
 
 /* The literals whose window ends at p[j] and that start at p[j + 1 - m]. */
@@ -1054,14 +1064,14 @@ scan_gated(const struct literal_scan *scan, uint64_t mask, const char *msg, size
 	return found;
 }
 
-/* Which of the view's literals occur in msg (a gated one: if msg starts with its gate). */
+/* Which of the part's literals occur in msg (a gated one: if msg starts with its gate). */
 static inline uint64_t
-scan_line(const struct literal_scan *scan, const struct rule_view *v, const char *msg, size_t len)
+scan_line(const struct literal_scan *scan, const struct scan_part *p, const char *msg, size_t len)
 {
-	uint64_t found = scan_window(scan, &v->main, msg, len);
+	uint64_t found = scan_window(scan, &p->main, msg, len);
 
-	if (len > 0 && v->gate_first[(unsigned char)msg[0]])
-		found |= scan_gated(scan, v->gated, msg, len);	/* (nearly every line is let go at once) */
+	if (len > 0 && p->gate_first[(unsigned char)msg[0]])
+		found |= scan_gated(scan, p->gated, msg, len);	/* (nearly every line is let go at once) */
 	return found;
 }
 
@@ -1097,13 +1107,15 @@ view_finish(const struct rules *rules, struct rule_view *v)
 		else
 			v->success_complete = 0;
 	}
-	view_scan_build(&rules->sets[v->set].scan, v, bits | v->success_bits);
+	part_build(&rules->sets[v->set].scan, &v->all, bits | v->success_bits);
+	part_build(&rules->sets[v->set].scan, &v->failures, bits);
 }
 
 static void
 view_free(struct rule_view *v)
 {
-	free(v->main.shift);
+	free(v->all.main.shift);
+	free(v->failures.main.shift);
 	free(v->rule_idx);
 	free(v->bit);
 	free(v->later_bits);
@@ -1247,6 +1259,8 @@ rules_load(const char *dir, const char *local_dir, int local_may_be_missing)
 	struct rules *rules = xcalloc(1, sizeof(*rules));
 	size_t nshipped = 0, nlocal = 0;
 	int errors = 0;
+
+	rules->count_successes = 1;
 
 	if (list_files(rules, dir, &nshipped) < 0) {
 		log_warn("cannot read rules folder %s", dir);
@@ -1668,7 +1682,8 @@ rules_match_ends(struct rules *rules, int set, const char *daemon, size_t daemon
 		return NULL;
 	const struct rule_set *s = &rules->sets[set];
 	const struct rule_view *v = s->by_program ? view_for(rules, set, daemon, daemon_len) : &s->all;
-	uint64_t found = scan_line(&s->scan, v, msg, len);
+	uint64_t found = scan_line(&s->scan, rules->count_successes ? &v->all : &v->failures, msg,
+	    len);
 	rules->scanned_msg = msg;
 	rules->scanned_len = len;
 	rules->scanned_set = set;
@@ -1703,7 +1718,7 @@ const struct rule *
 rules_match_success(struct rules *rules, int set, const char *daemon, size_t daemon_len,
     const char *msg, size_t len, struct rule_match *m)
 {
-	if (set < 0 || (size_t)set >= rules->nsets)
+	if (set < 0 || (size_t)set >= rules->nsets || !rules->count_successes)
 		return NULL;
 	const struct rule_set *s = &rules->sets[set];
 	const struct rule_view *v;
@@ -1716,7 +1731,7 @@ rules_match_success(struct rules *rules, int set, const char *daemon, size_t dae
 		v = s->by_program ? view_for(rules, set, daemon, daemon_len) : &s->all;
 		if (v->nsuccess == 0)
 			return NULL;
-		found = scan_line(&s->scan, v, msg, len);
+		found = scan_line(&s->scan, &v->all, msg, len);
 	}
 	if ((found & v->success_bits) == 0 && v->success_complete)
 		return NULL;	/* nearly every line */
@@ -1728,6 +1743,12 @@ rules_match_success(struct rules *rules, int set, const char *daemon, size_t dae
 			return r;
 	}
 	return NULL;
+}
+
+void
+rules_count_successes(struct rules *rules, int on)
+{
+	rules->count_successes = on;
 }
 
 int
@@ -1756,7 +1777,7 @@ rules_match_one(struct rules *rules, const struct rule *r, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m)
 {
 	const struct rule_set *s = &rules->sets[r->set];
-	uint64_t found = scan_line(&s->scan, &s->all, msg, len);
+	uint64_t found = scan_line(&s->scan, &s->all.all, msg, len);
 
 	return try_rule(rules, r, found, daemon, daemon_len, 0, msg, len, m);
 }

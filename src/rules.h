@@ -175,6 +175,13 @@ const struct rule *rules_match_ignore(struct rules *rules, int set, const char *
  */
 const struct rule *rules_match_success(struct rules *rules, int set, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m);
+/*
+ * Off: the success rules' literals leave the scan and rules_match_success
+ * finds nothing, so that a line costs what it did without them (the
+ * configuration's peer_history no). On by default; a fork (rules_fork)
+ * takes the setting of its original as it is then.
+ */
+void rules_count_successes(struct rules *rules, int on);
 /* Whether the set has success rules (a caller that does not count them asks nothing). */
 int rules_set_has_success(const struct rules *rules, int set);
 

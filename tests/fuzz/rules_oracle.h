@@ -4,9 +4,9 @@
  * for the fuzz targets that include src/rules.c itself (its literal scan and
  * its sets are private to it).
  *
- *   - the one-pass literal scan of a set (its view of all its failure rules)
- *     finds a literal exactly when memmem finds it (a gated literal: in a
- *     message that starts with its gate);
+ *   - the one-pass literal scans of a set (of all its rules' literals, and
+ *     of its failure rules' alone) find a literal exactly when memmem finds
+ *     it (a gated literal: in a message that starts with its gate);
  *   - rules_match gives the first rule of the set, in order, whose literal
  *     memmem finds, whose programs apply and whose pattern matches: the scan's
  *     shortcuts change nothing.
@@ -14,22 +14,14 @@
 #ifndef TLSLOGD_RULES_ORACLE_H
 #define TLSLOGD_RULES_ORACLE_H
 
+/* The literals of bits (and the part's gated ones) the part's scan finds in msg are those in it. */
 static void
-oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, const char *msg,
+check_scan(const struct rule_set *s, const struct scan_part *p, uint64_t bits, const char *msg,
     size_t len)
 {
-	const struct rule_set *s;
-	struct rule_match m;
+	uint64_t covered = p->gated | bits;
+	uint64_t found = scan_line(&s->scan, p, msg, len);
 
-	if (set < 0 || (size_t)set >= rs->nsets)
-		return;
-	s = &rs->sets[set];
-	/* The view of all the set's failure rules: the literals its scan covers. */
-	const struct rule_view *v = &s->all;
-	uint64_t covered = v->gated;
-	for (size_t i = 0; i < v->nrules; i++)
-		covered |= v->bit[i];
-	uint64_t found = scan_line(&s->scan, v, msg, len);
 	for (size_t k = 0; k < s->scan.n; k++) {
 		if (!(covered >> k & 1))
 			continue;
@@ -42,6 +34,25 @@ oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, c
 		FUZZ_CHECK(in == bit, "set %s: literal %zu \"%.*s\": memmem %d, scan %d", s->mta, k,
 		    (int)s->scan.len[k], s->scan.text[k], in, bit);
 	}
+}
+
+static void
+oracle_check(struct rules *rs, int set, const char *daemon, size_t daemon_len, const char *msg,
+    size_t len)
+{
+	const struct rule_set *s;
+	struct rule_match m;
+
+	if (set < 0 || (size_t)set >= rs->nsets)
+		return;
+	s = &rs->sets[set];
+	/*
+	 * The view of all the set's rules: the literals its two scans cover
+	 * (failure and success rules, failure rules alone).
+	 */
+	const struct rule_view *v = &s->all;
+	check_scan(s, &v->all, v->fail_bits | v->success_bits, msg, len);
+	check_scan(s, &v->failures, v->fail_bits, msg, len);
 
 	const struct rule *want = NULL;
 	for (size_t i = 0; i < v->nrules && want == NULL; i++) {
