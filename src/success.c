@@ -130,6 +130,7 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 	const struct rule *r = m->rule;
 	const char *version = NULL;
 	size_t version_len = 0;
+	int cipher_seen = 0;
 
 	s->rule = NULL;
 	s->time = time;
@@ -160,12 +161,14 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 			}
 			break;
 		case EF_TLS_VERSION:
-			if (vlen > 0) {
+			if (version == NULL && vlen > 0) {	/* the first set, as for events */
 				version = v;
 				version_len = vlen;
 			}
 			break;
 		case EF_CIPHER:
+			if (cipher_seen++)
+				break;
 			if (vlen == s->last_cipher_len && vlen > 0 && memcmp(v, s->last_cipher, vlen) == 0) {
 				s->cipher = s->last_family;
 				break;
