@@ -221,13 +221,23 @@ batch_success(struct batch *b, int64_t file_id, int64_t offset, const struct suc
 	peerdays_add(b->successes, file_id, offset, s);
 }
 
-/* A success waits in memory at a fraction of an event's cost: commit after eight times as many. */
-#define SUCCESSES_PER_EVENT 32
+/*
+ * A peer's row of successes waits in memory at a fraction of an event's cost:
+ * the commit comes after eight times as many (a pending success is folded
+ * into its row when its file's position is recorded: batch_successes_waiting).
+ */
+#define ROWS_PER_EVENT 8
 
 size_t
 batch_pending(const struct batch *b)
 {
-	return b->pending + peerdays_weight(b->successes) / SUCCESSES_PER_EVENT;
+	return b->pending + peerdays_rows(b->successes) / ROWS_PER_EVENT;
+}
+
+size_t
+batch_successes_waiting(const struct batch *b)
+{
+	return peerdays_pending(b->successes);
 }
 
 int

@@ -86,8 +86,14 @@ void batch_add(struct batch *b, struct event *ev, struct batch_tally *tally);
  * per line, however often it is read.
  */
 void batch_success(struct batch *b, int64_t file_id, int64_t offset, const struct success *s);
-/* Events added since the last commit, and successes waiting, weighed as events. */
+/* Events added since the last commit, and rows of successes counted, weighed as events. */
 size_t batch_pending(const struct batch *b);
+/*
+ * Successes waiting for their file's position: a reader records it (inside
+ * the transaction, no commit) when there are many, so that they are folded
+ * into their rows (peerdays.h) and their memory given back.
+ */
+size_t batch_successes_waiting(const struct batch *b);
 /*
  * In the transaction, after every event added so far: file_id was read up
  * to offset (store_file_set_offset; -1: not recorded, a stream with the

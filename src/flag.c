@@ -986,7 +986,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
  * An entry pushed out, and every event stored before the flagger started,
  * raise fail_horizon: a success older than it always looks.
  */
-#define FAIL_CACHE 65536
+#define FAIL_CACHE 16384
 
 struct fail_slot {
 	uint64_t hash;		/* 0: free */

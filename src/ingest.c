@@ -205,6 +205,25 @@ checkpoint(struct ingest *ing, int64_t read_offset)
 }
 
 /*
+ * Successes waiting for this many positions are folded into their rows:
+ * some 1.5 MB of them at most, however long a scan goes without a commit.
+ */
+#define SUCCESSES_FOLD 16384
+
+/*
+ * Record this input's position in the open transaction without committing,
+ * when many successes wait for it: they are then counted into their rows.
+ */
+static int
+fold_successes(struct ingest *ing, int64_t read_offset)
+{
+	if (ing->file_id == 0 || batch_successes_waiting(ing->batch) < SUCCESSES_FOLD)
+		return 0;
+	return batch_position(ing->batch, ing->file_id,
+	    ing->stream_copy ? -1 : safe_offset(ing, read_offset), read_offset, -1);
+}
+
+/*
  * Find the file in the store (store_file_resume: by inode and first line, or
  * by its text) and set ing->file_id; *offset is where its committed reading
  * ended (0 for a file never seen). head: its first line as read now; size:
@@ -345,7 +364,9 @@ read_all(struct ingest *ing, struct logfile *lf, int64_t offset, int stream, int
 			rc = -1;
 			break;
 		}
-		if (batch_pending(ing->batch) >= ing->opt.batch_events && checkpoint(ing, framer_offset(&fr)) < 0) {
+		if (batch_pending(ing->batch) >= ing->opt.batch_events ?
+		    checkpoint(ing, framer_offset(&fr)) < 0 :
+		    fold_successes(ing, framer_offset(&fr)) < 0) {
 			rc = -1;
 			break;
 		}
@@ -430,7 +451,8 @@ read_region_parallel(struct ingest *ing, int fd, const char *name, int64_t offse
 			complete = 0;
 			break;
 		}
-		if (batch_pending(ing->batch) >= ing->opt.batch_events && checkpoint(ing, *resume) < 0) {
+		if (batch_pending(ing->batch) >= ing->opt.batch_events ?
+		    checkpoint(ing, *resume) < 0 : fold_successes(ing, *resume) < 0) {
 			rc = -1;
 			break;
 		}

@@ -322,9 +322,15 @@ peerdays_count_file(struct peerdays *pd, int64_t file_id, int64_t counted)
 }
 
 size_t
-peerdays_weight(const struct peerdays *pd)
+peerdays_pending(const struct peerdays *pd)
 {
-	return pd->npending + pd->nrows;
+	return pd->npending;
+}
+
+size_t
+peerdays_rows(const struct peerdays *pd)
+{
+	return pd->nrows;
 }
 
 void

@@ -15,8 +15,9 @@
  * twice.
  *
  * Memory: a pending success is its numbers and its strings (peer, host,
- * server), some 80 bytes; a row is some 150. The caller commits after
- * peerdays_weight reaches its batch size, as it does after so many events.
+ * server), some 90 bytes; a row is some 160. The writer records a file's
+ * position (which counts its pending successes into rows) once many wait,
+ * and commits once there are many rows, as it does after so many events.
  */
 #ifndef TLSLOGD_PEERDAYS_H
 #define TLSLOGD_PEERDAYS_H
@@ -40,8 +41,10 @@ void peerdays_add(struct peerdays *pd, int64_t file_id, int64_t offset, const st
  * counted offset in the database), each offset once; the others are dropped.
  */
 void peerdays_count_file(struct peerdays *pd, int64_t file_id, int64_t counted);
-/* What waits to be written: pending successes and rows, for the caller's batch size. */
-size_t peerdays_weight(const struct peerdays *pd);
+/* Successes waiting for their file's position (peerdays_count_file). */
+size_t peerdays_pending(const struct peerdays *pd);
+/* Rows counted, waiting for the commit. */
+size_t peerdays_rows(const struct peerdays *pd);
 /* Each counted row's peer and first success, for the flagger (flag_success). */
 typedef void (*peerdays_row_fn)(void *ctx, const char *peer, size_t len, int64_t first_time);
 void peerdays_each_row(const struct peerdays *pd, peerdays_row_fn fn, void *ctx);
