@@ -3,6 +3,11 @@
 # peers.sh: the successes per peer and day (peer_days, issue 17) and the
 # regressions they reveal, end to end through the shipped success rules:
 #
+#  0. The real captures of Postfix, Exim, Sendmail and Dovecot
+#     (tests/corpus/real) count what NAME.peers says: sessions by protocol
+#     and cipher family, clear text, messages, logins (checked by hand
+#     against the lines: e.g. Postfix's 8 "TLS connection established from
+#     localhost[127.0.0.1]" and 4 "client=localhost[127.0.0.1]").
 #  1. A partner that delivered over TLS 1.2 for three days and now fails is
 #     flagged "regression" at its first failure, while a scanner with 50
 #     failures and no success is not (only the tls threshold flags it), nor
@@ -82,6 +87,19 @@ sums() {
 		ssl3, tls10, tls11, tls12, tls13, tls_other, aead, cbc, des3, rc4, cipher_other,
 		messages, logins FROM peer_days ORDER BY 1, 2, 3, 4"
 }
+
+test_expect_success 'the real captures of the four MTAs: the successes counted are those of NAME.peers' '
+	for f in "$corpus"/real/*.peers; do
+		log=${f%.peers}.log &&
+		rm -f real.db &&
+		tlslogd scan -q -c /dev/null $rules --db real.db "$log" &&
+		{ head -n 1 "$f" && sql real.db "SELECT peer, direction, mta, clear, ssl3, tls10, tls11,
+			tls12, tls13, tls_other, aead, cbc, des3, rc4, cipher_other, messages, logins,
+			last_version FROM peer_days ORDER BY 1, 2, 3"; } >got &&
+		test_cmp "$f" got || exit 1
+	done &&
+	test "$(ls "$corpus"/real/*.peers | wc -l)" = 6
+'
 
 test_expect_success 'a partner that used to succeed fails: a regression at once; a scanner with 50 failures is none' '
 	partner_log >mail.log &&
