@@ -824,6 +824,55 @@ count_events(struct flagger *f, struct active *a, const struct event *ev, int64_
 	f->unsaved = 1;
 }
 
+/* Write a's row of flags (cleared: 0, or when it cleared); SQLite's result code. */
+static int
+insert_flag(struct flagger *f, const struct active *a, int64_t cleared)
+{
+	sqlite3_stmt *s = f->insert;
+
+	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, a->is_domain ? "domain" : "ip", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, a->first_event);
+	sqlite3_bind_int64(s, 5, a->last_event);
+	sqlite3_bind_int64(s, 6, a->count);
+	sqlite3_bind_int64(s, 7, a->flagged);
+	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
+	if (a->host)
+		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 10);
+	if (cleared != 0)
+		sqlite3_bind_int64(s, 11, cleared);
+	else
+		sqlite3_bind_null(s, 11);
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/*
+ * a, just written, is active from now on (in *slot): announced, with its
+ * raise action due when act (its action is configured) and it is of the present.
+ */
+static int
+activate(struct flagger *f, struct active **slot, struct active *a, int act)
+{
+	a->id = sqlite3_last_insert_rowid(store_db(f->store));
+	a->next = *slot;
+	*slot = a;
+	if (act) {
+		if (action_due(f, a->id, 1) < 0)
+			return -1;
+		a->raise_action = 1;
+	}
+	queue_notice(f, 1, a, 0);
+	f->pending[f->npending - 1].n.action_due = a->raise_action;
+	return 0;
+}
+
 /*
  * Record the flag x made (into *slot), or, cleared not 0, a flag of the past
  * (read out of order, before a newer active flag) already cleared then.
@@ -850,27 +899,7 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 	a->count = x->count;
 	a->flagged = x->flagged;
 
-	sqlite3_stmt *s = f->insert;
-	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, a->is_domain ? "domain" : "ip", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, a->first_event);
-	sqlite3_bind_int64(s, 5, a->last_event);
-	sqlite3_bind_int64(s, 6, a->count);
-	sqlite3_bind_int64(s, 7, x->flagged);
-	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
-	if (a->host)
-		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 10);
-	if (cleared != 0)
-		sqlite3_bind_int64(s, 11, cleared);
-	else
-		sqlite3_bind_null(s, 11);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	int rc = insert_flag(f, a, cleared);
 	if (rc == SQLITE_CONSTRAINT && cleared == 0) {
 		/*
 		 * Another writer (a scan beside the daemon) has flagged the peer
@@ -891,8 +920,8 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 		free_active(a);
 		return db_error(f, "cannot record a flag");
 	}
-	a->id = sqlite3_last_insert_rowid(store_db(f->store));
 	if (cleared != 0) {
+		a->id = sqlite3_last_insert_rowid(store_db(f->store));
 		w->past_id = a->id;
 		w->past_from = a->first_event - c->window;
 		w->past_to = cleared;
@@ -901,16 +930,7 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 		free_active(a);
 		return 0;
 	}
-	a->next = *slot;
-	*slot = a;
-	if (f->act_flag && is_present(f, w->th, x->last)) {
-		if (action_due(f, a->id, 1) < 0)
-			return -1;
-		a->raise_action = 1;
-	}
-	queue_notice(f, 1, a, 0);
-	f->pending[f->npending - 1].n.action_due = a->raise_action;
-	return 0;
+	return activate(f, slot, a, f->act_flag && is_present(f, w->th, x->last));
 }
 
 /*
@@ -1171,24 +1191,7 @@ raise_regression(struct flagger *f, struct active **slot, const struct candidate
 	a->last_event = last;
 	a->count = n;
 
-	sqlite3_stmt *s = f->insert;
-	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, "ip", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, a->first_event);
-	sqlite3_bind_int64(s, 5, a->last_event);
-	sqlite3_bind_int64(s, 6, a->count);
-	sqlite3_bind_int64(s, 7, a->flagged);
-	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
-	if (a->host != NULL)
-		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 10);
-	sqlite3_bind_null(s, 11);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	int rc = insert_flag(f, a, 0);
 	if (rc == SQLITE_CONSTRAINT) {
 		/* Another writer (a scan beside the daemon) found the regression first: count into it. */
 		struct event ev;
@@ -1207,18 +1210,8 @@ raise_regression(struct flagger *f, struct active **slot, const struct candidate
 		free_active(a);
 		return db_error(f, "cannot record a regression");
 	}
-	a->id = sqlite3_last_insert_rowid(store_db(f->store));
-	a->next = *slot;
-	*slot = a;
 	/* Its action runs when the failure is of the present, as a flag's does. */
-	if (f->act_regression && last >= wall_clock() - f->conf->flag_quiet) {
-		if (action_due(f, a->id, 1) < 0)
-			return -1;
-		a->raise_action = 1;
-	}
-	queue_notice(f, 1, a, 0);
-	f->pending[f->npending - 1].n.action_due = a->raise_action;
-	return 0;
+	return activate(f, slot, a, f->act_regression && last >= wall_clock() - f->conf->flag_quiet);
 }
 
 /*
