@@ -64,6 +64,10 @@ int cmd_close_db(struct reportdb *db, struct conf *conf, int status);
  * one given to getopt_long.
  */
 int cmd_bad_option(const char *cmd, const char *optstring, int argc, char **argv);
+/* --format NAME of a reader: its output_format, or -1 (the message logged). */
+int cmd_format_option(const char *name);
+/* --limit N of a reader where 0 means all rows: 0 and *limit, or -1 (logged). */
+int cmd_limit_option(const char *text, long long *limit);
 /*
  * -n, --check in every command: the configuration (and what the command
  * would open) is fine; prints "tlslogd CMD: configuration OK" on stdout and

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "output.h"
 #include "reportdb.h"
 #include "timeparse.h"
 #include "util.h"
@@ -130,4 +131,28 @@ cmd_checked(const char *cmd)
 {
 	printf("tlslogd %s: configuration OK\n", cmd);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_TROUBLE;
+}
+
+int
+cmd_format_option(const char *name)
+{
+	int f = output_format_from_name(name);
+
+	if (f < 0)
+		log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", name);
+	return f;
+}
+
+int
+cmd_limit_option(const char *text, long long *limit)
+{
+	char *end;
+	long long v = strtoll(text, &end, 10);
+
+	if (end == text || *end != '\0' || v < 0) {
+		log_warnx("--limit: expected a number (0: all), not \"%s\"", text);
+		return -1;
+	}
+	*limit = v;
+	return 0;
 }

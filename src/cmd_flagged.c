@@ -200,11 +200,9 @@ cmd_flagged(int argc, char **argv)
 		switch (ch) {
 		case 'a': all = 1; break;
 		case 'f': {
-			int f = output_format_from_name(optarg);
-			if (f < 0) {
-				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
+			int f = cmd_format_option(optarg);
+			if (f < 0)
 				return EXIT_USAGE;
-			}
 			fmt = (enum output_format)f;
 			break;
 		}

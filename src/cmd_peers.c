@@ -529,7 +529,6 @@ cmd_peers(int argc, char **argv)
 	enum output_format fmt = OUTPUT_TABLE;
 	long long limit = 0;
 	int ch, f, check = 0;
-	char *end;
 
 	memset(&ask, 0, sizeof(ask));
 	memset(&filter, 0, sizeof(filter));
@@ -562,17 +561,12 @@ cmd_peers(int argc, char **argv)
 		case 's': since = optarg; break;
 		case 'u': until = optarg; break;
 		case 'l':
-			limit = strtoll(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || limit < 0) {
-				log_warnx("--limit: expected a number (0: all), not \"%s\"", optarg);
+			if (cmd_limit_option(optarg, &limit) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'f':
-			if ((f = output_format_from_name(optarg)) < 0) {
-				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
+			if ((f = cmd_format_option(optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			fmt = (enum output_format)f;
 			break;
 		case 'n': check = 1; break;

@@ -736,10 +736,8 @@ cmd_query(int argc, char **argv)
 			}
 			break;
 		case 'f':
-			if ((format = output_format_from_name(optarg)) < 0) {
-				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
+			if ((format = cmd_format_option(optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'G': json_diagnosis = 1; break;
 		case 'F': following = 1; break;

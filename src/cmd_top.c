@@ -227,7 +227,6 @@ cmd_top(int argc, char **argv)
 	enum output_format fmt = OUTPUT_TABLE;
 	long long limit = 20;
 	int ch, f, check = 0;
-	char *end;
 
 	memset(&filter, 0, sizeof(filter));
 	optind = 1;
@@ -256,17 +255,12 @@ cmd_top(int argc, char **argv)
 			break;
 		}
 		case 'l':
-			limit = strtoll(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || limit < 0) {
-				log_warnx("--limit: expected a number (0: all), not \"%s\"", optarg);
+			if (cmd_limit_option(optarg, &limit) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'f':
-			if ((f = output_format_from_name(optarg)) < 0) {
-				log_warnx("--format: expected table, json, jsonl or csv, not \"%s\"", optarg);
+			if ((f = cmd_format_option(optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			fmt = (enum output_format)f;
 			break;
 		case 'n': check = 1; break;
