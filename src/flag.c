@@ -106,7 +106,9 @@ struct flagger {
 	sqlite3_stmt *history, *regression_first, *regression_count, *regression_kind;
 	char *regression_list;	/* the regression kinds as ",kind,kind," for SQL */
 	struct fail_slot *fail_cache;	/* FAIL_CACHE entries (observe_regression) */
+	uint64_t flushes;	/* flag_flush calls so far: the open transaction's number */
 	int64_t fail_horizon;	/* a success older than this may have failures unseen */
+	int64_t fail_horizon_next;	/* ... from the next transaction on (pushed out of it) */
 };
 
 static int action_due(struct flagger *f, int64_t flag_id, int raised);
@@ -1003,40 +1005,66 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
  * Which peers failed, and when last: a direct-mapped cache of this process's
  * regression failures, so that a success counted late (a file read after a
  * newer one) reads the events only for a peer that may have failed after it.
- * An entry pushed out, and every event stored before the flagger started,
- * raise fail_horizon: a success older than it always looks.
+ * Only failures of earlier transactions count: those of the transaction
+ * being flushed were judged with its successes in peer_days already. An
+ * entry pushed out, and every event stored before the flagger started, raise
+ * fail_horizon: a success older than it always looks.
  */
 #define FAIL_CACHE 16384
 
 struct fail_slot {
 	uint64_t hash;		/* 0: free */
-	int64_t time;		/* the newest failure seen of the peer */
+	int64_t judged;		/* the newest failure of the peer in an earlier flush */
+	int64_t open;		/* ... in the transaction of flush gen */
+	uint64_t gen;
 };
 
-static void
-note_failure(struct flagger *f, const char *peer, int64_t t)
+/* The slot of peer (its failures of the open transaction moved to judged when it is older). */
+static struct fail_slot *
+fail_slot(struct flagger *f, const char *peer, uint64_t *hash)
 {
 	uint64_t h = util_fnv1a(peer, strlen(peer)) | 1;
 	struct fail_slot *e = &f->fail_cache[h & (FAIL_CACHE - 1)];
 
+	if (e->hash != 0 && e->gen != f->flushes) {
+		if (e->open > e->judged)
+			e->judged = e->open;
+		e->open = INT64_MIN;
+		e->gen = f->flushes;
+	}
+	*hash = h;
+	return e;
+}
+
+static void
+note_failure(struct flagger *f, const char *peer, int64_t t)
+{
+	uint64_t h;
+	struct fail_slot *e = fail_slot(f, peer, &h);
+
 	if (e->hash != h) {
-		if (e->hash != 0 && e->time > f->fail_horizon)
-			f->fail_horizon = e->time;
+		/* Pushed out: its failures now raise the horizon, those of the open transaction after it. */
+		if (e->hash != 0 && e->judged > f->fail_horizon)
+			f->fail_horizon = e->judged;
+		if (e->hash != 0 && e->open > f->fail_horizon_next)
+			f->fail_horizon_next = e->open;
 		e->hash = h;
-		e->time = t;
-	} else if (t > e->time) {
-		e->time = t;
+		e->judged = INT64_MIN;
+		e->open = t;
+		e->gen = f->flushes;
+	} else if (t > e->open) {
+		e->open = t;
 	}
 }
 
-/* May the peer have failed after since, as far as this process knows? */
+/* May the peer have failed after since, in an earlier transaction, as far as this process knows? */
 static int
-failed_after(const struct flagger *f, const char *peer, int64_t since)
+failed_after(struct flagger *f, const char *peer, int64_t since)
 {
-	uint64_t h = util_fnv1a(peer, strlen(peer)) | 1;
-	const struct fail_slot *e = &f->fail_cache[h & (FAIL_CACHE - 1)];
+	uint64_t h;
+	const struct fail_slot *e = fail_slot(f, peer, &h);
 
-	return since < f->fail_horizon || (e->hash == h && e->time > since);
+	return since < f->fail_horizon || (e->hash == h && e->judged > since);
 }
 
 static struct candidate *
@@ -1352,6 +1380,9 @@ flag_flush(struct flagger *f)
 			return -1;
 		}
 	drop_candidates(f);
+	f->flushes++;
+	if (f->fail_horizon_next > f->fail_horizon)
+		f->fail_horizon = f->fail_horizon_next;
 	if (!f->unsaved)
 		return 0;
 	for (size_t b = 0; b < BUCKETS; b++)
@@ -1465,6 +1496,7 @@ flag_new(struct store *st, const struct conf *conf)
 	f->conf = conf;
 	f->latest = INT64_MIN;
 	f->fail_horizon = INT64_MIN;
+	f->fail_horizon_next = INT64_MIN;
 	size_t nth = conf->nthresholds ? conf->nthresholds : 1;
 	f->masks = xcalloc(nth, sizeof(*f->masks));
 	f->kind_lists = xcalloc(nth, sizeof(*f->kind_lists));
