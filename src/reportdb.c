@@ -411,6 +411,21 @@ subdomain_terms(struct query *q, const struct reportdb_filter *f, const char *ke
 	buf_puts(&q->sql, ")");
 }
 
+/* "COLUMN IN (address, ::ffff:address)": an IPv4 address also in its IPv4-mapped form. */
+static void
+ip_terms(struct query *q, const char *column, const struct reportdb_filter *f)
+{
+	buf_printf(&q->sql, "%s IN (", column);
+	add_text(q, f->text);
+	if (f->net.family == AF_INET) {
+		char mapped[sizeof(f->text) + 8];
+		snprintf(mapped, sizeof(mapped), "::ffff:%s", f->text);
+		buf_puts(&q->sql, ", ");
+		add_text(q, mapped);
+	}
+	buf_puts(&q->sql, ")");
+}
+
 static void
 peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f)
 {
@@ -419,15 +434,7 @@ peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f
 		buf_puts(&q->sql, "1");
 		break;
 	case REPORTDB_PEER_IP:
-		buf_puts(&q->sql, "e.peer_ip IN (");
-		add_text(q, f->text);
-		if (f->net.family == AF_INET) {
-			char mapped[sizeof(f->text) + 8];
-			snprintf(mapped, sizeof(mapped), "::ffff:%s", f->text);
-			buf_puts(&q->sql, ", ");
-			add_text(q, mapped);
-		}
-		buf_puts(&q->sql, ")");
+		ip_terms(q, "e.peer_ip", f);
 		break;
 	case REPORTDB_PEER_NAME:
 		buf_puts(&q->sql, "(e.peer_host = ");
@@ -1228,15 +1235,8 @@ peers_where(struct reportdb *db, struct query *q, const struct reportdb_filter *
 	case REPORTDB_PEER_ALL:
 		break;
 	case REPORTDB_PEER_IP:
-		buf_puts(&q->sql, " AND peer IN (");
-		add_text(q, f->text);
-		if (f->net.family == AF_INET) {
-			char mapped[sizeof(f->text) + 8];
-			snprintf(mapped, sizeof(mapped), "::ffff:%s", f->text);
-			buf_puts(&q->sql, ", ");
-			add_text(q, mapped);
-		}
-		buf_puts(&q->sql, ")");
+		buf_puts(&q->sql, " AND ");
+		ip_terms(q, "peer", f);
 		break;
 	case REPORTDB_PEER_NET:
 		db->net = f->net;
