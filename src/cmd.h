@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "output.h"
 #include "rules.h"
 
 struct reportdb;
@@ -68,6 +69,10 @@ int cmd_bad_option(const char *cmd, const char *optstring, int argc, char **argv
 int cmd_format_option(const char *name);
 /* --limit N of a reader where 0 means all rows: 0 and *limit, or -1 (logged). */
 int cmd_limit_option(const char *text, long long *limit);
+struct buf;
+struct reportdb_rows;
+/* Column c of a reader's row, escaped for fmt: NULL is "-" in a table, null in JSON, empty in CSV. */
+void cmd_put_text(struct buf *out, const struct reportdb_rows *rows, int c, enum output_format fmt);
 /*
  * -n, --check in every command: the configuration (and what the command
  * would open) is fine; prints "tlslogd CMD: configuration OK" on stdout and

@@ -156,3 +156,22 @@ cmd_limit_option(const char *text, long long *limit)
 	*limit = v;
 	return 0;
 }
+
+void
+cmd_put_text(struct buf *out, const struct reportdb_rows *rows, int c, enum output_format fmt)
+{
+	int json = fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL;
+
+	if (reportdb_null(rows, c)) {
+		buf_puts(out, json ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
+		return;
+	}
+	size_t len;
+	const char *t = reportdb_text(rows, c, &len);
+	if (json)
+		output_escape_json(out, t, len);
+	else if (fmt == OUTPUT_CSV)
+		output_escape_csv(out, t, len);
+	else
+		output_escape_text(out, t, len);
+}

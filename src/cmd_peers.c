@@ -169,26 +169,6 @@ put_asked(struct buf *out, const struct peers_ask *a)
 		buf_printf(out, "a cipher of %s", a->ciphers);
 }
 
-/* Text of a column, escaped for fmt; NULL is "-" in a table, null in JSON, empty in CSV. */
-static void
-put_text(struct buf *out, const struct reportdb_rows *r, int c, enum output_format fmt)
-{
-	int json = fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL;
-
-	if (reportdb_null(r, c)) {
-		buf_puts(out, json ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
-		return;
-	}
-	size_t len;
-	const char *t = reportdb_text(r, c, &len);
-	if (json)
-		output_escape_json(out, t, len);
-	else if (fmt == OUTPUT_CSV)
-		output_escape_csv(out, t, len);
-	else
-		output_escape_text(out, t, len);
-}
-
 /* A UTC day (time / 86400) as "2026-12-01". */
 static void
 format_day(int64_t day, char *out, size_t size)
@@ -230,7 +210,7 @@ put_value(struct buf *out, const struct reportdb_rows *r, const char *key, enum 
 
 	for (size_t i = 0; i < NKEYS(text_cols); i++)
 		if (strcmp(key, text_cols[i].key) == 0) {
-			put_text(out, r, text_cols[i].col, fmt);
+			cmd_put_text(out, r, text_cols[i].col, fmt);
 			return;
 		}
 	for (size_t i = 0; i < NKEYS(int_cols); i++)
@@ -311,7 +291,7 @@ pad_column(struct buf *out, const struct reportdb_rows *r, int c, size_t w, size
 	struct buf cell;
 
 	buf_init(&cell);
-	put_text(&cell, r, c, OUTPUT_TABLE);
+	cmd_put_text(&cell, r, c, OUTPUT_TABLE);
 	pad_cell(out, &cell, w, width);
 	buf_free(&cell);
 }

@@ -64,26 +64,6 @@ third_name(enum top_by by)
 	return by == BY_PEER ? "host" : by == REPORTDB_BY_USER ? "addresses" : "peers";
 }
 
-/* Text of a column, escaped for fmt; NULL is "-" in a table, null in JSON, empty in CSV. */
-static void
-put_text(struct buf *out, const struct reportdb_rows *s, int c, enum output_format fmt)
-{
-	int json = fmt == OUTPUT_JSON || fmt == OUTPUT_JSONL;
-
-	if (reportdb_null(s, c)) {
-		buf_puts(out, json ? "null" : fmt == OUTPUT_TABLE ? "-" : "");
-		return;
-	}
-	size_t len;
-	const char *t = reportdb_text(s, c, &len);
-	if (json)
-		output_escape_json(out, t, len);
-	else if (fmt == OUTPUT_CSV)
-		output_escape_csv(out, t, len);
-	else
-		output_escape_text(out, t, len);
-}
-
 /*
  * The width of the key column: 40 when not on a terminal (a longer key is
  * then printed whole, never cut); on a terminal, what the other columns
@@ -124,29 +104,29 @@ put_row(struct buf *out, const struct reportdb_rows *s, enum top_by by, enum out
 		if (fmt == OUTPUT_JSON)
 			buf_puts(out, n ? ",\n  " : "\n  ");
 		buf_printf(out, "{\"%s\": ", by_names[by]);
-		put_text(out, s, 0, fmt);
+		cmd_put_text(out, s, 0, fmt);
 		buf_printf(out, ", \"count\": %lld, \"%s\": ", (long long)reportdb_int(s, 1),
 		    third);
 		if (by == BY_PEER)
-			put_text(out, s, 2, fmt);
+			cmd_put_text(out, s, 2, fmt);
 		else
 			buf_printf(out, "%lld", (long long)reportdb_int(s, 2));
 		buf_printf(out, ", \"first\": \"%s\", \"last\": \"%s\"}%s", first, last,
 		    fmt == OUTPUT_JSONL ? "\n" : "");
 	} else if (fmt == OUTPUT_CSV) {
-		put_text(out, s, 0, fmt);
+		cmd_put_text(out, s, 0, fmt);
 		buf_printf(out, ",%lld,", (long long)reportdb_int(s, 1));
-		put_text(out, s, 2, fmt);
+		cmd_put_text(out, s, 2, fmt);
 		buf_printf(out, ",%s,%s\n", first, last);
 	} else {
 		struct buf cell;
 		buf_init(&cell);
-		put_text(&cell, s, 0, fmt);
+		cmd_put_text(&cell, s, 0, fmt);
 		pad_cell(out, &cell, key_width(width), width);
 		buf_printf(out, " %9lld ", (long long)reportdb_int(s, 1));
 		buf_reset(&cell);
 		if (by == BY_PEER)
-			put_text(&cell, s, 2, fmt);
+			cmd_put_text(&cell, s, 2, fmt);
 		else
 			buf_printf(&cell, "%6lld", (long long)reportdb_int(s, 2));
 		pad_cell(out, &cell, by == BY_PEER ? 32 : 6, width);
