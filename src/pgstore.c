@@ -603,6 +603,12 @@ pgstore_server(const struct pgstore *ps)
 	return ps->server;
 }
 
+struct domain_cache *
+pgstore_domain_cache(struct pgstore *ps)
+{
+	return ps->domains;
+}
+
 struct pg_conn *
 pgstore_conn(struct pgstore *ps)
 {
@@ -1130,7 +1136,7 @@ pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id, int64_
 /* ---- peer_days ---- */
 
 int
-pgstore_peer_day(struct pgstore *ps, const struct pgstore_peer_day *row)
+pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row)
 {
 	struct params *p = &ps->p;
 
@@ -1144,7 +1150,7 @@ pgstore_peer_day(struct pgstore *ps, const struct pgstore_peer_day *row)
 	param_int(p, row->first_time);
 	param_int(p, row->last_time);
 	param_str(p, row->last_version);
-	for (int c = 0; c < PGSTORE_PD_COUNT; c++)
+	for (int c = 0; c < STORE_PD_COUNT; c++)
 		param_int(p, row->n[c]);
 	return run_command(ps, "peer_day", "cannot count the successes", NULL);
 }

@@ -52,6 +52,8 @@ void pgstore_close(struct pgstore *ps);
 /* The URI with its password masked, for messages. */
 const char *pgstore_uri(const struct pgstore *ps);
 const char *pgstore_server(const struct pgstore *ps);
+/* The cache of registered domains (domain.h) of the events inserted, for the flagger. */
+struct domain_cache *pgstore_domain_cache(struct pgstore *ps);
 /* The connection, for readers that run their own queries (libpq's PGconn). */
 struct pg_conn *pgstore_conn(struct pgstore *ps);
 /* The schema version of the database (the largest of schema_version): 0 / -1. */
@@ -110,36 +112,11 @@ int pgstore_source_get(struct pgstore *ps, const char *name, int64_t *file_id,
 int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
     int64_t current_id, const char *cursor, int64_t lines, int64_t cut, int64_t unknown);
 
-/* The counters of a peer_days row, in the order of its columns (clear .. logins). */
-enum {
-	PGSTORE_PD_CLEAR, PGSTORE_PD_SSL3, PGSTORE_PD_TLS10, PGSTORE_PD_TLS11,
-	PGSTORE_PD_TLS12, PGSTORE_PD_TLS13, PGSTORE_PD_TLS_OTHER,
-	PGSTORE_PD_AEAD, PGSTORE_PD_CBC, PGSTORE_PD_DES3, PGSTORE_PD_RC4,
-	PGSTORE_PD_CIPHER_OTHER, PGSTORE_PD_MESSAGES, PGSTORE_PD_LOGINS,
-	PGSTORE_PD_COUNT
-};
-
-/* One row of peer_days as src/peerdays.c sums it (strings with their lengths). */
-struct pgstore_peer_day {
-	const char *peer;
-	size_t peer_len;
-	int64_t day;
-	enum event_direction direction;
-	const char *server;		/* the logged server, "" when none */
-	size_t server_len;
-	const char *mta;
-	const char *host;		/* NULL: none */
-	size_t host_len;
-	int64_t first_time, last_time;
-	const char *last_version;	/* of the last TLS success, NULL: none */
-	int64_t n[PGSTORE_PD_COUNT];
-};
-
 /*
  * Add row to peer_days (inside a transaction): the counters are added to
  * those of the row of the same peer, day, direction and server, the times
  * widened, the last version kept from the later success. 0 or -1.
  */
-int pgstore_peer_day(struct pgstore *ps, const struct pgstore_peer_day *row);
+int pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row);
 
 #endif
