@@ -118,6 +118,17 @@ static const struct {
 	  "lines_cut = sources.lines_cut + excluded.lines_cut, "
 	  "lines_unknown = sources.lines_unknown + excluded.lines_unknown, "
 	  "updated = excluded.updated" },
+	/*
+	 * Retention (retention.h): the oldest batch, by the time index. Rows
+	 * another host's retention is deleting are skipped, not waited for.
+	 */
+	{ "delete_events", "DELETE FROM events WHERE id IN (SELECT id FROM events "
+	  "WHERE time < $1 ORDER BY time LIMIT $2 FOR UPDATE SKIP LOCKED)" },
+	{ "delete_days", "DELETE FROM peer_days WHERE (peer, day, direction, server) IN "
+	  "(SELECT peer, day, direction, server FROM peer_days WHERE day < $1 LIMIT $2 "
+	  "FOR UPDATE SKIP LOCKED)" },
+	/* The daemon's claim on its server: held by its session, gone with it (even after kill -9). */
+	{ "claim_server", "SELECT pg_try_advisory_lock(hashtextextended('tlslogd daemon ' || $1, 0))" },
 	/* src/peerdays.c's upsert, in PostgreSQL's words. */
 	{ "peer_day", "INSERT INTO peer_days AS d (peer, day, direction, server, mta, host, "
 	  "first_time, last_time, last_version, clear, ssl3, tls10, tls11, tls12, tls13, "
@@ -1153,4 +1164,44 @@ pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row)
 	for (int c = 0; c < STORE_PD_COUNT; c++)
 		param_int(p, row->n[c]);
 	return run_command(ps, "peer_day", "cannot count the successes", NULL);
+}
+
+/* ---- retention and the daemon's claim ---- */
+
+/* Delete up to limit rows of statement name whose time (or day) is before bound. */
+static int
+delete_before(struct pgstore *ps, const char *name, int64_t bound, int limit, int *deleted)
+{
+	long rows = 0;
+
+	param_int(&ps->p, bound);
+	param_int(&ps->p, limit);
+	if (run_command(ps, name, "cannot delete old rows", &rows) < 0)
+		return -1;
+	*deleted = (int)rows;
+	return 0;
+}
+
+int
+pgstore_delete_events_before(struct pgstore *ps, int64_t time, int limit, int *deleted)
+{
+	return delete_before(ps, "delete_events", time, limit, deleted);
+}
+
+int
+pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *deleted)
+{
+	return delete_before(ps, "delete_days", day, limit, deleted);
+}
+
+int
+pgstore_claim_server(struct pgstore *ps)
+{
+	param_str(&ps->p, ps->server);
+	PGresult *r = run(ps, "claim_server", PGRES_TUPLES_OK, "cannot claim the server's records");
+	if (r == NULL)
+		return -1;
+	int taken = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return taken;
 }

@@ -119,4 +119,20 @@ int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
  */
 int pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row);
 
+/*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (the
+ * fleet's, whoever wrote them); rows another connection is deleting are
+ * skipped. *deleted: how many. 0 or -1.
+ */
+int pgstore_delete_events_before(struct pgstore *ps, int64_t time, int limit, int *deleted);
+int pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *deleted);
+/*
+ * The daemon's claim that it alone writes this server's records (one
+ * `tlslogd run` per server and database, as the lock file beside an SQLite
+ * database says): 1 when taken (held until the connection closes, also when
+ * the process is killed), 0 when another connection holds it, -1 on error.
+ */
+int pgstore_claim_server(struct pgstore *ps);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -27,8 +26,7 @@ struct store {
 int
 store_is_postgresql(const char *where)
 {
-	return strncasecmp(where, "postgresql://", 13) == 0 ||
-	    strncasecmp(where, "postgres://", 11) == 0;
+	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
 /* This host's name, for a shared database; "localhost" when it has none. */
@@ -270,6 +268,36 @@ store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from
     const char *reason)
 {
 	return st->ops->loss_add(st->impl, file_id, path, from, to, reason);
+}
+
+int
+store_delete_events_before(struct store *st, int64_t time, int limit, int *deleted)
+{
+	return st->ops->delete_events_before(st->impl, time, limit, deleted);
+}
+
+int
+store_delete_days_before(struct store *st, int64_t day, int limit, int *deleted)
+{
+	return st->ops->delete_days_before(st->impl, day, limit, deleted);
+}
+
+int
+store_used_bytes(struct store *st, int64_t *bytes)
+{
+	return st->ops->used_bytes(st->impl, bytes);
+}
+
+void
+store_reclaim(struct store *st)
+{
+	st->ops->reclaim(st->impl);
+}
+
+int
+store_claim_server(struct store *st)
+{
+	return st->ops->claim_server(st->impl);
 }
 
 int

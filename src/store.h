@@ -230,6 +230,30 @@ int store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t 
     const char *reason);
 
 /*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (on a
+ * shared database, rows another host is deleting are skipped). *deleted:
+ * how many. 0 or -1 (logged).
+ */
+int store_delete_events_before(struct store *st, int64_t time, int limit, int *deleted);
+int store_delete_days_before(struct store *st, int64_t day, int limit, int *deleted);
+/*
+ * The bytes the database uses (SQLite: its pages in use, freed pages not
+ * counted). 0, or -1 (logged) when it cannot be told: on PostgreSQL, whose
+ * disk space is the server's to manage (a size cap is refused there).
+ */
+int store_used_bytes(struct store *st, int64_t *bytes);
+/* After a deletion, outside a transaction: give freed space back where the engine can. */
+void store_reclaim(struct store *st);
+/*
+ * The daemon's claim on what it writes, for its whole life: on PostgreSQL,
+ * that no other `tlslogd run` writes this server's records (1: taken, 0:
+ * another daemon has it, -1: error, logged). On SQLite the lock file beside
+ * the database does this before it is opened (writerlock.h): 1.
+ */
+int store_claim_server(struct store *st);
+
+/*
  * Whether the database file the store has open is still the one its path
  * names: 0 when it is, -1 (logged: deleted or renamed, or replaced by another file)
  * when what is committed would go into a file no one will read again.
