@@ -69,6 +69,9 @@ struct pgstore {
 	char *server;
 	int in_txn;
 	int connected;		/* was connected: a bad connection now is one lost */
+	int claimed;		/* holds the daemon's claim on its server */
+	int usurped;		/* lost it: another daemon writes the server's records now */
+	uint64_t epoch;		/* connections made: statements prepared on another are gone */
 	struct domain_cache *domains;
 	struct params p;
 };
@@ -369,46 +372,6 @@ value_int(const PGresult *r, int row, int col, int64_t null)
 
 /* ---- opening ---- */
 
-/*
- * uri with its password masked: the one of the user information
- * ("postgresql://user:***@host/db") and any password= parameter.
- */
-static char *
-uri_masked(const char *uri)
-{
-	struct buf b;
-	const char *scheme = strstr(uri, "://");
-	const char *p = uri;
-
-	buf_init(&b);
-	if (scheme != NULL) {
-		const char *auth = scheme + 3;
-		size_t alen = strcspn(auth, "/?");
-		const char *at = NULL, *colon;
-
-		for (const char *q = auth; q < auth + alen; q++)
-			if (*q == '@')
-				at = q;
-		if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
-			buf_append(&b, uri, (size_t)(colon + 1 - uri));
-			buf_puts(&b, "***");
-			p = at;
-		}
-	}
-	while (*p != '\0') {
-		const char *kw = strstr(p, "password=");
-		if (kw == NULL) {
-			buf_puts(&b, p);
-			break;
-		}
-		kw += strlen("password=");
-		buf_append(&b, p, (size_t)(kw - p));
-		buf_puts(&b, "***");
-		p = kw + strcspn(kw, "& ");
-	}
-	buf_putc(&b, '\0');
-	return b.data;
-}
 
 static void
 notice(void *arg, const char *message)
@@ -543,6 +506,42 @@ prepare_writer(struct pgstore *ps)
 	return 0;
 }
 
+/*
+ * The connection was lost (the server restarted, the network failed): a
+ * new one, its statements prepared again and, for a daemon, its claim taken
+ * again; none of it is done when another daemon took the claim meanwhile.
+ * Only between transactions: what the lost one held is gone, and the
+ * caller reads again from its committed positions.
+ */
+static int
+reconnect(struct pgstore *ps)
+{
+	PQreset(ps->conn);
+	if (PQstatus(ps->conn) != CONNECTION_OK) {
+		log_pq(ps, "cannot connect to the database again", NULL);
+		return -1;
+	}
+	ps->epoch++;
+	if (prepare_writer(ps) < 0)
+		return -1;
+	if (ps->claimed) {
+		ps->claimed = 0;
+		int taken = pgstore_claim_server(ps);
+		if (taken == 0)
+			ps->usurped = 1;
+		if (taken <= 0)
+			return -1;
+	}
+	log_info("%s: connected again", ps->uri);
+	return 0;
+}
+
+uint64_t
+pgstore_epoch(const struct pgstore *ps)
+{
+	return ps->epoch;
+}
+
 struct pgstore *
 pgstore_open(const char *uri, const char *server)
 {
@@ -550,7 +549,7 @@ pgstore_open(const char *uri, const char *server)
 	    "client_encoding", NULL };
 	struct pgstore *ps = xcalloc(1, sizeof(*ps));
 
-	ps->uri = uri_masked(uri);
+	ps->uri = store_name(uri);
 	ps->server = xstrdup(server != NULL ? server : "");
 	ps->domains = domain_cache_new();
 	if (strncmp(uri, "postgresql://", 13) != 0 && strncmp(uri, "postgres://", 11) != 0) {
@@ -639,6 +638,14 @@ pgstore_conn(struct pgstore *ps)
 int
 pgstore_begin(struct pgstore *ps)
 {
+	if (!ps->usurped && PQstatus(ps->conn) == CONNECTION_BAD && reconnect(ps) < 0 &&
+	    !ps->usurped)
+		return -1;
+	if (ps->usurped) {
+		log_warnx("%s: another tlslogd run took the records of server %s while the "
+		    "connection was lost: this one writes nothing more", ps->uri, ps->server);
+		return -1;
+	}
 	if (run_sql(ps, "BEGIN", PGRES_COMMAND_OK, "cannot start a transaction") < 0)
 		return -1;
 	ps->in_txn = 1;
@@ -1203,5 +1210,7 @@ pgstore_claim_server(struct pgstore *ps)
 		return -1;
 	int taken = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
+	if (taken)
+		ps->claimed = 1;
 	return taken;
 }

@@ -56,13 +56,20 @@ const char *pgstore_server(const struct pgstore *ps);
 struct domain_cache *pgstore_domain_cache(struct pgstore *ps);
 /* The connection, for readers that run their own queries (libpq's PGconn). */
 struct pg_conn *pgstore_conn(struct pgstore *ps);
+/*
+ * How many times the connection was made again (pgstore_begin does it when
+ * it was lost, between transactions): a module that prepared statements of
+ * its own on pgstore_conn prepares them again when this changed.
+ */
+uint64_t pgstore_epoch(const struct pgstore *ps);
 /* The schema version of the database (the largest of schema_version): 0 / -1. */
 int pgstore_schema_version(struct pgstore *ps, int *version);
 /* The newest version this binary knows (sql/pg/). */
 int pgstore_schema_latest(void);
 
 /*
- * Begin a transaction. It waits while another writer of the same server (a
+ * Begin a transaction (connecting again first when the connection was lost:
+ * pgstore_epoch). It waits while another writer of the same server (a
  * scan beside the daemon) has one open, as SQLite's writers take turns, so
  * that two never record one file twice. 0 or -1.
  */

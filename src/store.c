@@ -29,6 +29,43 @@ store_is_postgresql(const char *where)
 	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
 }
 
+char *
+store_name(const char *uri)
+{
+	struct buf b;
+	const char *scheme = strstr(uri, "://");
+	const char *p = uri;
+
+	buf_init(&b);
+	if (scheme != NULL) {
+		const char *auth = scheme + 3;
+		size_t alen = strcspn(auth, "/?");
+		const char *at = NULL, *colon;
+
+		for (const char *q = auth; q < auth + alen; q++)
+			if (*q == '@')
+				at = q;
+		if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
+			buf_append(&b, uri, (size_t)(colon + 1 - uri));
+			buf_puts(&b, "***");
+			p = at;
+		}
+	}
+	while (*p != '\0') {
+		const char *kw = strstr(p, "password=");
+		if (kw == NULL) {
+			buf_puts(&b, p);
+			break;
+		}
+		kw += strlen("password=");
+		buf_append(&b, p, (size_t)(kw - p));
+		buf_puts(&b, "***");
+		p = kw + strcspn(kw, "& ");
+	}
+	buf_putc(&b, '\0');
+	return b.data;
+}
+
 /* This host's name, for a shared database; "localhost" when it has none. */
 static void
 host_name(char *out, size_t size)
@@ -112,6 +149,12 @@ enum store_engine
 store_engine(const struct store *st)
 {
 	return st->ops->engine;
+}
+
+const char *
+store_server(const struct store *st)
+{
+	return st->ops->server(st->impl);
 }
 
 struct domain_cache *

@@ -57,10 +57,17 @@ struct store *store_open_server(const char *where, enum store_mode mode, const c
 struct store *store_open(const char *where, enum store_mode mode);
 /* 1 when where names a PostgreSQL database (a postgresql:// or postgres:// URI). */
 int store_is_postgresql(const char *where);
+/*
+ * where as messages show it (allocated): a path as it is, a URI with its
+ * password (user:PASSWORD@ or password=...) masked.
+ */
+char *store_name(const char *where);
 void store_close(struct store *st);
 /* The database for messages: the path, or the URI with its password masked. */
 const char *store_path(const struct store *st);
 enum store_engine store_engine(const struct store *st);
+/* The name this host writes under in a shared database; NULL on SQLite. */
+const char *store_server(const struct store *st);
 /* The writer's cache of registered domains (domain.h), for the flagger on the same thread. */
 struct domain_cache *store_domain_cache(struct store *st);
 /* The SQLite connection, for the modules that run their own queries; NULL on PostgreSQL. */

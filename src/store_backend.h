@@ -21,6 +21,7 @@ struct store_ops {
 	enum store_engine engine;
 	void (*close)(void *impl);
 	const char *(*name)(const void *impl);
+	const char *(*server)(const void *impl);
 	struct domain_cache *(*domain_cache)(void *impl);
 	int (*backfill_step)(void *impl);
 	void (*checkpoint_in_background)(void *impl);

@@ -32,6 +32,12 @@ pg_name(const void *impl)
 	return pgstore_uri(impl);
 }
 
+static const char *
+pg_server(const void *impl)
+{
+	return pgstore_server(impl);
+}
+
 static struct domain_cache *
 pg_domain_cache(void *impl)
 {
@@ -219,6 +225,7 @@ const struct store_ops store_pg_ops = {
 	.engine = STORE_POSTGRESQL,
 	.close = pg_close,
 	.name = pg_name,
+	.server = pg_server,
 	.domain_cache = pg_domain_cache,
 	.backfill_step = pg_backfill_step,
 	.checkpoint_in_background = pg_checkpoint_in_background,
