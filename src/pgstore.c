@@ -330,10 +330,34 @@ result(struct pgstore *ps, PGresult *r, ExecStatusType want, const char *what)
 	return r;
 }
 
+static int reconnect(struct pgstore *ps);
+
+/*
+ * Between transactions, a lost connection is made again before the next
+ * statement (reconnect); inside one, its loss is the transaction's failure.
+ * 0, or -1 (logged).
+ */
+static int
+connection_ready(struct pgstore *ps)
+{
+	if (ps->usurped) {
+		log_warnx("%s: another tlslogd run took the records of server %s while the "
+		    "connection was lost: this one writes nothing more", ps->uri, ps->server);
+		return -1;
+	}
+	if (ps->in_txn || PQstatus(ps->conn) != CONNECTION_BAD)
+		return 0;
+	return reconnect(ps);
+}
+
 /* The prepared statement name with the parameters set; NULL (logged) on failure. */
 static PGresult *
 run(struct pgstore *ps, const char *name, ExecStatusType want, const char *what)
 {
+	if (connection_ready(ps) < 0) {
+		params_reset(&ps->p);
+		return NULL;
+	}
 	return result(ps, PQexecPrepared(ps->conn, name, ps->p.n, ps->p.v, NULL, NULL, 0), want,
 	    what);
 }
@@ -479,11 +503,13 @@ insert_sql(size_t rows)
 static int
 prepare(struct pgstore *ps, const char *name, const char *sql)
 {
-	PGresult *r = result(ps, PQprepare(ps->conn, name, sql, 0, NULL), PGRES_COMMAND_OK,
-	    "cannot prepare a statement");
+	/* Not through result(): reconnect() prepares while a caller's parameters are set. */
+	PGresult *r = PQprepare(ps->conn, name, sql, 0, NULL);
 
-	if (r == NULL) {
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_pq(ps, "cannot prepare a statement", r);
 		log_warnx("%s: the statement was %s", ps->uri, name);
+		PQclear(r);
 		return -1;
 	}
 	PQclear(r);
@@ -516,6 +542,7 @@ prepare_writer(struct pgstore *ps)
 static int
 reconnect(struct pgstore *ps)
 {
+	ps->in_txn = 0;
 	PQreset(ps->conn);
 	if (PQstatus(ps->conn) != CONNECTION_OK) {
 		log_pq(ps, "cannot connect to the database again", NULL);
@@ -638,14 +665,8 @@ pgstore_conn(struct pgstore *ps)
 int
 pgstore_begin(struct pgstore *ps)
 {
-	if (!ps->usurped && PQstatus(ps->conn) == CONNECTION_BAD && reconnect(ps) < 0 &&
-	    !ps->usurped)
+	if (connection_ready(ps) < 0)
 		return -1;
-	if (ps->usurped) {
-		log_warnx("%s: another tlslogd run took the records of server %s while the "
-		    "connection was lost: this one writes nothing more", ps->uri, ps->server);
-		return -1;
-	}
 	if (run_sql(ps, "BEGIN", PGRES_COMMAND_OK, "cannot start a transaction") < 0)
 		return -1;
 	ps->in_txn = 1;
@@ -1204,10 +1225,16 @@ pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *dele
 int
 pgstore_claim_server(struct pgstore *ps)
 {
-	param_str(&ps->p, ps->server);
-	PGresult *r = run(ps, "claim_server", PGRES_TUPLES_OK, "cannot claim the server's records");
-	if (r == NULL)
+	if (connection_ready(ps) < 0)
 		return -1;
+	/* Its own parameters: reconnect() claims again while a caller's are set. */
+	const char *values[1] = { ps->server };
+	PGresult *r = PQexecPrepared(ps->conn, "claim_server", 1, values, NULL, NULL, 0);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_pq(ps, "cannot claim the server's records", r);
+		PQclear(r);
+		return -1;
+	}
 	int taken = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	if (taken)
