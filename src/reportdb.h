@@ -14,6 +14,11 @@
  * numbers each query below names. Text is NUL-terminated, NULL for an SQL
  * NULL, and valid until the next reportdb_next() or reportdb_rows_free().
  * Every failure is logged with the database path and SQLite's message.
+ *
+ * The same holds on PostgreSQL (a postgresql:// URI): the same queries in
+ * its dialect, the same rows and columns, in the same order where the order
+ * is promised (text sorts as SQLite's, byte by byte, NULL first), so that a
+ * report reads the same from either engine (tests/pg-readers.sh).
  */
 #ifndef TLSLOGD_REPORTDB_H
 #define TLSLOGD_REPORTDB_H
@@ -26,10 +31,19 @@
 struct reportdb;
 struct reportdb_rows;
 
-/* Open path read-only; NULL (logged) if it cannot be read. */
+/*
+ * Open path read-only: an SQLite file, or a PostgreSQL database when path is
+ * a postgresql:// or postgres:// URI (reportdb_pg.h: read-only, tlslogd's
+ * schema of a version this binary knows). NULL (logged) if it cannot be read.
+ */
 struct reportdb *reportdb_open(const char *path);
 void reportdb_close(struct reportdb *db);
+/* The file's path, or the URI with its password masked. */
 const char *reportdb_path(const struct reportdb *db);
+/* 1 when the database is PostgreSQL, 0 when it is an SQLite file. */
+int reportdb_is_postgresql(const struct reportdb *db);
+/* PostgreSQL: the database's size in bytes; -1 on an error (logged), or on SQLite (stat its file). */
+int64_t reportdb_server_bytes(struct reportdb *db);
 /*
  * A read transaction: every query between reportdb_begin() and reportdb_end()
  * reads one snapshot of the database, even while the daemon writes. 0 or -1
@@ -152,12 +166,13 @@ enum reportdb_top_by {
 };
 
 /*
- * The keys with the most events among those f selects by time (t_since
- * always, t_until if until) and kind, worst first, at most limit (0: all);
- * f's peer, server and direction are not read. Columns: 0 the key, 1 the
- * count, 2 by peer a reverse name seen, by user the number of distinct
- * addresses, else the number of distinct peers, 3 and 4 the first and last
- * event. By user, only the events that name a user.
+ * The keys with the most events among those f selects (t_since always,
+ * t_until if until, and its peer, kinds, server and direction), worst
+ * first, at most limit (0: all). Columns: 0 the key, 1 the count, 2 by peer
+ * a reverse name seen, by user the number of distinct addresses, else the
+ * number of distinct peers, 3 and 4 the first and last event. By user,
+ * only the events that name a user. By server with a peer: where the peer
+ * fails.
  */
 struct reportdb_rows *reportdb_top(struct reportdb *db, enum reportdb_top_by by,
     const struct reportdb_filter *f, long long limit);
@@ -190,8 +205,10 @@ int reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int
 struct reportdb_rows *reportdb_kind_times(struct reportdb *db);
 /*
  * The sources of the daemon: 0 name, 1 file path, 2 offset, 3 journal cursor,
- * 4 lines, 5 lines cut, 6 lines unknown, 7 updated. *absent set (and NULL
- * returned) when the database is too old to have them.
+ * 4 lines, 5 lines cut, 6 lines unknown, 7 updated, 8 the server (the
+ * tlslogd host) reading it on PostgreSQL, NULL on SQLite; by server and
+ * name. *absent set (and NULL returned) when the database is too old to have
+ * them.
  */
 struct reportdb_rows *reportdb_sources(struct reportdb *db, int *absent);
 /*
