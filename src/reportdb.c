@@ -1076,11 +1076,27 @@ reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
 
 /* ---- stats ---- */
 
-int
-reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last)
+/* " WHERE server is NAME" (any case), or nothing for NULL (every server). */
+static void
+server_where(struct reportdb *db, struct query *q, const char *column, const char *server)
 {
-	struct reportdb_rows *r = prepare(db, "SELECT count(*), min(time), max(time) FROM events",
-	    NULL, NULL);
+	if (server == NULL)
+		return;
+	buf_puts(&q->sql, " WHERE ");
+	nocase_eq(db, q, column, server);
+}
+
+int
+reportdb_event_span(struct reportdb *db, const char *server, int64_t *total, int64_t *first,
+    int64_t *last)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT count(*), min(time), max(time) FROM events");
+	server_where(db, &q, "server", server);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
 	int rc = r ? reportdb_next(r) : -1;
 
 	if (rc == 1) {
@@ -1093,37 +1109,64 @@ reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t
 }
 
 struct reportdb_rows *
-reportdb_kind_times(struct reportdb *db)
+reportdb_kind_times(struct reportdb *db, const char *server)
 {
-	return prepare(db, dialect(db, "SELECT kind, time FROM events INDEXED BY events_time",
-	    "SELECT kind, time FROM events"), NULL, NULL);
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, dialect(db, "SELECT kind, time FROM events INDEXED BY events_time",
+	    "SELECT kind, time FROM events"));
+	server_where(db, &q, "server", server);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
 }
 
+/*
+ * A database of schema 1 (never written by this tlslogd) has no sources
+ * table. PostgreSQL's sources and losses are per server (the host reading
+ * them); SQLite's are the one host's.
+ */
 struct reportdb_rows *
-reportdb_sources(struct reportdb *db, int *absent)
+reportdb_sources(struct reportdb *db, const char *server, int *absent)
 {
-	/*
-	 * A database of schema 1 (never written by this tlslogd) has no sources
-	 * table. PostgreSQL's are per server (the host reading them).
-	 */
-	return prepare(db, dialect(db, "SELECT s.name, f.path, f.\"offset\", s.cursor, s.lines, "
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, dialect(db, "SELECT s.name, f.path, f.\"offset\", s.cursor, s.lines, "
 	    "s.lines_cut, s.lines_unknown, s.updated, NULL FROM sources s LEFT JOIN files f ON "
-	    "f.id = s.file_id ORDER BY s.name",
+	    "f.id = s.file_id",
 	    "SELECT s.name, f.path, f.\"offset\", s.cursor, s.lines, s.lines_cut, "
 	    "s.lines_unknown, s.updated, s.server FROM sources s LEFT JOIN files f ON "
-	    "f.id = s.file_id ORDER BY s.server COLLATE \"C\", s.name COLLATE \"C\""), NULL,
-	    absent);
+	    "f.id = s.file_id"));
+	if (db->pg)
+		server_where(db, &q, "s.server", server);
+	buf_puts(&q.sql, dialect(db, " ORDER BY s.name",
+	    " ORDER BY s.server COLLATE \"C\", s.name COLLATE \"C\""));
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, absent);
+	query_free(&q);
+	return r;
 }
 
 struct reportdb_rows *
-reportdb_losses(struct reportdb *db, int limit, int *absent)
+reportdb_losses(struct reportdb *db, const char *server, int limit, int *absent)
 {
-	struct value v[1] = { { NULL, limit, 0 } };
-	struct query q = { .values = v, .n = 1 };
+	struct query q;
 
 	/* Schema 7 (sql/007-file-lineage.sql) brought the losses table. */
-	return prepare(db, "SELECT time, path, from_offset, to_offset, reason, "
-	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT $1", &q, absent);
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT time, path, from_offset, to_offset, reason, (SELECT count(*) "
+	    "FROM losses");
+	if (db->pg)
+		server_where(db, &q, "server", server);
+	buf_puts(&q.sql, ") FROM losses");
+	if (db->pg)
+		server_where(db, &q, "server", server);
+	buf_puts(&q.sql, " ORDER BY id DESC");
+	add_limit(&q, limit);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, absent);
+	query_free(&q);
+	return r;
 }
 
 /* ---- summary ---- */
@@ -1159,24 +1202,38 @@ prepare_values(struct reportdb *db, const char *sql, struct value *v, size_t n)
 	return prepare(db, sql, &q, NULL);
 }
 
+/*
+ * The events of one server (any case), or of all when the parameter n is
+ * NULL: the summary's --server, a parameter of every query over events.
+ */
+#define SERVER_LITE(n) " AND (" n " IS NULL OR server = " n ")"
+#define SERVER_PG(n) " AND (" n " IS NULL OR lower(server) = lower(" n "))"
+
 struct reportdb_rows *
-reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
 {
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
 
 	return prepare_values(db, dialect(db, "SELECT server, kind, CASE WHEN time >= $2 THEN 1 "
-	    "ELSE 0 END, count(*) FROM events WHERE time >= $1 AND time < $3 GROUP BY 1, 2, 3",
+	    "ELSE 0 END, count(*) FROM events WHERE time >= $1 AND time < $3" SERVER_LITE("$4")
+	    " GROUP BY 1, 2, 3",
 	    "SELECT min(server), kind, CASE WHEN time >= $2 THEN 1 ELSE 0 END, count(*) FROM events "
-	    "WHERE time >= $1 AND time < $3 GROUP BY lower(server), 2, 3"), v, 3);
+	    "WHERE time >= $1 AND time < $3" SERVER_PG("$4") " GROUP BY lower(server), 2, 3"), v, 4);
 }
 
 struct reportdb_rows *
-reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t bucket)
+reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t bucket,
+    const char *server)
 {
-	struct value v[] = { int_value(since), int_value(until), int_value(bucket) };
+	struct value v[] = { int_value(since), int_value(until), int_value(bucket),
+		text_value(server) };
 
-	return prepare_values(db, "SELECT time / $3, count(*) FROM events "
-	    "WHERE time >= $1 AND time < $2 GROUP BY 1", v, 3);
+	return prepare_values(db, dialect(db, "SELECT time / $3, count(*) FROM events "
+	    "WHERE time >= $1 AND time < $2" SERVER_LITE("$4") " GROUP BY 1",
+	    "SELECT time / $3, count(*) FROM events "
+	    "WHERE time >= $1 AND time < $2" SERVER_PG("$4") " GROUP BY 1"), v, 4);
 }
 
 /*
@@ -1191,19 +1248,21 @@ reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t
     "FROM events WHERE time >= $1 AND time < $3"
 
 struct reportdb_rows *
-reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
 {
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
 
 	return prepare_values(db, dialect(db,
 	    "SELECT peer_ip AS ip, " NAME_ONLY " COLLATE NOCASE AS host, " PEER_COUNTS ", "
-	    "count(DISTINCT server), max(server), " PEER_REST " GROUP BY ip, host "
+	    "count(DISTINCT server), max(server), " PEER_REST SERVER_LITE("$4") " GROUP BY ip, host "
 	    "ORDER BY cur DESC, before DESC, max(time) DESC, ip, host",
 	    "SELECT peer_ip AS ip, min(" NAME_ONLY ") AS host, " PEER_COUNTS ", "
-	    "count(DISTINCT lower(server)), max(server), " PEER_REST " GROUP BY peer_ip, "
-	    "lower(" NAME_ONLY ") ORDER BY cur DESC, before DESC, max(time) DESC, "
+	    "count(DISTINCT lower(server)), max(server), " PEER_REST SERVER_PG("$4") " GROUP BY "
+	    "peer_ip, lower(" NAME_ONLY ") ORDER BY cur DESC, before DESC, max(time) DESC, "
 	    "peer_ip COLLATE \"C\" NULLS FIRST, lower(" NAME_ONLY ") COLLATE \"C\" NULLS FIRST"),
-	    v, 3);
+	    v, 4);
 }
 
 /*
@@ -1215,12 +1274,12 @@ reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t
 #define BY_HOST_PG "peer_ip IS NULL AND lower(peer_host) = lower($1)"
 #define BY_NONE "peer_ip IS NULL AND peer_host IS NULL AND $1 IS NULL"
 #define PERIOD " AND time >= $2 AND time < $3"
-#define CAUSES(where) \
+#define CAUSES(where, server) \
     "SELECT kind, direction, mta, count(*), count(DISTINCT \"user\"), max(peer_host), " \
     "max(helo), max(\"user\"), min(time), max(time) FROM events WHERE " where PERIOD \
-    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
-#define REASON(where, collate) \
-    "SELECT reason FROM events WHERE " where PERIOD " AND kind = $4 AND direction = $5 " \
+    server " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
+#define REASON(where, server, collate) \
+    "SELECT reason FROM events WHERE " where PERIOD server " AND kind = $4 AND direction = $5 " \
     "AND mta = $6 AND reason IS NOT NULL GROUP BY reason ORDER BY count(*) DESC, " \
     "reason" collate " LIMIT 1"
 
@@ -1232,40 +1291,50 @@ peer_how(const char *ip, const char *host)
 
 struct reportdb_rows *
 reportdb_summary_peer_causes(struct reportdb *db, const char *ip, const char *host, int64_t since,
-    int64_t until)
+    int64_t until, const char *server)
 {
-	static const char *const sql[] = { CAUSES(BY_IP), CAUSES(BY_HOST), CAUSES(BY_NONE) };
-	static const char *const pg_sql[] = { CAUSES(BY_IP), CAUSES(BY_HOST_PG), CAUSES(BY_NONE) };
-	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until) };
+	static const char *const sql[] = { CAUSES(BY_IP, SERVER_LITE("$4")),
+		CAUSES(BY_HOST, SERVER_LITE("$4")), CAUSES(BY_NONE, SERVER_LITE("$4")) };
+	static const char *const pg_sql[] = { CAUSES(BY_IP, SERVER_PG("$4")),
+		CAUSES(BY_HOST_PG, SERVER_PG("$4")), CAUSES(BY_NONE, SERVER_PG("$4")) };
+	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until),
+		text_value(server) };
 	int how = peer_how(ip, host);
 
-	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 3);
+	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 4);
 }
 
 struct reportdb_rows *
 reportdb_summary_peer_reason(struct reportdb *db, const char *ip, const char *host, int64_t since,
-    int64_t until, const char *kind, const char *direction, const char *mta)
+    int64_t until, const char *kind, const char *direction, const char *mta, const char *server)
 {
-	static const char *const sql[] = { REASON(BY_IP, ""), REASON(BY_HOST, ""),
-		REASON(BY_NONE, "") };
-	static const char *const pg_sql[] = { REASON(BY_IP, " COLLATE \"C\""),
-		REASON(BY_HOST_PG, " COLLATE \"C\""), REASON(BY_NONE, " COLLATE \"C\"") };
+	static const char *const sql[] = { REASON(BY_IP, SERVER_LITE("$7"), ""),
+		REASON(BY_HOST, SERVER_LITE("$7"), ""), REASON(BY_NONE, SERVER_LITE("$7"), "") };
+	static const char *const pg_sql[] = { REASON(BY_IP, SERVER_PG("$7"), " COLLATE \"C\""),
+		REASON(BY_HOST_PG, SERVER_PG("$7"), " COLLATE \"C\""),
+		REASON(BY_NONE, SERVER_PG("$7"), " COLLATE \"C\"") };
 	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until),
-		text_value(kind), text_value(direction), text_value(mta) };
+		text_value(kind), text_value(direction), text_value(mta), text_value(server) };
 	int how = peer_how(ip, host);
 
-	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 6);
+	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 7);
 }
 
-struct reportdb_rows *
-reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
-{
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+#define SUMMARY_CAUSES(server) \
+    "SELECT kind, direction, mta, count(CASE WHEN time >= $2 THEN 1 END) AS cur, " \
+    "count(CASE WHEN time < $2 THEN 1 END), count(DISTINCT CASE WHEN time >= $2 THEN " \
+    "coalesce(peer_ip, lower(peer_host), '') END) FROM events WHERE time >= $1 AND " \
+    "time < $3" server " GROUP BY 1, 2, 3 ORDER BY cur DESC, 5 DESC, 1, 2, 3"
 
-	return prepare_values(db, "SELECT kind, direction, mta, count(CASE WHEN time >= $2 THEN 1 "
-	    "END) AS cur, count(CASE WHEN time < $2 THEN 1 END), count(DISTINCT CASE WHEN "
-	    "time >= $2 THEN coalesce(peer_ip, lower(peer_host), '') END) FROM events WHERE "
-	    "time >= $1 AND time < $3 GROUP BY 1, 2, 3 ORDER BY cur DESC, 5 DESC, 1, 2, 3", v, 3);
+struct reportdb_rows *
+reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
+
+	return prepare_values(db, dialect(db, SUMMARY_CAUSES(SERVER_LITE("$4")),
+	    SUMMARY_CAUSES(SERVER_PG("$4"))), v, 4);
 }
 
 struct reportdb_rows *
@@ -1378,23 +1447,24 @@ reportdb_filter_addresses(struct reportdb *db, const struct reportdb_filter *f, 
 }
 
 /* The failing peers without history; SQLite's index, PostgreSQL's order of text. */
-#define UNKNOWN_PEERS(indexed, collate) \
+#define UNKNOWN_PEERS(indexed, server, collate) \
     "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, count(*) AS n, " \
     "max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN max(kind) END AS kind " \
-    "FROM events" indexed " WHERE time >= $1 AND time < $2 AND peer_ip IS NOT NULL " \
+    "FROM events" indexed " WHERE time >= $1 AND time < $2" server " AND peer_ip IS NOT NULL " \
     "GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p WHERE p.peer = e.ip) " \
     "AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND f.cleared IS NULL AND " \
     "f.last_event + $3 > $4) ORDER BY e.n DESC, e.ip" collate
 
 struct reportdb_rows *
 reportdb_summary_unknown_peers(struct reportdb *db, int64_t since, int64_t until, int64_t now,
-    int64_t quiet, int *absent)
+    int64_t quiet, const char *server, int *absent)
 {
-	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
-	struct query q = { .values = v, .n = 4 };
+	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now),
+		text_value(server) };
+	struct query q = { .values = v, .n = 5 };
 
-	return prepare(db, dialect(db, UNKNOWN_PEERS(" INDEXED BY events_time", ""),
-	    UNKNOWN_PEERS("", " COLLATE \"C\"")), &q, absent);
+	return prepare(db, dialect(db, UNKNOWN_PEERS(" INDEXED BY events_time", SERVER_LITE("$5"),
+	    ""), UNKNOWN_PEERS("", SERVER_PG("$5"), " COLLATE \"C\"")), &q, absent);
 }
 
 int

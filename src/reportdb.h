@@ -199,38 +199,46 @@ struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, 
 
 /* ---- stats ---- */
 
-/* The number of events and the time of the first and last; 0 or -1 (logged). */
-int reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last);
-/* Every event's kind (0) and time (1), in the order of the events_time index. */
-struct reportdb_rows *reportdb_kind_times(struct reportdb *db);
+/*
+ * Of the events server logged (any case; NULL: every server's): their
+ * number and the time of the first and last; 0 or -1 (logged).
+ */
+int reportdb_event_span(struct reportdb *db, const char *server, int64_t *total, int64_t *first,
+    int64_t *last);
+/* Every such event's kind (0) and time (1), in no promised order. */
+struct reportdb_rows *reportdb_kind_times(struct reportdb *db, const char *server);
 /*
  * The sources of the daemon: 0 name, 1 file path, 2 offset, 3 journal cursor,
  * 4 lines, 5 lines cut, 6 lines unknown, 7 updated, 8 the server (the
  * tlslogd host) reading it on PostgreSQL, NULL on SQLite; by server and
- * name. *absent set (and NULL returned) when the database is too old to have
- * them.
+ * name. On PostgreSQL, server (not NULL) keeps that host's only; an SQLite
+ * file is one host's. *absent set (and NULL returned) when the database is
+ * too old to have them.
  */
-struct reportdb_rows *reportdb_sources(struct reportdb *db, int *absent);
+struct reportdb_rows *reportdb_sources(struct reportdb *db, const char *server, int *absent);
 /*
  * The latest limit losses: 0 time, 1 path, 2 from, 3 to (NULL: its end),
- * 4 reason, 5 the count of all. *absent as for reportdb_sources.
+ * 4 reason, 5 the count of all; server and *absent as for reportdb_sources.
  */
-struct reportdb_rows *reportdb_losses(struct reportdb *db, int limit, int *absent);
+struct reportdb_rows *reportdb_losses(struct reportdb *db, const char *server, int limit,
+    int *absent);
 
 /* ---- summary ---- */
 
 /*
  * The summary (summary.h) reads two periods of the same length: the one
- * before, [prev, since), and the period, [since, until).
+ * before, [prev, since), and the period, [since, until), of the events one
+ * server logged (any case), or of every server's when server is NULL (its
+ * flags are the database's, whoever logged their events).
  *
  * Failures per server, kind and period: 0 server, 1 kind, 2 in the period
  * (1) or before (0), 3 the count.
  */
 struct reportdb_rows *reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /* Failures per bar of bucket seconds in the period: 0 time / bucket, 1 the count. */
 struct reportdb_rows *reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until,
-    int64_t bucket);
+    int64_t bucket, const char *server);
 /*
  * The peers (an address, or a name when the log gives no address, or
  * neither) failing in either period, most failures in the period first, then
@@ -239,21 +247,21 @@ struct reportdb_rows *reportdb_summary_bars(struct reportdb *db, int64_t since, 
  * (else NULL), 7 its last failure.
  */
 struct reportdb_rows *reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /*
  * The causes (kind, direction, MTA) of one peer (ip, else host, else
  * neither) in the period, most first: 0 kind, 1 direction, 2 mta, 3 count,
  * 4 distinct users, 5 a reverse name, 6 a HELO, 7 a user, 8 first, 9 last.
  */
 struct reportdb_rows *reportdb_summary_peer_causes(struct reportdb *db, const char *ip,
-    const char *host, int64_t since, int64_t until);
+    const char *host, int64_t since, int64_t until, const char *server);
 /* The most frequent reason of one peer's cause in the period: 0 the reason (no row: none). */
 struct reportdb_rows *reportdb_summary_peer_reason(struct reportdb *db, const char *ip,
     const char *host, int64_t since, int64_t until, const char *kind, const char *direction,
-    const char *mta);
+    const char *mta, const char *server);
 /* The causes in either period: 0 kind, 1 direction, 2 mta, 3 in the period, 4 before, 5 peers in the period. */
 struct reportdb_rows *reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /* The threshold of a flag active at now on ip (quiet: flag_quiet): 0 threshold; no row: none. */
 struct reportdb_rows *reportdb_active_flag(struct reportdb *db, const char *ip, int64_t now,
     int64_t quiet);
@@ -300,7 +308,7 @@ struct reportdb_rows *reportdb_filter_addresses(struct reportdb *db,
  * all share one. *absent as for reportdb_peer_last_success.
  */
 struct reportdb_rows *reportdb_summary_unknown_peers(struct reportdb *db, int64_t since,
-    int64_t until, int64_t now, int64_t quiet, int *absent);
+    int64_t until, int64_t now, int64_t quiet, const char *server, int *absent);
 /*
  * Whether the database keeps a success history at all (peer_days has a
  * row): 1 or 0 (0 too before schema 12), -1 on an error (logged). Without

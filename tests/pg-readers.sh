@@ -212,9 +212,12 @@ test_expect_success 'flagged: active, all, JSON' '
 	grep 192.0.2.7 pg.out
 '
 
-test_expect_success 'summary: text and HTML of a fixed period' '
+test_expect_success 'summary: text and HTML of a fixed period, and of one server' '
 	same summary --since "$since" --until "$until" &&
-	same summary --since "$since" --until "$until" --format html
+	same summary --since "$since" --until "$until" --format html &&
+	same summary --since "$since" --until "$until" --server MX2 &&
+	grep "^9 TLS and AUTH failures from 6 peers" pg.out &&
+	! grep "^Per server" pg.out
 '
 
 test_expect_success 'peers: the census and the days' '
@@ -225,14 +228,40 @@ test_expect_success 'peers: the census and the days' '
 	same peers --since 7d --peer .example.net
 '
 
-test_expect_success 'stats: the same events per kind' '
-	tlslogd stats -c /dev/null --db s.db >lite.out &&
+# stats_events FILE: the lines of stats about events (not the database's file, size or sources).
+stats_events() {
+	sed -n "/^events /,/^[a-z]/p" "$1" | grep -v "^sources\|^no sources"
+}
+
+test_expect_success 'stats: the same events per kind, of all servers or one' '
+	for server in "" MX2; do
+		tlslogd stats -c /dev/null --db s.db ${server:+--server $server} >lite.out &&
+		tlslogd stats -c /dev/null --db "$pg_uri" ${server:+--server $server} >pg.out &&
+		cat pg.out &&
+		stats_events lite.out >lite.kinds &&
+		stats_events pg.out >pg.kinds &&
+		test_cmp lite.kinds pg.kinds &&
+		grep "^  auth_failed" pg.kinds || return 1
+	done &&
+	grep "^events    10 logged by MX2, " pg.out &&
+	grep "^database  postgresql://tlslogd@/tlslogd_read?host=.* MB$" pg.out &&
+	! grep "^daemon" pg.out
+'
+
+test_expect_success 'stats on PostgreSQL: every server'\''s sources, named; --server: one' '
+	pg -c "INSERT INTO sources (server, name, file_id, first_seen, updated, lines) SELECT '\''mx1'\'', '\''/var/log/mail.log'\'', min(id), 0, 0, 42 FROM files" &&
+	pg -c "INSERT INTO sources (server, name, first_seen, updated, lines) VALUES ('\''mx2'\'', '\''journal'\'', 0, 0, 7)" &&
 	tlslogd stats -c /dev/null --db "$pg_uri" >pg.out &&
 	cat pg.out &&
-	sed -n "/^events /,/^sources/p" lite.out | grep -v "^sources" >lite.kinds &&
-	sed -n "/^events /,/^sources/p" pg.out | grep -v "^sources" >pg.kinds &&
-	test_cmp lite.kinds pg.kinds &&
-	grep "^database  postgresql://tlslogd@/tlslogd_read" pg.out
+	grep "^  mx1: /var/log/mail.log$" pg.out &&
+	grep "^  mx2: journal$" pg.out &&
+	grep "; 42 lines read" pg.out &&
+	tlslogd stats -c /dev/null --db "$pg_uri" --server mx2 --format json >pg.json &&
+	python3 -c "import json, sys
+d = json.load(open(\"pg.json\"))
+assert [(s[\"server\"], s[\"name\"], s[\"lines\"]) for s in d[\"sources\"]] == [(\"mx2\", \"journal\", 7)], d[\"sources\"]
+assert d[\"events\"][\"total\"] == 10, d[\"events\"]
+assert d[\"database\"][\"daemon_pid\"] is None and d[\"database\"][\"bytes\"] > 0, d[\"database\"]"
 '
 
 test_expect_success 'a password in the URI is never printed' '
