@@ -14,7 +14,6 @@
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +28,8 @@ enum {
 	C_MESSAGES, C_LOGINS,
 	C_COUNT
 };
+_Static_assert((int)C_COUNT == (int)STORE_PD_COUNT && (int)C_LOGINS == (int)STORE_PD_LOGINS &&
+    (int)C_AEAD == (int)STORE_PD_AEAD, "a row's counters are in the store's order");
 
 /* A success waiting for its file's position (its strings follow it in the vector). */
 struct pending {
@@ -57,7 +58,6 @@ struct row {
 
 struct peerdays {
 	struct store *store;
-	sqlite3_stmt *upsert_one, *upsert_group;	/* of 1 and ROWS_PER_UPSERT rows */
 	unsigned char *pending;		/* entries */
 	size_t pending_used, pending_cap, npending;
 	struct row *rows;
@@ -67,34 +67,6 @@ struct peerdays {
 	char *arena;
 	size_t arena_used, arena_cap;
 };
-
-/*
- * One upsert writes ROWS_PER_UPSERT rows (a statement per row costs SQLite its
- * cursor, its statement journal and its halt each time: 16,500 instructions a
- * row on genlog's log, against some 11,000 in groups); the rest go one by one.
- */
-#define ROWS_PER_UPSERT 16
-#define UPSERT_COLUMNS 23
-
-static const char *const upsert_head =
-    "INSERT INTO peer_days (peer, day, direction, server, mta, host, first_time, last_time, "
-    "last_version, clear, ssl3, tls10, tls11, tls12, tls13, tls_other, aead, cbc, des3, rc4, "
-    "cipher_other, messages, logins) VALUES ";
-static const char *const upsert_tail =
-    " ON CONFLICT (peer, day, direction, server) DO UPDATE SET "
-    "host = coalesce(excluded.host, host), "
-    "first_time = min(first_time, excluded.first_time), "
-    "last_time = max(last_time, excluded.last_time), "
-    "last_version = CASE WHEN excluded.last_version IS NOT NULL AND "
-    "(last_version IS NULL OR excluded.last_time >= last_time) "
-    "THEN excluded.last_version ELSE last_version END, "
-    "clear = clear + excluded.clear, ssl3 = ssl3 + excluded.ssl3, "
-    "tls10 = tls10 + excluded.tls10, tls11 = tls11 + excluded.tls11, "
-    "tls12 = tls12 + excluded.tls12, tls13 = tls13 + excluded.tls13, "
-    "tls_other = tls_other + excluded.tls_other, aead = aead + excluded.aead, "
-    "cbc = cbc + excluded.cbc, des3 = des3 + excluded.des3, rc4 = rc4 + excluded.rc4, "
-    "cipher_other = cipher_other + excluded.cipher_other, "
-    "messages = messages + excluded.messages, logins = logins + excluded.logins";
 
 struct peerdays *
 peerdays_new(struct store *st)
@@ -110,8 +82,6 @@ peerdays_free(struct peerdays *pd)
 {
 	if (pd == NULL)
 		return;
-	sqlite3_finalize(pd->upsert_one);
-	sqlite3_finalize(pd->upsert_group);
 	free(pd->pending);
 	free(pd->rows);
 	free(pd->slots);
@@ -340,77 +310,41 @@ peerdays_each_row(const struct peerdays *pd, peerdays_row_fn fn, void *ctx)
 		fn(ctx, pd->arena + pd->rows[i].peer, pd->rows[i].peer_len, pd->rows[i].first_time);
 }
 
-/* The upsert of n rows: "VALUES (?, ...), (?, ...) ..." numbered from ?1. */
-static sqlite3_stmt *
-prepare_upsert(struct peerdays *pd, size_t n)
-{
-	sqlite3 *db = store_db(pd->store);
-	sqlite3_stmt *s = NULL;
-	struct buf sql;
+/* Rows handed to the store at once (store_add_peer_days). */
+#define WRITE_ROWS 64
 
-	buf_init(&sql);
-	buf_puts(&sql, upsert_head);
-	for (size_t r = 0; r < n; r++) {
-		buf_puts(&sql, r == 0 ? "(" : ", (");
-		for (int c = 0; c < UPSERT_COLUMNS; c++)
-			buf_puts(&sql, c == 0 ? "?" : ", ?");
-		buf_putc(&sql, ')');
-	}
-	buf_puts(&sql, upsert_tail);
-	buf_putc(&sql, '\0');
-	if (sqlite3_prepare_v3(db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot count the successes: %s", store_path(pd->store), sqlite3_errmsg(db));
-		s = NULL;
-	}
-	buf_free(&sql);
-	return s;
-}
-
-/* Bind row r to the columns from index at (1-based) on. */
+/* Row r as the store takes it (its strings stay in the arena). */
 static void
-bind_row(const struct peerdays *pd, sqlite3_stmt *s, int at, const struct row *r)
+row_out(const struct peerdays *pd, const struct row *r, struct store_peer_day *out)
 {
-	sqlite3_bind_text(s, at, pd->arena + r->peer, (int)r->peer_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, at + 1, r->day);
-	sqlite3_bind_text(s, at + 2, event_direction_name((enum event_direction)r->direction), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, at + 3, pd->arena + r->server, (int)r->server_len, SQLITE_STATIC);
-	sqlite3_bind_text(s, at + 4, r->mta != NULL ? r->mta : "", -1, SQLITE_STATIC);
-	if (r->host_len > 0)
-		sqlite3_bind_text(s, at + 5, pd->arena + r->host, (int)r->host_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, at + 5);
-	sqlite3_bind_int64(s, at + 6, r->first_time);
-	sqlite3_bind_int64(s, at + 7, r->last_time);
-	const char *version = r->last_protocol >= 0 ?
+	out->peer = pd->arena + r->peer;
+	out->peer_len = r->peer_len;
+	out->day = r->day;
+	out->direction = (enum event_direction)r->direction;
+	out->server = pd->arena + r->server;
+	out->server_len = r->server_len;
+	out->mta = r->mta != NULL ? r->mta : "";
+	out->host = r->host_len > 0 ? pd->arena + r->host : NULL;
+	out->host_len = r->host_len;
+	out->first_time = r->first_time;
+	out->last_time = r->last_time;
+	out->last_version = r->last_protocol >= 0 ?
 	    success_protocol_name((enum success_protocol)r->last_protocol) : NULL;
-	if (version != NULL)
-		sqlite3_bind_text(s, at + 8, version, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, at + 8);
 	for (int c = 0; c < C_COUNT; c++)
-		sqlite3_bind_int64(s, at + 9 + c, r->n[c]);
+		out->n[c] = r->n[c];
 }
 
 int
 peerdays_write(struct peerdays *pd)
 {
-	sqlite3 *db = store_db(pd->store);
+	struct store_peer_day out[WRITE_ROWS];
 
 	for (size_t i = 0; i < pd->nrows;) {
-		size_t n = pd->nrows - i >= ROWS_PER_UPSERT ? ROWS_PER_UPSERT : 1;
-		sqlite3_stmt **sp = n > 1 ? &pd->upsert_group : &pd->upsert_one;
-		if (*sp == NULL && (*sp = prepare_upsert(pd, n)) == NULL)
+		size_t n = 0;
+		for (; n < WRITE_ROWS && i + n < pd->nrows; n++)
+			row_out(pd, &pd->rows[i + n], &out[n]);
+		if (store_add_peer_days(pd->store, out, n) < 0)
 			return -1;
-		for (size_t k = 0; k < n; k++)
-			bind_row(pd, *sp, 1 + (int)k * UPSERT_COLUMNS, &pd->rows[i + k]);
-		int rc = sqlite3_step(*sp);
-		sqlite3_reset(*sp);
-		if (rc != SQLITE_DONE) {
-			log_warnx("%s: cannot count the successes: %s", store_path(pd->store),
-			    sqlite3_errmsg(db));
-			return -1;
-		}
 		i += n;
 	}
 	return 0;

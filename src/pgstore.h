@@ -52,15 +52,24 @@ void pgstore_close(struct pgstore *ps);
 /* The URI with its password masked, for messages. */
 const char *pgstore_uri(const struct pgstore *ps);
 const char *pgstore_server(const struct pgstore *ps);
+/* The cache of registered domains (domain.h) of the events inserted, for the flagger. */
+struct domain_cache *pgstore_domain_cache(struct pgstore *ps);
 /* The connection, for readers that run their own queries (libpq's PGconn). */
 struct pg_conn *pgstore_conn(struct pgstore *ps);
+/*
+ * How many times the connection was made again (pgstore_begin does it when
+ * it was lost, between transactions): a module that prepared statements of
+ * its own on pgstore_conn prepares them again when this changed.
+ */
+uint64_t pgstore_epoch(const struct pgstore *ps);
 /* The schema version of the database (the largest of schema_version): 0 / -1. */
 int pgstore_schema_version(struct pgstore *ps, int *version);
 /* The newest version this binary knows (sql/pg/). */
 int pgstore_schema_latest(void);
 
 /*
- * Begin a transaction. It waits while another writer of the same server (a
+ * Begin a transaction (connecting again first when the connection was lost:
+ * pgstore_epoch). It waits while another writer of the same server (a
  * scan beside the daemon) has one open, as SQLite's writers take turns, so
  * that two never record one file twice. 0 or -1.
  */
@@ -110,36 +119,27 @@ int pgstore_source_get(struct pgstore *ps, const char *name, int64_t *file_id,
 int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
     int64_t current_id, const char *cursor, int64_t lines, int64_t cut, int64_t unknown);
 
-/* The counters of a peer_days row, in the order of its columns (clear .. logins). */
-enum {
-	PGSTORE_PD_CLEAR, PGSTORE_PD_SSL3, PGSTORE_PD_TLS10, PGSTORE_PD_TLS11,
-	PGSTORE_PD_TLS12, PGSTORE_PD_TLS13, PGSTORE_PD_TLS_OTHER,
-	PGSTORE_PD_AEAD, PGSTORE_PD_CBC, PGSTORE_PD_DES3, PGSTORE_PD_RC4,
-	PGSTORE_PD_CIPHER_OTHER, PGSTORE_PD_MESSAGES, PGSTORE_PD_LOGINS,
-	PGSTORE_PD_COUNT
-};
-
-/* One row of peer_days as src/peerdays.c sums it (strings with their lengths). */
-struct pgstore_peer_day {
-	const char *peer;
-	size_t peer_len;
-	int64_t day;
-	enum event_direction direction;
-	const char *server;		/* the logged server, "" when none */
-	size_t server_len;
-	const char *mta;
-	const char *host;		/* NULL: none */
-	size_t host_len;
-	int64_t first_time, last_time;
-	const char *last_version;	/* of the last TLS success, NULL: none */
-	int64_t n[PGSTORE_PD_COUNT];
-};
-
 /*
  * Add row to peer_days (inside a transaction): the counters are added to
  * those of the row of the same peer, day, direction and server, the times
  * widened, the last version kept from the later success. 0 or -1.
  */
-int pgstore_peer_day(struct pgstore *ps, const struct pgstore_peer_day *row);
+int pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row);
+
+/*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (the
+ * fleet's, whoever wrote them); rows another connection is deleting are
+ * skipped. *deleted: how many. 0 or -1.
+ */
+int pgstore_delete_events_before(struct pgstore *ps, int64_t time, int limit, int *deleted);
+int pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *deleted);
+/*
+ * The daemon's claim that it alone writes this server's records (one
+ * `tlslogd run` per server and database, as the lock file beside an SQLite
+ * database says): 1 when taken (held until the connection closes, also when
+ * the process is killed), 0 when another connection holds it, -1 on error.
+ */
+int pgstore_claim_server(struct pgstore *ps);
 
 #endif

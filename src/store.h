@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * store.h: the SQLite database (schema in sql/, see schema.h).
+ * store.h: the database (schema in sql/, see schema.h), whatever its engine.
+ *
+ * Two engines keep the same promises behind this one interface, chosen when
+ * the database is opened (store_backend.h): SQLite, a file on this host (the
+ * default), and PostgreSQL (a postgresql:// URI, built with libpq), where a
+ * fleet of hosts writes one database and each host's read positions and
+ * sources are its own (pgstore.h). What follows is said of SQLite; where
+ * PostgreSQL differs, pgstore.h says how.
  *
  * Writers open it read-write: it is created if missing, migrated to the
  * schema this binary knows, put in WAL mode (readers never block the writer
@@ -27,17 +34,46 @@ enum store_mode {
 	STORE_READ_ONLY
 };
 
+enum store_engine {
+	STORE_SQLITE,
+	STORE_POSTGRESQL
+};
+
 struct store;
 struct domain_cache;
 struct sqlite3;
+struct pgstore;
 
-struct store *store_open(const char *path, enum store_mode mode);
+/*
+ * Open the database at where: a postgresql:// or postgres:// URI is a
+ * PostgreSQL database (read-write only), anything else an SQLite file's
+ * path. server: the name this host writes under in a shared database (its
+ * read positions and sources are its own); NULL: the host's name. NULL
+ * (logged) when it cannot be opened, or PostgreSQL is asked of a binary
+ * built without it.
+ */
+struct store *store_open_server(const char *where, enum store_mode mode, const char *server);
+/* store_open_server with the host's name. */
+struct store *store_open(const char *where, enum store_mode mode);
+/* 1 when where names a PostgreSQL database (a postgresql:// or postgres:// URI). */
+int store_is_postgresql(const char *where);
+/*
+ * where as messages show it (allocated): a path as it is, a URI with its
+ * password (user:PASSWORD@ or password=...) masked.
+ */
+char *store_name(const char *where);
 void store_close(struct store *st);
+/* The database for messages: the path, or the URI with its password masked. */
 const char *store_path(const struct store *st);
+enum store_engine store_engine(const struct store *st);
+/* The name this host writes under in a shared database; NULL on SQLite. */
+const char *store_server(const struct store *st);
 /* The writer's cache of registered domains (domain.h), for the flagger on the same thread. */
 struct domain_cache *store_domain_cache(struct store *st);
-/* The connection, for readers that run their own queries. */
+/* The SQLite connection, for the modules that run their own queries; NULL on PostgreSQL. */
 struct sqlite3 *store_db(struct store *st);
+/* The PostgreSQL store (pgstore.h); NULL on SQLite. */
+struct pgstore *store_pg(struct store *st);
 
 /*
  * Work a schema migration left on the events already stored (the backfills
@@ -75,6 +111,39 @@ void store_rollback(struct store *st);
  */
 #define STORE_GROUP 32
 int store_add_events(struct store *st, struct event *const *evs, size_t n, int64_t *ids);
+
+/* The counters of a peer_days row (sql/012-peer-days.sql), in the order of its columns. */
+enum {
+	STORE_PD_CLEAR, STORE_PD_SSL3, STORE_PD_TLS10, STORE_PD_TLS11,
+	STORE_PD_TLS12, STORE_PD_TLS13, STORE_PD_TLS_OTHER,
+	STORE_PD_AEAD, STORE_PD_CBC, STORE_PD_DES3, STORE_PD_RC4,
+	STORE_PD_CIPHER_OTHER, STORE_PD_MESSAGES, STORE_PD_LOGINS,
+	STORE_PD_COUNT
+};
+
+/* One row of peer_days as peerdays.c sums it (strings with their lengths). */
+struct store_peer_day {
+	const char *peer;
+	size_t peer_len;
+	int64_t day;
+	enum event_direction direction;
+	const char *server;		/* the logged server, "" when none */
+	size_t server_len;
+	const char *mta;		/* "" when none */
+	const char *host;		/* NULL: none */
+	size_t host_len;
+	int64_t first_time, last_time;
+	const char *last_version;	/* of the last TLS success, NULL: none */
+	int64_t n[STORE_PD_COUNT];
+};
+
+/*
+ * Add n rows to peer_days (inside a transaction): each row's counters are
+ * added to those of the stored row of the same peer, day, direction and
+ * server, its times widened, its last version kept from the later success.
+ * 0, or -1 (logged).
+ */
+int store_add_peer_days(struct store *st, const struct store_peer_day *rows, size_t n);
 
 /*
  * What identifies a file (rotation.h says why): its absolute path (whose log
@@ -166,6 +235,30 @@ int store_file_set_head(struct store *st, int64_t file_id, const char *head, siz
  */
 int store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from, int64_t to,
     const char *reason);
+
+/*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (on a
+ * shared database, rows another host is deleting are skipped). *deleted:
+ * how many. 0 or -1 (logged).
+ */
+int store_delete_events_before(struct store *st, int64_t time, int limit, int *deleted);
+int store_delete_days_before(struct store *st, int64_t day, int limit, int *deleted);
+/*
+ * The bytes the database uses (SQLite: its pages in use, freed pages not
+ * counted). 0, or -1 (logged) when it cannot be told: on PostgreSQL, whose
+ * disk space is the server's to manage (a size cap is refused there).
+ */
+int store_used_bytes(struct store *st, int64_t *bytes);
+/* After a deletion, outside a transaction: give freed space back where the engine can. */
+void store_reclaim(struct store *st);
+/*
+ * The daemon's claim on what it writes, for its whole life: on PostgreSQL,
+ * that no other `tlslogd run` writes this server's records (1: taken, 0:
+ * another daemon has it, -1: error, logged). On SQLite the lock file beside
+ * the database does this before it is opened (writerlock.h): 1.
+ */
+int store_claim_server(struct store *st);
 
 /*
  * Whether the database file the store has open is still the one its path

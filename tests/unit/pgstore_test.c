@@ -307,10 +307,10 @@ test_rollback(struct pgstore *ps, int64_t fid)
 	long long files = q_int("SELECT count(*) FROM files", NULL, NULL, NULL);
 	struct event *evs[10];
 	int64_t ids[10], nfid = 0, off;
-	struct pgstore_peer_day row = { "192.0.2.9", 9, 20000, DIR_IN, "", 0, "postfix", NULL, 0,
+	struct store_peer_day row = { "192.0.2.9", 9, 20000, DIR_IN, "", 0, "postfix", NULL, 0,
 	    5, 6, NULL, { 0 } };
 
-	row.n[PGSTORE_PD_MESSAGES] = 1;
+	row.n[STORE_PD_MESSAGES] = 1;
 	for (int i = 0; i < 10; i++)
 		evs[i] = make_event(fid, 1000 + i, "192.0.2.4");
 	ok(pgstore_begin(ps) == 0 && pgstore_add_events(ps, evs, 10, ids) == 0 &&
@@ -532,26 +532,26 @@ test_failed_statement(struct pgstore *ps, int64_t fid)
 static void
 test_peer_days(struct pgstore *ps)
 {
-	struct pgstore_peer_day row = { "192.0.2.7", 9, 20000, DIR_OUT, "mx1", 3, "postfix",
+	struct store_peer_day row = { "192.0.2.7", 9, 20000, DIR_OUT, "mx1", 3, "postfix",
 	    "mx.example", 10, 100, 200, "TLSv1.2", { 0 } };
 
-	row.n[PGSTORE_PD_TLS12] = 2;
-	row.n[PGSTORE_PD_AEAD] = 2;
-	row.n[PGSTORE_PD_MESSAGES] = 2;
+	row.n[STORE_PD_TLS12] = 2;
+	row.n[STORE_PD_AEAD] = 2;
+	row.n[STORE_PD_MESSAGES] = 2;
 	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0,
 	    "a peer day written");
 	memset(row.n, 0, sizeof(row.n));
 	row.first_time = 50;
 	row.last_time = 300;
 	row.last_version = "TLSv1.3";
-	row.n[PGSTORE_PD_TLS13] = 1;
-	row.n[PGSTORE_PD_MESSAGES] = 1;
+	row.n[STORE_PD_TLS13] = 1;
+	row.n[STORE_PD_MESSAGES] = 1;
 	row.host = NULL;
 	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0, "the same day again");
 	row.first_time = row.last_time = 250;
 	row.last_version = "TLSv1";
-	row.n[PGSTORE_PD_TLS13] = 0;
-	row.n[PGSTORE_PD_TLS10] = 1;
+	row.n[STORE_PD_TLS13] = 0;
+	row.n[STORE_PD_TLS10] = 1;
 	ok(pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0, "and an earlier success");
 	const char *where = "FROM peer_days WHERE peer = '192.0.2.7' AND day = 20000 AND "
 	    "direction = 'out' AND server = 'mx1'";
