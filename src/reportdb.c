@@ -66,7 +66,6 @@
 #include "domain.h"
 #include "event.h"
 #include "log.h"
-#include "pguri.h"
 #include "reportdb.h"
 #include "reportdb_pg.h"
 #include "store.h"
@@ -138,7 +137,7 @@ log_error(struct reportdb *db)
 struct reportdb *
 reportdb_open(const char *path)
 {
-	if (pguri_is(path)) {
+	if (store_is_postgresql(path)) {
 		struct reportdb_pg *pg = reportdb_pg_open(path);
 		if (pg == NULL)
 			return NULL;

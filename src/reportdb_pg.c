@@ -23,8 +23,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "pguri.h"
 #include "reportdb_pg.h"
+#include "store.h"
 #include "util.h"
 
 #ifdef HAVE_LIBPQ
@@ -149,7 +149,7 @@ reportdb_pg_open(const char *uri)
 	const char *values[] = { uri, "tlslogd", "UTF8", NULL };
 	struct reportdb_pg *pg = xcalloc(1, sizeof(*pg));
 
-	pg->uri = pguri_masked(uri);
+	pg->uri = store_name(uri);
 	pg->conn = PQconnectdbParams(keywords, values, 1);
 	if (pg->conn == NULL) {
 		log_warnx("%s: cannot connect to the database: out of memory", pg->uri);
@@ -347,7 +347,7 @@ reportdb_pg_text(const struct reportdb_pg_rows *r, int col, size_t *len)
 struct reportdb_pg *
 reportdb_pg_open(const char *uri)
 {
-	char *masked = pguri_masked(uri);
+	char *masked = store_name(uri);
 
 	log_warnx("%s: this tlslogd was built without PostgreSQL (configure --with-postgresql, "
 	    "with libpq-dev installed)", masked);

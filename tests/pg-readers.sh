@@ -11,6 +11,9 @@
 #
 # The PostgreSQL database is filled from the SQLite one (a scan of the
 # fixture): the schema of sql/pg/, then each table copied as CSV with psql.
+# `tlslogd scan --db postgresql://...` cannot fill it yet: the flagger
+# prepares SQLite statements only (issue 18, item 3); once it can, scanning
+# the fixture into both engines is the stronger check.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 . "$TLSLOGD_SRCDIR/tests/pg-lib.sh"
 
