@@ -231,6 +231,32 @@ test_expect_success 'peers: the census and the days' '
 	same peers --since 7d --peer .example.net
 '
 
+# wait_line PATTERN FILE: wait (60 s at most, on a loaded machine) for a line of FILE to match.
+wait_line() {
+	_tries=0
+	until grep -q "$1" "$2"; do
+		_tries=$((_tries + 1))
+		[ "$_tries" -lt 600 ] || { echo "no line $1 in $2 after 60 s"; return 1; }
+		sleep 0.1
+	done
+}
+
+test_expect_success 'query --follow on PostgreSQL: each poll sees what was committed since' '
+	"$TLSLOGD" query -c /dev/null --db "$pg_uri" --follow --since 2000-01-01 --peer 192.0.2.0/24 \
+	    --format jsonl >f.out 2>f.err &
+	qpid=$! &&
+	echo $qpid >>"$test_scratch/.daemons" &&
+	wait_line "\"peer_ip\": \"192.0.2.40\"" f.out &&
+	pg -c "INSERT INTO events (id, time, server, mta, direction, kind, peer_ip) VALUES (1000001, $now, '\''mx3'\'', '\''postfix'\'', '\''in'\'', '\''auth_failed'\'', '\''192.0.2.201'\''), (1000002, $now, '\''mx3'\'', '\''postfix'\'', '\''in'\'', '\''auth_failed'\'', '\''198.51.100.201'\'')" &&
+	wait_line "\"peer_ip\": \"192.0.2.201\"" f.out &&
+	kill -TERM $qpid &&
+	test_exit_code 0 wait $qpid &&
+	test ! -s f.err &&
+	test "$(grep -c "" f.out)" = "$(sql s.db "SELECT count(*) FROM events WHERE peer_ip LIKE '\''192.0.2.%'\''" | awk "{print \$1 + 1}")" &&
+	! grep 198.51.100.201 f.out &&
+	pg -c "DELETE FROM events WHERE id > 1000000"
+'
+
 # stats_events FILE: the lines of stats about events (not the database's file, size or sources).
 stats_events() {
 	sed -n "/^events /,/^[a-z]/p" "$1" | grep -v "^sources\|^no sources"
