@@ -100,7 +100,8 @@ by_count(const void *a, const void *b)
  * The events per kind, most first, with the time of the last. One pass over
  * the events_time index (time, kind), which holds both, counted here: GROUP
  * BY would sort every event, or need an index of its own on kind, which
- * every stored event would pay for (schema 6 dropped it).
+ * every stored event would pay for (schema 6 dropped it). PostgreSQL
+ * counts per kind on its side (reportdb_kind_times).
  */
 static int
 count_kinds(struct reportdb *db, const char *server, struct kind_count **out, size_t *nout)
@@ -131,7 +132,7 @@ count_kinds(struct reportdb *db, const char *server, struct kind_count **out, si
 			}
 			last_hit = i;
 		}
-		kinds[i].count++;
+		kinds[i].count += reportdb_int(s, 2);
 		if (t > kinds[i].last)
 			kinds[i].last = t;
 	}

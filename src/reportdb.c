@@ -1113,9 +1113,16 @@ reportdb_kind_times(struct reportdb *db, const char *server)
 	struct query q;
 
 	query_init(&q);
-	buf_puts(&q.sql, dialect(db, "SELECT kind, time FROM events INDEXED BY events_time",
-	    "SELECT kind, time FROM events"));
+	/*
+	 * SQLite: one row per event, read from the events_time index and
+	 * counted by cmd_stats (see there); PostgreSQL counts on its side, so
+	 * that millions of events are not fetched to be counted.
+	 */
+	buf_puts(&q.sql, dialect(db, "SELECT kind, time, 1 FROM events INDEXED BY events_time",
+	    "SELECT kind, max(time), count(*) FROM events"));
 	server_where(db, &q, "server", server);
+	if (db->pg)
+		buf_puts(&q.sql, " GROUP BY kind");
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;

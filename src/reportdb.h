@@ -205,7 +205,12 @@ struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, 
  */
 int reportdb_event_span(struct reportdb *db, const char *server, int64_t *total, int64_t *first,
     int64_t *last);
-/* Every such event's kind (0) and time (1), in no promised order. */
+/*
+ * Such events as rows of 0 a kind, 1 a time (the latest of the row's) and 2
+ * the number of events the row stands for, in no promised order: one row
+ * per event on SQLite (read from its time index), one per kind on
+ * PostgreSQL. The sums per kind are the counts.
+ */
 struct reportdb_rows *reportdb_kind_times(struct reportdb *db, const char *server);
 /*
  * The sources of the daemon: 0 name, 1 file path, 2 offset, 3 journal cursor,
