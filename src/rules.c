@@ -762,13 +762,14 @@ parse_line(struct parse *ps, char *line)
 			p++;
 	}
 	value = p;
-	/* Trailing blanks matter only in a literal. */
-	if (strcmp(kw, "literal") != 0) {
+	/* Trailing blanks matter only in a literal (or an unless text). */
+	int text = strcmp(kw, "literal") == 0 || strcmp(kw, "unless") == 0;
+	if (!text) {
 		n = strlen(value);
 		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
 			value[--n] = '\0';
 	}
-	if (*value == '\0' && strcmp(kw, "literal") != 0) {
+	if (*value == '\0' && !text) {
 		perr(ps, "\"%s\" without a value", kw);
 		return;
 	}
