@@ -1209,7 +1209,7 @@ rules_finish(struct rules *rules)
 		if (r->nprograms > 0)
 			s->by_program = 1;
 	}
-	/* The success rules' literals join the same scan: one pass finds both. */
+	/* The success rules' literals and unless texts join the same scan: one pass finds all. */
 	for (size_t k = 0; k < rules->nrules; k++) {
 		size_t i = byorder[k];
 		struct rule *r = &rules->rules[i];
