@@ -18,7 +18,7 @@
 #include "store.h"
 
 static const char purge_usage[] =
-    "usage: tlslogd purge [-q] [-c FILE] [--db PATH] [--days N] [--max-size SIZE]\n"
+    "usage: tlslogd purge [-q] [-c FILE] [--db PATH|URI] [--days N] [--max-size SIZE]\n"
     "\n"
     "Delete the events older than the retention period (configuration:\n"
     "retention, default 400 days), then the peers' days of successes before it,\n"
@@ -26,7 +26,8 @@ static const char purge_usage[] =
     "the oldest events, a small batch at a time.\n"
     "\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
-    "      --db PATH        database (default: from the configuration)\n"
+    "      --db PATH|URI    database: a file, or postgresql://... (default: from the\n"
+    "                       configuration)\n"
     "      --days N         keep N days instead (0: no age limit)\n"
     "      --max-size SIZE  keep at most SIZE bytes of events (k, M, G; 0: no cap)\n"
     "  -q, --quiet          print nothing but errors\n"
@@ -89,7 +90,7 @@ cmd_purge(int argc, char **argv)
 		days = conf.retention_days;
 	if (max_bytes < 0)
 		max_bytes = conf.retention_bytes;
-	struct store *store = store_open(conf.database, STORE_READ_WRITE);
+	struct store *store = store_open_server(conf.database, STORE_READ_WRITE, conf.server);
 	if (store == NULL) {
 		conf_free(&conf);
 		return EXIT_TROUBLE;
@@ -104,7 +105,7 @@ cmd_purge(int argc, char **argv)
 		status = EXIT_TROUBLE;
 	if (!quiet) {
 		printf("%lld event%s deleted from %s", (long long)total, total == 1 ? "" : "s",
-		    conf.database);
+		    store_path(store));
 		if (total_days > 0)
 			printf(", and %lld day%s of peer successes", (long long)total_days,
 			    total_days == 1 ? "" : "s");

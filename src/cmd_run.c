@@ -63,7 +63,7 @@
 #define FLAG_EXPIRE_SECONDS 10.0	/* without retention: quiet flags are cleared this often */
 
 static const char run_usage[] =
-    "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
+    "usage: tlslogd run [-d] [-n] [-c FILE] [--db PATH|URI] [--patterns DIR] [--local-rules DIR]\n"
     "                   [--timezone TZ] [--server NAME] [--from-start]\n"
     "                   [--follow FILE [--mta NAME]]...\n"
     "\n"
@@ -76,11 +76,14 @@ static const char run_usage[] =
     "  -d, --foreground     stay in the foreground and log to stderr (otherwise: syslog,\n"
     "                       and into the background unless started by systemd)\n"
     "  -n, --check          check the configuration and the rules, then exit\n"
-    "      --db PATH        database (default: from the configuration)\n"
+    "      --db PATH|URI    database: a file, or postgresql://... (default: from the\n"
+    "                       configuration)\n"
     "      --patterns DIR   rules folder (default: from the configuration)\n"
     "      --local-rules DIR  local rules that add to or replace the shipped ones\n"
     "      --timezone TZ    zone of log times written without one\n"
-    "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
+    "      --server NAME    host name for lines that carry none (Exim's mainlog), and\n"
+    "                       this host's name in a PostgreSQL database (default: the\n"
+    "                       configuration's server, else the host name)\n"
     "      --follow FILE    follow FILE (repeatable; with it the configuration's\n"
     "                       sources are not used)\n"
     "      --mta NAME       the MTA of the --follow FILE before it, instead of routing\n"
@@ -306,7 +309,7 @@ static void
 database_failed(struct daemon *d)
 {
 	log_warnx("the database %s failed: ingestion stopped, positions kept at the last commit; "
-	    "trying again every %.0f s", d->conf.database, RETRY_SECONDS);
+	    "trying again every %.0f s", store_path(d->store), RETRY_SECONDS);
 	stop_watchers(d);	/* a journal's descriptor closes with it */
 	follow_stop(d->fol);
 	/* What the rolled-back transaction flagged is forgotten; it is seen again when re-read. */
@@ -331,6 +334,74 @@ log_busy(const char *db, pid_t holder, const char *what_then)
 		    what_then);
 }
 
+/* A size cap on a database that cannot have one (logged): 1, else 0. */
+static int
+size_cap_refused(const struct conf *conf, struct store *store)
+{
+	if (conf->retention_bytes == 0 || store_engine(store) != STORE_POSTGRESQL ||
+	    !store_is_postgresql(conf->database))
+		return 0;
+	log_warnx("%s: max_database_size is for an SQLite database; a PostgreSQL database's "
+	    "space is its server's to manage: use retention (days)",
+	    conf->path != NULL ? conf->path : "the configuration");
+	return 1;
+}
+
+/* Two settings that may be unset (NULL) are the same. */
+static int
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * The one writer's hold on the database of conf: the lock file beside an
+ * SQLite database, taken before it is opened (writerlock.h); on PostgreSQL
+ * the claim on this server's records, taken once connected
+ * (store_claim_server). EXIT_OK with *lock (NULL on PostgreSQL) and *store,
+ * or the exit status (logged; what_then ends the message when another
+ * daemon holds it).
+ */
+static int
+open_writer(const struct conf *conf, struct writerlock **lock, struct store **store,
+    const char *what_then)
+{
+	pid_t holder = 0;
+
+	*lock = NULL;
+	*store = NULL;
+	if (!store_is_postgresql(conf->database) &&
+	    (*lock = writerlock_acquire(conf->database, &holder)) == NULL) {
+		if (holder != 0)
+			log_busy(conf->database, holder, what_then);
+		return holder != 0 ? EXIT_BUSY : EXIT_TROUBLE;
+	}
+	*store = store_open_server(conf->database, STORE_READ_WRITE, conf->server);
+	if (*store == NULL) {
+		writerlock_release(*lock);
+		*lock = NULL;
+		return EXIT_TROUBLE;
+	}
+	int status = EXIT_OK;
+	if (size_cap_refused(conf, *store)) {
+		status = EXIT_USAGE;
+	} else {
+		int claimed = store_claim_server(*store);
+		if (claimed == 0)
+			log_warnx("the database %s is in use by another tlslogd run for server %s%s",
+			    store_path(*store), store_server(*store), what_then);
+		if (claimed <= 0)
+			status = claimed == 0 ? EXIT_BUSY : EXIT_TROUBLE;
+	}
+	if (status != EXIT_OK) {
+		store_close(*store);
+		*store = NULL;
+		writerlock_release(*lock);
+		*lock = NULL;
+	}
+	return status;
+}
+
 /*
  * The database file was deleted or replaced (store_check_file logged which):
  * what is not committed is rolled back and the daemon stops, rather than
@@ -342,7 +413,7 @@ database_gone(struct daemon *d)
 	log_warnx("stopping: nothing more is committed into %s. Started again, tlslogd reads "
 	    "again what came after the last commit if the database it is given has it (the "
 	    "old file put back); a new database starts where the \"start\" setting says",
-	    d->conf.database);
+	    store_path(d->store));
 	stop_watchers(d);
 	follow_stop(d->fol);
 	(void)store_abandon(d->store);	/* logged */
@@ -455,7 +526,7 @@ on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	d->metrics.database_failing = 0;
 	take_notices(d);
-	log_info("the database %s takes writes again: ingestion resumed", d->conf.database);
+	log_info("the database %s takes writes again: ingestion resumed", store_path(d->store));
 	d->failed = 0;
 	ev_timer_stop(loop, &d->retry);
 	start_watchers(d);
@@ -666,15 +737,17 @@ reload(struct daemon *d)
 	}
 	struct store *store = d->store;
 	struct writerlock *lock = d->lock;
-	if (strcmp(conf.database, d->conf.database) != 0) {
-		pid_t holder;
-		lock = writerlock_acquire(conf.database, &holder);
-		if (lock == NULL && holder != 0)
-			log_busy(conf.database, holder, "");
-		store = lock ? store_open(conf.database, STORE_READ_WRITE) : NULL;
-		if (store == NULL) {
+	if (size_cap_refused(&conf, d->store)) {
+		log_warnx("reload refused: the running configuration and rules stay in use");
+		rules_free(rules);
+		conf_free(&conf);
+		notify_systemd("READY=1");
+		return;
+	}
+	if (strcmp(conf.database, d->conf.database) != 0 ||
+	    (store_is_postgresql(conf.database) && !same_string(conf.server, d->conf.server))) {
+		if (open_writer(&conf, &lock, &store, "") != EXIT_OK) {
 			log_warnx("reload refused: the new database cannot be opened");
-			writerlock_release(lock);
 			rules_free(rules);
 			conf_free(&conf);
 			notify_systemd("READY=1");
@@ -931,10 +1004,12 @@ cmd_run(int argc, char **argv)
 			free_daemon(&d);
 			return EXIT_USAGE;
 		}
+		char *db = store_name(d.conf.database);
 		printf("%s: configuration OK: %zu source%s, %zu rules for %zu MTAs, database %s\n",
 		    d.conf.path ? d.conf.path : "(no configuration file)", d.conf.nsources,
 		    d.conf.nsources == 1 ? "" : "s", rules_count(d.rules), rules_set_count(d.rules),
-		    d.conf.database);
+		    db);
+		free(db);
 		autosource_print(&d.conf, d.found);
 		free_daemon(&d);
 		return EXIT_OK;
@@ -943,7 +1018,9 @@ cmd_run(int argc, char **argv)
 	umask(027);
 	if (geteuid() == 0) {
 		if (d.conf.user != NULL) {
-			char *dir = db_folder(d.conf.database);
+			/* An SQLite database's folder is made for the user; a URI has none. */
+			char *dir = store_is_postgresql(d.conf.database) ? NULL :
+			    db_folder(d.conf.database);
 			int drop = privdrop(d.conf.user, d.conf.group, dir);
 			free(dir);
 			if (drop < 0) {
@@ -964,17 +1041,10 @@ cmd_run(int argc, char **argv)
 	 * One daemon per database, decided before anything is read; as the user
 	 * the daemon runs as, so that its next start can write the lock file too.
 	 */
-	pid_t holder;
-	if ((d.lock = writerlock_acquire(d.conf.database, &holder)) == NULL) {
-		if (holder != 0)
-			log_busy(d.conf.database, holder,
-			    ": not starting a second one, which would store every failure twice");
+	if ((rc = open_writer(&d.conf, &d.lock, &d.store,
+	    ": not starting a second one, which would store every failure twice")) != EXIT_OK) {
 		free_daemon(&d);
-		return holder != 0 ? EXIT_BUSY : EXIT_TROUBLE;
-	}
-	if ((d.store = store_open(d.conf.database, STORE_READ_WRITE)) == NULL) {
-		free_daemon(&d);
-		return EXIT_TROUBLE;
+		return rc;
 	}
 	if (!foreground) {
 		log_to_syslog(1);
@@ -1035,7 +1105,7 @@ cmd_run(int argc, char **argv)
 		start_watchers(&d);
 	start_metrics(&d);
 	log_info("following %zu source%s into %s", follow_count(d.fol),
-	    follow_count(d.fol) == 1 ? "" : "s", d.conf.database);
+	    follow_count(d.fol) == 1 ? "" : "s", store_path(d.store));
 	notify_systemd("READY=1");
 	poll_files(&d);
 

@@ -29,7 +29,7 @@
 #include "util.h"
 
 static const char scan_usage[] =
-    "usage: tlslogd scan [-q] [-c FILE] [--db PATH] [--patterns DIR] [--local-rules DIR]\n"
+    "usage: tlslogd scan [-q] [-c FILE] [--db PATH|URI] [--patterns DIR] [--local-rules DIR]\n"
     "                    [--mta NAME] [--server NAME] [--timezone TZ] [--max-line BYTES]\n"
     "                    [-j N] FILE...\n"
     "\n"
@@ -38,13 +38,16 @@ static const char scan_usage[] =
     "scan stopped; a different file at the same path is read from its start.\n"
     "\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
-    "      --db PATH        database (default: from the configuration)\n"
+    "      --db PATH|URI    database: a file, or postgresql://... (default: from the\n"
+    "                       configuration)\n"
     "      --patterns DIR   rules folder (default: from the configuration)\n"
     "      --local-rules DIR  local rules that add to or replace the shipped ones\n"
     "                       (default " TLSLOGD_DEFAULT_LOCAL_RULES ", if it exists)\n"
     "      --mta NAME       treat every line as written by NAME (postfix, exim, sendmail)\n"
     "                       instead of routing each line by its program tag\n"
-    "      --server NAME    host name for lines that carry none (Exim's mainlog)\n"
+    "      --server NAME    host name for lines that carry none (Exim's mainlog), and\n"
+    "                       this host's name in a PostgreSQL database (default: the\n"
+    "                       configuration's server, else the host name)\n"
     "      --timezone TZ    zone of log times written without one (default: the\n"
     "                       configuration's timezone, else the TZ variable)\n"
     "      --max-line BYTES longer lines are cut (default 65536)\n"
@@ -210,6 +213,8 @@ cmd_scan(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	iopt.count_successes = conf.peer_history;
+	if (iopt.server == NULL)
+		iopt.server = conf.server;
 	struct rules *rules = cmd_load_rules(&conf);
 	if (rules == NULL) {
 		conf_free(&conf);
@@ -221,7 +226,7 @@ cmd_scan(int argc, char **argv)
 		conf_free(&conf);
 		return EXIT_USAGE;
 	}
-	struct store *store = store_open(conf.database, STORE_READ_WRITE);
+	struct store *store = store_open_server(conf.database, STORE_READ_WRITE, iopt.server);
 	/* What an upgrade left to do on old events (flagging by domain reads them) first. */
 	if (store != NULL && store_backfill(store) < 0) {
 		store_close(store);
@@ -279,7 +284,7 @@ cmd_scan(int argc, char **argv)
 		flag_take_notices(flags, count_notice, &counts);
 	}
 	if (!quiet)
-		print_summary(ing, conf.database, elapsed(&start), &counts);
+		print_summary(ing, store_path(store), elapsed(&start), &counts);
 	ingest_free(ing);
 	batch_free(batch);
 	flag_free(flags);

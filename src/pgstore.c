@@ -69,6 +69,9 @@ struct pgstore {
 	char *server;
 	int in_txn;
 	int connected;		/* was connected: a bad connection now is one lost */
+	int claimed;		/* holds the daemon's claim on its server */
+	int usurped;		/* lost it: another daemon writes the server's records now */
+	uint64_t epoch;		/* connections made: statements prepared on another are gone */
 	struct domain_cache *domains;
 	struct params p;
 };
@@ -118,6 +121,17 @@ static const struct {
 	  "lines_cut = sources.lines_cut + excluded.lines_cut, "
 	  "lines_unknown = sources.lines_unknown + excluded.lines_unknown, "
 	  "updated = excluded.updated" },
+	/*
+	 * Retention (retention.h): the oldest batch, by the time index. Rows
+	 * another host's retention is deleting are skipped, not waited for.
+	 */
+	{ "delete_events", "DELETE FROM events WHERE id IN (SELECT id FROM events "
+	  "WHERE time < $1 ORDER BY time LIMIT $2 FOR UPDATE SKIP LOCKED)" },
+	{ "delete_days", "DELETE FROM peer_days WHERE (peer, day, direction, server) IN "
+	  "(SELECT peer, day, direction, server FROM peer_days WHERE day < $1 LIMIT $2 "
+	  "FOR UPDATE SKIP LOCKED)" },
+	/* The daemon's claim on its server: held by its session, gone with it (even after kill -9). */
+	{ "claim_server", "SELECT pg_try_advisory_lock(hashtextextended('tlslogd daemon ' || $1, 0))" },
 	/* src/peerdays.c's upsert, in PostgreSQL's words. */
 	{ "peer_day", "INSERT INTO peer_days AS d (peer, day, direction, server, mta, host, "
 	  "first_time, last_time, last_version, clear, ssl3, tls10, tls11, tls12, tls13, "
@@ -316,10 +330,34 @@ result(struct pgstore *ps, PGresult *r, ExecStatusType want, const char *what)
 	return r;
 }
 
+static int reconnect(struct pgstore *ps);
+
+/*
+ * Between transactions, a lost connection is made again before the next
+ * statement (reconnect); inside one, its loss is the transaction's failure.
+ * 0, or -1 (logged).
+ */
+static int
+connection_ready(struct pgstore *ps)
+{
+	if (ps->usurped) {
+		log_warnx("%s: another tlslogd run took the records of server %s while the "
+		    "connection was lost: this one writes nothing more", ps->uri, ps->server);
+		return -1;
+	}
+	if (ps->in_txn || PQstatus(ps->conn) != CONNECTION_BAD)
+		return 0;
+	return reconnect(ps);
+}
+
 /* The prepared statement name with the parameters set; NULL (logged) on failure. */
 static PGresult *
 run(struct pgstore *ps, const char *name, ExecStatusType want, const char *what)
 {
+	if (connection_ready(ps) < 0) {
+		params_reset(&ps->p);
+		return NULL;
+	}
 	return result(ps, PQexecPrepared(ps->conn, name, ps->p.n, ps->p.v, NULL, NULL, 0), want,
 	    what);
 }
@@ -358,46 +396,6 @@ value_int(const PGresult *r, int row, int col, int64_t null)
 
 /* ---- opening ---- */
 
-/*
- * uri with its password masked: the one of the user information
- * ("postgresql://user:***@host/db") and any password= parameter.
- */
-static char *
-uri_masked(const char *uri)
-{
-	struct buf b;
-	const char *scheme = strstr(uri, "://");
-	const char *p = uri;
-
-	buf_init(&b);
-	if (scheme != NULL) {
-		const char *auth = scheme + 3;
-		size_t alen = strcspn(auth, "/?");
-		const char *at = NULL, *colon;
-
-		for (const char *q = auth; q < auth + alen; q++)
-			if (*q == '@')
-				at = q;
-		if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
-			buf_append(&b, uri, (size_t)(colon + 1 - uri));
-			buf_puts(&b, "***");
-			p = at;
-		}
-	}
-	while (*p != '\0') {
-		const char *kw = strstr(p, "password=");
-		if (kw == NULL) {
-			buf_puts(&b, p);
-			break;
-		}
-		kw += strlen("password=");
-		buf_append(&b, p, (size_t)(kw - p));
-		buf_puts(&b, "***");
-		p = kw + strcspn(kw, "& ");
-	}
-	buf_putc(&b, '\0');
-	return b.data;
-}
 
 static void
 notice(void *arg, const char *message)
@@ -505,11 +503,13 @@ insert_sql(size_t rows)
 static int
 prepare(struct pgstore *ps, const char *name, const char *sql)
 {
-	PGresult *r = result(ps, PQprepare(ps->conn, name, sql, 0, NULL), PGRES_COMMAND_OK,
-	    "cannot prepare a statement");
+	/* Not through result(): reconnect() prepares while a caller's parameters are set. */
+	PGresult *r = PQprepare(ps->conn, name, sql, 0, NULL);
 
-	if (r == NULL) {
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_pq(ps, "cannot prepare a statement", r);
 		log_warnx("%s: the statement was %s", ps->uri, name);
+		PQclear(r);
 		return -1;
 	}
 	PQclear(r);
@@ -532,6 +532,43 @@ prepare_writer(struct pgstore *ps)
 	return 0;
 }
 
+/*
+ * The connection was lost (the server restarted, the network failed): a
+ * new one, its statements prepared again and, for a daemon, its claim taken
+ * again; none of it is done when another daemon took the claim meanwhile.
+ * Only between transactions: what the lost one held is gone, and the
+ * caller reads again from its committed positions.
+ */
+static int
+reconnect(struct pgstore *ps)
+{
+	ps->in_txn = 0;
+	PQreset(ps->conn);
+	if (PQstatus(ps->conn) != CONNECTION_OK) {
+		log_pq(ps, "cannot connect to the database again", NULL);
+		return -1;
+	}
+	ps->epoch++;
+	if (prepare_writer(ps) < 0)
+		return -1;
+	if (ps->claimed) {
+		ps->claimed = 0;
+		int taken = pgstore_claim_server(ps);
+		if (taken == 0)
+			ps->usurped = 1;
+		if (taken <= 0)
+			return -1;
+	}
+	log_info("%s: connected again", ps->uri);
+	return 0;
+}
+
+uint64_t
+pgstore_epoch(const struct pgstore *ps)
+{
+	return ps->epoch;
+}
+
 struct pgstore *
 pgstore_open(const char *uri, const char *server)
 {
@@ -539,7 +576,7 @@ pgstore_open(const char *uri, const char *server)
 	    "client_encoding", NULL };
 	struct pgstore *ps = xcalloc(1, sizeof(*ps));
 
-	ps->uri = uri_masked(uri);
+	ps->uri = store_name(uri);
 	ps->server = xstrdup(server != NULL ? server : "");
 	ps->domains = domain_cache_new();
 	if (strncmp(uri, "postgresql://", 13) != 0 && strncmp(uri, "postgres://", 11) != 0) {
@@ -628,6 +665,8 @@ pgstore_conn(struct pgstore *ps)
 int
 pgstore_begin(struct pgstore *ps)
 {
+	if (connection_ready(ps) < 0)
+		return -1;
 	if (run_sql(ps, "BEGIN", PGRES_COMMAND_OK, "cannot start a transaction") < 0)
 		return -1;
 	ps->in_txn = 1;
@@ -1153,4 +1192,52 @@ pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row)
 	for (int c = 0; c < STORE_PD_COUNT; c++)
 		param_int(p, row->n[c]);
 	return run_command(ps, "peer_day", "cannot count the successes", NULL);
+}
+
+/* ---- retention and the daemon's claim ---- */
+
+/* Delete up to limit rows of statement name whose time (or day) is before bound. */
+static int
+delete_before(struct pgstore *ps, const char *name, int64_t bound, int limit, int *deleted)
+{
+	long rows = 0;
+
+	param_int(&ps->p, bound);
+	param_int(&ps->p, limit);
+	if (run_command(ps, name, "cannot delete old rows", &rows) < 0)
+		return -1;
+	*deleted = (int)rows;
+	return 0;
+}
+
+int
+pgstore_delete_events_before(struct pgstore *ps, int64_t time, int limit, int *deleted)
+{
+	return delete_before(ps, "delete_events", time, limit, deleted);
+}
+
+int
+pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *deleted)
+{
+	return delete_before(ps, "delete_days", day, limit, deleted);
+}
+
+int
+pgstore_claim_server(struct pgstore *ps)
+{
+	if (connection_ready(ps) < 0)
+		return -1;
+	/* Its own parameters: reconnect() claims again while a caller's are set. */
+	const char *values[1] = { ps->server };
+	PGresult *r = PQexecPrepared(ps->conn, "claim_server", 1, values, NULL, NULL, 0);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_pq(ps, "cannot claim the server's records", r);
+		PQclear(r);
+		return -1;
+	}
+	int taken = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (taken)
+		ps->claimed = 1;
+	return taken;
 }

@@ -56,13 +56,20 @@ const char *pgstore_server(const struct pgstore *ps);
 struct domain_cache *pgstore_domain_cache(struct pgstore *ps);
 /* The connection, for readers that run their own queries (libpq's PGconn). */
 struct pg_conn *pgstore_conn(struct pgstore *ps);
+/*
+ * How many times the connection was made again (pgstore_begin does it when
+ * it was lost, between transactions): a module that prepared statements of
+ * its own on pgstore_conn prepares them again when this changed.
+ */
+uint64_t pgstore_epoch(const struct pgstore *ps);
 /* The schema version of the database (the largest of schema_version): 0 / -1. */
 int pgstore_schema_version(struct pgstore *ps, int *version);
 /* The newest version this binary knows (sql/pg/). */
 int pgstore_schema_latest(void);
 
 /*
- * Begin a transaction. It waits while another writer of the same server (a
+ * Begin a transaction (connecting again first when the connection was lost:
+ * pgstore_epoch). It waits while another writer of the same server (a
  * scan beside the daemon) has one open, as SQLite's writers take turns, so
  * that two never record one file twice. 0 or -1.
  */
@@ -118,5 +125,21 @@ int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
  * widened, the last version kept from the later success. 0 or -1.
  */
 int pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row);
+
+/*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (the
+ * fleet's, whoever wrote them); rows another connection is deleting are
+ * skipped. *deleted: how many. 0 or -1.
+ */
+int pgstore_delete_events_before(struct pgstore *ps, int64_t time, int limit, int *deleted);
+int pgstore_delete_days_before(struct pgstore *ps, int64_t day, int limit, int *deleted);
+/*
+ * The daemon's claim that it alone writes this server's records (one
+ * `tlslogd run` per server and database, as the lock file beside an SQLite
+ * database says): 1 when taken (held until the connection closes, also when
+ * the process is killed), 0 when another connection holds it, -1 on error.
+ */
+int pgstore_claim_server(struct pgstore *ps);
 
 #endif

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -27,8 +26,44 @@ struct store {
 int
 store_is_postgresql(const char *where)
 {
-	return strncasecmp(where, "postgresql://", 13) == 0 ||
-	    strncasecmp(where, "postgres://", 11) == 0;
+	return strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0;
+}
+
+char *
+store_name(const char *uri)
+{
+	struct buf b;
+	const char *scheme = strstr(uri, "://");
+	const char *p = uri;
+
+	buf_init(&b);
+	if (scheme != NULL) {
+		const char *auth = scheme + 3;
+		size_t alen = strcspn(auth, "/?");
+		const char *at = NULL, *colon;
+
+		for (const char *q = auth; q < auth + alen; q++)
+			if (*q == '@')
+				at = q;
+		if (at != NULL && (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL) {
+			buf_append(&b, uri, (size_t)(colon + 1 - uri));
+			buf_puts(&b, "***");
+			p = at;
+		}
+	}
+	while (*p != '\0') {
+		const char *kw = strstr(p, "password=");
+		if (kw == NULL) {
+			buf_puts(&b, p);
+			break;
+		}
+		kw += strlen("password=");
+		buf_append(&b, p, (size_t)(kw - p));
+		buf_puts(&b, "***");
+		p = kw + strcspn(kw, "& ");
+	}
+	buf_putc(&b, '\0');
+	return b.data;
 }
 
 /* This host's name, for a shared database; "localhost" when it has none. */
@@ -114,6 +149,12 @@ enum store_engine
 store_engine(const struct store *st)
 {
 	return st->ops->engine;
+}
+
+const char *
+store_server(const struct store *st)
+{
+	return st->ops->server(st->impl);
 }
 
 struct domain_cache *
@@ -270,6 +311,36 @@ store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from
     const char *reason)
 {
 	return st->ops->loss_add(st->impl, file_id, path, from, to, reason);
+}
+
+int
+store_delete_events_before(struct store *st, int64_t time, int limit, int *deleted)
+{
+	return st->ops->delete_events_before(st->impl, time, limit, deleted);
+}
+
+int
+store_delete_days_before(struct store *st, int64_t day, int limit, int *deleted)
+{
+	return st->ops->delete_days_before(st->impl, day, limit, deleted);
+}
+
+int
+store_used_bytes(struct store *st, int64_t *bytes)
+{
+	return st->ops->used_bytes(st->impl, bytes);
+}
+
+void
+store_reclaim(struct store *st)
+{
+	st->ops->reclaim(st->impl);
+}
+
+int
+store_claim_server(struct store *st)
+{
+	return st->ops->claim_server(st->impl);
 }
 
 int

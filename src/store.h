@@ -57,10 +57,17 @@ struct store *store_open_server(const char *where, enum store_mode mode, const c
 struct store *store_open(const char *where, enum store_mode mode);
 /* 1 when where names a PostgreSQL database (a postgresql:// or postgres:// URI). */
 int store_is_postgresql(const char *where);
+/*
+ * where as messages show it (allocated): a path as it is, a URI with its
+ * password (user:PASSWORD@ or password=...) masked.
+ */
+char *store_name(const char *where);
 void store_close(struct store *st);
 /* The database for messages: the path, or the URI with its password masked. */
 const char *store_path(const struct store *st);
 enum store_engine store_engine(const struct store *st);
+/* The name this host writes under in a shared database; NULL on SQLite. */
+const char *store_server(const struct store *st);
 /* The writer's cache of registered domains (domain.h), for the flagger on the same thread. */
 struct domain_cache *store_domain_cache(struct store *st);
 /* The SQLite connection, for the modules that run their own queries; NULL on PostgreSQL. */
@@ -228,6 +235,30 @@ int store_file_set_head(struct store *st, int64_t file_id, const char *head, siz
  */
 int store_loss_add(struct store *st, int64_t file_id, const char *path, int64_t from, int64_t to,
     const char *reason);
+
+/*
+ * Retention (retention.h), inside a transaction: delete up to limit of the
+ * oldest events before time, or of the peer_days rows before day (on a
+ * shared database, rows another host is deleting are skipped). *deleted:
+ * how many. 0 or -1 (logged).
+ */
+int store_delete_events_before(struct store *st, int64_t time, int limit, int *deleted);
+int store_delete_days_before(struct store *st, int64_t day, int limit, int *deleted);
+/*
+ * The bytes the database uses (SQLite: its pages in use, freed pages not
+ * counted). 0, or -1 (logged) when it cannot be told: on PostgreSQL, whose
+ * disk space is the server's to manage (a size cap is refused there).
+ */
+int store_used_bytes(struct store *st, int64_t *bytes);
+/* After a deletion, outside a transaction: give freed space back where the engine can. */
+void store_reclaim(struct store *st);
+/*
+ * The daemon's claim on what it writes, for its whole life: on PostgreSQL,
+ * that no other `tlslogd run` writes this server's records (1: taken, 0:
+ * another daemon has it, -1: error, logged). On SQLite the lock file beside
+ * the database does this before it is opened (writerlock.h): 1.
+ */
+int store_claim_server(struct store *st);
 
 /*
  * Whether the database file the store has open is still the one its path

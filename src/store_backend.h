@@ -21,6 +21,7 @@ struct store_ops {
 	enum store_engine engine;
 	void (*close)(void *impl);
 	const char *(*name)(const void *impl);
+	const char *(*server)(const void *impl);
 	struct domain_cache *(*domain_cache)(void *impl);
 	int (*backfill_step)(void *impl);
 	void (*checkpoint_in_background)(void *impl);
@@ -49,6 +50,11 @@ struct store_ops {
 	    int whole);
 	int (*loss_add)(void *impl, int64_t file_id, const char *path, int64_t from, int64_t to,
 	    const char *reason);
+	int (*delete_events_before)(void *impl, int64_t time, int limit, int *deleted);
+	int (*delete_days_before)(void *impl, int64_t day, int limit, int *deleted);
+	int (*used_bytes)(void *impl, int64_t *bytes);
+	void (*reclaim)(void *impl);
+	int (*claim_server)(void *impl);
 	int (*check_file)(void *impl);
 	int (*abandon)(void *impl);
 };

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include "log.h"
 #include "pgstore.h"
 #include "store_backend.h"
 
@@ -29,6 +30,12 @@ static const char *
 pg_name(const void *impl)
 {
 	return pgstore_uri(impl);
+}
+
+static const char *
+pg_server(const void *impl)
+{
+	return pgstore_server(impl);
 }
 
 static struct domain_cache *
@@ -167,6 +174,40 @@ pg_loss_add(void *impl, int64_t file_id, const char *path, int64_t from, int64_t
 }
 
 static int
+pg_delete_events_before(void *impl, int64_t time, int limit, int *deleted)
+{
+	return pgstore_delete_events_before(impl, time, limit, deleted);
+}
+
+static int
+pg_delete_days_before(void *impl, int64_t day, int limit, int *deleted)
+{
+	return pgstore_delete_days_before(impl, day, limit, deleted);
+}
+
+static int
+pg_used_bytes(void *impl, int64_t *bytes)
+{
+	*bytes = 0;
+	log_warnx("%s: a size cap (max_database_size, purge --max-size) is for SQLite; a "
+	    "PostgreSQL database's space is its server's to manage: use retention in days",
+	    pgstore_uri(impl));
+	return -1;
+}
+
+static void
+pg_reclaim(void *impl)
+{
+	(void)impl;	/* the server's autovacuum makes the space reusable */
+}
+
+static int
+pg_claim_server(void *impl)
+{
+	return pgstore_claim_server(impl);
+}
+
+static int
 pg_check_file(void *impl)
 {
 	(void)impl;
@@ -184,6 +225,7 @@ const struct store_ops store_pg_ops = {
 	.engine = STORE_POSTGRESQL,
 	.close = pg_close,
 	.name = pg_name,
+	.server = pg_server,
 	.domain_cache = pg_domain_cache,
 	.backfill_step = pg_backfill_step,
 	.checkpoint_in_background = pg_checkpoint_in_background,
@@ -205,6 +247,11 @@ const struct store_ops store_pg_ops = {
 	.file_get = pg_file_get,
 	.file_set_head = pg_file_set_head,
 	.loss_add = pg_loss_add,
+	.delete_events_before = pg_delete_events_before,
+	.delete_days_before = pg_delete_days_before,
+	.used_bytes = pg_used_bytes,
+	.reclaim = pg_reclaim,
+	.claim_server = pg_claim_server,
 	.check_file = pg_check_file,
 	.abandon = pg_abandon,
 };

@@ -1518,10 +1518,94 @@ sq_add_peer_days(void *impl, const struct store_peer_day *rows, size_t nrows)
 	return 0;
 }
 
+/* ---- retention ---- */
+
+static int
+delete_before(struct sqlite_store *st, const char *sql, int64_t bound, int limit, int *deleted)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*deleted = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		sq_error(st, "retention");
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, bound);
+	sqlite3_bind_int(s, 2, limit);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		sq_error(st, "retention");
+		return -1;
+	}
+	*deleted = sqlite3_changes(st->db);
+	return 0;
+}
+
+static int
+sq_delete_events_before(void *impl, int64_t time, int limit, int *deleted)
+{
+	return delete_before(impl, "DELETE FROM events WHERE id IN (SELECT id FROM events "
+	    "WHERE time < ?1 ORDER BY time LIMIT ?2)", time, limit, deleted);
+}
+
+static int
+sq_delete_days_before(void *impl, int64_t day, int limit, int *deleted)
+{
+	return delete_before(impl, "DELETE FROM peer_days WHERE (peer, day, direction, server) "
+	    "IN (SELECT peer, day, direction, server FROM peer_days WHERE day < ?1 LIMIT ?2)",
+	    day, limit, deleted);
+}
+
+/*
+ * The bytes of the pages in use (page_count - freelist_count): also right
+ * on a database created without auto_vacuum, whose file never shrinks but
+ * whose free pages are reused.
+ */
+static int
+sq_used_bytes(void *impl, int64_t *bytes)
+{
+	struct sqlite_store *st = impl;
+	int64_t pages, free_pages, page_size;
+
+	pages = query_int(st, "PRAGMA page_count", -1);
+	free_pages = query_int(st, "PRAGMA freelist_count", -1);
+	page_size = query_int(st, "PRAGMA page_size", -1);
+	if (pages == INT64_MIN || free_pages == INT64_MIN || page_size == INT64_MIN)
+		return -1;	/* logged */
+	*bytes = (pages - free_pages) * page_size;
+	return 0;
+}
+
+/* Give the freed pages back (a no-op without auto_vacuum = incremental). */
+static void
+sq_reclaim(void *impl)
+{
+	struct sqlite_store *st = impl;
+
+	sqlite3_exec(st->db, "PRAGMA incremental_vacuum(256)", NULL, NULL, NULL);
+}
+
+static int
+sq_claim_server(void *impl)
+{
+	(void)impl;	/* the lock file beside the database (writerlock.h) */
+	return 1;
+}
+
+static const char *
+sq_server(const void *impl)
+{
+	(void)impl;	/* a file of this host's alone */
+	return NULL;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.engine = STORE_SQLITE,
 	.close = sq_close,
 	.name = sq_path,
+	.server = sq_server,
 	.domain_cache = sq_domain_cache,
 	.backfill_step = sq_backfill_step,
 	.checkpoint_in_background = sq_checkpoint_in_background,
@@ -1543,6 +1627,11 @@ const struct store_ops store_sqlite_ops = {
 	.file_get = sq_file_get,
 	.file_set_head = sq_file_set_head,
 	.loss_add = sq_loss_add,
+	.delete_events_before = sq_delete_events_before,
+	.delete_days_before = sq_delete_days_before,
+	.used_bytes = sq_used_bytes,
+	.reclaim = sq_reclaim,
+	.claim_server = sq_claim_server,
 	.check_file = sq_check_file,
 	.abandon = sq_abandon,
 };

@@ -7,8 +7,11 @@ one-shot `tlslogd scan` of everything written (compared by kind and address),
 and so must the successes it counts per peer and day (peer_days: each line
 once, whatever was read twice after a kill).
 
-usage: kill-rotate.py TLSLOGD PATTERNS_DIR WORKDIR   (run from the source tree:
-it uses contrib/bench/genlog). Exit 0 when equal, 1 when not.
+usage: kill-rotate.py TLSLOGD PATTERNS_DIR WORKDIR [DATABASE]   (run from the
+source tree: it uses contrib/bench/genlog). DATABASE: where the daemon writes, a
+postgresql:// URI (read with psql) or by default WORKDIR/d.db; the one-shot scan
+writes an SQLite file, so that the engines are compared too. Exit 0 when equal,
+1 when not.
 """
 import os
 import random
@@ -19,6 +22,18 @@ import sys
 import time
 
 
+def rows(db, q):
+    """The rows of q in database db (an SQLite file or a postgresql:// URI), as strings."""
+    if db.startswith(("postgresql://", "postgres://")):
+        out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-d", db, "-c", q],
+                             capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.strip())
+        return [tuple(line.split("\t")) for line in out.stdout.splitlines()]
+    return [tuple("" if v is None else str(v) for v in r)
+            for r in sqlite3.connect(db, timeout=5).execute(q)]
+
+
 def main():
     exe, pats, wd = sys.argv[1:4]
     os.makedirs(wd, exist_ok=True)
@@ -26,7 +41,8 @@ def main():
     src = subprocess.run(["contrib/bench/genlog", "--lines", "40000", "--rate", "0.05",
                           "--seed", "11", "--mta", "postfix"], capture_output=True,
                          check=True).stdout.splitlines(keepends=True)
-    live, db = f"{wd}/mail.log", f"{wd}/d.db"
+    live = f"{wd}/mail.log"
+    db = sys.argv[4] if len(sys.argv) > 4 else f"{wd}/d.db"
     written = open(f"{wd}/all.log", "wb")
     open(live, "wb").close()
     out = open(f"{wd}/d.out", "ab")
@@ -50,8 +66,8 @@ def main():
 
     def count():
         try:
-            return sqlite3.connect(db, timeout=5).execute("select count(*) from events").fetchone()[0]
-        except sqlite3.Error:
+            return int(rows(db, "select count(*) from events")[0][0])
+        except (sqlite3.Error, RuntimeError, IndexError):
             return -1
 
     def settle():
@@ -96,10 +112,10 @@ def main():
     subprocess.run([exe, "scan", "-c", "/dev/null", "--db", f"{wd}/ref.db", "--patterns", pats,
                     f"{wd}/all.log"], capture_output=True)
     q = "select kind, peer_ip, count(*) from events group by 1, 2"
-    a = sorted(sqlite3.connect(db).execute(q))
-    b = sorted(sqlite3.connect(f"{wd}/ref.db").execute(q))
-    print(f"{kills} SIGKILLs: the daemon stored {sum(r[2] for r in a)} events, "
-          f"a one-shot scan {sum(r[2] for r in b)}")
+    a = sorted(rows(db, q))
+    b = sorted(rows(f"{wd}/ref.db", q))
+    print(f"{kills} SIGKILLs: the daemon stored {sum(int(r[2]) for r in a)} events, "
+          f"a one-shot scan {sum(int(r[2]) for r in b)}")
     status = 0
     if a != b:
         da, db_ = dict(((r[0], r[1]), r[2]) for r in a), dict(((r[0], r[1]), r[2]) for r in b)
@@ -111,11 +127,11 @@ def main():
         status = 1
     cols = ("clear", "ssl3", "tls10", "tls11", "tls12", "tls13", "tls_other", "aead", "cbc",
             "des3", "rc4", "cipher_other", "messages", "logins")
-    q = ("select peer, day, direction, first_time, last_time, " +
+    q = ("select peer, day, direction, min(first_time), max(last_time), " +
          ", ".join(f"sum({c})" for c in cols) + " from peer_days group by 1, 2, 3")
-    a = sorted(sqlite3.connect(db).execute(q))
-    b = sorted(sqlite3.connect(f"{wd}/ref.db").execute(q))
-    total = lambda rows: sum(sum(r[5:]) for r in rows)
+    a = sorted(rows(db, q))
+    b = sorted(rows(f"{wd}/ref.db", q))
+    total = lambda rs: sum(sum(int(v) for v in r[5:]) for r in rs)
     print(f"successes: the daemon counted {total(a)} in {len(a)} peer days, "
           f"a one-shot scan {total(b)} in {len(b)}")
     if not b:
