@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action.c: build and start the flag/clear commands, and the daemon's
- * runner of the actions the record holds as due (see action.h).
+ * runner of the actions the record holds as due (see action.h); the record's
+ * statements, per engine, are actiondb.h's.
  */
 #include "config.h"
 
