@@ -606,7 +606,9 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
  * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
  * (which holds every event this flagger saw, and those before it). Without an
  * active flag there are fewer than 2 x COUNT such events, or a flag would
- * hold them. 1: crossed, 0: not, -1: the database failed.
+ * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
+ * NULL): the same query also reads the id of another daemon's active flag of
+ * the peer and threshold (0: none).
  */
 struct event_list {
 	int64_t *times;
@@ -630,7 +632,8 @@ list_row(void *ctx, int64_t time, int kind)
 }
 
 static int
-cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x)
+cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x,
+    int64_t *fleet_active)
 {
 	const struct conf_threshold *c = &f->conf->thresholds[w->th];
 	int64_t t = ev->time;
@@ -638,7 +641,9 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
 	    t + c->window);
 
-	if (flagdb_events(f->db, &r, list_row, &l) < 0) {
+	if ((fleet_active != NULL ?
+	    flagdb_events_and_flag(f->db, &r, c->name, fleet_active, list_row, &l) :
+	    flagdb_events(f->db, &r, list_row, &l)) < 0) {
 		free(l.times);
 		free(l.kinds);
 		return -1;
@@ -923,6 +928,32 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 }
 
 /*
+ * Another daemon of the fleet has an active flag of w's peer and threshold:
+ * read it and count ev into it when its period holds ev. 1:
+ * counted, 0: not (no such flag any more, or it begins after ev), -1: the
+ * database failed.
+ */
+static int
+adopt(struct flagger *f, const struct window *w, const struct event *ev)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	struct active **slot;
+
+	if (load_actives(f, w->peer, c->name) < 0)
+		return -1;
+	slot = find_active(f, w->peer, c->name);
+	if (*slot != NULL && clear_if_quiet(f, slot, ev->time) < 0)
+		return -1;
+	struct active *a = *find_active(f, w->peer, c->name);
+	if (a == NULL || ev->time < a->first_event)
+		return 0;
+	count_events(f, a, ev, 1);
+	if (ev->time < a->flagged && crossed_at(f, w, ev, a) < 0)
+		return -1;
+	return act_if_present(f, a, w->th, ev->time) < 0 ? -1 : 1;
+}
+
+/*
  * One event of (peer, threshold), in whatever order events come: counted
  * into the active flag whose period holds it, or into a past flag that holds
  * it, or looked at for a crossing by its time (module comment of flag.h).
@@ -934,9 +965,6 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	int64_t t = ev->time, quiet = f->conf->flag_quiet;
 	struct active **slot = find_active(f, peer, c->name);
 
-	/* On a fleet's database, another daemon may have flagged the peer: that flag is ours. */
-	if (*slot == NULL && f->fleet && load_actives(f, peer, c->name) < 0)
-		return -1;
 	/* A flag whose quiet period passed before this event was cleared then. */
 	if (*slot != NULL && clear_if_quiet(f, slot, t) < 0)
 		return -1;
@@ -958,10 +986,26 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (w->past_id != 0 && t >= w->past_from && t < w->past_to)
 		return count_past(f, w->past_id, t);
 	struct crossing x;
-	int rc = t >= w->newest ? cross_newest(w, t, c->window, &x) : cross_around(f, w, ev, &x);
-	/* On a fleet's database the other daemons' events count too: only the database has them. */
-	if (rc == 0 && f->fleet && t >= w->newest)
-		rc = cross_around(f, w, ev, &x);
+	int rc;
+	if (f->fleet && a == NULL) {
+		/*
+		 * On a fleet's database the other daemons' events count too, and
+		 * one of them may have flagged the peer: one query reads both.
+		 */
+		int64_t other;
+		if ((rc = cross_around(f, w, ev, &x, &other)) < 0)
+			return -1;
+		if (other != 0) {
+			int counted = adopt(f, w, ev);
+			if (counted != 0)
+				return counted < 0 ? -1 : 0;
+			slot = find_active(f, peer, c->name);
+			a = *slot;	/* adopted, a flag after t (or none) */
+		}
+	} else {
+		rc = t >= w->newest ? cross_newest(w, t, c->window, &x) :
+		    cross_around(f, w, ev, &x, NULL);
+	}
 	if (rc <= 0)
 		return rc;	/* no crossing: before an active flag, not part of it */
 	/* Read out of order, t may belong to a flag recorded already. */

@@ -73,6 +73,13 @@ flagdb_events(struct flagdb *db, const struct flagdb_range *r, flagdb_event_fn f
 }
 
 int
+flagdb_events_and_flag(struct flagdb *db, const struct flagdb_range *r, const char *threshold,
+    int64_t *active, flagdb_event_fn fn, void *ctx)
+{
+	return db->ops->events_and_flag(db->impl, r, threshold, active, fn, ctx);
+}
+
+int
 flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_t limit,
     flagdb_event_fn fn, void *ctx)
 {

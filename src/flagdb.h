@@ -83,6 +83,13 @@ int flagdb_actives(struct flagdb *db, const char *peer, const char *threshold, f
 int flagdb_newest_event(struct flagdb *db, int64_t *newest, int *none);
 /* The events of r in time order (kind: an enum event_kind, 0 when unknown). */
 int flagdb_events(struct flagdb *db, const struct flagdb_range *r, flagdb_event_fn fn, void *ctx);
+/*
+ * flagdb_events, and in the same query (one round trip on a fleet's
+ * database) the id of the active flag of r's peer and threshold (*active:
+ * 0 when there is none).
+ */
+int flagdb_events_and_flag(struct flagdb *db, const struct flagdb_range *r,
+    const char *threshold, int64_t *active, flagdb_event_fn fn, void *ctx);
 /* The newest limit events of r (r->to is ignored: no upper bound), newest first. */
 int flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_t limit,
     flagdb_event_fn fn, void *ctx);

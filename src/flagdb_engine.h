@@ -16,6 +16,8 @@ struct flagdb_ops {
 	    void *ctx);
 	int (*newest_event)(void *impl, int64_t *newest, int *none);
 	int (*events)(void *impl, const struct flagdb_range *r, flagdb_event_fn fn, void *ctx);
+	int (*events_and_flag)(void *impl, const struct flagdb_range *r, const char *threshold,
+	    int64_t *active, flagdb_event_fn fn, void *ctx);
 	int (*events_newest)(void *impl, const struct flagdb_range *r, int64_t limit,
 	    flagdb_event_fn fn, void *ctx);
 	int (*insert)(void *impl, const struct flagdb_new_flag *flag, int64_t *id);

@@ -65,6 +65,12 @@ static const struct {
 	{ "flag_newest", "SELECT max(time) FROM events" },
 	{ "flag_range_ip", EVENTS_OF("peer_ip") " AND time <= $3 ORDER BY time" },
 	{ "flag_range_domain", EVENTS_OF("peer_domain") " AND time <= $3 ORDER BY time" },
+	{ "flag_fleet_ip", "SELECT time, kind, (SELECT id FROM flags WHERE peer = $1 AND "
+	  "threshold = $6 AND cleared IS NULL) FROM events WHERE peer_ip = $1 AND time >= $2 AND "
+	  "time <= $3 AND strpos($4, ',' || kind || ',') > 0 AND " UP_TO("5") " ORDER BY time" },
+	{ "flag_fleet_domain", "SELECT time, kind, (SELECT id FROM flags WHERE peer = $1 AND "
+	  "threshold = $6 AND cleared IS NULL) FROM events WHERE peer_domain = $1 AND time >= $2 AND "
+	  "time <= $3 AND strpos($4, ',' || kind || ',') > 0 AND " UP_TO("5") " ORDER BY time" },
 	{ "flag_seed_ip", EVENTS_OF("peer_ip") " ORDER BY time DESC LIMIT $3" },
 	{ "flag_seed_domain", EVENTS_OF("peer_domain") " ORDER BY time DESC LIMIT $3" },
 	{ "flag_insert", "INSERT INTO flags (peer, peer_kind, threshold, first_event, last_event, "
@@ -283,18 +289,23 @@ newest_pg(void *impl, int64_t *newest, int *none)
 	return 0;
 }
 
+/* Run name on q ($3: third; $6: threshold unless NULL), hand on the rows; *active: column 2. */
 static int
 range_rows(struct flagdb_pg *p, const char *name, const struct flagdb_range *q, int64_t third,
-    flagdb_event_fn fn, void *ctx)
+    const char *threshold, int64_t *active, flagdb_event_fn fn, void *ctx)
 {
 	put_text(p, q->peer);
 	put_int(p, q->from);
 	put_int(p, third);
 	put_text(p, q->kinds);
 	put_int(p, q->max_id);
+	if (threshold != NULL)
+		put_text(p, threshold);
 	PGresult *r = run(p, name, "cannot read a peer's events");
 	if (r == NULL)
 		return -1;
+	if (active != NULL)
+		*active = PQntuples(r) > 0 && !PQgetisnull(r, 0, 2) ? int_at(r, 0, 2) : 0;
 	for (int i = 0; i < PQntuples(r); i++)
 		if (fn(ctx, int_at(r, i, 0), kind_at(r, i, 1)))
 			break;
@@ -305,16 +316,24 @@ range_rows(struct flagdb_pg *p, const char *name, const struct flagdb_range *q, 
 static int
 events_pg(void *impl, const struct flagdb_range *q, flagdb_event_fn fn, void *ctx)
 {
-	return range_rows(impl, q->is_domain ? "flag_range_domain" : "flag_range_ip", q, q->to, fn,
-	    ctx);
+	return range_rows(impl, q->is_domain ? "flag_range_domain" : "flag_range_ip", q, q->to,
+	    NULL, NULL, fn, ctx);
+}
+
+static int
+events_and_flag_pg(void *impl, const struct flagdb_range *q, const char *threshold,
+    int64_t *active, flagdb_event_fn fn, void *ctx)
+{
+	return range_rows(impl, q->is_domain ? "flag_fleet_domain" : "flag_fleet_ip", q, q->to,
+	    threshold, active, fn, ctx);
 }
 
 static int
 events_newest_pg(void *impl, const struct flagdb_range *q, int64_t limit, flagdb_event_fn fn,
     void *ctx)
 {
-	return range_rows(impl, q->is_domain ? "flag_seed_domain" : "flag_seed_ip", q, limit, fn,
-	    ctx);
+	return range_rows(impl, q->is_domain ? "flag_seed_domain" : "flag_seed_ip", q, limit,
+	    NULL, NULL, fn, ctx);
 }
 
 static int
@@ -550,6 +569,7 @@ const struct flagdb_ops flagdb_pg_ops = {
 	.actives = actives_pg,
 	.newest_event = newest_pg,
 	.events = events_pg,
+	.events_and_flag = events_and_flag_pg,
 	.events_newest = events_newest_pg,
 	.insert = insert_pg,
 	.update = update_pg,

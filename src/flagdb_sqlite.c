@@ -147,6 +147,27 @@ events_sqlite(void *impl, const struct flagdb_range *r, flagdb_event_fn fn, void
 	return range_rows(s, st, r, fn, ctx, "cannot read a peer's events");
 }
 
+/* Two statements: SQLite is no fleet's, flag.c never asks it this on the hot path. */
+static int
+events_and_flag_sqlite(void *impl, const struct flagdb_range *r, const char *threshold,
+    int64_t *active, flagdb_event_fn fn, void *ctx)
+{
+	struct flagdb_sqlite *s = impl;
+	sqlite3_stmt *st = s->actives;
+	int rc;
+
+	*active = 0;
+	sqlite3_bind_text(st, 1, r->peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, threshold, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*active = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, "cannot read the flags");
+	return events_sqlite(impl, r, fn, ctx);
+}
+
 static int
 events_newest_sqlite(void *impl, const struct flagdb_range *r, int64_t limit, flagdb_event_fn fn,
     void *ctx)
@@ -410,6 +431,7 @@ const struct flagdb_ops flagdb_sqlite_ops = {
 	.actives = actives_sqlite,
 	.newest_event = newest_sqlite,
 	.events = events_sqlite,
+	.events_and_flag = events_and_flag_sqlite,
 	.events_newest = events_newest_sqlite,
 	.insert = insert_sqlite,
 	.update = update_sqlite,
