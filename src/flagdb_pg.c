@@ -16,7 +16,10 @@
  *     (its last_event is not after ours): otherwise the row says when its
  *     peer failed last, and the flag stays active.
  *   - "stored up to ev" (flagdb.h): the events of other transactions, and
- *     those of this one (xmin, the inserting transaction) up to ev's id.
+ *     those of this one (xmin, the inserting transaction) up to ev's id. An
+ *     id alone would not do: ids are drawn at insert, not at commit, and a
+ *     daemon's events committed after ours may have smaller ones or larger.
+ *     pg_current_xact_id() needs PostgreSQL 13.
  *
  * Statements are prepared once per connection under names of their own
  * ("flag_..."): a flagger made again on the same store (a reload) finds them
