@@ -12,8 +12,9 @@
  * timeout and a margin): the row is due again, for any host, only if its
  * runner never recorded how the command ended (it died).
  *
- * Statements are prepared once per connection ("action_..."), as the
- * flagger's are (flagdb_pg.c); values go as text parameters.
+ * Statements are prepared once per connection ("action_..."), and again on
+ * a connection made again (pgstore_epoch), as the flagger's are
+ * (flagdb_pg.c); values go as text parameters.
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@
 struct actiondb_pg {
 	struct store *store;
 	PGconn *conn;
+	uint64_t epoch;		/* of the connection the statements are prepared on */
 	const char *server;
 };
 
@@ -55,6 +57,8 @@ static const struct {
 	  "NULL AND done IS NULL AND flag_id = (SELECT flag_id FROM flag_actions WHERE id = $1)" },
 };
 
+static int prepare_all(struct actiondb_pg *p);
+
 static void
 log_pq(struct actiondb_pg *p, const char *what, const PGresult *r)
 {
@@ -70,6 +74,15 @@ static PGresult *
 run(struct actiondb_pg *p, const char *name, int n, const char *const *v, const char *what,
     int quiet)
 {
+	struct pgstore *ps = store_pg(p->store);
+
+	if (pgstore_epoch(ps) != p->epoch) {
+		/* Connected again since: a new session, without our statements. */
+		p->conn = (PGconn *)pgstore_conn(ps);
+		if (prepare_all(p) < 0)
+			return NULL;
+		p->epoch = pgstore_epoch(ps);
+	}
 	PGresult *r = PQexecPrepared(p->conn, name, n, v, NULL, NULL, 0);
 	ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
@@ -219,6 +232,7 @@ actiondb_pg_open(struct store *st)
 	p->store = st;
 	p->conn = (PGconn *)pgstore_conn(store_pg(st));
 	p->server = pgstore_server(store_pg(st));
+	p->epoch = pgstore_epoch(store_pg(st));
 	if (prepare_all(p) < 0) {
 		free(p);
 		return NULL;

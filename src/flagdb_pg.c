@@ -23,7 +23,8 @@
  *
  * Statements are prepared once per connection under names of their own
  * ("flag_..."): a flagger made again on the same store (a reload) finds them
- * prepared. Values go as text parameters; text that is no valid UTF-8 (a
+ * prepared, and a connection made again (pgstore_epoch: the store reconnects
+ * after the server restarted) gets them again before its first statement. Values go as text parameters; text that is no valid UTF-8 (a
  * reverse name from the log) is sent with U+FFFD in place of each bad byte,
  * as pgstore.c stores it in events, so that the peer found is the stored one.
  */
@@ -45,6 +46,7 @@
 struct flagdb_pg {
 	struct store *store;
 	PGconn *conn;
+	uint64_t epoch;		/* of the connection the statements are prepared on */
 	const char *server;
 	/* The parameters of the next statement. */
 	int n;
@@ -177,6 +179,8 @@ put_text(struct flagdb_pg *p, const char *s)
 
 /* ---- running ---- */
 
+static int prepare_all(struct flagdb_pg *p);
+
 static int
 fail(struct flagdb_pg *p, const char *what, const PGresult *r)
 {
@@ -192,6 +196,17 @@ fail(struct flagdb_pg *p, const char *what, const PGresult *r)
 static PGresult *
 run(struct flagdb_pg *p, const char *name, const char *what)
 {
+	struct pgstore *ps = store_pg(p->store);
+
+	if (pgstore_epoch(ps) != p->epoch) {
+		/* Connected again since: a new session, without our statements. */
+		p->conn = (PGconn *)pgstore_conn(ps);
+		if (prepare_all(p) < 0) {
+			reset(p);
+			return NULL;
+		}
+		p->epoch = pgstore_epoch(ps);
+	}
 	PGresult *r = PQexecPrepared(p->conn, name, p->n, p->v, NULL, NULL, 0);
 	ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
@@ -559,6 +574,7 @@ flagdb_pg_open(struct store *st)
 	p->store = st;
 	p->conn = (PGconn *)pgstore_conn(store_pg(st));
 	p->server = pgstore_server(store_pg(st));
+	p->epoch = pgstore_epoch(store_pg(st));
 	if (prepare_all(p) < 0) {
 		close_pg(p);
 		return NULL;
