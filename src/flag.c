@@ -6,7 +6,8 @@
  * its last COUNT events, oldest overwritten first) and the active flags (per
  * peer and threshold name, as in the database). A window forgotten to save
  * memory is read again from the database when its peer comes back, so
- * forgetting changes nothing but the cost of that one event.
+ * forgetting changes nothing but the cost of that one event. The statements
+ * are flagdb.h's, on the store's engine; this file only decides.
  */
 #include "config.h"
 
@@ -601,15 +602,7 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
 	return 1;
 }
 
-/*
- * t came after newer events of its peer (out of time order): every span of
- * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
- * (which holds every event this flagger saw, and those before it). Without an
- * active flag there are fewer than 2 x COUNT such events, or a flag would
- * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
- * NULL): the same query also reads the id of another daemon's active flag of
- * the peer and threshold (0: none).
- */
+/* The events a query handed on, in its order. */
 struct event_list {
 	int64_t *times;
 	unsigned char *kinds;
@@ -631,6 +624,16 @@ list_row(void *ctx, int64_t time, int kind)
 	return 0;
 }
 
+/*
+ * t came after newer events of its peer (out of time order), or (on a
+ * fleet's database) other daemons' events may fill its window: every span of
+ * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
+ * (which holds every event this flagger saw, and those before it). Without an
+ * active flag there are fewer than 2 x COUNT such events, or a flag would
+ * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
+ * NULL): the same query also reads the id of another daemon's active flag of
+ * the peer and threshold (0: none).
+ */
 static int
 cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x,
     int64_t *fleet_active)
