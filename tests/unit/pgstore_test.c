@@ -317,7 +317,7 @@ test_rollback(struct pgstore *ps, int64_t fid)
 	    pgstore_file_resume(ps, &key, 100, &nfid, &off) == 0 &&
 	    pgstore_file_set_offset(ps, fid, 5000, 5000, -1) == 0 &&
 	    pgstore_source_set(ps, "rolled", fid, fid, NULL, 1, 0, 0) == 0 &&
-	    pgstore_peer_day(ps, &row) == 0, "events, a file, a position, a source, a peer day");
+	    pgstore_peer_days(ps, &row, 1) == 0, "events, a file, a position, a source, a peer day");
 	free_events(evs, 10);
 	pgstore_rollback(ps);
 	ok(!pgstore_in_txn(ps), "rolled back");
@@ -439,7 +439,11 @@ test_same_server_turns(void)
 	pgstore_close(a);
 }
 
-/* The connection lost under the store: every call after fails, nothing is retried. */
+/*
+ * The connection lost under the store: the open transaction fails, whole;
+ * the next one connects again (its statements prepared again), and a
+ * daemon's claim on its server is taken again, unless another took it.
+ */
 static void
 test_lost_connection(void)
 {
@@ -447,17 +451,34 @@ test_lost_connection(void)
 	struct event *ev = make_event(0, -1, "192.0.2.6");
 	int64_t id = -1;
 
-	ok(ps != NULL && pgstore_begin(ps) == 0, "a writer begins");
+	ok(ps != NULL && pgstore_claim_server(ps) == 1 && pgstore_begin(ps) == 0,
+	    "a daemon's writer claims its server and begins");
 	if (ps == NULL)
 		return;
+	uint64_t epoch = pgstore_epoch(ps);
 	int backend = PQbackendPID(pgstore_conn(ps));
 	is_int(q_int("SELECT pg_terminate_backend($1)::int", num(backend), NULL, NULL), 1,
 	    "its connection is ended by the server");
 	ok(wait_backend_gone(backend), "and is gone");
 	ok(pgstore_add_events(ps, &ev, 1, &id) < 0, "storing an event fails");
 	ok(pgstore_commit(ps) < 0, "committing fails");
-	ok(pgstore_begin(ps) < 0, "beginning again fails: no hidden reconnection");
+	is_int(q_int("SELECT count(*) FROM events WHERE peer_ip = '192.0.2.6'", NULL, NULL, NULL), 0,
+	    "nothing of the lost transaction is stored");
+	ok(pgstore_begin(ps) == 0, "the next transaction connects again");
+	ok(pgstore_epoch(ps) == epoch + 1, "and says so (pgstore_epoch)");
+	ok(pgstore_add_events(ps, &ev, 1, &id) == 0 && id > 0 && pgstore_commit(ps) == 0,
+	    "the event is stored by the new connection's prepared statements");
+	struct pgstore *other = pgstore_open(uri, "mx4");
+	ok(other != NULL && pgstore_claim_server(other) == 0,
+	    "a second writer for the server cannot claim it");
+	backend = PQbackendPID(pgstore_conn(ps));
+	q_int("SELECT pg_terminate_backend($1)::int", num(backend), NULL, NULL);
+	ok(wait_backend_gone(backend) && other != NULL && pgstore_claim_server(other) == 1,
+	    "once the first's connection is lost, the second claims the server");
+	ok(pgstore_begin(ps) < 0, "the first, its claim taken, writes nothing more");
+	ok(pgstore_begin(ps) < 0, "and goes on refusing");
 	event_free(ev);
+	pgstore_close(other);
 	pgstore_close(ps);
 }
 
@@ -538,7 +559,7 @@ test_peer_days(struct pgstore *ps)
 	row.n[STORE_PD_TLS12] = 2;
 	row.n[STORE_PD_AEAD] = 2;
 	row.n[STORE_PD_MESSAGES] = 2;
-	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0,
+	ok(pgstore_begin(ps) == 0 && pgstore_peer_days(ps, &row, 1) == 0 && pgstore_commit(ps) == 0,
 	    "a peer day written");
 	memset(row.n, 0, sizeof(row.n));
 	row.first_time = 50;
@@ -547,12 +568,12 @@ test_peer_days(struct pgstore *ps)
 	row.n[STORE_PD_TLS13] = 1;
 	row.n[STORE_PD_MESSAGES] = 1;
 	row.host = NULL;
-	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0, "the same day again");
+	ok(pgstore_begin(ps) == 0 && pgstore_peer_days(ps, &row, 1) == 0, "the same day again");
 	row.first_time = row.last_time = 250;
 	row.last_version = "TLSv1";
 	row.n[STORE_PD_TLS13] = 0;
 	row.n[STORE_PD_TLS10] = 1;
-	ok(pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0, "and an earlier success");
+	ok(pgstore_peer_days(ps, &row, 1) == 0 && pgstore_commit(ps) == 0, "and an earlier success");
 	const char *where = "FROM peer_days WHERE peer = '192.0.2.7' AND day = 20000 AND "
 	    "direction = 'out' AND server = 'mx1'";
 	char sql[200];
