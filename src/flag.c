@@ -909,6 +909,8 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 		if (load_actives(f, w->peer, c->name) < 0)
 			return -1;
 		slot = find_active(f, w->peer, c->name);
+		if (*slot == NULL && f->fleet)
+			return 0;	/* another daemon's, not committed yet: its next event finds it */
 		if (*slot == NULL)
 			return db_missing(f, "cannot record a flag");
 		count_events(f, *slot, ev, f->fleet ? 1 : (int64_t)(w->own < w->n ? w->own : w->n));
@@ -1236,6 +1238,8 @@ raise_regression(struct flagger *f, struct active **slot, const struct candidate
 		if (load_actives(f, c->peer, FLAG_REGRESSION) < 0)
 			return -1;
 		slot = find_active(f, c->peer, FLAG_REGRESSION);
+		if (*slot == NULL && f->fleet)
+			return 0;	/* another daemon's, not committed yet */
 		if (*slot == NULL)
 			return db_missing(f, "cannot record a regression");
 		count_events(f, *slot, &ev, 1);

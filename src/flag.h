@@ -66,7 +66,9 @@
  * their own events of the peer come) and count into it; a flag clears
  * flag_quiet after the fleet's last event. Two daemons' events committed at
  * the same moment each see only the other's committed ones: a crossing made
- * of exactly those may wait for the peer's next event.
+ * of exactly those may wait for the peer's next event, and a flag's count
+ * misses the other daemons' events that were in flight (stored, not yet
+ * committed) when it was raised.
  */
 #ifndef TLSLOGD_FLAG_H
 #define TLSLOGD_FLAG_H

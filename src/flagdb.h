@@ -96,7 +96,8 @@ int flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_
 
 /*
  * Write a flag: 1 and *id; 0 when an active flag of the same peer and
- * threshold is there already (another writer raised it), -1 on an error.
+ * threshold is there already (another writer raised it; on a fleet's
+ * database, or is raising it in a transaction still open), -1 on an error.
  */
 int flagdb_insert(struct flagdb *db, const struct flagdb_new_flag *flag, int64_t *id);
 /* n more events of flag id, whose times widen first, last and flagged. */

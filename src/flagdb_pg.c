@@ -6,10 +6,15 @@
  * The flags and their actions are the fleet's: every daemon that writes the
  * database reads them and counts into them, so the statements differ from
  * SQLite's where two daemons may meet:
- *   - a flag is inserted ON CONFLICT on the index of the active flags DO
- *     NOTHING: of two daemons crossing at once, the second waits for the
- *     first's transaction and finds the row there (no row returned): it
- *     adopts it (flag.c). raised_by is this server.
+ *   - an active flag is inserted only by the daemon that holds its lock (a
+ *     transaction's advisory lock of the peer and threshold, taken without
+ *     waiting), and ON CONFLICT on the index of the active flags DO NOTHING:
+ *     of two daemons crossing at once, the second neither writes nor waits
+ *     (no row returned; the flag it reads is the committed one, or none
+ *     while the first's transaction is open: the next event adopts it).
+ *     Waiting on another daemon's uncommitted flag, each holding one the
+ *     other wants, would be a deadlock: PostgreSQL would abort one batch.
+ *     raised_by is this server.
  *   - a due action is inserted ON CONFLICT DO NOTHING: once per flag and
  *     event, whoever records it.
  *   - a clear clears only a flag no other daemon counted a later event into
@@ -78,9 +83,12 @@ static const struct {
 	  "time <= $3 AND strpos($4, ',' || kind || ',') > 0 AND " UP_TO("5") " ORDER BY time" },
 	{ "flag_seed_ip", EVENTS_OF("peer_ip") " ORDER BY time DESC LIMIT $3" },
 	{ "flag_seed_domain", EVENTS_OF("peer_domain") " ORDER BY time DESC LIMIT $3" },
+	/* An active flag only under its lock, taken without waiting (see above). */
 	{ "flag_insert", "INSERT INTO flags (peer, peer_kind, threshold, first_event, last_event, "
-	  "count, flagged, why, main_kind, host, cleared, raised_by) VALUES ($1, $2, $3, $4, $5, "
-	  "$6, $7, $8, $9, $10, $11, $12) "
+	  "count, flagged, why, main_kind, host, cleared, raised_by) SELECT $1::text, $2::text, "
+	  "$3::text, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::text, $9::text, "
+	  "$10::text, $11::bigint, $12::text WHERE $11::bigint IS NOT NULL OR "
+	  "pg_try_advisory_xact_lock(hashtextextended('tlslogd flag ' || $3 || ' ' || $1, 0)) "
 	  "ON CONFLICT (peer, threshold) WHERE cleared IS NULL DO NOTHING RETURNING id" },
 	{ "flag_update", "UPDATE flags SET last_event = greatest(last_event, $3), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $4), "

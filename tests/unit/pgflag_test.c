@@ -9,14 +9,17 @@
  *     COUNT 3, is flagged once, by the third (raised_by), and the others
  *     count their later events into that flag;
  *   - two daemons crossing the same threshold at once write one row: the
- *     second waits for the first's transaction and adopts its flag;
+ *     second neither writes nor waits (no deadlock), and its later events
+ *     count into the first's flag;
  *   - a regression (peer_days of the fleet) is raised once, and adopted;
  *   - a flag another daemon counted a later event into is not cleared by a
  *     daemon whose own events went quiet; it clears once, with one clear
  *     action;
  *   - the runners of two daemons run each due action once (ran_by says
  *     where), a claim taken is not taken again, and a row another runner
- *     holds locked is skipped without waiting.
+ *     holds locked is skipped without waiting;
+ *   - three daemons storing failures of the same 40 peers at once flag each
+ *     once, without a failed transaction.
  *
  * The test checks through a connection of its own, with plain SQL.
  */
@@ -192,19 +195,7 @@ test_fleet_count(struct daemon *mx, int64_t t0)
 	    "WHERE f.peer = $1", p, NULL), 1, "no second action");
 }
 
-/* Wait (up to 30 s) until some backend waits for a lock. */
-static int
-wait_lock_waiter(void)
-{
-	for (int i = 0; i < 3000; i++) {
-		if (q_int("SELECT count(*) FROM pg_locks WHERE NOT granted", NULL, NULL) > 0)
-			return 1;
-		usleep(10000);
-	}
-	return 0;
-}
-
-/* Two daemons cross at once: the second waits for the first's transaction, and adopts its flag. */
+/* Two daemons cross at once: the second neither writes a flag nor waits for the first. */
 static void
 test_concurrent_raise(struct daemon *mx, int64_t t0)
 {
@@ -225,24 +216,34 @@ test_concurrent_raise(struct daemon *mx, int64_t t0)
 	fflush(stdout);
 	pid_t kid = fork();
 	if (kid == 0) {
-		/* mx4 crosses too (it cannot see mx1's event yet) and must wait for mx1. */
+		/* mx4 crosses too (it cannot see mx1's event): it must not wait for mx1. */
 		struct daemon d4;
 		int rc = daemon_open(&d4, "mx4") == 0 &&
 		    daemon_store(&d4, q, KIND_AUTH_FAILED, t0 + 30) == 0 && d4.raised == 0;
 		daemon_close(&d4);
 		_exit(rc ? 0 : 1);
 	}
-	ok(wait_lock_waiter(), "mx4 waits for mx1's transaction");
+	int status = -1, done = 0;
+	for (int i = 0; i < 3000 && !done; i++) {
+		done = waitpid(kid, &status, WNOHANG) == kid;
+		if (!done)
+			usleep(10000);
+	}
+	ok(done, "mx4 commits while mx1's transaction is open (no wait, no deadlock)");
+	ok(done && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "without an error and without announcing a flag of its own");
+	is_int(flags_of(q), 0, "no flag is committed yet");
 	ok(flag_flush(mx[0].f) == 0 && store_commit(mx[0].st) == 0, "mx1 commits");
 	flag_take_notices(mx[0].f, on_notice, &mx[0]);
-	int status = -1;
-	waitpid(kid, &status, 0);
-	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "mx4 commits too, without an error and without announcing a flag of its own");
+	if (!done)
+		waitpid(kid, &status, 0);
 	is_int(flags_of(q), 1, "one flag row");
 	is_str(q_text("SELECT raised_by FROM flags WHERE peer = $1", q), "mx1", "mx1's");
-	is_int(q_int("SELECT count FROM flags WHERE peer = $1", q, NULL), 4,
-	    "mx4's event is counted into it");
+	is_int(q_int("SELECT count FROM flags WHERE peer = $1", q, NULL), 3,
+	    "mx4's event, in flight when the flag was raised, is not counted (flag.h)");
+	ok(daemon_store(&mx[1], q, KIND_AUTH_FAILED, t0 + 40) == 0, "mx2 stores one more");
+	is_int(q_int("SELECT count FROM flags WHERE peer = $1", q, NULL), 4, "counted into it");
+	is_int(flags_of(q), 1, "still one flag");
 }
 
 /* A regression is the fleet's: raised once from peer_days of any server, adopted by the others. */
@@ -340,9 +341,20 @@ test_runners(struct daemon *mx, int want)
 	is_int(q_int("SELECT count(*) FROM flag_actions WHERE done IS NULL", NULL, NULL), 0,
 	    "none was given up");
 	is_int(lines_of(NULL), want, "each ran once: %d lines in all", want);
-	is_int(q_int("SELECT count(*) FROM flag_actions WHERE ran_by IN ('mx1', 'mx2') AND "
-	    "attempts = 1", NULL, NULL), q_int("SELECT count(*) FROM flag_actions", NULL, NULL),
-	    "ran_by says which host ran each, started once");
+	long long runs = q_int("SELECT count(*) FROM flag_actions WHERE ran_by IN ('mx1', 'mx2') "
+	    "AND attempts = 1", NULL, NULL);
+	if (!ok(runs == q_int("SELECT count(*) FROM flag_actions", NULL, NULL),
+	    "ran_by says which host ran each, started once")) {
+		PGresult *r = PQexec(check, "SELECT id, flag_id, event, attempts, ran_by, done, "
+		    "gave_up, why FROM flag_actions");
+		for (int i = 0; i < PQntuples(r); i++) {
+			printf("#  ");
+			for (int j = 0; j < PQnfields(r); j++)
+				printf(" %s", PQgetvalue(r, i, j));
+			printf("\n");
+		}
+		PQclear(r);
+	}
 	action_runner_free(r1);
 	action_runner_free(r2);
 }
@@ -382,6 +394,90 @@ test_claim(struct daemon *mx, int64_t now)
 	actiondb_row_free(&rows2[0]);
 	actiondb_close(a1);
 	actiondb_close(a2);
+}
+
+/*
+ * Three daemons at once, each storing failures of the same 40 peers in its
+ * own shuffled order, 8 events to a transaction: every peer is flagged once
+ * and no transaction fails (no deadlock between the daemons' flags).
+ */
+static void
+test_storm(int64_t now)
+{
+	enum { PEERS = 40, EACH = 3, SERVERS = 3 };
+	pid_t kids[SERVERS];
+	int gate[2];
+
+	if (pipe(gate) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	for (int k = 0; k < SERVERS; k++) {
+		kids[k] = fork();
+		if (kids[k] != 0)
+			continue;
+		struct daemon d;
+		char server[16];
+		int order[PEERS * EACH], failed = 0;
+		char c;
+		snprintf(server, sizeof(server), "storm%d", k + 1);
+		close(gate[1]);
+		if (daemon_open(&d, server) < 0)
+			_exit(2);
+		(void)!read(gate[0], &c, 1);	/* all start together, at EOF */
+		srand((unsigned)(k + 1));
+		for (int i = 0; i < PEERS * EACH; i++)
+			order[i] = i;
+		for (int i = PEERS * EACH - 1; i > 0; i--) {
+			int j = rand() % (i + 1), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (int i = 0; i < PEERS * EACH; i++) {
+			char ip[32];
+			int peer = order[i] % PEERS;
+			snprintf(ip, sizeof(ip), "203.0.113.%d", peer + 1);
+			batch_add(d.b, make_event(ip, KIND_AUTH_FAILED, now - 100 + k * 10 + order[i] / PEERS),
+			    NULL);
+			if (i % 8 == 7 && batch_commit(d.b) < 0) {
+				failed++;
+				batch_reset(d.b);
+			}
+		}
+		if (batch_commit(d.b) < 0)
+			failed++;
+		daemon_close(&d);
+		_exit(failed > 0 ? 1 : 0);
+	}
+	/* Each opened its store (a connection, the flags read) before the gate opens. */
+	for (int i = 0; i < 3000 && q_int("SELECT count(*) FROM pg_stat_activity WHERE "
+	    "application_name = 'tlslogd'", NULL, NULL) < 3 + 3; i++)
+		usleep(10000);
+	close(gate[0]);
+	close(gate[1]);
+	int ok_count = 0;
+	for (int k = 0; k < SERVERS; k++) {
+		int status = -1;
+		waitpid(kids[k], &status, 0);
+		ok_count += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	is_int(ok_count, SERVERS, "three daemons storing the same peers at once: no transaction fails");
+	is_int(q_int("SELECT count(*) FROM events WHERE peer_ip LIKE '203.0.113.%'", NULL, NULL),
+	    PEERS * EACH * SERVERS, "every event is stored");
+	is_int(q_int("SELECT count(DISTINCT peer) FROM flags WHERE peer LIKE '203.0.113.%'", NULL,
+	    NULL), PEERS, "every peer is flagged");
+	is_int(q_int("SELECT count(*) FROM flags WHERE peer LIKE '203.0.113.%'", NULL, NULL), PEERS,
+	    "once");
+	/*
+	 * The counts are the fleet's only roughly (flag.h): a daemon's events in
+	 * flight when another raised the flag are missed, and the start of a
+	 * flag read late by two daemons may be counted by both. Said, not held.
+	 */
+	printf("# of %d flags, %lld count fewer than the fleet's 9 events, %lld more\n", PEERS,
+	    q_int("SELECT count(*) FROM flags WHERE peer LIKE '203.0.113.%' AND count < 9", NULL,
+	    NULL), q_int("SELECT count(*) FROM flags WHERE peer LIKE '203.0.113.%' AND count > 9",
+	    NULL, NULL));
 }
 
 /* conf: a threshold of COUNT 3, an action that appends "peer event" to a file. */
@@ -449,6 +545,7 @@ main(void)
 	test_regression(mx, now);
 	test_runners(mx, 4);
 	test_claim(mx, now);
+	test_storm((int64_t)time(NULL));
 	for (int i = 0; i < 3; i++)
 		daemon_close(&mx[i]);
 	conf_free(&conf);
