@@ -66,9 +66,12 @@
  * their own events of the peer come) and count into it; a flag clears
  * flag_quiet after the fleet's last event. Two daemons' events committed at
  * the same moment each see only the other's committed ones: a crossing made
- * of exactly those may wait for the peer's next event, and a flag's count
- * misses the other daemons' events that were in flight (stored, not yet
- * committed) when it was raised.
+ * of exactly those may wait for the peer's next event. A flag's count is
+ * the fleet's roughly: it misses the other daemons' events that were in
+ * flight (stored, not yet committed) when it was raised, and the start of a
+ * flag read late (events older than its first) by two daemons at once may
+ * be counted by both. Only a flag's insert is guarded (flagdb_pg.c), so that
+ * no daemon waits for another's open transaction there.
  */
 #ifndef TLSLOGD_FLAG_H
 #define TLSLOGD_FLAG_H
