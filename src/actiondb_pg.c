@@ -35,9 +35,7 @@ struct actiondb_pg {
 	const char *server;
 };
 
-static const struct {
-	const char *name, *sql;
-} statements[] = {
+static const struct pgstore_statement statements[] = {
 	{ "action_due", "SELECT a.id, a.event, a.attempts, f.peer, f.peer_kind, f.threshold, "
 	  "f.why, f.main_kind, f.host, f.count, f.first_event, f.last_event, f.cleared, "
 	  "coalesce((SELECT (r.done IS NOT NULL)::int FROM flag_actions r "
@@ -197,31 +195,8 @@ give_up_pg(void *impl, int64_t id, int64_t t, const char *why, int pair)
 static int
 prepare_all(struct actiondb_pg *p)
 {
-	PGresult *r = PQexec(p->conn, "SELECT name FROM pg_prepared_statements "
-	    "WHERE name LIKE 'action\\_%'");
-
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		log_pq(p, "cannot prepare the action record", r);
-		PQclear(r);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		int known = 0;
-		for (int row = 0; row < PQntuples(r) && !known; row++)
-			known = strcmp(PQgetvalue(r, row, 0), statements[i].name) == 0;
-		if (known)
-			continue;
-		PGresult *pr = PQprepare(p->conn, statements[i].name, statements[i].sql, 0, NULL);
-		if (pr == NULL || PQresultStatus(pr) != PGRES_COMMAND_OK) {
-			log_pq(p, "cannot prepare the action record", pr);
-			PQclear(pr);
-			PQclear(r);
-			return -1;
-		}
-		PQclear(pr);
-	}
-	PQclear(r);
-	return 0;
+	return pgstore_prepare_missing(store_pg(p->store), statements,
+	    sizeof(statements) / sizeof(statements[0]), "action_", "cannot prepare the action record");
 }
 
 void *

@@ -65,9 +65,7 @@ struct flagdb_pg {
 #define EVENTS_OF(col) "SELECT time, kind FROM events WHERE " col " = $1 AND time >= $2 AND " \
 	"strpos($4, ',' || kind || ',') > 0 AND " UP_TO("5")
 
-static const struct {
-	const char *name, *sql;
-} statements[] = {
+static const struct pgstore_statement statements[] = {
 	{ "flag_actives", "SELECT id, peer, peer_kind, threshold, why, main_kind, host, "
 	  "first_event, last_event, count, EXISTS (SELECT 1 FROM flag_actions WHERE "
 	  "flag_id = flags.id AND event = 'flagged')::int, flagged FROM flags WHERE cleared IS NULL "
@@ -547,31 +545,8 @@ count_failures_pg(void *impl, const char *peer, int64_t t, int64_t until, const 
 static int
 prepare_all(struct flagdb_pg *p)
 {
-	PGresult *r = PQexec(p->conn, "SELECT name FROM pg_prepared_statements "
-	    "WHERE name LIKE 'flag\\_%'");
-
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		fail(p, "cannot prepare the flag statements", r);
-		PQclear(r);
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
-		int known = 0;
-		for (int row = 0; row < PQntuples(r) && !known; row++)
-			known = strcmp(PQgetvalue(r, row, 0), statements[i].name) == 0;
-		if (known)
-			continue;
-		PGresult *pr = PQprepare(p->conn, statements[i].name, statements[i].sql, 0, NULL);
-		if (pr == NULL || PQresultStatus(pr) != PGRES_COMMAND_OK) {
-			fail(p, "cannot prepare the flag statements", pr);
-			PQclear(pr);
-			PQclear(r);
-			return -1;
-		}
-		PQclear(pr);
-	}
-	PQclear(r);
-	return 0;
+	return pgstore_prepare_missing(store_pg(p->store), statements,
+	    sizeof(statements) / sizeof(statements[0]), "flag_", "cannot prepare the flag statements");
 }
 
 void *

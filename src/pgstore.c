@@ -599,6 +599,38 @@ reconnect(struct pgstore *ps)
 	return 0;
 }
 
+int
+pgstore_prepare_missing(struct pgstore *ps, const struct pgstore_statement *list, size_t n,
+    const char *prefix, const char *what)
+{
+	const char *values[1] = { prefix };
+	PGresult *r = PQexecParams(ps->conn, "SELECT name FROM pg_prepared_statements "
+	    "WHERE starts_with(name, $1)", 1, NULL, values, NULL, NULL, 0);
+
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_pq(ps, what, r);
+		PQclear(r);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int known = 0;
+		for (int row = 0; row < PQntuples(r) && !known; row++)
+			known = strcmp(PQgetvalue(r, row, 0), list[i].name) == 0;
+		if (known)
+			continue;
+		PGresult *pr = PQprepare(ps->conn, list[i].name, list[i].sql, 0, NULL);
+		if (pr == NULL || PQresultStatus(pr) != PGRES_COMMAND_OK) {
+			log_pq(ps, what, pr);
+			PQclear(pr);
+			PQclear(r);
+			return -1;
+		}
+		PQclear(pr);
+	}
+	PQclear(r);
+	return 0;
+}
+
 uint64_t
 pgstore_epoch(const struct pgstore *ps)
 {

@@ -56,6 +56,18 @@ const char *pgstore_server(const struct pgstore *ps);
 struct domain_cache *pgstore_domain_cache(struct pgstore *ps);
 /* The connection, for readers that run their own queries (libpq's PGconn). */
 struct pg_conn *pgstore_conn(struct pgstore *ps);
+/* A statement of a module that prepares its own on pgstore_conn. */
+struct pgstore_statement {
+	const char *name, *sql;
+};
+/*
+ * Prepare those of the n statements that this connection has not prepared
+ * yet (all of them on a new connection: after pgstore_epoch changed). Their
+ * names begin with prefix, which no other module's do. 0, or -1 (logged,
+ * with what).
+ */
+int pgstore_prepare_missing(struct pgstore *ps, const struct pgstore_statement *list, size_t n,
+    const char *prefix, const char *what);
 /*
  * How many times the connection was made again (pgstore_begin does it when
  * it was lost, between transactions): a module that prepared statements of
