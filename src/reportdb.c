@@ -469,13 +469,19 @@ pg_net_terms(struct query *q, const char *column, const struct cidr *net)
 	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 32];
 
 	cidr_format(net, addr, sizeof(addr));
-	buf_printf(&q->sql, "CASE WHEN %s ~ '^([0-9]+[.]){3}[0-9]+$|^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$' "
-	    "THEN %s::inet <<= ", column, column);
+	/* column is one of ours, never data. */
+	buf_puts(&q->sql, "CASE WHEN ");
+	buf_puts(&q->sql, column);
+	buf_puts(&q->sql, " ~ '^([0-9]+[.]){3}[0-9]+$|^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$' THEN ");
+	buf_puts(&q->sql, column);
+	buf_puts(&q->sql, "::inet <<= ");
 	snprintf(text, sizeof(text), "%s/%d", addr, net->prefix);
 	add_text(q, text);
 	buf_puts(&q->sql, "::inet");
 	if (net->family == AF_INET) {
-		buf_printf(&q->sql, " OR %s::inet <<= ", column);
+		buf_puts(&q->sql, " OR ");
+		buf_puts(&q->sql, column);
+		buf_puts(&q->sql, "::inet <<= ");
 		snprintf(text, sizeof(text), "::ffff:%s/%d", addr, 96 + net->prefix);
 		add_text(q, text);
 		buf_puts(&q->sql, "::inet");
@@ -550,10 +556,9 @@ subdomain_terms(struct reportdb *db, struct query *q, const struct reportdb_filt
 		add_text(q, f->text);
 	}
 	/* PostgreSQL's LIKE is case-sensitive: the name in lower case, as f->text is. */
-	if (db->pg)
-		buf_printf(&q->sql, " AND lower(%s) LIKE '%%.' || ", name);
-	else
-		buf_printf(&q->sql, " AND %s LIKE '%%.' || ", name);
+	buf_puts(&q->sql, db->pg ? " AND lower(" : " AND (");
+	buf_puts(&q->sql, name);
+	buf_puts(&q->sql, ") LIKE '%.' || ");
 	add_text(q, f->text);
 	buf_puts(&q->sql, ")");
 }
@@ -1022,8 +1027,12 @@ reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb
 		key = top_group[by].pg_key;
 	period.since = 1;
 	query_init(&q);
-	buf_printf(&q.sql, "SELECT %s AS k, count(*) AS n, %s, min(e.time), max(e.time) FROM "
-	    "events e", key, top_group[by].third);
+	/* Column names of top_group, never data: */
+	buf_puts(&q.sql, "SELECT ");
+	buf_puts(&q.sql, key);
+	buf_puts(&q.sql, " AS k, count(*) AS n, ");
+	buf_puts(&q.sql, top_group[by].third);
+	buf_puts(&q.sql, ", min(e.time), max(e.time) FROM events e");
 	if (!db->pg && f->type == REPORTDB_PEER_ALL)
 		buf_puts(&q.sql, " INDEXED BY events_time");
 	buf_puts(&q.sql, " WHERE ");
