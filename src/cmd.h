@@ -69,6 +69,12 @@ int cmd_bad_option(const char *cmd, const char *optstring, int argc, char **argv
 int cmd_format_option(const char *name);
 /* --limit N of a reader where 0 means all rows: 0 and *limit, or -1 (logged). */
 int cmd_limit_option(const char *text, long long *limit);
+struct reportdb_filter;
+/*
+ * The filters a reader's options set (--peer PEER, --server, --direction),
+ * checked and f's peer filled (reportdb_filter_peer): 0, or -1 (logged).
+ */
+int cmd_filter_options(struct reportdb_filter *f, const char *peer);
 struct buf;
 struct reportdb_rows;
 /* Column c of a reader's row, escaped for fmt: NULL is "-" in a table, null in JSON, empty in CSV. */

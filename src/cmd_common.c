@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "event.h"
 #include "log.h"
 #include "output.h"
 #include "reportdb.h"
@@ -104,6 +105,20 @@ cmd_close_db(struct reportdb *db, struct conf *conf, int status)
 	reportdb_close(db);
 	conf_free(conf);
 	return status;
+}
+
+int
+cmd_filter_options(struct reportdb_filter *f, const char *peer)
+{
+	if (f->direction != NULL && event_direction_from_name(f->direction) < 0) {
+		log_warnx("--direction: expected in or out, not \"%s\"", f->direction);
+		return -1;
+	}
+	if (f->server != NULL && *f->server == '\0') {
+		log_warnx("--server: expected a server name");
+		return -1;
+	}
+	return reportdb_filter_peer(f, peer != NULL && *peer != '\0' ? peer : NULL);
 }
 
 int

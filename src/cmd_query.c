@@ -764,15 +764,7 @@ cmd_query(int argc, char **argv)
 	}
 	if (format < 0)
 		format = following && output_terminal_width() == 0 ? OUTPUT_JSONL : OUTPUT_TABLE;
-	if (f.direction != NULL && event_direction_from_name(f.direction) < 0) {
-		log_warnx("--direction: expected in or out, not \"%s\"", f.direction);
-		return EXIT_USAGE;
-	}
-	if (f.server != NULL && *f.server == '\0') {
-		log_warnx("--server: expected a server name");
-		return EXIT_USAGE;
-	}
-	if (reportdb_filter_peer(&f, peer != NULL && *peer != '\0' ? peer : NULL) < 0)
+	if (cmd_filter_options(&f, peer) < 0)
 		return EXIT_USAGE;
 
 	struct conf conf;

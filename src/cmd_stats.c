@@ -24,13 +24,17 @@
 #include "writerlock.h"
 
 static const char stats_usage[] =
-    "usage: tlslogd stats [--format table|json] [-n] [-c FILE] [--db PATH]\n"
+    "usage: tlslogd stats [--server NAME] [--format table|json] [-n] [-c FILE]\n"
+    "                     [--db PATH]\n"
     "\n"
     "Print the database's size, its events per kind, and for each source of\n"
     "tlslogd run the file it reads, how many bytes of it are still unread, and\n"
     "its counters: lines read, lines cut for their length, and lines about TLS\n"
-    "or AUTH that no rule knows (see tlslogd test-rules --missed).\n"
+    "or AUTH that no rule knows (see tlslogd test-rules --missed). On PostgreSQL\n"
+    "the sources are those of every server, each named.\n"
     "\n"
+    "      --server NAME    only the events this server logged (case-insensitive);\n"
+    "                       on PostgreSQL only the sources this tlslogd host reads\n"
     "  -f, --format FMT     table (default) or json\n"
     "  -n, --check          check the options, configuration and database, then exit\n"
     "  -c, --config FILE    configuration file (default " TLSLOGD_DEFAULT_CONF ")\n"
@@ -96,12 +100,13 @@ by_count(const void *a, const void *b)
  * The events per kind, most first, with the time of the last. One pass over
  * the events_time index (time, kind), which holds both, counted here: GROUP
  * BY would sort every event, or need an index of its own on kind, which
- * every stored event would pay for (schema 6 dropped it).
+ * every stored event would pay for (schema 6 dropped it). PostgreSQL
+ * counts per kind on its side (reportdb_kind_times).
  */
 static int
-count_kinds(struct reportdb *db, struct kind_count **out, size_t *nout)
+count_kinds(struct reportdb *db, const char *server, struct kind_count **out, size_t *nout)
 {
-	struct reportdb_rows *s = reportdb_kind_times(db);
+	struct reportdb_rows *s = reportdb_kind_times(db, server);
 	struct kind_count *kinds = NULL;
 	size_t n = 0, last_hit = 0;
 	int rc = -1;
@@ -127,7 +132,7 @@ count_kinds(struct reportdb *db, struct kind_count **out, size_t *nout)
 			}
 			last_hit = i;
 		}
-		kinds[i].count++;
+		kinds[i].count += reportdb_int(s, 2);
 		if (t > kinds[i].last)
 			kinds[i].last = t;
 	}
@@ -152,10 +157,10 @@ count_kinds(struct reportdb *db, struct kind_count **out, size_t *nout)
  * has none to tell.
  */
 static int
-report_losses(struct reportdb *db, int json, struct buf *out)
+report_losses(struct reportdb *db, const char *server, int json, struct buf *out)
 {
 	int rc, n = 0, absent;
-	struct reportdb_rows *s = reportdb_losses(db, LOSSES_LISTED, &absent);
+	struct reportdb_rows *s = reportdb_losses(db, server, LOSSES_LISTED, &absent);
 
 	if (s == NULL) {
 		if (!absent)
@@ -210,22 +215,44 @@ report_losses(struct reportdb *db, int json, struct buf *out)
 	return 0;
 }
 
+/*
+ * The database's size: its file and write-ahead log, or what PostgreSQL
+ * says; and the daemon that writes an SQLite file, if one runs
+ * (writerlock.h). A PostgreSQL database has a daemon per server: its
+ * sources say which (*holder 0, nothing printed).
+ */
+static void
+db_size(struct reportdb *db, const char *path, int64_t *bytes, int64_t *wal, pid_t *holder,
+    int *holder_errno)
+{
+	if (reportdb_is_postgresql(db)) {
+		*bytes = reportdb_server_bytes(db);
+		*wal = -1;
+		*holder = 0;
+		*holder_errno = 0;
+		return;
+	}
+	char *walpath = xasprintf("%s-wal", path);
+	*bytes = file_size(path);
+	*wal = file_size(walpath);
+	free(walpath);
+	*holder = writerlock_holder(path);
+	*holder_errno = errno;
+}
+
 static int
-report(struct reportdb *db, const char *path, int json, struct buf *out)
+report(struct reportdb *db, const char *server, int json, struct buf *out)
 {
 	struct reportdb_rows *s = NULL;
-	int64_t total = 0, first = 0, last = 0;
-	int rc, absent;
+	const char *path = reportdb_path(db);	/* a URI's password masked */
+	int pg = reportdb_is_postgresql(db);
+	int64_t total = 0, first = 0, last = 0, bytes, wal;
+	int rc, absent, holder_errno;
+	pid_t holder;
 
 	/* Database */
-	int64_t bytes = file_size(path), wal = -1;
-	char *walpath = xasprintf("%s-wal", path);
-	wal = file_size(walpath);
-	free(walpath);
-	/* The daemon that writes the database, if one runs (writerlock.h). */
-	pid_t holder = writerlock_holder(path);
-	int holder_errno = errno;
-	if (reportdb_event_span(db, &total, &first, &last) < 0)
+	db_size(db, path, &bytes, &wal, &holder, &holder_errno);
+	if (reportdb_event_span(db, server, &total, &first, &last) < 0)
 		goto fail;
 	if (json) {
 		buf_puts(out, "{\n  \"database\": {\"path\": ");
@@ -246,11 +273,15 @@ report(struct reportdb *db, const char *path, int json, struct buf *out)
 			buf_printf(out, " (+ %.1f MB write-ahead log)", (double)wal / 1e6);
 		if (holder > 0)
 			buf_printf(out, "\ndaemon    tlslogd run, pid %ld", (long)holder);
-		else if (holder == 0)
+		else if (holder == 0 && !pg)
 			buf_puts(out, "\ndaemon    none running");
-		else
+		else if (holder < 0)
 			buf_printf(out, "\ndaemon    unknown (%s.lock: %s)", path, strerror(holder_errno));
 		buf_printf(out, "\nevents    %lld", (long long)total);
+		if (server != NULL) {
+			buf_puts(out, " logged by ");
+			put_string(out, server, 0);
+		}
 		if (total) {
 			buf_puts(out, ", from ");
 			put_time(out, first, 0);
@@ -263,7 +294,7 @@ report(struct reportdb *db, const char *path, int json, struct buf *out)
 	/* Events per kind */
 	struct kind_count *kinds = NULL;
 	size_t nkinds = 0;
-	if (count_kinds(db, &kinds, &nkinds) < 0)
+	if (count_kinds(db, server, &kinds, &nkinds) < 0)
 		goto fail;
 	for (size_t i = 0; i < nkinds; i++) {
 		const struct kind_count *k = &kinds[i];
@@ -288,19 +319,27 @@ report(struct reportdb *db, const char *path, int json, struct buf *out)
 	int n = 0;
 	rc = 0;
 	/* A database of schema 1 (never written by this tlslogd) has no sources table. */
-	if ((s = reportdb_sources(db, &absent)) == NULL && !absent)
+	if ((s = reportdb_sources(db, server, &absent)) == NULL && !absent)
 		goto fail;
 	while (s != NULL && (rc = reportdb_next(s)) == 1) {
 		const char *name = reportdb_text(s, 0, NULL);
 		const char *fpath = reportdb_text(s, 1, NULL);
 		int64_t offset = reportdb_int(s, 2);
 		const char *cursor = reportdb_text(s, 3, NULL);
-		int64_t size = file_size(name);
+		/* PostgreSQL's: the server that reads it; its files are on that host, not here. */
+		const char *reader = reportdb_text(s, 8, NULL);
+		int64_t size = reader == NULL ? file_size(name) : -1;
 		/* Behind: only when the name still leads to the file it read. */
 		int64_t behind = fpath != NULL && size >= 0 ? size - offset : -1;
 
 		if (json) {
-			buf_puts(out, n ? ",\n    {\"name\": " : "\n    {\"name\": ");
+			buf_puts(out, n ? ",\n    {" : "\n    {");
+			if (pg) {
+				buf_puts(out, "\"server\": ");
+				put_string(out, reader, 1);
+				buf_puts(out, ", ");
+			}
+			buf_puts(out, "\"name\": ");
 			put_string(out, name, 1);
 			buf_puts(out, ", \"file\": ");
 			put_string(out, fpath, 1);
@@ -317,6 +356,10 @@ report(struct reportdb *db, const char *path, int json, struct buf *out)
 			if (n == 0)
 				buf_puts(out, "sources of tlslogd run\n");
 			buf_puts(out, "  ");
+			if (reader != NULL) {
+				put_string(out, reader, 0);
+				buf_puts(out, ": ");
+			}
 			put_string(out, name, 0);
 			buf_printf(out, "\n    byte %lld read", (long long)offset);
 			if (behind >= 0)
@@ -340,7 +383,7 @@ report(struct reportdb *db, const char *path, int json, struct buf *out)
 		buf_puts(out, n ? "\n  ]" : "]");
 	else if (n == 0)
 		buf_puts(out, "no sources: tlslogd run has not written to this database\n");
-	if (report_losses(db, json, out) < 0)
+	if (report_losses(db, server, json, out) < 0)
 		return -1;
 	if (json)
 		buf_puts(out, "\n}\n");
@@ -355,6 +398,7 @@ cmd_stats(int argc, char **argv)
 {
 	static const char optstring[] = "f:nc:h";
 	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
@@ -363,6 +407,7 @@ cmd_stats(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common;
+	const char *server = NULL;
 	int ch, json = 0, check = 0;
 
 	memset(&common, 0, sizeof(common));
@@ -378,6 +423,7 @@ cmd_stats(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'S': server = optarg; break;
 		case 'n': check = 1; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
@@ -389,6 +435,10 @@ cmd_stats(int argc, char **argv)
 		log_warnx("stats: unexpected argument \"%s\"; see tlslogd stats --help", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (server != NULL && *server == '\0') {
+		log_warnx("--server: expected a server name");
+		return EXIT_USAGE;
+	}
 	struct conf conf;
 	struct reportdb *db;
 	int status = cmd_open_db(&common, &conf, NULL, 0, &db);
@@ -398,12 +448,13 @@ cmd_stats(int argc, char **argv)
 		return cmd_close_db(db, &conf, cmd_checked("stats"));
 	struct buf out;
 	buf_init(&out);
-	if (report(db, conf.database, json, &out) < 0) {
-		log_warnx("%s: cannot read the statistics", conf.database);
+	if (reportdb_begin(db) < 0 || report(db, server, json, &out) < 0) {
+		log_warnx("%s: cannot read the statistics", reportdb_path(db));
 		status = EXIT_TROUBLE;
 	} else if (output_write_stdout(&out) < 0) {
 		status = EXIT_TROUBLE;
 	}
+	reportdb_end(db);
 	buf_free(&out);
 	return cmd_close_db(db, &conf, status);
 }

@@ -28,10 +28,12 @@
 #include "util.h"
 
 static const char summary_usage[] =
-    "usage: tlslogd summary [--since WHEN] [--until WHEN] [--format text|html]\n"
-    "                       [--skip-empty] [-n] [-c FILE] [--db PATH]\n"
+    "usage: tlslogd summary [--since WHEN] [--until WHEN] [--server NAME]\n"
+    "                       [--format text|html] [--skip-empty] [-n] [-c FILE]\n"
+    "                       [--db PATH]\n"
     "       tlslogd summary --mail [ADDRESS...] [--sendmail PATH] [--since WHEN]\n"
-    "                       [--until WHEN] [--skip-empty] [-c FILE] [--db PATH]\n"
+    "                       [--until WHEN] [--server NAME] [--skip-empty] [-c FILE]\n"
+    "                       [--db PATH]\n"
     "\n"
     "Summarize a period (default: the last 24 hours) against the period of the\n"
     "same length before: what changed (new and recovered peers, new kinds, flags\n"
@@ -45,6 +47,8 @@ static const char summary_usage[] =
     "\n"
     "  -s, --since WHEN     start of the period (default 24h)\n"
     "  -u, --until WHEN     end of the period (default now)\n"
+    "      --server NAME    only the failures this server logged (case-insensitive);\n"
+    "                       the flags are the database's, whoever logged their events\n"
     "  -f, --format FMT     text (default) or html, on standard output\n"
     "  -m, --mail           mail it instead (to the ADDRESSes given, or mail_to)\n"
     "      --sendmail PATH  run PATH -t -oi instead of the configured sendmail\n"
@@ -100,7 +104,7 @@ send_summary(const struct conf *conf, char *const *to, char **sendmail_argv,
 int
 cmd_summary(int argc, char **argv)
 {
-	enum { OPT_SENDMAIL = 256, OPT_SKIP_EMPTY };
+	enum { OPT_SENDMAIL = 256, OPT_SKIP_EMPTY, OPT_SERVER };
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
@@ -108,6 +112,7 @@ cmd_summary(int argc, char **argv)
 		{ "mail", no_argument, NULL, 'm' },
 		{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
 		{ "skip-empty", no_argument, NULL, OPT_SKIP_EMPTY },
+		{ "server", required_argument, NULL, OPT_SERVER },
 		{ "check", no_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'D' },
@@ -115,7 +120,7 @@ cmd_summary(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common;
-	const char *since_arg = "24h", *until_arg = NULL, *sendmail = NULL;
+	const char *since_arg = "24h", *until_arg = NULL, *sendmail = NULL, *server = NULL;
 	static const char optstring[] = "s:u:f:mnc:h";
 	int ch, html = 0, format_given = 0, mail = 0, skip_empty = 0, check = 0;
 
@@ -139,6 +144,7 @@ cmd_summary(int argc, char **argv)
 		case 'n': check = 1; break;
 		case OPT_SENDMAIL: sendmail = optarg; break;
 		case OPT_SKIP_EMPTY: skip_empty = 1; break;
+		case OPT_SERVER: server = optarg; break;
 		case 'c': common.config = optarg; break;
 		case 'D': common.db = optarg; break;
 		case 'h': fputs(summary_usage, stdout); return EXIT_OK;
@@ -156,6 +162,10 @@ cmd_summary(int argc, char **argv)
 	}
 	if (!mail && sendmail != NULL) {
 		log_warnx("summary: --sendmail goes with --mail");
+		return EXIT_USAGE;
+	}
+	if (server != NULL && *server == '\0') {
+		log_warnx("--server: expected a server name");
 		return EXIT_USAGE;
 	}
 	if (sendmail != NULL && sendmail[0] != '/') {
@@ -217,12 +227,14 @@ cmd_summary(int argc, char **argv)
 		return cmd_close_db(db, &conf, cmd_checked("summary"));
 	struct summary_opts opts = {
 		.since = since, .until = until, .now = now, .quiet = conf.flag_quiet,
-		.top = TOP_PEERS, .changes = CHANGED_PEERS, .regression_days = conf.regression_days
+		.top = TOP_PEERS, .changes = CHANGED_PEERS, .regression_days = conf.regression_days,
+		.server = server
 	};
 	struct summary *s = summary_collect(db, &opts);
+	if (s == NULL)
+		log_warnx("%s: no summary", reportdb_path(db));	/* a URI's password masked */
 	reportdb_close(db);
 	if (s == NULL) {
-		log_warnx("%s: no summary", conf.database);
 		conf_free(&conf);
 		return EXIT_TROUBLE;
 	}

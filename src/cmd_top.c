@@ -28,7 +28,8 @@
 
 static const char top_usage[] =
     "usage: tlslogd top [--since WHEN] [--until WHEN] [--kind KIND[,KIND]...]\n"
-    "                   [--by peer|kind|server|domain|user] [--limit N]\n"
+    "                   [--by peer|kind|server|domain|user] [--peer PEER]\n"
+    "                   [--server NAME] [--direction in|out] [--limit N]\n"
     "                   [--format table|json|jsonl|csv] [-n] [-c FILE] [--db PATH]\n"
     "\n"
     "Count the failures since WHEN (default 24h) by peer, kind, server, domain or\n"
@@ -38,13 +39,18 @@ static const char top_usage[] =
     "system's; the table's first line names it). A peer is its IP address (or its\n"
     "reverse or HELO name when no address was logged); a domain is the registered\n"
     "domain of the reverse names (.example.net); a user is the account AUTH\n"
-    "failures named, with the number of addresses that tried it.\n"
+    "failures named, with the number of addresses that tried it. With --peer, only\n"
+    "that peer's failures: --by server --peer PEER shows where a peer fails.\n"
     "\n"
     "  -s, --since WHEN     count the events at or after WHEN (default 24h)\n"
     "  -u, --until WHEN     ... and at or before WHEN (default: now)\n"
     "  -k, --kind KIND      only these kinds: tls, auth, or kinds of tlslogd.rules(5),\n"
     "                       comma-separated or --kind again\n"
     "  -b, --by WHAT        peer (default), kind, server, domain or user\n"
+    "  -p, --peer PEER      only this peer: an address, a network (192.0.2.0/24),\n"
+    "                       a domain (example.net) or a name, as in tlslogd query\n"
+    "      --server NAME    only events logged by this server (case-insensitive)\n"
+    "      --direction DIR  only in (to this server) or out (from it)\n"
     "  -l, --limit N        the N worst (default 20; 0: all)\n"
     "  -f, --format FMT     table (default), json, jsonl (one JSON object a line) or csv\n"
     "  -n, --check          check the options, configuration and database, then exit\n"
@@ -184,12 +190,15 @@ put_period(struct buf *out, const struct reportdb_filter *f, const char *kinds)
 int
 cmd_top(int argc, char **argv)
 {
-	static const char optstring[] = "s:u:k:b:l:f:nc:h";
+	static const char optstring[] = "s:u:k:b:p:l:f:nc:h";
 	static const struct option longopts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "until", required_argument, NULL, 'u' },
 		{ "kind", required_argument, NULL, 'k' },
 		{ "by", required_argument, NULL, 'b' },
+		{ "peer", required_argument, NULL, 'p' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "direction", required_argument, NULL, 'd' },
 		{ "limit", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'n' },
@@ -199,7 +208,7 @@ cmd_top(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct common_opts common = { 0 };
-	const char *since = "24h", *until = NULL;
+	const char *since = "24h", *until = NULL, *peer = NULL;
 	struct reportdb_filter filter;
 	char kinds[256] = "";	/* the --kind values, for the table's first line */
 	size_t len;
@@ -234,6 +243,9 @@ cmd_top(int argc, char **argv)
 			by = (enum top_by)i;
 			break;
 		}
+		case 'p': peer = optarg; break;
+		case 'S': filter.server = optarg; break;
+		case 'd': filter.direction = optarg; break;
 		case 'l':
 			if (cmd_limit_option(optarg, &limit) < 0)
 				return EXIT_USAGE;
@@ -254,6 +266,8 @@ cmd_top(int argc, char **argv)
 		log_warnx("top: unexpected argument \"%s\"; see tlslogd top --help", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (cmd_filter_options(&filter, peer) < 0)
+		return EXIT_USAGE;
 
 	struct conf conf;
 	struct reportdb *db;

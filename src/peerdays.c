@@ -310,9 +310,6 @@ peerdays_each_row(const struct peerdays *pd, peerdays_row_fn fn, void *ctx)
 		fn(ctx, pd->arena + pd->rows[i].peer, pd->rows[i].peer_len, pd->rows[i].first_time);
 }
 
-/* Rows handed to the store at once (store_add_peer_days). */
-#define WRITE_ROWS 64
-
 /* Row r as the store takes it (its strings stay in the arena). */
 static void
 row_out(const struct peerdays *pd, const struct row *r, struct store_peer_day *out)
@@ -334,20 +331,45 @@ row_out(const struct peerdays *pd, const struct row *r, struct store_peer_day *o
 		out->n[c] = r->n[c];
 }
 
+/* Two rows in the order of peer_days' key: (peer, day, direction, server). */
+static int
+compare_rows(const void *a, const void *b)
+{
+	const struct store_peer_day *x = a, *y = b;
+	size_t n = x->peer_len < y->peer_len ? x->peer_len : y->peer_len;
+	int c = memcmp(x->peer, y->peer, n);
+
+	if (c != 0 || x->peer_len != y->peer_len)
+		return c != 0 ? c : (x->peer_len < y->peer_len ? -1 : 1);
+	if (x->day != y->day)
+		return x->day < y->day ? -1 : 1;
+	if (x->direction != y->direction)
+		return x->direction < y->direction ? -1 : 1;
+	n = x->server_len < y->server_len ? x->server_len : y->server_len;
+	c = memcmp(x->server, y->server, n);
+	if (c != 0 || x->server_len == y->server_len)
+		return c;
+	return x->server_len < y->server_len ? -1 : 1;
+}
+
+/*
+ * Written in the order of the table's key: on a database that a fleet's
+ * writers share, two transactions that add to the same rows then lock them
+ * in the same order, and never wait on each other in a cycle (a deadlock,
+ * which PostgreSQL breaks by failing one of them).
+ */
 int
 peerdays_write(struct peerdays *pd)
 {
-	struct store_peer_day out[WRITE_ROWS];
-
-	for (size_t i = 0; i < pd->nrows;) {
-		size_t n = 0;
-		for (; n < WRITE_ROWS && i + n < pd->nrows; n++)
-			row_out(pd, &pd->rows[i + n], &out[n]);
-		if (store_add_peer_days(pd->store, out, n) < 0)
-			return -1;
-		i += n;
-	}
-	return 0;
+	if (pd->nrows == 0)
+		return 0;
+	struct store_peer_day *out = xreallocarray(NULL, pd->nrows, sizeof(*out));
+	for (size_t i = 0; i < pd->nrows; i++)
+		row_out(pd, &pd->rows[i], &out[i]);
+	qsort(out, pd->nrows, sizeof(*out), compare_rows);
+	int rc = store_add_peer_days(pd->store, out, pd->nrows);
+	free(out);
+	return rc;
 }
 
 /* The rows were written and committed, or are to be forgotten: empty them. */

@@ -33,7 +33,25 @@
  * (schema 6), so --kind is tested in the index before a row is read.
  *
  * Values are always bound parameters; the SQL text is our own. Parameters
- * are positional ("?"), bound in the order a query's text names them.
+ * are numbered ("$1"), the i-th value of a query being $i: SQLite binds
+ * them by that name, PostgreSQL by number, so one text serves both.
+ *
+ * PostgreSQL (a postgresql:// URI; reportdb_pg.c runs the queries) reads
+ * the same schema in its own dialect (sql/pg/001-initial.sql). One text per
+ * query where the two agree; where they differ, both texts side by side
+ * (dialect()). What differs:
+ *   - SQLite's COLLATE NOCASE columns (server, peer_host, helo,
+ *     recipient_domain) are plain text there, indexed on lower(): a name is
+ *     compared as lower(column) = lower($n), and LIKE (case-sensitive there)
+ *     reads lower(column);
+ *   - comparisons are not numbers there: "sum(time >= $2)" is
+ *     "count(CASE WHEN time >= $2 THEN 1 END)", a 0/1 column a CASE;
+ *   - SQLite's BINARY order of text, NULL first, is COLLATE "C" NULLS FIRST
+ *     where an order of text is promised; min(a, b) is least(a, b);
+ *     group_concat is string_agg; LIMIT -1 (all) is no LIMIT;
+ *   - INDEXED BY is SQLite's: PostgreSQL's planner has its statistics;
+ *   - a network is tested as inet (see net_terms): ranges of text would
+ *     follow the database's collation, and tlslogd_in_net() is SQLite's.
  */
 #include "config.h"
 
@@ -49,12 +67,14 @@
 #include "event.h"
 #include "log.h"
 #include "reportdb.h"
+#include "reportdb_pg.h"
 #include "store.h"
 #include "util.h"
 
 struct reportdb {
-	struct store *store;
+	struct store *store;	/* SQLite: the store and its connection, */
 	sqlite3 *db;
+	struct reportdb_pg *pg;	/* or PostgreSQL */
 	struct cidr net;	/* the IPv6 network of the query being built (tlslogd_in_net) */
 };
 
@@ -67,7 +87,8 @@ struct value {
 
 struct reportdb_rows {
 	struct reportdb *db;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s;		/* SQLite, */
+	struct reportdb_pg_rows *pg;	/* or PostgreSQL */
 };
 
 /* A query being built: its text and its values, in order. */
@@ -90,8 +111,8 @@ const char *const reportdb_flag_columns[REPORTDB_FL_COLUMNS] = {
 
 static const char select_sql[] =
     "SELECT e.time, e.server, e.mta, e.program, e.pid, e.direction, e.kind, e.peer_host, "
-    "e.peer_ip, e.peer_port, e.helo, e.user, e.mech, e.reason, e.tls_version, e.cipher, "
-    "e.queue_id, f.path, e.offset, e.raw, e.downgraded, e.id "
+    "e.peer_ip, e.peer_port, e.helo, e.\"user\", e.mech, e.reason, e.tls_version, e.cipher, "
+    "e.queue_id, f.path, e.\"offset\", e.raw, e.downgraded, e.id "
     "FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE ";
 
 /* ---- the connection ---- */
@@ -116,6 +137,14 @@ log_error(struct reportdb *db)
 struct reportdb *
 reportdb_open(const char *path)
 {
+	if (store_is_postgresql(path)) {
+		struct reportdb_pg *pg = reportdb_pg_open(path);
+		if (pg == NULL)
+			return NULL;
+		struct reportdb *db = xcalloc(1, sizeof(*db));
+		db->pg = pg;
+		return db;
+	}
 	struct store *st = store_open(path, STORE_READ_ONLY);
 
 	if (st == NULL)
@@ -138,18 +167,33 @@ reportdb_close(struct reportdb *db)
 	if (db == NULL)
 		return;
 	store_close(db->store);
+	reportdb_pg_close(db->pg);
 	free(db);
 }
 
 const char *
 reportdb_path(const struct reportdb *db)
 {
-	return store_path(db->store);
+	return db->pg ? reportdb_pg_uri(db->pg) : store_path(db->store);
+}
+
+int
+reportdb_is_postgresql(const struct reportdb *db)
+{
+	return db->pg != NULL;
+}
+
+int64_t
+reportdb_server_bytes(struct reportdb *db)
+{
+	return db->pg ? reportdb_pg_size(db->pg) : -1;
 }
 
 int
 reportdb_begin(struct reportdb *db)
 {
+	if (db->pg)
+		return reportdb_pg_begin(db->pg);
 	if (sqlite3_exec(db->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		log_error(db);
 		return -1;
@@ -160,7 +204,10 @@ reportdb_begin(struct reportdb *db)
 void
 reportdb_end(struct reportdb *db)
 {
-	sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	if (db->pg)
+		reportdb_pg_end(db->pg);
+	else
+		sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* ---- rows ---- */
@@ -168,6 +215,8 @@ reportdb_end(struct reportdb *db)
 int
 reportdb_next(struct reportdb_rows *r)
 {
+	if (r->pg)
+		return reportdb_pg_next(r->pg);
 	int rc = sqlite3_step(r->s);
 
 	if (rc == SQLITE_ROW)
@@ -184,24 +233,31 @@ reportdb_rows_free(struct reportdb_rows *r)
 	if (r == NULL)
 		return;
 	sqlite3_finalize(r->s);
+	reportdb_pg_rows_free(r->pg);
 	free(r);
 }
 
 int
 reportdb_null(const struct reportdb_rows *r, int col)
 {
+	if (r->pg)
+		return reportdb_pg_null(r->pg, col);
 	return sqlite3_column_type(r->s, col) == SQLITE_NULL;
 }
 
 int64_t
 reportdb_int(const struct reportdb_rows *r, int col)
 {
+	if (r->pg)
+		return reportdb_pg_int(r->pg, col);
 	return sqlite3_column_int64(r->s, col);
 }
 
 const char *
 reportdb_text(const struct reportdb_rows *r, int col, size_t *len)
 {
+	if (r->pg)
+		return reportdb_pg_text(r->pg, col, len);
 	const char *t = (const char *)sqlite3_column_text(r->s, col);
 
 	if (len != NULL)
@@ -209,15 +265,52 @@ reportdb_text(const struct reportdb_rows *r, int col, size_t *len)
 	return t;
 }
 
+/* The query on PostgreSQL: the values as text, numbers printed here. */
+static struct reportdb_rows *
+prepare_pg(struct reportdb *db, const char *sql, const struct query *q, int *absent)
+{
+	size_t n = q != NULL ? q->n : 0;
+	const char **v = xcalloc(n ? n : 1, sizeof(*v));
+	int *is_int = xcalloc(n ? n : 1, sizeof(*is_int));
+	char (*num)[24] = xcalloc(n ? n : 1, sizeof(*num));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct value *x = &q->values[i];
+		if (x->null) {
+			v[i] = NULL;
+		} else if (x->text != NULL) {
+			v[i] = x->text;
+		} else {
+			snprintf(num[i], sizeof(num[i]), "%lld", (long long)x->i);
+			v[i] = num[i];
+			is_int[i] = 1;
+		}
+	}
+	struct reportdb_pg_rows *pr = reportdb_pg_query(db->pg, sql, n, v, is_int, absent);
+	free(v);
+	free(is_int);
+	free(num);
+	if (pr == NULL)
+		return NULL;
+	struct reportdb_rows *r = xcalloc(1, sizeof(*r));
+	r->db = db;
+	r->pg = pr;
+	return r;
+}
+
 /*
- * Prepare sql with the values of q (may be NULL). NULL (logged) on an error;
- * with absent, a missing table sets *absent and is not logged.
+ * Prepare sql with the values of q (may be NULL), the i-th of them bound to
+ * the parameter $i+1 (a text without one leaves its value out). NULL
+ * (logged) on an error; with absent, a missing table sets *absent and is
+ * not logged.
  */
 static struct reportdb_rows *
 prepare(struct reportdb *db, const char *sql, const struct query *q, int *absent)
 {
 	sqlite3_stmt *s = NULL;
 
+	if (db->pg)
+		return prepare_pg(db, sql, q, absent);
 	if (absent != NULL)
 		*absent = 0;
 	if (sqlite3_prepare_v2(db->db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -228,17 +321,29 @@ prepare(struct reportdb *db, const char *sql, const struct query *q, int *absent
 		return NULL;
 	}
 	for (size_t i = 0; q != NULL && i < q->n; i++) {
+		char name[24];
+		snprintf(name, sizeof(name), "$%zu", i + 1);
+		int at = sqlite3_bind_parameter_index(s, name);
+		if (at == 0)
+			continue;
 		if (q->values[i].null)
-			sqlite3_bind_null(s, (int)i + 1);
+			sqlite3_bind_null(s, at);
 		else if (q->values[i].text != NULL)
-			sqlite3_bind_text(s, (int)i + 1, q->values[i].text, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(s, at, q->values[i].text, -1, SQLITE_TRANSIENT);
 		else
-			sqlite3_bind_int64(s, (int)i + 1, q->values[i].i);
+			sqlite3_bind_int64(s, at, q->values[i].i);
 	}
 	struct reportdb_rows *r = xcalloc(1, sizeof(*r));
 	r->db = db;
 	r->s = s;
 	return r;
+}
+
+/* The text of a query for the engine of db: SQLite's or PostgreSQL's. */
+static const char *
+dialect(const struct reportdb *db, const char *sqlite, const char *pg)
+{
+	return db->pg ? pg : sqlite;
 }
 
 /* ---- building a query ---- */
@@ -268,7 +373,7 @@ add_text(struct query *q, const char *text)
 	q->values[q->n].i = 0;
 	q->values[q->n].null = 0;
 	q->n++;
-	buf_putc(&q->sql, '?');
+	buf_printf(&q->sql, "$%zu", q->n);
 }
 
 static void
@@ -279,7 +384,7 @@ add_int(struct query *q, int64_t i)
 	q->values[q->n].i = i;
 	q->values[q->n].null = 0;
 	q->n++;
-	buf_putc(&q->sql, '?');
+	buf_printf(&q->sql, "$%zu", q->n);
 }
 
 /* One range of address text: [lo, lo with its last character + 1), or lo alone if exact. */
@@ -352,10 +457,47 @@ v4_net_terms(struct query *q, const struct cidr *net, int *n)
 	}
 }
 
-/* The WHERE terms that select a network by the events_peer_ip index (see the top). */
+/*
+ * PostgreSQL: the address in column is in net (an IPv4 network also in its
+ * IPv4-mapped form), by its inet type. Only a text that looks like an
+ * address is cast (a cast that fails would fail the query): the canonical
+ * forms tlslogd stores, never a name, nor a link-local one with its zone.
+ */
 static void
-net_terms(struct query *q, const struct cidr *net)
+pg_net_terms(struct query *q, const char *column, const struct cidr *net)
 {
+	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 32];
+
+	cidr_format(net, addr, sizeof(addr));
+	buf_printf(&q->sql, "CASE WHEN %s ~ '^([0-9]+[.]){3}[0-9]+$|^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$' "
+	    "THEN %s::inet <<= ", column, column);
+	snprintf(text, sizeof(text), "%s/%d", addr, net->prefix);
+	add_text(q, text);
+	buf_puts(&q->sql, "::inet");
+	if (net->family == AF_INET) {
+		buf_printf(&q->sql, " OR %s::inet <<= ", column);
+		snprintf(text, sizeof(text), "::ffff:%s/%d", addr, 96 + net->prefix);
+		add_text(q, text);
+		buf_puts(&q->sql, "::inet");
+	}
+	buf_puts(&q->sql, " ELSE false END");
+}
+
+/*
+ * The WHERE terms that select a network by the events_peer_ip index (see
+ * the top). On PostgreSQL the ranges of text would depend on the
+ * database's collation: the network is tested as inet on the addresses of
+ * that index (pg_net_terms).
+ */
+static void
+net_terms(struct reportdb *db, struct query *q, const struct cidr *net)
+{
+	if (db->pg) {
+		buf_puts(&q->sql, "(e.peer_ip IS NOT NULL AND ");
+		pg_net_terms(q, "e.peer_ip", net);
+		buf_puts(&q->sql, ")");
+		return;
+	}
 	int n = 0;
 
 	buf_puts(&q->sql, "(");
@@ -389,8 +531,8 @@ net_terms(struct query *q, const struct cidr *net)
  * the domain holds no % or _ (reportdb_filter_peer).
  */
 static void
-subdomain_terms(struct query *q, const struct reportdb_filter *f, const char *key,
-    const char *name)
+subdomain_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f,
+    const char *key, const char *name)
 {
 	buf_puts(&q->sql, "(");
 	buf_puts(&q->sql, key);
@@ -398,17 +540,37 @@ subdomain_terms(struct query *q, const struct reportdb_filter *f, const char *ke
 		buf_puts(&q->sql, " = ");
 		add_text(q, f->key);
 	} else {
-		/* The range (registered domains start with '.') makes it a search of the index. */
-		buf_puts(&q->sql, " >= '.' AND ");
+		/*
+		 * The range (registered domains start with '.') makes it a search of
+		 * SQLite's index; PostgreSQL's text order is its collation's.
+		 */
+		buf_puts(&q->sql, dialect(db, " >= '.' AND ", " IS NOT NULL AND "));
 		buf_puts(&q->sql, key);
 		buf_puts(&q->sql, " LIKE '%.' || ");
 		add_text(q, f->text);
 	}
-	buf_puts(&q->sql, " AND ");
-	buf_puts(&q->sql, name);
-	buf_puts(&q->sql, " LIKE '%.' || ");
+	/* PostgreSQL's LIKE is case-sensitive: the name in lower case, as f->text is. */
+	if (db->pg)
+		buf_printf(&q->sql, " AND lower(%s) LIKE '%%.' || ", name);
+	else
+		buf_printf(&q->sql, " AND %s LIKE '%%.' || ", name);
 	add_text(q, f->text);
 	buf_puts(&q->sql, ")");
+}
+
+/*
+ * "column = text" without regard to case: SQLite's columns of names are
+ * COLLATE NOCASE; PostgreSQL's are indexed on lower() (sql/pg/001).
+ */
+static void
+nocase_eq(struct reportdb *db, struct query *q, const char *column, const char *text)
+{
+	if (db->pg)
+		buf_printf(&q->sql, "lower(%s) = lower(", column);
+	else
+		buf_printf(&q->sql, "%s = ", column);
+	add_text(q, text);
+	buf_puts(&q->sql, dialect(db, "", ")"));
 }
 
 /* "COLUMN IN (address, ::ffff:address)": an IPv4 address also in its IPv4-mapped form. */
@@ -431,33 +593,33 @@ peer_terms(struct reportdb *db, struct query *q, const struct reportdb_filter *f
 {
 	switch (f->type) {
 	case REPORTDB_PEER_ALL:
-		buf_puts(&q->sql, "1");
+		buf_puts(&q->sql, "1 = 1");
 		break;
 	case REPORTDB_PEER_IP:
 		ip_terms(q, "e.peer_ip", f);
 		break;
 	case REPORTDB_PEER_NAME:
-		buf_puts(&q->sql, "(e.peer_host = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " OR e.helo = ");
-		add_text(q, f->text);
+		buf_puts(&q->sql, "(");
+		nocase_eq(db, q, "e.peer_host", f->text);
+		buf_puts(&q->sql, " OR ");
+		nocase_eq(db, q, "e.helo", f->text);
 		buf_puts(&q->sql, ")");
 		break;
 	case REPORTDB_PEER_NET:
 		db->net = f->net;
-		net_terms(q, &f->net);
+		net_terms(db, q, &f->net);
 		break;
 	case REPORTDB_PEER_DOMAIN:
-		buf_puts(&q->sql, "(e.peer_host = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " OR e.helo = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " OR e.recipient_domain = ");
-		add_text(q, f->text);
+		buf_puts(&q->sql, "(");
+		nocase_eq(db, q, "e.peer_host", f->text);
 		buf_puts(&q->sql, " OR ");
-		subdomain_terms(q, f, "e.peer_domain", "e.peer_host");
+		nocase_eq(db, q, "e.helo", f->text);
 		buf_puts(&q->sql, " OR ");
-		subdomain_terms(q, f, "e.helo_domain", "e.helo");
+		nocase_eq(db, q, "e.recipient_domain", f->text);
+		buf_puts(&q->sql, " OR ");
+		subdomain_terms(db, q, f, "e.peer_domain", "e.peer_host");
+		buf_puts(&q->sql, " OR ");
+		subdomain_terms(db, q, f, "e.helo_domain", "e.helo");
 		buf_puts(&q->sql, ")");
 		break;
 	}
@@ -498,12 +660,22 @@ where_clause(struct reportdb *db, struct query *q, const struct reportdb_filter 
 	}
 	kind_terms(q, f->kinds, "e.kind");
 	if (f->server) {
-		buf_puts(&q->sql, " AND e.server = ");
-		add_text(q, f->server);
+		buf_puts(&q->sql, " AND ");
+		nocase_eq(db, q, "e.server", f->server);
 	}
 	if (f->direction) {
 		buf_puts(&q->sql, " AND e.direction = ");
 		add_text(q, f->direction);
+	}
+}
+
+/* " LIMIT n", or nothing for 0 (all): SQLite's -1 is an error on PostgreSQL. */
+static void
+add_limit(struct query *q, long long limit)
+{
+	if (limit > 0) {
+		buf_puts(&q->sql, " LIMIT ");
+		add_int(q, limit);
 	}
 }
 
@@ -621,10 +793,7 @@ reportdb_events(struct reportdb *db, const struct reportdb_filter *f, long long 
 	buf_puts(&q.sql, select_sql);
 	where_clause(db, &q, f, 1);
 	buf_puts(&q.sql, " ORDER BY e.time DESC, e.id DESC");
-	if (limit > 0) {
-		buf_puts(&q.sql, " LIMIT ");
-		add_int(&q, limit);
-	}
+	add_limit(&q, limit);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;
@@ -648,8 +817,8 @@ reportdb_events_after(struct reportdb *db, const struct reportdb_filter *f, int6
 		add_int(&q, f->t_since);
 		buf_puts(&q.sql, ")");
 	}
-	buf_puts(&q.sql, " ORDER BY e.id LIMIT ");
-	add_int(&q, limit > 0 ? limit : -1);
+	buf_puts(&q.sql, " ORDER BY e.id");
+	add_limit(&q, limit);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;
@@ -809,46 +978,71 @@ reportdb_causes_free(struct reportdb_cause *c, size_t n)
 
 /* ---- top ---- */
 
-/* What top groups by: the key, the third column, and the rows it counts. */
+/*
+ * What top groups by: the key, the third column, and the rows it counts;
+ * then PostgreSQL's key, group and order where they differ from SQLite's
+ * (NULL: the key). SQLite's server column is COLLATE NOCASE, so it groups
+ * and sorts servers without regard to case: PostgreSQL groups and sorts
+ * lower(server). A key sorts as SQLite's BINARY does (COLLATE "C"), and
+ * NULL first, as in SQLite.
+ */
 static const struct {
 	const char *key, *third, *only;
+	const char *pg_key, *pg_group, *pg_order;
 } top_group[] = {
-	[REPORTDB_BY_PEER] = { "coalesce(peer_ip, peer_host, helo)", "max(peer_host)", NULL },
-	[REPORTDB_BY_KIND] = { "kind", "count(DISTINCT coalesce(peer_ip, peer_host, helo))", NULL },
-	[REPORTDB_BY_SERVER] = { "server", "count(DISTINCT coalesce(peer_ip, peer_host, helo))",
-	    NULL },
-	[REPORTDB_BY_DOMAIN] = { "peer_domain", "count(DISTINCT coalesce(peer_ip, peer_host, helo))",
-	    "peer_domain IS NOT NULL" },
-	[REPORTDB_BY_USER] = { "user", "count(DISTINCT peer_ip)", "user IS NOT NULL" },
+	[REPORTDB_BY_PEER] = { "coalesce(e.peer_ip, e.peer_host, e.helo)", "max(e.peer_host)", NULL,
+	    NULL, NULL, NULL },
+	[REPORTDB_BY_KIND] = { "e.kind", "count(DISTINCT coalesce(e.peer_ip, e.peer_host, e.helo))",
+	    NULL, NULL, NULL, NULL },
+	[REPORTDB_BY_SERVER] = { "e.server",
+	    "count(DISTINCT coalesce(e.peer_ip, e.peer_host, e.helo))", NULL,
+	    "min(e.server)", "lower(e.server)", "lower(e.server)" },
+	[REPORTDB_BY_DOMAIN] = { "e.peer_domain",
+	    "count(DISTINCT coalesce(e.peer_ip, e.peer_host, e.helo))", "e.peer_domain IS NOT NULL",
+	    NULL, NULL, NULL },
+	[REPORTDB_BY_USER] = { "e.\"user\"", "count(DISTINCT e.peer_ip)", "e.\"user\" IS NOT NULL",
+	    NULL, NULL, NULL },
 };
 
+/*
+ * Without a peer, the period's events are read by the events_time index
+ * (see the top); with one, SQLite picks the peer's index.
+ */
 struct reportdb_rows *
 reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb_filter *f,
     long long limit)
 {
+	const char *key = top_group[by].key;
+	const char *group = db->pg && top_group[by].pg_group ? top_group[by].pg_group : key;
+	const char *order = db->pg && top_group[by].pg_order ? top_group[by].pg_order : key;
+	struct reportdb_filter period = *f;
 	struct query q;
 
+	if (db->pg && top_group[by].pg_key != NULL)
+		key = top_group[by].pg_key;
+	period.since = 1;
 	query_init(&q);
-	buf_puts(&q.sql, "SELECT ");
-	buf_puts(&q.sql, top_group[by].key);
-	buf_puts(&q.sql, " AS k, count(*) AS n, ");
-	buf_puts(&q.sql, top_group[by].third);
-	buf_puts(&q.sql, ", min(time), max(time) FROM events INDEXED BY events_time WHERE time >= ");
-	add_int(&q, f->t_since);
-	if (f->until) {
-		buf_puts(&q.sql, " AND time <= ");
-		add_int(&q, f->t_until);
-	}
-	kind_terms(&q, f->kinds, "kind");
+	buf_printf(&q.sql, "SELECT %s AS k, count(*) AS n, %s, min(e.time), max(e.time) FROM "
+	    "events e", key, top_group[by].third);
+	if (!db->pg && f->type == REPORTDB_PEER_ALL)
+		buf_puts(&q.sql, " INDEXED BY events_time");
+	buf_puts(&q.sql, " WHERE ");
+	where_clause(db, &q, &period, 1);
 	if (top_group[by].only != NULL) {
 		buf_puts(&q.sql, " AND ");
 		buf_puts(&q.sql, top_group[by].only);
 	}
-	buf_puts(&q.sql, " GROUP BY k ORDER BY n DESC, ");
+	if (db->pg)
+		buf_printf(&q.sql, " GROUP BY %s ORDER BY n DESC, ", group);
+	else
+		buf_puts(&q.sql, " GROUP BY k ORDER BY n DESC, ");
 	if (by != REPORTDB_BY_KIND && by != REPORTDB_BY_SERVER)
-		buf_puts(&q.sql, "max(time) DESC, ");
-	buf_puts(&q.sql, "k LIMIT ");
-	add_int(&q, limit > 0 ? limit : -1);
+		buf_puts(&q.sql, "max(e.time) DESC, ");
+	if (db->pg)
+		buf_printf(&q.sql, "%s COLLATE \"C\" NULLS FIRST", order);
+	else
+		buf_puts(&q.sql, "k");
+	add_limit(&q, limit);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;
@@ -856,17 +1050,18 @@ reportdb_top(struct reportdb *db, enum reportdb_top_by by, const struct reportdb
 
 /* ---- flags ---- */
 
-/* ?1: now, ?2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
+/* $1: now, $2: flag_quiet. "cleared" is computed: the row's, or last_event + quiet if passed. */
 /* Regressions (threshold "regression", issue 17) come first, in their own order. */
+#define REGRESSION "CASE WHEN threshold = '" CONF_REGRESSION "' THEN 1 ELSE 0 END AS regression"
 static const char active_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, NULL, "
-    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
-    "WHERE cleared IS NULL AND last_event + ?2 > ?1 "
-    "ORDER BY regression DESC, count DESC, last_event DESC";
+    "main_kind, host, why, " REGRESSION " FROM flags "
+    "WHERE cleared IS NULL AND last_event + $2 > $1 "
+    "ORDER BY regression DESC, count DESC, last_event DESC, id";
 static const char all_sql[] =
     "SELECT peer, peer_kind, threshold, count, first_event, last_event, flagged, "
-    "coalesce(cleared, CASE WHEN last_event + ?2 <= ?1 THEN last_event + ?2 END), "
-    "main_kind, host, why, threshold = '" CONF_REGRESSION "' AS regression FROM flags "
+    "coalesce(cleared, CASE WHEN last_event + $2 <= $1 THEN last_event + $2 END), "
+    "main_kind, host, why, " REGRESSION " FROM flags "
     "ORDER BY regression DESC, flagged DESC, id DESC";
 
 struct reportdb_rows *
@@ -880,11 +1075,27 @@ reportdb_flags(struct reportdb *db, int all, int64_t now, int64_t quiet)
 
 /* ---- stats ---- */
 
-int
-reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last)
+/* " WHERE server is NAME" (any case), or nothing for NULL (every server). */
+static void
+server_where(struct reportdb *db, struct query *q, const char *column, const char *server)
 {
-	struct reportdb_rows *r = prepare(db, "SELECT count(*), min(time), max(time) FROM events",
-	    NULL, NULL);
+	if (server == NULL)
+		return;
+	buf_puts(&q->sql, " WHERE ");
+	nocase_eq(db, q, column, server);
+}
+
+int
+reportdb_event_span(struct reportdb *db, const char *server, int64_t *total, int64_t *first,
+    int64_t *last)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT count(*), min(time), max(time) FROM events");
+	server_where(db, &q, "server", server);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
 	int rc = r ? reportdb_next(r) : -1;
 
 	if (rc == 1) {
@@ -897,29 +1108,71 @@ reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t
 }
 
 struct reportdb_rows *
-reportdb_kind_times(struct reportdb *db)
+reportdb_kind_times(struct reportdb *db, const char *server)
 {
-	return prepare(db, "SELECT kind, time FROM events INDEXED BY events_time", NULL, NULL);
+	struct query q;
+
+	query_init(&q);
+	/*
+	 * SQLite: one row per event, read from the events_time index and
+	 * counted by cmd_stats (see there); PostgreSQL counts on its side, so
+	 * that millions of events are not fetched to be counted.
+	 */
+	buf_puts(&q.sql, dialect(db, "SELECT kind, time, 1 FROM events INDEXED BY events_time",
+	    "SELECT kind, max(time), count(*) FROM events"));
+	server_where(db, &q, "server", server);
+	if (db->pg)
+		buf_puts(&q.sql, " GROUP BY kind");
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
+	query_free(&q);
+	return r;
+}
+
+/*
+ * A database of schema 1 (never written by this tlslogd) has no sources
+ * table. PostgreSQL's sources and losses are per server (the host reading
+ * them); SQLite's are the one host's.
+ */
+struct reportdb_rows *
+reportdb_sources(struct reportdb *db, const char *server, int *absent)
+{
+	struct query q;
+
+	query_init(&q);
+	buf_puts(&q.sql, dialect(db, "SELECT s.name, f.path, f.\"offset\", s.cursor, s.lines, "
+	    "s.lines_cut, s.lines_unknown, s.updated, NULL FROM sources s LEFT JOIN files f ON "
+	    "f.id = s.file_id",
+	    "SELECT s.name, f.path, f.\"offset\", s.cursor, s.lines, s.lines_cut, "
+	    "s.lines_unknown, s.updated, s.server FROM sources s LEFT JOIN files f ON "
+	    "f.id = s.file_id"));
+	if (db->pg)
+		server_where(db, &q, "s.server", server);
+	buf_puts(&q.sql, dialect(db, " ORDER BY s.name",
+	    " ORDER BY s.server COLLATE \"C\", s.name COLLATE \"C\""));
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, absent);
+	query_free(&q);
+	return r;
 }
 
 struct reportdb_rows *
-reportdb_sources(struct reportdb *db, int *absent)
+reportdb_losses(struct reportdb *db, const char *server, int limit, int *absent)
 {
-	/* A database of schema 1 (never written by this tlslogd) has no sources table. */
-	return prepare(db, "SELECT s.name, f.path, f.offset, s.cursor, s.lines, s.lines_cut, "
-	    "s.lines_unknown, s.updated FROM sources s LEFT JOIN files f ON f.id = s.file_id "
-	    "ORDER BY s.name", NULL, absent);
-}
-
-struct reportdb_rows *
-reportdb_losses(struct reportdb *db, int limit, int *absent)
-{
-	struct value v[1] = { { NULL, limit, 0 } };
-	struct query q = { .values = v, .n = 1 };
+	struct query q;
 
 	/* Schema 7 (sql/007-file-lineage.sql) brought the losses table. */
-	return prepare(db, "SELECT time, path, from_offset, to_offset, reason, "
-	    "(SELECT count(*) FROM losses) FROM losses ORDER BY id DESC LIMIT ?1", &q, absent);
+	query_init(&q);
+	buf_puts(&q.sql, "SELECT time, path, from_offset, to_offset, reason, (SELECT count(*) "
+	    "FROM losses");
+	if (db->pg)
+		server_where(db, &q, "server", server);
+	buf_puts(&q.sql, ") FROM losses");
+	if (db->pg)
+		server_where(db, &q, "server", server);
+	buf_puts(&q.sql, " ORDER BY id DESC");
+	add_limit(&q, limit);
+	struct reportdb_rows *r = prepare(db, q.sql.data, &q, absent);
+	query_free(&q);
+	return r;
 }
 
 /* ---- summary ---- */
@@ -955,49 +1208,86 @@ prepare_values(struct reportdb *db, const char *sql, struct value *v, size_t n)
 	return prepare(db, sql, &q, NULL);
 }
 
-struct reportdb_rows *
-reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
-{
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+/*
+ * The events of one server (any case), or of all when the parameter n is
+ * NULL: the summary's --server, a parameter of every query over events.
+ */
+#define SERVER_LITE(n) " AND (" n " IS NULL OR server = " n ")"
+#define SERVER_PG(n) " AND (" n " IS NULL OR lower(server) = lower(" n "))"
 
-	return prepare_values(db, "SELECT server, kind, time >= ?2, count(*) FROM events "
-	    "WHERE time >= ?1 AND time < ?3 GROUP BY 1, 2, 3", v, 3);
+struct reportdb_rows *
+reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
+
+	return prepare_values(db, dialect(db, "SELECT server, kind, CASE WHEN time >= $2 THEN 1 "
+	    "ELSE 0 END, count(*) FROM events WHERE time >= $1 AND time < $3" SERVER_LITE("$4")
+	    " GROUP BY 1, 2, 3",
+	    "SELECT min(server), kind, CASE WHEN time >= $2 THEN 1 ELSE 0 END, count(*) FROM events "
+	    "WHERE time >= $1 AND time < $3" SERVER_PG("$4") " GROUP BY lower(server), 2, 3"), v, 4);
 }
 
 struct reportdb_rows *
-reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t bucket)
+reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until, int64_t bucket,
+    const char *server)
 {
-	struct value v[] = { int_value(since), int_value(until), int_value(bucket) };
+	struct value v[] = { int_value(since), int_value(until), int_value(bucket),
+		text_value(server) };
 
-	return prepare_values(db, "SELECT time / ?3, count(*) FROM events "
-	    "WHERE time >= ?1 AND time < ?2 GROUP BY 1", v, 3);
+	return prepare_values(db, dialect(db, "SELECT time / $3, count(*) FROM events "
+	    "WHERE time >= $1 AND time < $2" SERVER_LITE("$4") " GROUP BY 1",
+	    "SELECT time / $3, count(*) FROM events "
+	    "WHERE time >= $1 AND time < $2" SERVER_PG("$4") " GROUP BY 1"), v, 4);
 }
 
-/* A peer is its address, or its name (any case) when the log gives no address. */
+/*
+ * A peer is its address, or its name (any case) when the log gives no
+ * address. SQLite's COLLATE NOCASE is lower() on PostgreSQL, whose text
+ * sorts as SQLite's (COLLATE "C", NULL first).
+ */
+#define NAME_ONLY "CASE WHEN peer_ip IS NULL THEN peer_host END"
+#define PEER_COUNTS "count(CASE WHEN time >= $2 THEN 1 END) AS cur, " \
+    "count(CASE WHEN time < $2 THEN 1 END) AS before"
+#define PEER_REST "CASE WHEN count(DISTINCT kind) = 1 THEN max(kind) END, max(time) " \
+    "FROM events WHERE time >= $1 AND time < $3"
+
 struct reportdb_rows *
-reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
+reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
 {
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
 
-	return prepare_values(db, "SELECT peer_ip AS ip, CASE WHEN peer_ip IS NULL THEN peer_host "
-	    "END COLLATE NOCASE AS host, sum(time >= ?2) AS cur, sum(time < ?2) AS before, "
-	    "count(DISTINCT server), max(server), CASE WHEN count(DISTINCT kind) = 1 THEN "
-	    "max(kind) END, max(time) FROM events WHERE time >= ?1 AND time < ?3 "
-	    "GROUP BY ip, host ORDER BY cur DESC, before DESC, max(time) DESC, ip, host", v, 3);
+	return prepare_values(db, dialect(db,
+	    "SELECT peer_ip AS ip, " NAME_ONLY " COLLATE NOCASE AS host, " PEER_COUNTS ", "
+	    "count(DISTINCT server), max(server), " PEER_REST SERVER_LITE("$4") " GROUP BY ip, host "
+	    "ORDER BY cur DESC, before DESC, max(time) DESC, ip, host",
+	    "SELECT peer_ip AS ip, min(" NAME_ONLY ") AS host, " PEER_COUNTS ", "
+	    "count(DISTINCT lower(server)), max(server), " PEER_REST SERVER_PG("$4") " GROUP BY "
+	    "peer_ip, lower(" NAME_ONLY ") ORDER BY cur DESC, before DESC, max(time) DESC, "
+	    "peer_ip COLLATE \"C\" NULLS FIRST, lower(" NAME_ONLY ") COLLATE \"C\" NULLS FIRST"),
+	    v, 4);
 }
 
-/* The three ways to select one peer's events; ?1 the peer, ?2 ?3 the period. */
-#define BY_IP "peer_ip = ?1"
-#define BY_HOST "peer_ip IS NULL AND peer_host = ?1"
-#define BY_NONE "peer_ip IS NULL AND peer_host IS NULL AND ?1 IS NULL"
-#define PERIOD " AND time >= ?2 AND time < ?3"
-#define CAUSES(where) \
-    "SELECT kind, direction, mta, count(*), count(DISTINCT user), max(peer_host), " \
-    "max(helo), max(user), min(time), max(time) FROM events WHERE " where PERIOD \
-    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
-#define REASON(where) \
-    "SELECT reason FROM events WHERE " where PERIOD " AND kind = ?4 AND direction = ?5 " \
-    "AND mta = ?6 AND reason IS NOT NULL GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 1"
+/*
+ * The three ways to select one peer's events; $1 the peer, $2 $3 the
+ * period. A name is compared without regard to case (PostgreSQL: lower()).
+ */
+#define BY_IP "peer_ip = $1"
+#define BY_HOST "peer_ip IS NULL AND peer_host = $1"
+#define BY_HOST_PG "peer_ip IS NULL AND lower(peer_host) = lower($1)"
+#define BY_NONE "peer_ip IS NULL AND peer_host IS NULL AND $1 IS NULL"
+#define PERIOD " AND time >= $2 AND time < $3"
+#define CAUSES(where, server) \
+    "SELECT kind, direction, mta, count(*), count(DISTINCT \"user\"), max(peer_host), " \
+    "max(helo), max(\"user\"), min(time), max(time) FROM events WHERE " where PERIOD \
+    server " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"
+#define REASON(where, server, collate) \
+    "SELECT reason FROM events WHERE " where PERIOD server " AND kind = $4 AND direction = $5 " \
+    "AND mta = $6 AND reason IS NOT NULL GROUP BY reason ORDER BY count(*) DESC, " \
+    "reason" collate " LIMIT 1"
 
 static int
 peer_how(const char *ip, const char *host)
@@ -1007,34 +1297,50 @@ peer_how(const char *ip, const char *host)
 
 struct reportdb_rows *
 reportdb_summary_peer_causes(struct reportdb *db, const char *ip, const char *host, int64_t since,
-    int64_t until)
+    int64_t until, const char *server)
 {
-	static const char *const sql[] = { CAUSES(BY_IP), CAUSES(BY_HOST), CAUSES(BY_NONE) };
-	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until) };
+	static const char *const sql[] = { CAUSES(BY_IP, SERVER_LITE("$4")),
+		CAUSES(BY_HOST, SERVER_LITE("$4")), CAUSES(BY_NONE, SERVER_LITE("$4")) };
+	static const char *const pg_sql[] = { CAUSES(BY_IP, SERVER_PG("$4")),
+		CAUSES(BY_HOST_PG, SERVER_PG("$4")), CAUSES(BY_NONE, SERVER_PG("$4")) };
+	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until),
+		text_value(server) };
+	int how = peer_how(ip, host);
 
-	return prepare_values(db, sql[peer_how(ip, host)], v, 3);
+	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 4);
 }
 
 struct reportdb_rows *
 reportdb_summary_peer_reason(struct reportdb *db, const char *ip, const char *host, int64_t since,
-    int64_t until, const char *kind, const char *direction, const char *mta)
+    int64_t until, const char *kind, const char *direction, const char *mta, const char *server)
 {
-	static const char *const sql[] = { REASON(BY_IP), REASON(BY_HOST), REASON(BY_NONE) };
+	static const char *const sql[] = { REASON(BY_IP, SERVER_LITE("$7"), ""),
+		REASON(BY_HOST, SERVER_LITE("$7"), ""), REASON(BY_NONE, SERVER_LITE("$7"), "") };
+	static const char *const pg_sql[] = { REASON(BY_IP, SERVER_PG("$7"), " COLLATE \"C\""),
+		REASON(BY_HOST_PG, SERVER_PG("$7"), " COLLATE \"C\""),
+		REASON(BY_NONE, SERVER_PG("$7"), " COLLATE \"C\"") };
 	struct value v[] = { text_value(ip ? ip : host), int_value(since), int_value(until),
-		text_value(kind), text_value(direction), text_value(mta) };
+		text_value(kind), text_value(direction), text_value(mta), text_value(server) };
+	int how = peer_how(ip, host);
 
-	return prepare_values(db, sql[peer_how(ip, host)], v, 6);
+	return prepare_values(db, dialect(db, sql[how], pg_sql[how]), v, 7);
 }
 
-struct reportdb_rows *
-reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since, int64_t until)
-{
-	struct value v[] = { int_value(prev), int_value(since), int_value(until) };
+#define SUMMARY_CAUSES(server) \
+    "SELECT kind, direction, mta, count(CASE WHEN time >= $2 THEN 1 END) AS cur, " \
+    "count(CASE WHEN time < $2 THEN 1 END), count(DISTINCT CASE WHEN time >= $2 THEN " \
+    "coalesce(peer_ip, lower(peer_host), '') END) FROM events WHERE time >= $1 AND " \
+    "time < $3" server " GROUP BY 1, 2, 3 ORDER BY cur DESC, 5 DESC, 1, 2, 3"
 
-	return prepare_values(db, "SELECT kind, direction, mta, sum(time >= ?2) AS cur, "
-	    "sum(time < ?2), count(DISTINCT CASE WHEN time >= ?2 THEN coalesce(peer_ip, "
-	    "lower(peer_host), '') END) FROM events WHERE time >= ?1 AND time < ?3 "
-	    "GROUP BY 1, 2, 3 ORDER BY cur DESC, 5 DESC, 1, 2, 3", v, 3);
+struct reportdb_rows *
+reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since, int64_t until,
+    const char *server)
+{
+	struct value v[] = { int_value(prev), int_value(since), int_value(until),
+		text_value(server) };
+
+	return prepare_values(db, dialect(db, SUMMARY_CAUSES(SERVER_LITE("$4")),
+	    SUMMARY_CAUSES(SERVER_PG("$4"))), v, 4);
 }
 
 struct reportdb_rows *
@@ -1042,26 +1348,26 @@ reportdb_active_flag(struct reportdb *db, const char *ip, int64_t now, int64_t q
 {
 	struct value v[] = { text_value(ip), int_value(quiet), int_value(now) };
 
-	return prepare_values(db, "SELECT threshold FROM flags WHERE peer = ?1 AND cleared IS NULL "
-	    "AND last_event + ?2 > ?3 ORDER BY count DESC, threshold LIMIT 1", v, 3);
+	return prepare_values(db, "SELECT threshold FROM flags WHERE peer = $1 AND cleared IS NULL "
+	    "AND last_event + $2 > $3 ORDER BY count DESC, threshold LIMIT 1", v, 3);
 }
 
 #define FLAG_COLUMNS "peer, peer_kind, threshold, why, main_kind, host, count, first_event, " \
     "last_event, flagged"
 
-/* ?1 ?2 the period, ?3 flag_quiet, ?4 now. A flag quiet for flag_quiet was cleared then. */
+/* $1 $2 the period, $3 flag_quiet, $4 now. A flag quiet for flag_quiet was cleared then. */
 struct reportdb_rows *
 reportdb_summary_flags(struct reportdb *db, int cleared, int64_t since, int64_t until, int64_t now,
     int64_t quiet)
 {
 	static const char raised_sql[] =
-	    "SELECT " FLAG_COLUMNS ", coalesce(cleared, CASE WHEN last_event + ?3 <= ?4 "
-	    "THEN last_event + ?3 END) FROM flags WHERE flagged >= ?1 AND flagged < ?2 "
+	    "SELECT " FLAG_COLUMNS ", coalesce(cleared, CASE WHEN last_event + $3 <= $4 "
+	    "THEN last_event + $3 END) FROM flags WHERE flagged >= $1 AND flagged < $2 "
 	    "ORDER BY count DESC, flagged, id";
 	static const char cleared_sql[] =
-	    "SELECT " FLAG_COLUMNS ", cleared FROM flags WHERE cleared >= ?1 AND cleared < ?2 "
-	    "UNION ALL SELECT " FLAG_COLUMNS ", last_event + ?3 FROM flags WHERE cleared IS NULL "
-	    "AND last_event + ?3 >= ?1 AND last_event + ?3 < ?2 AND last_event + ?3 <= ?4 "
+	    "SELECT " FLAG_COLUMNS ", cleared FROM flags WHERE cleared >= $1 AND cleared < $2 "
+	    "UNION ALL SELECT " FLAG_COLUMNS ", last_event + $3 FROM flags WHERE cleared IS NULL "
+	    "AND last_event + $3 >= $1 AND last_event + $3 < $2 AND last_event + $3 <= $4 "
 	    "ORDER BY 7 DESC, 11, 1";
 	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
 
@@ -1072,9 +1378,14 @@ int64_t
 reportdb_summary_active(struct reportdb *db, int64_t until, int64_t now, int64_t quiet)
 {
 	struct value v[] = { int_value(until), int_value(quiet), int_value(now) };
-	struct reportdb_rows *r = prepare_values(db, "SELECT (SELECT count(*) FROM flags WHERE "
-	    "cleared IS NULL AND flagged < ?1 AND last_event + ?2 > min(?1, ?3)) + "
-	    "(SELECT count(*) FROM flags WHERE cleared >= ?1 AND flagged < ?1)", v, 3);
+	/* SQLite's min() of two values is PostgreSQL's least(). */
+	struct reportdb_rows *r = prepare_values(db, dialect(db,
+	    "SELECT (SELECT count(*) FROM flags WHERE cleared IS NULL AND flagged < $1 AND "
+	    "last_event + $2 > min($1, $3)) + (SELECT count(*) FROM flags WHERE cleared >= $1 AND "
+	    "flagged < $1)",
+	    "SELECT (SELECT count(*) FROM flags WHERE cleared IS NULL AND flagged < $1 AND "
+	    "last_event + $2 > least($1, $3)) + (SELECT count(*) FROM flags WHERE cleared >= $1 AND "
+	    "flagged < $1)"), v, 3);
 	int64_t n = -1;
 
 	if (r != NULL && reportdb_next(r) == 1)
@@ -1100,9 +1411,9 @@ reportdb_peer_last_success(struct reportdb *db, const char *peer, int *absent)
 	struct value v[] = { text_value(peer) };
 	struct query q = { .values = v, .n = 1 };
 
-	return prepare(db, "SELECT day, last_time, last_version, direction, host, logins > 0 "
-	    "FROM peer_days WHERE peer = ?1 AND day = (SELECT max(day) FROM peer_days "
-	    "WHERE peer = ?1) ORDER BY last_time DESC LIMIT 1", &q, absent);
+	return prepare(db, "SELECT day, last_time, last_version, direction, host, CASE WHEN "
+	    "logins > 0 THEN 1 ELSE 0 END FROM peer_days WHERE peer = $1 AND day = (SELECT max(day) "
+	    "FROM peer_days WHERE peer = $1) ORDER BY last_time DESC LIMIT 1", &q, absent);
 }
 
 struct reportdb_rows *
@@ -1112,7 +1423,7 @@ reportdb_peer_history(struct reportdb *db, const char *peer, int64_t from_day, i
 
 	return prepare_values(db, "SELECT day, min(first_time), max(last_time), sum(messages), "
 	    "sum(clear + ssl3 + tls10 + tls11 + tls12 + tls13 + tls_other), sum(logins) "
-	    "FROM peer_days WHERE peer = ?1 AND day >= ?2 AND day <= ?3 GROUP BY day ORDER BY day",
+	    "FROM peer_days WHERE peer = $1 AND day >= $2 AND day <= $3 GROUP BY day ORDER BY day",
 	    v, 3);
 }
 
@@ -1122,7 +1433,7 @@ reportdb_peer_failures_after(struct reportdb *db, const char *peer, int64_t afte
 	struct value v[] = { text_value(peer), int_value(after) };
 
 	return prepare_values(db, "SELECT kind, count(*), min(time) FROM events "
-	    "WHERE peer_ip = ?1 AND time > ?2 GROUP BY kind ORDER BY 2 DESC, 1", v, 2);
+	    "WHERE peer_ip = $1 AND time > $2 GROUP BY kind ORDER BY 2 DESC, 1", v, 2);
 }
 
 struct reportdb_rows *
@@ -1133,36 +1444,41 @@ reportdb_filter_addresses(struct reportdb *db, const struct reportdb_filter *f, 
 	query_init(&q);
 	buf_puts(&q.sql, "SELECT e.peer_ip, max(e.peer_host) FROM events e WHERE ");
 	where_clause(db, &q, f, 1);
-	buf_puts(&q.sql, " AND e.peer_ip IS NOT NULL GROUP BY e.peer_ip ORDER BY count(*) DESC, "
-	    "e.peer_ip LIMIT ");
-	add_int(&q, limit);
+	buf_puts(&q.sql, " AND e.peer_ip IS NOT NULL GROUP BY e.peer_ip ORDER BY count(*) DESC, ");
+	buf_puts(&q.sql, dialect(db, "e.peer_ip", "e.peer_ip COLLATE \"C\""));
+	add_limit(&q, limit);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;
 }
 
+/* The failing peers without history; SQLite's index, PostgreSQL's order of text. */
+#define UNKNOWN_PEERS(indexed, server, collate) \
+    "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, count(*) AS n, " \
+    "max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN max(kind) END AS kind " \
+    "FROM events" indexed " WHERE time >= $1 AND time < $2" server " AND peer_ip IS NOT NULL " \
+    "GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p WHERE p.peer = e.ip) " \
+    "AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND f.cleared IS NULL AND " \
+    "f.last_event + $3 > $4) ORDER BY e.n DESC, e.ip" collate
+
 struct reportdb_rows *
 reportdb_summary_unknown_peers(struct reportdb *db, int64_t since, int64_t until, int64_t now,
-    int64_t quiet, int *absent)
+    int64_t quiet, const char *server, int *absent)
 {
-	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now) };
-	struct query q = { .values = v, .n = 4 };
+	struct value v[] = { int_value(since), int_value(until), int_value(quiet), int_value(now),
+		text_value(server) };
+	struct query q = { .values = v, .n = 5 };
 
-	return prepare(db, "SELECT e.ip, e.n, e.host, e.kind FROM (SELECT peer_ip AS ip, "
-	    "count(*) AS n, max(peer_host) AS host, CASE WHEN count(DISTINCT kind) = 1 THEN "
-	    "max(kind) END AS kind FROM events INDEXED BY events_time WHERE time >= ?1 AND "
-	    "time < ?2 AND peer_ip IS NOT "
-	    "NULL GROUP BY peer_ip) e WHERE NOT EXISTS (SELECT 1 FROM peer_days p "
-	    "WHERE p.peer = e.ip) AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.peer = e.ip AND "
-	    "f.cleared IS NULL AND f.last_event + ?3 > ?4) ORDER BY e.n DESC, e.ip", &q, absent);
+	return prepare(db, dialect(db, UNKNOWN_PEERS(" INDEXED BY events_time", SERVER_LITE("$5"),
+	    ""), UNKNOWN_PEERS("", SERVER_PG("$5"), " COLLATE \"C\"")), &q, absent);
 }
 
 int
 reportdb_peer_days_kept(struct reportdb *db)
 {
 	int absent = 0;
-	struct reportdb_rows *r = prepare(db, "SELECT EXISTS (SELECT 1 FROM peer_days)", NULL,
-	    &absent);
+	struct reportdb_rows *r = prepare(db, "SELECT CASE WHEN EXISTS (SELECT 1 FROM peer_days) "
+	    "THEN 1 ELSE 0 END", NULL, &absent);
 	int rc = r ? reportdb_next(r) : -1;
 	int kept = rc == 1 ? reportdb_int(r, 0) != 0 : absent ? 0 : -1;
 
@@ -1212,6 +1528,22 @@ counter_sum(struct buf *sql, uint32_t mask)
 
 #define PROTOCOL_MASK ((UINT32_C(1) << REPORTDB_PROTOCOLS) - 1)
 
+/*
+ * "column = text" without regard to case, for peer_days, whose columns are
+ * not COLLATE NOCASE in SQLite (PostgreSQL: lower() on both sides).
+ */
+static void
+nocase_text(struct reportdb *db, struct query *q, const char *column, const char *text)
+{
+	if (db->pg) {
+		nocase_eq(db, q, column, text);
+		return;
+	}
+	buf_printf(&q->sql, "%s = ", column);
+	add_text(q, text);
+	buf_puts(&q->sql, " COLLATE NOCASE");
+}
+
 /* The period, direction, server and peer of f over peer_days, after "WHERE ". */
 static void
 peers_where(struct reportdb *db, struct query *q, const struct reportdb_filter *f)
@@ -1227,9 +1559,8 @@ peers_where(struct reportdb *db, struct query *q, const struct reportdb_filter *
 		add_text(q, f->direction);
 	}
 	if (f->server) {
-		buf_puts(&q->sql, " AND server = ");
-		add_text(q, f->server);
-		buf_puts(&q->sql, " COLLATE NOCASE");
+		buf_puts(&q->sql, " AND ");
+		nocase_text(db, q, "server", f->server);
 	}
 	switch (f->type) {
 	case REPORTDB_PEER_ALL:
@@ -1240,24 +1571,28 @@ peers_where(struct reportdb *db, struct query *q, const struct reportdb_filter *
 		break;
 	case REPORTDB_PEER_NET:
 		db->net = f->net;
-		buf_puts(&q->sql, " AND tlslogd_in_net(peer)");
+		buf_puts(&q->sql, " AND ");
+		if (db->pg)
+			pg_net_terms(q, "peer", &f->net);
+		else
+			buf_puts(&q->sql, "tlslogd_in_net(peer)");
 		break;
 	case REPORTDB_PEER_NAME:
-		buf_puts(&q->sql, " AND (peer = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " COLLATE NOCASE OR host = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " COLLATE NOCASE)");
+		buf_puts(&q->sql, " AND (");
+		nocase_text(db, q, "peer", f->text);
+		buf_puts(&q->sql, " OR ");
+		nocase_text(db, q, "host", f->text);
+		buf_puts(&q->sql, ")");
 		break;
 	case REPORTDB_PEER_DOMAIN:
 		/* f->text is lower case, without % or _ (reportdb_filter_peer). */
-		buf_puts(&q->sql, " AND (peer = ");
+		buf_puts(&q->sql, " AND (");
+		nocase_text(db, q, "peer", f->text);
+		buf_puts(&q->sql, " OR ");
+		nocase_text(db, q, "host", f->text);
+		buf_puts(&q->sql, dialect(db, " OR peer LIKE '%.' || ", " OR lower(peer) LIKE '%.' || "));
 		add_text(q, f->text);
-		buf_puts(&q->sql, " COLLATE NOCASE OR host = ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " COLLATE NOCASE OR peer LIKE '%.' || ");
-		add_text(q, f->text);
-		buf_puts(&q->sql, " OR host LIKE '%.' || ");
+		buf_puts(&q->sql, dialect(db, " OR host LIKE '%.' || ", " OR lower(host) LIKE '%.' || "));
 		add_text(q, f->text);
 		buf_puts(&q->sql, ")");
 		break;
@@ -1282,8 +1617,9 @@ reportdb_peers(struct reportdb *db, const struct reportdb_filter *f, uint32_t se
 		buf_puts(&q.sql, reportdb_counter_names[c]);
 	}
 	buf_puts(&q.sql, ", g.matched, g.total, g.last_day, g.first, l.last_time, l.last_version, "
-	    "g.days, g.days_seen FROM (SELECT peer, direction, server, "
-	    "group_concat(DISTINCT mta) AS mta");
+	    "g.days, g.days_seen FROM (SELECT peer, direction, server, ");
+	buf_puts(&q.sql, dialect(db, "group_concat(DISTINCT mta) AS mta",
+	    "string_agg(DISTINCT mta, ',' ORDER BY mta) AS mta"));
 	for (int c = 0; c < REPORTDB_COUNTERS; c++) {
 		buf_puts(&q.sql, ", sum(");
 		buf_puts(&q.sql, reportdb_counter_names[c]);
@@ -1299,14 +1635,14 @@ reportdb_peers(struct reportdb *db, const struct reportdb_filter *f, uint32_t se
 		buf_append(&q.sql, match.data, match.len);
 		buf_puts(&q.sql, " > 0");
 	} else {
-		buf_puts(&q.sql, "1");
+		buf_puts(&q.sql, "1 = 1");
 	}
 	buf_puts(&q.sql, " THEN day END) AS last_day, min(first_time) AS first, count(CASE WHEN ");
 	if (select) {
 		buf_append(&q.sql, match.data, match.len);
 		buf_puts(&q.sql, " > 0");
 	} else {
-		buf_puts(&q.sql, "1");
+		buf_puts(&q.sql, "1 = 1");
 	}
 	buf_puts(&q.sql, " THEN 1 END) AS days, count(*) AS days_seen, max(day) AS seen_day, "
 	    "sum(messages + logins) AS traffic FROM peer_days WHERE ");
@@ -1322,8 +1658,8 @@ reportdb_peers(struct reportdb *db, const struct reportdb_filter *f, uint32_t se
 	buf_puts(&q.sql, " GROUP BY peer, direction, server) g JOIN peer_days l ON l.peer = g.peer "
 	    "AND l.day = g.last_day AND l.direction = g.direction AND l.server = g.server "
 	    "WHERE g.days > 0 ORDER BY g.traffic > 0 DESC, g.matched DESC, g.total DESC, "
-	    "l.last_time DESC, g.peer, g.direction, g.server LIMIT ");
-	add_int(&q, limit > 0 ? limit : -1);
+	    "l.last_time DESC, g.peer, g.direction, g.server");
+	add_limit(&q, limit);
 	buf_free(&match);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
@@ -1353,8 +1689,8 @@ reportdb_peer_days(struct reportdb *db, const struct reportdb_filter *f, uint32_
 		counter_sum(&q.sql, select);
 		buf_puts(&q.sql, " > 0");
 	}
-	buf_puts(&q.sql, " ORDER BY day DESC, peer, direction, server LIMIT ");
-	add_int(&q, limit > 0 ? limit : -1);
+	buf_puts(&q.sql, " ORDER BY day DESC, peer, direction, server");
+	add_limit(&q, limit);
 	struct reportdb_rows *r = prepare(db, q.sql.data, &q, NULL);
 	query_free(&q);
 	return r;

@@ -14,6 +14,11 @@
  * numbers each query below names. Text is NUL-terminated, NULL for an SQL
  * NULL, and valid until the next reportdb_next() or reportdb_rows_free().
  * Every failure is logged with the database path and SQLite's message.
+ *
+ * The same holds on PostgreSQL (a postgresql:// URI): the same queries in
+ * its dialect, the same rows and columns, in the same order where the order
+ * is promised (text sorts as SQLite's, byte by byte, NULL first), so that a
+ * report reads the same from either engine (tests/pg-readers.sh).
  */
 #ifndef TLSLOGD_REPORTDB_H
 #define TLSLOGD_REPORTDB_H
@@ -26,10 +31,19 @@
 struct reportdb;
 struct reportdb_rows;
 
-/* Open path read-only; NULL (logged) if it cannot be read. */
+/*
+ * Open path read-only: an SQLite file, or a PostgreSQL database when path is
+ * a postgresql:// or postgres:// URI (reportdb_pg.h: read-only, tlslogd's
+ * schema of a version this binary knows). NULL (logged) if it cannot be read.
+ */
 struct reportdb *reportdb_open(const char *path);
 void reportdb_close(struct reportdb *db);
+/* The file's path, or the URI with its password masked. */
 const char *reportdb_path(const struct reportdb *db);
+/* 1 when the database is PostgreSQL, 0 when it is an SQLite file. */
+int reportdb_is_postgresql(const struct reportdb *db);
+/* PostgreSQL: the database's size in bytes; -1 on an error (logged), or on SQLite (stat its file). */
+int64_t reportdb_server_bytes(struct reportdb *db);
 /*
  * A read transaction: every query between reportdb_begin() and reportdb_end()
  * reads one snapshot of the database, even while the daemon writes. 0 or -1
@@ -152,12 +166,13 @@ enum reportdb_top_by {
 };
 
 /*
- * The keys with the most events among those f selects by time (t_since
- * always, t_until if until) and kind, worst first, at most limit (0: all);
- * f's peer, server and direction are not read. Columns: 0 the key, 1 the
- * count, 2 by peer a reverse name seen, by user the number of distinct
- * addresses, else the number of distinct peers, 3 and 4 the first and last
- * event. By user, only the events that name a user.
+ * The keys with the most events among those f selects (t_since always,
+ * t_until if until, and its peer, kinds, server and direction), worst
+ * first, at most limit (0: all). Columns: 0 the key, 1 the count, 2 by peer
+ * a reverse name seen, by user the number of distinct addresses, else the
+ * number of distinct peers, 3 and 4 the first and last event. By user,
+ * only the events that name a user. By server with a peer: where the peer
+ * fails.
  */
 struct reportdb_rows *reportdb_top(struct reportdb *db, enum reportdb_top_by by,
     const struct reportdb_filter *f, long long limit);
@@ -184,36 +199,51 @@ struct reportdb_rows *reportdb_flags(struct reportdb *db, int all, int64_t now, 
 
 /* ---- stats ---- */
 
-/* The number of events and the time of the first and last; 0 or -1 (logged). */
-int reportdb_event_span(struct reportdb *db, int64_t *total, int64_t *first, int64_t *last);
-/* Every event's kind (0) and time (1), in the order of the events_time index. */
-struct reportdb_rows *reportdb_kind_times(struct reportdb *db);
+/*
+ * Of the events server logged (any case; NULL: every server's): their
+ * number and the time of the first and last; 0 or -1 (logged).
+ */
+int reportdb_event_span(struct reportdb *db, const char *server, int64_t *total, int64_t *first,
+    int64_t *last);
+/*
+ * Such events as rows of 0 a kind, 1 a time (the latest of the row's) and 2
+ * the number of events the row stands for, in no promised order: one row
+ * per event on SQLite (read from its time index), one per kind on
+ * PostgreSQL. The sums per kind are the counts.
+ */
+struct reportdb_rows *reportdb_kind_times(struct reportdb *db, const char *server);
 /*
  * The sources of the daemon: 0 name, 1 file path, 2 offset, 3 journal cursor,
- * 4 lines, 5 lines cut, 6 lines unknown, 7 updated. *absent set (and NULL
- * returned) when the database is too old to have them.
+ * 4 lines, 5 lines cut, 6 lines unknown, 7 updated, 8 the server (the
+ * tlslogd host) reading it on PostgreSQL, NULL on SQLite; by server and
+ * name. On PostgreSQL, server (not NULL) keeps that host's only; an SQLite
+ * file is one host's. *absent set (and NULL returned) when the database is
+ * too old to have them.
  */
-struct reportdb_rows *reportdb_sources(struct reportdb *db, int *absent);
+struct reportdb_rows *reportdb_sources(struct reportdb *db, const char *server, int *absent);
 /*
  * The latest limit losses: 0 time, 1 path, 2 from, 3 to (NULL: its end),
- * 4 reason, 5 the count of all. *absent as for reportdb_sources.
+ * 4 reason, 5 the count of all; server and *absent as for reportdb_sources.
  */
-struct reportdb_rows *reportdb_losses(struct reportdb *db, int limit, int *absent);
+struct reportdb_rows *reportdb_losses(struct reportdb *db, const char *server, int limit,
+    int *absent);
 
 /* ---- summary ---- */
 
 /*
  * The summary (summary.h) reads two periods of the same length: the one
- * before, [prev, since), and the period, [since, until).
+ * before, [prev, since), and the period, [since, until), of the events one
+ * server logged (any case), or of every server's when server is NULL (its
+ * flags are the database's, whoever logged their events).
  *
  * Failures per server, kind and period: 0 server, 1 kind, 2 in the period
  * (1) or before (0), 3 the count.
  */
 struct reportdb_rows *reportdb_summary_counts(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /* Failures per bar of bucket seconds in the period: 0 time / bucket, 1 the count. */
 struct reportdb_rows *reportdb_summary_bars(struct reportdb *db, int64_t since, int64_t until,
-    int64_t bucket);
+    int64_t bucket, const char *server);
 /*
  * The peers (an address, or a name when the log gives no address, or
  * neither) failing in either period, most failures in the period first, then
@@ -222,21 +252,21 @@ struct reportdb_rows *reportdb_summary_bars(struct reportdb *db, int64_t since, 
  * (else NULL), 7 its last failure.
  */
 struct reportdb_rows *reportdb_summary_peers(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /*
  * The causes (kind, direction, MTA) of one peer (ip, else host, else
  * neither) in the period, most first: 0 kind, 1 direction, 2 mta, 3 count,
  * 4 distinct users, 5 a reverse name, 6 a HELO, 7 a user, 8 first, 9 last.
  */
 struct reportdb_rows *reportdb_summary_peer_causes(struct reportdb *db, const char *ip,
-    const char *host, int64_t since, int64_t until);
+    const char *host, int64_t since, int64_t until, const char *server);
 /* The most frequent reason of one peer's cause in the period: 0 the reason (no row: none). */
 struct reportdb_rows *reportdb_summary_peer_reason(struct reportdb *db, const char *ip,
     const char *host, int64_t since, int64_t until, const char *kind, const char *direction,
-    const char *mta);
+    const char *mta, const char *server);
 /* The causes in either period: 0 kind, 1 direction, 2 mta, 3 in the period, 4 before, 5 peers in the period. */
 struct reportdb_rows *reportdb_summary_causes(struct reportdb *db, int64_t prev, int64_t since,
-    int64_t until);
+    int64_t until, const char *server);
 /* The threshold of a flag active at now on ip (quiet: flag_quiet): 0 threshold; no row: none. */
 struct reportdb_rows *reportdb_active_flag(struct reportdb *db, const char *ip, int64_t now,
     int64_t quiet);
@@ -283,7 +313,7 @@ struct reportdb_rows *reportdb_filter_addresses(struct reportdb *db,
  * all share one. *absent as for reportdb_peer_last_success.
  */
 struct reportdb_rows *reportdb_summary_unknown_peers(struct reportdb *db, int64_t since,
-    int64_t until, int64_t now, int64_t quiet, int *absent);
+    int64_t until, int64_t now, int64_t quiet, const char *server, int *absent);
 /*
  * Whether the database keeps a success history at all (peer_days has a
  * row): 1 or 0 (0 too before schema 12), -1 on an error (logged). Without

@@ -140,7 +140,7 @@ collect_counts(struct collector *c)
 {
 	struct summary *s = c->s;
 
-	if (each_row(reportdb_summary_counts(c->db, c->prev, s->since, s->until), fold_count, c) < 0)
+	if (each_row(reportdb_summary_counts(c->db, c->prev, s->since, s->until, c->o->server), fold_count, c) < 0)
 		return -1;
 	if (s->nkinds > 1)	/* qsort must not get NULL, even for nothing */
 		qsort(s->kinds, s->nkinds, sizeof(*s->kinds), by_count);
@@ -168,7 +168,7 @@ collect_bars(struct collector *c)
 	s->bucket_start = s->since / s->bucket * s->bucket;
 	s->nbars = (size_t)((s->until - 1 - s->bucket_start) / s->bucket + 1);
 	s->bars = xcalloc(s->nbars, sizeof(*s->bars));
-	return each_row(reportdb_summary_bars(c->db, s->since, s->until, s->bucket), fold_bar, c);
+	return each_row(reportdb_summary_bars(c->db, s->since, s->until, s->bucket, c->o->server), fold_bar, c);
 }
 
 /* A peer of a peers row: its names, its counts, and while it is known its only kind. */
@@ -237,7 +237,7 @@ static int
 peer_details(struct collector *c, struct summary_peer *p)
 {
 	struct reportdb_rows *r = reportdb_summary_peer_causes(c->db, p->ip, p->host, c->s->since,
-	    c->s->until);
+	    c->s->until, c->o->server);
 	int rc = -1;
 
 	free(p->kind);
@@ -266,7 +266,7 @@ peer_details(struct collector *c, struct summary_peer *p)
 		return 0;
 
 	r = reportdb_summary_peer_reason(c->db, p->ip, p->host, c->s->since, c->s->until, p->kind,
-	    p->direction, p->mta);
+	    p->direction, p->mta, c->o->server);
 	rc = r ? reportdb_next(r) : -1;
 	if (rc == 1)
 		p->reason = column_dup(r, 0);
@@ -289,7 +289,7 @@ collect_peers(struct collector *c)
 {
 	struct summary *s = c->s;
 
-	if (each_row(reportdb_summary_peers(c->db, c->prev, s->since, s->until), fold_peer, c) < 0)
+	if (each_row(reportdb_summary_peers(c->db, c->prev, s->since, s->until, c->o->server), fold_peer, c) < 0)
 		return -1;
 	for (size_t i = 0; i < s->npeers; i++)
 		if (peer_details(c, &s->peers[i]) < 0)
@@ -342,13 +342,14 @@ collect_causes(struct collector *c)
 	struct reportdb_cause *rc = NULL;
 	size_t n = 0;
 
-	if (each_row(reportdb_summary_causes(c->db, c->prev, s->since, s->until), fold_cause, c) < 0)
+	if (each_row(reportdb_summary_causes(c->db, c->prev, s->since, s->until, c->o->server), fold_cause, c) < 0)
 		return -1;
 	memset(&f, 0, sizeof(f));
 	f.type = REPORTDB_PEER_ALL;
 	f.since = f.until = 1;
 	f.t_since = s->since;
 	f.t_until = s->until - 1;	/* reportdb's until is inclusive, the summary's is not */
+	f.server = c->o->server;
 	if (reportdb_causes(c->db, &f, &rc, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -469,7 +470,7 @@ collect_noise(struct collector *c)
 	if (kept <= 0)
 		return kept;	/* no success counted at all: every peer would be noise */
 	struct reportdb_rows *r = reportdb_summary_unknown_peers(c->db, c->s->since, c->s->until,
-	    c->o->now, c->o->quiet, &absent);
+	    c->o->now, c->o->quiet, c->o->server, &absent);
 
 	if (r == NULL)
 		return absent ? 0 : -1;

@@ -121,6 +121,7 @@ struct summary_opts {
 	size_t top;		/* the worst peers collected */
 	size_t changes;		/* the new and the recovered peers collected (of each), and noise */
 	int regression_days;	/* the days of a regression's history (0: the default) */
+	const char *server;	/* only the failures this server logged (any case); NULL: all */
 };
 
 /* NULL (logged) when the database cannot be read. */

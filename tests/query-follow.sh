@@ -96,8 +96,8 @@ test_expect_success 'query --follow: --until, --limit and json are refused; one 
 	test ! -s out &&
 	test "$(wc -l <err)" -eq 1 &&
 	grep -x "tlslogd query: unknown option --foo; see tlslogd query --help" err &&
-	test_exit_code 2 tlslogd top --peer 2>err &&
-	grep -x "tlslogd top: unknown option --peer; see tlslogd top --help" err &&
+	test_exit_code 2 tlslogd top --diagnosis 2>err &&
+	grep -x "tlslogd top: unknown option --diagnosis; see tlslogd top --help" err &&
 	test_exit_code 2 tlslogd query --peer 2>err &&
 	grep -x "tlslogd query: option --peer needs a value; see tlslogd query --help" err
 '

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # top.sh: tlslogd top: counts since a time by peer, kind, server and domain,
 # worst first, in every format (JSON parsed by Python's json), --limit, the
-# default period of 24h, and usage errors.
+# default period of 24h, one peer's servers (--by server --peer), --server,
+# --direction, and usage errors.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
 rules="--patterns $TLSLOGD_PATTERNS"
@@ -96,6 +97,26 @@ assert [(r[\"domain\"], r[\"count\"], r[\"peers\"]) for r in d] == [(\".example.
 " <domain.json
 '
 
+test_expect_success '--by server --peer: where a peer fails; --server, --direction' '
+	tlslogd top -c /dev/null --db t.db --by server --peer 192.0.2.7 --format json >out &&
+	json_check "
+assert [(r[\"server\"], r[\"count\"], r[\"peers\"]) for r in d] == [(\"mx1\", 4, 1), (\"mx2\", 1, 1)], d
+" <out &&
+	tlslogd top -c /dev/null --db t.db --by server --peer 198.51.100.0/24 >out &&
+	cat out &&
+	grep "^mx2  *3  *2 " out && test "$(wc -l <out)" = 3 &&
+	tlslogd top -c /dev/null --db t.db --by server --peer example.net --since 7d --format csv >out &&
+	grep "^mx2,3,2," out && test "$(wc -l <out)" = 2 &&
+	tlslogd top -c /dev/null --db t.db --server MX2 --format json >out &&
+	json_check "
+assert [(r[\"peer\"], r[\"count\"]) for r in d] == [(\"198.51.100.2\", 2), (\"192.0.2.7\", 1), (\"198.51.100.1\", 1)], d
+" <out &&
+	tlslogd top -c /dev/null --db t.db --direction out --format json >out &&
+	test "$(cat out)" = "[]" &&
+	tlslogd top -c /dev/null --db t.db --by kind --peer 192.0.2.7 --direction in --format csv >out &&
+	grep "^auth_failed,4,1," out && grep "^tls_no_shared_cipher,1,1," out
+'
+
 test_expect_success 'a domain is the registered domain of the reverse names' '
 	tlslogd top -c /dev/null --db t.db --by domain --since 7d --format csv >out &&
 	cat out &&
@@ -136,6 +157,12 @@ test_expect_success 'an empty period: a sentence, [] and a bare header' '
 test_expect_success 'usage errors exit 2' '
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db --by address 2>err &&
 	grep "expected peer, kind, server, domain or user" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --direction sideways 2>err &&
+	grep -- "--direction: expected in or out" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --peer 192.0.2.0/33 2>err &&
+	grep -- "--peer: \"192.0.2.0/33\" is not a network" err &&
+	test_exit_code 2 tlslogd top -c /dev/null --db t.db --server "" 2>err &&
+	grep -- "--server: expected a server name" err &&
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db --since someday 2>err &&
 	grep -- "--since: \"someday\" is not a time: expected today, yesterday" err &&
 	test_exit_code 2 tlslogd top -c /dev/null --db t.db --kind tls,nosuch 2>err &&

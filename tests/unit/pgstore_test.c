@@ -439,7 +439,11 @@ test_same_server_turns(void)
 	pgstore_close(a);
 }
 
-/* The connection lost under the store: every call after fails, nothing is retried. */
+/*
+ * The connection lost under the store: the open transaction fails, whole;
+ * the next one connects again (its statements prepared again), and a
+ * daemon's claim on its server is taken again, unless another took it.
+ */
 static void
 test_lost_connection(void)
 {
@@ -447,17 +451,34 @@ test_lost_connection(void)
 	struct event *ev = make_event(0, -1, "192.0.2.6");
 	int64_t id = -1;
 
-	ok(ps != NULL && pgstore_begin(ps) == 0, "a writer begins");
+	ok(ps != NULL && pgstore_claim_server(ps) == 1 && pgstore_begin(ps) == 0,
+	    "a daemon's writer claims its server and begins");
 	if (ps == NULL)
 		return;
+	uint64_t epoch = pgstore_epoch(ps);
 	int backend = PQbackendPID(pgstore_conn(ps));
 	is_int(q_int("SELECT pg_terminate_backend($1)::int", num(backend), NULL, NULL), 1,
 	    "its connection is ended by the server");
 	ok(wait_backend_gone(backend), "and is gone");
 	ok(pgstore_add_events(ps, &ev, 1, &id) < 0, "storing an event fails");
 	ok(pgstore_commit(ps) < 0, "committing fails");
-	ok(pgstore_begin(ps) < 0, "beginning again fails: no hidden reconnection");
+	is_int(q_int("SELECT count(*) FROM events WHERE peer_ip = '192.0.2.6'", NULL, NULL, NULL), 0,
+	    "nothing of the lost transaction is stored");
+	ok(pgstore_begin(ps) == 0, "the next transaction connects again");
+	ok(pgstore_epoch(ps) == epoch + 1, "and says so (pgstore_epoch)");
+	ok(pgstore_add_events(ps, &ev, 1, &id) == 0 && id > 0 && pgstore_commit(ps) == 0,
+	    "the event is stored by the new connection's prepared statements");
+	struct pgstore *other = pgstore_open(uri, "mx4");
+	ok(other != NULL && pgstore_claim_server(other) == 0,
+	    "a second writer for the server cannot claim it");
+	backend = PQbackendPID(pgstore_conn(ps));
+	q_int("SELECT pg_terminate_backend($1)::int", num(backend), NULL, NULL);
+	ok(wait_backend_gone(backend) && other != NULL && pgstore_claim_server(other) == 1,
+	    "once the first's connection is lost, the second claims the server");
+	ok(pgstore_begin(ps) < 0, "the first, its claim taken, writes nothing more");
+	ok(pgstore_begin(ps) < 0, "and goes on refusing");
 	event_free(ev);
+	pgstore_close(other);
 	pgstore_close(ps);
 }
 
