@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * action.c: build and start the flag/clear commands, and the daemon's
- * runner of the actions the record holds as due (see action.h).
+ * runner of the actions the record holds as due (see action.h); the record's
+ * statements, per engine, are actiondb.h's.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "action.h"
+#include "actiondb.h"
 #include "log.h"
 #include "timeparse.h"
 #include "util.h"
@@ -169,6 +170,7 @@ action_template(const struct conf *conf, int raised, const char *threshold)
 #define CHECK_SECONDS 5.0	/* look for due actions (retries, a restart) this often */
 #define RETRY_FIRST 10		/* seconds before the first retry, doubled each time ... */
 #define RETRY_MAX 3600		/* ... up to this */
+#define LEASE_MARGIN 60		/* a fleet's claim outlasts action_timeout by this (actiondb.h) */
 
 struct action_slot {
 	struct action_runner *runner;
@@ -185,7 +187,7 @@ struct action_runner {
 	struct ev_loop *loop;
 	const struct conf *conf;
 	struct store *store;
-	sqlite3_stmt *due, *started, *done, *failed, *give_up, *give_up_pair;
+	struct actiondb *db;	/* the record's statements; NULL: not prepared yet */
 	struct action_slot slots[ACTION_SLOTS];
 	ev_timer check;
 	int stopped;
@@ -201,66 +203,8 @@ wall_now(void)
 static void
 finalize_all(struct action_runner *r)
 {
-	sqlite3_finalize(r->due);
-	sqlite3_finalize(r->started);
-	sqlite3_finalize(r->done);
-	sqlite3_finalize(r->failed);
-	sqlite3_finalize(r->give_up);
-	sqlite3_finalize(r->give_up_pair);
-	r->due = r->started = r->done = r->failed = r->give_up = r->give_up_pair = NULL;
-}
-
-static int
-prepare_all(struct action_runner *r)
-{
-	sqlite3 *db = store_db(r->store);
-	struct {
-		sqlite3_stmt **s;
-		const char *sql;
-	} q[] = {
-		{ &r->due, "SELECT a.id, a.event, a.attempts, f.peer, f.peer_kind, f.threshold, f.why, "
-		    "f.main_kind, f.host, f.count, f.first_event, f.last_event, f.cleared, "
-		    "(SELECT coalesce(r.done IS NOT NULL, 1) FROM flag_actions r "
-		    "WHERE r.flag_id = a.flag_id AND r.event = 'flagged'), "
-		    "(SELECT r.gave_up IS NOT NULL FROM flag_actions r "
-		    "WHERE r.flag_id = a.flag_id AND r.event = 'flagged') "
-		    "FROM flag_actions a JOIN flags f ON f.id = a.flag_id "
-		    "WHERE a.done IS NULL AND a.gave_up IS NULL AND a.next_try <= ?1 "
-		    "ORDER BY a.id LIMIT " "64" },
-		{ &r->started, "UPDATE flag_actions SET attempts = attempts + 1 WHERE id = ?1" },
-		{ &r->done, "UPDATE flag_actions SET done = ?2 WHERE id = ?1" },
-		{ &r->failed, "UPDATE flag_actions SET next_try = ?2 WHERE id = ?1" },
-		{ &r->give_up, "UPDATE flag_actions SET gave_up = ?2, why = ?3 WHERE id = ?1" },
-		{ &r->give_up_pair, "UPDATE flag_actions SET gave_up = ?2, why = ?3 WHERE gave_up IS "
-		    "NULL AND done IS NULL AND flag_id = (SELECT flag_id FROM flag_actions WHERE id = ?1)" },
-	};
-
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
-		if (sqlite3_prepare_v3(db, q[i].sql, -1, SQLITE_PREPARE_PERSISTENT, q[i].s, NULL) !=
-		    SQLITE_OK) {
-			log_warnx("%s: cannot prepare the action record: %s", store_path(r->store),
-			    sqlite3_errmsg(db));
-			finalize_all(r);
-			return -1;
-		}
-	return 0;
-}
-
-/* Run one UPDATE of the record (id, time, text); a failure is logged: the action may run again. */
-static void
-record(struct action_runner *r, sqlite3_stmt *s, int64_t id, int64_t t, const char *text)
-{
-	if (s == NULL)
-		return;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, t);
-	if (text != NULL)
-		sqlite3_bind_text(s, 3, text, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		log_warnx("%s: cannot record an action's state (it may run again): %s",
-		    store_path(r->store), sqlite3_errmsg(store_db(r->store)));
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	actiondb_close(r->db);
+	r->db = NULL;
 }
 
 static int64_t
@@ -292,20 +236,20 @@ slot_done(struct action_slot *a, const char *how)
 	ev_child_stop(r->loop, &a->child);
 	ev_timer_stop(r->loop, &a->timeout);
 	if (how == NULL) {
-		if (r->store != NULL)
-			record(r, r->done, a->id, wall_now(), NULL);
+		if (r->db != NULL && a->id != 0)
+			actiondb_done(r->db, a->id, wall_now());
 	} else if (a->attempts >= ACTION_ATTEMPTS) {
 		log_warnx("action %s (pid %ld): %s; for %s: given up after %d attempts", a->name,
 		    (long)a->pid, how, a->peer, a->attempts);
-		if (r->store != NULL)
-			record(r, r->give_up_pair, a->id, wall_now(), how);
+		if (r->db != NULL && a->id != 0)
+			actiondb_give_up(r->db, a->id, wall_now(), how, 1);
 	} else {
 		int64_t delay = retry_delay(a->attempts);
 		log_warnx("action %s (pid %ld): %s; for %s: attempt %d of %d, trying again in %lld s",
 		    a->name, (long)a->pid, how, a->peer, a->attempts, ACTION_ATTEMPTS,
 		    (long long)delay);
-		if (r->store != NULL)
-			record(r, r->failed, a->id, wall_now() + delay, NULL);
+		if (r->db != NULL && a->id != 0)
+			actiondb_retry(r->db, a->id, wall_now() + delay);
 	}
 	slot_free(a);
 	action_runner_run_due(r);
@@ -362,50 +306,6 @@ free_slot(struct action_runner *r)
 	return NULL;
 }
 
-/* A due row of the record, copied out of the statement. */
-struct due_row {
-	int64_t id;
-	int raised, attempts, flag_cleared, raise_done, raise_gave_up;
-	struct flag_notice n;
-	char *strings[6];
-};
-
-static void
-due_row_read(struct due_row *d, sqlite3_stmt *s)
-{
-	memset(d, 0, sizeof(*d));
-	for (int i = 0; i < 6; i++) {
-		const char *t = (const char *)sqlite3_column_text(s, i == 0 ? 1 : i + 2);
-		d->strings[i] = t ? xstrdup(t) : NULL;
-	}
-	d->id = sqlite3_column_int64(s, 0);
-	d->raised = strcmp(d->strings[0], "flagged") == 0;
-	d->attempts = sqlite3_column_int(s, 2);
-	d->n.raised = d->raised;
-	d->n.peer = d->strings[1];
-	d->n.peer_kind = d->strings[2];
-	d->n.threshold = d->strings[3];
-	d->n.why = d->strings[4];
-	d->n.main_kind = d->strings[5];
-	const char *host = (const char *)sqlite3_column_text(s, 8);
-	d->n.host = host ? xstrdup(host) : NULL;
-	d->n.count = sqlite3_column_int64(s, 9);
-	d->n.first_event = sqlite3_column_int64(s, 10);
-	d->n.last_event = sqlite3_column_int64(s, 11);
-	d->n.cleared = sqlite3_column_int64(s, 12);
-	d->flag_cleared = sqlite3_column_type(s, 12) != SQLITE_NULL;
-	d->raise_done = sqlite3_column_int(s, 13);
-	d->raise_gave_up = sqlite3_column_int(s, 14);
-}
-
-static void
-due_row_free(struct due_row *d)
-{
-	for (int i = 0; i < 6; i++)
-		free(d->strings[i]);
-	free((char *)d->n.host);
-}
-
 /* The peer, made printable and cut, for the log. */
 static char *
 log_peer(const char *peer)
@@ -421,13 +321,14 @@ log_peer(const char *peer)
 
 /* Start row d's command in slot a; its start is counted even if it cannot start (a failure too). */
 static void
-start_row(struct action_runner *r, struct action_slot *a, const struct due_row *d,
+start_row(struct action_runner *r, struct action_slot *a, const struct actiondb_row *d,
     char *const *template)
 {
-	char **argv = action_argv(template, &d->n);
 	int attempts = d->attempts + 1;
 
-	record(r, r->started, d->id, 0, NULL);
+	if (actiondb_start(r->db, d, wall_now() + r->conf->action_timeout + LEASE_MARGIN) <= 0)
+		return;	/* another host of the fleet runs it, or it cannot be claimed (logged) */
+	char **argv = action_argv(template, &d->n);
 	pid_t pid = action_spawn(argv);
 	if (pid > 0) {
 		a->runner = r;
@@ -443,16 +344,16 @@ start_row(struct action_runner *r, struct action_slot *a, const struct due_row *
 		a->timeout.data = a;
 		ev_timer_start(r->loop, &a->timeout);
 	} else if (attempts >= ACTION_ATTEMPTS) {
-		record(r, r->give_up_pair, d->id, wall_now(), "cannot be started");
+		actiondb_give_up(r->db, d->id, wall_now(), "cannot be started", 1);
 	} else {
-		record(r, r->failed, d->id, wall_now() + retry_delay(attempts), NULL);
+		actiondb_retry(r->db, d->id, wall_now() + retry_delay(attempts));
 	}
 	action_free_argv(argv);
 }
 
 /* Whether to start a due row: 1 yes, 0 not yet, -1 given up (logged and recorded). */
 static int
-consider_row(struct action_runner *r, const struct due_row *d, char *const **template)
+consider_row(struct action_runner *r, const struct actiondb_row *d, char *const **template)
 {
 	const char *why = NULL;
 
@@ -476,7 +377,7 @@ consider_row(struct action_runner *r, const struct due_row *d, char *const **tem
 	log_info("%s action for %s (%s) not run: %s", d->raised ? "flag" : "clear", peer,
 	    d->n.threshold, why);
 	free(peer);
-	record(r, d->raised ? r->give_up_pair : r->give_up, d->id, wall_now(), why);
+	actiondb_give_up(r->db, d->id, wall_now(), why, d->raised);
 	return -1;
 }
 
@@ -485,29 +386,18 @@ action_runner_run_due(struct action_runner *r)
 {
 	if (r == NULL || r->store == NULL || r->stopped || free_slot(r) == NULL)
 		return 0;
-	if (r->due == NULL && prepare_all(r) < 0)
+	if (r->db == NULL && (r->db = actiondb_open(r->store)) == NULL)
 		return -1;
-	struct due_row rows[DUE_BATCH];
-	size_t n = 0;
-	int rc;
-	sqlite3_bind_int64(r->due, 1, wall_now());
-	while (n < DUE_BATCH && (rc = sqlite3_step(r->due)) == SQLITE_ROW)
-		due_row_read(&rows[n++], r->due);
-	if (n < DUE_BATCH && rc != SQLITE_DONE) {
-		if (!r->read_failed)
-			log_warnx("%s: cannot read the due actions: %s", store_path(r->store),
-			    sqlite3_errmsg(store_db(r->store)));
-		r->read_failed = 1;
-	} else {
-		r->read_failed = 0;
-	}
-	sqlite3_reset(r->due);
+	struct actiondb_row rows[DUE_BATCH];
+	int got = actiondb_due(r->db, wall_now(), rows, DUE_BATCH, r->read_failed);
+	r->read_failed = got < 0;	/* logged once until it can be read again */
+	size_t n = got > 0 ? (size_t)got : 0;
 	for (size_t i = 0; i < n; i++) {
 		struct action_slot *a = free_slot(r);
 		char *const *template;
 		if (a != NULL && consider_row(r, &rows[i], &template) > 0)
 			start_row(r, a, &rows[i], template);
-		due_row_free(&rows[i]);
+		actiondb_row_free(&rows[i]);
 	}
 	return r->read_failed ? -1 : 0;
 }

@@ -29,6 +29,10 @@
  * a flag action never started whose flag has cleared since is given up
  * with its clear action (a peer is not banned and freed for what it did
  * while no daemon ran).
+ *
+ * On PostgreSQL the record is a fleet's, and every daemon's runner reads it:
+ * a runner starts only the actions it claimed (actiondb.h), so that each
+ * runs on one host (ran_by), once per flag.
  */
 #ifndef TLSLOGD_ACTION_H
 #define TLSLOGD_ACTION_H

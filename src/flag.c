@@ -6,11 +6,11 @@
  * its last COUNT events, oldest overwritten first) and the active flags (per
  * peer and threshold name, as in the database). A window forgotten to save
  * memory is read again from the database when its peer comes back, so
- * forgetting changes nothing but the cost of that one event.
+ * forgetting changes nothing but the cost of that one event. The statements
+ * are flagdb.h's, on the store's engine; this file only decides.
  */
 #include "config.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 #include "cidr.h"
 #include "domain.h"
 #include "flag.h"
+#include "flagdb.h"
 #include "log.h"
 #include "util.h"
 
@@ -95,15 +96,14 @@ struct flagger {
 	size_t ndomains;
 	struct pending *pending;
 	size_t npending;
-	sqlite3_stmt *seed_ip, *seed_domain, *around_ip, *around_domain, *insert, *update, *clear;
-	sqlite3_stmt *chain_ip, *chain_domain, *past_find, *past_count, *action_insert;
+	struct flagdb *db;	/* the statements, on the store's engine */
+	int fleet;		/* other daemons write the database too (flagdb.h) */
 	int act_flag, act_clear;	/* record the actions as due (flag_record_actions) */
 	int act_regression;	/* ... a regression's raise action */
 	int unsaved;		/* some active flag has events not yet in its row */
 	uint32_t regression_mask;	/* the kinds that make a regression; 0: none */
 	struct candidate *candidates;	/* failures to judge at the flush, in order */
 	size_t ncandidates, candidates_cap;
-	sqlite3_stmt *history, *regression_first, *regression_count, *regression_kind;
 	char *regression_list;	/* the regression kinds as ",kind,kind," for SQL */
 	struct fail_slot *fail_cache;	/* FAIL_CACHE entries (observe_regression) */
 	uint64_t flushes;	/* flag_flush calls so far: the open transaction's number */
@@ -297,62 +297,44 @@ forget_all(struct flagger *f)
 	drop_candidates(f);
 }
 
-static const char *
-column_text(sqlite3_stmt *s, int i)
+/* One active flag read from the database, kept unless known already. */
+static int
+load_active(void *ctx, const struct flagdb_flag *r)
 {
-	return (const char *)sqlite3_column_text(s, i);
+	struct flagger *f = ctx;
+	struct active **slot = find_active(f, r->peer, r->threshold);
+
+	if (*slot != NULL)	/* known already, or (the unique index) impossible */
+		return 0;
+	struct active *a = xcalloc(1, sizeof(*a));
+	a->id = r->id;
+	a->peer = xstrdup(r->peer);
+	a->is_domain = strcmp(r->peer_kind, "domain") == 0;
+	a->threshold = xstrdup(r->threshold);
+	a->why = xstrdup(r->why);
+	a->main_kind = r->main_kind ? xstrdup(r->main_kind) : NULL;
+	a->host = r->host ? xstrdup(r->host) : NULL;
+	a->first_event = r->first_event;
+	a->last_event = r->last_event;
+	a->count = r->count;
+	a->raise_action = r->raise_action;
+	a->flagged = r->flagged;
+	*slot = a;
+	return 0;
 }
 
 /* Read the active flags from the database: all, or (peer not NULL) the one of peer and threshold. */
 static int
 load_actives(struct flagger *f, const char *peer, const char *threshold)
 {
-	sqlite3_stmt *s;
-	sqlite3 *db = store_db(f->store);
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT id, peer, peer_kind, threshold, why, main_kind, host, "
-	    "first_event, last_event, count, EXISTS (SELECT 1 FROM flag_actions WHERE "
-	    "flag_id = flags.id AND event = 'flagged'), flagged FROM flags WHERE cleared IS NULL "
-	    "AND (?1 IS NULL OR (peer = ?1 AND threshold = ?2))", -1, &s, NULL) != SQLITE_OK) {
-		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
-		return -1;
-	}
-	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, threshold, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct active *a = xcalloc(1, sizeof(*a));
-		a->id = sqlite3_column_int64(s, 0);
-		a->peer = xstrdup(column_text(s, 1));
-		a->is_domain = strcmp(column_text(s, 2), "domain") == 0;
-		a->threshold = xstrdup(column_text(s, 3));
-		a->why = xstrdup(column_text(s, 4));
-		a->main_kind = column_text(s, 5) ? xstrdup(column_text(s, 5)) : NULL;
-		a->host = column_text(s, 6) ? xstrdup(column_text(s, 6)) : NULL;
-		a->first_event = sqlite3_column_int64(s, 7);
-		a->last_event = sqlite3_column_int64(s, 8);
-		a->count = sqlite3_column_int64(s, 9);
-		a->raise_action = sqlite3_column_int(s, 10);
-		a->flagged = sqlite3_column_int64(s, 11);
-		struct active **slot = find_active(f, a->peer, a->threshold);
-		if (*slot != NULL) {	/* known already, or (the unique index) impossible */
-			free_active(a);
-			continue;
-		}
-		*slot = a;
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		log_warnx("%s: cannot read the flags: %s", store_path(f->store), sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
+	return flagdb_actives(f->db, peer, threshold, load_active, f);
 }
 
+/* Something the database should hold is not there (the engine said nothing). */
 static int
-db_error(struct flagger *f, const char *what)
+db_missing(struct flagger *f, const char *what)
 {
-	log_warnx("%s: %s: %s", store_path(f->store), what, sqlite3_errmsg(store_db(f->store)));
+	log_warnx("%s: %s: the flag is not in the database", store_path(f->store), what);
 	return -1;
 }
 
@@ -360,39 +342,41 @@ db_error(struct flagger *f, const char *what)
 static int
 read_seed_horizon(struct flagger *f)
 {
-	sqlite3_stmt *s;
+	int64_t newest;
+	int none;
 
 	f->seed_horizon = INT64_MAX;	/* until known: always ask the database */
-	if (sqlite3_prepare_v2(store_db(f->store), "SELECT max(time) FROM events", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return db_error(f, "cannot read the newest event");
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		f->seed_horizon = sqlite3_column_type(s, 0) == SQLITE_NULL ? INT64_MIN :
-		    sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (flagdb_newest_event(f->db, &newest, &none) < 0)
+		return -1;
+	f->seed_horizon = none ? INT64_MIN : newest;
 	/* Failures stored before: a success older than the newest may be followed by one. */
 	if (f->seed_horizon > f->fail_horizon)
 		f->fail_horizon = f->seed_horizon;
-	return rc == SQLITE_ROW ? 0 : db_error(f, "cannot read the newest event");
+	return 0;
 }
 
+/*
+ * Clear the active flag *slot at when (removed from *slot): 0. 1 when it
+ * stays active: on a fleet's database another daemon counted a later event
+ * into it (its last event is now that one's, its count written). -1 on an
+ * error.
+ */
 static int
 clear_active(struct flagger *f, struct active **slot, int64_t when)
 {
 	struct active *a = *slot;
-	sqlite3_stmt *s = f->clear;
+	int64_t fleet_last;
 
-	sqlite3_bind_int64(s, 1, a->id);
-	sqlite3_bind_int64(s, 2, when);
-	sqlite3_bind_int64(s, 3, a->last_event);
-	sqlite3_bind_int64(s, 4, a->unsaved);
-	sqlite3_bind_int64(s, 5, a->first_event);
-	sqlite3_bind_int64(s, 6, a->flagged);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_error(f, "cannot clear a flag");
+	int rc = flagdb_clear(f->db, a->id, when, a->first_event, a->last_event, a->flagged,
+	    a->unsaved, &fleet_last);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		a->unsaved = 0;
+		if (fleet_last > a->last_event)
+			a->last_event = fleet_last;
+		return 1;
+	}
 	/* Only a flag whose raise action is recorded has its clear action run. */
 	int due = f->act_clear && a->raise_action;
 	if (due && action_due(f, a->id, 0) < 0)
@@ -401,6 +385,22 @@ clear_active(struct flagger *f, struct active **slot, int64_t when)
 	f->pending[f->npending - 1].n.action_due = due;
 	*slot = a->next;
 	free_active(a);
+	return 0;
+}
+
+/*
+ * The flag *slot (not NULL) was quiet for flag_quiet before t (an event's
+ * time, or now): cleared then, unless the fleet's last event says it is not
+ * quiet. 0 or -1.
+ */
+static int
+clear_if_quiet(struct flagger *f, struct active **slot, int64_t t)
+{
+	int rc = 1;
+
+	while (rc == 1 && t >= (*slot)->last_event + f->conf->flag_quiet)
+		if ((rc = clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet)) < 0)
+			return -1;
 	return 0;
 }
 
@@ -458,13 +458,31 @@ insert_time(struct window *w, int64_t t, unsigned char kind)
 		w->newest = t;
 }
 
-static int
-kind_of_column(sqlite3_stmt *s, int i)
+/* The events of w's peer and kinds from `from` to `to` (included), stored up to ev (flagdb.h). */
+static struct flagdb_range
+range_of(const struct flagger *f, const char *peer, int is_domain, size_t th,
+    const struct event *ev, int64_t from, int64_t to)
 {
-	const char *k = column_text(s, i);
-	int kind = k ? event_kind_from_name(k, strlen(k)) : -1;
+	struct flagdb_range r;
 
-	return kind < 0 ? 0 : kind;
+	r.peer = peer;
+	r.is_domain = is_domain;
+	r.kinds = kind_list(f, th, is_domain);
+	r.from = from;
+	r.to = to;
+	r.max_id = ev->id > 0 ? ev->id : INT64_MAX;
+	return r;
+}
+
+/* Newest first: fill from the back so that the ring ends up oldest first. */
+static int
+seed_row(void *ctx, int64_t time, int kind)
+{
+	struct window *w = ctx;
+
+	w->times[w->cap - 1 - w->n] = time;
+	w->kinds[w->cap - 1 - w->n] = (unsigned char)kind;
+	return ++w->n >= w->cap;
 }
 
 /*
@@ -481,8 +499,6 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	int64_t t = ev->time;
 	const struct conf_threshold *c = &f->conf->thresholds[th];
 	struct window *w = xcalloc(1, sizeof(*w));
-	sqlite3_stmt *s = is_domain ? f->seed_domain : f->seed_ip;
-	int rc;
 
 	w->peer = xstrdup(peer);
 	w->is_domain = is_domain;
@@ -496,26 +512,12 @@ seed_window(struct flagger *f, const char *peer, int is_domain, size_t th, const
 	if (!*seeded)
 		return w;
 
-	/* A domain is looked up by the peer_domain column (schema 5), stored as domain_of gives it. */
-	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, t - c->window);
-	sqlite3_bind_text(s, 4, kind_list(f, th, is_domain), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, c->count);
-	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
-	/* Newest first: fill from the back so that the ring ends up oldest first. */
-	size_t n = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < w->cap) {
-		w->times[w->cap - 1 - n] = sqlite3_column_int64(s, 0);
-		w->kinds[w->cap - 1 - n] = (unsigned char)kind_of_column(s, 1);
-		n++;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	struct flagdb_range r = range_of(f, peer, is_domain, th, ev, t - c->window, INT64_MAX);
+	if (flagdb_events_newest(f->db, &r, c->count, seed_row, w) < 0) {
 		free_window(f, w);
-		db_error(f, "cannot read a peer's recent events");
 		return NULL;
 	}
+	size_t n = w->n;
 	/* Move the n found to the front, oldest first. */
 	memmove(w->times, w->times + (w->cap - n), n * sizeof(*w->times));
 	memmove(w->kinds, w->kinds + (w->cap - n), n);
@@ -600,44 +602,59 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
 	return 1;
 }
 
+/* The events a query handed on, in its order. */
+struct event_list {
+	int64_t *times;
+	unsigned char *kinds;
+	size_t n, size;
+};
+
+static int
+list_row(void *ctx, int64_t time, int kind)
+{
+	struct event_list *l = ctx;
+
+	if (l->n == l->size) {
+		l->size = l->size ? 2 * l->size : 64;
+		l->times = xreallocarray(l->times, l->size, sizeof(*l->times));
+		l->kinds = xreallocarray(l->kinds, l->size, 1);
+	}
+	l->times[l->n] = time;
+	l->kinds[l->n++] = (unsigned char)kind;
+	return 0;
+}
+
 /*
- * t came after newer events of its peer (out of time order): every span of
+ * t came after newer events of its peer (out of time order), or (on a
+ * fleet's database) other daemons' events may fill its window: every span of
  * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
  * (which holds every event this flagger saw, and those before it). Without an
  * active flag there are fewer than 2 x COUNT such events, or a flag would
- * hold them. 1: crossed, 0: not, -1: the database failed.
+ * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
+ * NULL): the same query also reads the id of another daemon's active flag of
+ * the peer and threshold (0: none).
  */
 static int
-cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x)
+cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x,
+    int64_t *fleet_active)
 {
 	const struct conf_threshold *c = &f->conf->thresholds[w->th];
-	sqlite3_stmt *s = w->is_domain ? f->around_domain : f->around_ip;
-	int64_t t = ev->time, *times = NULL;
-	unsigned char *kinds = NULL;
-	size_t n = 0, size = 0;
-	int rc;
+	int64_t t = ev->time;
+	struct event_list l = { NULL, NULL, 0, 0 };
+	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
+	    t + c->window);
 
-	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, t - c->window);
-	sqlite3_bind_int64(s, 3, t + c->window);
-	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (n == size) {
-			size = size ? 2 * size : 64;
-			times = xreallocarray(times, size, sizeof(*times));
-			kinds = xreallocarray(kinds, size, 1);
-		}
-		times[n] = sqlite3_column_int64(s, 0);
-		kinds[n++] = (unsigned char)kind_of_column(s, 1);
+	if ((fleet_active != NULL ?
+	    flagdb_events_and_flag(f->db, &r, c->name, fleet_active, list_row, &l) :
+	    flagdb_events(f->db, &r, list_row, &l)) < 0) {
+		free(l.times);
+		free(l.kinds);
+		return -1;
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		free(times);
-		free(kinds);
-		return db_error(f, "cannot read a peer's events around an older one");
-	}
+	int64_t *times = l.times;
+	unsigned char *kinds = l.kinds;
+	size_t n = l.n;
+	int rc;
 	/* Spans [times[i], times[i] + WINDOW] for each times[i] in [t - WINDOW, t]: all hold t. */
 	size_t best = 0, bi = 0, j = 0;
 	for (size_t i = 0; i < n && times[i] <= t && best < (size_t)c->count; i++) {
@@ -673,34 +690,15 @@ find_past(struct flagger *f, const struct window *w, int64_t t, int64_t *id, int
     int64_t *to)
 {
 	const struct conf_threshold *c = &f->conf->thresholds[w->th];
-	sqlite3_stmt *s = f->past_find;
 
-	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, t);
-	sqlite3_bind_int64(s, 4, c->window);
-	int rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
-		*from = sqlite3_column_int64(s, 1);
-		*to = sqlite3_column_int64(s, 2);
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(f, "cannot read the past flags");
-	return rc == SQLITE_ROW;
+	return flagdb_find_past(f->db, w->peer, c->name, t, c->window, id, from, to);
 }
 
 /* One more event (of time t, read late) of a flag cleared already. */
 static int
 count_past(struct flagger *f, int64_t id, int64_t t)
 {
-	sqlite3_bind_int64(f->past_count, 1, id);
-	sqlite3_bind_int64(f->past_count, 2, t);
-	int rc = sqlite3_step(f->past_count);
-	sqlite3_reset(f->past_count);
-	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a past flag");
+	return flagdb_count_past(f->db, id, t);
 }
 
 /*
@@ -710,59 +708,67 @@ count_past(struct flagger *f, int64_t id, int64_t t)
  * the events come in time order. *count, *last; *reached: no quiet period
  * lies between the last and `until`. 0 or -1.
  */
+struct chain_state {
+	int64_t quiet, count, last;
+	int broken;		/* a quiet period ended it */
+};
+
+static int
+chain_row(void *ctx, int64_t time, int kind)
+{
+	struct chain_state *c = ctx;
+
+	(void)kind;
+	if (c->count > 0 && time >= c->last + c->quiet) {
+		c->broken = 1;
+		return 1;
+	}
+	c->count++;
+	c->last = time;
+	return 0;
+}
+
 static int
 chain(struct flagger *f, const struct window *w, const struct event *ev, int64_t first,
     int64_t until, int64_t *count, int64_t *last, int *reached)
 {
-	sqlite3_stmt *s = w->is_domain ? f->chain_domain : f->chain_ip;
-	int64_t quiet = f->conf->flag_quiet;
-	int rc;
+	struct chain_state c = { f->conf->flag_quiet, 0, first, 0 };
+	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, first, until - 1);
 
-	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, first);
-	sqlite3_bind_int64(s, 3, until);
-	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
-	*count = 0;
-	*last = first;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t t = sqlite3_column_int64(s, 0);
-		if (*count > 0 && t >= *last + quiet)
-			break;
-		(*count)++;
-		*last = t;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(f, "cannot read a peer's events after a crossing");
-	*reached = rc == SQLITE_DONE && until - *last < quiet;
+	if (flagdb_events(f->db, &r, chain_row, &c) < 0)
+		return -1;
+	*count = c.count;
+	*last = c.last;
+	*reached = !c.broken && until - c.last < c.quiet;
 	return 0;
+}
+
+struct crossed_state {
+	int64_t n, count;
+	struct active *a;
+};
+
+static int
+crossed_row(void *ctx, int64_t time, int kind)
+{
+	struct crossed_state *c = ctx;
+
+	(void)kind;
+	if (++c->n < c->count)
+		return 0;
+	c->a->flagged = time;	/* written with its count */
+	return 1;
 }
 
 /* An event read late between an active flag's first event and its crossing: it crossed earlier. */
 static int
 crossed_at(struct flagger *f, const struct window *w, const struct event *ev, struct active *a)
 {
-	sqlite3_stmt *s = w->is_domain ? f->chain_domain : f->chain_ip;
-	int64_t n = 0, count = f->conf->thresholds[w->th].count;
-	int rc;
+	struct crossed_state c = { 0, f->conf->thresholds[w->th].count, a };
+	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, a->first_event,
+	    a->flagged - 1);
 
-	sqlite3_bind_text(s, 1, w->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, a->first_event);
-	sqlite3_bind_int64(s, 3, a->flagged);
-	sqlite3_bind_text(s, 4, kind_list(f, w->th, w->is_domain), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 6, ev->id > 0 ? ev->id : INT64_MAX);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (++n == count) {
-			a->flagged = sqlite3_column_int64(s, 0);	/* written with its count */
-			break;
-		}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(f, "cannot read a flag's first events");
-	return 0;
+	return flagdb_events(f->db, &r, crossed_row, &c);
 }
 
 /* ---- actions ---- */
@@ -777,14 +783,7 @@ wall_clock(void)
 static int
 action_due(struct flagger *f, int64_t flag_id, int raised)
 {
-	sqlite3_stmt *s = f->action_insert;
-
-	sqlite3_bind_int64(s, 1, flag_id);
-	sqlite3_bind_text(s, 2, raised ? "flagged" : "cleared", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, wall_clock());
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot record a due action");
+	return flagdb_action_due(f->db, flag_id, raised, wall_clock());
 }
 
 /*
@@ -826,33 +825,28 @@ count_events(struct flagger *f, struct active *a, const struct event *ev, int64_
 	f->unsaved = 1;
 }
 
-/* Write a's row of flags (cleared: 0, or when it cleared); SQLite's result code. */
+/*
+ * Write a's row of flags (cleared: 0, or when it cleared): 1 (a->id set), 0
+ * when another writer has raised an active flag of the peer and threshold
+ * since this flagger read the flags, -1 on an error.
+ */
 static int
-insert_flag(struct flagger *f, const struct active *a, int64_t cleared)
+insert_flag(struct flagger *f, struct active *a, int64_t cleared)
 {
-	sqlite3_stmt *s = f->insert;
+	struct flagdb_new_flag n;
 
-	sqlite3_bind_text(s, 1, a->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, a->is_domain ? "domain" : "ip", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, a->threshold, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, a->first_event);
-	sqlite3_bind_int64(s, 5, a->last_event);
-	sqlite3_bind_int64(s, 6, a->count);
-	sqlite3_bind_int64(s, 7, a->flagged);
-	sqlite3_bind_text(s, 8, a->why, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 9, a->main_kind, -1, SQLITE_STATIC);
-	if (a->host)
-		sqlite3_bind_text(s, 10, a->host, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 10);
-	if (cleared != 0)
-		sqlite3_bind_int64(s, 11, cleared);
-	else
-		sqlite3_bind_null(s, 11);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc;
+	n.peer = a->peer;
+	n.is_domain = a->is_domain;
+	n.threshold = a->threshold;
+	n.why = a->why;
+	n.main_kind = a->main_kind;
+	n.host = a->host;
+	n.first_event = a->first_event;
+	n.last_event = a->last_event;
+	n.count = a->count;
+	n.flagged = a->flagged;
+	n.cleared = cleared;
+	return flagdb_insert(f->db, &n, &a->id);
 }
 
 /*
@@ -862,7 +856,6 @@ insert_flag(struct flagger *f, const struct active *a, int64_t cleared)
 static int
 activate(struct flagger *f, struct active **slot, struct active *a, int act)
 {
-	a->id = sqlite3_last_insert_rowid(store_db(f->store));
 	a->next = *slot;
 	*slot = a;
 	if (act) {
@@ -902,28 +895,32 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 	a->flagged = x->flagged;
 
 	int rc = insert_flag(f, a, cleared);
-	if (rc == SQLITE_CONSTRAINT && cleared == 0) {
+	if (rc == 0) {
 		/*
-		 * Another writer (a scan beside the daemon) has flagged the peer
-		 * since this flagger read the flags: take its flag over and add
-		 * the window's events that this process stored (the other writer
-		 * counted only its own); it announced the flag already.
+		 * Another writer (a scan beside the daemon, or another daemon of
+		 * the fleet) has flagged the peer since this flagger read the
+		 * flags: take its flag over; it announced the flag already. A
+		 * scan beside the daemon counted only its own events: add the
+		 * window's that this process stored. The fleet's daemons read
+		 * each other's events (the crossing counted those committed):
+		 * add this one.
 		 */
 		free_active(a);
 		if (load_actives(f, w->peer, c->name) < 0)
 			return -1;
 		slot = find_active(f, w->peer, c->name);
+		if (*slot == NULL && f->fleet)
+			return 0;	/* another daemon's, not committed yet: its next event finds it */
 		if (*slot == NULL)
-			return db_error(f, "cannot record a flag");
-		count_events(f, *slot, ev, (int64_t)(w->own < w->n ? w->own : w->n));
+			return db_missing(f, "cannot record a flag");
+		count_events(f, *slot, ev, f->fleet ? 1 : (int64_t)(w->own < w->n ? w->own : w->n));
 		return act_if_present(f, *slot, w->th, x->last);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		free_active(a);
-		return db_error(f, "cannot record a flag");
+		return -1;
 	}
 	if (cleared != 0) {
-		a->id = sqlite3_last_insert_rowid(store_db(f->store));
 		w->past_id = a->id;
 		w->past_from = a->first_event - c->window;
 		w->past_to = cleared;
@@ -933,6 +930,32 @@ raise_flag(struct flagger *f, struct active **slot, struct window *w,
 		return 0;
 	}
 	return activate(f, slot, a, f->act_flag && is_present(f, w->th, x->last));
+}
+
+/*
+ * Another daemon of the fleet has an active flag of w's peer and threshold:
+ * read it and count ev into it when its period holds ev. 1:
+ * counted, 0: not (no such flag any more, or it begins after ev), -1: the
+ * database failed.
+ */
+static int
+adopt(struct flagger *f, const struct window *w, const struct event *ev)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	struct active **slot;
+
+	if (load_actives(f, w->peer, c->name) < 0)
+		return -1;
+	slot = find_active(f, w->peer, c->name);
+	if (*slot != NULL && clear_if_quiet(f, slot, ev->time) < 0)
+		return -1;
+	struct active *a = *find_active(f, w->peer, c->name);
+	if (a == NULL || ev->time < a->first_event)
+		return 0;
+	count_events(f, a, ev, 1);
+	if (ev->time < a->flagged && crossed_at(f, w, ev, a) < 0)
+		return -1;
+	return act_if_present(f, a, w->th, ev->time) < 0 ? -1 : 1;
 }
 
 /*
@@ -948,8 +971,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	struct active **slot = find_active(f, peer, c->name);
 
 	/* A flag whose quiet period passed before this event was cleared then. */
-	if (*slot != NULL && t >= (*slot)->last_event + quiet &&
-	    clear_active(f, slot, (*slot)->last_event + quiet) < 0)
+	if (*slot != NULL && clear_if_quiet(f, slot, t) < 0)
 		return -1;
 	int seeded;
 	struct window *w = get_window(f, peer, is_domain, th, ev, &seeded);
@@ -969,15 +991,34 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (w->past_id != 0 && t >= w->past_from && t < w->past_to)
 		return count_past(f, w->past_id, t);
 	struct crossing x;
-	int rc = t >= w->newest ? cross_newest(w, t, c->window, &x) : cross_around(f, w, ev, &x);
+	int rc;
+	if (f->fleet && a == NULL) {
+		/*
+		 * On a fleet's database the other daemons' events count too, and
+		 * one of them may have flagged the peer: one query reads both.
+		 */
+		int64_t other;
+		if ((rc = cross_around(f, w, ev, &x, &other)) < 0)
+			return -1;
+		if (other != 0) {
+			int counted = adopt(f, w, ev);
+			if (counted != 0)
+				return counted < 0 ? -1 : 0;
+			slot = find_active(f, peer, c->name);
+			a = *slot;	/* adopted, a flag after t (or none) */
+		}
+	} else {
+		rc = t >= w->newest ? cross_newest(w, t, c->window, &x) :
+		    cross_around(f, w, ev, &x, NULL);
+	}
 	if (rc <= 0)
 		return rc;	/* no crossing: before an active flag, not part of it */
 	/* Read out of order, t may belong to a flag recorded already. */
 	rc = find_past(f, w, t, &w->past_id, &w->past_from, &w->past_to);
 	if (rc != 0)
 		return rc < 0 ? -1 : count_past(f, w->past_id, t);
-	if (t < w->newest || a != NULL) {
-		/* Events after the crossing were read already: the flag counts them. */
+	if (t < w->newest || a != NULL || x.last > t) {
+		/* Events after the crossing were stored already: the flag counts them. */
 		int reached;
 		int64_t n, last;
 		if (chain(f, w, ev, x.first, a != NULL ? a->first_event : INT64_MAX, &n, &last,
@@ -1099,9 +1140,9 @@ observe_regression(struct flagger *f, const char *peer, const struct event *ev)
 	struct active **slot = find_active(f, peer, FLAG_REGRESSION);
 
 	note_failure(f, peer, ev->time);
-	if (*slot != NULL && ev->time >= (*slot)->last_event + f->conf->flag_quiet) {
+	if (*slot != NULL) {
 		/* Quiet for long enough before this failure: it ended then. */
-		if (clear_active(f, slot, (*slot)->last_event + f->conf->flag_quiet) < 0)
+		if (clear_if_quiet(f, slot, ev->time) < 0)
 			return -1;
 		slot = find_active(f, peer, FLAG_REGRESSION);
 	}
@@ -1139,19 +1180,9 @@ flag_success(struct flagger *f, const char *peer, size_t len, int64_t first_time
 static int
 had_success(struct flagger *f, const char *peer, int64_t t)
 {
-	sqlite3_stmt *s = f->history;
 	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 
-	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, day - f->conf->regression_days);
-	sqlite3_bind_int64(s, 3, day);
-	sqlite3_bind_int64(s, 4, t);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(f, "cannot read the peer's successes");
-	return rc == SQLITE_ROW;
+	return flagdb_had_success(f->db, peer, day - f->conf->regression_days, day, t);
 }
 
 /* "succeeded in the 7 days before; fails since with KIND". */
@@ -1167,40 +1198,18 @@ regression_why(const struct flagger *f, enum event_kind kind)
 static int
 set_first_kind(struct flagger *f, struct active *a, enum event_kind kind)
 {
-	sqlite3_stmt *s = f->regression_kind;
-
 	free(a->why);
 	free(a->main_kind);
 	a->why = regression_why(f, kind);
 	a->main_kind = xstrdup(event_kind_name(kind));
-	sqlite3_bind_int64(s, 1, a->id);
-	sqlite3_bind_text(s, 2, a->why, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, a->main_kind, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE ? 0 : db_error(f, "cannot update a regression");
+	return flagdb_set_why(f->db, a->id, a->why, a->main_kind);
 }
 
 /* The stored failures of the regression kinds of peer from t on, before until. -1 on an error. */
 static int64_t
 count_failures(struct flagger *f, const char *peer, int64_t t, int64_t until, int64_t *last)
 {
-	sqlite3_stmt *s = f->regression_count;
-	int64_t n = -1;
-
-	sqlite3_bind_text(s, 1, peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, t);
-	sqlite3_bind_int64(s, 3, until);
-	sqlite3_bind_text(s, 4, f->regression_list, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		n = sqlite3_column_int64(s, 0);
-		if (last != NULL)
-			*last = sqlite3_column_type(s, 1) == SQLITE_NULL ? t : sqlite3_column_int64(s, 1);
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return n >= 0 ? n : db_error(f, "cannot count the peer's failures");
+	return flagdb_count_failures(f->db, peer, t, until, f->regression_list, last);
 }
 
 /* Raise a regression of peer at its failure c, with n failures up to last. */
@@ -1220,8 +1229,8 @@ raise_regression(struct flagger *f, struct active **slot, const struct candidate
 	a->count = n;
 
 	int rc = insert_flag(f, a, 0);
-	if (rc == SQLITE_CONSTRAINT) {
-		/* Another writer (a scan beside the daemon) found the regression first: count into it. */
+	if (rc == 0) {
+		/* Another writer (a scan, another daemon) found the regression first: count into it. */
 		struct event ev;
 		memset(&ev, 0, sizeof(ev));
 		ev.time = c->time;
@@ -1229,14 +1238,16 @@ raise_regression(struct flagger *f, struct active **slot, const struct candidate
 		if (load_actives(f, c->peer, FLAG_REGRESSION) < 0)
 			return -1;
 		slot = find_active(f, c->peer, FLAG_REGRESSION);
+		if (*slot == NULL && f->fleet)
+			return 0;	/* another daemon's, not committed yet */
 		if (*slot == NULL)
-			return db_error(f, "cannot record a regression");
+			return db_missing(f, "cannot record a regression");
 		count_events(f, *slot, &ev, 1);
 		return 0;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		free_active(a);
-		return db_error(f, "cannot record a regression");
+		return -1;
 	}
 	/* Its action runs when the failure is of the present, as a flag's does. */
 	return activate(f, slot, a, f->act_regression && last >= wall_clock() - f->conf->flag_quiet);
@@ -1299,28 +1310,16 @@ judge_success(struct flagger *f, const struct candidate *c)
 {
 	struct active **slot = find_active(f, c->peer, FLAG_REGRESSION);
 	int64_t day = c->time >= 0 ? c->time / 86400 : (c->time - 86399) / 86400;
-	sqlite3_stmt *s = f->regression_first;
 
 	if (*slot != NULL && (*slot)->first_event <= c->time)
 		return 0;	/* every failure after it is in the regression already */
-	sqlite3_bind_text(s, 1, c->peer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, c->time);
-	sqlite3_bind_int64(s, 3, (day + f->conf->regression_days + 1) * 86400);
-	sqlite3_bind_text(s, 4, f->regression_list, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(s);
 	struct candidate failure = *c;
-	if (rc == SQLITE_ROW) {
-		failure.time = sqlite3_column_int64(s, 0);
-		int k = event_kind_from_name((const char *)sqlite3_column_text(s, 1),
-		    (size_t)sqlite3_column_bytes(s, 1));
-		failure.kind = k >= 0 ? (enum event_kind)k : KIND_TLS_HANDSHAKE_FAILED;
-	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc == SQLITE_DONE)
-		return 0;	/* no failure after it */
-	if (rc != SQLITE_ROW)
-		return db_error(f, "cannot read the peer's failures");
+	int k;
+	int rc = flagdb_first_failure(f->db, c->peer, c->time,
+	    (day + f->conf->regression_days + 1) * 86400, f->regression_list, &failure.time, &k);
+	if (rc <= 0)
+		return rc;	/* no failure after it, or an error */
+	failure.kind = k >= 0 ? (enum event_kind)k : KIND_TLS_HANDSHAKE_FAILED;
 	if (*slot != NULL)
 		return failure.time < (*slot)->first_event ?
 		    start_earlier(f, *slot, failure.time, failure.kind) : 0;
@@ -1389,16 +1388,9 @@ flag_flush(struct flagger *f)
 		for (struct active *a = f->actives[b]; a != NULL; a = a->next) {
 			if (a->unsaved == 0)
 				continue;
-			sqlite3_stmt *s = f->update;
-			sqlite3_bind_int64(s, 1, a->id);
-			sqlite3_bind_int64(s, 2, a->last_event);
-			sqlite3_bind_int64(s, 3, a->unsaved);
-			sqlite3_bind_int64(s, 4, a->first_event);
-			sqlite3_bind_int64(s, 5, a->flagged);
-			int rc = sqlite3_step(s);
-			sqlite3_reset(s);
-			if (rc != SQLITE_DONE)
-				return db_error(f, "cannot update a flag");
+			if (flagdb_update(f->db, a->id, a->first_event, a->last_event, a->flagged,
+			    a->unsaved) < 0)
+				return -1;
 			a->unsaved = 0;
 		}
 	f->unsaved = 0;
@@ -1412,12 +1404,11 @@ flag_expire(struct flagger *f, int64_t now)
 		return 0;
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active **p = &f->actives[b]; *p != NULL;) {
-			if ((*p)->last_event + f->conf->flag_quiet <= now) {
-				if (clear_active(f, p, (*p)->last_event + f->conf->flag_quiet) < 0)
-					return -1;
-			} else {
-				p = &(*p)->next;
-			}
+			struct active *a = *p;
+			if (clear_if_quiet(f, p, now) < 0)
+				return -1;
+			if (*p == a)
+				p = &a->next;	/* not quiet (on a fleet: another daemon's event) */
 		}
 	return 0;
 }
@@ -1478,15 +1469,6 @@ kinds_text(uint32_t mask)
 	return list.data;
 }
 
-static int
-prepare(struct flagger *f, sqlite3_stmt **s, const char *sql)
-{
-	if (sqlite3_prepare_v3(store_db(f->store), sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) !=
-	    SQLITE_OK)
-		return db_error(f, "cannot prepare the flag statements");
-	return 0;
-}
-
 struct flagger *
 flag_new(struct store *st, const struct conf *conf)
 {
@@ -1516,48 +1498,9 @@ flag_new(struct store *st, const struct conf *conf)
 		f->regression_mask = kinds_mask(conf->regression_kinds);
 	f->regression_list = kinds_text(f->regression_mask);
 	f->fail_cache = xcalloc(FAIL_CACHE, sizeof(*f->fail_cache));
-	if (prepare(f, &f->seed_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
-	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time DESC LIMIT ?5") < 0 ||
-	    prepare(f, &f->seed_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
-	    "time >= ?2 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time DESC LIMIT ?5") < 0 ||
-	    prepare(f, &f->around_ip, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
-	    "time >= ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time") < 0 ||
-	    prepare(f, &f->around_domain, "SELECT time, kind FROM events WHERE peer_domain = ?1 AND "
-	    "time >= ?2 AND time <= ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time") < 0 ||
-	    prepare(f, &f->insert, "INSERT INTO flags (peer, peer_kind, threshold, first_event, "
-	    "last_event, count, flagged, why, main_kind, host, cleared) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, ?8, ?9, ?10, ?11)") < 0 ||
-	    prepare(f, &f->update, "UPDATE flags SET last_event = max(last_event, ?2), "
-	    "first_event = min(first_event, ?4), flagged = min(flagged, ?5), count = count + ?3 "
-	    "WHERE id = ?1") < 0 ||
-	    prepare(f, &f->clear, "UPDATE flags SET cleared = ?2, last_event = max(last_event, ?3), "
-	    "first_event = min(first_event, ?5), flagged = min(flagged, ?6), count = count + ?4 "
-	    "WHERE id = ?1") < 0 ||
-	    prepare(f, &f->chain_ip, "SELECT time FROM events WHERE peer_ip = ?1 AND "
-	    "time >= ?2 AND time < ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time") < 0 ||
-	    prepare(f, &f->chain_domain, "SELECT time FROM events WHERE peer_domain = ?1 AND "
-	    "time >= ?2 AND time < ?3 AND id <= ?6 AND instr(?4, ',' || kind || ',') > 0 "
-	    "ORDER BY time") < 0 ||
-	    prepare(f, &f->past_find, "SELECT id, first_event - ?4, cleared FROM flags WHERE "
-	    "peer = ?1 AND threshold = ?2 AND cleared IS NOT NULL AND first_event - ?4 <= ?3 AND "
-	    "?3 < cleared ORDER BY id DESC LIMIT 1") < 0 ||
-	    prepare(f, &f->past_count, "UPDATE flags SET count = count + 1, "
-	    "first_event = min(first_event, ?2), last_event = max(last_event, ?2) WHERE id = ?1") < 0 ||
-	    prepare(f, &f->action_insert, "INSERT OR IGNORE INTO flag_actions (flag_id, event, due, "
-	    "next_try) VALUES (?1, ?2, ?3, ?3)") < 0 ||
-	    prepare(f, &f->history, "SELECT 1 FROM peer_days WHERE peer = ?1 AND day >= ?2 AND "
-	    "day <= ?3 AND first_time < ?4 LIMIT 1") < 0 ||
-	    prepare(f, &f->regression_kind, "UPDATE flags SET why = ?2, main_kind = ?3 WHERE id = ?1") < 0 ||
-	    prepare(f, &f->regression_first, "SELECT time, kind FROM events WHERE peer_ip = ?1 AND "
-	    "time > ?2 AND time < ?3 AND instr(?4, ',' || kind || ',') > 0 ORDER BY time LIMIT 1") < 0 ||
-	    prepare(f, &f->regression_count, "SELECT count(*), max(time) FROM events WHERE "
-	    "peer_ip = ?1 AND time >= ?2 AND time < ?3 AND instr(?4, ',' || kind || ',') > 0") < 0 ||
-	    load_actives(f, NULL, NULL) < 0 || read_seed_horizon(f) < 0) {
+	f->fleet = store_engine(st) == STORE_POSTGRESQL;
+	if ((f->db = flagdb_open(st)) == NULL || load_actives(f, NULL, NULL) < 0 ||
+	    read_seed_horizon(f) < 0) {
 		flag_free(f);
 		return NULL;
 	}
@@ -1570,22 +1513,7 @@ flag_free(struct flagger *f)
 	if (f == NULL)
 		return;
 	forget_all(f);
-	sqlite3_finalize(f->seed_ip);
-	sqlite3_finalize(f->seed_domain);
-	sqlite3_finalize(f->insert);
-	sqlite3_finalize(f->update);
-	sqlite3_finalize(f->clear);
-	sqlite3_finalize(f->around_ip);
-	sqlite3_finalize(f->around_domain);
-	sqlite3_finalize(f->chain_ip);
-	sqlite3_finalize(f->chain_domain);
-	sqlite3_finalize(f->past_find);
-	sqlite3_finalize(f->past_count);
-	sqlite3_finalize(f->action_insert);
-	sqlite3_finalize(f->history);
-	sqlite3_finalize(f->regression_first);
-	sqlite3_finalize(f->regression_count);
-	sqlite3_finalize(f->regression_kind);
+	flagdb_close(f->db);
 	free(f->regression_list);
 	free(f->fail_cache);
 	free(f->candidates);

@@ -56,6 +56,22 @@
  * Changes are announced (flag_take_notices) only after the transaction that
  * wrote them was committed; after a rollback, flag_reset forgets what was
  * not committed.
+ *
+ * On PostgreSQL a fleet of daemons writes one database, and the flags are
+ * the fleet's (flagdb.h): a window that this process's events do not fill
+ * is read from the database, where the other daemons' committed events
+ * count too (an event of a peer without an active flag costs a query for
+ * the peer's active flag and one for its events around it, by index); the
+ * daemon whose event crosses raises the flag, the others adopt it (read when
+ * their own events of the peer come) and count into it; a flag clears
+ * flag_quiet after the fleet's last event. Two daemons' events committed at
+ * the same moment each see only the other's committed ones: a crossing made
+ * of exactly those may wait for the peer's next event. A flag's count is
+ * the fleet's roughly: it misses the other daemons' events that were in
+ * flight (stored, not yet committed) when it was raised, and the start of a
+ * flag read late (events older than its first) by two daemons at once may
+ * be counted by both. Only a flag's insert is guarded (flagdb_pg.c), so that
+ * no daemon waits for another's open transaction there.
  */
 #ifndef TLSLOGD_FLAG_H
 #define TLSLOGD_FLAG_H

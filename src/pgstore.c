@@ -132,27 +132,39 @@ static const struct {
 	  "FOR UPDATE SKIP LOCKED)" },
 	/* The daemon's claim on its server: held by its session, gone with it (even after kill -9). */
 	{ "claim_server", "SELECT pg_try_advisory_lock(hashtextextended('tlslogd daemon ' || $1, 0))" },
-	/* src/peerdays.c's upsert, in PostgreSQL's words. */
-	{ "peer_day", "INSERT INTO peer_days AS d (peer, day, direction, server, mta, host, "
-	  "first_time, last_time, last_version, clear, ssl3, tls10, tls11, tls12, tls13, "
-	  "tls_other, aead, cbc, des3, rc4, cipher_other, messages, logins) "
-	  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-	  "$18, $19, $20, $21, $22, $23) "
-	  "ON CONFLICT (peer, day, direction, server) DO UPDATE SET "
-	  "host = coalesce(excluded.host, d.host), "
-	  "first_time = least(d.first_time, excluded.first_time), "
-	  "last_time = greatest(d.last_time, excluded.last_time), "
-	  "last_version = CASE WHEN excluded.last_version IS NOT NULL AND "
-	  "(d.last_version IS NULL OR excluded.last_time >= d.last_time) "
-	  "THEN excluded.last_version ELSE d.last_version END, "
-	  "clear = d.clear + excluded.clear, ssl3 = d.ssl3 + excluded.ssl3, "
-	  "tls10 = d.tls10 + excluded.tls10, tls11 = d.tls11 + excluded.tls11, "
-	  "tls12 = d.tls12 + excluded.tls12, tls13 = d.tls13 + excluded.tls13, "
-	  "tls_other = d.tls_other + excluded.tls_other, aead = d.aead + excluded.aead, "
-	  "cbc = d.cbc + excluded.cbc, des3 = d.des3 + excluded.des3, rc4 = d.rc4 + excluded.rc4, "
-	  "cipher_other = d.cipher_other + excluded.cipher_other, "
-	  "messages = d.messages + excluded.messages, logins = d.logins + excluded.logins" },
 };
+
+/*
+ * peer_days' upsert (src/peerdays.c sums the rows), in PostgreSQL's words:
+ * PEER_DAYS_GROUP rows to a statement, as the SQLite engine does (a round
+ * trip per row would cost more than the row), the rest one by one.
+ */
+#define PEER_DAYS_GROUP 16
+#define PEER_DAYS_COLUMNS (9 + STORE_PD_COUNT)
+static const char *const peer_days_head =
+    "INSERT INTO peer_days AS d (peer, day, direction, server, mta, host, "
+    "first_time, last_time, last_version, clear, ssl3, tls10, tls11, tls12, tls13, "
+    "tls_other, aead, cbc, des3, rc4, cipher_other, messages, logins) VALUES ";
+static const char *const peer_days_casts[PEER_DAYS_COLUMNS] = {
+	"text", "bigint", "text", "text", "text", "text", "bigint", "bigint", "text",
+	"bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+	"bigint", "bigint", "bigint", "bigint", "bigint", "bigint"
+};
+static const char *const peer_days_tail =
+    " ON CONFLICT (peer, day, direction, server) DO UPDATE SET "
+    "host = coalesce(excluded.host, d.host), "
+    "first_time = least(d.first_time, excluded.first_time), "
+    "last_time = greatest(d.last_time, excluded.last_time), "
+    "last_version = CASE WHEN excluded.last_version IS NOT NULL AND "
+    "(d.last_version IS NULL OR excluded.last_time >= d.last_time) "
+    "THEN excluded.last_version ELSE d.last_version END, "
+    "clear = d.clear + excluded.clear, ssl3 = d.ssl3 + excluded.ssl3, "
+    "tls10 = d.tls10 + excluded.tls10, tls11 = d.tls11 + excluded.tls11, "
+    "tls12 = d.tls12 + excluded.tls12, tls13 = d.tls13 + excluded.tls13, "
+    "tls_other = d.tls_other + excluded.tls_other, aead = d.aead + excluded.aead, "
+    "cbc = d.cbc + excluded.cbc, des3 = d.des3 + excluded.des3, rc4 = d.rc4 + excluded.rc4, "
+    "cipher_other = d.cipher_other + excluded.cipher_other, "
+    "messages = d.messages + excluded.messages, logins = d.logins + excluded.logins";
 
 /* The events columns and the types their parameters are cast to (a VALUES list has none). */
 static const char *const event_casts[EVENT_COLUMNS] = {
@@ -500,6 +512,26 @@ insert_sql(size_t rows)
 	return sql.data;
 }
 
+/* The peer_days upsert of rows rows (allocated). */
+static char *
+peer_days_sql(size_t rows)
+{
+	struct buf sql;
+
+	buf_init(&sql);
+	buf_puts(&sql, peer_days_head);
+	for (size_t r = 0; r < rows; r++) {
+		buf_puts(&sql, r == 0 ? "(" : ", (");
+		for (size_t c = 0; c < PEER_DAYS_COLUMNS; c++)
+			buf_printf(&sql, "%s$%zu::%s", c == 0 ? "" : ", ",
+			    r * PEER_DAYS_COLUMNS + c + 1, peer_days_casts[c]);
+		buf_putc(&sql, ')');
+	}
+	buf_puts(&sql, peer_days_tail);
+	buf_putc(&sql, '\0');
+	return sql.data;
+}
+
 static int
 prepare(struct pgstore *ps, const char *name, const char *sql)
 {
@@ -520,10 +552,14 @@ static int
 prepare_writer(struct pgstore *ps)
 {
 	char *one = insert_sql(1), *group = insert_sql(STORE_GROUP);
-	int rc = prepare(ps, "insert_event", one) < 0 || prepare(ps, "insert_group", group) < 0;
+	char *day = peer_days_sql(1), *days = peer_days_sql(PEER_DAYS_GROUP);
+	int rc = prepare(ps, "insert_event", one) < 0 || prepare(ps, "insert_group", group) < 0 ||
+	    prepare(ps, "peer_day", day) < 0 || prepare(ps, "peer_days", days) < 0;
 
 	free(one);
 	free(group);
+	free(day);
+	free(days);
 	if (rc)
 		return -1;
 	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
@@ -1174,11 +1210,10 @@ pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id, int64_
 
 /* ---- peer_days ---- */
 
-int
-pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row)
+/* Row's parameters, after those set. */
+static void
+param_peer_day(struct params *p, const struct store_peer_day *row)
 {
-	struct params *p = &ps->p;
-
 	param_text(p, row->peer, row->peer_len, 0);
 	param_int(p, row->day);
 	param_str(p, event_direction_name(row->direction));
@@ -1191,7 +1226,21 @@ pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row)
 	param_str(p, row->last_version);
 	for (int c = 0; c < STORE_PD_COUNT; c++)
 		param_int(p, row->n[c]);
-	return run_command(ps, "peer_day", "cannot count the successes", NULL);
+}
+
+int
+pgstore_peer_days(struct pgstore *ps, const struct store_peer_day *rows, size_t nrows)
+{
+	for (size_t i = 0; i < nrows;) {
+		size_t n = nrows - i >= PEER_DAYS_GROUP ? PEER_DAYS_GROUP : 1;
+		for (size_t k = 0; k < n; k++)
+			param_peer_day(&ps->p, &rows[i + k]);
+		if (run_command(ps, n > 1 ? "peer_days" : "peer_day", "cannot count the successes",
+		    NULL) < 0)
+			return -1;
+		i += n;
+	}
+	return 0;
 }
 
 /* ---- retention and the daemon's claim ---- */

@@ -120,11 +120,12 @@ int pgstore_source_set(struct pgstore *ps, const char *name, int64_t file_id,
     int64_t current_id, const char *cursor, int64_t lines, int64_t cut, int64_t unknown);
 
 /*
- * Add row to peer_days (inside a transaction): the counters are added to
- * those of the row of the same peer, day, direction and server, the times
- * widened, the last version kept from the later success. 0 or -1.
+ * Add n rows to peer_days (inside a transaction; store_add_peer_days): the
+ * counters of each are added to those of the row of the same peer, day,
+ * direction and server, the times widened, the last version kept from the
+ * later success. No two of the rows may have the same key. 0 or -1.
  */
-int pgstore_peer_day(struct pgstore *ps, const struct store_peer_day *row);
+int pgstore_peer_days(struct pgstore *ps, const struct store_peer_day *rows, size_t n);
 
 /*
  * Retention (retention.h), inside a transaction: delete up to limit of the

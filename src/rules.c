@@ -427,6 +427,8 @@ end_rule(struct parse *ps)
 			perr(ps, "rule %s: a success rule captures peer_ip or peer_host", r->id);
 	} else if (ps->seen_counts)
 		perr(ps, "rule %s: \"counts\" is for success rules (role success)", r->id);
+	if (r->unless != NULL && r->role != ROLE_SUCCESS)
+		perr(ps, "rule %s: \"unless\" is for success rules (role success)", r->id);
 	if (!ps->seen_pattern)
 		perr(ps, "rule %s: no pattern", r->id);
 	if (r->nexamples == 0 && ps->seen_pattern)
@@ -685,6 +687,12 @@ rule_directive(struct parse *ps, const char *kw, const char *value)
 		r->literal_len = strlen(value);
 		if (r->literal_len == 0)
 			perr(ps, "empty literal");
+	} else if (strcmp(kw, "unless") == 0) {
+		free(r->unless);
+		r->unless = xstrdup(value);
+		r->unless_len = strlen(value);
+		if (r->unless_len == 0)
+			perr(ps, "empty \"unless\"");
 	} else if (strcmp(kw, "note") == 0) {
 		free(r->note);
 		r->note = xstrdup(value);
@@ -754,13 +762,14 @@ parse_line(struct parse *ps, char *line)
 			p++;
 	}
 	value = p;
-	/* Trailing blanks matter only in a literal. */
-	if (strcmp(kw, "literal") != 0) {
+	/* Trailing blanks matter only in a literal (or an unless text). */
+	int text = strcmp(kw, "literal") == 0 || strcmp(kw, "unless") == 0;
+	if (!text) {
 		n = strlen(value);
 		while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
 			value[--n] = '\0';
 	}
-	if (*value == '\0' && strcmp(kw, "literal") != 0) {
+	if (*value == '\0' && !text) {
 		perr(ps, "\"%s\" without a value", kw);
 		return;
 	}
@@ -868,41 +877,40 @@ anchored_prefix(const char *pat)
 }
 
 /*
- * Give a rule's literal a bit in its set's scan; literals of one byte or past
- * 64 use memmem. A short literal is gated by its rule's anchored start while
- * every rule that shares it has one (the start they all have in common).
+ * Give a text of a rule (its literal, or what it is matched unless) a bit in
+ * its set's scan: the bit, or -1 for a text of one byte or past 64 (memmem
+ * then looks for it). A short text is gated by its rule's anchored start
+ * while every rule that shares it has one (the start they all have in common).
  */
-static void
-scan_add(struct literal_scan *scan, struct rule *r)
+static int
+scan_add(struct literal_scan *scan, const char *text, size_t len, const char *pattern)
 {
-	size_t start = r->literal_len < GATE_BELOW ? anchored_prefix(r->pattern) : 0;
-	const char *gate = start > r->literal_len ? r->pattern + 1 : NULL;
+	size_t start = len < GATE_BELOW ? anchored_prefix(pattern) : 0;
+	const char *gate = start > len ? pattern + 1 : NULL;
 
-	r->literal_bit = -1;
-	if (r->literal_len < 2)
-		return;
+	if (len < 2)
+		return -1;
 	for (size_t i = 0; i < scan->n; i++)
-		if (scan->len[i] == r->literal_len && memcmp(scan->text[i], r->literal, r->literal_len) == 0) {
-			r->literal_bit = (int)i;
+		if (scan->len[i] == len && memcmp(scan->text[i], text, len) == 0) {
 			if (scan->gate[i] == NULL)
-				return;
+				return (int)i;
 			size_t common = 0;
 			while (gate != NULL && common < scan->gate_len[i] && common < start &&
 			    scan->gate[i][common] == gate[common])
 				common++;
-			if (common > r->literal_len)
+			if (common > len)
 				scan->gate_len[i] = common;
 			else
 				scan->gate[i] = NULL;
-			return;
+			return (int)i;
 		}
 	if (scan->n == SCAN_MAX)
-		return;
-	scan->text[scan->n] = r->literal;
-	scan->len[scan->n] = r->literal_len;
+		return -1;
+	scan->text[scan->n] = text;
+	scan->len[scan->n] = len;
 	scan->gate[scan->n] = gate;
 	scan->gate_len[scan->n] = gate ? start : 0;
-	r->literal_bit = (int)scan->n++;
+	return (int)scan->n++;
 }
 
 /* The window, the shift table and the window ends of the literals in mask. */
@@ -1100,14 +1108,17 @@ view_finish(const struct rules *rules, struct rule_view *v)
 	v->fail_bits = bits;
 	v->success_bits = 0;
 	v->success_complete = 1;
+	uint64_t unless_bits = 0;	/* scanned too, but no reason to try a rule */
 	for (size_t k = 0; k < v->nsuccess; k++) {
 		const struct rule *r = &rules->rules[v->success_idx[k]];
 		if (r->literal_bit >= 0)
 			v->success_bits |= (uint64_t)1 << r->literal_bit;
 		else
 			v->success_complete = 0;
+		if (r->unless != NULL && r->unless_bit >= 0)
+			unless_bits |= (uint64_t)1 << r->unless_bit;
 	}
-	part_build(&rules->sets[v->set].scan, &v->all, bits | v->success_bits);
+	part_build(&rules->sets[v->set].scan, &v->all, bits | v->success_bits | unless_bits);
 	part_build(&rules->sets[v->set].scan, &v->failures, bits);
 }
 
@@ -1194,11 +1205,11 @@ rules_finish(struct rules *rules)
 		struct rule_view *v = &s->all;
 		v->rule_idx = xreallocarray(v->rule_idx, v->nrules + 1, sizeof(*v->rule_idx));
 		v->rule_idx[v->nrules++] = i;
-		scan_add(&s->scan, r);
+		r->literal_bit = scan_add(&s->scan, r->literal, r->literal_len, r->pattern);
 		if (r->nprograms > 0)
 			s->by_program = 1;
 	}
-	/* The success rules' literals join the same scan: one pass finds both. */
+	/* The success rules' literals and unless texts join the same scan: one pass finds all. */
 	for (size_t k = 0; k < rules->nrules; k++) {
 		size_t i = byorder[k];
 		struct rule *r = &rules->rules[i];
@@ -1208,7 +1219,9 @@ rules_finish(struct rules *rules)
 		struct rule_view *v = &s->all;
 		v->success_idx = xreallocarray(v->success_idx, v->nsuccess + 1, sizeof(*v->success_idx));
 		v->success_idx[v->nsuccess++] = i;
-		scan_add(&s->scan, r);
+		r->literal_bit = scan_add(&s->scan, r->literal, r->literal_len, r->pattern);
+		if (r->unless != NULL)
+			r->unless_bit = scan_add(&s->scan, r->unless, r->unless_len, r->pattern);
 		if (r->nprograms > 0)
 			s->by_program = 1;
 	}
@@ -1305,6 +1318,7 @@ rules_free(struct rules *rules)
 		free(r->id);
 		free_words(r->programs, r->nprograms);
 		free(r->literal);
+		free(r->unless);
 		free(r->note);
 		free(r->pattern);
 		pcre2_code_free(r->code);
@@ -1496,6 +1510,15 @@ literal_in(const struct rule *r, uint64_t found, const char *msg, size_t len)
 	return r->literal_len == 0 || util_memmem(msg, len, r->literal, r->literal_len) != NULL;
 }
 
+/* Does msg hold the text that the rule is matched unless (found: the set's scan of msg)? */
+static int
+unless_in(const struct rule *r, uint64_t found, const char *msg, size_t len)
+{
+	if (r->unless_bit >= 0)
+		return (found & ((uint64_t)1 << r->unless_bit)) != 0;
+	return util_memmem(msg, len, r->unless, r->unless_len) != NULL;
+}
+
 /*
  * A match that PCRE2 gave up (a match, depth, heap or JIT stack limit: a
  * line built to make a pattern backtrack) is a line no rule could judge:
@@ -1560,6 +1583,8 @@ try_rule(struct rules *rules, const struct rule *r, uint64_t found, const char *
     size_t daemon_len, int applies, const char *msg, size_t len, struct rule_match *m)
 {
 	if (!literal_in(r, found, msg, len))
+		return 0;
+	if (r->unless != NULL && unless_in(r, found, msg, len))
 		return 0;
 	if (!applies && !program_applies(r, daemon, daemon_len))
 		return 0;

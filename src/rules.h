@@ -73,6 +73,9 @@ struct rule {
 	char *literal;
 	size_t literal_len;
 	int literal_bit;	/* index in its set's literal scan, -1: searched with memmem */
+	char *unless;		/* role success: a line with this text is none of the rule's; NULL */
+	size_t unless_len;
+	int unless_bit;		/* as literal_bit */
 	char *note;		/* the reason when the pattern captured none (what the rule infers); NULL */
 	char *pattern;
 	void *code;		/* pcre2_code */
@@ -171,7 +174,8 @@ const struct rule *rules_match_ignore(struct rules *rules, int set, const char *
  * Try the set's success rules (role success) on the line the last
  * rules_match / rules_match_ends call scanned (the same msg, len and set;
  * another line is scanned again): the first that matches, or NULL. A line
- * without the literal of any success rule costs one test of that scan.
+ * without the literal of any success rule costs one test of that scan; a
+ * rule is not tried on a line that holds its "unless" text.
  */
 const struct rule *rules_match_success(struct rules *rules, int set, const char *daemon,
     size_t daemon_len, const char *msg, size_t len, struct rule_match *m);

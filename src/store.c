@@ -95,13 +95,15 @@ open_postgresql(const char *uri, enum store_mode mode, const char *server,
 	*ops = &store_pg_ops;
 	return store_pg_open(uri, server);
 #else
-	(void)uri;
+	char *name = store_name(uri);
+
 	(void)mode;
 	(void)server;
 	(void)ops;
 	(void)host_name;
-	log_warnx("database postgresql://...: this tlslogd was built without PostgreSQL "
-	    "(configure --with-postgresql, with libpq)");
+	log_warnx("%s: this tlslogd was built without PostgreSQL (configure --with-postgresql, "
+	    "with libpq-dev installed)", name);
+	free(name);
 	return NULL;
 #endif
 }

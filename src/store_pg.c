@@ -90,10 +90,7 @@ pg_add_events(void *impl, struct event *const *evs, size_t n, int64_t *ids)
 static int
 pg_add_peer_days(void *impl, const struct store_peer_day *rows, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (pgstore_peer_day(impl, &rows[i]) < 0)
-			return -1;
-	return 0;
+	return pgstore_peer_days(impl, rows, n);
 }
 
 static int

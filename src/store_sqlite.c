@@ -648,6 +648,15 @@ open_read_write(struct sqlite_store *st)
 	 */
 	if (exec(st, "PRAGMA cache_size = -8192", "cannot use the database") < 0)
 		return -1;
+	/*
+	 * Statement journals in memory: an upsert of many rows (peer_days) opens
+	 * one, which SQLite otherwise writes to a file in the temporary folder:
+	 * 36,000 writes (75 MB) on the benchmark's 2,000,000 lines, a third of
+	 * the scan's system time. A statement journal holds one statement's
+	 * changes (16 rows): small.
+	 */
+	if (exec(st, "PRAGMA temp_store = MEMORY", "cannot use the database") < 0)
+		return -1;
 	if (sqlite3_create_function(st->db, "tlslogd_domain", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_domain, NULL, NULL) != SQLITE_OK) {
 		sq_error(st, "cannot register a function");

@@ -87,26 +87,38 @@ success_cipher_of(const char *t, size_t len)
 /*
  * The common case, an IPv4 address already in canonical form (four numbers
  * of 0-255 without leading zeros): copied without inet_pton's round trip.
- * 0 for anything else, which event_ip_canonical then reads.
+ * 0 for anything else, which event_ip_canonical then reads. One test per
+ * byte: this runs for nearly every success line.
  */
 static int
 canonical_ipv4(const char *v, size_t len, char *out)
 {
-	size_t i = 0;
+	const unsigned char *p = (const unsigned char *)v, *end = p + len;
 
 	if (len < 7 || len > 15)
 		return 0;
-	for (int part = 0; part < 4; part++) {
-		unsigned n = 0;
-		size_t start = i;
-		while (i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3)
-			n = n * 10 + (unsigned)(v[i++] - '0');
-		if (i == start || n > 255 || (v[start] == '0' && i - start > 1))
+	for (int part = 0;; part++) {
+		/* A byte's value as a digit: above 9 for anything else. */
+		unsigned d = p < end ? (unsigned)*p - '0' : 10;
+		if (d > 9)
 			return 0;
-		if (part < 3 && (i >= len || v[i++] != '.'))
+		unsigned n = d;
+		if (++p < end && (d = (unsigned)*p - '0') <= 9) {
+			if (n == 0)
+				return 0;	/* a leading zero */
+			n = n * 10 + d;
+			if (++p < end && (d = (unsigned)*p - '0') <= 9) {
+				if ((n = n * 10 + d) > 255)
+					return 0;
+				p++;
+			}
+		}
+		if (part == 3)
+			break;
+		if (p == end || *p++ != '.')
 			return 0;
 	}
-	if (i != len)
+	if (p != end)
 		return 0;
 	memcpy(out, v, len);
 	out[len] = '\0';
@@ -140,6 +152,7 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 	s->protocol = SP_CLEAR;
 	s->cipher = SC_NONE;
 	s->ip[0] = '\0';
+	s->ip_len = 0;
 	s->host = NULL;
 	s->host_len = 0;
 	s->server = server;
@@ -151,8 +164,9 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		size_t vlen = m->end[g] - m->start[g];
 		switch (r->group_field[g]) {
 		case EF_PEER_IP:
-			if (s->ip[0] == '\0' && !canonical_ipv4(v, vlen, s->ip))
-				event_ip_canonical(v, vlen, s->ip);
+			if (s->ip_len == 0)
+				s->ip_len = canonical_ipv4(v, vlen, s->ip) ? vlen :
+				    event_ip_canonical(v, vlen, s->ip);
 			break;
 		case EF_PEER_HOST:
 			if (s->host == NULL && vlen > 0 && vlen <= 255) {
@@ -189,7 +203,7 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		s->host = NULL;
 		s->host_len = 0;
 	}
-	if (s->ip[0] == '\0' && s->host == NULL)
+	if (s->ip_len == 0 && s->host == NULL)
 		return -1;
 	if (version != NULL)
 		s->protocol = success_protocol_of(version, version_len);

@@ -54,6 +54,7 @@ struct success {
 	enum success_protocol protocol;
 	enum success_cipher cipher;
 	char ip[EVENT_IP_MAX];	/* canonical address; "" when the line has none */
+	size_t ip_len;		/* its length; 0: none */
 	const char *host;		/* the peer's name as logged; NULL */
 	size_t host_len;
 	const char *server;		/* the host that logged it; NULL */

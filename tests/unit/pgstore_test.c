@@ -317,7 +317,7 @@ test_rollback(struct pgstore *ps, int64_t fid)
 	    pgstore_file_resume(ps, &key, 100, &nfid, &off) == 0 &&
 	    pgstore_file_set_offset(ps, fid, 5000, 5000, -1) == 0 &&
 	    pgstore_source_set(ps, "rolled", fid, fid, NULL, 1, 0, 0) == 0 &&
-	    pgstore_peer_day(ps, &row) == 0, "events, a file, a position, a source, a peer day");
+	    pgstore_peer_days(ps, &row, 1) == 0, "events, a file, a position, a source, a peer day");
 	free_events(evs, 10);
 	pgstore_rollback(ps);
 	ok(!pgstore_in_txn(ps), "rolled back");
@@ -559,7 +559,7 @@ test_peer_days(struct pgstore *ps)
 	row.n[STORE_PD_TLS12] = 2;
 	row.n[STORE_PD_AEAD] = 2;
 	row.n[STORE_PD_MESSAGES] = 2;
-	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0,
+	ok(pgstore_begin(ps) == 0 && pgstore_peer_days(ps, &row, 1) == 0 && pgstore_commit(ps) == 0,
 	    "a peer day written");
 	memset(row.n, 0, sizeof(row.n));
 	row.first_time = 50;
@@ -568,12 +568,12 @@ test_peer_days(struct pgstore *ps)
 	row.n[STORE_PD_TLS13] = 1;
 	row.n[STORE_PD_MESSAGES] = 1;
 	row.host = NULL;
-	ok(pgstore_begin(ps) == 0 && pgstore_peer_day(ps, &row) == 0, "the same day again");
+	ok(pgstore_begin(ps) == 0 && pgstore_peer_days(ps, &row, 1) == 0, "the same day again");
 	row.first_time = row.last_time = 250;
 	row.last_version = "TLSv1";
 	row.n[STORE_PD_TLS13] = 0;
 	row.n[STORE_PD_TLS10] = 1;
-	ok(pgstore_peer_day(ps, &row) == 0 && pgstore_commit(ps) == 0, "and an earlier success");
+	ok(pgstore_peer_days(ps, &row, 1) == 0 && pgstore_commit(ps) == 0, "and an earlier success");
 	const char *where = "FROM peer_days WHERE peer = '192.0.2.7' AND day = 20000 AND "
 	    "direction = 'out' AND server = 'mx1'";
 	char sql[200];

@@ -4,9 +4,10 @@
  * literal scan (literals at the start and end of a message, literals sharing
  * their first bytes, one-byte literals, short literals gated by an anchored
  * start (and those that cannot be), rules without one, more than 64
- * literals in a set), routing by program tag, first match wins, the reason
- * table, the match limit on a pathological line, and patterns JIT-compiled
- * at their first match (also by two threads at once).
+ * literals in a set), success rules' "unless" text, routing by program tag,
+ * first match wins, the reason table, the match limit on a pathological
+ * line, and patterns JIT-compiled at their first match (also by two threads
+ * at once).
  */
 #include "config.h"
 
@@ -348,6 +349,57 @@ main(void)
 		rules_fork_free(fork);
 		rules_free(rules);
 	}
+
+	/* "unless": a success rule is not tried on a line with that text, found by the scan or memmem. */
+	snprintf(sub, sizeof(sub), "%s/unless", dir);
+	if (mkdir(sub, 0700) != 0)
+		return 2;
+	write_rules("unless/u.rules", "mta u\nprograms u\n"
+	    "rule u-scanned\n role success\n counts session\n direction in\n literal bye from \n"
+	    " unless tls=\n pattern ^bye from \\[(?<peer_ip>[0-9.]++)\\](?: [a-z]++=\\d)*+$\n"
+	    " example Nov 22 06:40:07 mx1 u[1]: bye from [192.0.2.1] mail=1\n"
+	    "rule u-memmem\n role success\n counts session\n direction in\n literal hello from \n"
+	    " unless !\n pattern ^hello from \\[(?<peer_ip>[0-9.]++)\\]\n"
+	    " example Nov 22 06:40:07 mx1 u[1]: hello from [192.0.2.1]\n");
+	rules = rules_load(sub, NULL, 0);
+	ok(rules != NULL, "success rules with \"unless\" load");
+	if (rules != NULL) {
+		static const struct {
+			const char *msg, *want, *what;
+		} lines[] = {
+			{ "bye from [192.0.2.1] mail=1", "u-scanned", "a line without the text counts" },
+			{ "bye from [192.0.2.1] tls=1 mail=1", NULL, "with the text (in the scan) it does not" },
+			{ "hello from [192.0.2.1]", "u-memmem", "a line without a one-byte text counts" },
+			{ "hello from [192.0.2.1] !", NULL, "with it (memmem) it does not" },
+		};
+		int set = rules_route(rules, "u", 1);
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			struct rule_match m;
+			size_t len = strlen(lines[i].msg);
+			for (int scanned = 0; scanned < 2; scanned++) {
+				/* After the failure rules' scan of the line, and alone. */
+				if (scanned)
+					rules_match(rules, set, "u", 1, lines[i].msg, len, &m);
+				const struct rule *r = rules_match_success(rules, set, "u", 1, lines[i].msg,
+				    len, &m);
+				is_str(r ? r->id : NULL, lines[i].want, "%s (%s)", lines[i].what,
+				    scanned ? "after the scan" : "alone");
+			}
+		}
+		const struct rule *only = NULL;
+		for (size_t i = 0; i < rules_count(rules); i++)
+			if (strcmp(rules_get(rules, i)->id, "u-scanned") == 0)
+				only = rules_get(rules, i);
+		struct rule_match m;
+		ok(only != NULL && !rules_match_one(rules, only, "u", 1, "bye from [192.0.2.1] tls=1", 26, &m),
+		    "the rule alone (test-rules) is not matched on a line with the text either");
+		rules_free(rules);
+	}
+	write_rules("unless/u.rules", "mta u\n"
+	    RULE("u-fail", " literal bye\n unless tls=\n", "^bye"));
+	rules = rules_load(sub, NULL, 0);
+	ok(rules == NULL, "\"unless\" on a failure rule is refused");
+	rules_free(rules);
 
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
