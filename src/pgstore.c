@@ -637,6 +637,18 @@ pgstore_epoch(const struct pgstore *ps)
 	return ps->epoch;
 }
 
+int
+pgstore_server_supported(struct pg_conn *conn, const char *name)
+{
+	int version = PQserverVersion(conn);
+
+	if (version >= PGSTORE_SERVER_MIN)
+		return 0;
+	log_warnx("%s: the database server is PostgreSQL %d.%d: tlslogd needs %d or later", name,
+	    version / 10000, version % 10000, PGSTORE_SERVER_MIN / 10000);
+	return -1;
+}
+
 struct pgstore *
 pgstore_open(const char *uri, const char *server)
 {
@@ -667,6 +679,8 @@ pgstore_open(const char *uri, const char *server)
 	}
 	ps->connected = 1;
 	PQsetNoticeProcessor(ps->conn, notice, ps);
+	if (pgstore_server_supported(ps->conn, ps->uri) < 0)
+		goto fail;
 	const char *enc = PQparameterStatus(ps->conn, "server_encoding");
 	if (enc == NULL || (strcmp(enc, "UTF8") != 0 && strcmp(enc, "SQL_ASCII") != 0)) {
 		log_warnx("%s: the database's encoding is %s, not UTF8: create it with "

@@ -47,6 +47,13 @@ struct pg_conn;
  * on any failure.
  */
 struct pgstore *pgstore_open(const char *uri, const char *server);
+/*
+ * The oldest PostgreSQL server tlslogd works with (PQserverVersion's
+ * number): 13, for pg_current_xact_id() (flagdb_pg.c).
+ */
+#define PGSTORE_SERVER_MIN 130000
+/* 0 when conn's server is PGSTORE_SERVER_MIN or newer, else -1 (logged under name). */
+int pgstore_server_supported(struct pg_conn *conn, const char *name);
 /* Roll back what is open and close. NULL is fine. */
 void pgstore_close(struct pgstore *ps);
 /* The URI with its password masked, for messages. */

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pgstore.h"
 #include "reportdb_pg.h"
 #include "store.h"
 #include "util.h"
@@ -160,6 +161,8 @@ reportdb_pg_open(const char *uri)
 		goto fail;
 	}
 	PQsetNoticeProcessor(pg->conn, notice, pg);
+	if (pgstore_server_supported(pg->conn, pg->uri) < 0)
+		goto fail;
 	if (exec_command(pg, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
 	    "cannot make the connection read-only") < 0 || check_schema(pg) < 0)
 		goto fail;

@@ -104,12 +104,15 @@ test_expect_success 'the fixture in SQLite: two servers, a flag, successes' '
 	test "$(sql s.db "SELECT count(*) FROM peer_days")" -ge 3
 '
 
-# copy_to_pg: the schema of sql/pg/, then the rows of s.db's tables, as CSV
+# copy_to_pg: the schema of sql/pg/ (every migration), then the rows of s.db's tables, as CSV
 # (an unquoted empty field is NULL, a quoted one the empty text). The
 # columns PostgreSQL adds (the server reading a file) are mx1's.
 copy_to_pg() {
-	pg -f "$TLSLOGD_SRCDIR/sql/pg/001-initial.sql" &&
-	pg -c "INSERT INTO schema_version VALUES (1, '001-initial.sql', 0)" &&
+	for m in "$TLSLOGD_SRCDIR"/sql/pg/[0-9]*.sql; do
+		v=${m##*/} &&
+		pg -f "$m" &&
+		pg -c "INSERT INTO schema_version VALUES ($(expr "${v%%-*}" + 0), '$v', 0)" || return 1
+	done &&
 	pg -c "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'" >pgcols &&
 	python3 - s.db pgcols <<-\PY >copy.sql &&
 	import sqlite3, sys
@@ -187,6 +190,39 @@ test_expect_success 'query: networks, domains, names' '
 	same query --peer GATEWAY.partner.example --format csv &&
 	test "$(grep -c "^20.*,auth_failed," pg.out)" = 3 &&
 	same query --peer unknown --format json
+'
+
+# auto_explain writes the plans of the reader's queries to the cluster's log;
+# with sequential scans priced out, a plan that can use the index does.
+test_expect_success 'a network is read by the index events_peer_inet (sql/pg/002), not by a scan' '
+	pg -c "SELECT indexdef FROM pg_indexes WHERE indexname = '\''events_peer_inet'\''" >idx &&
+	grep -q "inet" idx &&
+	for net in 192.0.2.0/24 2001:db8::/32; do
+		: >"$pg_dir/server.log" &&
+		PGOPTIONS="-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c enable_seqscan=off" \
+			tlslogd query -c /dev/null --db "$pg_uri" --peer $net >out &&
+		grep -q "Index Scan on events_peer_inet\|Index Scan using events_peer_inet" "$pg_dir/server.log" ||
+			{ cat "$pg_dir/server.log"; return 1; }
+	done
+'
+
+# tlslogd(8) gives the index's statement for a large database: made by hand
+# before the upgrade, the migration keeps it, and it is the same index.
+test_expect_success 'the index made by hand as tlslogd(8) says is kept by the migration' '
+	sed -n "/^CREATE INDEX CONCURRENTLY/,/^\.EE/p" "$TLSLOGD_SRCDIR/doc/tlslogd.8.in" |
+		sed -e "/^\.EE/d" -e "s/\\\\(aq/'\''/g" -e "s/\\\\-/-/g" >by-hand.sql &&
+	grep -q "CONCURRENTLY" by-hand.sql &&
+	pg -c "SELECT indexdef FROM pg_indexes WHERE indexname = '\''events_peer_inet'\''" >migrated &&
+	pg_createdb tlslogd_by_hand &&
+	pg -f "$TLSLOGD_SRCDIR/sql/pg/001-initial.sql" &&
+	pg -c "INSERT INTO schema_version VALUES (1, '\''001-initial.sql'\'', 0)" &&
+	pg -f by-hand.sql &&
+	tlslogd scan -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db "$pg_uri" --server mx1 \
+		"$samples/mixed.log" >/dev/null 2>err &&
+	grep "schema migrated to version 2" err &&
+	pg -c "SELECT indexdef FROM pg_indexes WHERE indexname = '\''events_peer_inet'\''" >kept &&
+	test_cmp migrated kept &&
+	test "$(pg -c "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '\''%peer_ip)::inet%'\''")" = 1
 '
 
 test_expect_success 'query of a peer with no events: the same words, the same status' '
