@@ -4,8 +4,9 @@
 # one of configure.ac's AC_INIT) printed by --version, written in the man
 # pages and naming the tarball; man pages clean under mandoc -Tlint; the
 # licence files; and every tracked source, header, script, test, SQL and
-# rules file carrying its SPDX licence line (only in a git checkout: a
-# tarball, as in distcheck, has no list of tracked files).
+# rules file carrying its SPDX licence line, and the tarball holding every
+# tracked file (only in a git checkout: a tarball, as in distcheck, has no
+# list of tracked files).
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 
 src=$TLSLOGD_SRCDIR
@@ -68,8 +69,22 @@ if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$src" && pwd -P)" ]; the
 		cat missing &&
 		test ! -s missing
 	'
+	# distcheck runs only part of the suite in the unpacked tarball
+	# (DISTCHECK_TESTS in Makefile.am): that the tarball holds every file a
+	# test or the build reads is checked here instead, file by file.
+	test_expect_success 'the tarball holds every tracked file but the CI script and git'"'"'s own' '
+		make -s -C "$build" distdir distdir="$PWD/dist" >make.out 2>&1 ||
+			{ cat make.out; exit 1; }
+		git -C "$src" ls-files | sort >tracked &&
+		(cd dist && find . -type f | sed "s|^\./||") | sort >shipped &&
+		comm -23 tracked shipped >missing &&
+		printf "%s\n" .ci/run .gitignore m4/.gitkeep >not-shipped &&
+		test_cmp not-shipped missing
+	'
 else
 	test_skip 'every tracked source, script, test, SQL and rules file has the SPDX line' \
+		'not a git checkout'
+	test_skip 'the tarball holds every tracked file but the CI script and git'"'"'s own' \
 		'not a git checkout'
 fi
 
