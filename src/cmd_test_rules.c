@@ -417,7 +417,7 @@ check_examples(struct rules *rules)
 			ev = NULL;
 			if (r->role == ROLE_SUCCESS) {
 				/* Counted by this rule, not an earlier success rule of the set. */
-				struct success sc;
+				struct success sc = { 0 };
 				lm.success = &sc;
 				linematch_line(&lm, ex->line, len, &ev, &got);
 				lm.success = NULL;

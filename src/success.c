@@ -125,6 +125,28 @@ canonical_ipv4(const char *v, size_t len, char *out)
 	return 1;
 }
 
+/*
+ * The canonical form of the address v (vlen bytes) into s->ip: its length,
+ * 0 for no address. The last one read is kept (as logged and canonical),
+ * and the same text again is copied from it.
+ */
+static size_t
+peer_ip(struct success *s, const char *v, size_t vlen)
+{
+	if (vlen > 0 && vlen == s->last_ip_text_len && memcmp(v, s->last_ip_text, vlen) == 0) {
+		memcpy(s->ip, s->last_ip, s->last_ip_len + 1);
+		return s->last_ip_len;
+	}
+	size_t n = canonical_ipv4(v, vlen, s->ip) ? vlen : event_ip_canonical(v, vlen, s->ip);
+	if (n > 0 && vlen < sizeof(s->last_ip_text)) {
+		memcpy(s->last_ip_text, v, vlen);
+		s->last_ip_text_len = vlen;
+		memcpy(s->last_ip, s->ip, n + 1);
+		s->last_ip_len = n;
+	}
+	return n;
+}
+
 /* Does the rule's pattern capture tls_version (so that its absence means clear text)? */
 static int
 says_protocol(const struct rule *r)
@@ -165,8 +187,7 @@ success_fill(struct success *s, const struct rule_match *m, int64_t time, const 
 		switch (r->group_field[g]) {
 		case EF_PEER_IP:
 			if (s->ip_len == 0)
-				s->ip_len = canonical_ipv4(v, vlen, s->ip) ? vlen :
-				    event_ip_canonical(v, vlen, s->ip);
+				s->ip_len = peer_ip(s, v, vlen);
 			break;
 		case EF_PEER_HOST:
 			if (s->host == NULL && vlen > 0 && vlen <= 255) {

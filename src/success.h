@@ -63,6 +63,15 @@ struct success {
 	char last_cipher[64];
 	size_t last_cipher_len;
 	enum success_cipher last_family;
+	/*
+	 * The address read last, as logged and canonical (ip): a session's lines
+	 * name the same peer one after the other (Postfix's TLS summary, then
+	 * client=), and an IPv6 address costs inet_pton and inet_ntop.
+	 */
+	char last_ip_text[EVENT_IP_MAX];
+	size_t last_ip_text_len;	/* 0: none */
+	char last_ip[EVENT_IP_MAX];
+	size_t last_ip_len;
 };
 
 /*
