@@ -19,25 +19,15 @@ uses contrib/bench/genlog). Exit 0 when all holds, 1 when not.
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from dbrows import rows  # noqa: E402 (the folder of this script)
+
 SERVERS = ("mx1", "mx2", "mx3")
 PARTNER = "203.0.113.77"
-
-
-def rows(db, q):
-    """The rows of q in db (an SQLite file or a postgresql:// URI), as tuples of strings."""
-    if db.startswith(("postgresql://", "postgres://")):
-        out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-d", db, "-c", q],
-                             capture_output=True, text=True, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr.strip())
-        return [tuple(line.split("\t")) for line in out.stdout.splitlines()]
-    return [tuple("" if v is None else str(v) for v in r)
-            for r in sqlite3.connect(db, timeout=5).execute(q)]
 
 
 def partner_failure(server, pid):

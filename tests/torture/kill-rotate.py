@@ -21,17 +21,8 @@ import subprocess
 import sys
 import time
 
-
-def rows(db, q):
-    """The rows of q in database db (an SQLite file or a postgresql:// URI), as strings."""
-    if db.startswith(("postgresql://", "postgres://")):
-        out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-d", db, "-c", q],
-                             capture_output=True, text=True, timeout=60)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr.strip())
-        return [tuple(line.split("\t")) for line in out.stdout.splitlines()]
-    return [tuple("" if v is None else str(v) for v in r)
-            for r in sqlite3.connect(db, timeout=5).execute(q)]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from dbrows import rows  # noqa: E402 (the folder of this script)
 
 
 def main():
