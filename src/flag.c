@@ -28,6 +28,13 @@
 #define MAX_SLOTS (1u << 20)	/* event times kept in all windows together */
 #define DOMAIN_MAX 253		/* the longest host name */
 
+/* Events in time order: a query's rows, or a window's view (below). */
+struct event_list {
+	int64_t *times;
+	unsigned char *kinds;
+	size_t n, size;
+};
+
 struct window {
 	struct window *next;
 	char *peer;
@@ -40,6 +47,16 @@ struct window {
 	int64_t newest;
 	/* The last cleared flag an event of this window was counted into, and its period. */
 	int64_t past_id, past_from, past_to;
+	/*
+	 * On a fleet's database (flag.h): the events of the peer and kinds from
+	 * view_from to view_to stored up to the last event of this window seen,
+	 * as the open transaction (view_txn: f->flushes + 1 when it was read; 0:
+	 * none) first read them, with its own events added since; view_active:
+	 * another daemon's active flag then (0: none, or handed on).
+	 */
+	uint64_t view_txn;
+	int64_t view_from, view_to, view_active;
+	struct event_list view;
 };
 
 struct active {
@@ -125,6 +142,55 @@ static const char *
 kind_list(const struct flagger *f, size_t th, int is_domain)
 {
 	return is_domain ? f->domain_kind_lists[th] : f->kind_lists[th];
+}
+
+/* ---- event lists ---- */
+
+static void
+list_free(struct event_list *l)
+{
+	free(l->times);
+	free(l->kinds);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Room for one more event at the end of l. */
+static void
+list_grow(struct event_list *l)
+{
+	if (l->n < l->size)
+		return;
+	l->size = l->size ? 2 * l->size : 64;
+	l->times = xreallocarray(l->times, l->size, sizeof(*l->times));
+	l->kinds = xreallocarray(l->kinds, l->size, 1);
+}
+
+/* A query's row (in time order): appended. */
+static int
+list_row(void *ctx, int64_t time, int kind)
+{
+	struct event_list *l = ctx;
+
+	list_grow(l);
+	l->times[l->n] = time;
+	l->kinds[l->n++] = (unsigned char)kind;
+	return 0;
+}
+
+/* An event of time t: put in its place by time (after those of the same time). */
+static void
+list_insert(struct event_list *l, int64_t t, unsigned char kind)
+{
+	size_t i;
+
+	list_grow(l);
+	for (i = l->n; i > 0 && l->times[i - 1] > t; i--) {
+		l->times[i] = l->times[i - 1];
+		l->kinds[i] = l->kinds[i - 1];
+	}
+	l->times[i] = t;
+	l->kinds[i] = kind;
+	l->n++;
 }
 
 /* ---- names ---- */
@@ -288,6 +354,7 @@ forget_all(struct flagger *f)
 			free(w->peer);
 			free(w->times);
 			free(w->kinds);
+			list_free(&w->view);
 			free(w);
 		}
 	}
@@ -413,6 +480,7 @@ free_window(struct flagger *f, struct window *w)
 	free(w->peer);
 	free(w->times);
 	free(w->kinds);
+	list_free(&w->view);
 	free(w);
 }
 
@@ -602,59 +670,16 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
 	return 1;
 }
 
-/* The events a query handed on, in its order. */
-struct event_list {
-	int64_t *times;
-	unsigned char *kinds;
-	size_t n, size;
-};
-
-static int
-list_row(void *ctx, int64_t time, int kind)
-{
-	struct event_list *l = ctx;
-
-	if (l->n == l->size) {
-		l->size = l->size ? 2 * l->size : 64;
-		l->times = xreallocarray(l->times, l->size, sizeof(*l->times));
-		l->kinds = xreallocarray(l->kinds, l->size, 1);
-	}
-	l->times[l->n] = time;
-	l->kinds[l->n++] = (unsigned char)kind;
-	return 0;
-}
 
 /*
- * t came after newer events of its peer (out of time order), or (on a
- * fleet's database) other daemons' events may fill its window: every span of
- * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
- * (which holds every event this flagger saw, and those before it). Without an
- * active flag there are fewer than 2 x COUNT such events, or a flag would
- * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
- * NULL): the same query also reads the id of another daemon's active flag of
- * the peer and threshold (0: none).
+ * Does any span of WINDOW that holds t, among the n events of times (in time
+ * order; those of [t - WINDOW, t + WINDOW] count), hold COUNT of them? 1
+ * (*x: the earliest such span), 0.
  */
 static int
-cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x,
-    int64_t *fleet_active)
+cross_span(const struct conf_threshold *c, int64_t t, const int64_t *times,
+    const unsigned char *kinds, size_t n, struct crossing *x)
 {
-	const struct conf_threshold *c = &f->conf->thresholds[w->th];
-	int64_t t = ev->time;
-	struct event_list l = { NULL, NULL, 0, 0 };
-	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
-	    t + c->window);
-
-	if ((fleet_active != NULL ?
-	    flagdb_events_and_flag(f->db, &r, c->name, fleet_active, list_row, &l) :
-	    flagdb_events(f->db, &r, list_row, &l)) < 0) {
-		free(l.times);
-		free(l.kinds);
-		return -1;
-	}
-	int64_t *times = l.times;
-	unsigned char *kinds = l.kinds;
-	size_t n = l.n;
-	int rc;
 	/* Spans [times[i], times[i] + WINDOW] for each times[i] in [t - WINDOW, t]: all hold t. */
 	size_t best = 0, bi = 0, j = 0;
 	for (size_t i = 0; i < n && times[i] <= t && best < (size_t)c->count; i++) {
@@ -667,17 +692,89 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 		best = j - i + 1;
 		bi = i;
 	}
-	rc = best >= (size_t)c->count;
-	if (rc) {
-		x->first = times[bi];
-		x->last = times[bi + best - 1];
-		x->flagged = times[bi + (size_t)c->count - 1];
-		x->count = (int64_t)best;
-		x->main_kind = main_kind_of(kinds + bi, best);
-	}
-	free(times);
-	free(kinds);
+	if (best < (size_t)c->count)
+		return 0;
+	x->first = times[bi];
+	x->last = times[bi + best - 1];
+	x->flagged = times[bi + (size_t)c->count - 1];
+	x->count = (int64_t)best;
+	x->main_kind = main_kind_of(kinds + bi, best);
+	return 1;
+}
+
+/*
+ * t came after newer events of its peer (out of time order): every span of
+ * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
+ * (which holds every event this flagger saw, and those before it). Without an
+ * active flag there are fewer than 2 x COUNT such events, or a flag would
+ * hold them. 1: crossed, 0: not, -1: the database failed.
+ */
+static int
+cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	int64_t t = ev->time;
+	struct event_list l = { NULL, NULL, 0, 0 };
+	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
+	    t + c->window);
+	int rc = -1;
+
+	if (flagdb_events(f->db, &r, list_row, &l) == 0)
+		rc = cross_span(c, t, l.times, l.kinds, l.n, x);
+	list_free(&l);
 	return rc;
+}
+
+/* Is w's view of the open transaction, and does it hold from to to? */
+static int
+view_holds(const struct flagger *f, const struct window *w, int64_t from, int64_t to)
+{
+	return w->view_txn == f->flushes + 1 && w->view_from <= from && to <= w->view_to;
+}
+
+/*
+ * ev, an event of w, was stored: it joins w's view when the view holds its
+ * time, as the database would hand it on to a query made now (flag.h).
+ */
+static void
+view_add(const struct flagger *f, struct window *w, const struct event *ev)
+{
+	if (view_holds(f, w, ev->time, ev->time))
+		list_insert(&w->view, ev->time, (unsigned char)ev->kind);
+}
+
+/*
+ * On a fleet's database, where other daemons' events may fill the window of
+ * ev (an event of w's peer without an active flag here): cross_around on w's
+ * view, read once in a transaction for the times around ev (two WINDOWs
+ * either side, so that the transaction's next events of the peer find them
+ * there too), and again only for an event outside them. *fleet_active: the
+ * id of another daemon's active flag of the peer and threshold, read with the
+ * view (0: none, or handed on before). 1: crossed, 0: not, -1: the database
+ * failed.
+ */
+static int
+cross_view(struct flagger *f, struct window *w, const struct event *ev, struct crossing *x,
+    int64_t *fleet_active)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	int64_t t = ev->time;
+
+	if (!view_holds(f, w, t - c->window, t + c->window)) {
+		struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev,
+		    t - 2 * c->window, t + 2 * c->window);
+		w->view_txn = 0;
+		w->view.n = 0;
+		if (flagdb_events_and_flag(f->db, &r, c->name, &w->view_active, list_row,
+		    &w->view) < 0)
+			return -1;
+		w->view_txn = f->flushes + 1;
+		w->view_from = r.from;
+		w->view_to = r.to;
+	}
+	*fleet_active = w->view_active;
+	w->view_active = 0;	/* adopted now, or found gone: not again */
+	return cross_span(c, t, w->view.times, w->view.kinds, w->view.n, x);
 }
 
 /*
@@ -980,6 +1077,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (!seeded)
 		insert_time(w, t, (unsigned char)ev->kind);
 	w->own++;
+	view_add(f, w, ev);
 	slot = find_active(f, peer, c->name);
 	struct active *a = *slot;
 	if (a != NULL && t >= a->first_event) {
@@ -998,7 +1096,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 		 * one of them may have flagged the peer: one query reads both.
 		 */
 		int64_t other;
-		if ((rc = cross_around(f, w, ev, &x, &other)) < 0)
+		if ((rc = cross_view(f, w, ev, &x, &other)) < 0)
 			return -1;
 		if (other != 0) {
 			int counted = adopt(f, w, ev);
@@ -1009,7 +1107,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 		}
 	} else {
 		rc = t >= w->newest ? cross_newest(w, t, c->window, &x) :
-		    cross_around(f, w, ev, &x, NULL);
+		    cross_around(f, w, ev, &x);
 	}
 	if (rc <= 0)
 		return rc;	/* no crossing: before an active flag, not part of it */
@@ -1362,6 +1460,16 @@ flag_observe(struct flagger *f, const struct event *ev)
 	return 0;
 }
 
+/* Free the memory of the windows' views (those of a transaction that ended). */
+static void
+drop_views(struct flagger *f)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct window *w = f->windows[b]; w != NULL; w = w->next)
+			if (w->view.size > 0)
+				list_free(&w->view);
+}
+
 int
 flag_flush(struct flagger *f)
 {
@@ -1379,7 +1487,9 @@ flag_flush(struct flagger *f)
 			return -1;
 		}
 	drop_candidates(f);
-	f->flushes++;
+	f->flushes++;	/* the views of the transaction are stale now */
+	if (f->fleet)
+		drop_views(f);
 	if (f->fail_horizon_next > f->fail_horizon)
 		f->fail_horizon = f->fail_horizon_next;
 	if (!f->unsaved)
