@@ -81,11 +81,37 @@ struct candidate {
 	int64_t time;		/* of the failure, or (late) of the first success counted */
 	enum event_kind kind;
 	int late;		/* successes counted, maybe after failures they came before */
+	int success;		/* had_success read ahead on a fleet's database; -1: not */
 };
 
 struct pending {
 	struct flag_notice n;
 	char *strings[6];	/* owned copies behind the pointers of n */
+};
+
+/*
+ * On a fleet's database, the events of a transaction wait to be looked at
+ * (flag.h): up to WAIT_MAX of them, then the windows of their peers are read
+ * in one query, and the events are looked at in their order.
+ */
+#define WAIT_MAX 1024
+
+struct waiting {
+	int64_t time, id;
+	enum event_kind kind;
+	char *ip, *host, *domain;	/* owned copies, or NULL */
+	size_t ip_len, host_len;
+};
+
+/* The view of a window read ahead for the waiting events, until its window takes it. */
+struct ahead {
+	struct ahead *next;
+	const char *peer;	/* the waiting event's */
+	int is_domain;
+	size_t th;
+	int64_t from, to, active;
+	int taken;
+	struct event_list events;
 };
 
 struct flagger {
@@ -124,11 +150,15 @@ struct flagger {
 	char *regression_list;	/* the regression kinds as ",kind,kind," for SQL */
 	struct fail_slot *fail_cache;	/* FAIL_CACHE entries (observe_regression) */
 	uint64_t flushes;	/* flag_flush calls so far: the open transaction's number */
+	struct waiting *waiting;	/* a fleet's events to look at, in order (WAIT_MAX) */
+	size_t nwaiting;
+	struct ahead **ahead;	/* BUCKETS chains: the views read for them */
 	int64_t fail_horizon;	/* a success older than this may have failures unseen */
 	int64_t fail_horizon_next;	/* ... from the next transaction on (pushed out of it) */
 };
 
 static int action_due(struct flagger *f, int64_t flag_id, int raised);
+static void drop_waiting(struct flagger *f);
 
 static uint32_t
 hash(const char *s, size_t extra)
@@ -360,6 +390,7 @@ forget_all(struct flagger *f)
 	}
 	f->slots = 0;
 	f->unsaved = 0;
+	drop_waiting(f);
 	drop_notices(f);
 	drop_candidates(f);
 }
@@ -732,6 +763,40 @@ view_holds(const struct flagger *f, const struct window *w, int64_t from, int64_
 	return w->view_txn == f->flushes + 1 && w->view_from <= from && to <= w->view_to;
 }
 
+static struct ahead **
+find_ahead(struct flagger *f, const char *peer, int is_domain, size_t th)
+{
+	struct ahead **p = &f->ahead[hash(peer, th)];
+
+	for (; *p != NULL; p = &(*p)->next)
+		if ((*p)->th == th && (*p)->is_domain == is_domain && strcmp((*p)->peer, peer) == 0)
+			return p;
+	return p;
+}
+
+/*
+ * The first waiting event of w's peer is looked at: the view read ahead for
+ * it (the events stored before the first waiting event) becomes w's; each of
+ * the peer's waiting events joins it in turn (view_add).
+ */
+static void
+take_ahead(struct flagger *f, struct window *w)
+{
+	struct ahead *a;
+
+	if (f->ahead == NULL || (a = *find_ahead(f, w->peer, w->is_domain, w->th)) == NULL ||
+	    a->taken)
+		return;
+	a->taken = 1;
+	list_free(&w->view);
+	w->view = a->events;
+	memset(&a->events, 0, sizeof(a->events));
+	w->view_txn = f->flushes + 1;
+	w->view_from = a->from;
+	w->view_to = a->to;
+	w->view_active = a->active;
+}
+
 /*
  * ev, an event of w, was stored: it joins w's view when the view holds its
  * time, as the database would hand it on to a query made now (flag.h).
@@ -1077,6 +1142,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (!seeded)
 		insert_time(w, t, (unsigned char)ev->kind);
 	w->own++;
+	take_ahead(f, w);
 	view_add(f, w, ev);
 	slot = find_active(f, peer, c->name);
 	struct active *a = *slot;
@@ -1222,6 +1288,7 @@ add_candidate(struct flagger *f, const char *peer, int64_t t, enum event_kind ki
 	c->time = t;
 	c->kind = kind;
 	c->late = 0;
+	c->success = -1;
 	return c;
 }
 
@@ -1281,6 +1348,41 @@ had_success(struct flagger *f, const char *peer, int64_t t)
 	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 
 	return flagdb_had_success(f->db, peer, day - f->conf->regression_days, day, t);
+}
+
+/*
+ * On a fleet's database: had_success of every failure to judge at the flush,
+ * in one query (peer_days is written before; judging writes only flags). 0 or -1.
+ */
+static int
+read_successes(struct flagger *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->ncandidates; i++)
+		n += !f->candidates[i].late;
+	if (n == 0)
+		return 0;
+	struct flagdb_success_query *q = xreallocarray(NULL, n, sizeof(*q));
+	size_t k = 0;
+	for (size_t i = 0; i < f->ncandidates; i++) {
+		const struct candidate *c = &f->candidates[i];
+		if (c->late)
+			continue;
+		int64_t day = c->time >= 0 ? c->time / 86400 : (c->time - 86399) / 86400;
+		q[k].peer = c->peer;
+		q[k].day_from = day - f->conf->regression_days;
+		q[k].day_to = day;
+		q[k].t = c->time;
+		k++;
+	}
+	int rc = flagdb_had_successes(f->db, q, n);
+	k = 0;
+	for (size_t i = 0; rc == 0 && i < f->ncandidates; i++)
+		if (!f->candidates[i].late)
+			f->candidates[i].success = q[k++].found;
+	free(q);
+	return rc;
 }
 
 /* "succeeded in the 7 days before; fails since with KIND". */
@@ -1384,7 +1486,7 @@ judge_failure(struct flagger *f, const struct candidate *c)
 		count_events(f, *slot, &ev, 1);	/* an earlier candidate raised it */
 		return 0;
 	}
-	int rc = had_success(f, c->peer, c->time);
+	int rc = c->success >= 0 ? c->success : had_success(f, c->peer, c->time);
 	if (rc <= 0)
 		return rc;	/* no success in the period before it: not a regression */
 	if (*slot != NULL) {
@@ -1430,6 +1532,197 @@ judge_success(struct flagger *f, const struct candidate *c)
 	return raise_regression(f, slot, &failure, n, last);
 }
 
+/* ev's look at each threshold it counts for: its address's, its domain's (dom: NULL). */
+static int
+observe_thresholds(struct flagger *f, const struct event *ev, const char *dom)
+{
+	const char *ip = ev->field[EF_PEER_IP];
+
+	if (ev->time > f->latest)
+		f->latest = ev->time;
+	for (size_t th = 0; th < f->conf->nthresholds; th++) {
+		if (!(f->masks[th] & (UINT32_C(1) << ev->kind)))
+			continue;
+		if (ip != NULL && observe_peer(f, ip, 0, th, ev) < 0)
+			return -1;
+		/* A domain counts only the kinds the domain as a whole controls (flag.h). */
+		if (dom != NULL && (f->domain_masks[th] & (UINT32_C(1) << ev->kind)) &&
+		    observe_peer(f, dom, 1, th, ev) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *
+copy_bytes(const char *s, size_t len)
+{
+	char *c = xmalloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+static void
+drop_ahead(struct flagger *f)
+{
+	for (size_t b = 0; f->ahead != NULL && b < BUCKETS; b++)
+		while (f->ahead[b] != NULL) {
+			struct ahead *a = f->ahead[b];
+			f->ahead[b] = a->next;
+			list_free(&a->events);
+			free(a);
+		}
+}
+
+static void
+drop_waiting(struct flagger *f)
+{
+	for (size_t i = 0; i < f->nwaiting; i++) {
+		free(f->waiting[i].ip);
+		free(f->waiting[i].host);
+		free(f->waiting[i].domain);
+	}
+	f->nwaiting = 0;
+	drop_ahead(f);
+}
+
+/*
+ * A waiting event of peer's window th, at time t: its view is to be read
+ * (around t, and around the peer's other waiting events), unless the peer
+ * has an active flag here already, which counts its events without one.
+ */
+static void
+plan_ahead(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[th];
+	struct ahead **p = find_ahead(f, peer, is_domain, th);
+
+	if (*p == NULL) {
+		if (*find_active(f, peer, c->name) != NULL)
+			return;
+		struct ahead *a = xcalloc(1, sizeof(*a));
+		a->peer = peer;
+		a->is_domain = is_domain;
+		a->th = th;
+		a->from = t - c->window;
+		a->to = t + c->window;
+		*p = a;
+		return;
+	}
+	if (t - c->window < (*p)->from)
+		(*p)->from = t - c->window;
+	if (t + c->window > (*p)->to)
+		(*p)->to = t + c->window;
+}
+
+static int
+ahead_row(void *ctx, size_t i, int64_t time, int kind)
+{
+	struct ahead **list = ctx;
+
+	return list_row(&list[i]->events, time, kind);
+}
+
+/*
+ * The views of the waiting events' windows, in one query: the events stored
+ * before the first waiting one (this transaction's earlier ones, and those
+ * other daemons committed), and the other daemons' active flags. 0 or -1.
+ */
+static int
+read_ahead(struct flagger *f)
+{
+	if (f->ahead == NULL)
+		f->ahead = xcalloc(BUCKETS, sizeof(*f->ahead));
+	for (size_t i = 0; i < f->nwaiting; i++) {
+		const struct waiting *e = &f->waiting[i];
+		for (size_t th = 0; th < f->conf->nthresholds; th++) {
+			if (!(f->masks[th] & (UINT32_C(1) << e->kind)))
+				continue;
+			if (e->ip != NULL)
+				plan_ahead(f, e->ip, 0, th, e->time);
+			if (e->domain != NULL && (f->domain_masks[th] & (UINT32_C(1) << e->kind)))
+				plan_ahead(f, e->domain, 1, th, e->time);
+		}
+	}
+	size_t n = 0, k = 0;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (const struct ahead *a = f->ahead[b]; a != NULL; a = a->next)
+			n++;
+	if (n == 0)
+		return 0;
+	struct ahead **list = xreallocarray(NULL, n, sizeof(*list));
+	struct flagdb_view *v = xreallocarray(NULL, n, sizeof(*v));
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct ahead *a = f->ahead[b]; a != NULL; a = a->next, k++) {
+			list[k] = a;
+			v[k].peer = a->peer;
+			v[k].is_domain = a->is_domain;
+			v[k].kinds = kind_list(f, a->th, a->is_domain);
+			v[k].threshold = f->conf->thresholds[a->th].name;
+			v[k].from = a->from;
+			v[k].to = a->to;
+		}
+	int rc = flagdb_views(f->db, v, n, f->waiting[0].id > 0 ? f->waiting[0].id - 1 : INT64_MAX,
+	    ahead_row, list);
+	for (size_t i = 0; i < n; i++)
+		list[i]->active = v[i].active;
+	free(v);
+	free(list);
+	return rc;
+}
+
+/* Look at the waiting events, in order, with their windows read ahead. 0 or -1. */
+static int
+look_at_waiting(struct flagger *f)
+{
+	int rc = 0;
+
+	if (f->nwaiting == 0)
+		return 0;
+	if (read_ahead(f) < 0)
+		rc = -1;
+	for (size_t i = 0; i < f->nwaiting && rc == 0; i++) {
+		const struct waiting *e = &f->waiting[i];
+		struct event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.time = e->time;
+		ev.id = e->id;
+		ev.kind = e->kind;
+		ev.field[EF_PEER_IP] = e->ip;
+		ev.field_len[EF_PEER_IP] = e->ip_len;
+		ev.field[EF_PEER_HOST] = e->host;
+		ev.field_len[EF_PEER_HOST] = e->host_len;
+		rc = observe_thresholds(f, &ev, e->domain);
+	}
+	drop_waiting(f);
+	return rc;
+}
+
+/* On a fleet's database: ev waits to be looked at (flag.h). 0, or -1 when the database failed. */
+static int
+wait_event(struct flagger *f, const struct event *ev, const char *dom)
+{
+	int counted = 0;
+
+	for (size_t th = 0; th < f->conf->nthresholds; th++)
+		counted |= (f->masks[th] & (UINT32_C(1) << ev->kind)) != 0;
+	if (!counted)
+		return 0;
+	if (f->waiting == NULL)
+		f->waiting = xcalloc(WAIT_MAX, sizeof(*f->waiting));
+	struct waiting *e = &f->waiting[f->nwaiting++];
+	e->time = ev->time;
+	e->id = ev->id;
+	e->kind = ev->kind;
+	e->ip_len = ev->field_len[EF_PEER_IP];
+	e->ip = ev->field[EF_PEER_IP] ? copy_bytes(ev->field[EF_PEER_IP], e->ip_len) : NULL;
+	e->host_len = ev->field_len[EF_PEER_HOST];
+	e->host = ev->field[EF_PEER_HOST] ? copy_bytes(ev->field[EF_PEER_HOST], e->host_len) : NULL;
+	e->domain = dom != NULL ? xstrdup(dom) : NULL;
+	return f->nwaiting == WAIT_MAX ? look_at_waiting(f) : 0;
+}
+
 int
 flag_observe(struct flagger *f, const struct event *ev)
 {
@@ -1445,19 +1738,7 @@ flag_observe(struct flagger *f, const struct event *ev)
 	const char *dom = domain_of_cached(store_domain_cache(f->store),
 	    ev->field[EF_PEER_HOST], domain, sizeof(domain));
 
-	if (ev->time > f->latest)
-		f->latest = ev->time;
-	for (size_t th = 0; th < f->conf->nthresholds; th++) {
-		if (!(f->masks[th] & (UINT32_C(1) << ev->kind)))
-			continue;
-		if (ip != NULL && observe_peer(f, ip, 0, th, ev) < 0)
-			return -1;
-		/* A domain counts only the kinds the domain as a whole controls (flag.h). */
-		if (dom != NULL && (f->domain_masks[th] & (UINT32_C(1) << ev->kind)) &&
-		    observe_peer(f, dom, 1, th, ev) < 0)
-			return -1;
-	}
-	return 0;
+	return f->fleet ? wait_event(f, ev, dom) : observe_thresholds(f, ev, dom);
 }
 
 /* Free the memory of the windows' views (those of a transaction that ended). */
@@ -1475,6 +1756,10 @@ flag_flush(struct flagger *f)
 {
 	if (f == NULL)
 		return 0;
+	if (look_at_waiting(f) < 0 || (f->fleet && read_successes(f) < 0)) {
+		drop_candidates(f);
+		return -1;
+	}
 	/* The failures first: a late success then finds the regression they made. */
 	for (size_t i = 0; i < f->ncandidates; i++)
 		if (!f->candidates[i].late && judge_failure(f, &f->candidates[i]) < 0) {
@@ -1512,6 +1797,8 @@ flag_expire(struct flagger *f, int64_t now)
 {
 	if (f == NULL)
 		return 0;
+	if (look_at_waiting(f) < 0)
+		return -1;
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active **p = &f->actives[b]; *p != NULL;) {
 			struct active *a = *p;
@@ -1623,6 +1910,8 @@ flag_free(struct flagger *f)
 	if (f == NULL)
 		return;
 	forget_all(f);
+	free(f->waiting);
+	free(f->ahead);
 	flagdb_close(f->db);
 	free(f->regression_list);
 	free(f->fail_cache);

@@ -90,6 +90,22 @@ int flagdb_events(struct flagdb *db, const struct flagdb_range *r, flagdb_event_
  */
 int flagdb_events_and_flag(struct flagdb *db, const struct flagdb_range *r,
     const char *threshold, int64_t *active, flagdb_event_fn fn, void *ctx);
+/* One window of flagdb_views: a peer's events of kinds, and its active flag of threshold. */
+struct flagdb_view {
+	const char *peer;
+	int is_domain;
+	const char *kinds, *threshold;
+	int64_t from, to;
+	int64_t active;		/* set: the id of the active flag (0: none) */
+};
+typedef int (*flagdb_view_fn)(void *ctx, size_t i, int64_t time, int kind);
+/*
+ * flagdb_events_and_flag of n windows (their events stored up to the event
+ * of id max_id), in one query on a fleet's database: the events of v[i] go
+ * to fn in time order, window after window; v[i].active is set.
+ */
+int flagdb_views(struct flagdb *db, struct flagdb_view *v, size_t n, int64_t max_id,
+    flagdb_view_fn fn, void *ctx);
 /* The newest limit events of r (r->to is ignored: no upper bound), newest first. */
 int flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_t limit,
     flagdb_event_fn fn, void *ctx);
@@ -126,6 +142,14 @@ int flagdb_action_due(struct flagdb *db, int64_t id, int raised, int64_t now);
 /* A success of peer (peer_days) on a day from day_from to day_to, first before t: 1, 0, -1. */
 int flagdb_had_success(struct flagdb *db, const char *peer, int64_t day_from, int64_t day_to,
     int64_t t);
+/* One question of flagdb_had_successes: flagdb_had_success's parameters, and its answer. */
+struct flagdb_success_query {
+	const char *peer;
+	int64_t day_from, day_to, t;
+	int found;		/* set: 1 or 0 */
+};
+/* flagdb_had_success of n peers, in one query on a fleet's database. 0 or -1. */
+int flagdb_had_successes(struct flagdb *db, struct flagdb_success_query *q, size_t n);
 /* The first failure of kinds of peer after t, before until: 1 (*time, *kind), 0, -1. */
 int flagdb_first_failure(struct flagdb *db, const char *peer, int64_t t, int64_t until,
     const char *kinds, int64_t *time, int *kind);
