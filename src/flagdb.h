@@ -22,6 +22,11 @@
  *     flagger sees it, not before.
  *   - A flag is cleared once: a clear of a row another daemon cleared keeps
  *     its first clearing.
+ *   - flagdb_views and flagdb_had_successes ask for many peers in one query
+ *     (arrays of parameters): a fleet's flagger looks at a transaction's
+ *     events together (flag.h), so that its lookups are not a round trip
+ *     each. SQLite's versions ask peer by peer; flag.c uses them only on a
+ *     fleet's database.
  *
  * Every function returns -1 after logging the database and the engine's
  * message when a statement fails; a query's rows go to a callback, in the
