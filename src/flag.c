@@ -6,8 +6,12 @@
  * its last COUNT events, oldest overwritten first) and the active flags (per
  * peer and threshold name, as in the database). A window forgotten to save
  * memory is read again from the database when its peer comes back, so
- * forgetting changes nothing but the cost of that one event. The statements
- * are flagdb.h's, on the store's engine; this file only decides.
+ * forgetting changes nothing but the cost of that one event. On a fleet's
+ * database a window also keeps, for the open transaction only, a view of
+ * its peer's events in the database, and a third table holds the views read
+ * ahead for the transaction's waiting events until their windows take them
+ * (flag.h). The statements are flagdb.h's, on the store's engine; this file
+ * only decides.
  */
 #include "config.h"
 
@@ -701,7 +705,6 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
 	return 1;
 }
 
-
 /*
  * Does any span of WINDOW that holds t, among the n events of times (in time
  * order; those of [t - WINDOW, t + WINDOW] count), hold COUNT of them? 1
@@ -1159,7 +1162,8 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (f->fleet && a == NULL) {
 		/*
 		 * On a fleet's database the other daemons' events count too, and
-		 * one of them may have flagged the peer: one query reads both.
+		 * one of them may have flagged the peer: the peer's view holds
+		 * both (read ahead for the waiting events, flag.h).
 		 */
 		int64_t other;
 		if ((rc = cross_view(f, w, ev, &x, &other)) < 0)
@@ -1741,6 +1745,52 @@ flag_observe(struct flagger *f, const struct event *ev)
 	return f->fleet ? wait_event(f, ev, dom) : observe_thresholds(f, ev, dom);
 }
 
+static int
+by_id(const void *a, const void *b)
+{
+	const struct flagdb_counts *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * On a fleet's database: the counts of the active flags, in one statement,
+ * in the order of their ids (so that two daemons lock the rows they share in
+ * the same order). 0 or -1.
+ */
+static int
+save_counts(struct flagger *f)
+{
+	struct flagdb_counts *c = NULL;
+	size_t n = 0, size = 0;
+
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (const struct active *a = f->actives[b]; a != NULL; a = a->next) {
+			if (a->unsaved == 0)
+				continue;
+			if (n == size) {
+				size = size ? 2 * size : 64;
+				c = xreallocarray(c, size, sizeof(*c));
+			}
+			c[n].id = a->id;
+			c[n].first = a->first_event;
+			c[n].last = a->last_event;
+			c[n].flagged = a->flagged;
+			c[n++].n = a->unsaved;
+		}
+	if (n > 0)
+		qsort(c, n, sizeof(*c), by_id);
+	int rc = flagdb_update_many(f->db, c, n);
+	free(c);
+	if (rc < 0)
+		return -1;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct active *a = f->actives[b]; a != NULL; a = a->next)
+			a->unsaved = 0;
+	f->unsaved = 0;
+	return 0;
+}
+
 /* Free the memory of the windows' views (those of a transaction that ended). */
 static void
 drop_views(struct flagger *f)
@@ -1779,6 +1829,8 @@ flag_flush(struct flagger *f)
 		f->fail_horizon = f->fail_horizon_next;
 	if (!f->unsaved)
 		return 0;
+	if (f->fleet)
+		return save_counts(f);
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active *a = f->actives[b]; a != NULL; a = a->next) {
 			if (a->unsaved == 0)

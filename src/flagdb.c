@@ -107,6 +107,12 @@ flagdb_update(struct flagdb *db, int64_t id, int64_t first, int64_t last, int64_
 }
 
 int
+flagdb_update_many(struct flagdb *db, const struct flagdb_counts *c, size_t n)
+{
+	return db->ops->update_many(db->impl, c, n);
+}
+
+int
 flagdb_clear(struct flagdb *db, int64_t id, int64_t when, int64_t first, int64_t last,
     int64_t flagged, int64_t n, int64_t *fleet_last)
 {

@@ -22,7 +22,8 @@
  *     flagger sees it, not before.
  *   - A flag is cleared once: a clear of a row another daemon cleared keeps
  *     its first clearing.
- *   - flagdb_views and flagdb_had_successes ask for many peers in one query
+ *   - flagdb_views, flagdb_had_successes and flagdb_update_many take many
+ *     peers or flags in one statement
  *     (arrays of parameters): a fleet's flagger looks at a transaction's
  *     events together (flag.h), so that its lookups are not a round trip
  *     each. SQLite's versions ask peer by peer; flag.c uses them only on a
@@ -124,6 +125,12 @@ int flagdb_insert(struct flagdb *db, const struct flagdb_new_flag *flag, int64_t
 /* n more events of flag id, whose times widen first, last and flagged. */
 int flagdb_update(struct flagdb *db, int64_t id, int64_t first, int64_t last, int64_t flagged,
     int64_t n);
+/* One flag's counts for flagdb_update_many: flagdb_update's parameters. */
+struct flagdb_counts {
+	int64_t id, first, last, flagged, n;
+};
+/* flagdb_update of n flags (ids ascending), in one statement on a fleet's database. */
+int flagdb_update_many(struct flagdb *db, const struct flagdb_counts *c, size_t n);
 /*
  * The same, and the flag cleared at when (unless it was cleared already): 1.
  * 0 on a fleet's database when another daemon counted an event after last

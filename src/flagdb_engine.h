@@ -25,6 +25,7 @@ struct flagdb_ops {
 	int (*insert)(void *impl, const struct flagdb_new_flag *flag, int64_t *id);
 	int (*update)(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagged,
 	    int64_t n);
+	int (*update_many)(void *impl, const struct flagdb_counts *c, size_t n);
 	int (*clear)(void *impl, int64_t id, int64_t when, int64_t first, int64_t last,
 	    int64_t flagged, int64_t n, int64_t *fleet_last);
 	int (*set_why)(void *impl, int64_t id, const char *why, const char *main_kind);

@@ -102,6 +102,12 @@ static const struct pgstore_statement statements[] = {
 	{ "flag_update", "UPDATE flags SET last_event = greatest(last_event, $3), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $4), "
 	  "count = count + $5 WHERE id = $1" },
+	/* flag_update of many ($1..$5: arrays of the ids, first, last, flagged, n; ids ascending). */
+	{ "flag_update_many", "UPDATE flags SET last_event = greatest(flags.last_event, u.last), "
+	  "first_event = least(flags.first_event, u.first), flagged = least(flags.flagged, "
+	  "u.flagged), count = flags.count + u.n FROM unnest($1::bigint[], $2::bigint[], "
+	  "$3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, first, last, flagged, n) "
+	  "WHERE flags.id = u.id" },
 	{ "flag_clear", "UPDATE flags SET cleared = CASE WHEN cleared IS NULL AND "
 	  "last_event <= $4 THEN $6 ELSE cleared END, last_event = greatest(last_event, $4), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $3), "
@@ -517,6 +523,28 @@ update_pg(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagged, 
 }
 
 static int
+update_many_pg(void *impl, const struct flagdb_counts *c, size_t n)
+{
+	struct flagdb_pg *p = impl;
+
+	if (n == 0)
+		return 0;
+	for (int col = 0; col < 5; col++) {
+		struct buf b;
+		buf_init(&b);
+		buf_putc(&b, '{');
+		for (size_t i = 0; i < n; i++) {
+			int64_t v = col == 0 ? c[i].id : col == 1 ? c[i].first : col == 2 ? c[i].last :
+			    col == 3 ? c[i].flagged : c[i].n;
+			buf_printf(&b, "%s%lld", i > 0 ? "," : "", (long long)v);
+		}
+		buf_putc(&b, '}');
+		put_array(p, &b);
+	}
+	return run_command(p, "flag_update_many", "cannot update the flags");
+}
+
+static int
 clear_pg(void *impl, int64_t id, int64_t when, int64_t first, int64_t last, int64_t flagged,
     int64_t n, int64_t *fleet_last)
 {
@@ -733,6 +761,7 @@ const struct flagdb_ops flagdb_pg_ops = {
 	.events_newest = events_newest_pg,
 	.insert = insert_pg,
 	.update = update_pg,
+	.update_many = update_many_pg,
 	.clear = clear_pg,
 	.set_why = set_why_pg,
 	.find_past = find_past_pg,

@@ -253,6 +253,16 @@ update_sqlite(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagg
 	return step_done(s, st, "cannot update a flag");
 }
 
+/* A flag at a time: SQLite is no fleet's, flag.c never asks it this. */
+static int
+update_many_sqlite(void *impl, const struct flagdb_counts *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (update_sqlite(impl, c[i].id, c[i].first, c[i].last, c[i].flagged, c[i].n) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 clear_sqlite(void *impl, int64_t id, int64_t when, int64_t first, int64_t last, int64_t flagged,
     int64_t n, int64_t *fleet_last)
@@ -478,6 +488,7 @@ const struct flagdb_ops flagdb_sqlite_ops = {
 	.events_newest = events_newest_sqlite,
 	.insert = insert_sqlite,
 	.update = update_sqlite,
+	.update_many = update_many_sqlite,
 	.clear = clear_sqlite,
 	.set_why = set_why_sqlite,
 	.find_past = find_past_sqlite,
