@@ -79,12 +79,14 @@
  * (this transaction's earlier ones, and every committed one), with another
  * daemon's active flag of it; each waiting event then joins its peer's view
  * before it is judged, as it would be among the rows of a query made for it
- * ("stored up to ev", flagdb.h). A view serves the transaction's later events
- * of the peer as well; one of its events outside it (more than WINDOW away)
- * costs a query of its own. The failures that may make a regression read
- * their peers' successes in one query too. A transaction's lookups are thus
- * one or two queries, not one or two per event (a crossing, a new flag and
- * the counts written at the flush still cost their own statements).
+ * ("stored up to ev", flagdb.h). The next events to wait (the next 1024, or
+ * the next transaction's) read their views again; a window forgotten in
+ * between to save memory costs its event a query of its own. The failures that may make a regression read
+ * their peers' successes in one query too, and flag_flush writes the counts
+ * of the active flags in one statement. A transaction's lookups are thus a
+ * few queries, not one or two per event; a crossing (its past flag, its
+ * chain of later events), a new flag and a clearing still cost statements of
+ * their own.
  * This weakens nothing: in READ COMMITTED each statement sees what was
  * committed before it began, so per-event queries saw another daemon's events
  * only when its commit won a race against our statement, and never those of
