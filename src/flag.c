@@ -51,16 +51,20 @@ struct window {
 	int64_t newest;
 	/* The last cleared flag an event of this window was counted into, and its period. */
 	int64_t past_id, past_from, past_to;
-	/*
-	 * On a fleet's database (flag.h): the events of the peer and kinds from
-	 * view_from to view_to stored up to the last event of this window seen,
-	 * as the open transaction (view_txn: f->flushes + 1 when it was read; 0:
-	 * none) first read them, with its own events added since; view_active:
-	 * another daemon's active flag then (0: none, or handed on).
-	 */
-	uint64_t view_txn;
-	int64_t view_from, view_to, view_active;
-	struct event_list view;
+	struct view *view;	/* on a fleet's database, or NULL */
+};
+
+/*
+ * On a fleet's database (flag.h): the events of a window's peer and kinds
+ * from `from` to `to` stored up to the last event of the window seen, as the
+ * open transaction (txn: f->flushes + 1 when it was read; 0: none) read
+ * them, with its own events added since; active: another daemon's active
+ * flag then (0: none, or handed on).
+ */
+struct view {
+	uint64_t txn;
+	int64_t from, to, active;
+	struct event_list events;
 };
 
 struct active {
@@ -227,6 +231,24 @@ list_insert(struct event_list *l, int64_t t, unsigned char kind)
 	l->n++;
 }
 
+/* w's view (not NULL): freed. */
+static void
+free_view(struct window *w)
+{
+	list_free(&w->view->events);
+	free(w->view);
+	w->view = NULL;
+}
+
+/* w's view, made empty when it has none. */
+static struct view *
+view_of(struct window *w)
+{
+	if (w->view == NULL)
+		w->view = xcalloc(1, sizeof(*w->view));
+	return w->view;
+}
+
 /* ---- names ---- */
 
 size_t
@@ -388,7 +410,8 @@ forget_all(struct flagger *f)
 			free(w->peer);
 			free(w->times);
 			free(w->kinds);
-			list_free(&w->view);
+			if (w->view != NULL)
+				free_view(w);
 			free(w);
 		}
 	}
@@ -515,7 +538,8 @@ free_window(struct flagger *f, struct window *w)
 	free(w->peer);
 	free(w->times);
 	free(w->kinds);
-	list_free(&w->view);
+	if (w->view != NULL)
+		free_view(w);
 	free(w);
 }
 
@@ -763,7 +787,9 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 static int
 view_holds(const struct flagger *f, const struct window *w, int64_t from, int64_t to)
 {
-	return w->view_txn == f->flushes + 1 && w->view_from <= from && to <= w->view_to;
+	const struct view *v = w->view;
+
+	return v != NULL && v->txn == f->flushes + 1 && v->from <= from && to <= v->to;
 }
 
 static struct ahead **
@@ -791,13 +817,14 @@ take_ahead(struct flagger *f, struct window *w)
 	    a->taken)
 		return;
 	a->taken = 1;
-	list_free(&w->view);
-	w->view = a->events;
+	struct view *v = view_of(w);
+	list_free(&v->events);
+	v->events = a->events;
 	memset(&a->events, 0, sizeof(a->events));
-	w->view_txn = f->flushes + 1;
-	w->view_from = a->from;
-	w->view_to = a->to;
-	w->view_active = a->active;
+	v->txn = f->flushes + 1;
+	v->from = a->from;
+	v->to = a->to;
+	v->active = a->active;
 }
 
 /*
@@ -808,7 +835,7 @@ static void
 view_add(const struct flagger *f, struct window *w, const struct event *ev)
 {
 	if (view_holds(f, w, ev->time, ev->time))
-		list_insert(&w->view, ev->time, (unsigned char)ev->kind);
+		list_insert(&w->view->events, ev->time, (unsigned char)ev->kind);
 }
 
 /*
@@ -831,18 +858,20 @@ cross_view(struct flagger *f, struct window *w, const struct event *ev, struct c
 	if (!view_holds(f, w, t - c->window, t + c->window)) {
 		struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev,
 		    t - 2 * c->window, t + 2 * c->window);
-		w->view_txn = 0;
-		w->view.n = 0;
-		if (flagdb_events_and_flag(f->db, &r, c->name, &w->view_active, list_row,
-		    &w->view) < 0)
+		struct view *v = view_of(w);
+		v->txn = 0;
+		v->events.n = 0;
+		if (flagdb_events_and_flag(f->db, &r, c->name, &v->active, list_row,
+		    &v->events) < 0)
 			return -1;
-		w->view_txn = f->flushes + 1;
-		w->view_from = r.from;
-		w->view_to = r.to;
+		v->txn = f->flushes + 1;
+		v->from = r.from;
+		v->to = r.to;
 	}
-	*fleet_active = w->view_active;
-	w->view_active = 0;	/* adopted now, or found gone: not again */
-	return cross_span(c, t, w->view.times, w->view.kinds, w->view.n, x);
+	struct view *v = w->view;
+	*fleet_active = v->active;
+	v->active = 0;	/* adopted now, or found gone: not again */
+	return cross_span(c, t, v->events.times, v->events.kinds, v->events.n, x);
 }
 
 /*
@@ -1145,8 +1174,10 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (!seeded)
 		insert_time(w, t, (unsigned char)ev->kind);
 	w->own++;
-	take_ahead(f, w);
-	view_add(f, w, ev);
+	if (f->fleet) {
+		take_ahead(f, w);
+		view_add(f, w, ev);
+	}
 	slot = find_active(f, peer, c->name);
 	struct active *a = *slot;
 	if (a != NULL && t >= a->first_event) {
@@ -1537,7 +1568,7 @@ judge_success(struct flagger *f, const struct candidate *c)
 }
 
 /* ev's look at each threshold it counts for: its address's, its domain's (dom: NULL). */
-static int
+static inline int
 observe_thresholds(struct flagger *f, const struct event *ev, const char *dom)
 {
 	const char *ip = ev->field[EF_PEER_IP];
@@ -1797,8 +1828,8 @@ drop_views(struct flagger *f)
 {
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct window *w = f->windows[b]; w != NULL; w = w->next)
-			if (w->view.size > 0)
-				list_free(&w->view);
+			if (w->view != NULL)
+				free_view(w);
 }
 
 int
