@@ -6,8 +6,12 @@
  * its last COUNT events, oldest overwritten first) and the active flags (per
  * peer and threshold name, as in the database). A window forgotten to save
  * memory is read again from the database when its peer comes back, so
- * forgetting changes nothing but the cost of that one event. The statements
- * are flagdb.h's, on the store's engine; this file only decides.
+ * forgetting changes nothing but the cost of that one event. On a fleet's
+ * database a window also keeps, for the open transaction only, a view of
+ * its peer's events in the database, and a third table holds the views read
+ * ahead for the transaction's waiting events until their windows take them
+ * (flag.h). The statements are flagdb.h's, on the store's engine; this file
+ * only decides.
  */
 #include "config.h"
 
@@ -28,6 +32,13 @@
 #define MAX_SLOTS (1u << 20)	/* event times kept in all windows together */
 #define DOMAIN_MAX 253		/* the longest host name */
 
+/* Events in time order: a query's rows, or a window's view (below). */
+struct event_list {
+	int64_t *times;
+	unsigned char *kinds;
+	size_t n, size;
+};
+
 struct window {
 	struct window *next;
 	char *peer;
@@ -40,6 +51,20 @@ struct window {
 	int64_t newest;
 	/* The last cleared flag an event of this window was counted into, and its period. */
 	int64_t past_id, past_from, past_to;
+	struct view *view;	/* on a fleet's database, or NULL */
+};
+
+/*
+ * On a fleet's database (flag.h): the events of a window's peer and kinds
+ * from `from` to `to` stored up to the last event of the window seen, as the
+ * open transaction (txn: f->flushes + 1 when it was read; 0: none) read
+ * them, with its own events added since; active: another daemon's active
+ * flag then (0: none, or handed on).
+ */
+struct view {
+	uint64_t txn;
+	int64_t from, to, active;
+	struct event_list events;
 };
 
 struct active {
@@ -64,11 +89,37 @@ struct candidate {
 	int64_t time;		/* of the failure, or (late) of the first success counted */
 	enum event_kind kind;
 	int late;		/* successes counted, maybe after failures they came before */
+	int success;		/* had_success read ahead on a fleet's database; -1: not */
 };
 
 struct pending {
 	struct flag_notice n;
 	char *strings[6];	/* owned copies behind the pointers of n */
+};
+
+/*
+ * On a fleet's database, the events of a transaction wait to be looked at
+ * (flag.h): up to WAIT_MAX of them, then the windows of their peers are read
+ * in one query, and the events are looked at in their order.
+ */
+#define WAIT_MAX 1024
+
+struct waiting {
+	int64_t time, id;
+	enum event_kind kind;
+	char *ip, *host, *domain;	/* owned copies, or NULL */
+	size_t ip_len, host_len;
+};
+
+/* The view of a window read ahead for the waiting events, until its window takes it. */
+struct ahead {
+	struct ahead *next;
+	const char *peer;	/* the waiting event's */
+	int is_domain;
+	size_t th;
+	int64_t from, to, active;
+	int taken;
+	struct event_list events;
 };
 
 struct flagger {
@@ -107,11 +158,15 @@ struct flagger {
 	char *regression_list;	/* the regression kinds as ",kind,kind," for SQL */
 	struct fail_slot *fail_cache;	/* FAIL_CACHE entries (observe_regression) */
 	uint64_t flushes;	/* flag_flush calls so far: the open transaction's number */
+	struct waiting *waiting;	/* a fleet's events to look at, in order (WAIT_MAX) */
+	size_t nwaiting;
+	struct ahead **ahead;	/* BUCKETS chains: the views read for them */
 	int64_t fail_horizon;	/* a success older than this may have failures unseen */
 	int64_t fail_horizon_next;	/* ... from the next transaction on (pushed out of it) */
 };
 
 static int action_due(struct flagger *f, int64_t flag_id, int raised);
+static void drop_waiting(struct flagger *f);
 
 static uint32_t
 hash(const char *s, size_t extra)
@@ -125,6 +180,73 @@ static const char *
 kind_list(const struct flagger *f, size_t th, int is_domain)
 {
 	return is_domain ? f->domain_kind_lists[th] : f->kind_lists[th];
+}
+
+/* ---- event lists ---- */
+
+static void
+list_free(struct event_list *l)
+{
+	free(l->times);
+	free(l->kinds);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Room for one more event at the end of l. */
+static void
+list_grow(struct event_list *l)
+{
+	if (l->n < l->size)
+		return;
+	l->size = l->size ? 2 * l->size : 64;
+	l->times = xreallocarray(l->times, l->size, sizeof(*l->times));
+	l->kinds = xreallocarray(l->kinds, l->size, 1);
+}
+
+/* A query's row (in time order): appended. */
+static int
+list_row(void *ctx, int64_t time, int kind)
+{
+	struct event_list *l = ctx;
+
+	list_grow(l);
+	l->times[l->n] = time;
+	l->kinds[l->n++] = (unsigned char)kind;
+	return 0;
+}
+
+/* An event of time t: put in its place by time (after those of the same time). */
+static void
+list_insert(struct event_list *l, int64_t t, unsigned char kind)
+{
+	size_t i;
+
+	list_grow(l);
+	for (i = l->n; i > 0 && l->times[i - 1] > t; i--) {
+		l->times[i] = l->times[i - 1];
+		l->kinds[i] = l->kinds[i - 1];
+	}
+	l->times[i] = t;
+	l->kinds[i] = kind;
+	l->n++;
+}
+
+/* w's view (not NULL): freed. */
+static void
+free_view(struct window *w)
+{
+	list_free(&w->view->events);
+	free(w->view);
+	w->view = NULL;
+}
+
+/* w's view, made empty when it has none. */
+static struct view *
+view_of(struct window *w)
+{
+	if (w->view == NULL)
+		w->view = xcalloc(1, sizeof(*w->view));
+	return w->view;
 }
 
 /* ---- names ---- */
@@ -288,11 +410,14 @@ forget_all(struct flagger *f)
 			free(w->peer);
 			free(w->times);
 			free(w->kinds);
+			if (w->view != NULL)
+				free_view(w);
 			free(w);
 		}
 	}
 	f->slots = 0;
 	f->unsaved = 0;
+	drop_waiting(f);
 	drop_notices(f);
 	drop_candidates(f);
 }
@@ -413,6 +538,8 @@ free_window(struct flagger *f, struct window *w)
 	free(w->peer);
 	free(w->times);
 	free(w->kinds);
+	if (w->view != NULL)
+		free_view(w);
 	free(w);
 }
 
@@ -602,59 +729,15 @@ cross_newest(const struct window *w, int64_t t, int64_t window, struct crossing 
 	return 1;
 }
 
-/* The events a query handed on, in its order. */
-struct event_list {
-	int64_t *times;
-	unsigned char *kinds;
-	size_t n, size;
-};
-
-static int
-list_row(void *ctx, int64_t time, int kind)
-{
-	struct event_list *l = ctx;
-
-	if (l->n == l->size) {
-		l->size = l->size ? 2 * l->size : 64;
-		l->times = xreallocarray(l->times, l->size, sizeof(*l->times));
-		l->kinds = xreallocarray(l->kinds, l->size, 1);
-	}
-	l->times[l->n] = time;
-	l->kinds[l->n++] = (unsigned char)kind;
-	return 0;
-}
-
 /*
- * t came after newer events of its peer (out of time order), or (on a
- * fleet's database) other daemons' events may fill its window: every span of
- * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
- * (which holds every event this flagger saw, and those before it). Without an
- * active flag there are fewer than 2 x COUNT such events, or a flag would
- * hold them. 1: crossed, 0: not, -1: the database failed. fleet_active (not
- * NULL): the same query also reads the id of another daemon's active flag of
- * the peer and threshold (0: none).
+ * Does any span of WINDOW that holds t, among the n events of times (in time
+ * order; those of [t - WINDOW, t + WINDOW] count), hold COUNT of them? 1
+ * (*x: the earliest such span), 0.
  */
 static int
-cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x,
-    int64_t *fleet_active)
+cross_span(const struct conf_threshold *c, int64_t t, const int64_t *times,
+    const unsigned char *kinds, size_t n, struct crossing *x)
 {
-	const struct conf_threshold *c = &f->conf->thresholds[w->th];
-	int64_t t = ev->time;
-	struct event_list l = { NULL, NULL, 0, 0 };
-	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
-	    t + c->window);
-
-	if ((fleet_active != NULL ?
-	    flagdb_events_and_flag(f->db, &r, c->name, fleet_active, list_row, &l) :
-	    flagdb_events(f->db, &r, list_row, &l)) < 0) {
-		free(l.times);
-		free(l.kinds);
-		return -1;
-	}
-	int64_t *times = l.times;
-	unsigned char *kinds = l.kinds;
-	size_t n = l.n;
-	int rc;
 	/* Spans [times[i], times[i] + WINDOW] for each times[i] in [t - WINDOW, t]: all hold t. */
 	size_t best = 0, bi = 0, j = 0;
 	for (size_t i = 0; i < n && times[i] <= t && best < (size_t)c->count; i++) {
@@ -667,17 +750,128 @@ cross_around(struct flagger *f, const struct window *w, const struct event *ev, 
 		best = j - i + 1;
 		bi = i;
 	}
-	rc = best >= (size_t)c->count;
-	if (rc) {
-		x->first = times[bi];
-		x->last = times[bi + best - 1];
-		x->flagged = times[bi + (size_t)c->count - 1];
-		x->count = (int64_t)best;
-		x->main_kind = main_kind_of(kinds + bi, best);
-	}
-	free(times);
-	free(kinds);
+	if (best < (size_t)c->count)
+		return 0;
+	x->first = times[bi];
+	x->last = times[bi + best - 1];
+	x->flagged = times[bi + (size_t)c->count - 1];
+	x->count = (int64_t)best;
+	x->main_kind = main_kind_of(kinds + bi, best);
+	return 1;
+}
+
+/*
+ * t came after newer events of its peer (out of time order): every span of
+ * WINDOW that holds t, [t - WINDOW, t + WINDOW], is read from the database
+ * (which holds every event this flagger saw, and those before it). Without an
+ * active flag there are fewer than 2 x COUNT such events, or a flag would
+ * hold them. 1: crossed, 0: not, -1: the database failed.
+ */
+static int
+cross_around(struct flagger *f, const struct window *w, const struct event *ev, struct crossing *x)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	int64_t t = ev->time;
+	struct event_list l = { NULL, NULL, 0, 0 };
+	struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev, t - c->window,
+	    t + c->window);
+	int rc = -1;
+
+	if (flagdb_events(f->db, &r, list_row, &l) == 0)
+		rc = cross_span(c, t, l.times, l.kinds, l.n, x);
+	list_free(&l);
 	return rc;
+}
+
+/* Is w's view of the open transaction, and does it hold from to to? */
+static int
+view_holds(const struct flagger *f, const struct window *w, int64_t from, int64_t to)
+{
+	const struct view *v = w->view;
+
+	return v != NULL && v->txn == f->flushes + 1 && v->from <= from && to <= v->to;
+}
+
+static struct ahead **
+find_ahead(struct flagger *f, const char *peer, int is_domain, size_t th)
+{
+	struct ahead **p = &f->ahead[hash(peer, th)];
+
+	for (; *p != NULL; p = &(*p)->next)
+		if ((*p)->th == th && (*p)->is_domain == is_domain && strcmp((*p)->peer, peer) == 0)
+			return p;
+	return p;
+}
+
+/*
+ * The first waiting event of w's peer is looked at: the view read ahead for
+ * it (the events stored before the first waiting event) becomes w's; each of
+ * the peer's waiting events joins it in turn (view_add).
+ */
+static void
+take_ahead(struct flagger *f, struct window *w)
+{
+	struct ahead *a;
+
+	if (f->ahead == NULL || (a = *find_ahead(f, w->peer, w->is_domain, w->th)) == NULL ||
+	    a->taken)
+		return;
+	a->taken = 1;
+	struct view *v = view_of(w);
+	list_free(&v->events);
+	v->events = a->events;
+	memset(&a->events, 0, sizeof(a->events));
+	v->txn = f->flushes + 1;
+	v->from = a->from;
+	v->to = a->to;
+	v->active = a->active;
+}
+
+/*
+ * ev, an event of w, was stored: it joins w's view when the view holds its
+ * time, as the database would hand it on to a query made now (flag.h).
+ */
+static void
+view_add(const struct flagger *f, struct window *w, const struct event *ev)
+{
+	if (view_holds(f, w, ev->time, ev->time))
+		list_insert(&w->view->events, ev->time, (unsigned char)ev->kind);
+}
+
+/*
+ * On a fleet's database, where other daemons' events may fill the window of
+ * ev (an event of w's peer without an active flag here): cross_around on w's
+ * view, read once in a transaction for the times around ev (two WINDOWs
+ * either side, so that the transaction's next events of the peer find them
+ * there too), and again only for an event outside them. *fleet_active: the
+ * id of another daemon's active flag of the peer and threshold, read with the
+ * view (0: none, or handed on before). 1: crossed, 0: not, -1: the database
+ * failed.
+ */
+static int
+cross_view(struct flagger *f, struct window *w, const struct event *ev, struct crossing *x,
+    int64_t *fleet_active)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[w->th];
+	int64_t t = ev->time;
+
+	if (!view_holds(f, w, t - c->window, t + c->window)) {
+		struct flagdb_range r = range_of(f, w->peer, w->is_domain, w->th, ev,
+		    t - 2 * c->window, t + 2 * c->window);
+		struct view *v = view_of(w);
+		v->txn = 0;
+		v->events.n = 0;
+		if (flagdb_events_and_flag(f->db, &r, c->name, &v->active, list_row,
+		    &v->events) < 0)
+			return -1;
+		v->txn = f->flushes + 1;
+		v->from = r.from;
+		v->to = r.to;
+	}
+	struct view *v = w->view;
+	*fleet_active = v->active;
+	v->active = 0;	/* adopted now, or found gone: not again */
+	return cross_span(c, t, v->events.times, v->events.kinds, v->events.n, x);
 }
 
 /*
@@ -980,6 +1174,10 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (!seeded)
 		insert_time(w, t, (unsigned char)ev->kind);
 	w->own++;
+	if (f->fleet) {
+		take_ahead(f, w);
+		view_add(f, w, ev);
+	}
 	slot = find_active(f, peer, c->name);
 	struct active *a = *slot;
 	if (a != NULL && t >= a->first_event) {
@@ -995,10 +1193,11 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 	if (f->fleet && a == NULL) {
 		/*
 		 * On a fleet's database the other daemons' events count too, and
-		 * one of them may have flagged the peer: one query reads both.
+		 * one of them may have flagged the peer: the peer's view holds
+		 * both (read ahead for the waiting events, flag.h).
 		 */
 		int64_t other;
-		if ((rc = cross_around(f, w, ev, &x, &other)) < 0)
+		if ((rc = cross_view(f, w, ev, &x, &other)) < 0)
 			return -1;
 		if (other != 0) {
 			int counted = adopt(f, w, ev);
@@ -1009,7 +1208,7 @@ observe_peer(struct flagger *f, const char *peer, int is_domain, size_t th, cons
 		}
 	} else {
 		rc = t >= w->newest ? cross_newest(w, t, c->window, &x) :
-		    cross_around(f, w, ev, &x, NULL);
+		    cross_around(f, w, ev, &x);
 	}
 	if (rc <= 0)
 		return rc;	/* no crossing: before an active flag, not part of it */
@@ -1124,6 +1323,7 @@ add_candidate(struct flagger *f, const char *peer, int64_t t, enum event_kind ki
 	c->time = t;
 	c->kind = kind;
 	c->late = 0;
+	c->success = -1;
 	return c;
 }
 
@@ -1183,6 +1383,41 @@ had_success(struct flagger *f, const char *peer, int64_t t)
 	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
 
 	return flagdb_had_success(f->db, peer, day - f->conf->regression_days, day, t);
+}
+
+/*
+ * On a fleet's database: had_success of every failure to judge at the flush,
+ * in one query (peer_days is written before; judging writes only flags). 0 or -1.
+ */
+static int
+read_successes(struct flagger *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->ncandidates; i++)
+		n += !f->candidates[i].late;
+	if (n == 0)
+		return 0;
+	struct flagdb_success_query *q = xreallocarray(NULL, n, sizeof(*q));
+	size_t k = 0;
+	for (size_t i = 0; i < f->ncandidates; i++) {
+		const struct candidate *c = &f->candidates[i];
+		if (c->late)
+			continue;
+		int64_t day = c->time >= 0 ? c->time / 86400 : (c->time - 86399) / 86400;
+		q[k].peer = c->peer;
+		q[k].day_from = day - f->conf->regression_days;
+		q[k].day_to = day;
+		q[k].t = c->time;
+		k++;
+	}
+	int rc = flagdb_had_successes(f->db, q, n);
+	k = 0;
+	for (size_t i = 0; rc == 0 && i < f->ncandidates; i++)
+		if (!f->candidates[i].late)
+			f->candidates[i].success = q[k++].found;
+	free(q);
+	return rc;
 }
 
 /* "succeeded in the 7 days before; fails since with KIND". */
@@ -1286,7 +1521,7 @@ judge_failure(struct flagger *f, const struct candidate *c)
 		count_events(f, *slot, &ev, 1);	/* an earlier candidate raised it */
 		return 0;
 	}
-	int rc = had_success(f, c->peer, c->time);
+	int rc = c->success >= 0 ? c->success : had_success(f, c->peer, c->time);
 	if (rc <= 0)
 		return rc;	/* no success in the period before it: not a regression */
 	if (*slot != NULL) {
@@ -1332,20 +1567,11 @@ judge_success(struct flagger *f, const struct candidate *c)
 	return raise_regression(f, slot, &failure, n, last);
 }
 
-int
-flag_observe(struct flagger *f, const struct event *ev)
+/* ev's look at each threshold it counts for: its address's, its domain's (dom: NULL). */
+static inline int
+observe_thresholds(struct flagger *f, const struct event *ev, const char *dom)
 {
-	if (f == NULL || (f->conf->nthresholds == 0 && f->regression_mask == 0) || allowed(f, ev))
-		return 0;
 	const char *ip = ev->field[EF_PEER_IP];
-	if (ip != NULL && (f->regression_mask & (UINT32_C(1) << ev->kind)) &&
-	    observe_regression(f, ip, ev) < 0)
-		return -1;
-	if (f->conf->nthresholds == 0)
-		return 0;
-	char domain[DOMAIN_MAX + 2];
-	const char *dom = domain_of_cached(store_domain_cache(f->store),
-	    ev->field[EF_PEER_HOST], domain, sizeof(domain));
 
 	if (ev->time > f->latest)
 		f->latest = ev->time;
@@ -1362,11 +1588,259 @@ flag_observe(struct flagger *f, const struct event *ev)
 	return 0;
 }
 
+static char *
+copy_bytes(const char *s, size_t len)
+{
+	char *c = xmalloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+static void
+drop_ahead(struct flagger *f)
+{
+	for (size_t b = 0; f->ahead != NULL && b < BUCKETS; b++)
+		while (f->ahead[b] != NULL) {
+			struct ahead *a = f->ahead[b];
+			f->ahead[b] = a->next;
+			list_free(&a->events);
+			free(a);
+		}
+}
+
+static void
+drop_waiting(struct flagger *f)
+{
+	for (size_t i = 0; i < f->nwaiting; i++) {
+		free(f->waiting[i].ip);
+		free(f->waiting[i].host);
+		free(f->waiting[i].domain);
+	}
+	f->nwaiting = 0;
+	drop_ahead(f);
+}
+
+/*
+ * A waiting event of peer's window th, at time t: its view is to be read
+ * (around t, and around the peer's other waiting events), unless the peer
+ * has an active flag here already, which counts its events without one.
+ */
+static void
+plan_ahead(struct flagger *f, const char *peer, int is_domain, size_t th, int64_t t)
+{
+	const struct conf_threshold *c = &f->conf->thresholds[th];
+	struct ahead **p = find_ahead(f, peer, is_domain, th);
+
+	if (*p == NULL) {
+		if (*find_active(f, peer, c->name) != NULL)
+			return;
+		struct ahead *a = xcalloc(1, sizeof(*a));
+		a->peer = peer;
+		a->is_domain = is_domain;
+		a->th = th;
+		a->from = t - c->window;
+		a->to = t + c->window;
+		*p = a;
+		return;
+	}
+	if (t - c->window < (*p)->from)
+		(*p)->from = t - c->window;
+	if (t + c->window > (*p)->to)
+		(*p)->to = t + c->window;
+}
+
+static int
+ahead_row(void *ctx, size_t i, int64_t time, int kind)
+{
+	struct ahead **list = ctx;
+
+	return list_row(&list[i]->events, time, kind);
+}
+
+/*
+ * The views of the waiting events' windows, in one query: the events stored
+ * before the first waiting one (this transaction's earlier ones, and those
+ * other daemons committed), and the other daemons' active flags. 0 or -1.
+ */
+static int
+read_ahead(struct flagger *f)
+{
+	if (f->ahead == NULL)
+		f->ahead = xcalloc(BUCKETS, sizeof(*f->ahead));
+	for (size_t i = 0; i < f->nwaiting; i++) {
+		const struct waiting *e = &f->waiting[i];
+		for (size_t th = 0; th < f->conf->nthresholds; th++) {
+			if (!(f->masks[th] & (UINT32_C(1) << e->kind)))
+				continue;
+			if (e->ip != NULL)
+				plan_ahead(f, e->ip, 0, th, e->time);
+			if (e->domain != NULL && (f->domain_masks[th] & (UINT32_C(1) << e->kind)))
+				plan_ahead(f, e->domain, 1, th, e->time);
+		}
+	}
+	size_t n = 0, k = 0;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (const struct ahead *a = f->ahead[b]; a != NULL; a = a->next)
+			n++;
+	if (n == 0)
+		return 0;
+	struct ahead **list = xreallocarray(NULL, n, sizeof(*list));
+	struct flagdb_view *v = xreallocarray(NULL, n, sizeof(*v));
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct ahead *a = f->ahead[b]; a != NULL; a = a->next, k++) {
+			list[k] = a;
+			v[k].peer = a->peer;
+			v[k].is_domain = a->is_domain;
+			v[k].kinds = kind_list(f, a->th, a->is_domain);
+			v[k].threshold = f->conf->thresholds[a->th].name;
+			v[k].from = a->from;
+			v[k].to = a->to;
+		}
+	int rc = flagdb_views(f->db, v, n, f->waiting[0].id > 0 ? f->waiting[0].id - 1 : INT64_MAX,
+	    ahead_row, list);
+	for (size_t i = 0; i < n; i++)
+		list[i]->active = v[i].active;
+	free(v);
+	free(list);
+	return rc;
+}
+
+/* Look at the waiting events, in order, with their windows read ahead. 0 or -1. */
+static int
+look_at_waiting(struct flagger *f)
+{
+	int rc = 0;
+
+	if (f->nwaiting == 0)
+		return 0;
+	if (read_ahead(f) < 0)
+		rc = -1;
+	for (size_t i = 0; i < f->nwaiting && rc == 0; i++) {
+		const struct waiting *e = &f->waiting[i];
+		struct event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.time = e->time;
+		ev.id = e->id;
+		ev.kind = e->kind;
+		ev.field[EF_PEER_IP] = e->ip;
+		ev.field_len[EF_PEER_IP] = e->ip_len;
+		ev.field[EF_PEER_HOST] = e->host;
+		ev.field_len[EF_PEER_HOST] = e->host_len;
+		rc = observe_thresholds(f, &ev, e->domain);
+	}
+	drop_waiting(f);
+	return rc;
+}
+
+/* On a fleet's database: ev waits to be looked at (flag.h). 0, or -1 when the database failed. */
+static int
+wait_event(struct flagger *f, const struct event *ev, const char *dom)
+{
+	int counted = 0;
+
+	for (size_t th = 0; th < f->conf->nthresholds; th++)
+		counted |= (f->masks[th] & (UINT32_C(1) << ev->kind)) != 0;
+	if (!counted)
+		return 0;
+	if (f->waiting == NULL)
+		f->waiting = xcalloc(WAIT_MAX, sizeof(*f->waiting));
+	struct waiting *e = &f->waiting[f->nwaiting++];
+	e->time = ev->time;
+	e->id = ev->id;
+	e->kind = ev->kind;
+	e->ip_len = ev->field_len[EF_PEER_IP];
+	e->ip = ev->field[EF_PEER_IP] ? copy_bytes(ev->field[EF_PEER_IP], e->ip_len) : NULL;
+	e->host_len = ev->field_len[EF_PEER_HOST];
+	e->host = ev->field[EF_PEER_HOST] ? copy_bytes(ev->field[EF_PEER_HOST], e->host_len) : NULL;
+	e->domain = dom != NULL ? xstrdup(dom) : NULL;
+	return f->nwaiting == WAIT_MAX ? look_at_waiting(f) : 0;
+}
+
+int
+flag_observe(struct flagger *f, const struct event *ev)
+{
+	if (f == NULL || (f->conf->nthresholds == 0 && f->regression_mask == 0) || allowed(f, ev))
+		return 0;
+	const char *ip = ev->field[EF_PEER_IP];
+	if (ip != NULL && (f->regression_mask & (UINT32_C(1) << ev->kind)) &&
+	    observe_regression(f, ip, ev) < 0)
+		return -1;
+	if (f->conf->nthresholds == 0)
+		return 0;
+	char domain[DOMAIN_MAX + 2];
+	const char *dom = domain_of_cached(store_domain_cache(f->store),
+	    ev->field[EF_PEER_HOST], domain, sizeof(domain));
+
+	return f->fleet ? wait_event(f, ev, dom) : observe_thresholds(f, ev, dom);
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	const struct flagdb_counts *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * On a fleet's database: the counts of the active flags, in one statement,
+ * in the order of their ids (so that two daemons lock the rows they share in
+ * the same order). 0 or -1.
+ */
+static int
+save_counts(struct flagger *f)
+{
+	struct flagdb_counts *c = NULL;
+	size_t n = 0, size = 0;
+
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (const struct active *a = f->actives[b]; a != NULL; a = a->next) {
+			if (a->unsaved == 0)
+				continue;
+			if (n == size) {
+				size = size ? 2 * size : 64;
+				c = xreallocarray(c, size, sizeof(*c));
+			}
+			c[n].id = a->id;
+			c[n].first = a->first_event;
+			c[n].last = a->last_event;
+			c[n].flagged = a->flagged;
+			c[n++].n = a->unsaved;
+		}
+	if (n > 0)
+		qsort(c, n, sizeof(*c), by_id);
+	int rc = flagdb_update_many(f->db, c, n);
+	free(c);
+	if (rc < 0)
+		return -1;
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct active *a = f->actives[b]; a != NULL; a = a->next)
+			a->unsaved = 0;
+	f->unsaved = 0;
+	return 0;
+}
+
+/* Free the memory of the windows' views (those of a transaction that ended). */
+static void
+drop_views(struct flagger *f)
+{
+	for (size_t b = 0; b < BUCKETS; b++)
+		for (struct window *w = f->windows[b]; w != NULL; w = w->next)
+			if (w->view != NULL)
+				free_view(w);
+}
+
 int
 flag_flush(struct flagger *f)
 {
 	if (f == NULL)
 		return 0;
+	if (look_at_waiting(f) < 0 || (f->fleet && read_successes(f) < 0)) {
+		drop_candidates(f);
+		return -1;
+	}
 	/* The failures first: a late success then finds the regression they made. */
 	for (size_t i = 0; i < f->ncandidates; i++)
 		if (!f->candidates[i].late && judge_failure(f, &f->candidates[i]) < 0) {
@@ -1379,11 +1853,15 @@ flag_flush(struct flagger *f)
 			return -1;
 		}
 	drop_candidates(f);
-	f->flushes++;
+	f->flushes++;	/* the views of the transaction are stale now */
+	if (f->fleet)
+		drop_views(f);
 	if (f->fail_horizon_next > f->fail_horizon)
 		f->fail_horizon = f->fail_horizon_next;
 	if (!f->unsaved)
 		return 0;
+	if (f->fleet)
+		return save_counts(f);
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active *a = f->actives[b]; a != NULL; a = a->next) {
 			if (a->unsaved == 0)
@@ -1402,6 +1880,8 @@ flag_expire(struct flagger *f, int64_t now)
 {
 	if (f == NULL)
 		return 0;
+	if (look_at_waiting(f) < 0)
+		return -1;
 	for (size_t b = 0; b < BUCKETS; b++)
 		for (struct active **p = &f->actives[b]; *p != NULL;) {
 			struct active *a = *p;
@@ -1513,6 +1993,8 @@ flag_free(struct flagger *f)
 	if (f == NULL)
 		return;
 	forget_all(f);
+	free(f->waiting);
+	free(f->ahead);
 	flagdb_close(f->db);
 	free(f->regression_list);
 	free(f->fail_cache);

@@ -60,18 +60,42 @@
  * On PostgreSQL a fleet of daemons writes one database, and the flags are
  * the fleet's (flagdb.h): a window that this process's events do not fill
  * is read from the database, where the other daemons' committed events
- * count too (an event of a peer without an active flag costs a query for
- * the peer's active flag and one for its events around it, by index); the
- * daemon whose event crosses raises the flag, the others adopt it (read when
- * their own events of the peer come) and count into it; a flag clears
- * flag_quiet after the fleet's last event. Two daemons' events committed at
- * the same moment each see only the other's committed ones: a crossing made
- * of exactly those may wait for the peer's next event. A flag's count is
- * the fleet's roughly: it misses the other daemons' events that were in
- * flight (stored, not yet committed) when it was raised, and the start of a
- * flag read late (events older than its first) by two daemons at once may
+ * count too; the daemon whose event crosses raises the flag, the others adopt
+ * it (read when their own events of the peer come) and count into it; a flag
+ * clears flag_quiet after the fleet's last event. Two daemons' events
+ * committed at the same moment each see only the other's committed ones: a
+ * crossing made of exactly those may wait for the peer's next event. A flag's
+ * count is the fleet's roughly: it misses the other daemons' events that were
+ * in flight (stored, not yet committed) when it was raised, and the start of
+ * a flag read late (events older than its first) by two daemons at once may
  * be counted by both. Only a flag's insert is guarded (flagdb_pg.c), so that
  * no daemon waits for another's open transaction there.
+ *
+ * What that costs on a fleet's database: flag_observe keeps the events of a
+ * transaction waiting in memory, and they are looked at, in their order, at
+ * flag_flush (or flag_expire, or when 1024 wait): first one query reads, for
+ * every peer and threshold of theirs without an active flag here, the
+ * peer's events around them that were stored before the first waiting one
+ * (this transaction's earlier ones, and every committed one), with another
+ * daemon's active flag of it; each waiting event then joins its peer's view
+ * before it is judged, as it would be among the rows of a query made for it
+ * ("stored up to ev", flagdb.h). The next events to wait (the next 1024, or
+ * the next transaction's) read their views again; a window forgotten in
+ * between to save memory costs its event a query of its own. The failures that may make a regression read
+ * their peers' successes in one query too, and flag_flush writes the counts
+ * of the active flags in one statement. A transaction's lookups are thus a
+ * few queries, not one or two per event; a crossing (its past flag, its
+ * chain of later events), a new flag and a clearing still cost statements of
+ * their own.
+ * This weakens nothing: in READ COMMITTED each statement sees what was
+ * committed before it began, so per-event queries saw another daemon's events
+ * only when its commit won a race against our statement, and never those of
+ * a transaction still open. The one query is made at the flush, after every
+ * event it serves was stored, so it sees at least what the per-event queries
+ * made earlier in the transaction would have seen; what was committed after
+ * it is what two transactions open at once miss of each other anyway (above),
+ * and the next transaction's query reads it. The flag itself is written at
+ * the flush, so its advisory lock (flagdb_pg.c) is held only until the commit.
  */
 #ifndef TLSLOGD_FLAG_H
 #define TLSLOGD_FLAG_H
@@ -109,7 +133,11 @@ typedef void (*flag_notice_fn)(void *ctx, const struct flag_notice *n);
 struct flagger *flag_new(struct store *st, const struct conf *conf);
 void flag_free(struct flagger *f);
 
-/* A new event was stored (inside the transaction). -1 when the database failed. */
+/*
+ * A new event was stored (inside the transaction), events in the order of
+ * their ids. -1 when the database failed. On a fleet's database it may wait
+ * to be looked at until flag_flush (above), which then reports the failure.
+ */
 int flag_observe(struct flagger *f, const struct event *ev);
 /*
  * Successes of peer (an address; len bytes) were counted in the transaction,

@@ -80,6 +80,13 @@ flagdb_events_and_flag(struct flagdb *db, const struct flagdb_range *r, const ch
 }
 
 int
+flagdb_views(struct flagdb *db, struct flagdb_view *v, size_t n, int64_t max_id,
+    flagdb_view_fn fn, void *ctx)
+{
+	return db->ops->views(db->impl, v, n, max_id, fn, ctx);
+}
+
+int
 flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_t limit,
     flagdb_event_fn fn, void *ctx)
 {
@@ -97,6 +104,12 @@ flagdb_update(struct flagdb *db, int64_t id, int64_t first, int64_t last, int64_
     int64_t n)
 {
 	return db->ops->update(db->impl, id, first, last, flagged, n);
+}
+
+int
+flagdb_update_many(struct flagdb *db, const struct flagdb_counts *c, size_t n)
+{
+	return db->ops->update_many(db->impl, c, n);
 }
 
 int
@@ -136,6 +149,12 @@ flagdb_had_success(struct flagdb *db, const char *peer, int64_t day_from, int64_
     int64_t t)
 {
 	return db->ops->had_success(db->impl, peer, day_from, day_to, t);
+}
+
+int
+flagdb_had_successes(struct flagdb *db, struct flagdb_success_query *q, size_t n)
+{
+	return db->ops->had_successes(db->impl, q, n);
 }
 
 int

@@ -22,6 +22,12 @@
  *     flagger sees it, not before.
  *   - A flag is cleared once: a clear of a row another daemon cleared keeps
  *     its first clearing.
+ *   - flagdb_views, flagdb_had_successes and flagdb_update_many take many
+ *     peers or flags in one statement
+ *     (arrays of parameters): a fleet's flagger looks at a transaction's
+ *     events together (flag.h), so that its lookups are not a round trip
+ *     each. SQLite's versions ask peer by peer; flag.c uses them only on a
+ *     fleet's database.
  *
  * Every function returns -1 after logging the database and the engine's
  * message when a statement fails; a query's rows go to a callback, in the
@@ -90,6 +96,22 @@ int flagdb_events(struct flagdb *db, const struct flagdb_range *r, flagdb_event_
  */
 int flagdb_events_and_flag(struct flagdb *db, const struct flagdb_range *r,
     const char *threshold, int64_t *active, flagdb_event_fn fn, void *ctx);
+/* One window of flagdb_views: a peer's events of kinds, and its active flag of threshold. */
+struct flagdb_view {
+	const char *peer;
+	int is_domain;
+	const char *kinds, *threshold;
+	int64_t from, to;
+	int64_t active;		/* set: the id of the active flag (0: none) */
+};
+typedef int (*flagdb_view_fn)(void *ctx, size_t i, int64_t time, int kind);
+/*
+ * flagdb_events_and_flag of n windows (their events stored up to the event
+ * of id max_id), in one query on a fleet's database: the events of v[i] go
+ * to fn in time order, window after window; v[i].active is set.
+ */
+int flagdb_views(struct flagdb *db, struct flagdb_view *v, size_t n, int64_t max_id,
+    flagdb_view_fn fn, void *ctx);
 /* The newest limit events of r (r->to is ignored: no upper bound), newest first. */
 int flagdb_events_newest(struct flagdb *db, const struct flagdb_range *r, int64_t limit,
     flagdb_event_fn fn, void *ctx);
@@ -103,6 +125,12 @@ int flagdb_insert(struct flagdb *db, const struct flagdb_new_flag *flag, int64_t
 /* n more events of flag id, whose times widen first, last and flagged. */
 int flagdb_update(struct flagdb *db, int64_t id, int64_t first, int64_t last, int64_t flagged,
     int64_t n);
+/* One flag's counts for flagdb_update_many: flagdb_update's parameters. */
+struct flagdb_counts {
+	int64_t id, first, last, flagged, n;
+};
+/* flagdb_update of n flags (ids ascending), in one statement on a fleet's database. */
+int flagdb_update_many(struct flagdb *db, const struct flagdb_counts *c, size_t n);
 /*
  * The same, and the flag cleared at when (unless it was cleared already): 1.
  * 0 on a fleet's database when another daemon counted an event after last
@@ -126,6 +154,14 @@ int flagdb_action_due(struct flagdb *db, int64_t id, int raised, int64_t now);
 /* A success of peer (peer_days) on a day from day_from to day_to, first before t: 1, 0, -1. */
 int flagdb_had_success(struct flagdb *db, const char *peer, int64_t day_from, int64_t day_to,
     int64_t t);
+/* One question of flagdb_had_successes: flagdb_had_success's parameters, and its answer. */
+struct flagdb_success_query {
+	const char *peer;
+	int64_t day_from, day_to, t;
+	int found;		/* set: 1 or 0 */
+};
+/* flagdb_had_success of n peers, in one query on a fleet's database. 0 or -1. */
+int flagdb_had_successes(struct flagdb *db, struct flagdb_success_query *q, size_t n);
 /* The first failure of kinds of peer after t, before until: 1 (*time, *kind), 0, -1. */
 int flagdb_first_failure(struct flagdb *db, const char *peer, int64_t t, int64_t until,
     const char *kinds, int64_t *time, int *kind);

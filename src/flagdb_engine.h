@@ -18,11 +18,14 @@ struct flagdb_ops {
 	int (*events)(void *impl, const struct flagdb_range *r, flagdb_event_fn fn, void *ctx);
 	int (*events_and_flag)(void *impl, const struct flagdb_range *r, const char *threshold,
 	    int64_t *active, flagdb_event_fn fn, void *ctx);
+	int (*views)(void *impl, struct flagdb_view *v, size_t n, int64_t max_id,
+	    flagdb_view_fn fn, void *ctx);
 	int (*events_newest)(void *impl, const struct flagdb_range *r, int64_t limit,
 	    flagdb_event_fn fn, void *ctx);
 	int (*insert)(void *impl, const struct flagdb_new_flag *flag, int64_t *id);
 	int (*update)(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagged,
 	    int64_t n);
+	int (*update_many)(void *impl, const struct flagdb_counts *c, size_t n);
 	int (*clear)(void *impl, int64_t id, int64_t when, int64_t first, int64_t last,
 	    int64_t flagged, int64_t n, int64_t *fleet_last);
 	int (*set_why)(void *impl, int64_t id, const char *why, const char *main_kind);
@@ -32,6 +35,7 @@ struct flagdb_ops {
 	int (*action_due)(void *impl, int64_t id, int raised, int64_t now);
 	int (*had_success)(void *impl, const char *peer, int64_t day_from, int64_t day_to,
 	    int64_t t);
+	int (*had_successes)(void *impl, struct flagdb_success_query *q, size_t n);
 	int (*first_failure)(void *impl, const char *peer, int64_t t, int64_t until,
 	    const char *kinds, int64_t *time, int *kind);
 	int64_t (*count_failures)(void *impl, const char *peer, int64_t t, int64_t until,

@@ -79,6 +79,17 @@ static const struct pgstore_statement statements[] = {
 	{ "flag_fleet_domain", "SELECT time, kind, (SELECT id FROM flags WHERE peer = $1 AND "
 	  "threshold = $6 AND cleared IS NULL) FROM events WHERE peer_domain = $1 AND time >= $2 AND "
 	  "time <= $3 AND strpos($4, ',' || kind || ',') > 0 AND " UP_TO("5") " ORDER BY time" },
+	/* The windows of flagdb_views: $1..$6 arrays of their peers, is_domain, kinds, from, to, thresholds. */
+	{ "flag_views", "WITH q AS (SELECT * FROM unnest($1::text[], $2::int[], $3::text[], "
+	  "$4::bigint[], $5::bigint[], $6::text[]) WITH ORDINALITY AS "
+	  "q(peer, dom, kinds, lo, hi, threshold, i)) "
+	  "SELECT q.i, e.time, e.kind, NULL::bigint FROM q CROSS JOIN LATERAL ("
+	  "SELECT time, kind FROM events WHERE q.dom = 0 AND peer_ip = q.peer AND time >= q.lo AND "
+	  "time <= q.hi AND strpos(q.kinds, ',' || kind || ',') > 0 AND " UP_TO("7") " UNION ALL "
+	  "SELECT time, kind FROM events WHERE q.dom = 1 AND peer_domain = q.peer AND "
+	  "time >= q.lo AND time <= q.hi AND strpos(q.kinds, ',' || kind || ',') > 0 AND "
+	  UP_TO("7") ") e UNION ALL SELECT q.i, NULL, NULL, f.id FROM q JOIN flags f ON "
+	  "f.peer = q.peer AND f.threshold = q.threshold AND f.cleared IS NULL ORDER BY 1, 2" },
 	{ "flag_seed_ip", EVENTS_OF("peer_ip") " ORDER BY time DESC LIMIT $3" },
 	{ "flag_seed_domain", EVENTS_OF("peer_domain") " ORDER BY time DESC LIMIT $3" },
 	/* An active flag only under its lock, taken without waiting (see above). */
@@ -91,6 +102,12 @@ static const struct pgstore_statement statements[] = {
 	{ "flag_update", "UPDATE flags SET last_event = greatest(last_event, $3), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $4), "
 	  "count = count + $5 WHERE id = $1" },
+	/* flag_update of many ($1..$5: arrays of the ids, first, last, flagged, n; ids ascending). */
+	{ "flag_update_many", "UPDATE flags SET last_event = greatest(flags.last_event, u.last), "
+	  "first_event = least(flags.first_event, u.first), flagged = least(flags.flagged, "
+	  "u.flagged), count = flags.count + u.n FROM unnest($1::bigint[], $2::bigint[], "
+	  "$3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, first, last, flagged, n) "
+	  "WHERE flags.id = u.id" },
 	{ "flag_clear", "UPDATE flags SET cleared = CASE WHEN cleared IS NULL AND "
 	  "last_event <= $4 THEN $6 ELSE cleared END, last_event = greatest(last_event, $4), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $3), "
@@ -106,6 +123,10 @@ static const struct pgstore_statement statements[] = {
 	  "VALUES ($1, $2, $3, $3) ON CONFLICT (flag_id, event) DO NOTHING" },
 	{ "flag_history", "SELECT 1 FROM peer_days WHERE peer = $1 AND day >= $2 AND "
 	  "day <= $3 AND first_time < $4 LIMIT 1" },
+	/* flag_history of each ($1..$4: arrays of the peers, day_from, day_to, t): the indexes found. */
+	{ "flag_histories", "SELECT q.i FROM unnest($1::text[], $2::bigint[], $3::bigint[], "
+	  "$4::bigint[]) WITH ORDINALITY AS q(peer, d0, d1, t, i) WHERE EXISTS (SELECT 1 FROM "
+	  "peer_days WHERE peer = q.peer AND day >= q.d0 AND day <= q.d1 AND first_time < q.t)" },
 	{ "flag_first_failure", "SELECT time, kind FROM events WHERE peer_ip = $1 AND "
 	  "time > $2 AND time < $3 AND strpos($4, ',' || kind || ',') > 0 ORDER BY time LIMIT 1" },
 	{ "flag_count_failures", "SELECT count(*), max(time) FROM events WHERE "
@@ -180,6 +201,37 @@ put_text(struct flagdb_pg *p, const char *s)
 		p->owned[p->n] = b.data;
 		p->v[p->n] = b.data;
 	}
+	p->n++;
+}
+
+/* An element of an array's text form: quoted, each byte outside valid UTF-8 as U+FFFD. */
+static void
+array_element(struct buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k;
+
+	buf_putc(b, '"');
+	for (size_t i = 0; u[i] != '\0'; i += k) {
+		if ((k = utf8_len(u + i)) == 0) {
+			buf_puts(b, "\xef\xbf\xbd");
+			k = 1;
+			continue;
+		}
+		if (u[i] == '"' || u[i] == '\\')
+			buf_putc(b, '\\');
+		buf_append(b, s + i, k);
+	}
+	buf_putc(b, '"');
+}
+
+/* The next parameter: an array built in b (owned by the parameters from now on). */
+static void
+put_array(struct flagdb_pg *p, struct buf *b)
+{
+	buf_putc(b, '\0');
+	p->owned[p->n] = b->data;
+	p->v[p->n] = b->data;
 	p->n++;
 }
 
@@ -352,6 +404,73 @@ events_and_flag_pg(void *impl, const struct flagdb_range *q, const char *thresho
 	    threshold, active, fn, ctx);
 }
 
+/* The column of v (texts or numbers of each window) as the next parameter, an array. */
+enum view_column { VIEW_PEER, VIEW_DOMAIN, VIEW_KINDS, VIEW_FROM, VIEW_TO, VIEW_THRESHOLD };
+
+static void
+put_view_column(struct flagdb_pg *p, const struct flagdb_view *v, size_t n, enum view_column col)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(&b, ',');
+		switch (col) {
+		case VIEW_PEER:
+			array_element(&b, v[i].peer);
+			break;
+		case VIEW_DOMAIN:
+			buf_putc(&b, v[i].is_domain ? '1' : '0');
+			break;
+		case VIEW_KINDS:
+			array_element(&b, v[i].kinds);
+			break;
+		case VIEW_FROM:
+			buf_printf(&b, "%lld", (long long)v[i].from);
+			break;
+		case VIEW_TO:
+			buf_printf(&b, "%lld", (long long)v[i].to);
+			break;
+		case VIEW_THRESHOLD:
+			array_element(&b, v[i].threshold);
+			break;
+		}
+	}
+	buf_putc(&b, '}');
+	put_array(p, &b);
+}
+
+static int
+views_pg(void *impl, struct flagdb_view *v, size_t n, int64_t max_id, flagdb_view_fn fn,
+    void *ctx)
+{
+	struct flagdb_pg *p = impl;
+
+	for (size_t i = 0; i < n; i++)
+		v[i].active = 0;
+	if (n == 0)
+		return 0;
+	for (int col = VIEW_PEER; col <= VIEW_THRESHOLD; col++)
+		put_view_column(p, v, n, (enum view_column)col);
+	put_int(p, max_id);
+	PGresult *r = run(p, "flag_views", "cannot read the peers' events");
+	if (r == NULL)
+		return -1;
+	for (int row = 0; row < PQntuples(r); row++) {
+		int64_t i = int_at(r, row, 0) - 1;
+		if (i < 0 || (size_t)i >= n)
+			continue;
+		if (!PQgetisnull(r, row, 3))
+			v[i].active = int_at(r, row, 3);
+		else
+			fn(ctx, (size_t)i, int_at(r, row, 1), kind_at(r, row, 2));
+	}
+	PQclear(r);
+	return 0;
+}
+
 static int
 events_newest_pg(void *impl, const struct flagdb_range *q, int64_t limit, flagdb_event_fn fn,
     void *ctx)
@@ -401,6 +520,28 @@ update_pg(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagged, 
 	put_int(p, flagged);
 	put_int(p, n);
 	return run_command(p, "flag_update", "cannot update a flag");
+}
+
+static int
+update_many_pg(void *impl, const struct flagdb_counts *c, size_t n)
+{
+	struct flagdb_pg *p = impl;
+
+	if (n == 0)
+		return 0;
+	for (int col = 0; col < 5; col++) {
+		struct buf b;
+		buf_init(&b);
+		buf_putc(&b, '{');
+		for (size_t i = 0; i < n; i++) {
+			int64_t v = col == 0 ? c[i].id : col == 1 ? c[i].first : col == 2 ? c[i].last :
+			    col == 3 ? c[i].flagged : c[i].n;
+			buf_printf(&b, "%s%lld", i > 0 ? "," : "", (long long)v);
+		}
+		buf_putc(&b, '}');
+		put_array(p, &b);
+	}
+	return run_command(p, "flag_update_many", "cannot update the flags");
 }
 
 static int
@@ -499,6 +640,50 @@ had_success_pg(void *impl, const char *peer, int64_t day_from, int64_t day_to, i
 	return found;
 }
 
+/* The numbers of q (the days from, to, or t: which) as the next parameter, an array. */
+static void
+put_success_column(struct flagdb_pg *p, const struct flagdb_success_query *q, size_t n, int which)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_putc(&b, ',');
+		if (which == 0)
+			array_element(&b, q[i].peer);
+		else
+			buf_printf(&b, "%lld", (long long)(which == 1 ? q[i].day_from :
+			    which == 2 ? q[i].day_to : q[i].t));
+	}
+	buf_putc(&b, '}');
+	put_array(p, &b);
+}
+
+static int
+had_successes_pg(void *impl, struct flagdb_success_query *q, size_t n)
+{
+	struct flagdb_pg *p = impl;
+
+	for (size_t i = 0; i < n; i++)
+		q[i].found = 0;
+	if (n == 0)
+		return 0;
+	for (int which = 0; which < 4; which++)
+		put_success_column(p, q, n, which);
+	PGresult *r = run(p, "flag_histories", "cannot read the peers' successes");
+	if (r == NULL)
+		return -1;
+	for (int row = 0; row < PQntuples(r); row++) {
+		int64_t i = int_at(r, row, 0) - 1;
+		if (i >= 0 && (size_t)i < n)
+			q[i].found = 1;
+	}
+	PQclear(r);
+	return 0;
+}
+
 static int
 first_failure_pg(void *impl, const char *peer, int64_t t, int64_t until, const char *kinds,
     int64_t *time, int *kind)
@@ -572,15 +757,18 @@ const struct flagdb_ops flagdb_pg_ops = {
 	.newest_event = newest_pg,
 	.events = events_pg,
 	.events_and_flag = events_and_flag_pg,
+	.views = views_pg,
 	.events_newest = events_newest_pg,
 	.insert = insert_pg,
 	.update = update_pg,
+	.update_many = update_many_pg,
 	.clear = clear_pg,
 	.set_why = set_why_pg,
 	.find_past = find_past_pg,
 	.count_past = count_past_pg,
 	.action_due = action_due_pg,
 	.had_success = had_success_pg,
+	.had_successes = had_successes_pg,
 	.first_failure = first_failure_pg,
 	.count_failures = count_failures_pg,
 };

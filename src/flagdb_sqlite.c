@@ -168,6 +168,37 @@ events_and_flag_sqlite(void *impl, const struct flagdb_range *r, const char *thr
 	return events_sqlite(impl, r, fn, ctx);
 }
 
+/* One window's row of views_sqlite: fn with its index. */
+struct view_rows {
+	flagdb_view_fn fn;
+	void *ctx;
+	size_t i;
+};
+
+static int
+view_row(void *ctx, int64_t time, int kind)
+{
+	const struct view_rows *v = ctx;
+
+	return v->fn(v->ctx, v->i, time, kind);
+}
+
+/* A window at a time: SQLite is no fleet's, flag.c never asks it this. */
+static int
+views_sqlite(void *impl, struct flagdb_view *v, size_t n, int64_t max_id, flagdb_view_fn fn,
+    void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flagdb_range r = { v[i].peer, v[i].is_domain, v[i].kinds, v[i].from, v[i].to,
+		    max_id };
+		struct view_rows rows = { fn, ctx, i };
+		if (events_and_flag_sqlite(impl, &r, v[i].threshold, &v[i].active, view_row,
+		    &rows) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 events_newest_sqlite(void *impl, const struct flagdb_range *r, int64_t limit, flagdb_event_fn fn,
     void *ctx)
@@ -220,6 +251,16 @@ update_sqlite(void *impl, int64_t id, int64_t first, int64_t last, int64_t flagg
 	sqlite3_bind_int64(st, 4, first);
 	sqlite3_bind_int64(st, 5, flagged);
 	return step_done(s, st, "cannot update a flag");
+}
+
+/* A flag at a time: SQLite is no fleet's, flag.c never asks it this. */
+static int
+update_many_sqlite(void *impl, const struct flagdb_counts *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (update_sqlite(impl, c[i].id, c[i].first, c[i].last, c[i].flagged, c[i].n) < 0)
+			return -1;
+	return 0;
 }
 
 static int
@@ -313,6 +354,17 @@ had_success_sqlite(void *impl, const char *peer, int64_t day_from, int64_t day_t
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return fail(s, "cannot read the peer's successes");
 	return rc == SQLITE_ROW;
+}
+
+/* A peer at a time: SQLite is no fleet's, flag.c never asks it this. */
+static int
+had_successes_sqlite(void *impl, struct flagdb_success_query *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((q[i].found = had_success_sqlite(impl, q[i].peer, q[i].day_from, q[i].day_to,
+		    q[i].t)) < 0)
+			return -1;
+	return 0;
 }
 
 static int
@@ -432,15 +484,18 @@ const struct flagdb_ops flagdb_sqlite_ops = {
 	.newest_event = newest_sqlite,
 	.events = events_sqlite,
 	.events_and_flag = events_and_flag_sqlite,
+	.views = views_sqlite,
 	.events_newest = events_newest_sqlite,
 	.insert = insert_sqlite,
 	.update = update_sqlite,
+	.update_many = update_many_sqlite,
 	.clear = clear_sqlite,
 	.set_why = set_why_sqlite,
 	.find_past = find_past_sqlite,
 	.count_past = count_past_sqlite,
 	.action_due = action_due_sqlite,
 	.had_success = had_success_sqlite,
+	.had_successes = had_successes_sqlite,
 	.first_failure = first_failure_sqlite,
 	.count_failures = count_failures_sqlite,
 };

@@ -4,13 +4,17 @@
 # PostgreSQL database (issue 18): a peer failing once on each is flagged
 # once, by the daemon whose event crossed the threshold, and the flag's
 # action runs once for the fleet (ran_by), not once per host; a scan of a
-# fourth server counts into that flag. On a private cluster
-# (tests/pg-lib.sh); skipped where PostgreSQL is not installed.
+# fourth server counts into that flag. A daemon alone on the database flags
+# a generated log of many peers exactly as it does on SQLite, though on
+# PostgreSQL it looks at a transaction's events together (flag.h). On a
+# private cluster (tests/pg-lib.sh); skipped where PostgreSQL is not installed.
 . "$TLSLOGD_SRCDIR/tests/lib.sh"
 . "$TLSLOGD_SRCDIR/tests/follow-lib.sh"
 . "$TLSLOGD_SRCDIR/tests/pg-lib.sh"
 
 pg_start
+pg_createdb many
+many_uri=$pg_uri
 pg_createdb fleet
 
 pg_sql() {
@@ -63,6 +67,18 @@ test_expect_success 'the others count their events into it; a scan of a fourth s
 	test "$(pg_sql "SELECT count(*), max(count) FROM flags")" = "1|5" &&
 	test "$(pg_sql "SELECT count(*) FROM flag_actions")" = 1 &&
 	test "$(wc -l <actions.out)" = 1
+'
+
+test_expect_success 'alone on the database, as on SQLite: the same flags, counts and times' '
+	python3 "$TLSLOGD_SRCDIR/contrib/bench/genlog" --lines 60000 --rate 0.2 --seed 4 >many.log &&
+	tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db "$many_uri" many.log &&
+	tlslogd scan -q -c /dev/null --patterns "$TLSLOGD_PATTERNS" --db many.db many.log &&
+	q="SELECT peer, threshold, first_event, last_event, count, flagged, coalesce(cleared, 0)
+	    FROM flags ORDER BY 1, 2, 3" &&
+	"$pg_bindir/psql" -X -q -At -d "$many_uri" -c "$q" >pg.flags &&
+	sql many.db "$q" >sqlite.flags &&
+	test "$(wc -l <sqlite.flags)" -gt 100 &&
+	test_cmp sqlite.flags pg.flags
 '
 
 test_done

@@ -19,7 +19,12 @@
  *     where), a claim taken is not taken again, and a row another runner
  *     holds locked is skipped without waiting;
  *   - three daemons storing failures of the same 40 peers at once flag each
- *     once, without a failed transaction.
+ *     once, without a failed transaction;
+ *   - a transaction of more events than wait in memory at once (flag.h),
+ *     of many peers among the fleet's committed events, raises, adopts and
+ *     counts every flag as events looked at one by one would;
+ *   - a flag another daemon commits while a transaction is open is adopted
+ *     by that transaction's events of its peer.
  *
  * The test checks through a connection of its own, with plain SQL.
  */
@@ -210,7 +215,9 @@ test_concurrent_raise(struct daemon *mx, int64_t t0)
 	ok(store_begin(mx[0].st) == 0 && store_add_events(mx[0].st, &ev, 1, &id) == 0 && id > 0,
 	    "mx1 stores a third, not committed");
 	ev->id = id;
-	ok(flag_observe(mx[0].f, ev) == 0, "mx1 raises the flag in its transaction");
+	/* A fleet's flagger looks at the transaction's events at its flush (flag.h). */
+	ok(flag_observe(mx[0].f, ev) == 0 && flag_flush(mx[0].f) == 0,
+	    "mx1 raises the flag in its transaction");
 	event_free(ev);
 
 	fflush(stdout);
@@ -480,6 +487,136 @@ test_storm(int64_t now)
 	    NULL, NULL));
 }
 
+/* batch_add an event of ip to d's open batch. */
+static void
+add(struct daemon *d, const char *ip, enum event_kind kind, int64_t t)
+{
+	batch_add(d->b, make_event(ip, kind, t), NULL);
+}
+
+/* R succeeded on the day before t (a row of peer_days of mx2). */
+static int
+succeeded_before(const char *peer, int64_t t)
+{
+	char day[24], first[24];
+
+	snprintf(day, sizeof(day), "%lld", (long long)(t / 86400 - 1));
+	snprintf(first, sizeof(first), "%lld", (long long)((t / 86400 - 1) * 86400 + 60));
+	const char *params[3] = { peer, day, first };
+	PGresult *res = PQexecParams(check, "INSERT INTO peer_days (peer, day, direction, server, "
+	    "mta, first_time, last_time, tls13, messages) VALUES ($1, $2, 'in', 'mx2.example.net', "
+	    "'postfix', $3, $3, 5, 5)", 3, NULL, params, NULL, NULL, 0);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * One transaction of mx1 with more events than wait in memory at once (1024,
+ * flag.h), of many peers, among the fleet's committed events: every flag is
+ * raised, adopted and counted as if each event had been looked at alone.
+ * Its events are days old: no action is due.
+ */
+static void
+test_one_transaction(struct daemon *mx, int64_t t0)
+{
+	char ip[32];
+
+	for (int i = 1; i <= 20; i++) {
+		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
+		add(&mx[1], ip, KIND_AUTH_FAILED, t0);
+		add(&mx[1], ip, KIND_AUTH_FAILED, t0 + 10);
+	}
+	ok(batch_commit(mx[1].b) == 0, "mx2 commits two failures of each of 20 peers");
+	for (int k = 0; k < 3; k++)
+		add(&mx[2], "192.0.2.21", KIND_AUTH_FAILED, t0 + k);
+	ok(batch_commit(mx[2].b) == 0, "mx3 commits three of a 21st");
+	is_int(q_int("SELECT count(*) FROM flags WHERE peer LIKE '192.0.2.%'", NULL, NULL), 1,
+	    "mx3 flagged it, the 20 are not flagged");
+	ok(succeeded_before("198.18.2.1", t0) == 0 && succeeded_before("198.18.2.2", t0) == 0,
+	    "two peers succeeded the day before");
+	flag_take_notices(mx[2].f, on_notice, &mx[2]);
+	mx[0].raised = 0;
+
+	/* F: two failures at the start, the third and fourth after the first 1024 events. */
+	add(&mx[0], "198.18.1.1", KIND_AUTH_FAILED, t0 + 1);
+	add(&mx[0], "198.18.1.1", KIND_AUTH_FAILED, t0 + 2);
+	for (int i = 1; i <= 20; i++) {
+		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
+		add(&mx[0], ip, KIND_AUTH_FAILED, t0 + 20);
+	}
+	add(&mx[0], "192.0.2.21", KIND_AUTH_FAILED, t0 + 30);
+	add(&mx[0], "192.0.2.21", KIND_AUTH_FAILED, t0 + 31);
+	for (int k = 0; k < 3; k++)
+		add(&mx[0], "198.18.1.2", KIND_AUTH_FAILED, t0 + 100 + k);
+	add(&mx[0], "198.18.1.3", KIND_AUTH_FAILED, t0);
+	add(&mx[0], "198.18.1.3", KIND_AUTH_FAILED, t0 + 1);
+	add(&mx[0], "198.18.1.4", KIND_AUTH_FAILED, t0);
+	add(&mx[0], "198.18.1.4", KIND_AUTH_FAILED, t0 + 1000);
+	add(&mx[0], "198.18.1.4", KIND_AUTH_FAILED, t0 + 2000);
+	add(&mx[0], "198.18.2.1", KIND_TLS_CERT_EXPIRED, t0);
+	add(&mx[0], "198.18.2.2", KIND_TLS_CERT_EXPIRED, t0 + 5);
+	add(&mx[0], "198.18.2.3", KIND_TLS_CERT_EXPIRED, t0 + 5);
+	for (int j = 0; j < 1100; j++) {
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", j / 200, j % 200 + 1);
+		add(&mx[0], ip, KIND_AUTH_FAILED, t0 + j % 50);
+	}
+	add(&mx[0], "198.18.1.1", KIND_AUTH_FAILED, t0 + 3);
+	add(&mx[0], "198.18.1.1", KIND_AUTH_FAILED, t0 + 4);
+	ok(batch_commit(mx[0].b) == 0, "mx1 commits 1140 events in one transaction");
+	flag_take_notices(mx[0].f, on_notice, &mx[0]);
+
+	is_int(q_int("SELECT count(*) FROM flags WHERE peer LIKE '192.0.2.%' AND count = 3 AND "
+	    "raised_by = 'mx1'", NULL, NULL), 20,
+	    "mx1 crosses with mx2's committed events: 20 flags of 3");
+	is_int(flags_of("192.0.2.21"), 1, "mx3's flag is the only one of the 21st");
+	is_int(q_int("SELECT count FROM flags WHERE peer = '192.0.2.21'", NULL, NULL), 5,
+	    "mx1 counted its two into it");
+	is_int(q_int("SELECT count FROM flags WHERE peer = '198.18.1.2' AND raised_by = 'mx1'",
+	    NULL, NULL), 3, "three of the transaction's own events flag a peer");
+	is_int(flags_of("198.18.1.3") + flags_of("198.18.1.4"), 0,
+	    "two, or three too far apart, do not");
+	is_int(q_int("SELECT count FROM flags WHERE peer = '198.18.1.1'", NULL, NULL), 4,
+	    "a crossing of events on both sides of the first 1024 is counted whole");
+	is_int(q_int("SELECT first_event FROM flags WHERE peer = '198.18.1.1'", NULL, NULL), t0 + 1,
+	    "from its first event");
+	is_int(q_int("SELECT count(*) FROM flags WHERE peer LIKE '198.19.%'", NULL, NULL), 0,
+	    "1100 peers of one failure each: no flag");
+	is_int(q_int("SELECT count(*) FROM flags WHERE threshold = 'regression' AND peer IN "
+	    "('198.18.2.1', '198.18.2.2', '198.18.2.3')", NULL, NULL), 2,
+	    "two regressions, of the peers that succeeded before");
+	is_int(mx[0].raised, 20 + 1 + 1 + 2, "mx1 announces the 24 it raised");
+}
+
+/*
+ * mx1 stores a failure of G in a transaction it keeps open; meanwhile mx2
+ * flags G (three failures, committed). mx1's event is looked at when its
+ * transaction is flushed (flag.h): it finds mx2's flag and counts into it.
+ */
+static void
+test_adopt_while_open(struct daemon *mx, int64_t t0)
+{
+	const char *g = "198.18.3.1";
+	int64_t id = 0;
+	struct event *ev = make_event(g, KIND_AUTH_FAILED, t0 + 5);
+
+	ok(store_begin(mx[0].st) == 0 && store_add_events(mx[0].st, &ev, 1, &id) == 0 && id > 0,
+	    "mx1 stores a failure of G, not committed");
+	ev->id = id;
+	ok(flag_observe(mx[0].f, ev) == 0, "mx1's flagger is shown it");
+	event_free(ev);
+	for (int k = 0; k < 3; k++)
+		add(&mx[1], g, KIND_AUTH_FAILED, t0 + k);
+	ok(batch_commit(mx[1].b) == 0, "meanwhile mx2 commits three failures of G");
+	is_int(q_int("SELECT count FROM flags WHERE peer = $1 AND raised_by = 'mx2'", g, NULL), 3,
+	    "mx2 flagged G");
+	ok(flag_flush(mx[0].f) == 0 && store_commit(mx[0].st) == 0, "mx1 commits");
+	flag_take_notices(mx[0].f, on_notice, &mx[0]);
+	is_int(flags_of(g), 1, "one flag of G");
+	is_int(q_int("SELECT count FROM flags WHERE peer = $1", g, NULL), 4,
+	    "mx1's event is counted into it");
+}
+
 /* conf: a threshold of COUNT 3, an action that appends "peer event" to a file. */
 static int
 load_conf(void)
@@ -546,6 +683,8 @@ main(void)
 	test_runners(mx, 4);
 	test_claim(mx, now);
 	test_storm((int64_t)time(NULL));
+	test_one_transaction(mx, (now / 86400 - 3) * 86400 + 3600);
+	test_adopt_while_open(mx, (now / 86400 - 3) * 86400 + 7200);
 	for (int i = 0; i < 3; i++)
 		daemon_close(&mx[i]);
 	conf_free(&conf);
