@@ -102,12 +102,19 @@ static const struct pgstore_statement statements[] = {
 	{ "flag_update", "UPDATE flags SET last_event = greatest(last_event, $3), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $4), "
 	  "count = count + $5 WHERE id = $1" },
-	/* flag_update of many ($1..$5: arrays of the ids, first, last, flagged, n; ids ascending). */
-	{ "flag_update_many", "UPDATE flags SET last_event = greatest(flags.last_event, u.last), "
+	/*
+	 * flag_update of many ($1..$5: arrays of the ids, first, last, flagged,
+	 * n). The rows are locked first, in the order of their ids, whatever
+	 * plan the update gets: two daemons counting into the same flags then
+	 * wait for each other, never on each other (a deadlock).
+	 */
+	{ "flag_update_many", "WITH u AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], "
+	  "$3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, first, last, flagged, n)), "
+	  "locked AS (SELECT id FROM flags WHERE id IN (SELECT id FROM u) ORDER BY id FOR UPDATE) "
+	  "UPDATE flags SET last_event = greatest(flags.last_event, u.last), "
 	  "first_event = least(flags.first_event, u.first), flagged = least(flags.flagged, "
-	  "u.flagged), count = flags.count + u.n FROM unnest($1::bigint[], $2::bigint[], "
-	  "$3::bigint[], $4::bigint[], $5::bigint[]) AS u(id, first, last, flagged, n) "
-	  "WHERE flags.id = u.id" },
+	  "u.flagged), count = flags.count + u.n FROM u, (SELECT id FROM locked) AS l "
+	  "WHERE flags.id = u.id AND l.id = u.id" },
 	{ "flag_clear", "UPDATE flags SET cleared = CASE WHEN cleared IS NULL AND "
 	  "last_event <= $4 THEN $6 ELSE cleared END, last_event = greatest(last_event, $4), "
 	  "first_event = least(first_event, $2), flagged = least(flagged, $3), "
