@@ -72,7 +72,7 @@ follow_test 'a flag raised from old events gets its action when its peer fails i
 	wait_until 20 "grep -q \"^flagged 192.0.2.80\$\" actions.out" &&
 	wait_log "flagged 192.0.2.80 (guessing) earlier from old events has an event of the present now" &&
 	daemon_term &&
-	test "$(dbq d.db "SELECT count, cleared IS NULL FROM flags")" = "6|1"
+	test "$(dbq d.db "SELECT count, CASE WHEN cleared IS NULL THEN 1 ELSE 0 END FROM flags")" = "6|1"
 '
 
 # flags_then SIGNAL: ten flags raised at once, the daemon stopped by SIGNAL as
@@ -119,7 +119,7 @@ follow_test 'a failing action is tried again after a back-off, logged, and recor
 	five 0 192.0.2.90 >mail.log &&
 	daemon_run -c flaky.conf --patterns "$TLSLOGD_PATTERNS" --db d.db --from-start --follow "$PWD/mail.log" &&
 	wait_log "failed with exit status 3; for 192.0.2.90: attempt 1 of 6, trying again in 10 s" &&
-	wait_for "dbq d.db \"SELECT attempts, done IS NOT NULL FROM flag_actions\"" "2|1" 40 &&
+	wait_for "dbq d.db \"SELECT attempts, CASE WHEN done IS NOT NULL THEN 1 ELSE 0 END FROM flag_actions\"" "2|1" 40 &&
 	daemon_term &&
 	test "$(cat actions.out | tr "\n" " ")" = "192.0.2.90 192.0.2.90 "
 '

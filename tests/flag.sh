@@ -33,7 +33,7 @@ lines() {
 }
 
 flags() {
-	sql "$1" "SELECT peer, threshold, count, cleared IS NULL FROM flags ORDER BY peer, threshold, id"
+	sql "$1" "SELECT peer, threshold, count, CASE WHEN cleared IS NULL THEN 1 ELSE 0 END FROM flags ORDER BY peer, threshold, id"
 }
 
 test_expect_success 'four AUTH failures in 10 minutes are no flag; the fifth is' '

@@ -46,7 +46,7 @@ follow_test 'stopped in the rest of a cut line: at the next start its tail is no
 	wait_events t.db 2 &&
 	sleep 1 &&
 	test_exit_code 0 daemon_term &&
-	test "$(dbq t.db "SELECT offset FROM files")" = "$(wc -c <mail.log)" &&
+	test "$(dbq t.db "SELECT \"offset\" FROM files")" = "$(wc -c <mail.log)" &&
 	auth_line 3 forged >>mail.log &&
 	fails 4 5 >>mail.log &&
 	daemon_run -c cut.conf &&
