@@ -60,7 +60,7 @@ test_expect_success 'the README sample run flags its brute-forcer 203.0.113.77, 
 test_expect_success 'events shuffled inside a window count: five in 4 minutes behind an older one' '
 	lines 9,192.0.2.50 8,192.0.2.50 7,192.0.2.50 6,192.0.2.50 30,192.0.2.50 5,192.0.2.50 >shuffled.log &&
 	tlslogd scan -q -c /dev/null $rules --db shuffled.db shuffled.log &&
-	test "$(sql shuffled.db "SELECT peer, count, last_event - first_event, flagged = last_event FROM flags")" = "192.0.2.50|5|240|1"
+	test "$(sql shuffled.db "SELECT peer, count, last_event - first_event, CASE WHEN flagged = last_event THEN 1 ELSE 0 END FROM flags")" = "192.0.2.50|5|240|1"
 '
 
 test_expect_success 'a late event before a flag'"'"'s crossing moves its start and crossing back' '

@@ -201,7 +201,7 @@ follow_test 'SIGHUP while a rotated file is drained: what the writer adds to it 
 
 follow_test 'SIGHUP: a good configuration adds a source; a broken one is refused and the old one keeps running' '
 	cat >tlslogd.conf <<-EOF &&
-	database $PWD/t.db
+	database $(test_db "$PWD/t.db")
 	patterns $TLSLOGD_PATTERNS
 	source $PWD/a.log
 	start beginning

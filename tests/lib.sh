@@ -149,6 +149,16 @@ test_engine_is() {
 	[ "$test_engine" = "$1" ]
 }
 
+# test_db PATH: what to give tlslogd for PATH's database in a configuration
+# that tlslogd reads again (SIGHUP) after a copy of it was made: PATH on
+# SQLite, on PostgreSQL the URI of PATH's database (made if need be).
+test_db() {
+	if test_engine_is postgresql && pg_engine_db "$1" write; then
+		return 0
+	fi
+	echo "$1"
+}
+
 # test_db_name PATH: the name tlslogd gives PATH's database in its messages
 # (PATH itself on SQLite, the URI on PostgreSQL).
 test_db_name() {

@@ -67,21 +67,30 @@ pg_engine_db() {
 	case $1 in
 	postgresql://* | postgres://*) return 1 ;;
 	esac
+	_name=$(pg_engine_name "$1")
 	if [ -f "$1" ]; then
 		_line=$(head -n 1 "$1" 2>/dev/null)
 		case $_line in
-		"$pg_engine_mark "*) pg_engine_uri "${_line#"$pg_engine_mark "}"; return 0 ;;
+		"$pg_engine_mark "*) ;;
+		*) return 1 ;;
 		esac
-		return 1
+		_rest=${_line#"$pg_engine_mark "}
+		_was=${_rest%% *}
+		_from=${_rest#* }
+		# A copy (cp a.db b.db, a.db still there) is a database of its own.
+		if [ "$_was" != "$_name" ] && [ -f "$_from" ] &&
+		    [ "$(head -n 1 "$_from" 2>/dev/null)" = "$_line" ]; then
+			pg_engine_make "$1" "$_name" "TEMPLATE $_was" || return 1
+			_was=$_name
+		fi
+		pg_engine_uri "$_was"
+		return 0
 	fi
 	[ ! -e "$1" ] || return 1
-	_name=$(pg_engine_name "$1")
 	if [ "$2" = write ]; then
 		# Two writers started at once make the database once.
 		if mkdir "$1.making" 2>/dev/null; then
-			pg_engine_psql postgres "DROP DATABASE IF EXISTS $_name WITH (FORCE)" \
-			    "CREATE DATABASE $_name STRATEGY file_copy" >/dev/null &&
-				echo "$pg_engine_mark $_name" >"$1.new" && mv "$1.new" "$1"
+			pg_engine_make "$1" "$_name" ""
 			_rc=$?
 			rmdir "$1.making"
 			[ $_rc -eq 0 ] || return 1
@@ -90,6 +99,17 @@ pg_engine_db() {
 		fi
 	fi
 	pg_engine_uri "$_name"
+}
+
+# pg_engine_make PATH NAME [TEMPLATE]: database NAME made afresh, PATH its file.
+pg_engine_make() {
+	case $1 in
+	/*) _abs=$1 ;;
+	*) _abs=$PWD/$1 ;;
+	esac
+	pg_engine_psql postgres "DROP DATABASE IF EXISTS $2 WITH (FORCE)" \
+	    "CREATE DATABASE $2 $3 STRATEGY file_copy" >/dev/null &&
+		echo "$pg_engine_mark $2 $_abs" >"$1.new" && mv "$1.new" "$1"
 }
 
 # pg_engine_wait PATH: wait (10 s at most) for another writer to make PATH's database.
