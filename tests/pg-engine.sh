@@ -18,11 +18,13 @@
 # file at PATH stands for the database, as the SQLite file would: a writer
 # (scan, run, purge) whose PATH has no file makes the database afresh (an
 # old one of that name dropped: a test that removed t.db starts anew) and
-# writes the file, which holds the database's name (a file moved keeps its
-# database). A reader whose PATH has no file gets the URI of a database that
-# does not exist, and fails as on SQLite. A PATH whose file is not ours (a
-# real SQLite file, garbage) or whose folder cannot be written is passed on
-# unchanged: such a test is SQLite's alone and says so (test_engine_is).
+# writes the file, which holds the database's name and the file's path (a
+# file moved keeps its database; a copy, its original still there, gets a
+# copy: CREATE DATABASE ... TEMPLATE). A reader whose PATH has no file gets
+# the URI of a database that does not exist, and fails as on SQLite. A PATH
+# whose file is not ours (a real SQLite file, garbage) or whose folder
+# cannot be written is passed on unchanged: such a test is SQLite's alone
+# and says so (only_on sqlite, test_engine_is in tests/lib.sh).
 #
 # sql and dbq (tests/lib.sh, tests/follow-lib.sh) ask the same database
 # with psql, rows printed as sqlite3 prints them (fields joined by "|",
