@@ -176,8 +176,10 @@ rm -rf _build/tests _build-asan/tests
 build _build
 (cd _build && make -s -j"$jobs" check) || status=1
 build _build-asan --enable-sanitizers
+# Under ASan without the second run on PostgreSQL of the daemon tests
+# (PG_ENGINE_TESTS, Makefile.am): the pg-*.sh tests take that code through it.
 (cd _build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	make -s -j"$jobs" check) || status=1
+	make -s -j"$jobs" check PG_ENGINE_TESTS=) || status=1
 # The fuzz targets (tests/fuzz), 20 s each, where clang can build them; each
 # counts as one test (tests/fuzz/build/TARGET.trs).
 if sh tests/fuzz/run.sh --check-cc clang >/dev/null 2>&1; then

@@ -14,22 +14,25 @@ rules="--patterns $TLSLOGD_PATTERNS"
 
 # pd DB ROW...: insert rows into peer_days; each ROW a Python dict of its
 # columns (day: a UTC day number; first_time and last_time default to the
-# day's 01:00 and 22:00 UTC).
+# day's 01:00 and 22:00 UTC). Written as SQL literals, for either engine.
 pd() {
-	python3 - "$@" <<-\PY
-	import sqlite3, sys
-	con = sqlite3.connect(sys.argv[1])
-	for text in sys.argv[2:]:
+	_pd_db=$1
+	shift
+	sql "$_pd_db" "$(python3 - "$@" <<-\PY
+	import sys
+	def lit(v):
+	    return str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'"
+	for text in sys.argv[1:]:
 	    row = eval(text)
 	    row.setdefault("first_time", row["day"] * 86400 + 3600)
 	    row.setdefault("last_time", row["day"] * 86400 + 79200)
 	    row.setdefault("server", "mx1")
 	    row.setdefault("mta", "postfix")
 	    cols = sorted(row)
-	    con.execute("INSERT INTO peer_days (%s) VALUES (%s)" % (", ".join(cols),
-	        ", ".join("?" * len(cols))), [row[c] for c in cols])
-	con.commit()
+	    print("INSERT INTO peer_days (%s) VALUES (%s);" % (", ".join(cols),
+	        ", ".join(lit(row[c]) for c in cols)))
 	PY
+	)"
 }
 
 # json_check PYTHON: run PYTHON with d = the JSON document on standard input.
@@ -67,7 +70,7 @@ day() {
 test_expect_success 'set up: a database made by scan, peer_days filled by hand' '
 	: >empty.log &&
 	tlslogd scan -q -c /dev/null $rules --db t.db empty.log &&
-	test "$(sql t.db "PRAGMA user_version")" = "$(schema_latest)" &&
+	{ test_engine_is postgresql || test "$(sql t.db "PRAGMA user_version")" = "$(schema_latest)"; } &&
 	pd t.db \
 		"dict(peer=\"192.0.2.7\", day=$d0, direction=\"in\", host=\"mx.partner.example\", last_version=\"TLSv1.2\", tls12=40, aead=40, messages=12)" \
 		"dict(peer=\"192.0.2.7\", day=$d0 - 1, direction=\"in\", host=\"mx.partner.example\", last_version=\"TLSv1.0\", tls10=5, tls12=10, aead=10, cbc=5, messages=7)" \
@@ -338,6 +341,7 @@ v11_db() {
 	PY
 }
 
+only_on sqlite "the old database is an SQLite file of schema 11"
 test_expect_success 'an old database (schema 11): refused read-only like every reader, scan upgrades it' '
 	v11_db old.db &&
 	test_exit_code 1 tlslogd peers -c /dev/null --db old.db 2>err &&

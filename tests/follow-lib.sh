@@ -231,7 +231,9 @@ daemon_alive() {
 
 # dbq DB QUERY: a read-only query (never creates DB), waiting out a busy database.
 dbq() {
-	if command -v sqlite3 >/dev/null 2>&1; then
+	if test_engine_is postgresql; then
+		pg_engine_sql "$1" "$2"
+	elif command -v sqlite3 >/dev/null 2>&1; then
 		sqlite3 -batch -noheader -cmd ".timeout 5000" "file:$1?mode=ro" "$2"
 	else
 		python3 -c 'import sqlite3,sys
@@ -244,19 +246,20 @@ for r in c.execute(sys.argv[2]): print("|".join("" if v is None else str(v) for 
 # its path whose offset is its size)?
 committed() {
 	_size=$(wc -c <"$2") &&
-	test "$(dbq "$1" "SELECT count(*) FROM files WHERE path = '$2' AND offset = $_size")" -gt 0
+	test "$(dbq "$1" "SELECT count(*) FROM files WHERE path = '$2' AND \"offset\" = $_size")" -gt 0
 }
 
 # wait_committed DB FILE [SECONDS]: wait until the daemon has committed FILE to its end.
 wait_committed() {
 	wait_until "${3:-10}" "committed '$1' '$2'" || {
 		echo "$2: $(wc -c <"$2") bytes; the positions of $1:"
-		dbq "$1" "SELECT path, offset FROM files"
+		dbq "$1" "SELECT path, \"offset\" FROM files"
 		return 1
 	}
 }
 
-event_key="coalesce(user, kind || ' ' || peer_ip)"
+# "user" and "offset" quoted: PostgreSQL's user is the session's user.
+event_key="coalesce(\"user\", kind || ' ' || peer_ip)"
 
 count() {
 	dbq "$1" "SELECT count(*) FROM events"

@@ -46,7 +46,7 @@ follow_test 'stopped in the rest of a cut line: at the next start its tail is no
 	wait_events t.db 2 &&
 	sleep 1 &&
 	test_exit_code 0 daemon_term &&
-	test "$(dbq t.db "SELECT offset FROM files")" = "$(wc -c <mail.log)" &&
+	test "$(dbq t.db "SELECT \"offset\" FROM files")" = "$(wc -c <mail.log)" &&
 	auth_line 3 forged >>mail.log &&
 	fails 4 5 >>mail.log &&
 	daemon_run -c cut.conf &&
@@ -201,7 +201,7 @@ follow_test 'SIGHUP while a rotated file is drained: what the writer adds to it 
 
 follow_test 'SIGHUP: a good configuration adds a source; a broken one is refused and the old one keeps running' '
 	cat >tlslogd.conf <<-EOF &&
-	database $PWD/t.db
+	database $(test_db "$PWD/t.db")
 	patterns $TLSLOGD_PATTERNS
 	source $PWD/a.log
 	start beginning

@@ -12,6 +12,14 @@
 # Environment (set by make check): TLSLOGD (the binary), TLSLOGD_PATTERNS (the
 # shipped rules), TLSLOGD_SRCDIR (the source tree). Run one by hand with
 #   TLSLOGD=_build/tlslogd TLSLOGD_PATTERNS=patterns TLSLOGD_SRCDIR=. sh tests/x.sh
+#
+# TLSLOGD_TEST_ENGINE=postgresql runs the same test on PostgreSQL: a private
+# cluster for the script (tests/pg-lib.sh; the script is skipped without
+# PostgreSQL's server programs), every database the test names (--db NAME.db,
+# "database NAME.db" in a configuration, sql NAME.db) one of its own there
+# (tests/pg-engine.sh). A case that is SQLite's alone says so:
+#   only_on sqlite "why"      # before test_expect_success (or follow_test)
+#   test_engine_is sqlite     # within a test
 
 : "${TLSLOGD:?TLSLOGD must name the tlslogd binary}"
 : "${TLSLOGD_PATTERNS:?TLSLOGD_PATTERNS must name the rules folder}"
@@ -43,6 +51,11 @@ samples="$TLSLOGD_SRCDIR/contrib/samples"
 corpus="$TLSLOGD_SRCDIR/tests/corpus"
 
 test_expect_success() {
+	if [ -n "$test_skip_next" ]; then
+		test_skip "$1" "$test_skip_next"
+		test_skip_next=
+		return 0
+	fi
 	test_count=$((test_count + 1))
 	if (eval "$2") >"out.$test_count" 2>&1; then
 		echo "ok $test_count - $1"
@@ -114,12 +127,45 @@ schema_latest() {
 }
 
 sql() {
-	if command -v sqlite3 >/dev/null 2>&1; then
+	if test_engine_is postgresql; then
+		pg_engine_sql "$1" "$2"
+	elif command -v sqlite3 >/dev/null 2>&1; then
 		sqlite3 -batch -noheader "$1" "$2"
 	else
 		python3 -c 'import sqlite3,sys
 for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2]): print("|".join("" if v is None else str(v) for v in r))' "$1" "$2"
 	fi
+}
+
+# only_on ENGINE WHY: the next test runs on ENGINE alone; on another it is
+# skipped, saying WHY (a SQLite file's locks, permissions, PRAGMAs).
+test_skip_next=
+only_on() {
+	test_engine_is "$1" || test_skip_next="$1 only: $2"
+}
+
+# test_engine_is ENGINE: the tests run on ENGINE (sqlite or postgresql).
+test_engine_is() {
+	[ "$test_engine" = "$1" ]
+}
+
+# test_db PATH: what to give tlslogd for PATH's database in a configuration
+# that tlslogd reads again (SIGHUP) after a copy of it was made: PATH on
+# SQLite, on PostgreSQL the URI of PATH's database (made if need be).
+test_db() {
+	if test_engine_is postgresql && pg_engine_db "$1" write; then
+		return 0
+	fi
+	echo "$1"
+}
+
+# test_db_name PATH: the name tlslogd gives PATH's database in its messages
+# (PATH itself on SQLite, the URI on PostgreSQL).
+test_db_name() {
+	if test_engine_is postgresql && pg_engine_db "$1" read; then
+		return 0
+	fi
+	echo "$1"
 }
 
 test_done() {
@@ -129,3 +175,19 @@ test_done() {
 	fi
 	exit 0
 }
+
+test_engine=${TLSLOGD_TEST_ENGINE:-sqlite}
+case $test_engine in
+sqlite) ;;
+postgresql)
+	. "$TLSLOGD_SRCDIR/tests/pg-lib.sh"
+	. "$TLSLOGD_SRCDIR/tests/pg-engine.sh"
+	pg_start
+	pg_engine_setup
+	echo "# every database on PostgreSQL (TLSLOGD_TEST_ENGINE=postgresql), in $pg_dir"
+	;;
+*)
+	echo "Bail out! TLSLOGD_TEST_ENGINE=$test_engine: sqlite or postgresql"
+	exit 99
+	;;
+esac

@@ -153,7 +153,7 @@ test_expect_success 'a failure held open at the end of a live file: its lines re
 	lines "0 02:00:01 fail 192.0.2.22" | head -n 2 >>held.log &&
 	lines "0 02:00:02 ok11 192.0.2.21 b.example" >>held.log &&
 	tlslogd scan -q -c /dev/null $rules --db h.db held.log &&
-	committed_offset=$(dbq h.db "SELECT offset FROM files") &&
+	committed_offset=$(dbq h.db "SELECT \"offset\" FROM files") &&
 	test "$committed_offset" -lt "$(wc -c <held.log)" &&
 	lines "0 02:00:01 fail 192.0.2.22" | tail -n 3 >>held.log &&
 	lines "0 02:00:03 ok12 192.0.2.20 a.example" >>held.log &&

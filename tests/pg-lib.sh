@@ -5,7 +5,8 @@
 #
 #   . "$TLSLOGD_SRCDIR/tests/lib.sh"
 #   . "$TLSLOGD_SRCDIR/tests/pg-lib.sh"
-#   pg_start                # or the whole script is skipped (TAP "1..0 # SKIP why")
+#   pg_start                # or the whole script is skipped (TAP "1..0 # SKIP why");
+#                           # once a script's cluster runs, a no-op
 #   pg_createdb NAME        # sets pg_uri, a postgresql:// URI of the database
 #
 # The cluster is made by initdb in a folder of its own (under /tmp: a Unix
@@ -20,6 +21,10 @@
 # `pg_config --bindir`, then in the newest /usr/lib/postgresql/*/bin;
 # TLSLOGD_PG_BINDIR=none skips the PostgreSQL tests.
 
+# Sourced once: under TLSLOGD_TEST_ENGINE=postgresql tests/lib.sh has
+# already started the script's cluster, which a pg-*.sh test then shares.
+[ -z "${pg_lib_sourced:-}" ] || return 0
+pg_lib_sourced=1
 pg_dir=
 pg_bindir=
 pg_uri=
@@ -71,6 +76,7 @@ pg_stop() {
 }
 
 pg_start() {
+	[ -z "$pg_dir" ] || return 0
 	[ "${TLSLOGD_PG_BINDIR:-}" != none ] || pg_skip "TLSLOGD_PG_BINDIR=none"
 	pg_bindir=$(pg_find_bindir) ||
 		pg_skip "PostgreSQL's server programs not found (initdb, pg_ctl: Debian's postgresql package)"

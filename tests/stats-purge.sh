@@ -29,7 +29,7 @@ test_expect_success 'purge deletes the events older than the retention, and only
 	cat out &&
 	grep "^30 events deleted" out &&
 	test "$(sql age.db "SELECT count(*) FROM events")" = 20 &&
-	test "$(sql age.db "SELECT count(*) FROM events WHERE time < strftime('"'%s'"', '"'2026-01-01'"')")" = 0
+	test "$(sql age.db "SELECT count(*) FROM events WHERE time < 1767225600")" = 0
 '
 
 test_expect_success 'purge takes the retention from the configuration; forever keeps all' '
@@ -42,6 +42,7 @@ test_expect_success 'purge takes the retention from the configuration; forever k
 	grep "^30 events deleted" out
 '
 
+only_on sqlite "a size cap is for SQLite (refused on PostgreSQL: tests/pg-write.sh)"
 test_expect_success 'purge by size deletes the oldest until the events fit' '
 	auth_lines 20000 2025 >many.log &&
 	tlslogd scan -q $run_opts --db size.db many.log &&
@@ -84,7 +85,7 @@ assert d[\"database\"][\"bytes\"] > 0"
 test_expect_success 'stats of a missing database fails clearly' '
 	test_exit_code 1 tlslogd stats -c /dev/null --db nowhere/x.db 2>err &&
 	cat err &&
-	grep "nowhere/x.db" err
+	grep -F "$(test_db_name nowhere/x.db)" err
 '
 
 test_expect_success 'the daemon keeps per-source counters: lines, cut lines, lines no rule knows' '
@@ -108,12 +109,14 @@ test_expect_success 'the daemon keeps per-source counters: lines, cut lines, lin
 	test $status = 0 &&
 	grep "line longer than 65536 bytes cut" run.err &&
 	tlslogd stats -c /dev/null --db run.db --format json >s.json &&
+	# On PostgreSQL a file is its server'"'"'s: stats does not measure it here.
+	behind=0 && { test_engine_is sqlite || behind=None; } &&
 	python3 -c "import json
 s = json.load(open(\"s.json\"))[\"sources\"]
 assert len(s) == 1, s
 s = s[0]
 assert s[\"lines\"] == 4 and s[\"lines_cut\"] == 1 and s[\"lines_unknown\"] == 1, s
-assert s[\"behind\"] == 0 and s[\"offset\"] > 70000, s" &&
+assert s[\"behind\"] == $behind and s[\"offset\"] > 70000, s" &&
 	tlslogd stats -c /dev/null --db run.db >out &&
 	grep "4 lines read, 1 cut, 1 about TLS or AUTH no rule knows" out
 '
