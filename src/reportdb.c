@@ -482,7 +482,7 @@ pg_inet_of(struct query *q, const char *column)
 
 /*
  * PostgreSQL: the address in column is in net (an IPv4 network also in its
- * IPv4-mapped form), by its inet type: "<<= network", which the planner
+ * IPv4-mapped form, an IPv6 one without those), by its inet type: "<<= network", which the planner
  * reads as a range of events_peer_inet (no collation of text involved).
  */
 static void
@@ -504,6 +504,11 @@ pg_net_terms(struct query *q, const char *column, const struct cidr *net)
 		snprintf(text, sizeof(text), "::ffff:%s/%d", addr, 96 + net->prefix);
 		add_text(q, text);
 		buf_puts(&q->sql, "::inet");
+	} else {
+		/* An IPv4-mapped address is IPv4 to tlslogd (cidr.h), never in an IPv6 network. */
+		buf_puts(&q->sql, " AND NOT ");
+		pg_inet_of(q, column);
+		buf_puts(&q->sql, " <<= '::ffff:0.0.0.0/96'::inet");
 	}
 	buf_puts(&q->sql, ")");
 }

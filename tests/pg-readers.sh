@@ -74,6 +74,7 @@ python3 - "$now" <<-\PY || exit 99
 	auth("mx1", 200, "198.51.100.5", host="Gateway.Partner.example", user="bob")
 	auth("mx2", 210, "198.51.100.6", host="gateway.partner.example", user="bob")
 	auth("mx2", 220, "192.0.2.99", user="carol")
+	auth("mx1", 230, "::ffff:198.18.0.77", user="dave")	# IPv4 to tlslogd (cidr.h)
 	# The day before, for summary's comparison, and a guesser flagged then.
 	for i in range(5):
 	    auth("mx1", 1800 + i, "192.0.2.40")
@@ -184,6 +185,10 @@ test_expect_success 'query: networks, domains, names' '
 	grep -q 203.0.113.9 pg.out && grep -q 203.0.113.10 pg.out &&
 	same query --peer 2001:db8::/32 --format json &&
 	grep -q 2001:db8::25 pg.out && grep -q 2001:db8::26 pg.out &&
+	same query --peer ::/0 --format json &&
+	grep -q 2001:db8::25 pg.out && ! grep -q 198.18.0.77 pg.out &&
+	same query --peer 198.18.0.0/15 --format json &&
+	grep -q "::ffff:198.18.0.77" pg.out &&
 	same query --peer example.net --format json &&
 	grep -q mail.Example.NET pg.out && grep -q mx2.example.net pg.out &&
 	same query --peer .partner.example &&
