@@ -192,6 +192,7 @@ struct action_runner {
 	ev_timer check;
 	int stopped;
 	int read_failed;	/* the last look at the record failed (logged once) */
+	int released;		/* the claims of an earlier process were released (once) */
 };
 
 static int64_t
@@ -388,6 +389,11 @@ action_runner_run_due(struct action_runner *r)
 		return 0;
 	if (r->db == NULL && (r->db = actiondb_open(r->store)) == NULL)
 		return -1;
+	if (!r->released) {
+		/* Once a process: later, claims of this server are this process's own. */
+		actiondb_release_own(r->db, wall_now());
+		r->released = 1;
+	}
 	struct actiondb_row rows[DUE_BATCH];
 	int got = actiondb_due(r->db, wall_now(), rows, DUE_BATCH, r->read_failed);
 	r->read_failed = got < 0;	/* logged once until it can be read again */

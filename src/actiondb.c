@@ -61,6 +61,13 @@ actiondb_start(struct actiondb *db, const struct actiondb_row *row, int64_t leas
 }
 
 void
+actiondb_release_own(struct actiondb *db, int64_t now)
+{
+	if (db->ops->release_own != NULL)
+		db->ops->release_own(db->impl, now);
+}
+
+void
 actiondb_done(struct actiondb *db, int64_t id, int64_t t)
 {
 	db->ops->done(db->impl, id, t);

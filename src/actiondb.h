@@ -59,6 +59,15 @@ void actiondb_row_free(struct actiondb_row *row);
  * before.
  */
 int actiondb_start(struct actiondb *db, const struct actiondb_row *row, int64_t lease_until);
+/*
+ * This runner's process starts: the actions its server claimed before (a
+ * daemon of this server that died or stopped while they ran, whose claims
+ * last until their leases end) are due again at now, as on SQLite, where a
+ * start claims nothing. Only for the daemon that holds its server's claim
+ * (store_claim_server: no other process of this server runs actions). A
+ * failure is logged: the leases then end by themselves.
+ */
+void actiondb_release_own(struct actiondb *db, int64_t now);
 /* The command of action id exited with status 0 at t. */
 void actiondb_done(struct actiondb *db, int64_t id, int64_t t);
 /* It failed: not tried again before next_try. */

@@ -17,6 +17,7 @@ struct actiondb_ops {
 	void (*done)(void *impl, int64_t id, int64_t t);
 	void (*retry)(void *impl, int64_t id, int64_t next_try);
 	void (*give_up)(void *impl, int64_t id, int64_t t, const char *why, int pair);
+	void (*release_own)(void *impl, int64_t now);	/* NULL: nothing to release */
 };
 
 extern const struct actiondb_ops actiondb_sqlite_ops;

@@ -10,7 +10,9 @@
  * the second finds the attempts changed, or the row locked, and starts
  * nothing. The claim moves next_try to the end of a lease (the command's
  * timeout and a margin): the row is due again, for any host, only if its
- * runner never recorded how the command ended (it died).
+ * runner never recorded how the command ended (it died). A daemon that
+ * starts again for the same server makes its server's claims due at once
+ * (actiondb_release_own): as on SQLite, it does not wait out its own lease.
  *
  * Statements are prepared once per connection ("action_..."), and again on
  * a connection made again (pgstore_epoch), as the flagger's are
@@ -49,6 +51,9 @@ static const struct pgstore_statement statements[] = {
 	  "next_try = $3 WHERE id = (SELECT id FROM flag_actions WHERE id = $1 AND attempts = $4 "
 	  "AND done IS NULL AND gave_up IS NULL FOR UPDATE SKIP LOCKED) RETURNING id" },
 	{ "action_done", "UPDATE flag_actions SET done = $2 WHERE id = $1" },
+	/* This server's claims, due again at once ($1: server, $2: now). */
+	{ "action_release", "UPDATE flag_actions SET next_try = $2 WHERE ran_by = $1 AND "
+	  "done IS NULL AND gave_up IS NULL AND next_try > $2" },
 	{ "action_retry", "UPDATE flag_actions SET next_try = $2 WHERE id = $1" },
 	{ "action_give_up", "UPDATE flag_actions SET gave_up = $2, why = $3 WHERE id = $1" },
 	{ "action_give_up_pair", "UPDATE flag_actions SET gave_up = $2, why = $3 WHERE gave_up IS "
@@ -191,6 +196,19 @@ give_up_pg(void *impl, int64_t id, int64_t t, const char *why, int pair)
 	record(impl, pair ? "action_give_up_pair" : "action_give_up", id, t, why);
 }
 
+static void
+release_own_pg(void *impl, int64_t now)
+{
+	struct actiondb_pg *p = impl;
+	char t[24];
+	const char *v[2] = { p->server, t };
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	PQclear(run(p, "action_release", 2, v,
+	    "cannot make this server's unfinished actions due again (they wait out their leases)",
+	    0));
+}
+
 /* Prepare the statements this connection has not prepared yet. 0 or -1. */
 static int
 prepare_all(struct actiondb_pg *p)
@@ -222,4 +240,5 @@ const struct actiondb_ops actiondb_pg_ops = {
 	.done = done_pg,
 	.retry = retry_pg,
 	.give_up = give_up_pg,
+	.release_own = release_own_pg,
 };

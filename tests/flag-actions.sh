@@ -97,12 +97,10 @@ flags_then() {
 	test "$(dbq d.db "SELECT count(*) FROM flag_actions WHERE event = '"'flagged'"'")" = 10
 }
 
-only_on sqlite "on PostgreSQL an action claimed by the daemon before it stopped waits out its lease (action_timeout + 60 s) after the restart (actiondb_pg.c): reported, not fixed"
 follow_test 'ten flags committed just before a SIGKILL: each action runs at least once after the restart' '
 	flags_then KILL
 '
 
-only_on sqlite "on PostgreSQL an action claimed by the daemon before it stopped waits out its lease (action_timeout + 60 s) after the restart (actiondb_pg.c): reported, not fixed"
 follow_test 'ten flags committed just before a SIGTERM: each action runs at least once after the restart' '
 	flags_then TERM
 '
