@@ -232,10 +232,26 @@ array_element(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
-/* The next parameter: an array built in b (owned by the parameters from now on). */
+/* An array's text form, begun in b; each element after array_next(b, its index). */
+static void
+array_open(struct buf *b)
+{
+	buf_init(b);
+	buf_putc(b, '{');
+}
+
+static void
+array_next(struct buf *b, size_t i)
+{
+	if (i > 0)
+		buf_putc(b, ',');
+}
+
+/* The next parameter: the array opened in b, closed (owned by the parameters from now on). */
 static void
 put_array(struct flagdb_pg *p, struct buf *b)
 {
+	buf_putc(b, '}');
 	buf_putc(b, '\0');
 	p->owned[p->n] = b->data;
 	p->v[p->n] = b->data;
@@ -419,11 +435,9 @@ put_view_column(struct flagdb_pg *p, const struct flagdb_view *v, size_t n, enum
 {
 	struct buf b;
 
-	buf_init(&b);
-	buf_putc(&b, '{');
+	array_open(&b);
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_putc(&b, ',');
+		array_next(&b, i);
 		switch (col) {
 		case VIEW_PEER:
 			array_element(&b, v[i].peer);
@@ -445,7 +459,6 @@ put_view_column(struct flagdb_pg *p, const struct flagdb_view *v, size_t n, enum
 			break;
 		}
 	}
-	buf_putc(&b, '}');
 	put_array(p, &b);
 }
 
@@ -538,14 +551,13 @@ update_many_pg(void *impl, const struct flagdb_counts *c, size_t n)
 		return 0;
 	for (int col = 0; col < 5; col++) {
 		struct buf b;
-		buf_init(&b);
-		buf_putc(&b, '{');
+		array_open(&b);
 		for (size_t i = 0; i < n; i++) {
 			int64_t v = col == 0 ? c[i].id : col == 1 ? c[i].first : col == 2 ? c[i].last :
 			    col == 3 ? c[i].flagged : c[i].n;
-			buf_printf(&b, "%s%lld", i > 0 ? "," : "", (long long)v);
+			array_next(&b, i);
+			buf_printf(&b, "%lld", (long long)v);
 		}
-		buf_putc(&b, '}');
 		put_array(p, &b);
 	}
 	return run_command(p, "flag_update_many", "cannot update the flags");
@@ -653,18 +665,15 @@ put_success_column(struct flagdb_pg *p, const struct flagdb_success_query *q, si
 {
 	struct buf b;
 
-	buf_init(&b);
-	buf_putc(&b, '{');
+	array_open(&b);
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			buf_putc(&b, ',');
+		array_next(&b, i);
 		if (which == 0)
 			array_element(&b, q[i].peer);
 		else
 			buf_printf(&b, "%lld", (long long)(which == 1 ? q[i].day_from :
 			    which == 2 ? q[i].day_to : q[i].t));
 	}
-	buf_putc(&b, '}');
 	put_array(p, &b);
 }
 
