@@ -169,7 +169,7 @@ test_expect_success 'scan and the daemon flag the same peers' '
 	pid=$daemon_pid
 	# Until the daemon has stored what the scan stored (9 events; it waited for 6, always 10 s).
 	want=$(sql same-scan.db "SELECT count(*) FROM events") &&
-	n=0; while [ $n -lt 100 ] && [ "$(sql same-run.db "SELECT count(*) FROM events" 2>/dev/null)" != "$want" ]; do sleep 0.1; n=$((n + 1)); done
+	n=0; while [ $n -lt 600 ] && [ "$(sql same-run.db "SELECT count(*) FROM events" 2>/dev/null)" != "$want" ]; do sleep 0.1; n=$((n + 1)); done
 	kill $pid; wait $pid
 	cat run.err &&
 	test "$(flags same-scan.db)" = "$(flags same-run.db)" &&

@@ -114,10 +114,10 @@ pg_engine_make() {
 		echo "$pg_engine_mark $2 $_abs" >"$1.new" && mv "$1.new" "$1"
 }
 
-# pg_engine_wait PATH: wait (10 s at most) for another writer to make PATH's database.
+# pg_engine_wait PATH: wait (60 s at most, on a loaded machine) for another writer to make PATH's database.
 pg_engine_wait() {
 	_i=0
-	while [ -d "$1.making" ] && [ $_i -lt 500 ]; do
+	while [ -d "$1.making" ] && [ $_i -lt 3000 ]; do
 		sleep 0.02
 		_i=$((_i + 1))
 	done
